@@ -1,0 +1,136 @@
+// Shared plumbing for the end-to-end suite: configuration from the
+// environment, the controller's API, and a headless Chromium from the system
+// (playwright-core downloads no browser).
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { chromium } from 'playwright-core';
+
+export const BASE_URL = (process.env.PUREBOOT_URL ?? '').replace(/\/+$/, '');
+export const ADMIN_TOKEN = process.env.PUREBOOT_TOKEN ?? '';
+export const SCREENSHOT_DIR = resolve(process.env.SCREENSHOT_DIR ?? 'artifacts/screenshots');
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+if (!BASE_URL) {
+  throw new Error('PUREBOOT_URL is not set: point it at a running controller that serves the built UI');
+}
+
+/** A JSON call to /api/v1; `token` defaults to the admin token. Returns { status, body }. */
+export async function api(method, path, { body, token = ADMIN_TOKEN } = {}) {
+  const headers = { Accept: 'application/json' };
+  if (token) headers.Authorization = `Bearer ${token}`;
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const response = await fetch(`${BASE_URL}/api/v1${path}`, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  let json = null;
+  try {
+    json = text ? JSON.parse(text) : null;
+  } catch {
+    json = { raw: text };
+  }
+  return { status: response.status, body: json };
+}
+
+/** Like api(), but fails the test unless the answer is 2xx. */
+export async function apiOk(method, path, options) {
+  const result = await api(method, path, options);
+  if (result.status < 200 || result.status >= 300) {
+    throw new Error(`${method} ${path} → ${result.status} ${JSON.stringify(result.body)}`);
+  }
+  return result.body;
+}
+
+export async function launchBrowser() {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}
+
+export async function screenshot(page, name) {
+  mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  await page.screenshot({ path: join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });
+}
+
+/** Opens `path`, signing in through the UI's token screen if the controller asks for one. */
+export async function openSignedIn(page, path, readyLocator) {
+  await page.goto(`${BASE_URL}${path}`);
+  const tokenInput = page.getByLabel('API token', { exact: true });
+  await readyLocator.or(tokenInput).first().waitFor();
+  if (await tokenInput.isVisible()) {
+    if (!ADMIN_TOKEN) throw new Error('the controller asks for an API token: set PUREBOOT_TOKEN');
+    await tokenInput.fill(ADMIN_TOKEN);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await readyLocator.waitFor();
+  }
+}
+
+/** Waits until the UI's event stream is connected, so events are not racing the socket. */
+export async function waitForLive(page) {
+  await page.locator('[data-connection="open"]').waitFor();
+}
+
+/** The progress bar's current aria-valuenow on the page (the first bar). */
+export async function progressValue(page) {
+  return Number(await page.getByRole('progressbar').first().getAttribute('aria-valuenow'));
+}
+
+export async function waitForProgressAtLeast(page, minimum) {
+  await page.waitForFunction(
+    (min) => Number(document.querySelector('main [role="progressbar"]')?.getAttribute('aria-valuenow')) >= min,
+    minimum,
+  );
+}
+
+export async function waitForStatus(page, label) {
+  await page.locator('[data-testid="status-badge"]', { hasText: label }).first().waitFor();
+}
+
+const capitalized = (role) => role[0].toUpperCase() + role.slice(1);
+
+/** Selects the `role` ('source' or 'target') node and waits until its device field has settled. */
+export async function chooseNode(page, role, nodeId) {
+  const disksLoaded = page
+    .waitForResponse((response) => new URL(response.url()).pathname === `/api/v1/nodes/${nodeId}/disks`, {
+      timeout: 10_000,
+    })
+    .catch(() => null); // a controller without the disks API may answer fast or not at all
+  await page.getByLabel(`${capitalized(role)} node`, { exact: true }).selectOption(nodeId);
+  const response = await disksLoaded;
+  const body = response?.ok() ? await response.json().catch(() => null) : null;
+  const hasDisks = Array.isArray(body?.data) && body.data.length > 0;
+  // The field is a select when the node has a disk scan, a text input otherwise.
+  await page.locator(`${hasDisks ? 'select' : 'input'}#${role}_device`).waitFor();
+}
+
+/** Picks `device` in the `role` device field (or the first scanned disk when it is unknown). */
+export async function chooseDevice(page, role, device) {
+  const field = page.getByLabel(`${capitalized(role)} device`, { exact: true });
+  const tag = await field.evaluate((element) => element.tagName);
+  if (tag !== 'SELECT') {
+    await field.fill(device);
+    return device;
+  }
+  const options = await field.locator('option').evaluateAll((all) => all.map((option) => option.value));
+  const chosen = options.includes(device) ? device : options[0];
+  await field.selectOption(chosen);
+  return chosen;
+}
+
+/** A locally administered MAC address, unlikely to clash with an earlier run. */
+export function randomMac() {
+  const tail = Array.from({ length: 4 }, () => Math.floor(Math.random() * 256).toString(16).padStart(2, '0'));
+  return ['02', '00', ...tail].join(':');
+}

@@ -1,0 +1,65 @@
+/** Clone session endpoints (Phase 1 plan, Task 8) plus the session timeline. */
+import { apiClient, queryString } from './client';
+import type { ApiListResponse, ApiResponse } from './client';
+import type {
+  CloneHistoryEntry,
+  CloneProgressUpdate,
+  CloneSession,
+  CloneSessionCreate,
+  CloneSessionCreated,
+  CloneSessionUpdate,
+  CloneSourceReady,
+} from '../types/clone';
+
+export interface CloneListParams {
+  status?: string;
+  limit?: number;
+  offset?: number;
+}
+
+const session = (id: string) => `/clone-sessions/${encodeURIComponent(id)}`;
+
+export const cloneApi = {
+  list(params: CloneListParams = {}): Promise<ApiListResponse<CloneSession>> {
+    return apiClient.get(`/clone-sessions${queryString({ ...params })}`);
+  },
+
+  get(sessionId: string): Promise<ApiResponse<CloneSession>> {
+    return apiClient.get(session(sessionId));
+  },
+
+  create(data: CloneSessionCreate): Promise<ApiResponse<CloneSessionCreated>> {
+    return apiClient.post('/clone-sessions', data);
+  },
+
+  update(sessionId: string, data: CloneSessionUpdate): Promise<ApiResponse<CloneSession>> {
+    return apiClient.patch(session(sessionId), data);
+  },
+
+  /** Deletes the session, or cancels it while it is cloning. */
+  delete(sessionId: string): Promise<ApiResponse<{ id: string }>> {
+    return apiClient.delete(session(sessionId));
+  },
+
+  /** The session's events, oldest first, for its timeline. */
+  history(sessionId: string): Promise<ApiListResponse<CloneHistoryEntry>> {
+    return apiClient.get(`${session(sessionId)}/history`);
+  },
+
+  // Node callbacks: the nodes call these; here for tooling and tests.
+  sourceReady(sessionId: string, data: CloneSourceReady): Promise<ApiResponse<{ status: string }>> {
+    return apiClient.post(`${session(sessionId)}/source-ready`, data);
+  },
+
+  progress(sessionId: string, data: CloneProgressUpdate): Promise<ApiResponse<{ progress_percent: number }>> {
+    return apiClient.post(`${session(sessionId)}/progress`, data);
+  },
+
+  complete(sessionId: string): Promise<ApiResponse<{ status: string; duration_seconds: number }>> {
+    return apiClient.post(`${session(sessionId)}/complete`, {});
+  },
+
+  failed(sessionId: string, error: string): Promise<ApiResponse<{ status: string }>> {
+    return apiClient.post(`${session(sessionId)}/failed${queryString({ error })}`, {});
+  },
+};

@@ -1,0 +1,57 @@
+import { NavLink, Outlet } from 'react-router-dom';
+import { getToken, signOut } from '../auth/session';
+import { useCloneUpdates } from '../hooks/useCloneUpdates';
+import type { ConnectionState } from '../hooks/useWebSocket';
+
+const CONNECTION_TEXT: Record<ConnectionState, string> = {
+  connecting: 'Connecting…',
+  open: 'Live',
+  reconnecting: 'Reconnecting…',
+  stopped: 'Offline',
+};
+
+/** Page frame: navigation, the live-updates indicator, and the one event-stream connection. */
+export function Layout() {
+  const { state } = useCloneUpdates();
+
+  return (
+    <>
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <header className="top-bar">
+        <span className="brand">PureBoot</span>
+        <nav aria-label="Main">
+          <ul>
+            <li>
+              <NavLink to="/clone" end>
+                Clone sessions
+              </NavLink>
+            </li>
+            <li>
+              <NavLink to="/clone/new">New clone</NavLink>
+            </li>
+            <li>
+              <NavLink to="/nodes">Nodes</NavLink>
+            </li>
+            <li>
+              <a href="/api/docs">API docs</a>
+            </li>
+          </ul>
+        </nav>
+        <span className={`connection connection-${state}`} data-connection={state} role="status">
+          <span className="visually-hidden">Live updates: </span>
+          {CONNECTION_TEXT[state]}
+        </span>
+        {getToken() && (
+          <button type="button" className="link-button" onClick={signOut}>
+            Sign out
+          </button>
+        )}
+      </header>
+      <main id="main" tabIndex={-1}>
+        <Outlet />
+      </main>
+    </>
+  );
+}

@@ -1,0 +1,28 @@
+import { clampPercent, formatPercent } from '../lib/format';
+
+interface ProgressBarProps {
+  percent: number | null | undefined;
+  /** What is progressing, for screen readers ("Progress of nightly-clone"). */
+  label: string;
+}
+
+/** A determinate progress bar with its percentage written beside it. */
+export function ProgressBar({ percent, label }: ProgressBarProps) {
+  const value = Number(clampPercent(percent ?? 0).toFixed(1));
+  return (
+    <div className="progress">
+      <div
+        className="progress-track"
+        role="progressbar"
+        aria-label={label}
+        aria-valuemin={0}
+        aria-valuemax={100}
+        aria-valuenow={value}
+        aria-valuetext={formatPercent(value)}
+      >
+        <div className="progress-fill" style={{ width: `${value}%` }} />
+      </div>
+      <span className="progress-text">{formatPercent(value)}</span>
+    </div>
+  );
+}

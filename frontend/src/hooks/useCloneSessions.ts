@@ -1,0 +1,66 @@
+/**
+ * React Query hooks for clone sessions (Phase 1 plan, Task 9). No polling:
+ * useCloneUpdates keeps these queries fresh from the event stream.
+ */
+import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { cloneApi, type CloneListParams } from '../api/clone';
+import { cloneSessionKeys } from '../state/queryKeys';
+import type { CloneSessionCreate, CloneSessionUpdate } from '../types/clone';
+
+export { cloneSessionKeys } from '../state/queryKeys';
+
+export function useCloneSessions(filters: CloneListParams = {}) {
+  return useQuery({
+    queryKey: cloneSessionKeys.list(filters),
+    queryFn: () => cloneApi.list(filters),
+    placeholderData: keepPreviousData, // no flash of empty table while paging
+  });
+}
+
+export function useCloneSession(sessionId: string) {
+  return useQuery({
+    queryKey: cloneSessionKeys.detail(sessionId),
+    queryFn: () => cloneApi.get(sessionId),
+    enabled: !!sessionId,
+  });
+}
+
+export function useCloneHistory(sessionId: string) {
+  return useQuery({
+    queryKey: cloneSessionKeys.history(sessionId),
+    queryFn: () => cloneApi.history(sessionId),
+    enabled: !!sessionId,
+  });
+}
+
+export function useCreateCloneSession() {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (data: CloneSessionCreate) => cloneApi.create(data),
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: cloneSessionKeys.lists() }),
+  });
+}
+
+export function useUpdateCloneSession() {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: ({ sessionId, data }: { sessionId: string; data: CloneSessionUpdate }) =>
+      cloneApi.update(sessionId, data),
+    onSuccess: (_, { sessionId }) => {
+      void queryClient.invalidateQueries({ queryKey: cloneSessionKeys.detail(sessionId) });
+      void queryClient.invalidateQueries({ queryKey: cloneSessionKeys.lists() });
+    },
+  });
+}
+
+/** Deletes a session, or cancels it while it is cloning (the server decides). */
+export function useDeleteCloneSession() {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (sessionId: string) => cloneApi.delete(sessionId),
+    onSuccess: (_, sessionId) => {
+      void queryClient.invalidateQueries({ queryKey: cloneSessionKeys.detail(sessionId) });
+      void queryClient.invalidateQueries({ queryKey: cloneSessionKeys.lists() });
+    },
+  });
+}

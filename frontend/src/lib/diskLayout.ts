@@ -1,0 +1,43 @@
+/**
+ * The horizontal bar of a disk: its partitions in on-disk order with the free
+ * gaps between them, each as a share of the whole disk.
+ */
+import type { DiskInfo, PartitionInfo } from '../types/disk';
+
+export type Segment =
+  | { kind: 'partition'; partition: PartitionInfo; percent: number }
+  | { kind: 'free'; startBytes: number; sizeBytes: number; percent: number };
+
+/** Gaps smaller than this share of the disk (alignment slack) are not drawn. */
+const MIN_FREE_PERCENT = 0.5;
+
+export function diskSegments(disk: Pick<DiskInfo, 'size_bytes' | 'partitions'>): Segment[] {
+  const size = disk.size_bytes;
+  if (!size || size <= 0) return [];
+  const share = (bytes: number) => Math.max(0, (bytes / size) * 100);
+
+  const partitions = [...(disk.partitions ?? [])].sort((a, b) => a.start_bytes - b.start_bytes);
+  const segments: Segment[] = [];
+  let cursor = 0;
+  const pushFree = (end: number) => {
+    const gap = end - cursor;
+    if (share(gap) >= MIN_FREE_PERCENT) {
+      segments.push({ kind: 'free', startBytes: cursor, sizeBytes: gap, percent: share(gap) });
+    }
+  };
+
+  for (const partition of partitions) {
+    pushFree(partition.start_bytes);
+    segments.push({ kind: 'partition', partition, percent: share(partition.size_bytes) });
+    cursor = Math.max(cursor, partition.end_bytes);
+  }
+  pushFree(size);
+  return segments;
+}
+
+/** "#2 linux ext4 root" — what a segment says about its partition. */
+export function partitionCaption(partition: PartitionInfo): string {
+  return [`#${partition.number}`, partition.type, partition.filesystem, partition.label]
+    .filter((part) => part !== null && part !== undefined && part !== '')
+    .join(' ');
+}

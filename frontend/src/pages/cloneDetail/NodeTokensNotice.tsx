@@ -1,0 +1,36 @@
+import type { NodeTokens } from '../../types/clone';
+
+/** Router state the new-clone form hands to the detail page, read once. */
+export interface CreatedNavigationState {
+  nodeTokens?: NodeTokens;
+}
+
+/**
+ * The node tokens of a session just created. The controller returns them only
+ * in the create response, so this is the one chance to copy them.
+ */
+export function NodeTokensNotice({ tokens, onDismiss }: { tokens: NodeTokens; onDismiss: () => void }) {
+  return (
+    <aside className="notice notice-warning" aria-labelledby="node-tokens-title">
+      <h2 id="node-tokens-title">Node tokens — copy them now</h2>
+      <p>The source and target nodes authenticate their callbacks with these. They are not shown again.</p>
+      <dl className="token-list">
+        <dt>Source</dt>
+        <dd>
+          <code>{tokens.source}</code>
+        </dd>
+        {tokens.target && (
+          <>
+            <dt>Target</dt>
+            <dd>
+              <code>{tokens.target}</code>
+            </dd>
+          </>
+        )}
+      </dl>
+      <button type="button" onClick={onDismiss}>
+        Dismiss
+      </button>
+    </aside>
+  );
+}

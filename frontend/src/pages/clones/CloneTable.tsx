@@ -1,0 +1,59 @@
+import { Link } from 'react-router-dom';
+import { RelativeTime } from '../../components/RelativeTime';
+import { StatusBadge } from '../../components/StatusBadge';
+import type { CloneSession } from '../../types/clone';
+import { CloneProgressCell } from './CloneProgressCell';
+import { sessionTitle, sourceName, targetName } from './sessionText';
+
+/** Clone sessions as a table that scrolls sideways on narrow screens. */
+export function CloneTable({ sessions }: { sessions: CloneSession[] }) {
+  return (
+    <div className="table-scroll" role="region" aria-label="Clone sessions" tabIndex={0}>
+      <table>
+        <thead>
+          <tr>
+            <th scope="col">Name</th>
+            <th scope="col">Mode</th>
+            <th scope="col">Source → target</th>
+            <th scope="col">Status</th>
+            <th scope="col">Progress</th>
+            <th scope="col">Created</th>
+            <th scope="col">Started</th>
+          </tr>
+        </thead>
+        <tbody>
+          {sessions.map((session) => (
+            <tr key={session.id} data-session-id={session.id}>
+              <td>
+                <Link to={`/clone/${session.id}`}>{sessionTitle(session)}</Link>
+              </td>
+              <td>{session.clone_mode}</td>
+              <td>
+                <span className="nowrap">
+                  {sourceName(session)} <code>{session.source_device}</code>
+                </span>{' '}
+                →{' '}
+                <span className="nowrap">
+                  {targetName(session)}
+                  {session.clone_mode === 'direct' && <> <code>{session.target_device}</code></>}
+                </span>
+              </td>
+              <td>
+                <StatusBadge status={session.status} />
+              </td>
+              <td>
+                <CloneProgressCell session={session} />
+              </td>
+              <td>
+                <RelativeTime value={session.created_at} />
+              </td>
+              <td>
+                <RelativeTime value={session.started_at} />
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}

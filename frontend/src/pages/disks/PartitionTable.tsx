@@ -1,0 +1,45 @@
+import { formatBytes, formatPercent, NONE } from '../../lib/format';
+import type { PartitionInfo } from '../../types/disk';
+
+/** Every partition of a disk with the facts resize planning needs. */
+export function PartitionTable({ device, partitions }: { device: string; partitions: PartitionInfo[] }) {
+  if (partitions.length === 0) return <p className="muted">No partitions.</p>;
+  const sorted = [...partitions].sort((a, b) => a.number - b.number);
+
+  return (
+    <div className="table-scroll" role="region" aria-label={`Partitions of ${device}`} tabIndex={0}>
+      <table>
+        <thead>
+          <tr>
+            <th scope="col">#</th>
+            <th scope="col">Type</th>
+            <th scope="col">Filesystem</th>
+            <th scope="col">Label</th>
+            <th scope="col">Size</th>
+            <th scope="col">Used</th>
+            <th scope="col">Flags</th>
+            <th scope="col">Can shrink to</th>
+          </tr>
+        </thead>
+        <tbody>
+          {sorted.map((partition) => (
+            <tr key={partition.number}>
+              <td>{partition.number}</td>
+              <td>{partition.type}</td>
+              <td>{partition.filesystem ?? NONE}</td>
+              <td>{partition.label ?? NONE}</td>
+              <td>{partition.size_human || formatBytes(partition.size_bytes)}</td>
+              <td>
+                {partition.used_bytes === null || partition.used_bytes === undefined
+                  ? NONE
+                  : `${formatBytes(partition.used_bytes)} (${formatPercent(partition.used_percent)})`}
+              </td>
+              <td>{partition.flags.length > 0 ? partition.flags.join(', ') : NONE}</td>
+              <td>{partition.can_shrink ? formatBytes(partition.min_size_bytes) : 'no'}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}

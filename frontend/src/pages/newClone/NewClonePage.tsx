@@ -1,0 +1,159 @@
+import { useCallback, useState, type FormEvent } from 'react';
+import { useNavigate } from 'react-router-dom';
+import { ErrorNotice } from '../../components/ErrorNotice';
+import { Field } from '../../components/Field';
+import { useCreateCloneSession } from '../../hooks/useCloneSessions';
+import { useNodes, useStorageBackends } from '../../hooks/useNodes';
+import { FORM_ERROR, fieldErrorsFrom, type FieldErrors } from '../../lib/fieldErrors';
+import type { CreatedNavigationState } from '../cloneDetail/NodeTokensNotice';
+import { CLONE_MODE_LABELS, RESIZE_MODE_LABELS, type CloneMode, type ResizeMode } from '../../types/clone';
+import { FIELD_KEYWORDS, INITIAL_VALUES, toCreateRequest, validateCloneForm, type CloneFormValues } from './cloneForm';
+import { DeviceField } from './DeviceField';
+import { NodeSelect } from './NodeSelect';
+import { StagingBackendField } from './StagingBackendField';
+
+export function NewClonePage() {
+  const navigate = useNavigate();
+  const nodes = useNodes();
+  const create = useCreateCloneSession();
+  const [values, setValues] = useState<CloneFormValues>(INITIAL_VALUES);
+  const [errors, setErrors] = useState<FieldErrors>({});
+  const staged = values.clone_mode === 'staged';
+  const backends = useStorageBackends(staged);
+
+  const set = useCallback(<K extends keyof CloneFormValues>(key: K, value: CloneFormValues[K]) => {
+    setValues((current) => ({ ...current, [key]: value }));
+    setErrors((current) => {
+      if (!(key in current)) return current;
+      const { [key]: _cleared, ...rest } = current;
+      return rest;
+    });
+  }, []);
+  const setSourceDevice = useCallback((device: string) => set('source_device', device), [set]);
+  const setTargetDevice = useCallback((device: string) => set('target_device', device), [set]);
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    const problems = validateCloneForm(values);
+    setErrors(problems);
+    if (Object.keys(problems).length > 0) return;
+    try {
+      const created = await create.mutateAsync(toCreateRequest(values));
+      const state: CreatedNavigationState = { nodeTokens: created.data.node_tokens };
+      navigate(`/clone/${created.data.id}`, { state });
+    } catch (error) {
+      setErrors(fieldErrorsFrom(error, FIELD_KEYWORDS));
+    }
+  }
+
+  const nodeList = nodes.data?.data ?? [];
+
+  return (
+    <section className="narrow">
+      <h1>New clone</h1>
+      {nodes.isError && <ErrorNotice error={nodes.error} what="nodes" />}
+      {nodes.isSuccess && nodeList.length === 0 && (
+        <p className="notice">No nodes are registered yet. Nodes appear here once they have booted from PureBoot.</p>
+      )}
+
+      <form onSubmit={submit} noValidate aria-describedby={errors[FORM_ERROR] ? 'form-error' : undefined}>
+        <fieldset>
+          <legend>Clone mode</legend>
+          {(Object.keys(CLONE_MODE_LABELS) as CloneMode[]).map((mode) => (
+            <label key={mode} className="radio">
+              <input
+                type="radio"
+                name="clone_mode"
+                value={mode}
+                checked={values.clone_mode === mode}
+                onChange={() => set('clone_mode', mode)}
+              />
+              {CLONE_MODE_LABELS[mode]}
+            </label>
+          ))}
+          {errors.clone_mode && <p className="field-error">{errors.clone_mode}</p>}
+        </fieldset>
+
+        <fieldset>
+          <legend>Source</legend>
+          <NodeSelect
+            id="source_node_id"
+            label="Source node"
+            nodes={nodeList}
+            value={values.source_node_id}
+            error={errors.source_node_id}
+            onChange={(id) => set('source_node_id', id)}
+          />
+          <DeviceField
+            id="source_device"
+            label="Source device"
+            nodeId={values.source_node_id}
+            value={values.source_device}
+            error={errors.source_device}
+            onChange={setSourceDevice}
+          />
+        </fieldset>
+
+        <fieldset>
+          <legend>{staged ? 'Staging' : 'Target'}</legend>
+          {staged ? (
+            <StagingBackendField
+              backends={backends}
+              value={values.staging_backend_id}
+              error={errors.staging_backend_id}
+              onChange={(id) => set('staging_backend_id', id)}
+            />
+          ) : (
+            <>
+              <NodeSelect
+                id="target_node_id"
+                label="Target node"
+                nodes={nodeList}
+                value={values.target_node_id}
+                error={errors.target_node_id}
+                onChange={(id) => set('target_node_id', id)}
+              />
+              <DeviceField
+                id="target_device"
+                label="Target device"
+                nodeId={values.target_node_id}
+                value={values.target_device}
+                error={errors.target_device}
+                onChange={setTargetDevice}
+              />
+            </>
+          )}
+        </fieldset>
+
+        <fieldset>
+          <legend>Options</legend>
+          <Field id="resize_mode" label="Resize mode" error={errors.resize_mode}>
+            {(control) => (
+              <select {...control} value={values.resize_mode} onChange={(e) => set('resize_mode', e.target.value as ResizeMode)}>
+                {(Object.keys(RESIZE_MODE_LABELS) as ResizeMode[]).map((mode) => (
+                  <option key={mode} value={mode}>
+                    {RESIZE_MODE_LABELS[mode]}
+                  </option>
+                ))}
+              </select>
+            )}
+          </Field>
+          <Field id="name" label="Name (optional)" error={errors.name}>
+            {(control) => (
+              <input {...control} type="text" value={values.name} maxLength={255} onChange={(e) => set('name', e.target.value)} />
+            )}
+          </Field>
+        </fieldset>
+
+        {errors[FORM_ERROR] && (
+          <p id="form-error" className="notice notice-error" role="alert">
+            {errors[FORM_ERROR]}
+          </p>
+        )}
+        <button type="submit" className="primary" disabled={create.isPending}>
+          {create.isPending ? 'Creating…' : 'Create clone session'}
+        </button>
+      </form>
+    </section>
+  );
+}

@@ -1,0 +1,139 @@
+import { describe, expect, it } from 'vitest';
+import type { ApiListResponse, ApiResponse } from '../api/client';
+import type { CloneProgressData } from '../api/events';
+import type { CloneSession } from '../types/clone';
+import { applyProgress, applyProgressToDetail, applyProgressToList, cacheEffects } from './cloneEvents';
+import { cloneSessionKeys, nodeKeys } from './queryKeys';
+
+function session(overrides: Partial<CloneSession> = {}): CloneSession {
+  return {
+    id: 's1',
+    status: 'cloning',
+    clone_mode: 'direct',
+    source_node_id: 'n1',
+    source_device: '/dev/sda',
+    target_device: '/dev/sda',
+    source_port: 9999,
+    resize_mode: 'none',
+    bytes_total: 1000,
+    bytes_transferred: 200,
+    transfer_rate_bps: 10,
+    progress_percent: 20,
+    created_at: '2026-11-25T17:00:00Z',
+    ...overrides,
+  };
+}
+
+function progress(overrides: Partial<CloneProgressData> = {}): CloneProgressData {
+  return {
+    session_id: 's1',
+    bytes_transferred: 500,
+    bytes_total: 1000,
+    progress_percent: 50,
+    transfer_rate_bps: 25,
+    status: 'transferring',
+    ...overrides,
+  };
+}
+
+describe('applyProgress', () => {
+  it('takes the reported bytes, percent and rate', () => {
+    const next = applyProgress(session(), progress());
+
+    expect(next).toMatchObject({ bytes_transferred: 500, progress_percent: 50, transfer_rate_bps: 25 });
+  });
+
+  it('moves a ready source to cloning', () => {
+    expect(applyProgress(session({ status: 'source_ready' }), progress()).status).toBe('cloning');
+  });
+
+  it('never goes backwards when reports arrive out of order', () => {
+    const current = session({ bytes_transferred: 700, progress_percent: 70 });
+
+    expect(applyProgress(current, progress({ bytes_transferred: 500, progress_percent: 50 }))).toBe(current);
+  });
+
+  it('does not reopen a finished session on a late report', () => {
+    const done = session({ status: 'completed', bytes_transferred: 100 });
+
+    expect(applyProgress(done, progress())).toBe(done);
+  });
+
+  it('ignores reports for other sessions', () => {
+    const current = session();
+
+    expect(applyProgress(current, progress({ session_id: 'other' }))).toBe(current);
+  });
+
+  it('keeps the rate it had when the report has none', () => {
+    expect(applyProgress(session(), progress({ transfer_rate_bps: null })).transfer_rate_bps).toBe(10);
+  });
+});
+
+describe('applyProgressToDetail', () => {
+  it('patches the cached envelope', () => {
+    const cached: ApiResponse<CloneSession> = { success: true, data: session() };
+
+    expect(applyProgressToDetail(cached, progress())?.data.progress_percent).toBe(50);
+  });
+
+  it('leaves an empty cache empty', () => {
+    expect(applyProgressToDetail(undefined, progress())).toBeUndefined();
+  });
+});
+
+describe('applyProgressToList', () => {
+  it('patches only the matching row', () => {
+    const other = session({ id: 's2' });
+    const cached: ApiListResponse<CloneSession> = { success: true, data: [session(), other], total: 2 };
+
+    const next = applyProgressToList(cached, progress());
+
+    expect(next?.data[0]?.bytes_transferred).toBe(500);
+    expect(next?.data[1]).toBe(other);
+    expect(next?.total).toBe(2);
+  });
+
+  it('returns the same page when no row matches, so nothing re-renders', () => {
+    const cached: ApiListResponse<CloneSession> = { success: true, data: [session({ id: 's2' })], total: 1 };
+
+    expect(applyProgressToList(cached, progress())).toBe(cached);
+  });
+});
+
+describe('cacheEffects', () => {
+  it('patches on progress and refreshes only the timeline', () => {
+    const effects = cacheEffects({ type: 'clone.progress', data: progress() });
+
+    expect(effects.progress?.session_id).toBe('s1');
+    expect(effects.invalidate).toEqual([cloneSessionKeys.history('s1')]);
+  });
+
+  it('refreshes the session and the lists on lifecycle events', () => {
+    const effects = cacheEffects({ type: 'clone.completed', data: { session_id: 's1', duration_seconds: 3 } });
+
+    expect(effects.progress).toBeNull();
+    expect(effects.invalidate).toEqual([cloneSessionKeys.lists(), cloneSessionKeys.detail('s1')]);
+  });
+
+  it('refreshes only the lists when a session is created', () => {
+    expect(cacheEffects({ type: 'clone.created', data: { session_id: 's9' } }).invalidate).toEqual([
+      cloneSessionKeys.lists(),
+    ]);
+  });
+
+  it('refreshes a node disks and operations on partition events', () => {
+    const effects = cacheEffects({
+      type: 'partition.operation_complete',
+      data: { node_id: 'n1', operation_id: 'o1', operation: 'resize' },
+    });
+
+    expect(effects.invalidate).toEqual([nodeKeys.disks('n1')]);
+  });
+
+  it('ignores event types it does not know', () => {
+    const unknown = { type: 'future.thing', data: {} } as unknown as Parameters<typeof cacheEffects>[0];
+
+    expect(cacheEffects(unknown)).toEqual({ progress: null, invalidate: [] });
+  });
+});

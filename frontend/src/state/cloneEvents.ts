@@ -1,0 +1,112 @@
+/**
+ * How server events change what the UI has cached, as pure functions.
+ *
+ * Progress is frequent, so it patches the cached sessions in place instead of
+ * refetching them. Everything else is rare and may change fields we cannot
+ * derive locally, so it marks the affected queries stale (React Query then
+ * refetches only those on screen).
+ *
+ * Nodes replay callbacks late, repeated or out of order, so patches only ever
+ * move a session forwards: progress never goes backwards and never reopens a
+ * finished session.
+ */
+import type { QueryKey } from '@tanstack/react-query';
+import type { ApiListResponse, ApiResponse } from '../api/client';
+import type { CloneProgressData, WebSocketEvent } from '../api/events';
+import { TERMINAL_STATUSES, type CloneSession, type CloneStatus } from '../types/clone';
+import { cloneSessionKeys, nodeKeys } from './queryKeys';
+
+export interface CacheEffects {
+  /** Progress to fold into the cached sessions (detail and lists). */
+  progress: CloneProgressData | null;
+  /** Query key prefixes to mark stale. */
+  invalidate: QueryKey[];
+}
+
+export function cacheEffects(event: WebSocketEvent): CacheEffects {
+  switch (event.type) {
+    case 'clone.progress':
+      return { progress: event.data, invalidate: [cloneSessionKeys.history(event.data.session_id)] };
+    case 'clone.created':
+      return { progress: null, invalidate: [cloneSessionKeys.lists()] };
+    case 'clone.updated':
+    case 'clone.deleted':
+    case 'clone.started':
+    case 'clone.source_ready':
+    case 'clone.completed':
+    case 'clone.failed':
+    case 'clone.cancelled':
+      return {
+        progress: null,
+        invalidate: [cloneSessionKeys.lists(), cloneSessionKeys.detail(event.data.session_id)],
+      };
+    case 'node.created':
+    case 'node.updated':
+    case 'node.deleted':
+      return { progress: null, invalidate: [nodeKeys.list(), nodeKeys.detail(event.data.node_id)] };
+    case 'partition.scan_complete':
+    case 'partition.operation_queued':
+    case 'partition.operation_started':
+    case 'partition.operation_complete':
+    case 'partition.operation_failed':
+      return { progress: null, invalidate: [nodeKeys.disks(event.data.node_id)] };
+    default:
+      return { progress: null, invalidate: [] };
+  }
+}
+
+function isTerminal(status: string): boolean {
+  return (TERMINAL_STATUSES as readonly string[]).includes(status);
+}
+
+/** `session` moved forward by a progress report; the same object when nothing changes. */
+export function applyProgress(session: CloneSession, progress: CloneProgressData): CloneSession {
+  if (session.id !== progress.session_id) return session;
+  if (isTerminal(session.status)) return session;
+  if (progress.bytes_transferred < session.bytes_transferred) return session;
+
+  const bytesTotal = progress.bytes_total ?? session.bytes_total ?? null;
+  const reported = Number.isFinite(progress.progress_percent)
+    ? progress.progress_percent
+    : percentOf(progress.bytes_transferred, bytesTotal);
+  const status: CloneStatus = session.status === 'source_ready' ? 'cloning' : session.status;
+
+  return {
+    ...session,
+    status,
+    bytes_transferred: progress.bytes_transferred,
+    bytes_total: bytesTotal,
+    progress_percent: Math.max(session.progress_percent ?? 0, reported),
+    transfer_rate_bps: progress.transfer_rate_bps ?? session.transfer_rate_bps ?? null,
+  };
+}
+
+export function percentOf(done: number, total: number | null | undefined): number {
+  if (!total || total <= 0) return 0;
+  return Math.min(100, (done / total) * 100);
+}
+
+/** The detail envelope with progress applied; untouched when absent or unchanged. */
+export function applyProgressToDetail(
+  cached: ApiResponse<CloneSession> | undefined,
+  progress: CloneProgressData,
+): ApiResponse<CloneSession> | undefined {
+  if (!cached?.data) return cached;
+  const data = applyProgress(cached.data, progress);
+  return data === cached.data ? cached : { ...cached, data };
+}
+
+/** A list page with progress applied to the matching row; untouched when no row matches. */
+export function applyProgressToList(
+  cached: ApiListResponse<CloneSession> | undefined,
+  progress: CloneProgressData,
+): ApiListResponse<CloneSession> | undefined {
+  if (!cached?.data) return cached;
+  let changed = false;
+  const data = cached.data.map((session) => {
+    const next = applyProgress(session, progress);
+    if (next !== session) changed = true;
+    return next;
+  });
+  return changed ? { ...cached, data } : cached;
+}

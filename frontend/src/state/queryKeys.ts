@@ -1,0 +1,26 @@
+/**
+ * React Query cache keys. Narrower keys extend wider ones, so invalidating
+ * `cloneSessionKeys.detail(id)` also refreshes that session's history.
+ */
+import type { CloneListParams } from '../api/clone';
+
+export const cloneSessionKeys = {
+  all: ['clone-sessions'] as const,
+  lists: () => [...cloneSessionKeys.all, 'list'] as const,
+  list: (filters: CloneListParams) => [...cloneSessionKeys.lists(), filters] as const,
+  details: () => [...cloneSessionKeys.all, 'detail'] as const,
+  detail: (id: string) => [...cloneSessionKeys.details(), id] as const,
+  history: (id: string) => [...cloneSessionKeys.detail(id), 'history'] as const,
+};
+
+export const nodeKeys = {
+  all: ['nodes'] as const,
+  list: () => [...nodeKeys.all, 'list'] as const,
+  detail: (id: string) => [...nodeKeys.all, 'detail', id] as const,
+  disks: (id: string) => [...nodeKeys.detail(id), 'disks'] as const,
+  operations: (id: string, device: string) => [...nodeKeys.disks(id), device, 'operations'] as const,
+};
+
+export const storageKeys = {
+  backends: ['storage', 'backends'] as const,
+};

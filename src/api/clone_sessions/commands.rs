@@ -1,0 +1,107 @@
+//! Creating, changing and deleting clone sessions.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::State;
+use time::OffsetDateTime;
+
+use super::schemas::{CloneSessionCreate, CloneSessionUpdate};
+use crate::api::context::RequestContext;
+use crate::api::envelope::ApiResponse;
+use crate::api::extract::{ApiJson, IdPath};
+use crate::app::App;
+use crate::commands::clone_sessions as command;
+use crate::domain::clone_session::{self as session, CloneStatus, SessionPatch, SessionSpec};
+use crate::error::{ApiError, ErrorBody};
+use crate::projections::clone_sessions::CloneSessionView;
+
+/// Create a clone session. Direct mode issues the source and target certificates.
+#[utoipa::path(post, path = "/clone-sessions", tag = "clone-sessions", request_body = CloneSessionCreate,
+    responses(
+        (status = 200, description = "Created", body = ApiResponse<CloneSessionView>),
+        (status = 400, description = "Malformed JSON", body = ErrorBody),
+        (status = 404, description = "Unknown source node, target node or storage backend", body = ErrorBody),
+        (status = 413, body = ErrorBody),
+        (status = 422, description = "Invalid field (e.g. target_node_id required for direct mode)", body = ErrorBody)))]
+pub async fn create(
+    State(app): State<Arc<App>>,
+    ctx: RequestContext,
+    ApiJson(body): ApiJson<CloneSessionCreate>,
+) -> Result<Json<ApiResponse<CloneSessionView>>, ApiError> {
+    let spec = SessionSpec {
+        name: body.name,
+        clone_mode: body.clone_mode,
+        source_node_id: body.source_node_id,
+        target_node_id: body.target_node_id,
+        source_device: body.source_device,
+        target_device: body.target_device,
+        staging_backend_id: body.staging_backend_id,
+        resize_mode: body.resize_mode,
+    };
+    let id = command::create(&app, &ctx.metadata(), spec).await?;
+    Ok(ApiResponse::with_message(
+        super::fetch(&app, id).await?,
+        "Clone session created",
+    ))
+}
+
+/// Change a pending session.
+#[utoipa::path(patch, path = "/clone-sessions/{id}", tag = "clone-sessions", params(("id" = Uuid, Path)),
+    request_body = CloneSessionUpdate,
+    responses(
+        (status = 200, body = ApiResponse<CloneSessionView>),
+        (status = 400, description = "Cannot update session in {status} status", body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn update(
+    State(app): State<Arc<App>>,
+    ctx: RequestContext,
+    IdPath(id): IdPath,
+    ApiJson(body): ApiJson<CloneSessionUpdate>,
+) -> Result<Json<ApiResponse<CloneSessionView>>, ApiError> {
+    let patch = SessionPatch {
+        name: body.name,
+        target_node_id: body.target_node_id,
+        target_device: body.target_device,
+        resize_mode: body.resize_mode,
+    };
+    command::update(&app, &ctx.metadata(), id, patch).await?;
+    Ok(ApiResponse::with_message(
+        super::fetch(&app, id).await?,
+        "Clone session updated",
+    ))
+}
+
+/// The outcome of a DELETE.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct DeleteOutcome {
+    pub id: uuid::Uuid,
+    /// `cancelled` (the session was cloning) or `deleted`.
+    #[schema(example = "deleted")]
+    pub outcome: String,
+}
+
+/// Cancel a cloning session, or delete any other (its history stays in the log).
+#[utoipa::path(delete, path = "/clone-sessions/{id}", tag = "clone-sessions", params(("id" = Uuid, Path)),
+    responses((status = 200, body = ApiResponse<DeleteOutcome>), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn delete(
+    State(app): State<Arc<App>>,
+    ctx: RequestContext,
+    IdPath(id): IdPath,
+) -> Result<Json<ApiResponse<DeleteOutcome>>, ApiError> {
+    let now = OffsetDateTime::now_utc();
+    let state = command::run(&app, &ctx.metadata(), id, |s| session::delete(s, now)).await?;
+    let cancelled = state.status == CloneStatus::Cancelled && !state.deleted;
+    let (outcome, message) = if cancelled {
+        ("cancelled", "Clone session cancelled")
+    } else {
+        ("deleted", "Clone session deleted")
+    };
+    Ok(ApiResponse::with_message(
+        DeleteOutcome {
+            id,
+            outcome: outcome.into(),
+        },
+        message,
+    ))
+}

@@ -1,0 +1,54 @@
+//! Reading clone sessions.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::State;
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use crate::api::envelope::{ApiList, ApiResponse};
+use crate::api::extract::{ApiQuery, IdPath, Page};
+use crate::app::App;
+use crate::domain::clone_session::CloneStatus;
+use crate::error::{ApiError, ErrorBody};
+use crate::projections::clone_sessions::{self, CloneSessionView};
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ListParams {
+    /// Only sessions in this status.
+    pub status: Option<CloneStatus>,
+    #[param(minimum = 1, maximum = 200, default = 50)]
+    pub limit: Option<i64>,
+    #[param(minimum = 0, default = 0)]
+    pub offset: Option<i64>,
+}
+
+/// List clone sessions, newest first.
+#[utoipa::path(get, path = "/clone-sessions", tag = "clone-sessions", params(ListParams),
+    responses((status = 200, body = ApiList<CloneSessionView>), (status = 422, description = "Bad status, limit or offset", body = ErrorBody)))]
+pub async fn list(
+    State(app): State<Arc<App>>,
+    ApiQuery(params): ApiQuery<ListParams>,
+) -> Result<Json<ApiList<CloneSessionView>>, ApiError> {
+    let (limit, offset) = Page {
+        limit: params.limit,
+        offset: params.offset,
+    }
+    .validate()?;
+    let conn = app.pool.get().await?;
+    let status = params.status.map(CloneStatus::as_str);
+    Ok(ApiList::ok(
+        clone_sessions::list(&**conn, status, limit, offset).await?,
+    ))
+}
+
+/// Get one clone session.
+#[utoipa::path(get, path = "/clone-sessions/{id}", tag = "clone-sessions", params(("id" = Uuid, Path)),
+    responses((status = 200, body = ApiResponse<CloneSessionView>), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn get(
+    State(app): State<Arc<App>>,
+    IdPath(id): IdPath,
+) -> Result<Json<ApiResponse<CloneSessionView>>, ApiError> {
+    Ok(ApiResponse::ok(super::fetch(&app, id).await?))
+}

@@ -1,0 +1,50 @@
+//! The spec's response envelopes.
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// A single object: `{"success": true, "data": {...}, "message": ...}`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApiResponse<T> {
+    pub success: bool,
+    pub data: T,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+impl<T> ApiResponse<T> {
+    pub fn ok(data: T) -> axum::Json<Self> {
+        axum::Json(Self {
+            success: true,
+            data,
+            message: None,
+        })
+    }
+
+    pub fn with_message(data: T, message: impl Into<String>) -> axum::Json<Self> {
+        axum::Json(Self {
+            success: true,
+            data,
+            message: Some(message.into()),
+        })
+    }
+}
+
+/// A page of a list: `{"success": true, "data": [...], "total": N}`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApiList<T> {
+    pub success: bool,
+    pub data: Vec<T>,
+    /// Matching items in all pages.
+    pub total: i64,
+}
+
+impl<T> ApiList<T> {
+    pub fn ok((data, total): (Vec<T>, i64)) -> axum::Json<Self> {
+        axum::Json(Self {
+            success: true,
+            data,
+            total,
+        })
+    }
+}

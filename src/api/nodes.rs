@@ -1,0 +1,163 @@
+//! `/nodes`: the node registry.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::State;
+use serde::Deserialize;
+use time::OffsetDateTime;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::context::RequestContext;
+use super::envelope::{ApiList, ApiResponse};
+use super::extract::{ApiJson, ApiQuery, IdPath, Page};
+use crate::app::App;
+use crate::domain::node::{self, MacAddress, Node, NodeDetails, NodeState};
+use crate::error::{ApiError, ErrorBody};
+use crate::projections::nodes::{self as view, NodeView};
+
+/// Register a node.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct NodeCreate {
+    /// Any common notation; stored as `aa:bb:cc:dd:ee:ff`. Unique.
+    #[schema(example = "52:54:00:12:34:56")]
+    pub mac_address: String,
+    #[schema(example = "rack1-node07")]
+    pub hostname: String,
+    #[schema(example = "10.0.0.5")]
+    pub ip_address: Option<String>,
+    #[schema(example = "x86_64")]
+    #[serde(default = "default_arch")]
+    pub arch: String,
+    #[serde(default)]
+    pub state: NodeState,
+}
+
+fn default_arch() -> String {
+    "x86_64".into()
+}
+
+/// Change a node; absent fields keep their value (`ip_address: null` clears it).
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct NodeUpdate {
+    pub mac_address: Option<String>,
+    pub hostname: Option<String>,
+    #[serde(default, deserialize_with = "super::double_option")]
+    #[schema(value_type = Option<String>)]
+    pub ip_address: Option<Option<String>>,
+    pub arch: Option<String>,
+    pub state: Option<NodeState>,
+}
+
+/// List nodes, newest first.
+#[utoipa::path(get, path = "/nodes", tag = "nodes", params(Page),
+    responses((status = 200, body = ApiList<NodeView>), (status = 422, body = ErrorBody)))]
+pub async fn list(
+    State(app): State<Arc<App>>,
+    ApiQuery(page): ApiQuery<Page>,
+) -> Result<Json<ApiList<NodeView>>, ApiError> {
+    let (limit, offset) = page.validate()?;
+    let conn = app.pool.get().await?;
+    Ok(ApiList::ok(view::list(&**conn, limit, offset).await?))
+}
+
+/// Register a node.
+#[utoipa::path(post, path = "/nodes", tag = "nodes", request_body = NodeCreate,
+    responses((status = 200, body = ApiResponse<NodeView>), (status = 400, body = ErrorBody),
+              (status = 409, description = "MAC address already registered", body = ErrorBody),
+              (status = 422, body = ErrorBody)))]
+pub async fn create(
+    State(app): State<Arc<App>>,
+    ctx: RequestContext,
+    ApiJson(body): ApiJson<NodeCreate>,
+) -> Result<Json<ApiResponse<NodeView>>, ApiError> {
+    let details = NodeDetails {
+        mac_address: MacAddress::parse(&body.mac_address)?,
+        hostname: body.hostname,
+        ip_address: body.ip_address,
+        arch: body.arch,
+        state: body.state,
+    };
+    let id = Uuid::new_v4();
+    let now = OffsetDateTime::now_utc();
+    app.execute::<Node, _>(&ctx.metadata(), id, |s| {
+        node::register(s, id, details.clone(), now)
+    })
+    .await?;
+    Ok(ApiResponse::with_message(
+        fetch(&app, id).await?,
+        "Node registered",
+    ))
+}
+
+/// Get one node.
+#[utoipa::path(get, path = "/nodes/{id}", tag = "nodes", params(("id" = Uuid, Path)),
+    responses((status = 200, body = ApiResponse<NodeView>), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn get(
+    State(app): State<Arc<App>>,
+    IdPath(id): IdPath,
+) -> Result<Json<ApiResponse<NodeView>>, ApiError> {
+    Ok(ApiResponse::ok(fetch(&app, id).await?))
+}
+
+/// Change a node.
+#[utoipa::path(patch, path = "/nodes/{id}", tag = "nodes", params(("id" = Uuid, Path)), request_body = NodeUpdate,
+    responses((status = 200, body = ApiResponse<NodeView>), (status = 404, body = ErrorBody),
+              (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn update(
+    State(app): State<Arc<App>>,
+    ctx: RequestContext,
+    IdPath(id): IdPath,
+    ApiJson(body): ApiJson<NodeUpdate>,
+) -> Result<Json<ApiResponse<NodeView>>, ApiError> {
+    let mac = body
+        .mac_address
+        .as_deref()
+        .map(MacAddress::parse)
+        .transpose()?;
+    let now = OffsetDateTime::now_utc();
+    app.execute::<Node, _>(&ctx.metadata(), id, |state| {
+        let current = state
+            .details
+            .clone()
+            .ok_or_else(|| crate::domain::Rejection::NotFound("Node not found".into()))?;
+        let details = NodeDetails {
+            mac_address: mac.clone().unwrap_or(current.mac_address),
+            hostname: body.hostname.clone().unwrap_or(current.hostname),
+            ip_address: body.ip_address.clone().unwrap_or(current.ip_address),
+            arch: body.arch.clone().unwrap_or(current.arch),
+            state: body.state.unwrap_or(current.state),
+        };
+        node::update(state, details, now)
+    })
+    .await?;
+    Ok(ApiResponse::with_message(
+        fetch(&app, id).await?,
+        "Node updated",
+    ))
+}
+
+/// Delete a node (its history stays in the log).
+#[utoipa::path(delete, path = "/nodes/{id}", tag = "nodes", params(("id" = Uuid, Path)),
+    responses((status = 200, body = ApiResponse<super::Deleted>), (status = 404, body = ErrorBody)))]
+pub async fn delete(
+    State(app): State<Arc<App>>,
+    ctx: RequestContext,
+    IdPath(id): IdPath,
+) -> Result<Json<ApiResponse<super::Deleted>>, ApiError> {
+    let now = OffsetDateTime::now_utc();
+    app.execute::<Node, _>(&ctx.metadata(), id, |s| node::delete(s, now))
+        .await?;
+    Ok(ApiResponse::with_message(
+        super::Deleted { id },
+        "Node deleted",
+    ))
+}
+
+async fn fetch(app: &App, id: Uuid) -> Result<NodeView, ApiError> {
+    let conn = app.pool.get().await?;
+    view::get(&**conn, id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("Node not found".into()))
+}

@@ -1,0 +1,98 @@
+//! The running controller: shared state, start-up order, HTTP server.
+
+mod server;
+
+pub use server::{router, serve};
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use deadpool_postgres::Pool;
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use crate::ca::{CertificateAuthority, SecretBox};
+use crate::config::ServeConfig;
+use crate::db::migrate;
+use crate::domain::clone_session::CloneSession;
+use crate::domain::node::Node;
+use crate::domain::storage_backend::StorageBackend;
+use crate::domain::unique_claim::UniqueClaim;
+use crate::event_store::{AggregateCache, EventWriter};
+use crate::fanout::Hub;
+use crate::projections::{self, Progress, ProjectionRunner};
+
+/// Everything a request handler may need. Shared as `Arc<App>`.
+pub struct App {
+    /// Connections for reads and for the writer.
+    pub pool: Pool,
+    /// The group-commit append path; the only way events enter the log.
+    pub writer: EventWriter,
+    /// How far the projections have got (for read-your-writes and readiness).
+    pub progress: Progress,
+    /// Live WebSocket fan-out.
+    pub hub: Hub,
+    /// `None` when the CA is disabled (`PUREBOOT_CA_ENABLED=false`).
+    pub ca: Option<CertificateAuthority>,
+    /// Seals private keys stored in the database.
+    pub secrets: SecretBox,
+    pub clone_sessions: AggregateCache<CloneSession>,
+    pub nodes: AggregateCache<Node>,
+    pub storage_backends: AggregateCache<StorageBackend>,
+    pub claims: AggregateCache<UniqueClaim>,
+    pub read_your_writes_timeout: Duration,
+    pub config: ServeConfig,
+    /// Cancelled on SIGTERM/SIGINT; background tasks and WebSockets watch it.
+    pub shutdown: CancellationToken,
+}
+
+impl App {
+    /// Migrates, installs projections, loads the CA and starts the background
+    /// tasks (writer, projection runner). Refuses to start on a bad CA or key file.
+    pub async fn start(
+        pool: Pool,
+        db_config: tokio_postgres::Config,
+        config: ServeConfig,
+        data_dir: &Path,
+        shutdown: CancellationToken,
+    ) -> anyhow::Result<Arc<Self>> {
+        migrate::run(&db_config).await?;
+        projections::ensure_installed(&pool).await?;
+        let ca_settings = config.ca.settings(data_dir);
+        let ca = if ca_settings.enabled {
+            Some(CertificateAuthority::load_or_create(&ca_settings)?)
+        } else {
+            None
+        };
+        let secrets = SecretBox::load_or_create(&data_dir.join("master.key"))?;
+        let hub = Hub::new();
+        let wake = Arc::new(Notify::new());
+        let writer = EventWriter::spawn(pool.clone(), wake.clone());
+        let poll = Duration::from_millis(config.projection_poll_ms);
+        let progress = ProjectionRunner::start(
+            pool.clone(),
+            db_config,
+            hub.clone(),
+            wake,
+            poll,
+            shutdown.clone(),
+        )
+        .await?;
+        Ok(Arc::new(Self {
+            pool,
+            writer,
+            progress,
+            hub,
+            ca,
+            secrets,
+            clone_sessions: AggregateCache::default(),
+            nodes: AggregateCache::default(),
+            storage_backends: AggregateCache::default(),
+            claims: AggregateCache::default(),
+            read_your_writes_timeout: config.read_your_writes_timeout(),
+            config,
+            shutdown,
+        }))
+    }
+}

@@ -1,0 +1,49 @@
+//! Router assembly (API, WebSocket, Swagger UI, the built web UI) and the
+//! HTTP server with graceful shutdown.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderValue, header};
+use tokio::net::TcpListener;
+use tower_http::services::{ServeDir, ServeFile};
+use tower_http::set_header::SetResponseHeaderLayer;
+use utoipa_swagger_ui::SwaggerUi;
+
+use super::App;
+use crate::api;
+
+/// The whole HTTP surface of the controller.
+pub fn router(app: Arc<App>) -> Router {
+    let (api_router, openapi) = api::router().split_for_parts();
+    let ui_dir = app.config.ui_dir.clone();
+    let index = ui_dir.join("index.html");
+    let max_body = app.config.max_body_bytes;
+    Router::new()
+        .merge(api_router)
+        .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi))
+        .fallback_service(ServeDir::new(ui_dir).fallback(ServeFile::new(index)))
+        .layer(axum::middleware::from_fn(api::context::request_id))
+        .layer(DefaultBodyLimit::max(max_body))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .with_state(app)
+}
+
+/// Serves until the app's shutdown token is cancelled, then finishes
+/// in-flight requests (WebSockets are closed by their own tasks).
+pub async fn serve(app: Arc<App>, listener: TcpListener) -> std::io::Result<()> {
+    let shutdown = app.shutdown.clone();
+    let service = router(app).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, service)
+        .with_graceful_shutdown(async move { shutdown.cancelled().await })
+        .await
+}

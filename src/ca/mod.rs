@@ -1,0 +1,34 @@
+//! The certificate authority that lets a source and a target node trust each
+//! other for one clone session, and the sealed storage of what must stay secret.
+//!
+//! The CA key and certificate live in `cert_dir` (`ca.key` mode 600, `ca.crt`);
+//! they are generated on first start and loaded afterwards, so a restart never
+//! changes the CA. Session certificates: CN `clone-{id}-{role}`, O `PureBoot`,
+//! CA:false, serverAuth for the source and clientAuth for the target, SAN DNS =
+//! CN plus the source IP when known, valid for `session_cert_validity_hours`.
+
+mod authority;
+mod files;
+pub mod secret_box;
+mod settings;
+
+pub use authority::{CertificateAuthority, IssuedCertificate, hex};
+pub use secret_box::SecretBox;
+pub use settings::CaSettings;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CaError {
+    #[error("CA configuration: {0}")]
+    Config(String),
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{0} is readable by group or others; run `chmod 600 {0}` (refusing to start)")]
+    Permissions(String),
+    #[error("certificate generation failed: {0}")]
+    Rcgen(#[from] rcgen::Error),
+    #[error("sealed secret could not be opened (wrong master key or corrupted data)")]
+    Unseal,
+}

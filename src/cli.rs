@@ -1,0 +1,57 @@
+//! The `pureboot` command line.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::{CommonConfig, ServeConfig};
+
+#[derive(Debug, Parser)]
+#[command(name = "pureboot", version, about = "PureBoot clone controller")]
+pub struct Cli {
+    #[command(flatten)]
+    pub common: CommonConfig,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the controller (HTTP API, WebSocket, projections).
+    Serve(ServeConfig),
+    /// Apply database migrations and install the projections, then exit.
+    Migrate,
+    /// Work with the read models.
+    Projections {
+        #[command(subcommand)]
+        command: ProjectionsCommand,
+    },
+    /// Print the OpenAPI document (as committed in openapi/openapi.json).
+    Openapi,
+    /// Run a private PostgreSQL cluster for scripts (the test suite uses it).
+    EmbeddedDb {
+        #[command(subcommand)]
+        command: EmbeddedDbCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProjectionsCommand {
+    /// Drop and rebuild projections from the event log (all when NAME is omitted).
+    Rebuild { name: Option<String> },
+    /// List projections with their checkpoints.
+    Status,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EmbeddedDbCommand {
+    /// Create (if needed) and start the cluster in DIR; prints its DATABASE_URL.
+    Start {
+        dir: PathBuf,
+        /// Turn durability off (fsync, synchronous commit): for throwaway test clusters.
+        #[arg(long)]
+        fast: bool,
+    },
+    /// Stop the cluster in DIR.
+    Stop { dir: PathBuf },
+}

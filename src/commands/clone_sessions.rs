@@ -1,0 +1,224 @@
+//! Clone-session commands that need more than one aggregate's state: checking
+//! the referenced nodes and backend, issuing certificates, and keeping private
+//! keys (sealed) outside the log until the session ends.
+
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::Decision;
+use crate::app::App;
+use crate::domain::Rejection;
+use crate::domain::clone_session::{
+    self as session, CloneMode, CloneSession, CloneSessionEvent, Role, SessionPatch, SessionSpec,
+};
+use crate::error::ApiError;
+use crate::event_store::{Metadata, SecretOp, stream_name};
+use crate::projections::{clone_sessions, nodes, storage_backends};
+
+/// Creates a session (with certificates in direct mode); returns its id.
+pub async fn create(app: &App, metadata: &Metadata, spec: SessionSpec) -> Result<Uuid, ApiError> {
+    session::check_spec(&spec)?;
+    check_references(
+        app,
+        spec.source_node_id,
+        spec.target_node_id,
+        spec.staging_backend_id,
+    )
+    .await?;
+    let id = Uuid::new_v4();
+    let (certificates, secrets) = issue_certificates(app, id, &spec)?;
+    let now = OffsetDateTime::now_utc();
+    app.execute::<CloneSession, _>(metadata, id, |state| {
+        let events = session::create(
+            state,
+            id,
+            spec.clone(),
+            metadata.actor.clone(),
+            certificates.clone(),
+            now,
+        )?;
+        Ok::<_, Rejection>(Decision {
+            events,
+            claims: Vec::new(),
+            secrets: secrets.clone(),
+        })
+    })
+    .await?;
+    Ok(id)
+}
+
+pub async fn update(
+    app: &App,
+    metadata: &Metadata,
+    id: Uuid,
+    patch: SessionPatch,
+) -> Result<(), ApiError> {
+    if let Some(target) = patch.target_node_id {
+        check_references(app, target, None, None)
+            .await
+            .map_err(|_| ApiError::NotFound("Target node not found".into()))?;
+    }
+    app.execute::<CloneSession, _>(metadata, id, |state| session::update(state, patch.clone()))
+        .await?;
+    Ok(())
+}
+
+/// Runs a session command; when it ends the session, the session's keys are
+/// destroyed in the same transaction.
+pub async fn run(
+    app: &App,
+    metadata: &Metadata,
+    id: Uuid,
+    decide: impl Fn(&CloneSession) -> Result<Vec<CloneSessionEvent>, Rejection>,
+) -> Result<CloneSession, ApiError> {
+    let executed = app
+        .execute::<CloneSession, _>(metadata, id, |state| {
+            let events = decide(state)?;
+            let secrets = if events.iter().any(ends_session) {
+                vec![SecretOp::DeleteOwner {
+                    owner: stream_name("clone_session", id),
+                }]
+            } else {
+                Vec::new()
+            };
+            Ok::<_, Rejection>(Decision {
+                events,
+                claims: Vec::new(),
+                secrets,
+            })
+        })
+        .await?;
+    Ok(executed.state)
+}
+
+fn ends_session(event: &CloneSessionEvent) -> bool {
+    use CloneSessionEvent as E;
+    matches!(
+        event,
+        E::Completed { .. } | E::Failed { .. } | E::Cancelled { .. } | E::Deleted { .. }
+    )
+}
+
+async fn check_references(
+    app: &App,
+    source: Uuid,
+    target: Option<Uuid>,
+    backend: Option<Uuid>,
+) -> Result<(), ApiError> {
+    let conn = app.pool.get().await?;
+    if nodes::get(&**conn, source).await?.is_none() {
+        return Err(ApiError::NotFound("Source node not found".into()));
+    }
+    if let Some(target) = target {
+        if nodes::get(&**conn, target).await?.is_none() {
+            return Err(ApiError::NotFound("Target node not found".into()));
+        }
+    }
+    if let Some(backend) = backend {
+        if storage_backends::get(&**conn, backend).await?.is_none() {
+            return Err(ApiError::NotFound("Storage backend not found".into()));
+        }
+    }
+    Ok(())
+}
+
+/// Certificates for both roles of a direct session, as event facts plus the
+/// secret rows (certificate PEM, sealed private key) kept outside the log.
+fn issue_certificates(
+    app: &App,
+    id: Uuid,
+    spec: &SessionSpec,
+) -> Result<(Vec<session::CertificateIssued>, Vec<SecretOp>), ApiError> {
+    let Some(ca) = app
+        .ca
+        .as_ref()
+        .filter(|_| spec.clone_mode == CloneMode::Direct)
+    else {
+        return Ok((Vec::new(), Vec::new()));
+    };
+    let owner = stream_name("clone_session", id);
+    let mut facts = Vec::new();
+    let mut secrets = Vec::new();
+    for role in [Role::Source, Role::Target] {
+        let issued = ca
+            .issue(id, role, None)
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        secrets.push(SecretOp::Put {
+            owner: owner.clone(),
+            kind: cert_kind(role),
+            value: issued.cert_pem.into_bytes(),
+        });
+        if let Some(key) = issued.key_pem {
+            let kind = key_kind(role);
+            let sealed = app
+                .secrets
+                .seal(&format!("{owner}/{kind}"), key.as_bytes())
+                .map_err(|e| ApiError::Internal(e.to_string()))?;
+            secrets.push(SecretOp::Put {
+                owner: owner.clone(),
+                kind,
+                value: sealed,
+            });
+        }
+        facts.push(issued.facts);
+    }
+    Ok((facts, secrets))
+}
+
+fn cert_kind(role: Role) -> String {
+    format!("cert:{}", role.as_str())
+}
+
+fn key_kind(role: Role) -> String {
+    format!("key:{}", role.as_str())
+}
+
+/// The spec's certificate bundle for one role.
+pub struct CertBundle {
+    pub cert_pem: String,
+    pub key_pem: String,
+    pub ca_pem: String,
+}
+
+pub async fn certificate_bundle(app: &App, id: Uuid, role: Role) -> Result<CertBundle, ApiError> {
+    let conn = app.pool.get().await?;
+    let view = clone_sessions::get(&**conn, id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("Clone session not found".into()))?;
+    if view.clone_mode != "direct" {
+        return Err(ApiError::BadRequest(
+            "Certificates only available for direct mode sessions".into(),
+        ));
+    }
+    let ca = app
+        .ca
+        .as_ref()
+        .ok_or_else(|| ApiError::Unavailable("CA service not initialized".into()))?;
+    let owner = stream_name("clone_session", id);
+    let rows = conn
+        .query(
+            "SELECT kind, value FROM secrets WHERE owner = $1 AND kind = ANY($2)",
+            &[&owner, &vec![cert_kind(role), key_kind(role)]],
+        )
+        .await?;
+    let find = |kind: String| {
+        rows.iter()
+            .find(|r| r.get::<_, &str>(0) == kind)
+            .map(|r| r.get::<_, Vec<u8>>(1))
+    };
+    let (Some(cert), Some(sealed)) = (find(cert_kind(role)), find(key_kind(role))) else {
+        return Err(ApiError::NotFound(format!(
+            "Certificates not found for {}",
+            role.as_str()
+        )));
+    };
+    let key = app
+        .secrets
+        .open(&format!("{owner}/{}", key_kind(role)), &sealed)
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(CertBundle {
+        cert_pem: String::from_utf8_lossy(&cert).into_owned(),
+        key_pem: String::from_utf8_lossy(&key).into_owned(),
+        ca_pem: ca.ca_pem().to_owned(),
+    })
+}

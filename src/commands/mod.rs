@@ -1,0 +1,191 @@
+//! Command execution: load → decide → append → wait for the projections.
+//!
+//! Decisions are pure and re-run on every attempt, so a command that lost an
+//! optimistic-concurrency race is simply decided again on the fresh state;
+//! after [`MAX_ATTEMPTS`] lost races the client gets a 409. The response is
+//! released only once the projections have applied the command's events
+//! (read-your-writes), bounded by the configured timeout.
+
+pub mod clone_sessions;
+
+use uuid::Uuid;
+
+use crate::app::App;
+use crate::domain::Rejection;
+use crate::domain::clone_session::CloneSession;
+use crate::domain::node::Node;
+use crate::domain::storage_backend::StorageBackend;
+use crate::domain::unique_claim::{self, ClaimChange, UniqueClaim};
+use crate::error::ApiError;
+use crate::event_store::codec::encode;
+use crate::event_store::{
+    Aggregate, AggregateCache, AppendRequest, ExpectedVersion, Metadata, SecretOp, StoreError,
+    StreamWrite, stream_name,
+};
+
+const MAX_ATTEMPTS: usize = 5;
+
+/// What a decision wants written.
+pub struct Decision<E> {
+    pub events: Vec<E>,
+    pub claims: Vec<ClaimChange>,
+    pub secrets: Vec<SecretOp>,
+}
+
+impl<E> From<Vec<E>> for Decision<E> {
+    fn from(events: Vec<E>) -> Self {
+        Self {
+            events,
+            claims: Vec::new(),
+            secrets: Vec::new(),
+        }
+    }
+}
+
+impl<E> From<(Vec<E>, Vec<ClaimChange>)> for Decision<E> {
+    fn from((events, claims): (Vec<E>, Vec<ClaimChange>)) -> Self {
+        Self {
+            events,
+            claims,
+            secrets: Vec::new(),
+        }
+    }
+}
+
+/// The aggregate's state after the command, and whether it wrote anything.
+pub struct Executed<A> {
+    pub state: A,
+    pub wrote: bool,
+}
+
+/// Aggregates whose recent states the app caches.
+pub trait Cached: Aggregate {
+    fn cache(app: &App) -> &AggregateCache<Self>;
+}
+
+impl App {
+    pub async fn execute<A, D>(
+        &self,
+        metadata: &Metadata,
+        id: Uuid,
+        mut decide: impl FnMut(&A) -> Result<D, Rejection>,
+    ) -> Result<Executed<A>, ApiError>
+    where
+        A: Cached,
+        D: Into<Decision<A::Event>>,
+    {
+        let stream = stream_name(A::CATEGORY, id);
+        for _ in 0..MAX_ATTEMPTS {
+            let conn = self.pool.get().await?;
+            let (mut state, version) = A::cache(self).load(&**conn, &stream).await?;
+            let decision: Decision<A::Event> = decide(&state)?.into();
+            if decision.events.is_empty() && decision.claims.is_empty() {
+                return Ok(Executed {
+                    state,
+                    wrote: false,
+                });
+            }
+            let mut writes = vec![StreamWrite {
+                stream: stream.clone(),
+                expected: ExpectedVersion::Exact(version),
+                events: decision
+                    .events
+                    .iter()
+                    .map(encode)
+                    .collect::<Result<_, _>>()
+                    .map_err(StoreError::from)?,
+            }];
+            for claim in &decision.claims {
+                writes.extend(self.claim_write(&**conn, claim).await?);
+            }
+            drop(conn);
+            let request = AppendRequest {
+                writes,
+                secrets: decision.secrets,
+                metadata: metadata.clone(),
+            };
+            match self.writer.append(request).await {
+                Ok(appended) => {
+                    for event in &decision.events {
+                        state.apply(event);
+                    }
+                    A::cache(self).store(&stream, state.clone(), appended.versions[0]);
+                    self.await_projections(appended.last_position).await;
+                    return Ok(Executed { state, wrote: true });
+                }
+                Err(StoreError::Conflict { .. }) => continue,
+                Err(err) => return Err(err.into()),
+            }
+        }
+        Err(ApiError::Conflict(format!(
+            "{stream} kept changing under this command; retry the request"
+        )))
+    }
+
+    /// The write that applies a claim change, if it changes anything.
+    async fn claim_write(
+        &self,
+        client: &tokio_postgres::Client,
+        claim: &ClaimChange,
+    ) -> Result<Option<StreamWrite>, ApiError> {
+        let stream = claim.stream();
+        let (state, version) = self.claims.load(client, &stream).await?;
+        let events = unique_claim::decide(&state, claim).map_err(|rejection| match rejection {
+            Rejection::Conflict(message) => {
+                ApiError::Conflict(format!("{}: {message}", claim.field))
+            }
+            other => other.into(),
+        })?;
+        if events.is_empty() {
+            return Ok(None);
+        }
+        let events = events
+            .iter()
+            .map(encode)
+            .collect::<Result<_, _>>()
+            .map_err(StoreError::from)?;
+        Ok(Some(StreamWrite {
+            stream,
+            expected: ExpectedVersion::Exact(version),
+            events,
+        }))
+    }
+
+    /// Read-your-writes: wait (bounded) until the projections reach `position`.
+    pub async fn await_projections(&self, position: i64) {
+        if !self
+            .progress
+            .wait_for(position, self.read_your_writes_timeout)
+            .await
+        {
+            tracing::warn!(
+                position,
+                "projections did not catch up in time; responding anyway"
+            );
+        }
+    }
+}
+
+impl Cached for CloneSession {
+    fn cache(app: &App) -> &AggregateCache<Self> {
+        &app.clone_sessions
+    }
+}
+
+impl Cached for Node {
+    fn cache(app: &App) -> &AggregateCache<Self> {
+        &app.nodes
+    }
+}
+
+impl Cached for StorageBackend {
+    fn cache(app: &App) -> &AggregateCache<Self> {
+        &app.storage_backends
+    }
+}
+
+impl Cached for UniqueClaim {
+    fn cache(app: &App) -> &AggregateCache<Self> {
+        &app.claims
+    }
+}

@@ -1,0 +1,127 @@
+//! Configuration: every setting is a CLI flag with a matching environment
+//! variable (flags win). The README lists them all with their defaults.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, ValueEnum};
+
+use crate::ca::CaSettings;
+
+/// Settings shared by every subcommand.
+#[derive(Debug, Clone, Args)]
+pub struct CommonConfig {
+    /// PostgreSQL to use. When unset, an embedded private cluster is created
+    /// and started in `<data-dir>/postgres` (and stopped on exit).
+    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// Where the embedded cluster, the CA files and the master key live.
+    #[arg(long, env = "PUREBOOT_DATA_DIR", default_value = "data", global = true)]
+    pub data_dir: PathBuf,
+    /// Log filter, e.g. `info` or `pureboot=debug,tower_http=info`.
+    #[arg(
+        long,
+        env = "PUREBOOT_LOG_LEVEL",
+        default_value = "info,tokio_postgres=warn",
+        global = true
+    )]
+    pub log_level: String,
+    #[arg(long, env = "PUREBOOT_LOG_FORMAT", value_enum, default_value_t = LogFormat::Human, global = true)]
+    pub log_format: LogFormat,
+    /// Connections in the database pool.
+    #[arg(
+        long,
+        env = "PUREBOOT_DB_POOL_SIZE",
+        default_value_t = 16,
+        global = true
+    )]
+    pub db_pool_size: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Human,
+    Json,
+}
+
+/// Settings of `pureboot serve`.
+#[derive(Debug, Clone, Args)]
+pub struct ServeConfig {
+    #[arg(long, env = "PUREBOOT_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// The built web UI, served at `/`.
+    #[arg(long, env = "PUREBOOT_UI_DIR", default_value = "frontend/dist")]
+    pub ui_dir: PathBuf,
+    /// Longest a command's response waits for the projections to reach its events.
+    #[arg(
+        long,
+        env = "PUREBOOT_READ_YOUR_WRITES_TIMEOUT_MS",
+        default_value_t = 5000
+    )]
+    pub read_your_writes_timeout_ms: u64,
+    /// Largest accepted request body.
+    #[arg(long, env = "PUREBOOT_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
+    pub max_body_bytes: usize,
+    /// How often projections poll the log when no notification arrives.
+    #[arg(long, env = "PUREBOOT_PROJECTION_POLL_MS", default_value_t = 1000)]
+    pub projection_poll_ms: u64,
+    #[command(flatten)]
+    pub ca: CaConfig,
+}
+
+impl ServeConfig {
+    pub fn read_your_writes_timeout(&self) -> Duration {
+        Duration::from_millis(self.read_your_writes_timeout_ms)
+    }
+}
+
+/// The spec's CA settings.
+#[derive(Debug, Clone, Args)]
+pub struct CaConfig {
+    #[arg(long = "ca-enabled", env = "PUREBOOT_CA_ENABLED", default_value_t = true, action = clap::ArgAction::Set)]
+    pub enabled: bool,
+    /// Defaults to `<data-dir>/certs`.
+    #[arg(long = "ca-cert-dir", env = "PUREBOOT_CA_CERT_DIR")]
+    pub cert_dir: Option<PathBuf>,
+    #[arg(
+        long = "ca-validity-years",
+        env = "PUREBOOT_CA_VALIDITY_YEARS",
+        default_value_t = 10
+    )]
+    pub ca_validity_years: u32,
+    #[arg(
+        long = "session-cert-validity-hours",
+        env = "PUREBOOT_SESSION_CERT_VALIDITY_HOURS",
+        default_value_t = 24
+    )]
+    pub session_cert_validity_hours: u32,
+    #[arg(
+        long = "ca-key-algorithm",
+        env = "PUREBOOT_CA_KEY_ALGORITHM",
+        default_value = "ECDSA"
+    )]
+    pub key_algorithm: String,
+    #[arg(
+        long = "ca-key-size",
+        env = "PUREBOOT_CA_KEY_SIZE",
+        default_value_t = 256
+    )]
+    pub key_size: u32,
+}
+
+impl CaConfig {
+    pub fn settings(&self, data_dir: &std::path::Path) -> CaSettings {
+        CaSettings {
+            enabled: self.enabled,
+            cert_dir: self
+                .cert_dir
+                .clone()
+                .unwrap_or_else(|| data_dir.join("certs")),
+            ca_validity_years: self.ca_validity_years,
+            session_cert_validity_hours: self.session_cert_validity_hours,
+            key_algorithm: self.key_algorithm.clone(),
+            key_size: self.key_size,
+        }
+    }
+}

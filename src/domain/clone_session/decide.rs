@@ -1,0 +1,256 @@
+//! The rules: command + state → events, or a rejection saying why.
+//!
+//! Nodes queue callbacks while the controller is away and replay them, so a
+//! callback may arrive twice or late. A repeat of a callback that already took
+//! effect (same content) is accepted with no new event; a contradicting one is
+//! a 409. Late progress is recorded but never moves progress backwards.
+
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::{
+    CertificateIssued, CloneMode, CloneSession, CloneSessionEvent as E, CloneStatus,
+    ProgressReported, ResizeMode, Role, SessionCreated, SessionSpec, SessionUpdated,
+    SourceEndpoint, TransferPhase,
+};
+use crate::domain::{Rejection, check_text};
+
+const NAME_MAX: usize = 255;
+const DEVICE_MAX: usize = 50;
+const ERROR_MAX: usize = 4096;
+
+pub fn create(
+    state: &CloneSession,
+    id: Uuid,
+    spec: SessionSpec,
+    created_by: Option<String>,
+    certificates: Vec<CertificateIssued>,
+    now: OffsetDateTime,
+) -> Result<Vec<E>, Rejection> {
+    if state.spec.is_some() {
+        return Err(Rejection::Conflict(format!(
+            "clone session {id} already exists"
+        )));
+    }
+    check_spec(&spec)?;
+    let mut events = vec![E::Created(SessionCreated {
+        id,
+        spec,
+        created_by,
+        at: now,
+    })];
+    events.extend(certificates.into_iter().map(E::CertificateIssued));
+    Ok(events)
+}
+
+pub fn check_spec(spec: &SessionSpec) -> Result<(), Rejection> {
+    if let Some(name) = &spec.name {
+        if name.chars().count() > NAME_MAX {
+            return Err(Rejection::invalid(
+                "name",
+                format!("must be at most {NAME_MAX} characters"),
+            ));
+        }
+    }
+    check_text("source_device", &spec.source_device, DEVICE_MAX)?;
+    check_text("target_device", &spec.target_device, DEVICE_MAX)?;
+    match spec.clone_mode {
+        CloneMode::Staged if spec.staging_backend_id.is_none() => Err(Rejection::invalid(
+            "staging_backend_id",
+            "staging_backend_id required for staged mode",
+        )),
+        CloneMode::Direct if spec.target_node_id.is_none() => Err(Rejection::invalid(
+            "target_node_id",
+            "target_node_id required for direct mode",
+        )),
+        CloneMode::Direct if spec.target_node_id == Some(spec.source_node_id) => {
+            Err(Rejection::invalid(
+                "target_node_id",
+                "source and target must be different nodes",
+            ))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The fields a PATCH may change.
+#[derive(Debug, Clone, Default)]
+pub struct SessionPatch {
+    pub name: Option<String>,
+    pub target_node_id: Option<Uuid>,
+    pub target_device: Option<String>,
+    pub resize_mode: Option<ResizeMode>,
+}
+
+pub fn update(state: &CloneSession, patch: SessionPatch) -> Result<Vec<E>, Rejection> {
+    let spec = existing(state)?;
+    if state.status != CloneStatus::Pending {
+        return Err(Rejection::NotAllowed(format!(
+            "Cannot update session in {} status",
+            state.status
+        )));
+    }
+    let mut next = spec.clone();
+    let changes = SessionUpdated {
+        name: patch.name.filter(|n| spec.name.as_ref() != Some(n)),
+        target_node_id: patch
+            .target_node_id
+            .filter(|t| spec.target_node_id != Some(*t)),
+        target_device: patch.target_device.filter(|d| *d != spec.target_device),
+        resize_mode: patch.resize_mode.filter(|m| *m != spec.resize_mode),
+    };
+    changes.apply_to(&mut next);
+    check_spec(&next)?;
+    Ok(if changes.is_empty() {
+        vec![]
+    } else {
+        vec![E::Updated(changes)]
+    })
+}
+
+pub fn source_ready(
+    state: &CloneSession,
+    endpoint: SourceEndpoint,
+    now: OffsetDateTime,
+) -> Result<Vec<E>, Rejection> {
+    let spec = existing(state)?;
+    if endpoint.size_bytes <= 0 {
+        return Err(Rejection::invalid("size_bytes", "must be greater than 0"));
+    }
+    check_text("device", &endpoint.device, DEVICE_MAX)?;
+    endpoint
+        .ip
+        .parse::<std::net::IpAddr>()
+        .map_err(|_| Rejection::invalid("ip", format!("'{}' is not an IP address", endpoint.ip)))?;
+    if state.status != CloneStatus::Pending {
+        return match &state.source {
+            Some(recorded) if *recorded == endpoint => Ok(vec![]),
+            Some(recorded) => Err(Rejection::Conflict(format!(
+                "the source already reported ready at {}:{} ({} bytes); a different report is refused",
+                recorded.ip, recorded.port, recorded.size_bytes
+            ))),
+            None => Err(Rejection::Conflict(format!(
+                "session is {}: source-ready is no longer accepted",
+                state.status
+            ))),
+        };
+    }
+    Ok(vec![
+        E::Started {
+            source_node_id: spec.source_node_id,
+            target_node_id: spec.target_node_id,
+        },
+        E::SourceReady { endpoint, at: now },
+    ])
+}
+
+/// A progress report from one side of the transfer.
+#[derive(Debug, Clone)]
+pub struct ProgressReport {
+    pub role: Role,
+    pub bytes_transferred: i64,
+    pub transfer_rate_bps: Option<i64>,
+    pub status: Option<TransferPhase>,
+}
+
+pub fn progress(state: &CloneSession, report: ProgressReport) -> Result<Vec<E>, Rejection> {
+    existing(state)?;
+    if report.bytes_transferred < 0 {
+        return Err(Rejection::invalid(
+            "bytes_transferred",
+            "must be at least 0",
+        ));
+    }
+    if report.transfer_rate_bps.is_some_and(|r| r < 0) {
+        return Err(Rejection::invalid(
+            "transfer_rate_bps",
+            "must be at least 0",
+        ));
+    }
+    match state.status {
+        CloneStatus::Pending => {
+            return Err(Rejection::Conflict(
+                "progress refused: the source has not reported ready yet (session is pending)"
+                    .into(),
+            ));
+        }
+        status if status.is_terminal() => {
+            return Err(Rejection::Conflict(format!(
+                "progress refused: session is already {status}"
+            )));
+        }
+        _ => {}
+    }
+    let total = state.bytes_total();
+    if let Some(total) = total.filter(|t| report.bytes_transferred > *t) {
+        return Err(Rejection::invalid(
+            "bytes_transferred",
+            format!(
+                "{} exceeds the disk size of {total} bytes",
+                report.bytes_transferred
+            ),
+        ));
+    }
+    Ok(vec![E::ProgressReported(ProgressReported {
+        role: report.role,
+        reported_bytes: report.bytes_transferred,
+        bytes_transferred: report.bytes_transferred.max(state.bytes_transferred),
+        bytes_total: total,
+        transfer_rate_bps: report.transfer_rate_bps,
+        status: report.status,
+    })])
+}
+
+pub fn complete(state: &CloneSession, now: OffsetDateTime) -> Result<Vec<E>, Rejection> {
+    existing(state)?;
+    match state.status {
+        CloneStatus::Completed => Ok(vec![]),
+        CloneStatus::SourceReady | CloneStatus::Cloning => {
+            let started = state.started_at.unwrap_or(now);
+            Ok(vec![E::Completed {
+                duration_seconds: (now - started).whole_seconds().max(0),
+                bytes_transferred: state.bytes_total().unwrap_or(state.bytes_transferred),
+                at: now,
+            }])
+        }
+        CloneStatus::Pending => Err(Rejection::Conflict(
+            "complete refused: the source has not reported ready yet (session is pending)".into(),
+        )),
+        status => Err(Rejection::Conflict(format!(
+            "complete refused: session is already {status}"
+        ))),
+    }
+}
+
+pub fn fail(state: &CloneSession, error: String, now: OffsetDateTime) -> Result<Vec<E>, Rejection> {
+    existing(state)?;
+    check_text("error", &error, ERROR_MAX)?;
+    match state.status {
+        CloneStatus::Failed if state.error.as_deref() == Some(error.as_str()) => Ok(vec![]),
+        status if status.is_terminal() => Err(Rejection::Conflict(format!(
+            "failed refused: session is already {status}"
+        ))),
+        _ => Ok(vec![E::Failed { error, at: now }]),
+    }
+}
+
+/// DELETE: a cloning session is cancelled (and stays visible); any other is
+/// removed from the query tables.
+pub fn delete(state: &CloneSession, now: OffsetDateTime) -> Result<Vec<E>, Rejection> {
+    existing(state)?;
+    Ok(match state.status {
+        CloneStatus::Cloning => vec![E::Cancelled { at: now }],
+        _ => vec![E::Deleted { at: now }],
+    })
+}
+
+fn existing(state: &CloneSession) -> Result<&SessionSpec, Rejection> {
+    match &state.spec {
+        Some(spec) if !state.deleted => Ok(spec),
+        _ => Err(Rejection::NotFound("Clone session not found".into())),
+    }
+}
+
+#[cfg(test)]
+#[path = "decide_tests.rs"]
+mod tests;

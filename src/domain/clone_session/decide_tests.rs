@@ -1,0 +1,265 @@
+//! Given events / when command / then events or rejection.
+
+use time::{Duration, OffsetDateTime};
+use uuid::Uuid;
+
+use super::*;
+use crate::domain::clone_session::{CloneSessionEvent as E, *};
+use crate::event_store::Aggregate;
+
+fn t0() -> OffsetDateTime {
+    OffsetDateTime::UNIX_EPOCH + Duration::days(20_000)
+}
+
+fn direct_spec() -> SessionSpec {
+    SessionSpec {
+        name: Some("lab".into()),
+        clone_mode: CloneMode::Direct,
+        source_node_id: Uuid::from_u128(1),
+        target_node_id: Some(Uuid::from_u128(2)),
+        source_device: "/dev/sda".into(),
+        target_device: "/dev/sdb".into(),
+        staging_backend_id: None,
+        resize_mode: ResizeMode::None,
+    }
+}
+
+fn endpoint() -> SourceEndpoint {
+    SourceEndpoint {
+        ip: "10.0.0.5".into(),
+        port: 9999,
+        size_bytes: 1000,
+        device: "/dev/sda".into(),
+    }
+}
+
+fn given(events: &[E]) -> CloneSession {
+    let mut state = CloneSession::default();
+    for event in events {
+        state.apply(event);
+    }
+    state
+}
+
+fn created() -> Vec<E> {
+    create(
+        &CloneSession::default(),
+        Uuid::from_u128(9),
+        direct_spec(),
+        None,
+        vec![],
+        t0(),
+    )
+    .expect("creates")
+}
+
+fn ready() -> Vec<E> {
+    let mut events = created();
+    events.extend(source_ready(&given(&events), endpoint(), t0()).expect("ready"));
+    events
+}
+
+fn cloning(bytes: i64) -> Vec<E> {
+    let mut events = ready();
+    events.extend(progress(&given(&events), report(bytes)).expect("progress"));
+    events
+}
+
+fn report(bytes: i64) -> ProgressReport {
+    ProgressReport {
+        role: Role::Target,
+        bytes_transferred: bytes,
+        transfer_rate_bps: Some(10),
+        status: None,
+    }
+}
+
+fn is_conflict<T: std::fmt::Debug>(result: Result<T, Rejection>) -> bool {
+    matches!(result, Err(Rejection::Conflict(_)))
+}
+
+#[test]
+fn staged_needs_a_backend_and_direct_needs_a_target() {
+    let mut staged = direct_spec();
+    staged.clone_mode = CloneMode::Staged;
+    let err = create(
+        &CloneSession::default(),
+        Uuid::nil(),
+        staged,
+        None,
+        vec![],
+        t0(),
+    )
+    .unwrap_err();
+    assert_eq!(
+        err,
+        Rejection::invalid(
+            "staging_backend_id",
+            "staging_backend_id required for staged mode"
+        )
+    );
+
+    let mut direct = direct_spec();
+    direct.target_node_id = None;
+    let err = create(
+        &CloneSession::default(),
+        Uuid::nil(),
+        direct,
+        None,
+        vec![],
+        t0(),
+    )
+    .unwrap_err();
+    assert_eq!(
+        err,
+        Rejection::invalid("target_node_id", "target_node_id required for direct mode")
+    );
+}
+
+#[test]
+fn names_longer_than_255_characters_are_refused() {
+    let mut spec = direct_spec();
+    spec.name = Some("x".repeat(256));
+    let err = create(
+        &CloneSession::default(),
+        Uuid::nil(),
+        spec,
+        None,
+        vec![],
+        t0(),
+    )
+    .unwrap_err();
+    assert!(matches!(err, Rejection::Invalid { field, .. } if field == "name"));
+}
+
+#[test]
+fn source_ready_on_pending_starts_the_session() {
+    let events = source_ready(&given(&created()), endpoint(), t0()).expect("ready");
+    assert!(matches!(events[0], E::Started { .. }));
+    assert!(matches!(events[1], E::SourceReady { .. }));
+}
+
+#[test]
+fn a_repeated_source_ready_is_a_no_op_and_a_different_one_conflicts() {
+    let state = given(&cloning(10));
+    assert_eq!(source_ready(&state, endpoint(), t0()), Ok(vec![]));
+    let mut moved = endpoint();
+    moved.port = 1;
+    assert!(is_conflict(source_ready(&state, moved, t0())));
+}
+
+#[test]
+fn first_progress_moves_source_ready_to_cloning() {
+    let state = given(&cloning(100));
+    assert_eq!(state.status, CloneStatus::Cloning);
+    assert_eq!(state.bytes_transferred, 100);
+}
+
+#[test]
+fn late_progress_is_recorded_but_never_moves_backwards() {
+    let events = progress(&given(&cloning(500)), report(200)).expect("accepted");
+    let E::ProgressReported(p) = &events[0] else {
+        panic!("expected progress")
+    };
+    assert_eq!((p.reported_bytes, p.bytes_transferred), (200, 500));
+}
+
+#[test]
+fn progress_beyond_the_disk_is_invalid() {
+    let err = progress(&given(&cloning(10)), report(1001)).unwrap_err();
+    assert!(matches!(err, Rejection::Invalid { field, .. } if field == "bytes_transferred"));
+}
+
+#[test]
+fn progress_on_pending_or_terminal_sessions_conflicts() {
+    assert!(is_conflict(progress(&given(&created()), report(1))));
+    let mut done = cloning(10);
+    done.extend(complete(&given(&done), t0()).expect("completes"));
+    assert!(is_conflict(progress(&given(&done), report(20))));
+}
+
+#[test]
+fn complete_reports_duration_and_full_bytes_and_repeats_are_no_ops() {
+    let state = given(&cloning(10));
+    let events = complete(&state, t0() + Duration::seconds(90)).expect("completes");
+    assert_eq!(
+        events,
+        vec![E::Completed {
+            duration_seconds: 90,
+            bytes_transferred: 1000,
+            at: t0() + Duration::seconds(90)
+        }]
+    );
+    let mut all = cloning(10);
+    all.extend(events);
+    assert_eq!(complete(&given(&all), t0()), Ok(vec![]));
+}
+
+#[test]
+fn complete_on_pending_conflicts() {
+    assert!(is_conflict(complete(&given(&created()), t0())));
+}
+
+#[test]
+fn failing_twice_with_the_same_error_is_a_no_op_but_a_new_error_conflicts() {
+    let mut events = cloning(10);
+    events.extend(fail(&given(&events), "disk read error".into(), t0()).expect("fails"));
+    let state = given(&events);
+    assert_eq!(fail(&state, "disk read error".into(), t0()), Ok(vec![]));
+    assert!(is_conflict(fail(&state, "other".into(), t0())));
+    assert!(is_conflict(complete(&state, t0())));
+}
+
+#[test]
+fn delete_cancels_a_cloning_session_and_removes_others() {
+    assert!(matches!(
+        delete(&given(&cloning(1)), t0()).expect("ok")[..],
+        [E::Cancelled { .. }]
+    ));
+    assert!(matches!(
+        delete(&given(&created()), t0()).expect("ok")[..],
+        [E::Deleted { .. }]
+    ));
+}
+
+#[test]
+fn a_deleted_session_is_not_found() {
+    let mut events = created();
+    events.extend(delete(&given(&events), t0()).expect("deletes"));
+    let state = given(&events);
+    assert!(matches!(
+        complete(&state, t0()),
+        Err(Rejection::NotFound(_))
+    ));
+    assert!(matches!(delete(&state, t0()), Err(Rejection::NotFound(_))));
+}
+
+#[test]
+fn updates_only_while_pending_and_only_what_changed() {
+    let state = given(&created());
+    let patch = SessionPatch {
+        name: Some("lab".into()),
+        resize_mode: Some(ResizeMode::GrowTarget),
+        ..Default::default()
+    };
+    let events = update(&state, patch.clone()).expect("updates");
+    assert_eq!(
+        events,
+        vec![E::Updated(SessionUpdated {
+            resize_mode: Some(ResizeMode::GrowTarget),
+            ..Default::default()
+        })]
+    );
+    let err = update(&given(&ready()), patch).unwrap_err();
+    assert_eq!(
+        err,
+        Rejection::NotAllowed("Cannot update session in source_ready status".into())
+    );
+}
+
+#[test]
+fn progress_percent_rounds_to_one_decimal() {
+    assert_eq!(progress_percent(1, Some(3)), 33.3);
+    assert_eq!(progress_percent(2, Some(3)), 66.7);
+    assert_eq!(progress_percent(5, None), 0.0);
+}

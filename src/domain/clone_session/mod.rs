@@ -1,0 +1,186 @@
+//! Clone sessions: one disk copied from a source node to a target node
+//! (direct) or through a storage backend (staged).
+//!
+//! # State machine
+//! ```text
+//!   pending ──source-ready──▶ source_ready ──progress──▶ cloning ──complete──▶ completed
+//!      │                           │  └──────complete──────────────┘   │
+//!      └─────────failed────────────┴───────────failed──────────────────┴─▶ failed
+//!                                              cloning ──DELETE──▶ cancelled
+//! ```
+//! `completed`, `failed` and `cancelled` are terminal. DELETE on any session
+//! that is not cloning removes it from the query tables (its history stays in
+//! the log); every later command on it answers 404.
+
+mod decide;
+mod events;
+
+pub use decide::*;
+pub use events::*;
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use utoipa::ToSchema;
+
+use crate::event_store::Aggregate;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum CloneStatus {
+    #[default]
+    Pending,
+    SourceReady,
+    Cloning,
+    Completed,
+    Failed,
+    Cancelled,
+}
+
+impl CloneStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CloneStatus::Pending => "pending",
+            CloneStatus::SourceReady => "source_ready",
+            CloneStatus::Cloning => "cloning",
+            CloneStatus::Completed => "completed",
+            CloneStatus::Failed => "failed",
+            CloneStatus::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn is_terminal(self) -> bool {
+        matches!(
+            self,
+            CloneStatus::Completed | CloneStatus::Failed | CloneStatus::Cancelled
+        )
+    }
+}
+
+impl std::fmt::Display for CloneStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum CloneMode {
+    #[default]
+    Staged,
+    Direct,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ResizeMode {
+    #[default]
+    None,
+    ShrinkSource,
+    GrowTarget,
+}
+
+/// Which side of a direct clone a node plays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Source,
+    Target,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Source => "source",
+            Role::Target => "target",
+        }
+    }
+}
+
+/// What a node is doing while it reports progress.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TransferPhase {
+    Transferring,
+    Verifying,
+    Resizing,
+}
+
+/// Where the source serves its disk, as it reported it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceEndpoint {
+    pub ip: String,
+    pub port: u16,
+    pub size_bytes: i64,
+    pub device: String,
+}
+
+/// The folded state of one session.
+#[derive(Debug, Clone, Default)]
+pub struct CloneSession {
+    /// `None` until created; the spec of the session as last updated.
+    pub spec: Option<SessionSpec>,
+    pub deleted: bool,
+    pub status: CloneStatus,
+    pub source: Option<SourceEndpoint>,
+    pub started_at: Option<OffsetDateTime>,
+    pub bytes_transferred: i64,
+    pub error: Option<String>,
+    pub certificates: Vec<CertificateIssued>,
+}
+
+impl CloneSession {
+    pub fn bytes_total(&self) -> Option<i64> {
+        self.source.as_ref().map(|s| s.size_bytes)
+    }
+}
+
+/// `transferred / total` as a percentage rounded to one decimal.
+pub fn progress_percent(transferred: i64, total: Option<i64>) -> f64 {
+    match total {
+        Some(total) if total > 0 => ((transferred as f64 / total as f64) * 1000.0).round() / 10.0,
+        _ => 0.0,
+    }
+}
+
+impl Aggregate for CloneSession {
+    type Event = CloneSessionEvent;
+    const CATEGORY: &'static str = "clone_session";
+
+    fn apply(&mut self, event: &CloneSessionEvent) {
+        use CloneSessionEvent as E;
+        match event {
+            E::Created(created) => self.spec = Some(created.spec.clone()),
+            E::Updated(update) => {
+                if let Some(spec) = &mut self.spec {
+                    update.apply_to(spec);
+                }
+            }
+            E::CertificateIssued(cert) => {
+                self.certificates.retain(|c| c.role != cert.role);
+                self.certificates.push(cert.clone());
+            }
+            E::Started { .. } => {}
+            E::SourceReady { endpoint, at } => {
+                self.status = CloneStatus::SourceReady;
+                self.source = Some(endpoint.clone());
+                self.started_at = Some(*at);
+            }
+            E::ProgressReported(p) => {
+                self.status = CloneStatus::Cloning;
+                self.bytes_transferred = p.bytes_transferred;
+            }
+            E::Completed {
+                bytes_transferred, ..
+            } => {
+                self.status = CloneStatus::Completed;
+                self.bytes_transferred = *bytes_transferred;
+            }
+            E::Failed { error, .. } => {
+                self.status = CloneStatus::Failed;
+                self.error = Some(error.clone());
+            }
+            E::Cancelled { .. } => self.status = CloneStatus::Cancelled,
+            E::Deleted { .. } => self.deleted = true,
+        }
+    }
+}

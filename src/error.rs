@@ -1,0 +1,187 @@
+//! `ApiError`: every failure the API can return, each variant with one status
+//! and one JSON shape: `{"success": false, "error", "detail", "fields"?}`.
+//! Store failures are logged in full and returned without internals.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::domain::Rejection;
+use crate::event_store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 400: malformed request (bad JSON, bad id) or a command not allowed as is.
+    #[error("{0}")]
+    BadRequest(String),
+    /// 401: no valid credentials.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// 403: valid credentials that may not do this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// 404: no such resource.
+    #[error("{0}")]
+    NotFound(String),
+    /// 409: contradicts the current state, or lost a race (retry).
+    #[error("{0}")]
+    Conflict(String),
+    /// 413: request body larger than the configured limit.
+    #[error("request body exceeds the size limit")]
+    PayloadTooLarge,
+    /// 422: well-formed but invalid; names the fields.
+    #[error("{detail}")]
+    Validation {
+        detail: String,
+        fields: Vec<FieldError>,
+    },
+    /// 503: a dependency (database, CA) is unavailable; retry later.
+    #[error("{0}")]
+    Unavailable(String),
+    /// 500: a bug or an unexpected store failure (details only in the log).
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+/// One invalid field of a request.
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq, Eq)]
+pub struct FieldError {
+    #[schema(example = "target_node_id")]
+    pub field: String,
+    #[schema(example = "target_node_id required for direct mode")]
+    pub message: String,
+}
+
+/// The body of every error response.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// Always `false`.
+    pub success: bool,
+    /// Short category, e.g. `Not found`.
+    #[schema(example = "Conflict")]
+    pub error: String,
+    /// What went wrong, in words a person can act on.
+    #[schema(
+        example = "complete refused: the source has not reported ready yet (session is pending)"
+    )]
+    pub detail: String,
+    /// For 422: the offending fields.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<FieldError>,
+}
+
+impl ApiError {
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        let message = message.into();
+        ApiError::Validation {
+            detail: format!("{field}: {message}"),
+            fields: vec![FieldError {
+                field: field.into(),
+                message,
+            }],
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn category(&self) -> &'static str {
+        match self {
+            ApiError::BadRequest(_) => "Bad request",
+            ApiError::Unauthorized(_) => "Unauthorized",
+            ApiError::Forbidden(_) => "Forbidden",
+            ApiError::NotFound(_) => "Not found",
+            ApiError::Conflict(_) => "Conflict",
+            ApiError::PayloadTooLarge => "Payload too large",
+            ApiError::Validation { .. } => "Validation failed",
+            ApiError::Unavailable(_) => "Service unavailable",
+            ApiError::Internal(_) => "Internal error",
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let detail = match &self {
+            ApiError::Internal(details) => {
+                tracing::error!(error = %details, "internal error");
+                "an internal error occurred; see the controller log".to_owned()
+            }
+            ApiError::Unavailable(details) => {
+                tracing::warn!(error = %details, "dependency unavailable");
+                details.clone()
+            }
+            other => other.to_string(),
+        };
+        let error = self.category().into();
+        let fields = match self {
+            ApiError::Validation { fields, .. } => fields,
+            _ => Vec::new(),
+        };
+        let body = ErrorBody {
+            success: false,
+            error,
+            detail,
+            fields,
+        };
+        (status, axum::Json(body)).into_response()
+    }
+}
+
+impl From<Rejection> for ApiError {
+    fn from(rejection: Rejection) -> Self {
+        match rejection {
+            Rejection::NotFound(m) => ApiError::NotFound(m),
+            Rejection::Invalid { field, message } => ApiError::invalid(&field, message),
+            Rejection::NotAllowed(m) => ApiError::BadRequest(m),
+            Rejection::Conflict(m) => ApiError::Conflict(m),
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::Conflict { .. } => ApiError::Conflict(format!("{err}; retry the request")),
+            StoreError::Unavailable(m) => {
+                ApiError::Unavailable(format!("database unavailable: {m}"))
+            }
+            StoreError::Database(e) => database(e),
+            StoreError::Encode(e) => ApiError::Internal(e.to_string()),
+        }
+    }
+}
+
+impl From<tokio_postgres::Error> for ApiError {
+    fn from(err: tokio_postgres::Error) -> Self {
+        database(err)
+    }
+}
+
+impl From<deadpool_postgres::PoolError> for ApiError {
+    fn from(err: deadpool_postgres::PoolError) -> Self {
+        ApiError::Unavailable(format!("database unavailable: {err}"))
+    }
+}
+
+/// A lost connection is a 503 (retry); anything else is a bug.
+fn database(err: tokio_postgres::Error) -> ApiError {
+    if err.is_closed() || err.as_db_error().is_none() {
+        ApiError::Unavailable(format!("database unavailable: {err}"))
+    } else {
+        ApiError::Internal(err.to_string())
+    }
+}

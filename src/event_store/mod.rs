@@ -1,0 +1,149 @@
+//! The event log on PostgreSQL: append with optimistic concurrency, read in
+//! position order, and the group-commit writer that batches appends.
+//!
+//! Streams are named `category:id` (`clone_session:6f1c…`, `node:…`); the
+//! category is stored as a generated column so audit queries can filter on it.
+
+pub mod aggregate;
+pub mod append;
+pub mod codec;
+pub mod read;
+pub mod writer;
+
+use serde_json::Value;
+use time::OffsetDateTime;
+
+pub use aggregate::{Aggregate, AggregateCache};
+pub use codec::DomainEvent;
+pub use writer::EventWriter;
+
+/// Who caused an append and through which request; stored beside every event.
+#[derive(Debug, Clone, Default)]
+pub struct Metadata {
+    pub actor: Option<String>,
+    pub request_id: Option<String>,
+    pub remote_addr: Option<String>,
+    pub correlation_id: Option<String>,
+    pub causation_id: Option<String>,
+}
+
+/// An event ready to be appended: its type name, schema version and payload.
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    pub event_type: String,
+    pub schema_version: i32,
+    pub payload: Value,
+}
+
+/// The version a writer believes a stream is at. Version = number of events
+/// in the stream, so a stream that does not exist yet is at version 0.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExpectedVersion {
+    Exact(i64),
+    Any,
+}
+
+/// Events for one stream, guarded by the version the writer decided on.
+#[derive(Debug, Clone)]
+pub struct StreamWrite {
+    pub stream: String,
+    pub expected: ExpectedVersion,
+    pub events: Vec<NewEvent>,
+}
+
+/// A change to the `secrets` table made atomically with the events.
+#[derive(Debug, Clone)]
+pub enum SecretOp {
+    Put {
+        owner: String,
+        kind: String,
+        value: Vec<u8>,
+    },
+    DeleteOwner {
+        owner: String,
+    },
+}
+
+/// One atomic unit: all of its stream writes and secret operations commit
+/// together or not at all.
+#[derive(Debug, Clone, Default)]
+pub struct AppendRequest {
+    pub writes: Vec<StreamWrite>,
+    pub secrets: Vec<SecretOp>,
+    pub metadata: Metadata,
+}
+
+impl AppendRequest {
+    pub fn single(write: StreamWrite, metadata: Metadata) -> Self {
+        Self {
+            writes: vec![write],
+            secrets: Vec::new(),
+            metadata,
+        }
+    }
+}
+
+/// What an accepted append produced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Appended {
+    /// Position of the last event written by this request (0 when it wrote none).
+    pub last_position: i64,
+    /// The new version of each stream, in the order of `AppendRequest::writes`.
+    pub versions: Vec<i64>,
+}
+
+/// An event as stored in the log.
+#[derive(Debug, Clone)]
+pub struct RecordedEvent {
+    pub position: i64,
+    pub stream: String,
+    pub version: i64,
+    pub event_type: String,
+    pub schema_version: i32,
+    pub payload: Value,
+    pub actor: Option<String>,
+    pub request_id: Option<String>,
+    pub remote_addr: Option<String>,
+    pub correlation_id: Option<String>,
+    pub causation_id: Option<String>,
+    pub recorded_at: OffsetDateTime,
+}
+
+impl RecordedEvent {
+    /// The id part of `category:id`.
+    pub fn stream_id(&self) -> &str {
+        self.stream.split_once(':').map_or("", |(_, id)| id)
+    }
+
+    /// Decodes the payload into the aggregate's event enum, upcasting old versions.
+    pub fn decode<E: DomainEvent>(&self) -> Result<E, serde_json::Error> {
+        codec::decode(&self.event_type, self.schema_version, self.payload.clone())
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("stream {stream} is at version {actual}, the command expected {expected}")]
+    Conflict {
+        stream: String,
+        expected: i64,
+        actual: i64,
+    },
+    #[error("database error: {0}")]
+    Database(#[from] tokio_postgres::Error),
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    #[error("could not encode an event: {0}")]
+    Encode(#[from] serde_json::Error),
+}
+
+impl From<deadpool_postgres::PoolError> for StoreError {
+    fn from(err: deadpool_postgres::PoolError) -> Self {
+        StoreError::Unavailable(err.to_string())
+    }
+}
+
+/// The stream name for an aggregate instance.
+pub fn stream_name(category: &str, id: impl std::fmt::Display) -> String {
+    format!("{category}:{id}")
+}

@@ -1,0 +1,82 @@
+use std::sync::{Arc, Mutex};
+
+use async_broadcast::{InactiveReceiver, Receiver, Sender, TrySendError};
+
+use super::messages::to_message;
+use crate::event_store::RecordedEvent;
+
+/// Messages a client may fall behind by before it is asked to resync.
+const QUEUE: usize = 8_192;
+
+/// One serialised WebSocket message, shared by every client.
+#[derive(Debug)]
+pub struct Frame {
+    pub position: i64,
+    /// The message type, used to decide who may see it.
+    pub kind: &'static str,
+    pub json: Arc<str>,
+}
+
+#[derive(Clone)]
+pub struct Hub {
+    sender: Sender<Arc<Frame>>,
+    /// Keeps the channel open while no client is connected.
+    _keep_open: InactiveReceiver<Arc<Frame>>,
+    /// Highest position handed to the queue; guarded so that subscribing and
+    /// reading it are atomic with respect to publishing.
+    published: Arc<Mutex<i64>>,
+}
+
+impl Default for Hub {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Hub {
+    pub fn new() -> Self {
+        let (mut sender, receiver) = async_broadcast::broadcast(QUEUE);
+        sender.set_overflow(true);
+        sender.set_await_active(false);
+        Self {
+            sender,
+            _keep_open: receiver.deactivate(),
+            published: Arc::new(Mutex::new(0)),
+        }
+    }
+
+    /// Sets the position live fan-out starts after (the projections' checkpoint).
+    pub fn start_at(&self, position: i64) {
+        *self.lock() = position;
+    }
+
+    /// Publishes a batch of committed events, in order, skipping any already sent.
+    pub fn publish(&self, events: &[RecordedEvent]) {
+        let mut published = self.lock();
+        let after = *published;
+        for event in events.iter().filter(|e| e.position > after) {
+            if let Some(frame) = to_message(event) {
+                match self.sender.try_broadcast(Arc::new(frame)) {
+                    Ok(_) | Err(TrySendError::Inactive(_)) => {}
+                    Err(err) => tracing::warn!(error = %err, "fan-out queue refused a message"),
+                }
+            }
+            *published = event.position;
+        }
+    }
+
+    /// A receiver for everything published from now on, and the position up
+    /// to which the log must be read to fill the gap before it.
+    pub fn subscribe(&self) -> (Receiver<Arc<Frame>>, i64) {
+        let published = self.lock();
+        (self.sender.new_receiver(), *published)
+    }
+
+    pub fn clients(&self) -> usize {
+        self.sender.receiver_count()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, i64> {
+        self.published.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}

@@ -1,0 +1,40 @@
+//! # PureBoot clone controller
+//!
+//! An event-sourced control plane for copying disks between bare-metal nodes.
+//!
+//! ```text
+//! HTTP command ─▶ api (parse) ─▶ commands (load state, decide) ─▶ domain (pure rules)
+//!                                      │
+//!                                      ▼ events
+//!                        event_store (append, group commit) ─▶ PostgreSQL `events`
+//!                                                                   │ NOTIFY / poll
+//!                                      projections (fold into query tables, checkpoints)
+//!                                                   │                     │
+//!                                  api queries ◀── tables          fanout ─▶ WebSocket clients
+//! ```
+//!
+//! # Layout
+//! - [`config`] / [`cli`]: settings from flags and the environment.
+//! - [`domain`]: aggregates — state, events, `decide` (pure), `apply` (no rules).
+//! - [`event_store`]: the append-only log, optimistic concurrency, group commit.
+//! - [`commands`]: load → decide → append → wait for projections (read-your-writes).
+//! - [`projections`]: the runner, checkpoints, rebuilds, and one module per read model.
+//! - [`fanout`]: the WebSocket hub and per-client sessions.
+//! - [`api`]: HTTP handlers, extractors, envelopes, OpenAPI.
+//! - [`ca`]: the certificate authority and sealed secret storage.
+//! - [`db`]: connection pool, migrations, the embedded PostgreSQL cluster.
+//! - [`app`]: shared state, start-up order, router, graceful shutdown.
+//! - [`error`]: the one API error type and its JSON shape.
+
+pub mod api;
+pub mod app;
+pub mod ca;
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod event_store;
+pub mod fanout;
+pub mod projections;

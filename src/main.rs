@@ -1,0 +1,126 @@
+use clap::Parser;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tracing_subscriber::EnvFilter;
+
+use pureboot::app::{App, serve};
+use pureboot::cli::{Cli, Command, EmbeddedDbCommand, ProjectionsCommand};
+use pureboot::config::{CommonConfig, LogFormat, ServeConfig};
+use pureboot::db::{Database, embedded::EmbeddedPostgres, migrate};
+use pureboot::{api, projections};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    init_tracing(&cli.common);
+    match cli.command {
+        Command::Serve(config) => run_server(cli.common, config).await,
+        Command::Migrate => with_database(&cli.common, |_| async { Ok(()) }).await,
+        Command::Projections { command } => match command {
+            ProjectionsCommand::Rebuild { name } => {
+                with_database(&cli.common, |pool| async move {
+                    for (name, position) in projections::rebuild(&pool, name.as_deref()).await? {
+                        println!("rebuilt {name} up to position {position}");
+                    }
+                    Ok(())
+                })
+                .await
+            }
+            ProjectionsCommand::Status => {
+                with_database(&cli.common, |pool| async move {
+                    for (name, position, current) in projections::status(&pool).await? {
+                        println!(
+                            "{name}\tposition {position}\t{}",
+                            if current { "current" } else { "stale" }
+                        );
+                    }
+                    Ok(())
+                })
+                .await
+            }
+        },
+        Command::Openapi => {
+            println!("{}", api::openapi_json());
+            Ok(())
+        }
+        Command::EmbeddedDb { command } => match command {
+            EmbeddedDbCommand::Start { dir, fast } => {
+                println!("{}", EmbeddedPostgres::new(dir)?.start(fast).await?);
+                Ok(())
+            }
+            EmbeddedDbCommand::Stop { dir } => EmbeddedPostgres::new(dir)?.stop(),
+        },
+    }
+}
+
+fn init_tracing(common: &CommonConfig) {
+    let filter = EnvFilter::try_new(&common.log_level).unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match common.log_format {
+        LogFormat::Human => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+/// Opens the database, migrates and installs projections, runs `work`, closes.
+async fn with_database<F, Fut>(common: &CommonConfig, work: F) -> anyhow::Result<()>
+where
+    F: FnOnce(deadpool_postgres::Pool) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<()>>,
+{
+    let db = Database::open(common).await?;
+    let result = async {
+        migrate::run(&db.config).await?;
+        projections::ensure_installed(&db.pool).await?;
+        work(db.pool.clone()).await
+    }
+    .await;
+    db.close();
+    result
+}
+
+async fn run_server(common: CommonConfig, config: ServeConfig) -> anyhow::Result<()> {
+    let db = Database::open(&common).await?;
+    let shutdown = CancellationToken::new();
+    tokio::spawn(cancel_on_signal(shutdown.clone()));
+    let listen = config.listen;
+    let result = async {
+        let app = App::start(
+            db.pool.clone(),
+            db.config.clone(),
+            config,
+            &common.data_dir,
+            shutdown,
+        )
+        .await?;
+        let listener = TcpListener::bind(listen).await?;
+        tracing::info!("listening on http://{}", listener.local_addr()?);
+        serve(app, listener).await?;
+        anyhow::Ok(())
+    }
+    .await;
+    db.close();
+    tracing::info!("stopped");
+    result
+}
+
+async fn cancel_on_signal(shutdown: CancellationToken) {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = terminate => {}
+    }
+    tracing::info!("shutdown requested; finishing in-flight requests");
+    shutdown.cancel();
+}

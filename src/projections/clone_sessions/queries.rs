@@ -1,0 +1,137 @@
+//! Reading the `clone_sessions` table, joined with node and backend names.
+
+use serde::Serialize;
+use time::OffsetDateTime;
+use tokio_postgres::{GenericClient, Row};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::domain::clone_session::{CloneMode, CloneStatus, ResizeMode, progress_percent};
+
+/// The spec's `CloneSessionResponse`, plus certificate expiry and duration.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CloneSessionView {
+    pub id: Uuid,
+    #[schema(example = "rack1 disk swap")]
+    pub name: Option<String>,
+    #[schema(value_type = CloneStatus)]
+    pub status: String,
+    #[schema(value_type = CloneMode)]
+    pub clone_mode: String,
+    pub source_node_id: Uuid,
+    /// Hostname of the source node (null if the node was deleted).
+    pub source_node_name: Option<String>,
+    pub target_node_id: Option<Uuid>,
+    pub target_node_name: Option<String>,
+    #[schema(example = "/dev/sda")]
+    pub source_device: String,
+    #[schema(example = "/dev/sda")]
+    pub target_device: String,
+    #[schema(example = "10.0.0.5")]
+    pub source_ip: Option<String>,
+    #[schema(example = 9999)]
+    pub source_port: i32,
+    pub staging_backend_id: Option<Uuid>,
+    pub staging_backend_name: Option<String>,
+    pub staging_path: Option<String>,
+    pub staging_status: Option<String>,
+    #[schema(value_type = ResizeMode)]
+    pub resize_mode: String,
+    pub bytes_total: Option<i64>,
+    pub bytes_transferred: i64,
+    pub transfer_rate_bps: Option<i64>,
+    /// `bytes_transferred / bytes_total`, in percent, rounded to 0.1.
+    #[schema(example = 42.5)]
+    pub progress_percent: f64,
+    pub error_message: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub started_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub completed_at: Option<OffsetDateTime>,
+    pub created_by: Option<String>,
+    /// Seconds from source-ready to completion (completed sessions only).
+    pub duration_seconds: Option<i64>,
+    /// Expiry of the source certificate (direct mode); the key is never shown.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub source_cert_expires_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub target_cert_expires_at: Option<OffsetDateTime>,
+}
+
+const SELECT: &str = "SELECT s.id, s.name, s.status, s.clone_mode, s.source_node_id, sn.hostname, s.target_node_id,
+        tn.hostname, s.source_device, s.target_device, s.source_ip, s.source_port, s.staging_backend_id, b.name,
+        s.staging_path, s.staging_status, s.resize_mode, s.bytes_total, s.bytes_transferred, s.transfer_rate_bps,
+        s.error_message, s.created_at, s.started_at, s.completed_at, s.created_by, s.duration_seconds,
+        s.source_cert_expires_at, s.target_cert_expires_at
+    FROM clone_sessions s
+    LEFT JOIN nodes sn ON sn.id = s.source_node_id
+    LEFT JOIN nodes tn ON tn.id = s.target_node_id
+    LEFT JOIN storage_backends b ON b.id = s.staging_backend_id";
+
+fn view(row: &Row) -> CloneSessionView {
+    let bytes_total: Option<i64> = row.get(17);
+    let bytes_transferred: i64 = row.get(18);
+    CloneSessionView {
+        id: row.get(0),
+        name: row.get(1),
+        status: row.get(2),
+        clone_mode: row.get(3),
+        source_node_id: row.get(4),
+        source_node_name: row.get(5),
+        target_node_id: row.get(6),
+        target_node_name: row.get(7),
+        source_device: row.get(8),
+        target_device: row.get(9),
+        source_ip: row.get(10),
+        source_port: row.get(11),
+        staging_backend_id: row.get(12),
+        staging_backend_name: row.get(13),
+        staging_path: row.get(14),
+        staging_status: row.get(15),
+        resize_mode: row.get(16),
+        bytes_total,
+        bytes_transferred,
+        transfer_rate_bps: row.get(19),
+        progress_percent: progress_percent(bytes_transferred, bytes_total),
+        error_message: row.get(20),
+        created_at: row.get(21),
+        started_at: row.get(22),
+        completed_at: row.get(23),
+        created_by: row.get(24),
+        duration_seconds: row.get(25),
+        source_cert_expires_at: row.get(26),
+        target_cert_expires_at: row.get(27),
+    }
+}
+
+pub async fn get(
+    client: &impl GenericClient,
+    id: Uuid,
+) -> Result<Option<CloneSessionView>, tokio_postgres::Error> {
+    let sql = format!("{SELECT} WHERE s.id = $1");
+    Ok(client.query_opt(&sql, &[&id]).await?.as_ref().map(view))
+}
+
+/// A page of sessions, newest first, optionally of one status, with the
+/// total counted by the database.
+pub async fn list(
+    client: &impl GenericClient,
+    status: Option<&str>,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<CloneSessionView>, i64), tokio_postgres::Error> {
+    let sql = format!(
+        "{SELECT} WHERE ($1::text IS NULL OR s.status = $1) ORDER BY s.created_at DESC, s.id DESC LIMIT $2 OFFSET $3"
+    );
+    let rows = client.query(&sql, &[&status, &limit, &offset]).await?;
+    let total: i64 = client
+        .query_one(
+            "SELECT count(*) FROM clone_sessions WHERE ($1::text IS NULL OR status = $1)",
+            &[&status],
+        )
+        .await?
+        .get(0);
+    Ok((rows.iter().map(view).collect(), total))
+}

@@ -1,0 +1,81 @@
+//! Projections fold the event log into query tables.
+//!
+//! Each projection owns some tables (SQL in `projections/*.sql`) and a
+//! checkpoint in `projection_checkpoints`. The runner applies a batch of
+//! events and advances the checkpoint in the same transaction, so a crash can
+//! neither lose nor double-apply an event. The tables are disposable: the
+//! definition (SQL text + fold version) is fingerprinted, and when it changes
+//! the controller drops and rebuilds them from the log at start-up.
+
+pub mod clone_sessions;
+mod install;
+pub mod nodes;
+mod runner;
+pub mod storage_backends;
+
+use futures::future::BoxFuture;
+use tokio_postgres::Transaction;
+
+use crate::event_store::RecordedEvent;
+
+pub use install::{InstallError, ensure_installed, rebuild, status};
+pub use runner::{Progress, ProjectionRunner};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProjectionError {
+    #[error("database: {0}")]
+    Database(#[from] tokio_postgres::Error),
+    #[error("event {position} ({event_type}) could not be decoded: {source}")]
+    Decode {
+        position: i64,
+        event_type: String,
+        source: serde_json::Error,
+    },
+    #[error("database unavailable: {0}")]
+    Unavailable(#[from] deadpool_postgres::PoolError),
+}
+
+impl ProjectionError {
+    pub fn decode(event: &RecordedEvent, source: serde_json::Error) -> Self {
+        Self::Decode {
+            position: event.position,
+            event_type: event.event_type.clone(),
+            source,
+        }
+    }
+}
+
+pub type ApplyResult<'a> = BoxFuture<'a, Result<(), ProjectionError>>;
+
+/// One read model.
+pub trait Projection: Send + Sync {
+    fn name(&self) -> &'static str;
+    /// The `CREATE` statements of its tables.
+    fn schema(&self) -> &'static str;
+    /// The tables `schema` creates, dropped before a rebuild.
+    fn tables(&self) -> &'static [&'static str];
+    /// Bump when the fold changes meaning, so existing tables get rebuilt.
+    fn version(&self) -> u32;
+    /// Applies events (in position order) inside the runner's transaction.
+    fn apply<'a>(&'a self, tx: &'a Transaction<'a>, events: &'a [RecordedEvent])
+    -> ApplyResult<'a>;
+}
+
+/// Every projection the controller maintains.
+pub fn all() -> Vec<Box<dyn Projection>> {
+    vec![
+        Box::new(nodes::NodesProjection),
+        Box::new(storage_backends::StorageBackendsProjection),
+        Box::new(clone_sessions::CloneSessionsProjection),
+    ]
+}
+
+/// The fingerprint stored beside a projection's checkpoint.
+pub fn definition(projection: &dyn Projection) -> String {
+    let text = format!(
+        "{}\n--version {}",
+        projection.schema(),
+        projection.version()
+    );
+    crate::ca::hex(ring::digest::digest(&ring::digest::SHA256, text.as_bytes()).as_ref())
+}

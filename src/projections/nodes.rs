@@ -1,0 +1,140 @@
+//! `nodes`: the node registry's read model, and its queries.
+
+use serde::Serialize;
+use time::OffsetDateTime;
+use tokio_postgres::{GenericClient, Row, Transaction};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::{ApplyResult, Projection, ProjectionError};
+use crate::domain::node::{NodeDetails, NodeEvent};
+use crate::event_store::RecordedEvent;
+
+pub struct NodesProjection;
+
+impl Projection for NodesProjection {
+    fn name(&self) -> &'static str {
+        "nodes"
+    }
+    fn schema(&self) -> &'static str {
+        include_str!("../../projections/nodes.sql")
+    }
+    fn tables(&self) -> &'static [&'static str] {
+        &["nodes"]
+    }
+    fn version(&self) -> u32 {
+        1
+    }
+    fn apply<'a>(
+        &'a self,
+        tx: &'a Transaction<'a>,
+        events: &'a [RecordedEvent],
+    ) -> ApplyResult<'a> {
+        Box::pin(async move {
+            for event in events.iter().filter(|e| e.stream.starts_with("node:")) {
+                let decoded: NodeEvent = event
+                    .decode()
+                    .map_err(|e| ProjectionError::decode(event, e))?;
+                apply(tx, event, decoded).await?;
+            }
+            Ok(())
+        })
+    }
+}
+
+async fn apply(
+    tx: &Transaction<'_>,
+    event: &RecordedEvent,
+    decoded: NodeEvent,
+) -> Result<(), ProjectionError> {
+    let id: Uuid = event.stream_id().parse().unwrap_or_default();
+    match decoded {
+        NodeEvent::Registered { id, details, at } => {
+            tx.execute(
+                "INSERT INTO nodes (id, mac_address, hostname, ip_address, arch, state, created_at, updated_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $7) ON CONFLICT (id) DO NOTHING",
+                &[&id, &details.mac_address.as_str(), &details.hostname, &details.ip_address, &details.arch, &state(&details), &at],
+            )
+            .await?;
+        }
+        NodeEvent::Updated { details, at } => {
+            tx.execute(
+                "UPDATE nodes SET mac_address = $2, hostname = $3, ip_address = $4, arch = $5, state = $6, updated_at = $7
+                 WHERE id = $1",
+                &[&id, &details.mac_address.as_str(), &details.hostname, &details.ip_address, &details.arch, &state(&details), &at],
+            )
+            .await?;
+        }
+        NodeEvent::Deleted { .. } => {
+            tx.execute("DELETE FROM nodes WHERE id = $1", &[&id])
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+fn state(details: &NodeDetails) -> String {
+    serde_json::to_value(details.state)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// A node as the API shows it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct NodeView {
+    pub id: Uuid,
+    #[schema(example = "52:54:00:12:34:56")]
+    pub mac_address: String,
+    #[schema(example = "rack1-node07")]
+    pub hostname: String,
+    #[schema(example = "10.0.0.5")]
+    pub ip_address: Option<String>,
+    #[schema(example = "x86_64")]
+    pub arch: String,
+    #[schema(example = "discovered")]
+    pub state: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+}
+
+const COLUMNS: &str = "id, mac_address, hostname, ip_address, arch, state, created_at, updated_at";
+
+fn view(row: &Row) -> NodeView {
+    NodeView {
+        id: row.get(0),
+        mac_address: row.get(1),
+        hostname: row.get(2),
+        ip_address: row.get(3),
+        arch: row.get(4),
+        state: row.get(5),
+        created_at: row.get(6),
+        updated_at: row.get(7),
+    }
+}
+
+pub async fn get(
+    client: &impl GenericClient,
+    id: Uuid,
+) -> Result<Option<NodeView>, tokio_postgres::Error> {
+    let sql = format!("SELECT {COLUMNS} FROM nodes WHERE id = $1");
+    Ok(client.query_opt(&sql, &[&id]).await?.as_ref().map(view))
+}
+
+/// A page of nodes, newest first, and the total count.
+pub async fn list(
+    client: &impl GenericClient,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<NodeView>, i64), tokio_postgres::Error> {
+    let sql =
+        format!("SELECT {COLUMNS} FROM nodes ORDER BY created_at DESC, id DESC LIMIT $1 OFFSET $2");
+    let rows = client.query(&sql, &[&limit, &offset]).await?;
+    let total: i64 = client
+        .query_one("SELECT count(*) FROM nodes", &[])
+        .await?
+        .get(0);
+    Ok((rows.iter().map(view).collect(), total))
+}

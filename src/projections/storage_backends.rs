@@ -1,0 +1,144 @@
+//! `storage_backends`: the storage registry's read model, and its queries.
+
+use serde::Serialize;
+use serde_json::Value;
+use time::OffsetDateTime;
+use tokio_postgres::{GenericClient, Row, Transaction};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::{ApplyResult, Projection, ProjectionError};
+use crate::domain::storage_backend::{BackendDetails, BackendEvent};
+use crate::event_store::RecordedEvent;
+
+pub struct StorageBackendsProjection;
+
+impl Projection for StorageBackendsProjection {
+    fn name(&self) -> &'static str {
+        "storage_backends"
+    }
+    fn schema(&self) -> &'static str {
+        include_str!("../../projections/storage_backends.sql")
+    }
+    fn tables(&self) -> &'static [&'static str] {
+        &["storage_backends"]
+    }
+    fn version(&self) -> u32 {
+        1
+    }
+    fn apply<'a>(
+        &'a self,
+        tx: &'a Transaction<'a>,
+        events: &'a [RecordedEvent],
+    ) -> ApplyResult<'a> {
+        Box::pin(async move {
+            for event in events
+                .iter()
+                .filter(|e| e.stream.starts_with("storage_backend:"))
+            {
+                let decoded: BackendEvent = event
+                    .decode()
+                    .map_err(|e| ProjectionError::decode(event, e))?;
+                apply(tx, event, decoded).await?;
+            }
+            Ok(())
+        })
+    }
+}
+
+async fn apply(
+    tx: &Transaction<'_>,
+    event: &RecordedEvent,
+    decoded: BackendEvent,
+) -> Result<(), ProjectionError> {
+    let id: Uuid = event.stream_id().parse().unwrap_or_default();
+    match decoded {
+        BackendEvent::Created { id, details, at } => {
+            tx.execute(
+                "INSERT INTO storage_backends (id, name, type, config, created_at, updated_at)
+                 VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (id) DO NOTHING",
+                &[
+                    &id,
+                    &details.name,
+                    &backend_type(&details),
+                    &details.config,
+                    &at,
+                ],
+            )
+            .await?;
+        }
+        BackendEvent::Updated { details, at } => {
+            tx.execute(
+                "UPDATE storage_backends SET name = $2, type = $3, config = $4, updated_at = $5 WHERE id = $1",
+                &[&id, &details.name, &backend_type(&details), &details.config, &at],
+            )
+            .await?;
+        }
+        BackendEvent::Deleted { .. } => {
+            tx.execute("DELETE FROM storage_backends WHERE id = $1", &[&id])
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+fn backend_type(details: &BackendDetails) -> String {
+    serde_json::to_value(details.backend_type)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// A storage backend as the API shows it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct StorageBackendView {
+    pub id: Uuid,
+    #[schema(example = "lab-nfs")]
+    pub name: String,
+    #[serde(rename = "type")]
+    #[schema(example = "nfs")]
+    pub backend_type: String,
+    #[schema(value_type = Object, example = json!({"server": "10.0.0.2", "export": "/srv/images"}))]
+    pub config: Value,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+}
+
+const COLUMNS: &str = "id, name, type, config, created_at, updated_at";
+
+fn view(row: &Row) -> StorageBackendView {
+    StorageBackendView {
+        id: row.get(0),
+        name: row.get(1),
+        backend_type: row.get(2),
+        config: row.get(3),
+        created_at: row.get(4),
+        updated_at: row.get(5),
+    }
+}
+
+pub async fn get(
+    client: &impl GenericClient,
+    id: Uuid,
+) -> Result<Option<StorageBackendView>, tokio_postgres::Error> {
+    let sql = format!("SELECT {COLUMNS} FROM storage_backends WHERE id = $1");
+    Ok(client.query_opt(&sql, &[&id]).await?.as_ref().map(view))
+}
+
+pub async fn list(
+    client: &impl GenericClient,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<StorageBackendView>, i64), tokio_postgres::Error> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM storage_backends ORDER BY created_at DESC, id DESC LIMIT $1 OFFSET $2"
+    );
+    let rows = client.query(&sql, &[&limit, &offset]).await?;
+    let total: i64 = client
+        .query_one("SELECT count(*) FROM storage_backends", &[])
+        .await?
+        .get(0);
+    Ok((rows.iter().map(view).collect(), total))
+}
