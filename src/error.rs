@@ -55,6 +55,7 @@ pub struct FieldError {
 
 /// The body of every error response.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = ErrorResponse)]
 pub struct ErrorBody {
     /// Always `false`.
     pub success: bool,

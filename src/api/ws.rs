@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::{State, WebSocketUpgrade};
 use axum::response::Response;
 use serde::Deserialize;
@@ -26,15 +27,17 @@ pub struct WsParams {
 /// should reconnect with `?from=N`.
 #[utoipa::path(get, path = "/ws", tag = "events", params(WsParams),
     responses((status = 101, description = "Switching to the WebSocket protocol"),
+              (status = 400, description = "Not a WebSocket handshake", body = crate::error::ErrorBody),
               (status = 422, body = crate::error::ErrorBody)))]
 pub async fn events(
     State(app): State<Arc<App>>,
     ApiQuery(params): ApiQuery<WsParams>,
-    upgrade: WebSocketUpgrade,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
     if params.from.is_some_and(|p| p < 0) {
         return Err(ApiError::invalid("from", "must be at least 0"));
     }
+    let upgrade = upgrade.map_err(|rejection| ApiError::BadRequest(rejection.body_text()))?;
     Ok(upgrade.on_upgrade(move |socket| {
         let client = Client {
             socket,

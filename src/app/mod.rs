@@ -13,6 +13,7 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use crate::ca::{CertificateAuthority, SecretBox};
+use crate::commands::StreamLocks;
 use crate::config::ServeConfig;
 use crate::db::migrate;
 use crate::domain::clone_session::CloneSession;
@@ -41,6 +42,8 @@ pub struct App {
     pub nodes: AggregateCache<Node>,
     pub storage_backends: AggregateCache<StorageBackend>,
     pub claims: AggregateCache<UniqueClaim>,
+    /// Commands on one stream take turns within this process.
+    pub stream_locks: StreamLocks,
     pub read_your_writes_timeout: Duration,
     pub config: ServeConfig,
     /// Cancelled on SIGTERM/SIGINT; background tasks and WebSockets watch it.
@@ -90,6 +93,7 @@ impl App {
             nodes: AggregateCache::default(),
             storage_backends: AggregateCache::default(),
             claims: AggregateCache::default(),
+            stream_locks: StreamLocks::default(),
             read_your_writes_timeout: config.read_your_writes_timeout(),
             config,
             shutdown,

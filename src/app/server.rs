@@ -7,6 +7,8 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, header};
+use axum::http::{Method, Uri};
+use axum::routing::any;
 use tokio::net::TcpListener;
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -24,6 +26,7 @@ pub fn router(app: Arc<App>) -> Router {
     Router::new()
         .merge(api_router)
         .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi))
+        .route("/api/{*rest}", any(unknown_endpoint))
         .fallback_service(ServeDir::new(ui_dir).fallback(ServeFile::new(index)))
         .layer(axum::middleware::from_fn(api::context::request_id))
         .layer(DefaultBodyLimit::max(max_body))
@@ -36,6 +39,11 @@ pub fn router(app: Arc<App>) -> Router {
             HeaderValue::from_static("DENY"),
         ))
         .with_state(app)
+}
+
+/// API paths that match no route get the JSON error shape, not the web UI.
+async fn unknown_endpoint(method: Method, uri: Uri) -> crate::error::ApiError {
+    crate::error::ApiError::NotFound(format!("no endpoint {method} {}", uri.path()))
 }
 
 /// Serves until the app's shutdown token is cancelled, then finishes

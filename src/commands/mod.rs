@@ -7,6 +7,9 @@
 //! (read-your-writes), bounded by the configured timeout.
 
 pub mod clone_sessions;
+mod stream_locks;
+
+pub use stream_locks::StreamLocks;
 
 use uuid::Uuid;
 
@@ -75,6 +78,7 @@ impl App {
         D: Into<Decision<A::Event>>,
     {
         let stream = stream_name(A::CATEGORY, id);
+        let _turn = self.stream_locks.lock(&stream).await;
         for _ in 0..MAX_ATTEMPTS {
             let conn = self.pool.get().await?;
             let (mut state, version) = A::cache(self).load(&**conn, &stream).await?;

@@ -82,6 +82,7 @@ fn state(details: &NodeDetails) -> String {
 
 /// A node as the API shows it.
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = NodeResponse)]
 pub struct NodeView {
     pub id: Uuid,
     #[schema(example = "52:54:00:12:34:56")]

@@ -91,6 +91,7 @@ fn backend_type(details: &BackendDetails) -> String {
 
 /// A storage backend as the API shows it.
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = StorageBackendResponse)]
 pub struct StorageBackendView {
     pub id: Uuid,
     #[schema(example = "lab-nfs")]

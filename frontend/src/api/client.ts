@@ -3,7 +3,7 @@
  * with the session's bearer token, and every failure turned into an ApiError.
  */
 import { getToken, reportUnauthorized } from '../auth/session';
-import type { components } from './schema';
+import type { ErrorBody, FieldError } from '../types/api';
 
 export const API_BASE = '/api/v1';
 
@@ -21,8 +21,7 @@ export interface ApiListResponse<T> {
   total: number;
 }
 
-export type FieldError = components['schemas']['FieldError'];
-type ErrorBody = Partial<components['schemas']['ErrorResponse']>;
+export type { FieldError } from '../types/api';
 
 /** A non-2xx answer (or no answer: status 0) with the server's explanation. */
 export class ApiError extends Error {
@@ -31,7 +30,8 @@ export class ApiError extends Error {
   readonly detail: string | null;
   readonly fields: FieldError[];
 
-  constructor(status: number, body: ErrorBody, fallback: string) {
+  /** `body` is partial: a proxy or a crash may answer with anything. */
+  constructor(status: number, body: Partial<ErrorBody>, fallback: string) {
     const error = body.error || fallback;
     const detail = body.detail ?? null;
     super(detail ? `${error}: ${detail}` : error);
@@ -68,7 +68,11 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
   if (response.ok) return payload as T;
 
   if (response.status === 401) reportUnauthorized();
-  throw new ApiError(response.status, (payload ?? {}) as ErrorBody, response.statusText || `HTTP ${response.status}`);
+  throw new ApiError(
+    response.status,
+    (payload ?? {}) as Partial<ErrorBody>,
+    response.statusText || `HTTP ${response.status}`,
+  );
 }
 
 /** Error bodies are JSON by contract, but a proxy may answer with HTML. */

@@ -2,6 +2,7 @@
 import { apiClient, queryString } from './client';
 import type { ApiListResponse, ApiResponse } from './client';
 import type {
+  CloneDeleteOutcome,
   CloneHistoryEntry,
   CloneProgressUpdate,
   CloneSession,
@@ -36,13 +37,13 @@ export const cloneApi = {
     return apiClient.patch(session(sessionId), data);
   },
 
-  /** Deletes the session, or cancels it while it is cloning. */
-  delete(sessionId: string): Promise<ApiResponse<{ id: string }>> {
+  /** Deletes the session, or cancels it while it is cloning (`outcome` says which). */
+  delete(sessionId: string): Promise<ApiResponse<CloneDeleteOutcome>> {
     return apiClient.delete(session(sessionId));
   },
 
   /** The session's events, oldest first, for its timeline. */
-  history(sessionId: string): Promise<ApiListResponse<CloneHistoryEntry>> {
+  history(sessionId: string): Promise<ApiResponse<CloneHistoryEntry[]>> {
     return apiClient.get(`${session(sessionId)}/history`);
   },
 

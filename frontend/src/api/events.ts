@@ -46,8 +46,13 @@ export type PartitionEvent =
   | Envelope<'partition.operation_complete', OperationRef>
   | Envelope<'partition.operation_failed', OperationRef>;
 
+export type StorageEvent =
+  | Envelope<'storage.backend_created', { backend_id: string }>
+  | Envelope<'storage.backend_updated', { backend_id: string }>
+  | Envelope<'storage.backend_deleted', { backend_id: string }>;
+
 /** An event about something in the system. */
-export type WebSocketEvent = CloneEvent | NodeEvent | PartitionEvent;
+export type WebSocketEvent = CloneEvent | NodeEvent | PartitionEvent | StorageEvent;
 
 /** Everything the server may send, including connection housekeeping. */
 export type ServerMessage =

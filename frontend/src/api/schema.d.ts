@@ -155,6 +155,13 @@ export interface components {
             summary: string;
             actor?: string | null;
         };
+        /** @description What a DELETE did: cancelled a cloning session, or deleted it. */
+        CloneDeleteOutcome: {
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            outcome: "cancelled" | "deleted";
+        };
         /** @description Source node callback: ready to serve its disk. */
         CloneSourceReady: {
             ip: string;
@@ -280,7 +287,7 @@ export interface components {
         ErrorResponse: {
             success: boolean;
             error: string;
-            detail?: string | null;
+            detail: string;
             fields?: components["schemas"]["FieldError"][];
         };
     };

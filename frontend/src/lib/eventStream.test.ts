@@ -103,19 +103,19 @@ describe('EventStream', () => {
     expect(sockets).toHaveLength(3);
   });
 
-  it('reconnects from the given position on resync and refetches', () => {
+  it('reconnects from the position the server gives on resync', () => {
     last().open();
     last().receive(created('a', 3));
-    last().receive({ type: 'resync', position: 10 });
+    last().receive({ type: 'resync', position: 5 });
 
     expect(sockets[0]!.closed).toBe(true);
     vi.advanceTimersByTime(500);
-    expect(last().url).toBe('ws://test/api/v1/ws?from=9');
+    expect(last().url).toBe('ws://test/api/v1/ws?from=5');
     last().open();
-    last().receive(created('c', 10));
+    last().receive(created('c', 6));
 
-    expect(gaps).toBe(2);
-    expect(events.map((e) => e.position)).toEqual([3, 10]);
+    expect(gaps).toBe(1);
+    expect(events.map((e) => e.position)).toEqual([3, 6]);
   });
 
   it('pings every 25 seconds', () => {

@@ -5,8 +5,9 @@
  * - Reconnects with exponential back-off (see backoff.ts) until stopped.
  * - Resumes with `from=<last position seen>` and drops events it has already
  *   seen, so a reconnect neither loses nor repeats events.
- * - Reports a *gap* whenever continuity cannot be proven (first connect, a
- *   reconnect before any event, a `resync`): the caller then refetches.
+ * - Reports a *gap* whenever continuity cannot be proven (a connect before any
+ *   event was seen, so nothing to resume from): the caller then refetches.
+ * - On `resync` (the client fell behind) reconnects from the position given.
  * - Pings every 25 s; a connection silent for two intervals is presumed dead
  *   (a half-open TCP connection never fires `close` on its own).
  */
@@ -102,9 +103,9 @@ export class EventStream {
     if (!message || message.type === 'pong') return;
 
     if (message.type === 'resync') {
-      // Resume from where the server says it can, accepting that position itself.
-      this.seen = Math.max(this.seen ?? -Infinity, message.position - 1);
-      this.gapPending = true;
+      // N is the last position the server sent us; it replays everything after
+      // it from the log, so resuming there loses nothing.
+      this.seen = Math.max(this.seen ?? message.position, message.position);
       this.dropSocket();
       return;
     }

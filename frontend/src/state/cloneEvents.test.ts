@@ -3,7 +3,7 @@ import type { ApiListResponse, ApiResponse } from '../api/client';
 import type { CloneProgressData } from '../api/events';
 import type { CloneSession } from '../types/clone';
 import { applyProgress, applyProgressToDetail, applyProgressToList, cacheEffects } from './cloneEvents';
-import { cloneSessionKeys, nodeKeys } from './queryKeys';
+import { cloneSessionKeys, nodeKeys, storageKeys } from './queryKeys';
 
 function session(overrides: Partial<CloneSession> = {}): CloneSession {
   return {
@@ -129,6 +129,12 @@ describe('cacheEffects', () => {
     });
 
     expect(effects.invalidate).toEqual([nodeKeys.disks('n1')]);
+  });
+
+  it('refreshes the storage backends on backend events', () => {
+    expect(cacheEffects({ type: 'storage.backend_created', data: { backend_id: 'b1' } }).invalidate).toEqual([
+      storageKeys.backends,
+    ]);
   });
 
   it('ignores event types it does not know', () => {

@@ -14,7 +14,7 @@ import type { QueryKey } from '@tanstack/react-query';
 import type { ApiListResponse, ApiResponse } from '../api/client';
 import type { CloneProgressData, WebSocketEvent } from '../api/events';
 import { TERMINAL_STATUSES, type CloneSession, type CloneStatus } from '../types/clone';
-import { cloneSessionKeys, nodeKeys } from './queryKeys';
+import { cloneSessionKeys, nodeKeys, storageKeys } from './queryKeys';
 
 export interface CacheEffects {
   /** Progress to fold into the cached sessions (detail and lists). */
@@ -50,6 +50,10 @@ export function cacheEffects(event: WebSocketEvent): CacheEffects {
     case 'partition.operation_complete':
     case 'partition.operation_failed':
       return { progress: null, invalidate: [nodeKeys.disks(event.data.node_id)] };
+    case 'storage.backend_created':
+    case 'storage.backend_updated':
+    case 'storage.backend_deleted':
+      return { progress: null, invalidate: [storageKeys.backends] };
     default:
       return { progress: null, invalidate: [] };
   }

@@ -14,6 +14,7 @@ export type NodeTokens = Schemas['NodeTokens'];
 export type CloneSessionCreate = Schemas['CloneSessionCreate'];
 export type CloneSessionUpdate = Schemas['CloneSessionUpdate'];
 export type CloneHistoryEntry = Schemas['CloneHistoryEntry'];
+export type CloneDeleteOutcome = Schemas['CloneDeleteOutcome'];
 export type CloneSourceReady = Schemas['CloneSourceReady'];
 export type CloneProgressUpdate = Schemas['CloneProgressUpdate'];
 

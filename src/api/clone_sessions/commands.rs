@@ -74,6 +74,7 @@ pub async fn update(
 
 /// The outcome of a DELETE.
 #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[schema(as = CloneDeleteOutcome)]
 pub struct DeleteOutcome {
     pub id: uuid::Uuid,
     /// `cancelled` (the session was cloning) or `deleted`.

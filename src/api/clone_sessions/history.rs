@@ -18,6 +18,7 @@ use crate::event_store::{RecordedEvent, stream_name};
 
 /// One event of a session's life.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = CloneHistoryEntry)]
 pub struct TimelineEntry {
     pub position: i64,
     #[schema(example = "clone_session.source_ready")]

@@ -10,6 +10,7 @@ use crate::domain::clone_session::{CloneMode, CloneStatus, ResizeMode, progress_
 
 /// The spec's `CloneSessionResponse`, plus certificate expiry and duration.
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = CloneSessionResponse)]
 pub struct CloneSessionView {
     pub id: Uuid,
     #[schema(example = "rack1 disk swap")]

@@ -17,9 +17,11 @@ export function CloneActions({ session }: { session: CloneSession }) {
 
   async function confirm() {
     try {
-      await remove.mutateAsync(session.id);
+      const { data } = await remove.mutateAsync(session.id);
       setAsking(false);
-      if (!cancelling) navigate('/clone', { replace: true });
+      // The server decides: a session that finished meanwhile is deleted, not cancelled.
+      const deleted = data.outcome ? data.outcome === 'deleted' : !cancelling;
+      if (deleted) navigate('/clone', { replace: true });
     } catch {
       // shown in the dialog from remove.error
     }

@@ -1,0 +1,282 @@
+//! The CA: certificate properties, chaining, a real mutual-TLS handshake
+//! between the two roles, persistence across restarts, refused settings.
+
+use std::sync::Arc;
+
+use reqwest::StatusCode;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+use rustls::server::WebPkiClientVerifier;
+use rustls::{ClientConfig, RootCertStore, ServerConfig};
+use serde_json::Value;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio_rustls::{TlsAcceptor, TlsConnector};
+use x509_parser::extensions::GeneralName;
+use x509_parser::pem::parse_x509_pem;
+
+use crate::support::{TestApp, TestDb};
+
+struct Bundle {
+    cert_pem: String,
+    key_pem: String,
+    ca_pem: String,
+}
+
+async fn bundle(app: &TestApp, id: &str, role: &str) -> Bundle {
+    let (status, body) = app
+        .get(&format!("/clone-sessions/{id}/certs?role={role}"))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let text = |k: &str| body["data"][k].as_str().expect(k).to_owned();
+    Bundle {
+        cert_pem: text("cert_pem"),
+        key_pem: text("key_pem"),
+        ca_pem: text("ca_pem"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn session_certificates_have_the_promised_properties_and_chain_to_the_ca() {
+    let app = TestApp::spawn().await;
+    let session: Value = app.direct_session().await;
+    let id = session["id"].as_str().expect("id");
+    for (role, server_auth) in [("source", true), ("target", false)] {
+        let bundle = bundle(&app, id, role).await;
+        assert!(bundle.key_pem.contains("BEGIN PRIVATE KEY"));
+        let (_, pem) = parse_x509_pem(bundle.cert_pem.as_bytes()).expect("cert PEM");
+        let cert = pem.parse_x509().expect("cert DER");
+        let (_, ca_pem) = parse_x509_pem(bundle.ca_pem.as_bytes()).expect("CA PEM");
+        let ca = ca_pem.parse_x509().expect("CA DER");
+
+        let cn = format!("clone-{id}-{role}");
+        assert_eq!(
+            cert.subject()
+                .iter_common_name()
+                .next()
+                .and_then(|c| c.as_str().ok()),
+            Some(cn.as_str())
+        );
+        assert_eq!(
+            cert.subject()
+                .iter_organization()
+                .next()
+                .and_then(|o| o.as_str().ok()),
+            Some("PureBoot")
+        );
+        let constraints = cert
+            .basic_constraints()
+            .expect("parse")
+            .expect("BasicConstraints present");
+        assert!(!constraints.value.ca, "CA:false");
+        let eku = cert
+            .extended_key_usage()
+            .expect("parse")
+            .expect("EKU present")
+            .value;
+        assert_eq!(
+            (eku.server_auth, eku.client_auth),
+            (server_auth, !server_auth)
+        );
+        let san = cert
+            .subject_alternative_name()
+            .expect("parse")
+            .expect("SAN present")
+            .value;
+        assert_eq!(san.general_names, vec![GeneralName::DNSName(&cn)]);
+        let validity = cert.validity();
+        let lifetime = validity.not_after.timestamp() - validity.not_before.timestamp();
+        assert_eq!(
+            lifetime,
+            24 * 3600 + 60,
+            "24 h plus the one-minute backdate"
+        );
+        assert_eq!(cert.issuer(), ca.subject());
+        cert.verify_signature(Some(ca.public_key()))
+            .expect("signed by the CA");
+        assert!(
+            ca.basic_constraints()
+                .expect("parse")
+                .expect("present")
+                .value
+                .ca
+        );
+        let ca_life = ca.validity().not_after.timestamp() - ca.validity().not_before.timestamp();
+        assert!(ca_life >= 3650 * 86_400, "CA valid for ten years");
+    }
+}
+
+fn provider() -> Arc<rustls::crypto::CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+fn roots(ca_pem: &str) -> Arc<RootCertStore> {
+    let mut roots = RootCertStore::empty();
+    roots
+        .add(CertificateDer::from_pem_slice(ca_pem.as_bytes()).expect("CA"))
+        .expect("root");
+    Arc::new(roots)
+}
+
+/// A TLS server presenting `server`, requiring a client certificate from the
+/// CA, and a client presenting `client`: does the handshake succeed?
+async fn handshake(server: &Bundle, client: &Bundle, server_name: String) -> Result<(), String> {
+    let verifier = WebPkiClientVerifier::builder_with_provider(roots(&server.ca_pem), provider())
+        .build()
+        .map_err(|e| e.to_string())?;
+    let server_config = ServerConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_client_cert_verifier(verifier)
+        .with_single_cert(
+            vec![CertificateDer::from_pem_slice(server.cert_pem.as_bytes()).expect("cert")],
+            PrivateKeyDer::from_pem_slice(server.key_pem.as_bytes()).expect("key"),
+        )
+        .map_err(|e| e.to_string())?;
+    let client_config = ClientConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_root_certificates(roots(&client.ca_pem))
+        .with_client_auth_cert(
+            vec![CertificateDer::from_pem_slice(client.cert_pem.as_bytes()).expect("cert")],
+            PrivateKeyDer::from_pem_slice(client.key_pem.as_bytes()).expect("key"),
+        )
+        .map_err(|e| e.to_string())?;
+    let (server_io, client_io) = tokio::io::duplex(64 * 1024);
+    let acceptor = TlsAcceptor::from(Arc::new(server_config));
+    let server_task = tokio::spawn(async move {
+        let mut stream = acceptor
+            .accept(server_io)
+            .await
+            .map_err(|e| e.to_string())?;
+        let mut buf = [0u8; 4];
+        stream
+            .read_exact(&mut buf)
+            .await
+            .map_err(|e| e.to_string())?;
+        stream.write_all(&buf).await.map_err(|e| e.to_string())?;
+        stream.flush().await.map_err(|e| e.to_string())
+    });
+    let connector = TlsConnector::from(Arc::new(client_config));
+    let name = ServerName::try_from(server_name).map_err(|e| e.to_string())?;
+    let client_result = async {
+        let mut stream = connector
+            .connect(name, client_io)
+            .await
+            .map_err(|e| e.to_string())?;
+        stream.write_all(b"disk").await.map_err(|e| e.to_string())?;
+        let mut echo = [0u8; 4];
+        stream
+            .read_exact(&mut echo)
+            .await
+            .map_err(|e| e.to_string())?;
+        if &echo != b"disk" {
+            return Err("echo mismatch".to_owned());
+        }
+        Ok(())
+    }
+    .await;
+    let server_result = server_task.await.map_err(|e| e.to_string())?;
+    client_result.and(server_result)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn source_and_target_complete_a_mutual_tls_handshake_and_swapped_roles_fail() {
+    let app = TestApp::spawn().await;
+    let session = app.direct_session().await;
+    let id = session["id"].as_str().expect("id");
+    let source = bundle(&app, id, "source").await;
+    let target = bundle(&app, id, "target").await;
+
+    handshake(&source, &target, format!("clone-{id}-source"))
+        .await
+        .expect("source serves, target connects");
+    let swapped = handshake(&target, &source, format!("clone-{id}-target")).await;
+    assert!(
+        swapped.is_err(),
+        "a target certificate cannot serve and a source certificate cannot authenticate a client"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_ca_survives_a_restart_and_its_key_file_is_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let db = TestDb::new().await;
+    let data_dir = std::env::temp_dir().join(format!("pbt-ca-{}", uuid::Uuid::new_v4().simple()));
+    let first = TestApp::spawn_in(db, &[], data_dir.clone()).await;
+    let ca_before = std::fs::read_to_string(data_dir.join("certs/ca.crt")).expect("ca.crt");
+    let mode = std::fs::metadata(data_dir.join("certs/ca.key"))
+        .expect("ca.key")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+    let again = TestDb {
+        name: first.db.name.clone(),
+        config: first.db.config.clone(),
+    };
+    let second = TestApp::spawn_in(again, &[], data_dir.clone()).await;
+    let session = second.direct_session().await;
+    let bundle = bundle(&second, session["id"].as_str().expect("id"), "source").await;
+    assert_eq!(
+        bundle.ca_pem, ca_before,
+        "restarting must not change the CA"
+    );
+}
+
+#[tokio::test]
+async fn unusable_ca_settings_and_loose_key_files_refuse_to_start() {
+    use std::os::unix::fs::PermissionsExt;
+    let db = TestDb::new().await;
+    let pool = db.pool();
+    let data_dir = std::env::temp_dir().join(format!("pbt-ca-{}", uuid::Uuid::new_v4().simple()));
+    let config =
+        crate::support::serve_config(&["--ca-key-algorithm", "RSA", "--ca-key-size", "2048"]);
+    let refused = pureboot::app::App::start(
+        pool.clone(),
+        db.config.clone(),
+        config,
+        &data_dir,
+        Default::default(),
+    )
+    .await;
+    let message = refused.err().expect("RSA refused").to_string();
+    assert!(message.contains("RSA"), "{message}");
+
+    let started = TestApp::spawn_in(TestDb::new().await, &[], data_dir.clone()).await;
+    drop(started);
+    std::fs::set_permissions(
+        data_dir.join("certs/ca.key"),
+        std::fs::Permissions::from_mode(0o644),
+    )
+    .expect("chmod");
+    let config = crate::support::serve_config(&[]);
+    let refused = pureboot::app::App::start(
+        pool,
+        db.config.clone(),
+        config,
+        &data_dir,
+        Default::default(),
+    )
+    .await;
+    let message = refused.err().expect("loose key refused").to_string();
+    assert!(message.contains("chmod 600"), "{message}");
+}
+
+#[tokio::test]
+async fn with_the_ca_disabled_certificates_are_a_503() {
+    let app = TestApp::spawn_with(TestDb::new().await, &["--ca-enabled", "false"]).await;
+    let session = app.direct_session().await;
+    let (status, body) = app
+        .get(&format!(
+            "/clone-sessions/{}/certs?role=source",
+            session["id"].as_str().expect("id")
+        ))
+        .await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    let (status, _) = app
+        .get(&format!(
+            "/clone-sessions/{}/certs?role=middle",
+            session["id"].as_str().expect("id")
+        ))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}

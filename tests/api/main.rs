@@ -1,0 +1,14 @@
+//! Integration tests: the real controller against a real PostgreSQL, one
+//! database per test (cloned from a migrated template), run in parallel.
+
+mod support;
+
+mod bad_input;
+mod certificates;
+mod clone_callbacks;
+mod clone_sessions;
+mod event_log;
+mod fanout;
+mod openapi;
+mod projections;
+mod registry;

@@ -1,0 +1,330 @@
+//! Read models: rebuilds match the live tables, checkpoints survive crashes,
+//! responses wait for the projections (read-your-writes), definitions rebuild.
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::support::{TestApp, TestDb, table_rows};
+
+const TABLES: [&str; 3] = ["nodes", "storage_backends", "clone_sessions"];
+
+/// Drives sessions through every outcome, plus registry changes.
+async fn workload(app: &TestApp) {
+    let backend = app
+        .post(
+            "/storage/backends",
+            json!({"name": "nfs-a", "type": "nfs", "config": {"path": "/x"}}),
+        )
+        .await
+        .1;
+    let backend_id = backend["data"]["id"]
+        .as_str()
+        .expect("backend id")
+        .to_owned();
+    for round in 0..4 {
+        let session = app.direct_session().await;
+        let id = session["id"].as_str().expect("id");
+        app.source_ready(id, 1_000).await;
+        app.progress(id, 100 * (round + 1)).await;
+        match round {
+            0 => assert_eq!(
+                app.post(&format!("/clone-sessions/{id}/complete"), json!({}))
+                    .await
+                    .0,
+                StatusCode::OK
+            ),
+            1 => assert_eq!(
+                app.post(
+                    &format!("/clone-sessions/{id}/failed?error=disk"),
+                    json!({})
+                )
+                .await
+                .0,
+                StatusCode::OK
+            ),
+            2 => assert_eq!(
+                app.delete(&format!("/clone-sessions/{id}")).await.0,
+                StatusCode::OK
+            ),
+            _ => {}
+        }
+    }
+    let staged_source = app.node("staged-source").await;
+    let (status, staged) = app
+        .post("/clone-sessions", json!({"source_node_id": staged_source, "staging_backend_id": backend_id, "clone_mode": "staged"}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{staged}");
+    let pending = app.direct_session().await;
+    app.patch(
+        &format!("/clone-sessions/{}", pending["id"].as_str().expect("id")),
+        json!({"name": "renamed"}),
+    )
+    .await;
+    let doomed = app.direct_session().await;
+    app.delete(&format!(
+        "/clone-sessions/{}",
+        doomed["id"].as_str().expect("id")
+    ))
+    .await;
+    app.patch(
+        &format!("/nodes/{staged_source}"),
+        json!({"hostname": "renamed-host"}),
+    )
+    .await;
+}
+
+async fn snapshot(db: &TestDb) -> Vec<Vec<serde_json::Value>> {
+    let client = db.client().await;
+    let mut tables = Vec::new();
+    for table in TABLES {
+        tables.push(table_rows(&client, table).await);
+    }
+    tables
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn rebuilt_tables_equal_the_live_ones_row_for_row() {
+    let app = TestApp::spawn().await;
+    workload(&app).await;
+    let live = snapshot(&app.db).await;
+    assert!(live[2].len() >= 5, "the workload left sessions to compare");
+
+    let rebuilt = pureboot::projections::rebuild(&app.db.pool(), None)
+        .await
+        .expect("rebuild");
+    assert_eq!(rebuilt.len(), TABLES.len());
+    assert_eq!(snapshot(&app.db).await, live);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_changed_definition_is_rebuilt_at_start_up() {
+    let app = TestApp::spawn().await;
+    workload(&app).await;
+    let live = snapshot(&app.db).await;
+    let client = app.db.client().await;
+    // Simulate an older definition whose table content is wrong.
+    client
+        .batch_execute(
+            "UPDATE projection_checkpoints SET definition = 'old' WHERE name = 'clone_sessions';
+             DELETE FROM clone_sessions;",
+        )
+        .await
+        .expect("tamper");
+    let db = TestDb {
+        name: app.db.name.clone(),
+        config: app.db.config.clone(),
+    };
+    let _restarted = TestApp::spawn_with(db, &[]).await;
+    assert_eq!(snapshot(&app.db).await, live);
+}
+
+/// A POST answered by one instance is visible to a GET on another instance
+/// immediately: the response waited for the projections.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_change_is_readable_on_any_instance_as_soon_as_the_command_returns() {
+    let first = TestApp::spawn().await;
+    let db = TestDb {
+        name: first.db.name.clone(),
+        config: first.db.config.clone(),
+    };
+    let second = TestApp::spawn_with(db, &[]).await;
+    for _ in 0..5 {
+        let session = first.direct_session().await;
+        let id = session["id"].as_str().expect("id");
+        let (status, seen) = second.get(&format!("/clone-sessions/{id}")).await;
+        assert_eq!(status, StatusCode::OK, "{seen}");
+        first.source_ready(id, 4_000).await;
+        first.progress(id, 1_000).await;
+        let (_, seen) = second.get(&format!("/clone-sessions/{id}")).await;
+        assert_eq!(seen["data"]["status"], "cloning");
+        assert_eq!(seen["data"]["progress_percent"], 25.0);
+    }
+}
+
+fn spawn_binary(db: &TestDb, data_dir: &std::path::Path, port: u16) -> Child {
+    let url = format!(
+        "host={} port={} user={} dbname={}",
+        host(db),
+        db.config.get_ports().first().copied().unwrap_or(5432),
+        db.config.get_user().unwrap_or("postgres"),
+        db.name
+    );
+    Command::new(env!("CARGO_BIN_EXE_pureboot"))
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .env("DATABASE_URL", url)
+        .env("PUREBOOT_DATA_DIR", data_dir)
+        .env("PUREBOOT_LOG_LEVEL", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("controller binary starts")
+}
+
+fn host(db: &TestDb) -> String {
+    match db.config.get_hosts().first() {
+        Some(tokio_postgres::config::Host::Tcp(h)) => h.clone(),
+        Some(tokio_postgres::config::Host::Unix(p)) => p.display().to_string(),
+        None => "127.0.0.1".into(),
+    }
+}
+
+async fn wait_ready(http: &reqwest::Client, port: u16) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if let Ok(r) = http
+            .get(format!("http://127.0.0.1:{port}/api/v1/ready"))
+            .send()
+            .await
+        {
+            if r.status() == StatusCode::OK {
+                return;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("controller did not become ready");
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
+}
+
+/// Given a controller process under progress load, when it is killed with
+/// SIGKILL and restarted (three times), then every acknowledged report is in
+/// the log and the projections equal a fresh rebuild.
+#[tokio::test(flavor = "multi_thread")]
+async fn killing_the_controller_loses_no_acknowledged_event_and_checkpoints_stay_exact() {
+    let db = TestDb::new().await;
+    let data_dir =
+        std::env::temp_dir().join(format!("pbt-crash-{}", uuid::Uuid::new_v4().simple()));
+    let http = reqwest::Client::new();
+    let port = free_port();
+    let mut child = spawn_binary(&db, &data_dir, port);
+    wait_ready(&http, port).await;
+    let base = format!("http://127.0.0.1:{port}/api/v1");
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        let post = |path: String, body: serde_json::Value| {
+            http.post(format!("{base}{path}")).json(&body).send()
+        };
+        let mac = format!("52:54:00:aa:00:{i:02x}");
+        let source: serde_json::Value = post(
+            "/nodes".into(),
+            json!({"mac_address": mac, "hostname": "s"}),
+        )
+        .await
+        .expect("node")
+        .json()
+        .await
+        .expect("json");
+        let mac = format!("52:54:00:bb:00:{i:02x}");
+        let target: serde_json::Value = post(
+            "/nodes".into(),
+            json!({"mac_address": mac, "hostname": "t"}),
+        )
+        .await
+        .expect("node")
+        .json()
+        .await
+        .expect("json");
+        let session: serde_json::Value = post(
+            "/clone-sessions".into(),
+            json!({"clone_mode": "direct", "source_node_id": source["data"]["id"], "target_node_id": target["data"]["id"]}),
+        )
+        .await
+        .expect("session")
+        .json()
+        .await
+        .expect("json");
+        let id = session["data"]["id"].as_str().expect("id").to_owned();
+        post(format!("/clone-sessions/{id}/source-ready"), json!({"ip": "10.0.0.5", "port": 9999, "size_bytes": 1_000_000_000_i64, "device": "/dev/sda"}))
+            .await
+            .expect("ready");
+        ids.push(id);
+    }
+
+    let mut acknowledged = 0usize;
+    let mut bytes = 0i64;
+    for _round in 0..3 {
+        let load = {
+            let (http, base, ids) = (http.clone(), base.clone(), ids.clone());
+            tokio::spawn(async move {
+                let mut acked = Vec::new();
+                for n in 0.. {
+                    let id = &ids[n % ids.len()];
+                    let body = json!({"role": "target", "bytes_transferred": n as i64 + 1});
+                    match http
+                        .post(format!("{base}/clone-sessions/{id}/progress"))
+                        .json(&body)
+                        .send()
+                        .await
+                    {
+                        Ok(r) if r.status().is_success() => acked.push(n),
+                        _ => return acked,
+                    }
+                }
+                acked
+            })
+        };
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        child.kill().expect("SIGKILL");
+        child.wait().expect("reaped");
+        let acked = load.await.expect("load task");
+        acknowledged += acked.len();
+        bytes = bytes.max(acked.last().map_or(0, |n| *n as i64 + 1));
+        child = spawn_binary(&db, &data_dir, port);
+        wait_ready(&http, port).await;
+    }
+
+    let client = db.client().await;
+    let logged: i64 = client
+        .query_one(
+            "SELECT count(*) FROM events WHERE event_type = 'clone_session.progress_reported'",
+            &[],
+        )
+        .await
+        .expect("count")
+        .get(0);
+    assert!(acknowledged > 0, "the load made progress");
+    assert!(
+        logged as usize >= acknowledged,
+        "{logged} logged < {acknowledged} acknowledged"
+    );
+
+    // The live tables (after crashes and catch-up) equal a fresh rebuild.
+    wait_caught_up(&client).await;
+    let live = snapshot(&db).await;
+    child.kill().expect("stop");
+    child.wait().expect("reaped");
+    pureboot::projections::rebuild(&db.pool(), None)
+        .await
+        .expect("rebuild");
+    assert_eq!(snapshot(&db).await, live);
+    assert!(bytes > 0);
+}
+
+/// Waits until every projection's checkpoint has reached the head of the log.
+async fn wait_caught_up(client: &tokio_postgres::Client) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        let row = client
+            .query_one(
+                "SELECT (SELECT COALESCE(max(position), 0) FROM events), (SELECT min(position) FROM projection_checkpoints)",
+                &[],
+            )
+            .await
+            .expect("positions");
+        if row.get::<_, i64>(0) == row.get::<_, i64>(1) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("projections did not catch up");
+}

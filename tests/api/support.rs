@@ -1,0 +1,372 @@
+//! Test scaffolding: a database of its own per test (cloned from a migrated
+//! template), the real controller on port 0, and small HTTP/WebSocket helpers.
+
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::Parser;
+use futures::{SinkExt, StreamExt};
+use pureboot::app::{App, serve};
+use pureboot::cli::{Cli, Command};
+use pureboot::config::ServeConfig;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+/// A fresh database for one test.
+pub struct TestDb {
+    pub name: String,
+    pub config: tokio_postgres::Config,
+}
+
+fn admin_config() -> tokio_postgres::Config {
+    let url = std::env::var("DATABASE_URL").expect(
+        "DATABASE_URL must point at a PostgreSQL server (run ./scripts/test, which starts one)",
+    );
+    tokio_postgres::Config::from_str(&url).expect("DATABASE_URL parses")
+}
+
+impl TestDb {
+    pub async fn new() -> Self {
+        let admin = admin_config();
+        let template = ensure_template(&admin).await;
+        let name = format!("pbt_{}", Uuid::new_v4().simple());
+        let client = pureboot::db::connect(&admin)
+            .await
+            .expect("admin connection");
+        // CREATE DATABASE … TEMPLATE fails while anyone else is copying the same template.
+        for attempt in 0.. {
+            match client
+                .batch_execute(&format!("CREATE DATABASE {name} TEMPLATE {template}"))
+                .await
+            {
+                Ok(()) => break,
+                Err(err) if attempt < 50 => {
+                    let _ = err;
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(err) => panic!("creating {name}: {err}"),
+            }
+        }
+        let mut config = admin.clone();
+        config.dbname(&name);
+        Self { name, config }
+    }
+
+    pub fn pool(&self) -> deadpool_postgres::Pool {
+        pureboot::db::pool(self.config.clone(), 8).expect("pool")
+    }
+
+    pub async fn client(&self) -> tokio_postgres::Client {
+        pureboot::db::connect(&self.config)
+            .await
+            .expect("test database connection")
+    }
+}
+
+/// Builds (once per schema version, under a lock) the template every test
+/// database is copied from: migrated, projections installed.
+async fn ensure_template(admin: &tokio_postgres::Config) -> String {
+    let fingerprint: String = pureboot::projections::all()
+        .iter()
+        .map(|p| pureboot::projections::definition(p.as_ref()))
+        .chain(migration_texts())
+        .collect();
+    let digest = ring::digest::digest(&ring::digest::SHA256, fingerprint.as_bytes());
+    let template = format!("pbt_template_{}", &pureboot::ca::hex(digest.as_ref())[..16]);
+    let client = pureboot::db::connect(admin)
+        .await
+        .expect("admin connection");
+    client
+        .execute("SELECT pg_advisory_lock(424242)", &[])
+        .await
+        .expect("template lock");
+    let exists = client
+        .query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&template])
+        .await
+        .expect("query")
+        .is_some();
+    if !exists {
+        let building = format!("{template}_build");
+        client
+            .batch_execute(&format!("DROP DATABASE IF EXISTS {building}"))
+            .await
+            .expect("drop");
+        client
+            .batch_execute(&format!("CREATE DATABASE {building}"))
+            .await
+            .expect("create");
+        let mut config = admin.clone();
+        config.dbname(&building);
+        pureboot::db::migrate::run(&config)
+            .await
+            .expect("migrations");
+        let pool = pureboot::db::pool(config, 2).expect("pool");
+        pureboot::projections::ensure_installed(&pool)
+            .await
+            .expect("projections");
+        pool.close();
+        client
+            .execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1",
+                &[&building],
+            )
+            .await
+            .expect("terminate");
+        client
+            .batch_execute(&format!("ALTER DATABASE {building} RENAME TO {template}"))
+            .await
+            .expect("rename");
+    }
+    client
+        .execute("SELECT pg_advisory_unlock(424242)", &[])
+        .await
+        .expect("unlock");
+    template
+}
+
+fn migration_texts() -> Vec<String> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("migrations");
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .expect("migrations dir")
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    files.sort();
+    files
+        .iter()
+        .map(|f| std::fs::read_to_string(f).expect("migration"))
+        .collect()
+}
+
+/// The controller, serving on an ephemeral port against its own database.
+pub struct TestApp {
+    pub app: Arc<App>,
+    pub db: TestDb,
+    pub addr: std::net::SocketAddr,
+    pub http: reqwest::Client,
+    pub data_dir: PathBuf,
+}
+
+pub fn serve_config(extra: &[&str]) -> ServeConfig {
+    let mut args = vec!["pureboot", "serve", "--listen", "127.0.0.1:0"];
+    args.extend_from_slice(extra);
+    match Cli::try_parse_from(args).expect("serve arguments").command {
+        Command::Serve(config) => config,
+        _ => unreachable!("parsed a serve command"),
+    }
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::spawn_with(TestDb::new().await, &[]).await
+    }
+
+    /// Another controller instance on an existing database (or with options).
+    pub async fn spawn_with(db: TestDb, extra: &[&str]) -> Self {
+        let data_dir = std::env::temp_dir().join(format!("pbt-{}", Uuid::new_v4().simple()));
+        Self::spawn_in(db, extra, data_dir).await
+    }
+
+    pub async fn spawn_in(db: TestDb, extra: &[&str], data_dir: PathBuf) -> Self {
+        let config = serve_config(extra);
+        let pool = pureboot::db::pool(db.config.clone(), 16).expect("pool");
+        let app = App::start(
+            pool,
+            db.config.clone(),
+            config,
+            &data_dir,
+            CancellationToken::new(),
+        )
+        .await
+        .expect("controller starts");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        tokio::spawn(serve(app.clone(), listener));
+        Self {
+            app,
+            db,
+            addr,
+            http: reqwest::Client::new(),
+            data_dir,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}/api/v1{path}", self.addr)
+    }
+
+    pub async fn get(&self, path: &str) -> (StatusCode, Value) {
+        into_json(self.http.get(self.url(path)).send().await.expect("GET")).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        into_json(
+            self.http
+                .post(self.url(path))
+                .json(&body)
+                .send()
+                .await
+                .expect("POST"),
+        )
+        .await
+    }
+
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> (StatusCode, Value) {
+        let request = self
+            .http
+            .post(self.url(path))
+            .header("content-type", "application/json")
+            .body(body);
+        into_json(request.send().await.expect("POST")).await
+    }
+
+    pub async fn patch(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        into_json(
+            self.http
+                .patch(self.url(path))
+                .json(&body)
+                .send()
+                .await
+                .expect("PATCH"),
+        )
+        .await
+    }
+
+    pub async fn delete(&self, path: &str) -> (StatusCode, Value) {
+        into_json(
+            self.http
+                .delete(self.url(path))
+                .send()
+                .await
+                .expect("DELETE"),
+        )
+        .await
+    }
+
+    /// Registers a node and returns its id.
+    pub async fn node(&self, hostname: &str) -> String {
+        let mac = format!(
+            "52:54:00:{:02x}:{:02x}:{:02x}",
+            rand_byte(),
+            rand_byte(),
+            rand_byte()
+        );
+        let (status, body) = self
+            .post(
+                "/nodes",
+                json!({"mac_address": mac, "hostname": hostname, "ip_address": "10.0.0.9"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body["data"]["id"].as_str().expect("node id").to_owned()
+    }
+
+    /// Creates a direct session between two new nodes; returns the session.
+    pub async fn direct_session(&self) -> Value {
+        let source = self.node("source-node").await;
+        let target = self.node("target-node").await;
+        let (status, body) = self
+            .post("/clone-sessions", json!({"name": "lab", "clone_mode": "direct", "source_node_id": source, "target_node_id": target}))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body["data"].clone()
+    }
+
+    pub async fn source_ready(&self, id: &str, size: i64) -> (StatusCode, Value) {
+        self.post(
+            &format!("/clone-sessions/{id}/source-ready"),
+            json!({"ip": "10.0.0.5", "port": 9999, "size_bytes": size, "device": "/dev/sda"}),
+        )
+        .await
+    }
+
+    pub async fn progress(&self, id: &str, bytes: i64) -> (StatusCode, Value) {
+        self.post(
+            &format!("/clone-sessions/{id}/progress"),
+            json!({"role": "target", "bytes_transferred": bytes, "transfer_rate_bps": 1000, "status": "transferring"}),
+        )
+        .await
+    }
+
+    pub async fn ws(&self, query: &str) -> Ws {
+        let url = format!("ws://{}/api/v1/ws{query}", self.addr);
+        let (stream, _) = tokio_tungstenite::connect_async(url)
+            .await
+            .expect("websocket connects");
+        Ws { stream }
+    }
+}
+
+fn rand_byte() -> u8 {
+    Uuid::new_v4().as_bytes()[0]
+}
+
+async fn into_json(response: reqwest::Response) -> (StatusCode, Value) {
+    let status = response.status();
+    let text = response.text().await.expect("body");
+    let value = serde_json::from_str(&text)
+        .unwrap_or_else(|_| panic!("non-JSON response ({status}): {text}"));
+    (status, value)
+}
+
+pub struct Ws {
+    pub stream: tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
+}
+
+impl Ws {
+    /// The next text message as JSON (panics after 10 s of silence).
+    pub async fn next_json(&mut self) -> Value {
+        loop {
+            let message = tokio::time::timeout(Duration::from_secs(10), self.stream.next())
+                .await
+                .expect("a WebSocket message within 10 s")
+                .expect("stream open")
+                .expect("message");
+            if let Message::Text(text) = message {
+                return serde_json::from_str(&text).expect("JSON message");
+            }
+        }
+    }
+
+    /// Messages until (and including) one of type `kind`.
+    pub async fn until(&mut self, kind: &str) -> Vec<Value> {
+        let mut seen = Vec::new();
+        loop {
+            let message = self.next_json().await;
+            let done = message["type"] == kind;
+            seen.push(message);
+            if done {
+                return seen;
+            }
+        }
+    }
+
+    pub async fn send_json(&mut self, value: Value) {
+        self.stream
+            .send(Message::Text(value.to_string().into()))
+            .await
+            .expect("send");
+    }
+}
+
+/// Every row of a table as JSON, ordered, for comparing read models.
+pub async fn table_rows(client: &tokio_postgres::Client, table: &str) -> Vec<Value> {
+    let sql = format!(
+        "SELECT j FROM (SELECT row_to_json(t)::jsonb AS j FROM {table} t) x ORDER BY j::text"
+    );
+    let rows = client.query(&sql, &[]).await.expect("rows");
+    rows.iter().map(|r| r.get(0)).collect()
+}
