@@ -26,6 +26,11 @@ pub enum Command {
         #[command(subcommand)]
         command: ProjectionsCommand,
     },
+    /// Exit 0 when URL answers 200 (the container health check; no curl needed).
+    Healthcheck {
+        #[arg(long, default_value = "http://127.0.0.1:8080/api/v1/ready")]
+        url: String,
+    },
     /// Print the OpenAPI document (as committed in openapi/openapi.json).
     Openapi,
     /// Run a private PostgreSQL cluster for scripts (the test suite uses it).

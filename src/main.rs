@@ -39,6 +39,11 @@ async fn main() -> anyhow::Result<()> {
                 .await
             }
         },
+        Command::Healthcheck { url } => {
+            let status = reqwest::get(&url).await?.status();
+            anyhow::ensure!(status.is_success(), "{url} answered {status}");
+            Ok(())
+        }
         Command::Openapi => {
             println!("{}", api::openapi_json());
             Ok(())
