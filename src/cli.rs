@@ -31,6 +31,11 @@ pub enum Command {
         #[arg(long, default_value = "http://127.0.0.1:8080/api/v1/ready")]
         url: String,
     },
+    /// Manage operator API tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
     /// Print the OpenAPI document (as committed in openapi/openapi.json).
     Openapi,
     /// Run a private PostgreSQL cluster for scripts (the test suite uses it).
@@ -46,6 +51,21 @@ pub enum ProjectionsCommand {
     Rebuild { name: Option<String> },
     /// List projections with their checkpoints.
     Status,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a token and print it (the only time it is shown).
+    Create {
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_enum)]
+        role: crate::auth::OperatorRole,
+    },
+    /// Revoke the token called NAME.
+    Revoke { name: String },
+    /// List tokens (names and roles, never the tokens).
+    List,
 }
 
 #[derive(Debug, Subcommand)]

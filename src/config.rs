@@ -20,22 +20,12 @@ pub struct CommonConfig {
     #[arg(long, env = "PUREBOOT_DATA_DIR", default_value = "data", global = true)]
     pub data_dir: PathBuf,
     /// Log filter, e.g. `info` or `pureboot=debug,tower_http=info`.
-    #[arg(
-        long,
-        env = "PUREBOOT_LOG_LEVEL",
-        default_value = "info,tokio_postgres=warn",
-        global = true
-    )]
+    #[arg(long, env = "PUREBOOT_LOG_LEVEL", default_value = "info,tokio_postgres=warn", global = true)]
     pub log_level: String,
     #[arg(long, env = "PUREBOOT_LOG_FORMAT", value_enum, default_value_t = LogFormat::Human, global = true)]
     pub log_format: LogFormat,
     /// Connections in the database pool.
-    #[arg(
-        long,
-        env = "PUREBOOT_DB_POOL_SIZE",
-        default_value_t = 16,
-        global = true
-    )]
+    #[arg(long, env = "PUREBOOT_DB_POOL_SIZE", default_value_t = 16, global = true)]
     pub db_pool_size: usize,
 }
 
@@ -54,11 +44,7 @@ pub struct ServeConfig {
     #[arg(long, env = "PUREBOOT_UI_DIR", default_value = "frontend/dist")]
     pub ui_dir: PathBuf,
     /// Longest a command's response waits for the projections to reach its events.
-    #[arg(
-        long,
-        env = "PUREBOOT_READ_YOUR_WRITES_TIMEOUT_MS",
-        default_value_t = 5000
-    )]
+    #[arg(long, env = "PUREBOOT_READ_YOUR_WRITES_TIMEOUT_MS", default_value_t = 5000)]
     pub read_your_writes_timeout_ms: u64,
     /// Largest accepted request body.
     #[arg(long, env = "PUREBOOT_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
@@ -66,6 +52,10 @@ pub struct ServeConfig {
     /// How often projections poll the log when no notification arrives.
     #[arg(long, env = "PUREBOOT_PROJECTION_POLL_MS", default_value_t = 1000)]
     pub projection_poll_ms: u64,
+    /// The first admin token (≥ 32 characters). When unset and no admin token
+    /// exists, one is generated and printed once at start-up.
+    #[arg(long, env = "PUREBOOT_ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<String>,
     #[command(flatten)]
     pub ca: CaConfig,
 }
@@ -84,29 +74,13 @@ pub struct CaConfig {
     /// Defaults to `<data-dir>/certs`.
     #[arg(long = "ca-cert-dir", env = "PUREBOOT_CA_CERT_DIR")]
     pub cert_dir: Option<PathBuf>,
-    #[arg(
-        long = "ca-validity-years",
-        env = "PUREBOOT_CA_VALIDITY_YEARS",
-        default_value_t = 10
-    )]
+    #[arg(long = "ca-validity-years", env = "PUREBOOT_CA_VALIDITY_YEARS", default_value_t = 10)]
     pub ca_validity_years: u32,
-    #[arg(
-        long = "session-cert-validity-hours",
-        env = "PUREBOOT_SESSION_CERT_VALIDITY_HOURS",
-        default_value_t = 24
-    )]
+    #[arg(long = "session-cert-validity-hours", env = "PUREBOOT_SESSION_CERT_VALIDITY_HOURS", default_value_t = 24)]
     pub session_cert_validity_hours: u32,
-    #[arg(
-        long = "ca-key-algorithm",
-        env = "PUREBOOT_CA_KEY_ALGORITHM",
-        default_value = "ECDSA"
-    )]
+    #[arg(long = "ca-key-algorithm", env = "PUREBOOT_CA_KEY_ALGORITHM", default_value = "ECDSA")]
     pub key_algorithm: String,
-    #[arg(
-        long = "ca-key-size",
-        env = "PUREBOOT_CA_KEY_SIZE",
-        default_value_t = 256
-    )]
+    #[arg(long = "ca-key-size", env = "PUREBOOT_CA_KEY_SIZE", default_value_t = 256)]
     pub key_size: u32,
 }
 
@@ -114,10 +88,7 @@ impl CaConfig {
     pub fn settings(&self, data_dir: &std::path::Path) -> CaSettings {
         CaSettings {
             enabled: self.enabled,
-            cert_dir: self
-                .cert_dir
-                .clone()
-                .unwrap_or_else(|| data_dir.join("certs")),
+            cert_dir: self.cert_dir.clone().unwrap_or_else(|| data_dir.join("certs")),
             ca_validity_years: self.ca_validity_years,
             session_cert_validity_hours: self.session_cert_validity_hours,
             key_algorithm: self.key_algorithm.clone(),

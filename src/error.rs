@@ -32,10 +32,7 @@ pub enum ApiError {
     PayloadTooLarge,
     /// 422: well-formed but invalid; names the fields.
     #[error("{detail}")]
-    Validation {
-        detail: String,
-        fields: Vec<FieldError>,
-    },
+    Validation { detail: String, fields: Vec<FieldError> },
     /// 503: a dependency (database, CA) is unavailable; retry later.
     #[error("{0}")]
     Unavailable(String),
@@ -63,9 +60,7 @@ pub struct ErrorBody {
     #[schema(example = "Conflict")]
     pub error: String,
     /// What went wrong, in words a person can act on.
-    #[schema(
-        example = "complete refused: the source has not reported ready yet (session is pending)"
-    )]
+    #[schema(example = "complete refused: the source has not reported ready yet (session is pending)")]
     pub detail: String,
     /// For 422: the offending fields.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -77,10 +72,7 @@ impl ApiError {
         let message = message.into();
         ApiError::Validation {
             detail: format!("{field}: {message}"),
-            fields: vec![FieldError {
-                field: field.into(),
-                message,
-            }],
+            fields: vec![FieldError { field: field.into(), message }],
         }
     }
 
@@ -132,12 +124,7 @@ impl IntoResponse for ApiError {
             ApiError::Validation { fields, .. } => fields,
             _ => Vec::new(),
         };
-        let body = ErrorBody {
-            success: false,
-            error,
-            detail,
-            fields,
-        };
+        let body = ErrorBody { success: false, error, detail, fields };
         (status, axum::Json(body)).into_response()
     }
 }
@@ -157,9 +144,7 @@ impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> Self {
         match err {
             StoreError::Conflict { .. } => ApiError::Conflict(format!("{err}; retry the request")),
-            StoreError::Unavailable(m) => {
-                ApiError::Unavailable(format!("database unavailable: {m}"))
-            }
+            StoreError::Unavailable(m) => ApiError::Unavailable(format!("database unavailable: {m}")),
             StoreError::Database(e) => database(e),
             StoreError::Encode(e) => ApiError::Internal(e.to_string()),
         }

@@ -21,6 +21,7 @@
 //! - [`projections`]: the runner, checkpoints, rebuilds, and one module per read model.
 //! - [`fanout`]: the WebSocket hub and per-client sessions.
 //! - [`api`]: HTTP handlers, extractors, envelopes, OpenAPI.
+//! - [`auth`]: operator and node tokens, roles, the `Auth<R>` extractor.
 //! - [`ca`]: the certificate authority and sealed secret storage.
 //! - [`db`]: connection pool, migrations, the embedded PostgreSQL cluster.
 //! - [`app`]: shared state, start-up order, router, graceful shutdown.
@@ -28,6 +29,7 @@
 
 pub mod api;
 pub mod app;
+pub mod auth;
 pub mod ca;
 pub mod cli;
 pub mod commands;

@@ -4,7 +4,8 @@ use tokio_util::sync::CancellationToken;
 use tracing_subscriber::EnvFilter;
 
 use pureboot::app::{App, serve};
-use pureboot::cli::{Cli, Command, EmbeddedDbCommand, ProjectionsCommand};
+use pureboot::auth::operator_tokens;
+use pureboot::cli::{Cli, Command, EmbeddedDbCommand, ProjectionsCommand, TokenCommand};
 use pureboot::config::{CommonConfig, LogFormat, ServeConfig};
 use pureboot::db::{Database, embedded::EmbeddedPostgres, migrate};
 use pureboot::{api, projections};
@@ -29,16 +30,33 @@ async fn main() -> anyhow::Result<()> {
             ProjectionsCommand::Status => {
                 with_database(&cli.common, |pool| async move {
                     for (name, position, current) in projections::status(&pool).await? {
-                        println!(
-                            "{name}\tposition {position}\t{}",
-                            if current { "current" } else { "stale" }
-                        );
+                        println!("{name}\tposition {position}\t{}", if current { "current" } else { "stale" });
                     }
                     Ok(())
                 })
                 .await
             }
         },
+        Command::Token { command } => {
+            with_database(&cli.common, |pool| async move {
+                match command {
+                    TokenCommand::Create { name, role } => {
+                        println!("{}", operator_tokens::create(&pool, &name, role).await?)
+                    }
+                    TokenCommand::Revoke { name } => {
+                        anyhow::ensure!(operator_tokens::revoke(&pool, &name).await?, "no live token named '{name}'");
+                        println!("revoked {name}");
+                    }
+                    TokenCommand::List => {
+                        for (name, role, revoked) in operator_tokens::list(&pool).await? {
+                            println!("{name}\t{role}{}", if revoked { "\trevoked" } else { "" });
+                        }
+                    }
+                }
+                Ok(())
+            })
+            .await
+        }
         Command::Healthcheck { url } => {
             let status = reqwest::get(&url).await?.status();
             anyhow::ensure!(status.is_success(), "{url} answered {status}");
@@ -60,9 +78,7 @@ async fn main() -> anyhow::Result<()> {
 
 fn init_tracing(common: &CommonConfig) {
     let filter = EnvFilter::try_new(&common.log_level).unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     match common.log_format {
         LogFormat::Human => builder.init(),
         LogFormat::Json => builder.json().init(),
@@ -92,14 +108,7 @@ async fn run_server(common: CommonConfig, config: ServeConfig) -> anyhow::Result
     tokio::spawn(cancel_on_signal(shutdown.clone()));
     let listen = config.listen;
     let result = async {
-        let app = App::start(
-            db.pool.clone(),
-            db.config.clone(),
-            config,
-            &common.data_dir,
-            shutdown,
-        )
-        .await?;
+        let app = App::start(db.pool.clone(), db.config.clone(), config, &common.data_dir, shutdown).await?;
         let listener = TcpListener::bind(listen).await?;
         tracing::info!("listening on http://{}", listener.local_addr()?);
         serve(app, listener).await?;

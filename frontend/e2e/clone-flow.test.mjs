@@ -210,6 +210,108 @@ describe('direct clone, created in the UI and followed live', () => {
   });
 });
 
+describe('failure, cancellation and deletion, followed live', () => {
+  let browser;
+  let page;
+  const pageErrors = [];
+  const nodes = {};
+
+  const markPage = () => page.evaluate(() => (window.__e2eMarker = 'still-here'));
+  const assertNotReloaded = async () =>
+    assert.equal(await page.evaluate(() => window.__e2eMarker), 'still-here', 'the page was reloaded');
+
+  /** A direct session made through the API; returns its id and the node tokens when the controller issues them. */
+  async function createSession(name) {
+    const created = await apiOk('POST', '/clone-sessions', {
+      body: { name, clone_mode: 'direct', source_node_id: nodes.source.id, target_node_id: nodes.target.id },
+    });
+    return { id: created.data.id, tokens: created.data.node_tokens ?? null };
+  }
+
+  const callback = (session, path, role, body) =>
+    apiOk('POST', `/clone-sessions/${session.id}/${path}`, { body, token: session.tokens?.[role] || ADMIN_TOKEN });
+
+  /** Opens the session's page, then brings it to Cloning through the callbacks while the page watches. */
+  async function openCloning(session, name) {
+    await openSignedIn(page, `/clone/${session.id}`, page.getByRole('heading', { name }));
+    await waitForLive(page);
+    await markPage();
+    await callback(session, 'source-ready', 'source', { ip: '10.0.0.22', port: 9999, size_bytes: SIZE, device: '/dev/sda' });
+    await callback(session, 'progress', 'target', { role: 'target', bytes_transferred: SIZE * 0.3, status: 'transferring' });
+    await waitForStatus(page, 'Cloning');
+    await waitForProgressAtLeast(page, 30);
+  }
+
+  before(async () => {
+    browser = await launchBrowser();
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, reducedMotion: 'reduce' });
+    page = await context.newPage();
+    page.setDefaultTimeout(15_000);
+    page.on('pageerror', (error) => pageErrors.push(error));
+    for (const role of ['source', 'target']) {
+      nodes[role] = (
+        await apiOk('POST', '/nodes', { body: { mac_address: randomMac(), hostname: `e2e-${role}2-${run}` } })
+      ).data;
+    }
+  });
+
+  after(async () => {
+    await browser?.close();
+  });
+
+  it('shows a failure reported by a node, with its reason', async () => {
+    const name = `e2e-failing-${run}`;
+    const session = await createSession(name);
+    await openCloning(session, name);
+
+    const reason = 'read error on /dev/sda at sector 1234';
+    await callback(session, 'failed', 'target', { error: reason });
+
+    await waitForStatus(page, 'Failed');
+    await page.getByRole('alert').filter({ hasText: reason }).waitFor();
+    await page.getByTestId('timeline').getByRole('listitem').filter({ hasText: /fail/i }).first().waitFor();
+    // A failed session can only be deleted, not cancelled.
+    await page.getByRole('button', { name: 'Delete', exact: true }).waitFor();
+    await assertNotReloaded();
+    await screenshot(page, '08-clone-detail-failed');
+  });
+
+  it('cancels a cloning session from its page and stays on it', async () => {
+    const name = `e2e-cancelled-${run}`;
+    const session = await createSession(name);
+    await openCloning(session, name);
+
+    await page.getByRole('button', { name: 'Cancel clone', exact: true }).click();
+    const dialog = page.getByRole('dialog', { name: 'Cancel this clone?' });
+    await dialog.waitFor();
+    await screenshot(page, '09-cancel-dialog');
+    await dialog.getByRole('button', { name: 'Cancel clone', exact: true }).click();
+
+    await waitForStatus(page, 'Cancelled');
+    await dialog.waitFor({ state: 'hidden' });
+    assert.equal(new URL(page.url()).pathname, `/clone/${session.id}`, 'a cancelled session keeps its page');
+    const stored = await apiOk('GET', `/clone-sessions/${session.id}`);
+    assert.equal(stored.data.status, 'cancelled');
+    await assertNotReloaded();
+    await screenshot(page, '10-clone-detail-cancelled');
+
+    // Ended: the one action left is Delete, which removes it and returns to the list.
+    await page.getByRole('button', { name: 'Delete', exact: true }).click();
+    const confirm = page.getByRole('dialog', { name: 'Delete this clone session?' });
+    await confirm.getByRole('button', { name: 'Delete session', exact: true }).click();
+    await page.waitForURL(`${BASE_URL}/clone`);
+    await page.getByRole('heading', { name: 'Clone sessions' }).waitFor();
+    await page.locator('tbody tr').first().waitFor();
+    assert.equal(await page.locator(`tr[data-session-id="${session.id}"]`).count(), 0, 'the deleted session is listed');
+    assert.equal((await api('GET', `/clone-sessions/${session.id}`)).status, 404);
+    await assertNotReloaded();
+  });
+
+  it('raised no uncaught errors in the page', () => {
+    assert.deepEqual(pageErrors.map(String), []);
+  });
+});
+
 // Not part of the browser flow: the API contract the UI relies on for 404s.
 describe('API contract the UI relies on', () => {
   it('answers an unknown clone session with the JSON error envelope', async () => {

@@ -39,7 +39,13 @@ if (!existsSync(spec)) {
   process.exit(1);
 }
 
-const document = JSON.parse(readFileSync(spec, 'utf8'));
+let document;
+try {
+  document = JSON.parse(readFileSync(spec, 'utf8'));
+} catch (error) {
+  console.error(`${name}: ${spec} is not valid JSON: ${error.message}`);
+  process.exit(1);
+}
 uniqueOperationIds(document);
 
 const generated =
@@ -88,12 +94,13 @@ function uniqueOperationIds(doc) {
     if (taken.has(fresh)) fresh = `${method}_${snake(path)}`;
     taken.add(fresh);
     operation.operationId = fresh;
-    renamed.push(`  ${method.toUpperCase()} ${path}: ${id} → ${fresh}`);
+    renamed.push(fresh);
   }
   if (renamed.length) {
+    const repeated = [...count].filter(([, n]) => n > 1).map(([id]) => id);
     console.error(
-      `${name}: warning: ${spec} repeats operationIds, which OpenAPI forbids; renamed for the generated types:\n` +
-        renamed.join('\n'),
+      `${name}: warning: operationIds ${repeated.join(', ')} are each used by several operations, which OpenAPI ` +
+        `forbids; generated as ${renamed.join(', ')}.`,
     );
   }
 }

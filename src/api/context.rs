@@ -35,11 +35,7 @@ pub async fn request_id(mut req: Request, next: Next) -> Response {
 }
 
 fn is_sane(id: &str) -> bool {
-    !id.is_empty()
-        && id.len() <= 64
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
+    !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
 }
 
 /// The caller of a command, as recorded in the log.
@@ -69,10 +65,7 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestContext {
         Ok(Self {
             actor: None,
             request_id: parts.extensions.get::<RequestId>().map(|r| r.0.clone()),
-            remote_addr: parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|c| c.0.ip().to_string()),
+            remote_addr: parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string()),
         })
     }
 }

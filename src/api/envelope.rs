@@ -14,19 +14,11 @@ pub struct ApiResponse<T> {
 
 impl<T> ApiResponse<T> {
     pub fn ok(data: T) -> axum::Json<Self> {
-        axum::Json(Self {
-            success: true,
-            data,
-            message: None,
-        })
+        axum::Json(Self { success: true, data, message: None })
     }
 
     pub fn with_message(data: T, message: impl Into<String>) -> axum::Json<Self> {
-        axum::Json(Self {
-            success: true,
-            data,
-            message: Some(message.into()),
-        })
+        axum::Json(Self { success: true, data, message: Some(message.into()) })
     }
 }
 
@@ -41,10 +33,6 @@ pub struct ApiList<T> {
 
 impl<T> ApiList<T> {
     pub fn ok((data, total): (Vec<T>, i64)) -> axum::Json<Self> {
-        axum::Json(Self {
-            success: true,
-            data,
-            total,
-        })
+        axum::Json(Self { success: true, data, total })
     }
 }

@@ -27,11 +27,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
                 ApiError::BadRequest(rejection.body_text())
             }
         })?;
-        let body: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
-            b"{}"
-        } else {
-            &bytes
-        };
+        let body: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) { b"{}" } else { &bytes };
         parse_json(body).map(ApiJson)
     }
 }
@@ -50,11 +46,7 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
             None if path == "." => "body".to_owned(),
             None => path,
         };
-        let message = message
-            .split(" at line ")
-            .next()
-            .unwrap_or(&message)
-            .to_owned();
+        let message = message.split(" at line ").next().unwrap_or(&message).to_owned();
         ApiError::invalid(&field, message)
     })
 }
@@ -74,8 +66,7 @@ impl<S: Send + Sync> FromRequestParts<S> for IdPath {
 }
 
 pub fn parse_id(raw: &str) -> Result<Uuid, ApiError> {
-    Uuid::parse_str(raw)
-        .map_err(|_| ApiError::BadRequest(format!("'{raw}' is not a valid id: expected a UUID")))
+    Uuid::parse_str(raw).map_err(|_| ApiError::BadRequest(format!("'{raw}' is not a valid id: expected a UUID")))
 }
 
 /// Query parameters; a bad value is a 422 naming the parameter.

@@ -59,12 +59,5 @@ pub async fn ready(State(app): State<Arc<App>>) -> impl IntoResponse {
         log_position,
         projection_position,
     };
-    (
-        if ok {
-            StatusCode::OK
-        } else {
-            StatusCode::SERVICE_UNAVAILABLE
-        },
-        Json(body),
-    )
+    (if ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE }, Json(body))
 }

@@ -2,6 +2,7 @@
 //! each documented for OpenAPI where it is declared; `router()` collects both
 //! the routes and the document, so no route can go undocumented.
 
+pub mod ca;
 pub mod clone_sessions;
 pub mod context;
 pub mod envelope;
@@ -35,9 +36,34 @@ use crate::app::App;
         (name = "storage", description = "Storage backends for staged clones"),
         (name = "events", description = "Live event stream"),
         (name = "health", description = "Liveness and readiness"),
-    )
+        (name = "ca", description = "The certificate authority's public material"),
+    ),
+    modifiers(&SecuritySchemes)
 )]
 pub struct ApiDoc;
+
+/// Declares the two kinds of bearer token the API accepts.
+struct SecuritySchemes;
+
+impl utoipa::Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        let scheme = |description: &str| {
+            SecurityScheme::Http(
+                HttpBuilder::new().scheme(HttpAuthScheme::Bearer).description(Some(description.to_owned())).build(),
+            )
+        };
+        components.add_security_scheme(
+            "bearer",
+            scheme("Operator token (`pbo_…`, made with `pureboot token create`): viewer, operator or admin."),
+        );
+        components.add_security_scheme(
+            "node_token",
+            scheme("Node token: `pbn_…` for one role of one clone session (returned when the session is created), `pbk_…` for one node."),
+        );
+    }
+}
 
 /// Every route under `/api/v1`, with its OpenAPI description.
 pub fn router() -> OpenApiRouter<Arc<App>> {
@@ -47,22 +73,19 @@ pub fn router() -> OpenApiRouter<Arc<App>> {
         .routes(routes!(ws::events))
         .routes(routes!(nodes::list, nodes::create))
         .routes(routes!(nodes::get, nodes::update, nodes::delete))
+        .routes(routes!(nodes::rotate_token))
         .routes(routes!(storage_backends::list, storage_backends::create))
-        .routes(routes!(
-            storage_backends::get,
-            storage_backends::update,
-            storage_backends::delete
-        ))
-        .routes(routes!(
-            clone_sessions::queries::list,
-            clone_sessions::commands::create
-        ))
+        .routes(routes!(storage_backends::get, storage_backends::update, storage_backends::delete))
+        .routes(routes!(clone_sessions::queries::list, clone_sessions::commands::create))
         .routes(routes!(
             clone_sessions::queries::get,
             clone_sessions::commands::update,
             clone_sessions::commands::delete
         ))
         .routes(routes!(clone_sessions::certs::certs))
+        .routes(routes!(clone_sessions::csr::csr))
+        .routes(routes!(ca::certificate))
+        .routes(routes!(ca::crl))
         .routes(routes!(clone_sessions::history::history))
         .routes(routes!(clone_sessions::callbacks::source_ready))
         .routes(routes!(clone_sessions::callbacks::progress))
@@ -84,8 +107,6 @@ pub struct Deleted {
 }
 
 /// Tells "absent" (keep) from `null` (clear) in a PATCH body.
-pub fn double_option<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
-    d: D,
-) -> Result<Option<Option<T>>, D::Error> {
+pub fn double_option<'de, T: Deserialize<'de>, D: Deserializer<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
     Option::<T>::deserialize(d).map(Some)
 }

@@ -1,20 +1,24 @@
-//! `/nodes`: the node registry.
+//! `/nodes`: the node registry (read: viewer; change: admin).
 
 use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::State;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::context::RequestContext;
 use super::envelope::{ApiList, ApiResponse};
 use super::extract::{ApiJson, ApiQuery, IdPath, Page};
 use crate::app::App;
+use crate::auth::node_tokens::issue_node_token;
+use crate::auth::{Admin, Auth, Viewer};
+use crate::commands::Decision;
+use crate::domain::Rejection;
 use crate::domain::node::{self, MacAddress, Node, NodeDetails, NodeState};
 use crate::error::{ApiError, ErrorBody};
+use crate::event_store::{AppendRequest, SecretOp, stream_name};
 use crate::projections::nodes::{self as view, NodeView};
 
 /// Register a node.
@@ -50,11 +54,28 @@ pub struct NodeUpdate {
     pub state: Option<NodeState>,
 }
 
+/// A registered node and its node token (for disk reports and
+/// partition-operation updates), shown only in this response.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NodeRegistered {
+    #[serde(flatten)]
+    pub node: NodeView,
+    #[schema(example = "pbk_0b8d6c5e8a574a0f9a4e1f1d2b6c7e01_5f2c…")]
+    pub node_token: String,
+}
+
+/// A node's new token; the previous one stopped working.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NodeTokenRotated {
+    pub node_token: String,
+}
+
 /// List nodes, newest first.
-#[utoipa::path(get, path = "/nodes", tag = "nodes", params(Page),
-    responses((status = 200, body = ApiList<NodeView>), (status = 422, body = ErrorBody)))]
+#[utoipa::path(get, path = "/nodes", tag = "nodes", params(Page), security(("bearer" = [])),
+    responses((status = 200, body = ApiList<NodeView>), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn list(
     State(app): State<Arc<App>>,
+    _auth: Auth<Viewer>,
     ApiQuery(page): ApiQuery<Page>,
 ) -> Result<Json<ApiList<NodeView>>, ApiError> {
     let (limit, offset) = page.validate()?;
@@ -62,16 +83,17 @@ pub async fn list(
     Ok(ApiList::ok(view::list(&**conn, limit, offset).await?))
 }
 
-/// Register a node.
-#[utoipa::path(post, path = "/nodes", tag = "nodes", request_body = NodeCreate,
-    responses((status = 200, body = ApiResponse<NodeView>), (status = 400, body = ErrorBody),
+/// Register a node. The response carries the node's token, shown only once.
+#[utoipa::path(post, path = "/nodes", tag = "nodes", request_body = NodeCreate, security(("bearer" = [])),
+    responses((status = 200, body = ApiResponse<NodeRegistered>), (status = 400, body = ErrorBody),
+              (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
               (status = 409, description = "MAC address already registered", body = ErrorBody),
               (status = 422, body = ErrorBody)))]
 pub async fn create(
     State(app): State<Arc<App>>,
-    ctx: RequestContext,
+    auth: Auth<Admin>,
     ApiJson(body): ApiJson<NodeCreate>,
-) -> Result<Json<ApiResponse<NodeView>>, ApiError> {
+) -> Result<Json<ApiResponse<NodeRegistered>>, ApiError> {
     let details = NodeDetails {
         mac_address: MacAddress::parse(&body.mac_address)?,
         hostname: body.hostname,
@@ -81,21 +103,23 @@ pub async fn create(
     };
     let id = Uuid::new_v4();
     let now = OffsetDateTime::now_utc();
-    app.execute::<Node, _>(&ctx.metadata(), id, |s| {
-        node::register(s, id, details.clone(), now)
+    let (node_token, secret) = issue_node_token(id);
+    app.execute::<Node, _>(&auth.ctx.metadata(), id, |s| {
+        let (events, claims) = node::register(s, id, details.clone(), now)?;
+        Ok::<_, Rejection>(Decision { events, claims, secrets: vec![secret.clone()] })
     })
     .await?;
-    Ok(ApiResponse::with_message(
-        fetch(&app, id).await?,
-        "Node registered",
-    ))
+    let registered = NodeRegistered { node: fetch(&app, id).await?, node_token };
+    Ok(ApiResponse::with_message(registered, "Node registered"))
 }
 
 /// Get one node.
-#[utoipa::path(get, path = "/nodes/{id}", tag = "nodes", params(("id" = Uuid, Path)),
-    responses((status = 200, body = ApiResponse<NodeView>), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[utoipa::path(get, path = "/nodes/{id}", tag = "nodes", params(("id" = Uuid, Path)), security(("bearer" = [])),
+    responses((status = 200, body = ApiResponse<NodeView>), (status = 400, body = ErrorBody),
+              (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn get(
     State(app): State<Arc<App>>,
+    _auth: Auth<Viewer>,
     IdPath(id): IdPath,
 ) -> Result<Json<ApiResponse<NodeView>>, ApiError> {
     Ok(ApiResponse::ok(fetch(&app, id).await?))
@@ -103,25 +127,20 @@ pub async fn get(
 
 /// Change a node.
 #[utoipa::path(patch, path = "/nodes/{id}", tag = "nodes", params(("id" = Uuid, Path)), request_body = NodeUpdate,
-    responses((status = 200, body = ApiResponse<NodeView>), (status = 404, body = ErrorBody),
+    security(("bearer" = [])),
+    responses((status = 200, body = ApiResponse<NodeView>), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
               (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn update(
     State(app): State<Arc<App>>,
-    ctx: RequestContext,
+    auth: Auth<Admin>,
     IdPath(id): IdPath,
     ApiJson(body): ApiJson<NodeUpdate>,
 ) -> Result<Json<ApiResponse<NodeView>>, ApiError> {
-    let mac = body
-        .mac_address
-        .as_deref()
-        .map(MacAddress::parse)
-        .transpose()?;
+    let mac = body.mac_address.as_deref().map(MacAddress::parse).transpose()?;
     let now = OffsetDateTime::now_utc();
-    app.execute::<Node, _>(&ctx.metadata(), id, |state| {
-        let current = state
-            .details
-            .clone()
-            .ok_or_else(|| crate::domain::Rejection::NotFound("Node not found".into()))?;
+    app.execute::<Node, _>(&auth.ctx.metadata(), id, |state| {
+        let current = state.details.clone().ok_or_else(|| Rejection::NotFound("Node not found".into()))?;
         let details = NodeDetails {
             mac_address: mac.clone().unwrap_or(current.mac_address),
             hostname: body.hostname.clone().unwrap_or(current.hostname),
@@ -132,32 +151,45 @@ pub async fn update(
         node::update(state, details, now)
     })
     .await?;
-    Ok(ApiResponse::with_message(
-        fetch(&app, id).await?,
-        "Node updated",
-    ))
+    Ok(ApiResponse::with_message(fetch(&app, id).await?, "Node updated"))
 }
 
-/// Delete a node (its history stays in the log).
-#[utoipa::path(delete, path = "/nodes/{id}", tag = "nodes", params(("id" = Uuid, Path)),
-    responses((status = 200, body = ApiResponse<super::Deleted>), (status = 404, body = ErrorBody)))]
+/// Delete a node (its history stays in the log; its token dies).
+#[utoipa::path(delete, path = "/nodes/{id}", tag = "nodes", params(("id" = Uuid, Path)), security(("bearer" = [])),
+    responses((status = 200, body = ApiResponse<super::Deleted>), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn delete(
     State(app): State<Arc<App>>,
-    ctx: RequestContext,
+    auth: Auth<Admin>,
     IdPath(id): IdPath,
 ) -> Result<Json<ApiResponse<super::Deleted>>, ApiError> {
     let now = OffsetDateTime::now_utc();
-    app.execute::<Node, _>(&ctx.metadata(), id, |s| node::delete(s, now))
-        .await?;
-    Ok(ApiResponse::with_message(
-        super::Deleted { id },
-        "Node deleted",
-    ))
+    let kill_token = SecretOp::DeleteOwner { owner: stream_name("node", id) };
+    app.execute::<Node, _>(&auth.ctx.metadata(), id, |s| {
+        let (events, claims) = node::delete(s, now)?;
+        Ok::<_, Rejection>(Decision { events, claims, secrets: vec![kill_token.clone()] })
+    })
+    .await?;
+    Ok(ApiResponse::with_message(super::Deleted { id }, "Node deleted"))
+}
+
+/// Rotate a node's token.
+#[utoipa::path(post, path = "/nodes/{id}/token", tag = "nodes", params(("id" = Uuid, Path)), security(("bearer" = [])),
+    responses((status = 200, body = ApiResponse<NodeTokenRotated>), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn rotate_token(
+    State(app): State<Arc<App>>,
+    auth: Auth<Admin>,
+    IdPath(id): IdPath,
+) -> Result<Json<ApiResponse<NodeTokenRotated>>, ApiError> {
+    fetch(&app, id).await?;
+    let (node_token, secret) = issue_node_token(id);
+    let request = AppendRequest { secrets: vec![secret], metadata: auth.ctx.metadata(), ..Default::default() };
+    app.writer.append(request).await?;
+    Ok(ApiResponse::with_message(NodeTokenRotated { node_token }, "Node token rotated"))
 }
 
 async fn fetch(app: &App, id: Uuid) -> Result<NodeView, ApiError> {
     let conn = app.pool.get().await?;
-    view::get(&**conn, id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound("Node not found".into()))
+    view::get(&**conn, id).await?.ok_or_else(|| ApiError::NotFound("Node not found".into()))
 }

@@ -10,14 +10,12 @@ use time::OffsetDateTime;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::context::RequestContext;
 use super::envelope::{ApiList, ApiResponse};
 use super::extract::{ApiJson, ApiQuery, IdPath, Page};
 use crate::app::App;
+use crate::auth::{Admin, Auth, Viewer};
 use crate::domain::Rejection;
-use crate::domain::storage_backend::{
-    self as backend, BackendDetails, BackendType, StorageBackend,
-};
+use crate::domain::storage_backend::{self as backend, BackendDetails, BackendType, StorageBackend};
 use crate::error::{ApiError, ErrorBody};
 use crate::projections::storage_backends::{self as view, StorageBackendView};
 
@@ -48,9 +46,11 @@ pub struct StorageBackendUpdate {
 
 /// List storage backends, newest first.
 #[utoipa::path(get, path = "/storage/backends", tag = "storage", params(Page),
-    responses((status = 200, body = ApiList<StorageBackendView>), (status = 422, body = ErrorBody)))]
+    security(("bearer" = [])),
+    responses((status = 401, description = "Missing or invalid token", body = ErrorBody), (status = 403, description = "Role not allowed", body = ErrorBody), (status = 200, body = ApiList<StorageBackendView>), (status = 422, body = ErrorBody)))]
 pub async fn list(
     State(app): State<Arc<App>>,
+    _auth: Auth<Viewer>,
     ApiQuery(page): ApiQuery<Page>,
 ) -> Result<Json<ApiList<StorageBackendView>>, ApiError> {
     let (limit, offset) = page.validate()?;
@@ -60,35 +60,29 @@ pub async fn list(
 
 /// Create a storage backend.
 #[utoipa::path(post, path = "/storage/backends", tag = "storage", request_body = StorageBackendCreate,
-    responses((status = 200, body = ApiResponse<StorageBackendView>), (status = 400, body = ErrorBody),
+    security(("bearer" = [])),
+    responses((status = 401, description = "Missing or invalid token", body = ErrorBody), (status = 403, description = "Role not allowed", body = ErrorBody), (status = 200, body = ApiResponse<StorageBackendView>), (status = 400, body = ErrorBody),
               (status = 409, description = "Name already in use", body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create(
     State(app): State<Arc<App>>,
-    ctx: RequestContext,
+    auth: Auth<Admin>,
     ApiJson(body): ApiJson<StorageBackendCreate>,
 ) -> Result<Json<ApiResponse<StorageBackendView>>, ApiError> {
-    let details = BackendDetails {
-        name: body.name,
-        backend_type: body.backend_type,
-        config: body.config,
-    };
+    let details = BackendDetails { name: body.name, backend_type: body.backend_type, config: body.config };
     let id = Uuid::new_v4();
     let now = OffsetDateTime::now_utc();
-    app.execute::<StorageBackend, _>(&ctx.metadata(), id, |s| {
-        backend::create(s, id, details.clone(), now)
-    })
-    .await?;
-    Ok(ApiResponse::with_message(
-        fetch(&app, id).await?,
-        "Storage backend created",
-    ))
+    app.execute::<StorageBackend, _>(&auth.ctx.metadata(), id, |s| backend::create(s, id, details.clone(), now))
+        .await?;
+    Ok(ApiResponse::with_message(fetch(&app, id).await?, "Storage backend created"))
 }
 
 /// Get one storage backend.
 #[utoipa::path(get, path = "/storage/backends/{id}", tag = "storage", params(("id" = Uuid, Path)),
-    responses((status = 200, body = ApiResponse<StorageBackendView>), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    security(("bearer" = [])),
+    responses((status = 401, description = "Missing or invalid token", body = ErrorBody), (status = 403, description = "Role not allowed", body = ErrorBody), (status = 200, body = ApiResponse<StorageBackendView>), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn get(
     State(app): State<Arc<App>>,
+    _auth: Auth<Viewer>,
     IdPath(id): IdPath,
 ) -> Result<Json<ApiResponse<StorageBackendView>>, ApiError> {
     Ok(ApiResponse::ok(fetch(&app, id).await?))
@@ -97,20 +91,18 @@ pub async fn get(
 /// Change a storage backend.
 #[utoipa::path(patch, path = "/storage/backends/{id}", tag = "storage", params(("id" = Uuid, Path)),
     request_body = StorageBackendUpdate,
-    responses((status = 200, body = ApiResponse<StorageBackendView>), (status = 404, body = ErrorBody),
+    security(("bearer" = [])),
+    responses((status = 401, description = "Missing or invalid token", body = ErrorBody), (status = 403, description = "Role not allowed", body = ErrorBody), (status = 200, body = ApiResponse<StorageBackendView>), (status = 404, body = ErrorBody),
               (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn update(
     State(app): State<Arc<App>>,
-    ctx: RequestContext,
+    auth: Auth<Admin>,
     IdPath(id): IdPath,
     ApiJson(body): ApiJson<StorageBackendUpdate>,
 ) -> Result<Json<ApiResponse<StorageBackendView>>, ApiError> {
     let now = OffsetDateTime::now_utc();
-    app.execute::<StorageBackend, _>(&ctx.metadata(), id, |state| {
-        let current = state
-            .details
-            .clone()
-            .ok_or_else(|| Rejection::NotFound("Storage backend not found".into()))?;
+    app.execute::<StorageBackend, _>(&auth.ctx.metadata(), id, |state| {
+        let current = state.details.clone().ok_or_else(|| Rejection::NotFound("Storage backend not found".into()))?;
         let details = BackendDetails {
             name: body.name.clone().unwrap_or(current.name),
             backend_type: body.backend_type.unwrap_or(current.backend_type),
@@ -119,32 +111,24 @@ pub async fn update(
         backend::update(state, details, now)
     })
     .await?;
-    Ok(ApiResponse::with_message(
-        fetch(&app, id).await?,
-        "Storage backend updated",
-    ))
+    Ok(ApiResponse::with_message(fetch(&app, id).await?, "Storage backend updated"))
 }
 
 /// Delete a storage backend.
 #[utoipa::path(delete, path = "/storage/backends/{id}", tag = "storage", params(("id" = Uuid, Path)),
-    responses((status = 200, body = ApiResponse<super::Deleted>), (status = 404, body = ErrorBody)))]
+    security(("bearer" = [])),
+    responses((status = 401, description = "Missing or invalid token", body = ErrorBody), (status = 403, description = "Role not allowed", body = ErrorBody), (status = 200, body = ApiResponse<super::Deleted>), (status = 404, body = ErrorBody)))]
 pub async fn delete(
     State(app): State<Arc<App>>,
-    ctx: RequestContext,
+    auth: Auth<Admin>,
     IdPath(id): IdPath,
 ) -> Result<Json<ApiResponse<super::Deleted>>, ApiError> {
     let now = OffsetDateTime::now_utc();
-    app.execute::<StorageBackend, _>(&ctx.metadata(), id, |s| backend::delete(s, now))
-        .await?;
-    Ok(ApiResponse::with_message(
-        super::Deleted { id },
-        "Storage backend deleted",
-    ))
+    app.execute::<StorageBackend, _>(&auth.ctx.metadata(), id, |s| backend::delete(s, now)).await?;
+    Ok(ApiResponse::with_message(super::Deleted { id }, "Storage backend deleted"))
 }
 
 async fn fetch(app: &App, id: Uuid) -> Result<StorageBackendView, ApiError> {
     let conn = app.pool.get().await?;
-    view::get(&**conn, id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound("Storage backend not found".into()))
+    view::get(&**conn, id).await?.ok_or_else(|| ApiError::NotFound("Storage backend not found".into()))
 }

@@ -18,6 +18,9 @@ pub struct WsParams {
     /// Resume after this log position: every message after it is replayed
     /// from the log before live messages follow, with no gap or duplicate.
     pub from: Option<i64>,
+    /// An operator token (any role), for browsers that cannot set headers on
+    /// a WebSocket; `Authorization: Bearer` works too.
+    pub token: Option<String>,
 }
 
 /// Upgrade to a WebSocket of events: `{"type", "data", "position", "timestamp"}`.
@@ -28,12 +31,15 @@ pub struct WsParams {
 #[utoipa::path(get, path = "/ws", tag = "events", params(WsParams),
     responses((status = 101, description = "Switching to the WebSocket protocol"),
               (status = 400, description = "Not a WebSocket handshake", body = crate::error::ErrorBody),
+              (status = 401, description = "Missing or invalid token", body = crate::error::ErrorBody),
               (status = 422, body = crate::error::ErrorBody)))]
 pub async fn events(
     State(app): State<Arc<App>>,
+    headers: axum::http::HeaderMap,
     ApiQuery(params): ApiQuery<WsParams>,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
+    app.authenticate(params.token.as_deref().or(crate::auth::bearer(&headers))).await?;
     if params.from.is_some_and(|p| p < 0) {
         return Err(ApiError::invalid("from", "must be at least 0"));
     }

@@ -12,6 +12,7 @@ use deadpool_postgres::Pool;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
+use crate::auth::operator_tokens::{self, TokenCache};
 use crate::ca::{CertificateAuthority, SecretBox};
 use crate::commands::StreamLocks;
 use crate::config::ServeConfig;
@@ -42,6 +43,8 @@ pub struct App {
     pub nodes: AggregateCache<Node>,
     pub storage_backends: AggregateCache<StorageBackend>,
     pub claims: AggregateCache<UniqueClaim>,
+    /// Recently verified operator tokens.
+    pub tokens: TokenCache,
     /// Commands on one stream take turns within this process.
     pub stream_locks: StreamLocks,
     pub read_your_writes_timeout: Duration,
@@ -63,25 +66,18 @@ impl App {
         migrate::run(&db_config).await?;
         projections::ensure_installed(&pool).await?;
         let ca_settings = config.ca.settings(data_dir);
-        let ca = if ca_settings.enabled {
-            Some(CertificateAuthority::load_or_create(&ca_settings)?)
-        } else {
-            None
-        };
+        let ca = if ca_settings.enabled { Some(CertificateAuthority::load_or_create(&ca_settings)?) } else { None };
         let secrets = SecretBox::load_or_create(&data_dir.join("master.key"))?;
+        if let Some(token) = operator_tokens::ensure_admin(&pool, config.admin_token.as_deref()).await? {
+            // Printed once, on stdout, never through the log.
+            println!("Created the first admin API token (shown only now; keep it safe):\n{token}");
+        }
         let hub = Hub::new();
         let wake = Arc::new(Notify::new());
         let writer = EventWriter::spawn(pool.clone(), wake.clone());
         let poll = Duration::from_millis(config.projection_poll_ms);
-        let progress = ProjectionRunner::start(
-            pool.clone(),
-            db_config,
-            hub.clone(),
-            wake,
-            poll,
-            shutdown.clone(),
-        )
-        .await?;
+        let progress =
+            ProjectionRunner::start(pool.clone(), db_config, hub.clone(), wake, poll, shutdown.clone()).await?;
         Ok(Arc::new(Self {
             pool,
             writer,
@@ -93,6 +89,7 @@ impl App {
             nodes: AggregateCache::default(),
             storage_backends: AggregateCache::default(),
             claims: AggregateCache::default(),
+            tokens: TokenCache::default(),
             stream_locks: StreamLocks::default(),
             read_your_writes_timeout: config.read_your_writes_timeout(),
             config,

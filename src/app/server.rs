@@ -34,10 +34,7 @@ pub fn router(app: Arc<App>) -> Router {
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
         ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::X_FRAME_OPTIONS,
-            HeaderValue::from_static("DENY"),
-        ))
+        .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
         .with_state(app)
 }
 
@@ -51,7 +48,5 @@ async fn unknown_endpoint(method: Method, uri: Uri) -> crate::error::ApiError {
 pub async fn serve(app: Arc<App>, listener: TcpListener) -> std::io::Result<()> {
     let shutdown = app.shutdown.clone();
     let service = router(app).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, service)
-        .with_graceful_shutdown(async move { shutdown.cancelled().await })
-        .await
+    axum::serve(listener, service).with_graceful_shutdown(async move { shutdown.cancelled().await }).await
 }

@@ -1,8 +1,8 @@
 use std::net::IpAddr;
 
 use rcgen::{
-    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
-    Issuer, KeyPair, KeyUsagePurpose, SanType, SerialNumber, SignatureAlgorithm,
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
+    KeyUsagePurpose, SanType, SerialNumber, SignatureAlgorithm,
 };
 use ring::digest::{SHA256, digest};
 use ring::rand::{SecureRandom, SystemRandom};
@@ -25,7 +25,7 @@ pub struct IssuedCertificate {
 }
 
 pub struct CertificateAuthority {
-    issuer: Issuer<'static, KeyPair>,
+    pub(super) issuer: Issuer<'static, KeyPair>,
     ca_pem: String,
     algorithm: &'static SignatureAlgorithm,
     validity: Duration,
@@ -62,35 +62,24 @@ impl CertificateAuthority {
     }
 
     /// Issues a certificate and a fresh private key for one role of a session.
-    pub fn issue(
-        &self,
-        session: Uuid,
-        role: Role,
-        san_ip: Option<IpAddr>,
-    ) -> Result<IssuedCertificate, CaError> {
+    pub fn issue(&self, session: Uuid, role: Role, san_ip: Option<IpAddr>) -> Result<IssuedCertificate, CaError> {
         let key = KeyPair::generate_for(self.algorithm)?;
         let (params, facts) = self.session_params(session, role, san_ip)?;
         let cert = params.signed_by(&key, &self.issuer)?;
         let facts = facts.with_fingerprint(cert.der());
-        Ok(IssuedCertificate {
-            cert_pem: cert.pem(),
-            key_pem: Some(key.serialize_pem()),
-            facts,
-        })
+        Ok(IssuedCertificate { cert_pem: cert.pem(), key_pem: Some(key.serialize_pem()), facts })
     }
 
     /// The parameters the controller grants for a role. Everything a
     /// certificate says is decided here, never taken from a request.
-    fn session_params(
+    pub(super) fn session_params(
         &self,
         session: Uuid,
         role: Role,
         san_ip: Option<IpAddr>,
     ) -> Result<(CertificateParams, PendingFacts), CaError> {
         let common_name = format!("clone-{session}-{}", role.as_str());
-        let now = OffsetDateTime::now_utc()
-            .replace_nanosecond(0)
-            .unwrap_or(OffsetDateTime::now_utc());
+        let now = OffsetDateTime::now_utc().replace_nanosecond(0).unwrap_or(OffsetDateTime::now_utc());
         let mut params = CertificateParams::default();
         params.distinguished_name = distinguished_name(&common_name);
         params.is_ca = IsCa::ExplicitNoCa;
@@ -100,9 +89,7 @@ impl CertificateAuthority {
             Role::Target => ExtendedKeyUsagePurpose::ClientAuth,
         }];
         params.subject_alt_names = vec![SanType::DnsName(common_name.clone().try_into()?)];
-        params
-            .subject_alt_names
-            .extend(san_ip.map(SanType::IpAddress));
+        params.subject_alt_names.extend(san_ip.map(SanType::IpAddress));
         params.not_before = now - BACKDATE;
         params.not_after = now + self.validity;
         params.use_authority_key_identifier_extension = true;
@@ -120,7 +107,7 @@ impl CertificateAuthority {
 }
 
 /// Certificate facts known before signing; the fingerprint is added after.
-struct PendingFacts {
+pub(super) struct PendingFacts {
     role: Role,
     serial: String,
     subject: String,
@@ -129,7 +116,7 @@ struct PendingFacts {
 }
 
 impl PendingFacts {
-    fn with_fingerprint(self, der: &[u8]) -> CertificateIssued {
+    pub(super) fn with_fingerprint(self, der: &[u8]) -> CertificateIssued {
         CertificateIssued {
             role: self.role,
             serial: self.serial,
@@ -141,20 +128,13 @@ impl PendingFacts {
     }
 }
 
-fn generate_ca(
-    algorithm: &'static SignatureAlgorithm,
-    years: u32,
-) -> Result<(String, String), CaError> {
+fn generate_ca(algorithm: &'static SignatureAlgorithm, years: u32) -> Result<(String, String), CaError> {
     let key = KeyPair::generate_for(algorithm)?;
     let now = OffsetDateTime::now_utc();
     let mut params = CertificateParams::default();
     params.distinguished_name = distinguished_name("PureBoot CA");
     params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
-    params.key_usages = vec![
-        KeyUsagePurpose::KeyCertSign,
-        KeyUsagePurpose::CrlSign,
-        KeyUsagePurpose::DigitalSignature,
-    ];
+    params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
     params.not_before = now - BACKDATE;
     params.not_after = now + Duration::days(365 * i64::from(years));
     params.serial_number = Some(SerialNumber::from_slice(&random_serial()?));
@@ -172,9 +152,7 @@ fn distinguished_name(common_name: &str) -> DistinguishedName {
 /// 128 random bits with the top bit clear, so the DER integer stays positive.
 fn random_serial() -> Result<[u8; 16], CaError> {
     let mut serial = [0u8; 16];
-    SystemRandom::new()
-        .fill(&mut serial)
-        .map_err(|_| CaError::Config("the system RNG failed".into()))?;
+    SystemRandom::new().fill(&mut serial).map_err(|_| CaError::Config("the system RNG failed".into()))?;
     serial[0] &= 0x7f;
     serial[0] |= 0x01;
     Ok(serial)

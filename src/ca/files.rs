@@ -8,10 +8,7 @@ use std::path::Path;
 use super::CaError;
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> CaError + '_ {
-    move |source| CaError::Io {
-        path: path.display().to_string(),
-        source,
-    }
+    move |source| CaError::Io { path: path.display().to_string(), source }
 }
 
 /// Creates `dir` (mode 700 when new).
@@ -25,12 +22,7 @@ pub fn ensure_private_dir(dir: &Path) -> Result<(), CaError> {
 
 /// Writes a new file readable by its owner only; never overwrites.
 pub fn write_private(path: &Path, contents: &[u8]) -> Result<(), CaError> {
-    let mut file = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-        .map_err(io_err(path))?;
+    let mut file = OpenOptions::new().write(true).create_new(true).mode(0o600).open(path).map_err(io_err(path))?;
     file.write_all(contents).map_err(io_err(path))
 }
 
@@ -40,10 +32,7 @@ pub fn write_public(path: &Path, contents: &[u8]) -> Result<(), CaError> {
 
 /// Reads a key file, refusing one that group or others could read.
 pub fn read_private(path: &Path) -> Result<Vec<u8>, CaError> {
-    let mode = fs::metadata(path)
-        .map_err(io_err(path))?
-        .permissions()
-        .mode();
+    let mode = fs::metadata(path).map_err(io_err(path))?.permissions().mode();
     if mode & 0o077 != 0 {
         return Err(CaError::Permissions(path.display().to_string()));
     }

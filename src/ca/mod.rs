@@ -8,11 +8,14 @@
 //! CN plus the source IP when known, valid for `session_cert_validity_hours`.
 
 mod authority;
+mod crl;
+mod csr;
 mod files;
 pub mod secret_box;
 mod settings;
 
 pub use authority::{CertificateAuthority, IssuedCertificate, hex};
+pub use crl::Revoked;
 pub use secret_box::SecretBox;
 pub use settings::CaSettings;
 
@@ -21,14 +24,13 @@ pub enum CaError {
     #[error("CA configuration: {0}")]
     Config(String),
     #[error("{path}: {source}")]
-    Io {
-        path: String,
-        source: std::io::Error,
-    },
+    Io { path: String, source: std::io::Error },
     #[error("{0} is readable by group or others; run `chmod 600 {0}` (refusing to start)")]
     Permissions(String),
     #[error("certificate generation failed: {0}")]
     Rcgen(#[from] rcgen::Error),
+    #[error("certificate signing request refused: {0}")]
+    Csr(String),
     #[error("sealed secret could not be opened (wrong master key or corrupted data)")]
     Unseal,
 }

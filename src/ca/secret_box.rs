@@ -23,34 +23,23 @@ impl SecretBox {
                 files::ensure_private_dir(dir)?;
             }
             let mut key = [0u8; 32];
-            rng.fill(&mut key)
-                .map_err(|_| CaError::Config("the system RNG failed".into()))?;
+            rng.fill(&mut key).map_err(|_| CaError::Config("the system RNG failed".into()))?;
             files::write_private(path, &key)?;
         }
         let bytes = files::read_private(path)?;
-        let unbound = UnboundKey::new(&AES_256_GCM, &bytes).map_err(|_| {
-            CaError::Config(format!("{} must hold exactly 32 bytes", path.display()))
-        })?;
-        Ok(Self {
-            key: LessSafeKey::new(unbound),
-            rng,
-        })
+        let unbound = UnboundKey::new(&AES_256_GCM, &bytes)
+            .map_err(|_| CaError::Config(format!("{} must hold exactly 32 bytes", path.display())))?;
+        Ok(Self { key: LessSafeKey::new(unbound), rng })
     }
 
     /// Encrypts `plaintext`, binding it to `context` (e.g. the owner and kind),
     /// so a sealed value copied to another row does not open.
     pub fn seal(&self, context: &str, plaintext: &[u8]) -> Result<Vec<u8>, CaError> {
         let mut nonce = [0u8; NONCE_LEN];
-        self.rng
-            .fill(&mut nonce)
-            .map_err(|_| CaError::Config("the system RNG failed".into()))?;
+        self.rng.fill(&mut nonce).map_err(|_| CaError::Config("the system RNG failed".into()))?;
         let mut sealed = plaintext.to_vec();
         self.key
-            .seal_in_place_append_tag(
-                Nonce::assume_unique_for_key(nonce),
-                Aad::from(context.as_bytes()),
-                &mut sealed,
-            )
+            .seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::from(context.as_bytes()), &mut sealed)
             .map_err(|_| CaError::Unseal)?;
         let mut out = nonce.to_vec();
         out.extend(sealed);
@@ -64,10 +53,8 @@ impl SecretBox {
         let (nonce, body) = sealed.split_at(NONCE_LEN);
         let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| CaError::Unseal)?;
         let mut body = body.to_vec();
-        let plain = self
-            .key
-            .open_in_place(nonce, Aad::from(context.as_bytes()), &mut body)
-            .map_err(|_| CaError::Unseal)?;
+        let plain =
+            self.key.open_in_place(nonce, Aad::from(context.as_bytes()), &mut body).map_err(|_| CaError::Unseal)?;
         Ok(plain.to_vec())
     }
 }
@@ -81,20 +68,12 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("pureboot-box-{}", uuid::Uuid::new_v4()));
         let path = dir.join("master.key");
         let secret_box = SecretBox::load_or_create(&path).expect("creates key");
-        let sealed = secret_box
-            .seal("a", b"-----BEGIN PRIVATE KEY-----")
-            .expect("seals");
+        let sealed = secret_box.seal("a", b"-----BEGIN PRIVATE KEY-----").expect("seals");
         assert!(!sealed.windows(5).any(|w| w == b"BEGIN"));
-        assert_eq!(
-            secret_box.open("a", &sealed).expect("opens"),
-            b"-----BEGIN PRIVATE KEY-----"
-        );
+        assert_eq!(secret_box.open("a", &sealed).expect("opens"), b"-----BEGIN PRIVATE KEY-----");
         assert!(secret_box.open("b", &sealed).is_err());
         let reloaded = SecretBox::load_or_create(&path).expect("reloads");
-        assert_eq!(
-            reloaded.open("a", &sealed).expect("same key"),
-            b"-----BEGIN PRIVATE KEY-----"
-        );
+        assert_eq!(reloaded.open("a", &sealed).expect("same key"), b"-----BEGIN PRIVATE KEY-----");
         let _ = std::fs::remove_dir_all(dir);
     }
 }

@@ -39,14 +39,10 @@ impl CaSettings {
     pub fn validate(&self) -> Result<(), CaError> {
         self.algorithm()?;
         if self.ca_validity_years == 0 || self.ca_validity_years > 30 {
-            return Err(CaError::Config(
-                "ca_validity_years must be between 1 and 30".into(),
-            ));
+            return Err(CaError::Config("ca_validity_years must be between 1 and 30".into()));
         }
         if self.session_cert_validity_hours == 0 || self.session_cert_validity_hours > 24 * 30 {
-            return Err(CaError::Config(
-                "session_cert_validity_hours must be between 1 and 720".into(),
-            ));
+            return Err(CaError::Config("session_cert_validity_hours must be between 1 and 720".into()));
         }
         Ok(())
     }

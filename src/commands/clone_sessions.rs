@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use super::Decision;
 use crate::app::App;
+use crate::auth::node_tokens::{SessionTokens, issue_session_tokens, retire_session_tokens};
 use crate::domain::Rejection;
 use crate::domain::clone_session::{
     self as session, CloneMode, CloneSession, CloneSessionEvent, Role, SessionPatch, SessionSpec,
@@ -15,51 +16,31 @@ use crate::error::ApiError;
 use crate::event_store::{Metadata, SecretOp, stream_name};
 use crate::projections::{clone_sessions, nodes, storage_backends};
 
-/// Creates a session (with certificates in direct mode); returns its id.
-pub async fn create(app: &App, metadata: &Metadata, spec: SessionSpec) -> Result<Uuid, ApiError> {
+/// Creates a session (with certificates in direct mode); returns its id and
+/// the node tokens of both roles (their hashes are stored, never the tokens).
+pub async fn create(app: &App, metadata: &Metadata, spec: SessionSpec) -> Result<(Uuid, SessionTokens), ApiError> {
     session::check_spec(&spec)?;
-    check_references(
-        app,
-        spec.source_node_id,
-        spec.target_node_id,
-        spec.staging_backend_id,
-    )
-    .await?;
+    check_references(app, spec.source_node_id, spec.target_node_id, spec.staging_backend_id).await?;
     let id = Uuid::new_v4();
-    let (certificates, secrets) = issue_certificates(app, id, &spec)?;
+    let (certificates, mut secrets) = issue_certificates(app, id, &spec)?;
+    let (tokens, token_secrets) = issue_session_tokens(id);
+    secrets.extend(token_secrets);
     let now = OffsetDateTime::now_utc();
     app.execute::<CloneSession, _>(metadata, id, |state| {
-        let events = session::create(
-            state,
-            id,
-            spec.clone(),
-            metadata.actor.clone(),
-            certificates.clone(),
-            now,
-        )?;
-        Ok::<_, Rejection>(Decision {
-            events,
-            claims: Vec::new(),
-            secrets: secrets.clone(),
-        })
+        let events = session::create(state, id, spec.clone(), metadata.actor.clone(), certificates.clone(), now)?;
+        Ok::<_, Rejection>(Decision { events, claims: Vec::new(), secrets: secrets.clone() })
     })
     .await?;
-    Ok(id)
+    Ok((id, tokens))
 }
 
-pub async fn update(
-    app: &App,
-    metadata: &Metadata,
-    id: Uuid,
-    patch: SessionPatch,
-) -> Result<(), ApiError> {
+pub async fn update(app: &App, metadata: &Metadata, id: Uuid, patch: SessionPatch) -> Result<(), ApiError> {
     if let Some(target) = patch.target_node_id {
         check_references(app, target, None, None)
             .await
             .map_err(|_| ApiError::NotFound("Target node not found".into()))?;
     }
-    app.execute::<CloneSession, _>(metadata, id, |state| session::update(state, patch.clone()))
-        .await?;
+    app.execute::<CloneSession, _>(metadata, id, |state| session::update(state, patch.clone())).await?;
     Ok(())
 }
 
@@ -74,29 +55,31 @@ pub async fn run(
     let executed = app
         .execute::<CloneSession, _>(metadata, id, |state| {
             let events = decide(state)?;
-            let secrets = if events.iter().any(ends_session) {
-                vec![SecretOp::DeleteOwner {
-                    owner: stream_name("clone_session", id),
-                }]
-            } else {
-                Vec::new()
-            };
-            Ok::<_, Rejection>(Decision {
-                events,
-                claims: Vec::new(),
-                secrets,
-            })
+            let secrets = end_of_session_secrets(id, &events);
+            Ok::<_, Rejection>(Decision { events, claims: Vec::new(), secrets })
         })
         .await?;
     Ok(executed.state)
 }
 
-fn ends_session(event: &CloneSessionEvent) -> bool {
+/// When a session ends its private keys and certificates are destroyed and
+/// its node tokens retired; when it is deleted, every secret of it goes.
+fn end_of_session_secrets(id: Uuid, events: &[CloneSessionEvent]) -> Vec<SecretOp> {
     use CloneSessionEvent as E;
-    matches!(
-        event,
-        E::Completed { .. } | E::Failed { .. } | E::Cancelled { .. } | E::Deleted { .. }
-    )
+    let owner = stream_name("clone_session", id);
+    if events.iter().any(|e| matches!(e, E::Deleted { .. })) {
+        return vec![SecretOp::DeleteOwner { owner }];
+    }
+    if !events.iter().any(|e| matches!(e, E::Completed { .. } | E::Failed { .. } | E::Cancelled { .. })) {
+        return Vec::new();
+    }
+    let mut ops: Vec<SecretOp> = [Role::Source, Role::Target]
+        .into_iter()
+        .flat_map(|role| [cert_kind(role), key_kind(role)])
+        .map(|kind| SecretOp::Delete { owner: owner.clone(), kind })
+        .collect();
+    ops.extend(retire_session_tokens(id));
+    ops
 }
 
 async fn check_references(
@@ -129,20 +112,14 @@ fn issue_certificates(
     id: Uuid,
     spec: &SessionSpec,
 ) -> Result<(Vec<session::CertificateIssued>, Vec<SecretOp>), ApiError> {
-    let Some(ca) = app
-        .ca
-        .as_ref()
-        .filter(|_| spec.clone_mode == CloneMode::Direct)
-    else {
+    let Some(ca) = app.ca.as_ref().filter(|_| spec.clone_mode == CloneMode::Direct) else {
         return Ok((Vec::new(), Vec::new()));
     };
     let owner = stream_name("clone_session", id);
     let mut facts = Vec::new();
     let mut secrets = Vec::new();
     for role in [Role::Source, Role::Target] {
-        let issued = ca
-            .issue(id, role, None)
-            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        let issued = ca.issue(id, role, None).map_err(|e| ApiError::Internal(e.to_string()))?;
         secrets.push(SecretOp::Put {
             owner: owner.clone(),
             kind: cert_kind(role),
@@ -154,11 +131,7 @@ fn issue_certificates(
                 .secrets
                 .seal(&format!("{owner}/{kind}"), key.as_bytes())
                 .map_err(|e| ApiError::Internal(e.to_string()))?;
-            secrets.push(SecretOp::Put {
-                owner: owner.clone(),
-                kind,
-                value: sealed,
-            });
+            secrets.push(SecretOp::Put { owner: owner.clone(), kind, value: sealed });
         }
         facts.push(issued.facts);
     }
@@ -182,18 +155,12 @@ pub struct CertBundle {
 
 pub async fn certificate_bundle(app: &App, id: Uuid, role: Role) -> Result<CertBundle, ApiError> {
     let conn = app.pool.get().await?;
-    let view = clone_sessions::get(&**conn, id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound("Clone session not found".into()))?;
+    let view =
+        clone_sessions::get(&**conn, id).await?.ok_or_else(|| ApiError::NotFound("Clone session not found".into()))?;
     if view.clone_mode != "direct" {
-        return Err(ApiError::BadRequest(
-            "Certificates only available for direct mode sessions".into(),
-        ));
+        return Err(ApiError::BadRequest("Certificates only available for direct mode sessions".into()));
     }
-    let ca = app
-        .ca
-        .as_ref()
-        .ok_or_else(|| ApiError::Unavailable("CA service not initialized".into()))?;
+    let ca = app.ca.as_ref().ok_or_else(|| ApiError::Unavailable("CA service not initialized".into()))?;
     let owner = stream_name("clone_session", id);
     let rows = conn
         .query(
@@ -201,16 +168,9 @@ pub async fn certificate_bundle(app: &App, id: Uuid, role: Role) -> Result<CertB
             &[&owner, &vec![cert_kind(role), key_kind(role)]],
         )
         .await?;
-    let find = |kind: String| {
-        rows.iter()
-            .find(|r| r.get::<_, &str>(0) == kind)
-            .map(|r| r.get::<_, Vec<u8>>(1))
-    };
+    let find = |kind: String| rows.iter().find(|r| r.get::<_, &str>(0) == kind).map(|r| r.get::<_, Vec<u8>>(1));
     let (Some(cert), Some(sealed)) = (find(cert_kind(role)), find(key_kind(role))) else {
-        return Err(ApiError::NotFound(format!(
-            "Certificates not found for {}",
-            role.as_str()
-        )));
+        return Err(ApiError::NotFound(format!("Certificates not found for {}", role.as_str())));
     };
     let key = app
         .secrets
@@ -221,4 +181,45 @@ pub async fn certificate_bundle(app: &App, id: Uuid, role: Role) -> Result<CertB
         key_pem: String::from_utf8_lossy(&key).into_owned(),
         ca_pem: ca.ca_pem().to_owned(),
     })
+}
+
+/// Signs a node's CSR for `role`: the node keeps its private key. The new
+/// certificate replaces the role's current one (which the CRL then lists),
+/// and any private key the controller held for the role is destroyed.
+pub async fn sign_csr(
+    app: &App,
+    metadata: &Metadata,
+    id: Uuid,
+    role: Role,
+    csr_pem: &str,
+) -> Result<(String, session::CertificateIssued), ApiError> {
+    let ca = app.ca.as_ref().ok_or_else(|| ApiError::Unavailable("CA service not initialized".into()))?;
+    let conn = app.pool.get().await?;
+    let view =
+        clone_sessions::get(&**conn, id).await?.ok_or_else(|| ApiError::NotFound("Clone session not found".into()))?;
+    let node = match role {
+        Role::Source => Some(view.source_node_id),
+        Role::Target => view.target_node_id,
+    };
+    let san_ip = match node {
+        Some(node) => nodes::get(&**conn, node).await?.and_then(|n| n.ip_address).and_then(|ip| ip.parse().ok()),
+        None => None,
+    };
+    drop(conn);
+    let issued = ca.issue_for_csr(id, role, csr_pem, san_ip).map_err(|err| match err {
+        crate::ca::CaError::Csr(message) => ApiError::invalid("csr_pem", message),
+        other => ApiError::Internal(other.to_string()),
+    })?;
+    let owner = stream_name("clone_session", id);
+    let secrets = vec![
+        SecretOp::Put { owner: owner.clone(), kind: cert_kind(role), value: issued.cert_pem.clone().into_bytes() },
+        SecretOp::Delete { owner, kind: key_kind(role) },
+    ];
+    let facts = issued.facts.clone();
+    app.execute::<CloneSession, _>(metadata, id, |state| {
+        let events = session::reissue(state, facts.clone())?;
+        Ok::<_, Rejection>(Decision { events, claims: Vec::new(), secrets: secrets.clone() })
+    })
+    .await?;
+    Ok((issued.cert_pem, issued.facts))
 }

@@ -22,8 +22,7 @@ use crate::domain::unique_claim::{self, ClaimChange, UniqueClaim};
 use crate::error::ApiError;
 use crate::event_store::codec::encode;
 use crate::event_store::{
-    Aggregate, AggregateCache, AppendRequest, ExpectedVersion, Metadata, SecretOp, StoreError,
-    StreamWrite, stream_name,
+    Aggregate, AggregateCache, AppendRequest, ExpectedVersion, Metadata, SecretOp, StoreError, StreamWrite, stream_name,
 };
 
 const MAX_ATTEMPTS: usize = 5;
@@ -37,21 +36,13 @@ pub struct Decision<E> {
 
 impl<E> From<Vec<E>> for Decision<E> {
     fn from(events: Vec<E>) -> Self {
-        Self {
-            events,
-            claims: Vec::new(),
-            secrets: Vec::new(),
-        }
+        Self { events, claims: Vec::new(), secrets: Vec::new() }
     }
 }
 
 impl<E> From<(Vec<E>, Vec<ClaimChange>)> for Decision<E> {
     fn from((events, claims): (Vec<E>, Vec<ClaimChange>)) -> Self {
-        Self {
-            events,
-            claims,
-            secrets: Vec::new(),
-        }
+        Self { events, claims, secrets: Vec::new() }
     }
 }
 
@@ -84,30 +75,18 @@ impl App {
             let (mut state, version) = A::cache(self).load(&**conn, &stream).await?;
             let decision: Decision<A::Event> = decide(&state)?.into();
             if decision.events.is_empty() && decision.claims.is_empty() {
-                return Ok(Executed {
-                    state,
-                    wrote: false,
-                });
+                return Ok(Executed { state, wrote: false });
             }
             let mut writes = vec![StreamWrite {
                 stream: stream.clone(),
                 expected: ExpectedVersion::Exact(version),
-                events: decision
-                    .events
-                    .iter()
-                    .map(encode)
-                    .collect::<Result<_, _>>()
-                    .map_err(StoreError::from)?,
+                events: decision.events.iter().map(encode).collect::<Result<_, _>>().map_err(StoreError::from)?,
             }];
             for claim in &decision.claims {
                 writes.extend(self.claim_write(&**conn, claim).await?);
             }
             drop(conn);
-            let request = AppendRequest {
-                writes,
-                secrets: decision.secrets,
-                metadata: metadata.clone(),
-            };
+            let request = AppendRequest { writes, secrets: decision.secrets, metadata: metadata.clone() };
             match self.writer.append(request).await {
                 Ok(appended) => {
                     for event in &decision.events {
@@ -121,9 +100,7 @@ impl App {
                 Err(err) => return Err(err.into()),
             }
         }
-        Err(ApiError::Conflict(format!(
-            "{stream} kept changing under this command; retry the request"
-        )))
+        Err(ApiError::Conflict(format!("{stream} kept changing under this command; retry the request")))
     }
 
     /// The write that applies a claim change, if it changes anything.
@@ -135,37 +112,20 @@ impl App {
         let stream = claim.stream();
         let (state, version) = self.claims.load(client, &stream).await?;
         let events = unique_claim::decide(&state, claim).map_err(|rejection| match rejection {
-            Rejection::Conflict(message) => {
-                ApiError::Conflict(format!("{}: {message}", claim.field))
-            }
+            Rejection::Conflict(message) => ApiError::Conflict(format!("{}: {message}", claim.field)),
             other => other.into(),
         })?;
         if events.is_empty() {
             return Ok(None);
         }
-        let events = events
-            .iter()
-            .map(encode)
-            .collect::<Result<_, _>>()
-            .map_err(StoreError::from)?;
-        Ok(Some(StreamWrite {
-            stream,
-            expected: ExpectedVersion::Exact(version),
-            events,
-        }))
+        let events = events.iter().map(encode).collect::<Result<_, _>>().map_err(StoreError::from)?;
+        Ok(Some(StreamWrite { stream, expected: ExpectedVersion::Exact(version), events }))
     }
 
     /// Read-your-writes: wait (bounded) until the projections reach `position`.
     pub async fn await_projections(&self, position: i64) {
-        if !self
-            .progress
-            .wait_for(position, self.read_your_writes_timeout)
-            .await
-        {
-            tracing::warn!(
-                position,
-                "projections did not catch up in time; responding anyway"
-            );
+        if !self.progress.wait_for(position, self.read_your_writes_timeout).await {
+            tracing::warn!(position, "projections did not catch up in time; responding anyway");
         }
     }
 }

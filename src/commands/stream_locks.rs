@@ -16,18 +16,15 @@ pub struct StreamLocks {
 
 impl Default for StreamLocks {
     fn default() -> Self {
-        Self {
-            stripes: (0..STRIPES).map(|_| Mutex::new(())).collect(),
-        }
+        Self { stripes: (0..STRIPES).map(|_| Mutex::new(())).collect() }
     }
 }
 
 impl StreamLocks {
     pub async fn lock(&self, stream: &str) -> MutexGuard<'_, ()> {
         // FNV-1a: cheap and well spread for short keys.
-        let hash = stream.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-        });
+        let hash =
+            stream.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
         self.stripes[(hash % STRIPES as u64) as usize].lock().await
     }
 }

@@ -25,17 +25,10 @@ impl EmbeddedPostgres {
         std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
         let dir = dir.canonicalize()?;
         if dir.join("run").as_os_str().len() > MAX_SOCKET_DIR {
-            bail!(
-                "{} is too long a path for a Unix socket; set PUREBOOT_DATA_DIR to a shorter one",
-                dir.display()
-            );
+            bail!("{} is too long a path for a Unix socket; set PUREBOOT_DATA_DIR to a shorter one", dir.display());
         }
         let run_as = is_root()?.then_some("postgres");
-        Ok(Self {
-            bin: find_bin_dir()?,
-            dir,
-            run_as,
-        })
+        Ok(Self { bin: find_bin_dir()?, dir, run_as })
     }
 
     pub fn dir(&self) -> &Path {
@@ -50,69 +43,31 @@ impl EmbeddedPostgres {
         let run = self.dir.join("run");
         std::fs::create_dir_all(&run)?;
         if let Some(user) = self.run_as {
-            self.run(
-                Command::new("chown").args(["-R", &format!("{user}:"), &path(&self.dir)]),
-                false,
-            )?;
+            self.run(Command::new("chown").args(["-R", &format!("{user}:"), &path(&self.dir)]), false)?;
         }
         if !data.join("PG_VERSION").exists() {
             let mut initdb = self.pg("initdb");
-            initdb.args([
-                "-D",
-                &path(&data),
-                "-U",
-                "postgres",
-                "-A",
-                "trust",
-                "-E",
-                "UTF8",
-                "--no-locale",
-            ]);
+            initdb.args(["-D", &path(&data), "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-locale"]);
             self.run(&mut initdb, true).context("initdb failed")?;
         }
         if !self.is_running() {
-            let mut options = format!(
-                "-k {} -c listen_addresses='' -p 5432 -c max_connections=300",
-                path(&run)
-            );
+            let mut options = format!("-k {} -c listen_addresses='' -p 5432 -c max_connections=300", path(&run));
             if fast {
                 options.push_str(" -c fsync=off -c synchronous_commit=off -c full_page_writes=off");
             }
             let log = path(&self.dir.join("postgres.log"));
             let mut pg_ctl = self.pg("pg_ctl");
-            pg_ctl.args([
-                "-D",
-                &path(&data),
-                "-l",
-                &log,
-                "-w",
-                "-t",
-                "60",
-                "-o",
-                &options,
-                "start",
-            ]);
-            self.run(&mut pg_ctl, true)
-                .with_context(|| format!("pg_ctl start failed; see {log}"))?;
+            pg_ctl.args(["-D", &path(&data), "-l", &log, "-w", "-t", "60", "-o", &options, "start"]);
+            self.run(&mut pg_ctl, true).with_context(|| format!("pg_ctl start failed; see {log}"))?;
         }
         create_database(&run).await?;
-        Ok(format!(
-            "host={} port=5432 user=postgres dbname=pureboot",
-            path(&run)
-        ))
+        Ok(format!("host={} port=5432 user=postgres dbname=pureboot", path(&run)))
     }
 
     pub fn stop(&self) -> anyhow::Result<()> {
         if self.is_running() {
             let mut pg_ctl = self.pg("pg_ctl");
-            pg_ctl.args([
-                "-D",
-                &path(&self.dir.join("data")),
-                "-m",
-                "fast",
-                "-w",
-                "stop",
-            ]);
+            pg_ctl.args(["-D", &path(&self.dir.join("data")), "-m", "fast", "-w", "stop"]);
             self.run(&mut pg_ctl, true)?;
         }
         Ok(())
@@ -141,11 +96,7 @@ impl EmbeddedPostgres {
         cmd.current_dir(&self.dir);
         let out = cmd.output().with_context(|| format!("running {cmd:?}"))?;
         if !out.status.success() {
-            bail!(
-                "{cmd:?} failed: {}{}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            );
+            bail!("{cmd:?} failed: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
         }
         if !quiet_ok {
             tracing::debug!(?cmd, "ran");
@@ -158,10 +109,7 @@ async fn create_database(run: &Path) -> anyhow::Result<()> {
     let admin = format!("host={} port=5432 user=postgres dbname=postgres", path(run));
     let config: tokio_postgres::Config = admin.parse()?;
     let client = super::connect(&config).await?;
-    let exists = client
-        .query_opt("SELECT 1 FROM pg_database WHERE datname = 'pureboot'", &[])
-        .await?
-        .is_some();
+    let exists = client.query_opt("SELECT 1 FROM pg_database WHERE datname = 'pureboot'", &[]).await?.is_some();
     if !exists {
         client.execute("CREATE DATABASE pureboot", &[]).await?;
     }
@@ -173,10 +121,7 @@ fn path(p: &Path) -> String {
 }
 
 fn is_root() -> anyhow::Result<bool> {
-    Ok(std::fs::metadata("/proc/self")
-        .context("reading /proc/self")?
-        .uid()
-        == 0)
+    Ok(std::fs::metadata("/proc/self").context("reading /proc/self")?.uid() == 0)
 }
 
 /// The newest `/usr/lib/postgresql/<version>/bin`, or `PUREBOOT_PG_BIN`.

@@ -10,12 +10,8 @@ pub async fn run(config: &tokio_postgres::Config) -> anyhow::Result<()> {
     let mut client = super::connect(config).await?;
     // Serialise concurrent start-ups of several instances.
     client.execute("SELECT pg_advisory_lock(7431)", &[]).await?;
-    let report = embedded_migrations::migrations::runner()
-        .run_async(&mut client)
-        .await;
-    client
-        .execute("SELECT pg_advisory_unlock(7431)", &[])
-        .await?;
+    let report = embedded_migrations::migrations::runner().run_async(&mut client).await;
+    client.execute("SELECT pg_advisory_unlock(7431)", &[]).await?;
     for migration in report?.applied_migrations() {
         tracing::info!(migration = %migration, "applied migration");
     }

@@ -34,11 +34,7 @@ impl Database {
         };
         let config = tokio_postgres::Config::from_str(&url)?;
         let pool = pool(config.clone(), common.db_pool_size)?;
-        Ok(Self {
-            pool,
-            config,
-            embedded,
-        })
+        Ok(Self { pool, config, embedded })
     }
 
     /// Stops the embedded cluster if this process started it.
@@ -56,29 +52,17 @@ impl Database {
 /// 503 rather than a hung request.
 pub fn pool(mut config: tokio_postgres::Config, size: usize) -> anyhow::Result<Pool> {
     config.connect_timeout(Duration::from_secs(5));
-    let manager = Manager::from_config(
-        config,
-        NoTls,
-        ManagerConfig {
-            recycling_method: RecyclingMethod::Fast,
-        },
-    );
+    let manager = Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
     let timeouts = Timeouts {
         wait: Some(Duration::from_secs(5)),
         create: Some(Duration::from_secs(5)),
         recycle: Some(Duration::from_secs(5)),
     };
-    Ok(Pool::builder(manager)
-        .max_size(size)
-        .timeouts(timeouts)
-        .runtime(Runtime::Tokio1)
-        .build()?)
+    Ok(Pool::builder(manager).max_size(size).timeouts(timeouts).runtime(Runtime::Tokio1).build()?)
 }
 
 /// A dedicated connection outside the pool (migrations, LISTEN).
-pub async fn connect(
-    config: &tokio_postgres::Config,
-) -> Result<tokio_postgres::Client, tokio_postgres::Error> {
+pub async fn connect(config: &tokio_postgres::Config) -> Result<tokio_postgres::Client, tokio_postgres::Error> {
     let (client, connection) = config.connect(NoTls).await?;
     tokio::spawn(async move {
         if let Err(err) = connection.await {

@@ -29,10 +29,7 @@ pub enum Rejection {
 
 impl Rejection {
     pub fn invalid(field: &str, message: impl Into<String>) -> Self {
-        Rejection::Invalid {
-            field: field.to_owned(),
-            message: message.into(),
-        }
+        Rejection::Invalid { field: field.to_owned(), message: message.into() }
     }
 }
 
@@ -42,10 +39,7 @@ pub fn check_text(field: &str, value: &str, max: usize) -> Result<(), Rejection>
         return Err(Rejection::invalid(field, "must not be empty"));
     }
     if value.chars().count() > max {
-        return Err(Rejection::invalid(
-            field,
-            format!("must be at most {max} characters"),
-        ));
+        return Err(Rejection::invalid(field, format!("must be at most {max} characters")));
     }
     Ok(())
 }

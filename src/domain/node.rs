@@ -29,16 +29,10 @@ pub struct MacAddress(String);
 impl MacAddress {
     /// Accepts `aa:bb:cc:dd:ee:ff`, `AA-BB-CC-DD-EE-FF` and `aabb.ccdd.eeff`.
     pub fn parse(input: &str) -> Result<Self, Rejection> {
-        let hex: String = input
-            .chars()
-            .filter(|c| !matches!(c, ':' | '-' | '.'))
-            .collect();
+        let hex: String = input.chars().filter(|c| !matches!(c, ':' | '-' | '.')).collect();
         let separators_ok = input.len() == 12 || input.len() == 14 || input.len() == 17;
         if hex.len() != 12 || !separators_ok || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
-            return Err(Rejection::invalid(
-                "mac_address",
-                format!("'{input}' is not a MAC address"),
-            ));
+            return Err(Rejection::invalid("mac_address", format!("'{input}' is not a MAC address")));
         }
         let lower = hex.to_ascii_lowercase();
         let pairs: Vec<&str> = (0..6).map(|i| &lower[2 * i..2 * i + 2]).collect();
@@ -50,12 +44,7 @@ impl MacAddress {
     }
 
     fn claim(&self, node: Uuid, action: ClaimAction) -> ClaimChange {
-        ClaimChange {
-            key: format!("mac/{}", self.0),
-            owner: node.to_string(),
-            action,
-            field: "mac_address",
-        }
+        ClaimChange { key: format!("mac/{}", self.0), owner: node.to_string(), action, field: "mac_address" }
     }
 }
 
@@ -125,39 +114,22 @@ fn check_details(details: &NodeDetails) -> Result<(), Rejection> {
     check_text("hostname", &details.hostname, 255)?;
     check_text("arch", &details.arch, 32)?;
     if let Some(ip) = &details.ip_address {
-        ip.parse::<std::net::IpAddr>().map_err(|_| {
-            Rejection::invalid("ip_address", format!("'{ip}' is not an IP address"))
-        })?;
+        ip.parse::<std::net::IpAddr>()
+            .map_err(|_| Rejection::invalid("ip_address", format!("'{ip}' is not an IP address")))?;
     }
     Ok(())
 }
 
-pub fn register(
-    state: &Node,
-    id: Uuid,
-    details: NodeDetails,
-    now: OffsetDateTime,
-) -> Result<Decided, Rejection> {
+pub fn register(state: &Node, id: Uuid, details: NodeDetails, now: OffsetDateTime) -> Result<Decided, Rejection> {
     if state.id.is_some() {
         return Err(Rejection::Conflict(format!("node {id} already exists")));
     }
     check_details(&details)?;
     let claim = details.mac_address.claim(id, ClaimAction::Claim);
-    Ok((
-        vec![NodeEvent::Registered {
-            id,
-            details,
-            at: now,
-        }],
-        vec![claim],
-    ))
+    Ok((vec![NodeEvent::Registered { id, details, at: now }], vec![claim]))
 }
 
-pub fn update(
-    state: &Node,
-    details: NodeDetails,
-    now: OffsetDateTime,
-) -> Result<Decided, Rejection> {
+pub fn update(state: &Node, details: NodeDetails, now: OffsetDateTime) -> Result<Decided, Rejection> {
     let (id, current) = existing(state)?;
     check_details(&details)?;
     if *current == details {
@@ -200,16 +172,8 @@ mod tests {
 
     #[test]
     fn mac_addresses_are_canonicalised() {
-        assert_eq!(
-            MacAddress::parse("AA-BB-CC-DD-EE-0F")
-                .expect("dashes")
-                .as_str(),
-            "aa:bb:cc:dd:ee:0f"
-        );
-        assert_eq!(
-            MacAddress::parse("aabb.ccdd.ee0f").expect("dots").as_str(),
-            "aa:bb:cc:dd:ee:0f"
-        );
+        assert_eq!(MacAddress::parse("AA-BB-CC-DD-EE-0F").expect("dashes").as_str(), "aa:bb:cc:dd:ee:0f");
+        assert_eq!(MacAddress::parse("aabb.ccdd.ee0f").expect("dots").as_str(), "aa:bb:cc:dd:ee:0f");
         assert!(MacAddress::parse("aa:bb:cc:dd:ee").is_err());
         assert!(MacAddress::parse("zz:bb:cc:dd:ee:ff").is_err());
     }
@@ -217,13 +181,8 @@ mod tests {
     #[test]
     fn registering_claims_the_mac() {
         let id = Uuid::new_v4();
-        let (events, claims) = register(
-            &Node::default(),
-            id,
-            details("aa:bb:cc:dd:ee:ff"),
-            OffsetDateTime::UNIX_EPOCH,
-        )
-        .expect("ok");
+        let (events, claims) =
+            register(&Node::default(), id, details("aa:bb:cc:dd:ee:ff"), OffsetDateTime::UNIX_EPOCH).expect("ok");
         assert_eq!(events.len(), 1);
         assert_eq!(claims[0].key, "mac/aa:bb:cc:dd:ee:ff");
         assert_eq!(claims[0].action, ClaimAction::Claim);
@@ -238,37 +197,16 @@ mod tests {
             details: details("aa:bb:cc:dd:ee:ff"),
             at: OffsetDateTime::UNIX_EPOCH,
         });
-        assert_eq!(
-            update(
-                &node,
-                details("aa:bb:cc:dd:ee:ff"),
-                OffsetDateTime::UNIX_EPOCH
-            ),
-            Ok((vec![], vec![]))
-        );
-        let (_, claims) = update(
-            &node,
-            details("11:bb:cc:dd:ee:ff"),
-            OffsetDateTime::UNIX_EPOCH,
-        )
-        .expect("ok");
-        assert_eq!(
-            claims.iter().map(|c| c.action).collect::<Vec<_>>(),
-            [ClaimAction::Release, ClaimAction::Claim]
-        );
+        assert_eq!(update(&node, details("aa:bb:cc:dd:ee:ff"), OffsetDateTime::UNIX_EPOCH), Ok((vec![], vec![])));
+        let (_, claims) = update(&node, details("11:bb:cc:dd:ee:ff"), OffsetDateTime::UNIX_EPOCH).expect("ok");
+        assert_eq!(claims.iter().map(|c| c.action).collect::<Vec<_>>(), [ClaimAction::Release, ClaimAction::Claim]);
     }
 
     #[test]
     fn a_bad_ip_is_named() {
         let mut d = details("aa:bb:cc:dd:ee:ff");
         d.ip_address = Some("10.0.0.300".into());
-        let err = register(
-            &Node::default(),
-            Uuid::new_v4(),
-            d,
-            OffsetDateTime::UNIX_EPOCH,
-        )
-        .unwrap_err();
+        let err = register(&Node::default(), Uuid::new_v4(), d, OffsetDateTime::UNIX_EPOCH).unwrap_err();
         assert!(matches!(err, Rejection::Invalid { field, .. } if field == "ip_address"));
     }
 
@@ -280,12 +218,7 @@ mod tests {
             details: details("aa:bb:cc:dd:ee:ff"),
             at: OffsetDateTime::UNIX_EPOCH,
         });
-        node.apply(&NodeEvent::Deleted {
-            at: OffsetDateTime::UNIX_EPOCH,
-        });
-        assert!(matches!(
-            delete(&node, OffsetDateTime::UNIX_EPOCH),
-            Err(Rejection::NotFound(_))
-        ));
+        node.apply(&NodeEvent::Deleted { at: OffsetDateTime::UNIX_EPOCH });
+        assert!(matches!(delete(&node, OffsetDateTime::UNIX_EPOCH), Err(Rejection::NotFound(_))));
     }
 }

@@ -104,27 +104,14 @@ pub fn create(
     now: OffsetDateTime,
 ) -> Result<Decided, Rejection> {
     if state.id.is_some() {
-        return Err(Rejection::Conflict(format!(
-            "storage backend {id} already exists"
-        )));
+        return Err(Rejection::Conflict(format!("storage backend {id} already exists")));
     }
     check(&details)?;
     let claim = details.claim(id, ClaimAction::Claim);
-    Ok((
-        vec![BackendEvent::Created {
-            id,
-            details,
-            at: now,
-        }],
-        vec![claim],
-    ))
+    Ok((vec![BackendEvent::Created { id, details, at: now }], vec![claim]))
 }
 
-pub fn update(
-    state: &StorageBackend,
-    details: BackendDetails,
-    now: OffsetDateTime,
-) -> Result<Decided, Rejection> {
+pub fn update(state: &StorageBackend, details: BackendDetails, now: OffsetDateTime) -> Result<Decided, Rejection> {
     let (id, current) = existing(state)?;
     check(&details)?;
     if *current == details {
@@ -140,10 +127,7 @@ pub fn update(
 
 pub fn delete(state: &StorageBackend, now: OffsetDateTime) -> Result<Decided, Rejection> {
     let (id, current) = existing(state)?;
-    Ok((
-        vec![BackendEvent::Deleted { at: now }],
-        vec![current.claim(id, ClaimAction::Release)],
-    ))
+    Ok((vec![BackendEvent::Deleted { at: now }], vec![current.claim(id, ClaimAction::Release)]))
 }
 
 fn existing(state: &StorageBackend) -> Result<(Uuid, &BackendDetails), Rejection> {
@@ -159,11 +143,7 @@ mod tests {
     use serde_json::json;
 
     fn details(name: &str, config: Value) -> BackendDetails {
-        BackendDetails {
-            name: name.into(),
-            backend_type: BackendType::Nfs,
-            config,
-        }
+        BackendDetails { name: name.into(), backend_type: BackendType::Nfs, config }
     }
 
     #[test]
@@ -180,13 +160,9 @@ mod tests {
 
     #[test]
     fn config_must_be_an_object() {
-        let err = create(
-            &StorageBackend::default(),
-            Uuid::new_v4(),
-            details("x", json!([1])),
-            OffsetDateTime::UNIX_EPOCH,
-        )
-        .unwrap_err();
+        let err =
+            create(&StorageBackend::default(), Uuid::new_v4(), details("x", json!([1])), OffsetDateTime::UNIX_EPOCH)
+                .unwrap_err();
         assert!(matches!(err, Rejection::Invalid { field, .. } if field == "config"));
     }
 }

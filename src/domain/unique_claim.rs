@@ -65,14 +65,11 @@ pub fn decide(state: &UniqueClaim, change: &ClaimChange) -> Result<Vec<ClaimEven
     let owner = change.owner.clone();
     match (change.action, &state.owner) {
         (ClaimAction::Claim, Some(holder)) if *holder == owner => Ok(vec![]),
-        (ClaimAction::Claim, Some(_)) => Err(Rejection::Conflict(format!(
-            "{} is already in use",
-            change.key.replacen('/', " ", 1)
-        ))),
-        (ClaimAction::Claim, None) => Ok(vec![ClaimEvent::Claimed { owner }]),
-        (ClaimAction::Release, Some(holder)) if *holder == owner => {
-            Ok(vec![ClaimEvent::Released { owner }])
+        (ClaimAction::Claim, Some(_)) => {
+            Err(Rejection::Conflict(format!("{} is already in use", change.key.replacen('/', " ", 1))))
         }
+        (ClaimAction::Claim, None) => Ok(vec![ClaimEvent::Claimed { owner }]),
+        (ClaimAction::Release, Some(holder)) if *holder == owner => Ok(vec![ClaimEvent::Released { owner }]),
         (ClaimAction::Release, _) => Ok(vec![]),
     }
 }
@@ -82,42 +79,26 @@ mod tests {
     use super::*;
 
     fn change(action: ClaimAction, owner: &str) -> ClaimChange {
-        ClaimChange {
-            key: "mac/aa".into(),
-            owner: owner.into(),
-            action,
-            field: "mac_address",
-        }
+        ClaimChange { key: "mac/aa".into(), owner: owner.into(), action, field: "mac_address" }
     }
 
     #[test]
     fn a_free_value_can_be_claimed() {
-        let events =
-            decide(&UniqueClaim::default(), &change(ClaimAction::Claim, "n1")).expect("free");
+        let events = decide(&UniqueClaim::default(), &change(ClaimAction::Claim, "n1")).expect("free");
         assert_eq!(events, vec![ClaimEvent::Claimed { owner: "n1".into() }]);
     }
 
     #[test]
     fn a_held_value_is_refused_to_others_and_idempotent_for_its_holder() {
-        let held = UniqueClaim {
-            owner: Some("n1".into()),
-        };
-        assert!(matches!(
-            decide(&held, &change(ClaimAction::Claim, "n2")),
-            Err(Rejection::Conflict(_))
-        ));
+        let held = UniqueClaim { owner: Some("n1".into()) };
+        assert!(matches!(decide(&held, &change(ClaimAction::Claim, "n2")), Err(Rejection::Conflict(_))));
         assert_eq!(decide(&held, &change(ClaimAction::Claim, "n1")), Ok(vec![]));
     }
 
     #[test]
     fn only_the_holder_releases() {
-        let held = UniqueClaim {
-            owner: Some("n1".into()),
-        };
-        assert_eq!(
-            decide(&held, &change(ClaimAction::Release, "n2")),
-            Ok(vec![])
-        );
+        let held = UniqueClaim { owner: Some("n1".into()) };
+        assert_eq!(decide(&held, &change(ClaimAction::Release, "n2")), Ok(vec![]));
         assert_eq!(
             decide(&held, &change(ClaimAction::Release, "n1")),
             Ok(vec![ClaimEvent::Released { owner: "n1".into() }])

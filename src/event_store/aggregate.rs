@@ -31,19 +31,13 @@ pub struct AggregateCache<A: Aggregate> {
 
 impl<A: Aggregate> Default for AggregateCache<A> {
     fn default() -> Self {
-        Self {
-            states: Mutex::new(HashMap::new()),
-        }
+        Self { states: Mutex::new(HashMap::new()) }
     }
 }
 
 impl<A: Aggregate> AggregateCache<A> {
     /// The current state and version of `stream`.
-    pub async fn load(
-        &self,
-        client: &impl GenericClient,
-        stream: &str,
-    ) -> Result<(A, i64), StoreError> {
+    pub async fn load(&self, client: &impl GenericClient, stream: &str) -> Result<(A, i64), StoreError> {
         let (mut state, mut version) = self.cached(stream).unwrap_or_default();
         let newer = read_stream(client, stream, version).await?;
         for event in &newer {
@@ -66,11 +60,7 @@ impl<A: Aggregate> AggregateCache<A> {
     }
 
     fn cached(&self, stream: &str) -> Option<(A, i64)> {
-        self.states
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(stream)
-            .cloned()
+        self.states.lock().unwrap_or_else(|p| p.into_inner()).get(stream).cloned()
     }
 }
 

@@ -27,8 +27,7 @@ pub async fn append_batch(
     tx: &Transaction<'_>,
     requests: &[AppendRequest],
 ) -> Result<Vec<Result<Appended, StoreError>>, tokio_postgres::Error> {
-    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&APPEND_LOCK])
-        .await?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&APPEND_LOCK]).await?;
     let mut versions = current_versions(tx, requests).await?;
 
     let mut rows = Rows::default();
@@ -39,10 +38,7 @@ pub async fn append_batch(
             Err(conflict) => outcomes.push(Err(conflict)),
             Ok(()) => {
                 let new_versions = rows.push_request(index, request, &mut versions);
-                outcomes.push(Ok(Appended {
-                    last_position: 0,
-                    versions: new_versions,
-                }));
+                outcomes.push(Ok(Appended { last_position: 0, versions: new_versions }));
                 accepted.push(index);
             }
         }
@@ -56,11 +52,7 @@ pub async fn append_batch(
         apply_secret_ops(tx, &requests[index].secrets).await?;
     }
     if let Some(&head) = last_positions.values().max() {
-        tx.execute(
-            "SELECT pg_notify($1, $2::text)",
-            &[&NOTIFY_CHANNEL, &head.to_string()],
-        )
-        .await?;
+        tx.execute("SELECT pg_notify($1, $2::text)", &[&NOTIFY_CHANNEL, &head.to_string()]).await?;
     }
     Ok(outcomes)
 }
@@ -69,10 +61,7 @@ async fn current_versions(
     tx: &Transaction<'_>,
     requests: &[AppendRequest],
 ) -> Result<HashMap<String, i64>, tokio_postgres::Error> {
-    let mut streams: Vec<&str> = requests
-        .iter()
-        .flat_map(|r| r.writes.iter().map(|w| w.stream.as_str()))
-        .collect();
+    let mut streams: Vec<&str> = requests.iter().flat_map(|r| r.writes.iter().map(|w| w.stream.as_str())).collect();
     streams.sort_unstable();
     streams.dedup();
     let rows = tx
@@ -85,19 +74,12 @@ async fn current_versions(
     Ok(rows.iter().map(|row| (row.get(0), row.get(1))).collect())
 }
 
-fn check_versions(
-    request: &AppendRequest,
-    versions: &HashMap<String, i64>,
-) -> Result<(), StoreError> {
+fn check_versions(request: &AppendRequest, versions: &HashMap<String, i64>) -> Result<(), StoreError> {
     for write in &request.writes {
         let actual = versions.get(&write.stream).copied().unwrap_or(0);
         if let ExpectedVersion::Exact(expected) = write.expected {
             if expected != actual {
-                return Err(StoreError::Conflict {
-                    stream: write.stream.clone(),
-                    expected,
-                    actual,
-                });
+                return Err(StoreError::Conflict { stream: write.stream.clone(), expected, actual });
             }
         }
     }
@@ -121,12 +103,7 @@ struct Rows {
 }
 
 impl Rows {
-    fn push_request(
-        &mut self,
-        index: usize,
-        request: &AppendRequest,
-        versions: &mut HashMap<String, i64>,
-    ) -> Vec<i64> {
+    fn push_request(&mut self, index: usize, request: &AppendRequest, versions: &mut HashMap<String, i64>) -> Vec<i64> {
         let meta = &request.metadata;
         let mut new_versions = Vec::with_capacity(request.writes.len());
         for write in &request.writes {
@@ -151,10 +128,7 @@ impl Rows {
     }
 
     /// Inserts all rows; returns the last position written per request index.
-    async fn insert(
-        &self,
-        tx: &Transaction<'_>,
-    ) -> Result<HashMap<usize, i64>, tokio_postgres::Error> {
+    async fn insert(&self, tx: &Transaction<'_>) -> Result<HashMap<usize, i64>, tokio_postgres::Error> {
         if self.stream.is_empty() {
             return Ok(HashMap::new());
         }
@@ -207,10 +181,7 @@ impl Rows {
     }
 }
 
-async fn apply_secret_ops(
-    tx: &Transaction<'_>,
-    ops: &[SecretOp],
-) -> Result<(), tokio_postgres::Error> {
+async fn apply_secret_ops(tx: &Transaction<'_>, ops: &[SecretOp]) -> Result<(), tokio_postgres::Error> {
     for op in ops {
         match op {
             SecretOp::Put { owner, kind, value } => {
@@ -221,9 +192,14 @@ async fn apply_secret_ops(
                 )
                 .await?;
             }
+            SecretOp::Rename { owner, kind, to } => {
+                tx.execute("UPDATE secrets SET kind = $3 WHERE owner = $1 AND kind = $2", &[owner, kind, to]).await?;
+            }
+            SecretOp::Delete { owner, kind } => {
+                tx.execute("DELETE FROM secrets WHERE owner = $1 AND kind = $2", &[owner, kind]).await?;
+            }
             SecretOp::DeleteOwner { owner } => {
-                tx.execute("DELETE FROM secrets WHERE owner = $1", &[owner])
-                    .await?;
+                tx.execute("DELETE FROM secrets WHERE owner = $1", &[owner]).await?;
             }
         }
     }

@@ -27,39 +27,21 @@ pub trait DomainEvent: Serialize + DeserializeOwned {
 pub fn encode<E: DomainEvent>(event: &E) -> Result<NewEvent, serde_json::Error> {
     let tagged = serde_json::to_value(event)?;
     let Value::Object(mut map) = tagged else {
-        return Err(serde::ser::Error::custom(
-            "events must serialize to a tagged object",
-        ));
+        return Err(serde::ser::Error::custom("events must serialize to a tagged object"));
     };
     let event_type = match map.remove("type") {
         Some(Value::String(t)) => t,
         _ => {
-            return Err(serde::ser::Error::custom(
-                "event without a string `type` tag",
-            ));
+            return Err(serde::ser::Error::custom("event without a string `type` tag"));
         }
     };
-    let payload = map
-        .remove("data")
-        .unwrap_or(Value::Object(Default::default()));
-    Ok(NewEvent {
-        schema_version: E::schema_version(&event_type),
-        event_type,
-        payload,
-    })
+    let payload = map.remove("data").unwrap_or(Value::Object(Default::default()));
+    Ok(NewEvent { schema_version: E::schema_version(&event_type), event_type, payload })
 }
 
-pub fn decode<E: DomainEvent>(
-    event_type: &str,
-    schema_version: i32,
-    payload: Value,
-) -> Result<E, serde_json::Error> {
+pub fn decode<E: DomainEvent>(event_type: &str, schema_version: i32, payload: Value) -> Result<E, serde_json::Error> {
     let current = E::schema_version(event_type);
-    let payload = if schema_version < current {
-        E::upcast(event_type, schema_version, payload)
-    } else {
-        payload
-    };
+    let payload = if schema_version < current { E::upcast(event_type, schema_version, payload) } else { payload };
     serde_json::from_value(json!({ "type": event_type, "data": payload }))
 }
 
@@ -100,8 +82,7 @@ mod tests {
 
     #[test]
     fn old_payloads_are_upcast_on_read() {
-        let decoded: Sample =
-            decode("sample.renamed", 1, json!({"old_name": "b"})).expect("upcasts");
+        let decoded: Sample = decode("sample.renamed", 1, json!({"old_name": "b"})).expect("upcasts");
         assert_eq!(decoded, Sample::Renamed { name: "b".into() });
     }
 

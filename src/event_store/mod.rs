@@ -54,14 +54,10 @@ pub struct StreamWrite {
 /// A change to the `secrets` table made atomically with the events.
 #[derive(Debug, Clone)]
 pub enum SecretOp {
-    Put {
-        owner: String,
-        kind: String,
-        value: Vec<u8>,
-    },
-    DeleteOwner {
-        owner: String,
-    },
+    Put { owner: String, kind: String, value: Vec<u8> },
+    Delete { owner: String, kind: String },
+    Rename { owner: String, kind: String, to: String },
+    DeleteOwner { owner: String },
 }
 
 /// One atomic unit: all of its stream writes and secret operations commit
@@ -75,11 +71,7 @@ pub struct AppendRequest {
 
 impl AppendRequest {
     pub fn single(write: StreamWrite, metadata: Metadata) -> Self {
-        Self {
-            writes: vec![write],
-            secrets: Vec::new(),
-            metadata,
-        }
+        Self { writes: vec![write], secrets: Vec::new(), metadata }
     }
 }
 
@@ -124,11 +116,7 @@ impl RecordedEvent {
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("stream {stream} is at version {actual}, the command expected {expected}")]
-    Conflict {
-        stream: String,
-        expected: i64,
-        actual: i64,
-    },
+    Conflict { stream: String, expected: i64, actual: i64 },
     #[error("database error: {0}")]
     Database(#[from] tokio_postgres::Error),
     #[error("database unavailable: {0}")]

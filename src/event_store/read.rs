@@ -33,8 +33,7 @@ pub async fn read_after(
     after: i64,
     limit: i64,
 ) -> Result<Vec<RecordedEvent>, tokio_postgres::Error> {
-    let sql =
-        format!("SELECT {COLUMNS} FROM events WHERE position > $1 ORDER BY position LIMIT $2");
+    let sql = format!("SELECT {COLUMNS} FROM events WHERE position > $1 ORDER BY position LIMIT $2");
     let rows = client.query(&sql, &[&after, &limit]).await?;
     Ok(rows.iter().map(from_row).collect())
 }
@@ -45,16 +44,13 @@ pub async fn read_stream(
     stream: &str,
     after_version: i64,
 ) -> Result<Vec<RecordedEvent>, tokio_postgres::Error> {
-    let sql =
-        format!("SELECT {COLUMNS} FROM events WHERE stream = $1 AND version > $2 ORDER BY version");
+    let sql = format!("SELECT {COLUMNS} FROM events WHERE stream = $1 AND version > $2 ORDER BY version");
     let rows = client.query(&sql, &[&stream, &after_version]).await?;
     Ok(rows.iter().map(from_row).collect())
 }
 
 /// The highest position in the log (0 when empty).
 pub async fn head(client: &impl GenericClient) -> Result<i64, tokio_postgres::Error> {
-    let row = client
-        .query_one("SELECT COALESCE(max(position), 0) FROM events", &[])
-        .await?;
+    let row = client.query_one("SELECT COALESCE(max(position), 0) FROM events", &[]).await?;
     Ok(row.get(0))
 }

@@ -37,9 +37,7 @@ impl EventWriter {
             .send((request, reply))
             .await
             .map_err(|_| StoreError::Unavailable("the event writer has stopped".into()))?;
-        answer
-            .await
-            .map_err(|_| StoreError::Unavailable("the event writer dropped the request".into()))?
+        answer.await.map_err(|_| StoreError::Unavailable("the event writer dropped the request".into()))?
     }
 }
 
@@ -71,10 +69,7 @@ async fn run(pool: Pool, mut rx: mpsc::Receiver<(AppendRequest, Reply)>, committ
     }
 }
 
-async fn commit(
-    pool: &Pool,
-    requests: &[AppendRequest],
-) -> Result<Vec<Result<Appended, StoreError>>, StoreError> {
+async fn commit(pool: &Pool, requests: &[AppendRequest]) -> Result<Vec<Result<Appended, StoreError>>, StoreError> {
     let mut conn = pool.get().await?;
     let tx = conn.transaction().await?;
     let outcomes = append_batch(&tx, requests).await?;

@@ -38,11 +38,7 @@ impl Hub {
         let (mut sender, receiver) = async_broadcast::broadcast(QUEUE);
         sender.set_overflow(true);
         sender.set_await_active(false);
-        Self {
-            sender,
-            _keep_open: receiver.deactivate(),
-            published: Arc::new(Mutex::new(0)),
-        }
+        Self { sender, _keep_open: receiver.deactivate(), published: Arc::new(Mutex::new(0)) }
     }
 
     /// Sets the position live fan-out starts after (the projections' checkpoint).

@@ -20,13 +20,8 @@ pub fn to_message(event: &RecordedEvent) -> Option<Frame> {
         _ => return None,
     };
     let timestamp = event.recorded_at.format(&Rfc3339).unwrap_or_default();
-    let json =
-        json!({ "type": kind, "data": data, "position": event.position, "timestamp": timestamp });
-    Some(Frame {
-        position: event.position,
-        kind,
-        json: json.to_string().into(),
-    })
+    let json = json!({ "type": kind, "data": data, "position": event.position, "timestamp": timestamp });
+    Some(Frame { position: event.position, kind, json: json.to_string().into() })
 }
 
 fn decode<T: crate::event_store::DomainEvent>(event: &RecordedEvent) -> Option<T> {
@@ -42,10 +37,7 @@ fn clone_session(event: &RecordedEvent) -> Option<(&'static str, Value)> {
         E::Created(_) => ("clone.created", json!({ "session_id": session_id })),
         E::Updated(_) => ("clone.updated", json!({ "session_id": session_id })),
         E::CertificateIssued(_) => return None,
-        E::Started {
-            source_node_id,
-            target_node_id,
-        } => (
+        E::Started { source_node_id, target_node_id } => (
             "clone.started",
             json!({ "session_id": session_id, "source_node_id": source_node_id, "target_node_id": target_node_id }),
         ),
@@ -60,16 +52,10 @@ fn clone_session(event: &RecordedEvent) -> Option<(&'static str, Value)> {
                     "progress_percent": progress_percent(p.bytes_transferred, p.bytes_total),
                     "transfer_rate_bps": p.transfer_rate_bps, "status": p.status }),
         ),
-        E::Completed {
-            duration_seconds, ..
-        } => (
-            "clone.completed",
-            json!({ "session_id": session_id, "duration_seconds": duration_seconds }),
-        ),
-        E::Failed { error, .. } => (
-            "clone.failed",
-            json!({ "session_id": session_id, "error": error }),
-        ),
+        E::Completed { duration_seconds, .. } => {
+            ("clone.completed", json!({ "session_id": session_id, "duration_seconds": duration_seconds }))
+        }
+        E::Failed { error, .. } => ("clone.failed", json!({ "session_id": session_id, "error": error })),
         E::Cancelled { .. } => ("clone.cancelled", json!({ "session_id": session_id })),
         E::Deleted { .. } => ("clone.deleted", json!({ "session_id": session_id })),
     })

@@ -54,10 +54,7 @@ impl Client {
             }
             End::Shutdown => (1001, "controller shutting down"),
         };
-        let frame = CloseFrame {
-            code: close.0,
-            reason: close.1.into(),
-        };
+        let frame = CloseFrame { code: close.0, reason: close.1.into() };
         let _ = self.socket.send(Message::Close(Some(frame))).await;
     }
 
@@ -66,9 +63,7 @@ impl Client {
         while *last < until {
             let events = {
                 let conn = self.pool.get().await.map_err(|_| End::Resync)?;
-                read_after(&**conn, *last, CATCH_UP_PAGE)
-                    .await
-                    .map_err(|_| End::Resync)?
+                read_after(&**conn, *last, CATCH_UP_PAGE).await.map_err(|_| End::Resync)?
             };
             if events.is_empty() {
                 break;
@@ -83,11 +78,7 @@ impl Client {
         Ok(())
     }
 
-    async fn forward(
-        &mut self,
-        live: &mut async_broadcast::Receiver<Arc<Frame>>,
-        last: &mut i64,
-    ) -> End {
+    async fn forward(&mut self, live: &mut async_broadcast::Receiver<Arc<Frame>>, last: &mut i64) -> End {
         loop {
             tokio::select! {
                 frame = live.recv() => match frame {

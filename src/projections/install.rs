@@ -39,10 +39,7 @@ pub async fn ensure_installed(pool: &Pool) -> Result<(), InstallError> {
         let wanted = definition(projection.as_ref());
         let current = lock_checkpoint(&tx, projection.as_ref()).await?;
         if current.as_deref() != Some(wanted.as_str()) {
-            tracing::info!(
-                projection = projection.name(),
-                "projection definition changed: rebuilding from the log"
-            );
+            tracing::info!(projection = projection.name(), "projection definition changed: rebuilding from the log");
             rebuild_in(&tx, projection.as_ref()).await?;
         }
         tx.commit().await?;
@@ -53,10 +50,7 @@ pub async fn ensure_installed(pool: &Pool) -> Result<(), InstallError> {
 /// Drops and rebuilds one projection (or all) from the log, atomically:
 /// readers see the old tables until the rebuilt ones commit.
 pub async fn rebuild(pool: &Pool, name: Option<&str>) -> Result<Vec<(String, i64)>, InstallError> {
-    let selected: Vec<_> = all()
-        .into_iter()
-        .filter(|p| name.is_none_or(|n| n == p.name()))
-        .collect();
+    let selected: Vec<_> = all().into_iter().filter(|p| name.is_none_or(|n| n == p.name())).collect();
     if selected.is_empty() {
         return Err(InstallError::Unknown(name.unwrap_or_default().to_owned()));
     }
@@ -78,16 +72,10 @@ pub async fn status(pool: &Pool) -> Result<Vec<(String, i64, bool)>, InstallErro
     let mut out = Vec::new();
     for projection in all() {
         let row = conn
-            .query_opt(
-                "SELECT position, definition FROM projection_checkpoints WHERE name = $1",
-                &[&projection.name()],
-            )
+            .query_opt("SELECT position, definition FROM projection_checkpoints WHERE name = $1", &[&projection.name()])
             .await?;
         let (position, current) = match row {
-            Some(row) => (
-                row.get(0),
-                row.get::<_, String>(1) == definition(projection.as_ref()),
-            ),
+            Some(row) => (row.get(0), row.get::<_, String>(1) == definition(projection.as_ref())),
             None => (0, false),
         };
         out.push((projection.name().to_owned(), position, current));
@@ -96,32 +84,22 @@ pub async fn status(pool: &Pool) -> Result<Vec<(String, i64, bool)>, InstallErro
 }
 
 /// Locks (creating if needed) the checkpoint row; returns the stored definition.
-async fn lock_checkpoint(
-    tx: &Transaction<'_>,
-    projection: &dyn Projection,
-) -> Result<Option<String>, ProjectionError> {
+async fn lock_checkpoint(tx: &Transaction<'_>, projection: &dyn Projection) -> Result<Option<String>, ProjectionError> {
     tx.execute(
         "INSERT INTO projection_checkpoints (name, position, definition) VALUES ($1, 0, '') ON CONFLICT (name) DO NOTHING",
         &[&projection.name()],
     )
     .await?;
     let row = tx
-        .query_one(
-            "SELECT definition FROM projection_checkpoints WHERE name = $1 FOR UPDATE",
-            &[&projection.name()],
-        )
+        .query_one("SELECT definition FROM projection_checkpoints WHERE name = $1 FOR UPDATE", &[&projection.name()])
         .await?;
     let stored: String = row.get(0);
     Ok((!stored.is_empty()).then_some(stored))
 }
 
-async fn rebuild_in(
-    tx: &Transaction<'_>,
-    projection: &dyn Projection,
-) -> Result<i64, ProjectionError> {
+async fn rebuild_in(tx: &Transaction<'_>, projection: &dyn Projection) -> Result<i64, ProjectionError> {
     for table in projection.tables() {
-        tx.batch_execute(&format!("DROP TABLE IF EXISTS {table} CASCADE"))
-            .await?;
+        tx.batch_execute(&format!("DROP TABLE IF EXISTS {table} CASCADE")).await?;
     }
     tx.batch_execute(projection.schema()).await?;
     let mut position = 0;

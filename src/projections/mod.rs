@@ -7,6 +7,7 @@
 //! definition (SQL text + fold version) is fingerprinted, and when it changes
 //! the controller drops and rebuilds them from the log at start-up.
 
+pub mod certificates;
 pub mod clone_sessions;
 mod install;
 pub mod nodes;
@@ -26,22 +27,14 @@ pub enum ProjectionError {
     #[error("database: {0}")]
     Database(#[from] tokio_postgres::Error),
     #[error("event {position} ({event_type}) could not be decoded: {source}")]
-    Decode {
-        position: i64,
-        event_type: String,
-        source: serde_json::Error,
-    },
+    Decode { position: i64, event_type: String, source: serde_json::Error },
     #[error("database unavailable: {0}")]
     Unavailable(#[from] deadpool_postgres::PoolError),
 }
 
 impl ProjectionError {
     pub fn decode(event: &RecordedEvent, source: serde_json::Error) -> Self {
-        Self::Decode {
-            position: event.position,
-            event_type: event.event_type.clone(),
-            source,
-        }
+        Self::Decode { position: event.position, event_type: event.event_type.clone(), source }
     }
 }
 
@@ -57,8 +50,7 @@ pub trait Projection: Send + Sync {
     /// Bump when the fold changes meaning, so existing tables get rebuilt.
     fn version(&self) -> u32;
     /// Applies events (in position order) inside the runner's transaction.
-    fn apply<'a>(&'a self, tx: &'a Transaction<'a>, events: &'a [RecordedEvent])
-    -> ApplyResult<'a>;
+    fn apply<'a>(&'a self, tx: &'a Transaction<'a>, events: &'a [RecordedEvent]) -> ApplyResult<'a>;
 }
 
 /// Every projection the controller maintains.
@@ -67,15 +59,12 @@ pub fn all() -> Vec<Box<dyn Projection>> {
         Box::new(nodes::NodesProjection),
         Box::new(storage_backends::StorageBackendsProjection),
         Box::new(clone_sessions::CloneSessionsProjection),
+        Box::new(certificates::CertificatesProjection),
     ]
 }
 
 /// The fingerprint stored beside a projection's checkpoint.
 pub fn definition(projection: &dyn Projection) -> String {
-    let text = format!(
-        "{}\n--version {}",
-        projection.schema(),
-        projection.version()
-    );
+    let text = format!("{}\n--version {}", projection.schema(), projection.version());
     crate::ca::hex(ring::digest::digest(&ring::digest::SHA256, text.as_bytes()).as_ref())
 }

@@ -25,16 +25,10 @@ impl Projection for NodesProjection {
     fn version(&self) -> u32 {
         1
     }
-    fn apply<'a>(
-        &'a self,
-        tx: &'a Transaction<'a>,
-        events: &'a [RecordedEvent],
-    ) -> ApplyResult<'a> {
+    fn apply<'a>(&'a self, tx: &'a Transaction<'a>, events: &'a [RecordedEvent]) -> ApplyResult<'a> {
         Box::pin(async move {
             for event in events.iter().filter(|e| e.stream.starts_with("node:")) {
-                let decoded: NodeEvent = event
-                    .decode()
-                    .map_err(|e| ProjectionError::decode(event, e))?;
+                let decoded: NodeEvent = event.decode().map_err(|e| ProjectionError::decode(event, e))?;
                 apply(tx, event, decoded).await?;
             }
             Ok(())
@@ -42,18 +36,22 @@ impl Projection for NodesProjection {
     }
 }
 
-async fn apply(
-    tx: &Transaction<'_>,
-    event: &RecordedEvent,
-    decoded: NodeEvent,
-) -> Result<(), ProjectionError> {
+async fn apply(tx: &Transaction<'_>, event: &RecordedEvent, decoded: NodeEvent) -> Result<(), ProjectionError> {
     let id: Uuid = event.stream_id().parse().unwrap_or_default();
     match decoded {
         NodeEvent::Registered { id, details, at } => {
             tx.execute(
                 "INSERT INTO nodes (id, mac_address, hostname, ip_address, arch, state, created_at, updated_at)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $7) ON CONFLICT (id) DO NOTHING",
-                &[&id, &details.mac_address.as_str(), &details.hostname, &details.ip_address, &details.arch, &state(&details), &at],
+                &[
+                    &id,
+                    &details.mac_address.as_str(),
+                    &details.hostname,
+                    &details.ip_address,
+                    &details.arch,
+                    &state(&details),
+                    &at,
+                ],
             )
             .await?;
         }
@@ -66,18 +64,14 @@ async fn apply(
             .await?;
         }
         NodeEvent::Deleted { .. } => {
-            tx.execute("DELETE FROM nodes WHERE id = $1", &[&id])
-                .await?;
+            tx.execute("DELETE FROM nodes WHERE id = $1", &[&id]).await?;
         }
     }
     Ok(())
 }
 
 fn state(details: &NodeDetails) -> String {
-    serde_json::to_value(details.state)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
+    serde_json::to_value(details.state).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
 }
 
 /// A node as the API shows it.
@@ -116,10 +110,7 @@ fn view(row: &Row) -> NodeView {
     }
 }
 
-pub async fn get(
-    client: &impl GenericClient,
-    id: Uuid,
-) -> Result<Option<NodeView>, tokio_postgres::Error> {
+pub async fn get(client: &impl GenericClient, id: Uuid) -> Result<Option<NodeView>, tokio_postgres::Error> {
     let sql = format!("SELECT {COLUMNS} FROM nodes WHERE id = $1");
     Ok(client.query_opt(&sql, &[&id]).await?.as_ref().map(view))
 }
@@ -130,12 +121,8 @@ pub async fn list(
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<NodeView>, i64), tokio_postgres::Error> {
-    let sql =
-        format!("SELECT {COLUMNS} FROM nodes ORDER BY created_at DESC, id DESC LIMIT $1 OFFSET $2");
+    let sql = format!("SELECT {COLUMNS} FROM nodes ORDER BY created_at DESC, id DESC LIMIT $1 OFFSET $2");
     let rows = client.query(&sql, &[&limit, &offset]).await?;
-    let total: i64 = client
-        .query_one("SELECT count(*) FROM nodes", &[])
-        .await?
-        .get(0);
+    let total: i64 = client.query_one("SELECT count(*) FROM nodes", &[]).await?.get(0);
     Ok((rows.iter().map(view).collect(), total))
 }

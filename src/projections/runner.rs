@@ -34,9 +34,7 @@ impl Progress {
     /// Waits until the projections have applied `position`; false on timeout.
     pub async fn wait_for(&self, position: i64, timeout: Duration) -> bool {
         let mut rx = self.position.clone();
-        tokio::time::timeout(timeout, rx.wait_for(|p| *p >= position))
-            .await
-            .is_ok_and(|r| r.is_ok())
+        tokio::time::timeout(timeout, rx.wait_for(|p| *p >= position)).await.is_ok_and(|r| r.is_ok())
     }
 }
 
@@ -59,21 +57,11 @@ impl ProjectionRunner {
     ) -> Result<Progress, ProjectionError> {
         let start = {
             let conn = pool.get().await?;
-            conn.query_one(
-                "SELECT COALESCE(min(position), 0) FROM projection_checkpoints",
-                &[],
-            )
-            .await?
-            .get::<_, i64>(0)
+            conn.query_one("SELECT COALESCE(min(position), 0) FROM projection_checkpoints", &[]).await?.get::<_, i64>(0)
         };
         hub.start_at(start);
         let (position, rx) = watch::channel(start);
-        let runner = Self {
-            pool,
-            projections: all(),
-            hub,
-            position,
-        };
+        let runner = Self { pool, projections: all(), hub, position };
         tokio::spawn(listen(db_config, wake.clone(), shutdown.clone()));
         tokio::spawn(runner.run(wake, poll, shutdown));
         Ok(Progress { position: rx })
@@ -151,11 +139,7 @@ async fn listen(config: tokio_postgres::Config, wake: Arc<Notify>, shutdown: Can
                     }
                 }
             });
-            if client
-                .batch_execute(&format!("LISTEN {NOTIFY_CHANNEL}"))
-                .await
-                .is_ok()
-            {
+            if client.batch_execute(&format!("LISTEN {NOTIFY_CHANNEL}")).await.is_ok() {
                 tokio::select! {
                     _ = driver => {}
                     _ = shutdown.cancelled() => return,

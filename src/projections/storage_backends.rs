@@ -26,19 +26,10 @@ impl Projection for StorageBackendsProjection {
     fn version(&self) -> u32 {
         1
     }
-    fn apply<'a>(
-        &'a self,
-        tx: &'a Transaction<'a>,
-        events: &'a [RecordedEvent],
-    ) -> ApplyResult<'a> {
+    fn apply<'a>(&'a self, tx: &'a Transaction<'a>, events: &'a [RecordedEvent]) -> ApplyResult<'a> {
         Box::pin(async move {
-            for event in events
-                .iter()
-                .filter(|e| e.stream.starts_with("storage_backend:"))
-            {
-                let decoded: BackendEvent = event
-                    .decode()
-                    .map_err(|e| ProjectionError::decode(event, e))?;
+            for event in events.iter().filter(|e| e.stream.starts_with("storage_backend:")) {
+                let decoded: BackendEvent = event.decode().map_err(|e| ProjectionError::decode(event, e))?;
                 apply(tx, event, decoded).await?;
             }
             Ok(())
@@ -46,24 +37,14 @@ impl Projection for StorageBackendsProjection {
     }
 }
 
-async fn apply(
-    tx: &Transaction<'_>,
-    event: &RecordedEvent,
-    decoded: BackendEvent,
-) -> Result<(), ProjectionError> {
+async fn apply(tx: &Transaction<'_>, event: &RecordedEvent, decoded: BackendEvent) -> Result<(), ProjectionError> {
     let id: Uuid = event.stream_id().parse().unwrap_or_default();
     match decoded {
         BackendEvent::Created { id, details, at } => {
             tx.execute(
                 "INSERT INTO storage_backends (id, name, type, config, created_at, updated_at)
                  VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (id) DO NOTHING",
-                &[
-                    &id,
-                    &details.name,
-                    &backend_type(&details),
-                    &details.config,
-                    &at,
-                ],
+                &[&id, &details.name, &backend_type(&details), &details.config, &at],
             )
             .await?;
         }
@@ -75,18 +56,14 @@ async fn apply(
             .await?;
         }
         BackendEvent::Deleted { .. } => {
-            tx.execute("DELETE FROM storage_backends WHERE id = $1", &[&id])
-                .await?;
+            tx.execute("DELETE FROM storage_backends WHERE id = $1", &[&id]).await?;
         }
     }
     Ok(())
 }
 
 fn backend_type(details: &BackendDetails) -> String {
-    serde_json::to_value(details.backend_type)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
+    serde_json::to_value(details.backend_type).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
 }
 
 /// A storage backend as the API shows it.
@@ -120,10 +97,7 @@ fn view(row: &Row) -> StorageBackendView {
     }
 }
 
-pub async fn get(
-    client: &impl GenericClient,
-    id: Uuid,
-) -> Result<Option<StorageBackendView>, tokio_postgres::Error> {
+pub async fn get(client: &impl GenericClient, id: Uuid) -> Result<Option<StorageBackendView>, tokio_postgres::Error> {
     let sql = format!("SELECT {COLUMNS} FROM storage_backends WHERE id = $1");
     Ok(client.query_opt(&sql, &[&id]).await?.as_ref().map(view))
 }
@@ -133,13 +107,8 @@ pub async fn list(
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<StorageBackendView>, i64), tokio_postgres::Error> {
-    let sql = format!(
-        "SELECT {COLUMNS} FROM storage_backends ORDER BY created_at DESC, id DESC LIMIT $1 OFFSET $2"
-    );
+    let sql = format!("SELECT {COLUMNS} FROM storage_backends ORDER BY created_at DESC, id DESC LIMIT $1 OFFSET $2");
     let rows = client.query(&sql, &[&limit, &offset]).await?;
-    let total: i64 = client
-        .query_one("SELECT count(*) FROM storage_backends", &[])
-        .await?
-        .get(0);
+    let total: i64 = client.query_one("SELECT count(*) FROM storage_backends", &[]).await?.get(0);
     Ok((rows.iter().map(view).collect(), total))
 }

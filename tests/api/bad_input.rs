@@ -12,38 +12,22 @@ async fn malformed_requests_get_json_errors_with_the_right_status() {
     let cases: Vec<(&str, String, StatusCode)> = vec![
         ("/nodes", "{not json".into(), StatusCode::BAD_REQUEST),
         ("/nodes", "[1, 2]".into(), StatusCode::UNPROCESSABLE_ENTITY),
-        (
-            "/nodes",
-            r#"{"mac_address": 5, "hostname": "x"}"#.into(),
-            StatusCode::UNPROCESSABLE_ENTITY,
-        ),
+        ("/nodes", r#"{"mac_address": 5, "hostname": "x"}"#.into(), StatusCode::UNPROCESSABLE_ENTITY),
         (
             "/nodes",
             r#"{"mac_address": "52:54:00:00:00:09", "hostname": "x", "state": "sleeping"}"#.into(),
             StatusCode::UNPROCESSABLE_ENTITY,
         ),
-        (
-            "/clone-sessions",
-            r#"{"source_node_id": "#.into(),
-            StatusCode::BAD_REQUEST,
-        ),
+        ("/clone-sessions", r#"{"source_node_id": "#.into(), StatusCode::BAD_REQUEST),
         (
             "/nodes",
-            format!(
-                r#"{{"mac_address": "52:54:00:00:00:09", "hostname": "{}"}}"#,
-                "x".repeat(2 * 1024 * 1024)
-            ),
+            format!(r#"{{"mac_address": "52:54:00:00:00:09", "hostname": "{}"}}"#, "x".repeat(2 * 1024 * 1024)),
             StatusCode::PAYLOAD_TOO_LARGE,
         ),
     ];
     for (path, body, expected) in cases {
         let (status, response) = app.post_raw(path, body.clone()).await;
-        assert_eq!(
-            status,
-            expected,
-            "{path} {}: {response}",
-            &body[..body.len().min(60)]
-        );
+        assert_eq!(status, expected, "{path} {}: {response}", &body[..body.len().min(60)]);
         assert_eq!(response["success"], false);
         assert!(response["detail"].is_string());
     }
@@ -53,12 +37,7 @@ async fn malformed_requests_get_json_errors_with_the_right_status() {
 #[tokio::test]
 async fn ids_that_are_not_uuids_are_a_400() {
     let app = TestApp::spawn().await;
-    for path in [
-        "/clone-sessions/abc",
-        "/nodes/123",
-        "/storage/backends/x",
-        "/clone-sessions/abc/history",
-    ] {
+    for path in ["/clone-sessions/abc", "/nodes/123", "/storage/backends/x", "/clone-sessions/abc/history"] {
         let (status, body) = app.get(path).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{path}: {body}");
         assert!(body["detail"].as_str().expect("detail").contains("UUID"));
@@ -82,6 +61,7 @@ async fn every_response_carries_a_request_id_and_the_log_records_it() {
     let response = app
         .http
         .post(app.url("/nodes"))
+        .bearer_auth(crate::support::ADMIN_TOKEN)
         .header("x-request-id", "trace-123")
         .json(&json!({"mac_address": "52:54:00:00:00:10", "hostname": "x"}))
         .send()
@@ -92,18 +72,9 @@ async fn every_response_carries_a_request_id_and_the_log_records_it() {
     assert!(!generated.headers()["x-request-id"].is_empty());
     let client = app.db.client().await;
     let row = client
-        .query_one(
-            "SELECT request_id, remote_addr FROM events WHERE event_type = 'node.registered'",
-            &[],
-        )
+        .query_one("SELECT request_id, remote_addr FROM events WHERE event_type = 'node.registered'", &[])
         .await
         .expect("event");
-    assert_eq!(
-        row.get::<_, Option<String>>(0).as_deref(),
-        Some("trace-123")
-    );
-    assert_eq!(
-        row.get::<_, Option<String>>(1).as_deref(),
-        Some("127.0.0.1")
-    );
+    assert_eq!(row.get::<_, Option<String>>(0).as_deref(), Some("trace-123"));
+    assert_eq!(row.get::<_, Option<String>>(1).as_deref(), Some("127.0.0.1"));
 }

@@ -23,16 +23,10 @@ struct Bundle {
 }
 
 async fn bundle(app: &TestApp, id: &str, role: &str) -> Bundle {
-    let (status, body) = app
-        .get(&format!("/clone-sessions/{id}/certs?role={role}"))
-        .await;
+    let (status, body) = app.get(&format!("/clone-sessions/{id}/certs?role={role}")).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let text = |k: &str| body["data"][k].as_str().expect(k).to_owned();
-    Bundle {
-        cert_pem: text("cert_pem"),
-        key_pem: text("key_pem"),
-        ca_pem: text("ca_pem"),
-    }
+    Bundle { cert_pem: text("cert_pem"), key_pem: text("key_pem"), ca_pem: text("ca_pem") }
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -49,57 +43,20 @@ async fn session_certificates_have_the_promised_properties_and_chain_to_the_ca()
         let ca = ca_pem.parse_x509().expect("CA DER");
 
         let cn = format!("clone-{id}-{role}");
-        assert_eq!(
-            cert.subject()
-                .iter_common_name()
-                .next()
-                .and_then(|c| c.as_str().ok()),
-            Some(cn.as_str())
-        );
-        assert_eq!(
-            cert.subject()
-                .iter_organization()
-                .next()
-                .and_then(|o| o.as_str().ok()),
-            Some("PureBoot")
-        );
-        let constraints = cert
-            .basic_constraints()
-            .expect("parse")
-            .expect("BasicConstraints present");
+        assert_eq!(cert.subject().iter_common_name().next().and_then(|c| c.as_str().ok()), Some(cn.as_str()));
+        assert_eq!(cert.subject().iter_organization().next().and_then(|o| o.as_str().ok()), Some("PureBoot"));
+        let constraints = cert.basic_constraints().expect("parse").expect("BasicConstraints present");
         assert!(!constraints.value.ca, "CA:false");
-        let eku = cert
-            .extended_key_usage()
-            .expect("parse")
-            .expect("EKU present")
-            .value;
-        assert_eq!(
-            (eku.server_auth, eku.client_auth),
-            (server_auth, !server_auth)
-        );
-        let san = cert
-            .subject_alternative_name()
-            .expect("parse")
-            .expect("SAN present")
-            .value;
+        let eku = cert.extended_key_usage().expect("parse").expect("EKU present").value;
+        assert_eq!((eku.server_auth, eku.client_auth), (server_auth, !server_auth));
+        let san = cert.subject_alternative_name().expect("parse").expect("SAN present").value;
         assert_eq!(san.general_names, vec![GeneralName::DNSName(&cn)]);
         let validity = cert.validity();
         let lifetime = validity.not_after.timestamp() - validity.not_before.timestamp();
-        assert_eq!(
-            lifetime,
-            24 * 3600 + 60,
-            "24 h plus the one-minute backdate"
-        );
+        assert_eq!(lifetime, 24 * 3600 + 60, "24 h plus the one-minute backdate");
         assert_eq!(cert.issuer(), ca.subject());
-        cert.verify_signature(Some(ca.public_key()))
-            .expect("signed by the CA");
-        assert!(
-            ca.basic_constraints()
-                .expect("parse")
-                .expect("present")
-                .value
-                .ca
-        );
+        cert.verify_signature(Some(ca.public_key())).expect("signed by the CA");
+        assert!(ca.basic_constraints().expect("parse").expect("present").value.ca);
         let ca_life = ca.validity().not_after.timestamp() - ca.validity().not_before.timestamp();
         assert!(ca_life >= 3650 * 86_400, "CA valid for ten years");
     }
@@ -111,9 +68,7 @@ fn provider() -> Arc<rustls::crypto::CryptoProvider> {
 
 fn roots(ca_pem: &str) -> Arc<RootCertStore> {
     let mut roots = RootCertStore::empty();
-    roots
-        .add(CertificateDer::from_pem_slice(ca_pem.as_bytes()).expect("CA"))
-        .expect("root");
+    roots.add(CertificateDer::from_pem_slice(ca_pem.as_bytes()).expect("CA")).expect("root");
     Arc::new(roots)
 }
 
@@ -144,31 +99,19 @@ async fn handshake(server: &Bundle, client: &Bundle, server_name: String) -> Res
     let (server_io, client_io) = tokio::io::duplex(64 * 1024);
     let acceptor = TlsAcceptor::from(Arc::new(server_config));
     let server_task = tokio::spawn(async move {
-        let mut stream = acceptor
-            .accept(server_io)
-            .await
-            .map_err(|e| e.to_string())?;
+        let mut stream = acceptor.accept(server_io).await.map_err(|e| e.to_string())?;
         let mut buf = [0u8; 4];
-        stream
-            .read_exact(&mut buf)
-            .await
-            .map_err(|e| e.to_string())?;
+        stream.read_exact(&mut buf).await.map_err(|e| e.to_string())?;
         stream.write_all(&buf).await.map_err(|e| e.to_string())?;
         stream.flush().await.map_err(|e| e.to_string())
     });
     let connector = TlsConnector::from(Arc::new(client_config));
     let name = ServerName::try_from(server_name).map_err(|e| e.to_string())?;
     let client_result = async {
-        let mut stream = connector
-            .connect(name, client_io)
-            .await
-            .map_err(|e| e.to_string())?;
+        let mut stream = connector.connect(name, client_io).await.map_err(|e| e.to_string())?;
         stream.write_all(b"disk").await.map_err(|e| e.to_string())?;
         let mut echo = [0u8; 4];
-        stream
-            .read_exact(&mut echo)
-            .await
-            .map_err(|e| e.to_string())?;
+        stream.read_exact(&mut echo).await.map_err(|e| e.to_string())?;
         if &echo != b"disk" {
             return Err("echo mismatch".to_owned());
         }
@@ -187,9 +130,7 @@ async fn source_and_target_complete_a_mutual_tls_handshake_and_swapped_roles_fai
     let source = bundle(&app, id, "source").await;
     let target = bundle(&app, id, "target").await;
 
-    handshake(&source, &target, format!("clone-{id}-source"))
-        .await
-        .expect("source serves, target connects");
+    handshake(&source, &target, format!("clone-{id}-source")).await.expect("source serves, target connects");
     let swapped = handshake(&target, &source, format!("clone-{id}-target")).await;
     assert!(
         swapped.is_err(),
@@ -204,22 +145,13 @@ async fn the_ca_survives_a_restart_and_its_key_file_is_private() {
     let data_dir = std::env::temp_dir().join(format!("pbt-ca-{}", uuid::Uuid::new_v4().simple()));
     let first = TestApp::spawn_in(db, &[], data_dir.clone()).await;
     let ca_before = std::fs::read_to_string(data_dir.join("certs/ca.crt")).expect("ca.crt");
-    let mode = std::fs::metadata(data_dir.join("certs/ca.key"))
-        .expect("ca.key")
-        .permissions()
-        .mode();
+    let mode = std::fs::metadata(data_dir.join("certs/ca.key")).expect("ca.key").permissions().mode();
     assert_eq!(mode & 0o777, 0o600);
-    let again = TestDb {
-        name: first.db.name.clone(),
-        config: first.db.config.clone(),
-    };
+    let again = TestDb { name: first.db.name.clone(), config: first.db.config.clone() };
     let second = TestApp::spawn_in(again, &[], data_dir.clone()).await;
     let session = second.direct_session().await;
     let bundle = bundle(&second, session["id"].as_str().expect("id"), "source").await;
-    assert_eq!(
-        bundle.ca_pem, ca_before,
-        "restarting must not change the CA"
-    );
+    assert_eq!(bundle.ca_pem, ca_before, "restarting must not change the CA");
 }
 
 #[tokio::test]
@@ -228,35 +160,17 @@ async fn unusable_ca_settings_and_loose_key_files_refuse_to_start() {
     let db = TestDb::new().await;
     let pool = db.pool();
     let data_dir = std::env::temp_dir().join(format!("pbt-ca-{}", uuid::Uuid::new_v4().simple()));
-    let config =
-        crate::support::serve_config(&["--ca-key-algorithm", "RSA", "--ca-key-size", "2048"]);
-    let refused = pureboot::app::App::start(
-        pool.clone(),
-        db.config.clone(),
-        config,
-        &data_dir,
-        Default::default(),
-    )
-    .await;
+    let config = crate::support::serve_config(&["--ca-key-algorithm", "RSA", "--ca-key-size", "2048"]);
+    let refused =
+        pureboot::app::App::start(pool.clone(), db.config.clone(), config, &data_dir, Default::default()).await;
     let message = refused.err().expect("RSA refused").to_string();
     assert!(message.contains("RSA"), "{message}");
 
     let started = TestApp::spawn_in(TestDb::new().await, &[], data_dir.clone()).await;
     drop(started);
-    std::fs::set_permissions(
-        data_dir.join("certs/ca.key"),
-        std::fs::Permissions::from_mode(0o644),
-    )
-    .expect("chmod");
+    std::fs::set_permissions(data_dir.join("certs/ca.key"), std::fs::Permissions::from_mode(0o644)).expect("chmod");
     let config = crate::support::serve_config(&[]);
-    let refused = pureboot::app::App::start(
-        pool,
-        db.config.clone(),
-        config,
-        &data_dir,
-        Default::default(),
-    )
-    .await;
+    let refused = pureboot::app::App::start(pool, db.config.clone(), config, &data_dir, Default::default()).await;
     let message = refused.err().expect("loose key refused").to_string();
     assert!(message.contains("chmod 600"), "{message}");
 }
@@ -265,18 +179,10 @@ async fn unusable_ca_settings_and_loose_key_files_refuse_to_start() {
 async fn with_the_ca_disabled_certificates_are_a_503() {
     let app = TestApp::spawn_with(TestDb::new().await, &["--ca-enabled", "false"]).await;
     let session = app.direct_session().await;
-    let (status, body) = app
-        .get(&format!(
-            "/clone-sessions/{}/certs?role=source",
-            session["id"].as_str().expect("id")
-        ))
-        .await;
+    let (status, body) =
+        app.get(&format!("/clone-sessions/{}/certs?role=source", session["id"].as_str().expect("id"))).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
-    let (status, _) = app
-        .get(&format!(
-            "/clone-sessions/{}/certs?role=middle",
-            session["id"].as_str().expect("id")
-        ))
-        .await;
+    let (status, _) =
+        app.get(&format!("/clone-sessions/{}/certs?role=middle", session["id"].as_str().expect("id"))).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }

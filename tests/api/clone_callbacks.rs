@@ -9,10 +9,7 @@ use crate::support::TestApp;
 async fn events_of(app: &TestApp, id: &str) -> Vec<String> {
     let client = app.db.client().await;
     client
-        .query(
-            "SELECT event_type FROM events WHERE stream = $1 ORDER BY version",
-            &[&format!("clone_session:{id}")],
-        )
+        .query("SELECT event_type FROM events WHERE stream = $1 ORDER BY version", &[&format!("clone_session:{id}")])
         .await
         .expect("events")
         .iter()
@@ -41,17 +38,12 @@ async fn the_happy_path_moves_through_every_state() {
     assert_eq!(view["data"]["status"], "cloning");
     assert_eq!(view["data"]["transfer_rate_bps"], 1000);
 
-    let (status, body) = app
-        .post(&format!("/clone-sessions/{id}/complete"), json!({}))
-        .await;
+    let (status, body) = app.post(&format!("/clone-sessions/{id}/complete"), json!({})).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["data"]["status"], "completed");
     assert!(body["data"]["duration_seconds"].is_i64());
     let (_, view) = app.get(&format!("/clone-sessions/{id}")).await;
-    assert_eq!(
-        view["data"]["bytes_transferred"], 1000,
-        "complete sets bytes_transferred = bytes_total"
-    );
+    assert_eq!(view["data"]["bytes_transferred"], 1000, "complete sets bytes_transferred = bytes_total");
     assert_eq!(view["data"]["progress_percent"], 100.0);
     assert!(view["data"]["completed_at"].is_string());
 }
@@ -62,49 +54,23 @@ async fn callbacks_that_make_no_sense_are_refused_with_409_and_a_reason() {
     let session = app.direct_session().await;
     let id = session["id"].as_str().expect("id");
 
-    let (status, body) = app
-        .post(&format!("/clone-sessions/{id}/complete"), json!({}))
-        .await;
+    let (status, body) = app.post(&format!("/clone-sessions/{id}/complete"), json!({})).await;
     assert_eq!(status, StatusCode::CONFLICT);
-    assert!(
-        body["detail"].as_str().expect("detail").contains("pending"),
-        "{body}"
-    );
+    assert!(body["detail"].as_str().expect("detail").contains("pending"), "{body}");
     assert_eq!(app.progress(id, 1).await.0, StatusCode::CONFLICT);
 
     app.source_ready(id, 100).await;
-    app.post(&format!("/clone-sessions/{id}/complete"), json!({}))
-        .await;
+    app.post(&format!("/clone-sessions/{id}/complete"), json!({})).await;
     let (status, body) = app.progress(id, 50).await;
     assert_eq!(status, StatusCode::CONFLICT);
-    assert!(
-        body["detail"]
-            .as_str()
-            .expect("detail")
-            .contains("completed"),
-        "{body}"
-    );
-    assert_eq!(
-        app.post(&format!("/clone-sessions/{id}/failed?error=x"), json!({}))
-            .await
-            .0,
-        StatusCode::CONFLICT
-    );
+    assert!(body["detail"].as_str().expect("detail").contains("completed"), "{body}");
+    assert_eq!(app.post(&format!("/clone-sessions/{id}/failed?error=x"), json!({})).await.0, StatusCode::CONFLICT);
 
     let other = app.direct_session().await;
     let other = other["id"].as_str().expect("id");
-    app.post(
-        &format!("/clone-sessions/{other}/failed"),
-        json!({"error": "boot failed"}),
-    )
-    .await;
+    app.post(&format!("/clone-sessions/{other}/failed"), json!({"error": "boot failed"})).await;
     assert_eq!(app.source_ready(other, 100).await.0, StatusCode::CONFLICT);
-    assert_eq!(
-        app.post(&format!("/clone-sessions/{other}/complete"), json!({}))
-            .await
-            .0,
-        StatusCode::CONFLICT
-    );
+    assert_eq!(app.post(&format!("/clone-sessions/{other}/complete"), json!({})).await.0, StatusCode::CONFLICT);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -116,65 +82,28 @@ async fn repeated_callbacks_succeed_without_a_second_event() {
         assert_eq!(app.source_ready(id, 1_000).await.0, StatusCode::OK);
     }
     app.progress(id, 10).await;
-    assert_eq!(
-        app.source_ready(id, 1_000).await.0,
-        StatusCode::OK,
-        "a replayed source-ready after cloning began"
-    );
+    assert_eq!(app.source_ready(id, 1_000).await.0, StatusCode::OK, "a replayed source-ready after cloning began");
     let (status, body) = app
         .post(
             &format!("/clone-sessions/{id}/source-ready"),
             json!({"ip": "10.0.0.6", "port": 9999, "size_bytes": 1000, "device": "/dev/sda"}),
         )
         .await;
-    assert_eq!(
-        status,
-        StatusCode::CONFLICT,
-        "a different source-ready: {body}"
-    );
+    assert_eq!(status, StatusCode::CONFLICT, "a different source-ready: {body}");
     for _ in 0..2 {
-        assert_eq!(
-            app.post(&format!("/clone-sessions/{id}/complete"), json!({}))
-                .await
-                .0,
-            StatusCode::OK
-        );
+        assert_eq!(app.post(&format!("/clone-sessions/{id}/complete"), json!({})).await.0, StatusCode::OK);
     }
     let events = events_of(&app, id).await;
-    assert_eq!(
-        events
-            .iter()
-            .filter(|e| *e == "clone_session.source_ready")
-            .count(),
-        1
-    );
-    assert_eq!(
-        events
-            .iter()
-            .filter(|e| *e == "clone_session.completed")
-            .count(),
-        1
-    );
+    assert_eq!(events.iter().filter(|e| *e == "clone_session.source_ready").count(), 1);
+    assert_eq!(events.iter().filter(|e| *e == "clone_session.completed").count(), 1);
 
     let failing = app.direct_session().await;
     let failing = failing["id"].as_str().expect("id");
     for _ in 0..2 {
-        let (status, body) = app
-            .post(
-                &format!("/clone-sessions/{failing}/failed?error=disk%20gone"),
-                json!({}),
-            )
-            .await;
+        let (status, body) = app.post(&format!("/clone-sessions/{failing}/failed?error=disk%20gone"), json!({})).await;
         assert_eq!(status, StatusCode::OK, "{body}");
     }
-    assert_eq!(
-        events_of(&app, failing)
-            .await
-            .iter()
-            .filter(|e| *e == "clone_session.failed")
-            .count(),
-        1
-    );
+    assert_eq!(events_of(&app, failing).await.iter().filter(|e| *e == "clone_session.failed").count(), 1);
     let (_, view) = app.get(&format!("/clone-sessions/{failing}")).await;
     assert_eq!(view["data"]["error_message"], "disk gone");
 }
@@ -191,14 +120,7 @@ async fn late_progress_is_recorded_but_never_moves_progress_backwards() {
     assert_eq!(body["data"]["progress_percent"], 60.0);
     let (_, view) = app.get(&format!("/clone-sessions/{id}")).await;
     assert_eq!(view["data"]["bytes_transferred"], 600);
-    assert_eq!(
-        events_of(&app, id)
-            .await
-            .iter()
-            .filter(|e| *e == "clone_session.progress_reported")
-            .count(),
-        2
-    );
+    assert_eq!(events_of(&app, id).await.iter().filter(|e| *e == "clone_session.progress_reported").count(), 2);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -209,43 +131,21 @@ async fn progress_input_is_validated() {
     app.source_ready(id, 1_000).await;
     let path = format!("/clone-sessions/{id}/progress");
     for (body, field) in [
-        (
-            json!({"role": "target", "bytes_transferred": -1}),
-            "bytes_transferred",
-        ),
-        (
-            json!({"role": "target", "bytes_transferred": 2000}),
-            "bytes_transferred",
-        ),
+        (json!({"role": "target", "bytes_transferred": -1}), "bytes_transferred"),
+        (json!({"role": "target", "bytes_transferred": 2000}), "bytes_transferred"),
         (json!({"role": "middle", "bytes_transferred": 1}), "role"),
-        (
-            json!({"role": "target", "bytes_transferred": 1, "status": "sleeping"}),
-            "status",
-        ),
-        (
-            json!({"role": "target", "bytes_transferred": 1, "transfer_rate_bps": -5}),
-            "transfer_rate_bps",
-        ),
+        (json!({"role": "target", "bytes_transferred": 1, "status": "sleeping"}), "status"),
+        (json!({"role": "target", "bytes_transferred": 1, "transfer_rate_bps": -5}), "transfer_rate_bps"),
         (json!({"role": "target"}), "bytes_transferred"),
     ] {
         let (status, response) = app.post(&path, body.clone()).await;
-        assert_eq!(
-            status,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "{body}: {response}"
-        );
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {response}");
         assert_eq!(response["fields"][0]["field"], field, "{response}");
     }
-    let (status, body) = app
-        .post(&format!("/clone-sessions/{id}/failed"), json!({}))
-        .await;
-    assert_eq!(
-        status,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "failed needs an error: {body}"
-    );
+    let (status, body) = app.post(&format!("/clone-sessions/{id}/failed"), json!({})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "failed needs an error: {body}");
     let (status, _) = app.source_ready(&uuid::Uuid::new_v4().to_string(), 1).await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "no token of that session exists");
 }
 
 /// Given 40 progress reports posted concurrently to one session, then none
@@ -259,21 +159,13 @@ async fn concurrent_reports_on_one_session_never_lose_an_update() {
     let mut tasks = Vec::new();
     for n in 1..=40 {
         let (app, id) = (app.clone(), id.clone());
-        tasks.push(tokio::spawn(
-            async move { app.progress(&id, n * 100).await.0 },
-        ));
+        tasks.push(tokio::spawn(async move { app.progress(&id, n * 100).await.0 }));
     }
     for task in tasks {
         assert_eq!(task.await.expect("task"), StatusCode::OK);
     }
     let events = events_of(&app, &id).await;
-    assert_eq!(
-        events
-            .iter()
-            .filter(|e| *e == "clone_session.progress_reported")
-            .count(),
-        40
-    );
+    assert_eq!(events.iter().filter(|e| *e == "clone_session.progress_reported").count(), 40);
     let (_, view) = app.get(&format!("/clone-sessions/{id}")).await;
     assert_eq!(view["data"]["bytes_transferred"], 4000);
 }
@@ -283,27 +175,26 @@ async fn a_session_that_ends_destroys_its_private_keys() {
     let app = TestApp::spawn().await;
     let session = app.direct_session().await;
     let id = session["id"].as_str().expect("id");
-    assert_eq!(
-        app.get(&format!("/clone-sessions/{id}/certs?role=target"))
-            .await
-            .0,
-        StatusCode::OK
-    );
+    assert_eq!(app.get(&format!("/clone-sessions/{id}/certs?role=target")).await.0, StatusCode::OK);
     app.source_ready(id, 100).await;
-    app.post(&format!("/clone-sessions/{id}/complete"), json!({}))
-        .await;
-    let (status, body) = app
-        .get(&format!("/clone-sessions/{id}/certs?role=target"))
-        .await;
-    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    app.post(&format!("/clone-sessions/{id}/complete"), json!({})).await;
+    let (status, body) = app.get(&format!("/clone-sessions/{id}/certs?role=target")).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "the node token died with the session: {body}");
     let client = app.db.client().await;
+    let kinds: Vec<String> = client
+        .query("SELECT kind FROM secrets WHERE owner = $1 ORDER BY kind", &[&format!("clone_session:{id}")])
+        .await
+        .expect("kinds")
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(kinds, ["retired-token:source", "retired-token:target"], "keys and certificates are gone");
+
+    app.delete(&format!("/clone-sessions/{id}")).await;
     let left: i64 = client
-        .query_one(
-            "SELECT count(*) FROM secrets WHERE owner = $1",
-            &[&format!("clone_session:{id}")],
-        )
+        .query_one("SELECT count(*) FROM secrets WHERE owner = $1", &[&format!("clone_session:{id}")])
         .await
         .expect("count")
         .get(0);
-    assert_eq!(left, 0);
+    assert_eq!(left, 0, "deleting the session removes every secret of it");
 }

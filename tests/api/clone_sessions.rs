@@ -45,44 +45,25 @@ async fn creating_a_direct_session_returns_every_response_field() {
     assert_eq!(session["source_device"], "/dev/sda");
     assert_eq!(session["source_port"], 9999);
     assert_eq!(session["progress_percent"], 0.0);
-    assert!(
-        session["source_cert_expires_at"].is_string()
-            && session["target_cert_expires_at"].is_string()
-    );
+    assert!(session["source_cert_expires_at"].is_string() && session["target_cert_expires_at"].is_string());
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_staged_session_shows_its_backend_and_has_no_certificates() {
     let app = TestApp::spawn().await;
     let source = app.node("src").await;
-    let (_, backend) = app
-        .post(
-            "/storage/backends",
-            json!({"name": "images", "type": "nfs"}),
-        )
-        .await;
+    let (_, backend) = app.post("/storage/backends", json!({"name": "images", "type": "nfs"})).await;
     let (status, body) = app
-        .post(
-            "/clone-sessions",
-            json!({"source_node_id": source, "staging_backend_id": backend["data"]["id"]}),
-        )
+        .post("/clone-sessions", json!({"source_node_id": source, "staging_backend_id": backend["data"]["id"]}))
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(
-        body["data"]["clone_mode"], "staged",
-        "staged is the spec's default mode"
-    );
+    assert_eq!(body["data"]["clone_mode"], "staged", "staged is the spec's default mode");
     assert_eq!(body["data"]["staging_backend_name"], "images");
     assert!(body["data"]["source_cert_expires_at"].is_null());
     let id = body["data"]["id"].as_str().expect("id");
-    let (status, body) = app
-        .get(&format!("/clone-sessions/{id}/certs?role=source"))
-        .await;
+    let (status, body) = app.get(&format!("/clone-sessions/{id}/certs?role=source")).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
-    assert_eq!(
-        body["detail"],
-        "Certificates only available for direct mode sessions"
-    );
+    assert_eq!(body["detail"], "Certificates only available for direct mode sessions");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -91,74 +72,41 @@ async fn creation_is_validated_as_the_spec_says() {
     let source = app.node("src").await;
     let target = app.node("dst").await;
     let cases = [
-        (
-            json!({"source_node_id": source, "clone_mode": "staged"}),
-            422,
-            "staging_backend_id",
-        ),
-        (
-            json!({"source_node_id": source, "clone_mode": "direct"}),
-            422,
-            "target_node_id",
-        ),
+        (json!({"source_node_id": source, "clone_mode": "staged"}), 422, "staging_backend_id"),
+        (json!({"source_node_id": source, "clone_mode": "direct"}), 422, "target_node_id"),
         (
             json!({"source_node_id": source, "target_node_id": target, "clone_mode": "direct", "name": "x".repeat(256)}),
             422,
             "name",
         ),
-        (
-            json!({"source_node_id": source, "target_node_id": target, "clone_mode": "copy"}),
-            422,
-            "clone_mode",
-        ),
+        (json!({"source_node_id": source, "target_node_id": target, "clone_mode": "copy"}), 422, "clone_mode"),
         (
             json!({"source_node_id": source, "target_node_id": target, "clone_mode": "direct", "resize_mode": "maybe"}),
             422,
             "resize_mode",
         ),
-        (
-            json!({"target_node_id": target, "clone_mode": "direct"}),
-            422,
-            "source_node_id",
-        ),
+        (json!({"target_node_id": target, "clone_mode": "direct"}), 422, "source_node_id"),
         (
             json!({"source_node_id": "not-a-uuid", "target_node_id": target, "clone_mode": "direct"}),
             422,
             "source_node_id",
         ),
-        (
-            json!({"source_node_id": source, "target_node_id": source, "clone_mode": "direct"}),
-            422,
-            "target_node_id",
-        ),
+        (json!({"source_node_id": source, "target_node_id": source, "clone_mode": "direct"}), 422, "target_node_id"),
     ];
     for (body, status, field) in cases {
         let (got, response) = app.post("/clone-sessions", body.clone()).await;
         assert_eq!(got.as_u16(), status, "{body} → {response}");
         assert_eq!(response["success"], false);
         assert!(
-            response["fields"]
-                .as_array()
-                .expect("fields")
-                .iter()
-                .any(|f| f["field"] == field),
+            response["fields"].as_array().expect("fields").iter().any(|f| f["field"] == field),
             "{field}: {response}"
         );
     }
     let unknown = uuid::Uuid::new_v4();
     for (body, detail) in [
-        (
-            json!({"source_node_id": unknown, "target_node_id": target, "clone_mode": "direct"}),
-            "Source node not found",
-        ),
-        (
-            json!({"source_node_id": source, "target_node_id": unknown, "clone_mode": "direct"}),
-            "Target node not found",
-        ),
-        (
-            json!({"source_node_id": source, "staging_backend_id": unknown}),
-            "Storage backend not found",
-        ),
+        (json!({"source_node_id": unknown, "target_node_id": target, "clone_mode": "direct"}), "Source node not found"),
+        (json!({"source_node_id": source, "target_node_id": unknown, "clone_mode": "direct"}), "Target node not found"),
+        (json!({"source_node_id": source, "staging_backend_id": unknown}), "Storage backend not found"),
     ] {
         let (status, response) = app.post("/clone-sessions", body).await;
         assert_eq!(status, StatusCode::NOT_FOUND);
@@ -173,36 +121,21 @@ async fn listing_filters_pages_and_counts_newest_first() {
     let app = TestApp::spawn().await;
     let mut ids = Vec::new();
     for _ in 0..5 {
-        ids.push(
-            app.direct_session().await["id"]
-                .as_str()
-                .expect("id")
-                .to_owned(),
-        );
+        ids.push(app.direct_session().await["id"].as_str().expect("id").to_owned());
     }
     app.source_ready(&ids[0], 100).await;
 
     let (_, page) = app.get("/clone-sessions?limit=2&offset=1").await;
     assert_eq!(page["total"], 5);
-    let listed: Vec<&str> = page["data"]
-        .as_array()
-        .expect("data")
-        .iter()
-        .map(|s| s["id"].as_str().expect("id"))
-        .collect();
+    let listed: Vec<&str> =
+        page["data"].as_array().expect("data").iter().map(|s| s["id"].as_str().expect("id")).collect();
     assert_eq!(listed, [ids[3].as_str(), ids[2].as_str()], "newest first");
 
     let (_, ready) = app.get("/clone-sessions?status=source_ready").await;
     assert_eq!(ready["total"], 1);
     assert_eq!(ready["data"][0]["id"], ids[0].as_str());
 
-    for query in [
-        "limit=0",
-        "limit=201",
-        "offset=-1",
-        "status=unknown",
-        "limit=abc",
-    ] {
+    for query in ["limit=0", "limit=201", "offset=-1", "status=unknown", "limit=abc"] {
         let (status, body) = app.get(&format!("/clone-sessions?{query}")).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{query}: {body}");
     }
@@ -223,23 +156,14 @@ async fn patch_changes_a_pending_session_only() {
     assert_eq!(body["data"]["resize_mode"], "grow_target");
     assert_eq!(body["data"]["target_device"], "/dev/nvme0n1");
 
-    let (status, _) = app
-        .patch(
-            &format!("/clone-sessions/{id}"),
-            json!({"target_node_id": uuid::Uuid::new_v4()}),
-        )
-        .await;
+    let (status, _) =
+        app.patch(&format!("/clone-sessions/{id}"), json!({"target_node_id": uuid::Uuid::new_v4()})).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 
     app.source_ready(id, 100).await;
-    let (status, body) = app
-        .patch(&format!("/clone-sessions/{id}"), json!({"name": "late"}))
-        .await;
+    let (status, body) = app.patch(&format!("/clone-sessions/{id}"), json!({"name": "late"})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert_eq!(
-        body["detail"],
-        "Cannot update session in source_ready status"
-    );
+    assert_eq!(body["detail"], "Cannot update session in source_ready status");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -250,22 +174,12 @@ async fn delete_cancels_cloning_sessions_and_removes_others_keeping_their_histor
     let (status, body) = app.delete(&format!("/clone-sessions/{pending}")).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["data"]["outcome"], "deleted");
-    assert_eq!(
-        app.get(&format!("/clone-sessions/{pending}")).await.0,
-        StatusCode::NOT_FOUND
-    );
-    assert_eq!(
-        app.delete(&format!("/clone-sessions/{pending}")).await.0,
-        StatusCode::NOT_FOUND
-    );
+    assert_eq!(app.get(&format!("/clone-sessions/{pending}")).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(app.delete(&format!("/clone-sessions/{pending}")).await.0, StatusCode::NOT_FOUND);
     let (status, history) = app.get(&format!("/clone-sessions/{pending}/history")).await;
     assert_eq!(status, StatusCode::OK);
-    let types: Vec<&str> = history["data"]
-        .as_array()
-        .expect("timeline")
-        .iter()
-        .map(|e| e["event_type"].as_str().expect("t"))
-        .collect();
+    let types: Vec<&str> =
+        history["data"].as_array().expect("timeline").iter().map(|e| e["event_type"].as_str().expect("t")).collect();
     assert_eq!(types.first(), Some(&"clone_session.created"));
     assert_eq!(types.last(), Some(&"clone_session.deleted"));
 
@@ -287,20 +201,8 @@ async fn the_history_summarises_each_step() {
     let id = session["id"].as_str().expect("id");
     app.source_ready(id, 500_107_862_016).await;
     let (_, history) = app.get(&format!("/clone-sessions/{id}/history")).await;
-    let summaries: Vec<&str> = history["data"]
-        .as_array()
-        .expect("timeline")
-        .iter()
-        .map(|e| e["summary"].as_str().expect("s"))
-        .collect();
-    assert!(
-        summaries.contains(&"source ready at 10.0.0.5:9999, 500.1 GB on /dev/sda"),
-        "{summaries:?}"
-    );
-    assert_eq!(
-        app.get(&format!("/clone-sessions/{}/history", uuid::Uuid::new_v4()))
-            .await
-            .0,
-        StatusCode::NOT_FOUND
-    );
+    let summaries: Vec<&str> =
+        history["data"].as_array().expect("timeline").iter().map(|e| e["summary"].as_str().expect("s")).collect();
+    assert!(summaries.contains(&"source ready at 10.0.0.5:9999, 500.1 GB on /dev/sda"), "{summaries:?}");
+    assert_eq!(app.get(&format!("/clone-sessions/{}/history", uuid::Uuid::new_v4())).await.0, StatusCode::NOT_FOUND);
 }

@@ -7,9 +7,7 @@ use std::time::Duration;
 
 use pureboot::event_store::append::append_batch;
 use pureboot::event_store::read::read_after;
-use pureboot::event_store::{
-    AppendRequest, ExpectedVersion, Metadata, NewEvent, StoreError, StreamWrite,
-};
+use pureboot::event_store::{AppendRequest, ExpectedVersion, Metadata, NewEvent, StoreError, StreamWrite};
 use serde_json::json;
 use tokio::sync::Mutex;
 
@@ -21,20 +19,9 @@ const TRANSACTIONS_PER_WRITER: usize = 120;
 fn request(stream: &str, expected: ExpectedVersion, tags: &[String]) -> AppendRequest {
     let events = tags
         .iter()
-        .map(|tag| NewEvent {
-            event_type: "test.happened".into(),
-            schema_version: 1,
-            payload: json!({ "tag": tag }),
-        })
+        .map(|tag| NewEvent { event_type: "test.happened".into(), schema_version: 1, payload: json!({ "tag": tag }) })
         .collect();
-    AppendRequest::single(
-        StreamWrite {
-            stream: stream.into(),
-            expected,
-            events,
-        },
-        Metadata::default(),
-    )
+    AppendRequest::single(StreamWrite { stream: stream.into(), expected, events }, Metadata::default())
 }
 
 /// Given 8 writers on their own connections, each sleeping between insert
@@ -56,11 +43,7 @@ async fn a_tailing_reader_sees_every_committed_event_once_in_order() {
                 let finished = done.load(Ordering::SeqCst);
                 let batch = read_after(&client, last, 500).await.expect("read");
                 for event in &batch {
-                    assert!(
-                        event.position > last,
-                        "positions must increase: {} after {last}",
-                        event.position
-                    );
+                    assert!(event.position > last, "positions must increase: {} after {last}", event.position);
                     last = event.position;
                     seen.push(event.payload["tag"].as_str().expect("tag").to_owned());
                 }
@@ -78,20 +61,13 @@ async fn a_tailing_reader_sees_every_committed_event_once_in_order() {
         let committed = committed.clone();
         writers.push(tokio::spawn(async move {
             for i in 0..TRANSACTIONS_PER_WRITER {
-                let tags: Vec<String> = (0..1 + i % 3)
-                    .map(|k| format!("{writer}-{i}-{k}"))
-                    .collect();
+                let tags: Vec<String> = (0..1 + i % 3).map(|k| format!("{writer}-{i}-{k}")).collect();
                 let tx = client.transaction().await.expect("begin");
                 let stream = format!("test:{writer}-{i}");
                 let outcome =
-                    append_batch(&tx, &[request(&stream, ExpectedVersion::Exact(0), &tags)])
-                        .await
-                        .expect("append");
+                    append_batch(&tx, &[request(&stream, ExpectedVersion::Exact(0), &tags)]).await.expect("append");
                 assert!(outcome[0].is_ok());
-                tokio::time::sleep(Duration::from_micros(
-                    (i as u64 * 37 + writer as u64 * 101) % 900,
-                ))
-                .await;
+                tokio::time::sleep(Duration::from_micros((i as u64 * 37 + writer as u64 * 101) % 900)).await;
                 if i % 10 == 3 {
                     tx.rollback().await.expect("rollback");
                 } else {
@@ -110,10 +86,7 @@ async fn a_tailing_reader_sees_every_committed_event_once_in_order() {
     let unique: BTreeSet<String> = seen.iter().cloned().collect();
     assert_eq!(unique.len(), seen.len(), "an event was delivered twice");
     let committed = committed.lock().await.clone();
-    assert_eq!(
-        unique, committed,
-        "the reader must see exactly the committed events"
-    );
+    assert_eq!(unique, committed, "the reader must see exactly the committed events");
 }
 
 #[tokio::test]
@@ -121,31 +94,15 @@ async fn the_log_refuses_update_delete_and_truncate() {
     let db = TestDb::new().await;
     let mut client = db.client().await;
     let tx = client.transaction().await.expect("begin");
-    append_batch(
-        &tx,
-        &[request("test:a", ExpectedVersion::Exact(0), &["x".into()])],
-    )
-    .await
-    .expect("append");
+    append_batch(&tx, &[request("test:a", ExpectedVersion::Exact(0), &["x".into()])]).await.expect("append");
     tx.commit().await.expect("commit");
 
-    for statement in [
-        "UPDATE events SET payload = '{}'",
-        "DELETE FROM events",
-        "TRUNCATE events",
-    ] {
+    for statement in ["UPDATE events SET payload = '{}'", "DELETE FROM events", "TRUNCATE events"] {
         let err = client.batch_execute(statement).await.expect_err(statement);
-        let message = err
-            .as_db_error()
-            .map(|e| e.message().to_owned())
-            .unwrap_or_default();
+        let message = err.as_db_error().map(|e| e.message().to_owned()).unwrap_or_default();
         assert!(message.contains("append-only"), "{statement}: {message}");
     }
-    let count: i64 = client
-        .query_one("SELECT count(*) FROM events", &[])
-        .await
-        .expect("count")
-        .get(0);
+    let count: i64 = client.query_one("SELECT count(*) FROM events", &[]).await.expect("count").get(0);
     assert_eq!(count, 1);
 }
 
@@ -167,21 +124,8 @@ async fn a_stale_expected_version_is_a_conflict_and_writes_nothing() {
     .expect("batch");
     tx.commit().await.expect("commit");
     assert!(outcomes[0].is_ok());
-    assert!(matches!(
-        outcomes[1],
-        Err(StoreError::Conflict {
-            expected: 0,
-            actual: 1,
-            ..
-        })
-    ));
-    assert_eq!(
-        outcomes[2]
-            .as_ref()
-            .expect("third decided on version 1")
-            .versions,
-        vec![2]
-    );
+    assert!(matches!(outcomes[1], Err(StoreError::Conflict { expected: 0, actual: 1, .. })));
+    assert_eq!(outcomes[2].as_ref().expect("third decided on version 1").versions, vec![2]);
     let tags: Vec<String> = client
         .query("SELECT payload->>'tag' FROM events ORDER BY position", &[])
         .await

@@ -13,36 +13,14 @@ async fn a_session_lifecycle_arrives_as_the_spec_messages_in_order() {
     let id = session["id"].as_str().expect("id");
     app.source_ready(id, 2_000).await;
     app.progress(id, 500).await;
-    app.post(&format!("/clone-sessions/{id}/complete"), json!({}))
-        .await;
+    app.post(&format!("/clone-sessions/{id}/complete"), json!({})).await;
 
     let messages = ws.until("clone.completed").await;
-    let clone: Vec<&Value> = messages
-        .iter()
-        .filter(|m| m["data"]["session_id"] == id)
-        .collect();
-    let kinds: Vec<&str> = clone
-        .iter()
-        .map(|m| m["type"].as_str().expect("type"))
-        .collect();
-    assert_eq!(
-        kinds,
-        [
-            "clone.created",
-            "clone.started",
-            "clone.source_ready",
-            "clone.progress",
-            "clone.completed"
-        ]
-    );
-    let positions: Vec<i64> = messages
-        .iter()
-        .map(|m| m["position"].as_i64().expect("position"))
-        .collect();
-    assert!(
-        positions.windows(2).all(|w| w[0] < w[1]),
-        "positions increase: {positions:?}"
-    );
+    let clone: Vec<&Value> = messages.iter().filter(|m| m["data"]["session_id"] == id).collect();
+    let kinds: Vec<&str> = clone.iter().map(|m| m["type"].as_str().expect("type")).collect();
+    assert_eq!(kinds, ["clone.created", "clone.started", "clone.source_ready", "clone.progress", "clone.completed"]);
+    let positions: Vec<i64> = messages.iter().map(|m| m["position"].as_i64().expect("position")).collect();
+    assert!(positions.windows(2).all(|w| w[0] < w[1]), "positions increase: {positions:?}");
     assert!(messages.iter().all(|m| m["timestamp"].is_string()));
 
     assert_eq!(
@@ -67,16 +45,9 @@ async fn failures_and_cancellations_are_broadcast() {
     let mut ws = app.ws("").await;
     let failing = app.direct_session().await;
     let failing = failing["id"].as_str().expect("id");
-    app.post(
-        &format!("/clone-sessions/{failing}/failed?error=bad%20sector"),
-        json!({}),
-    )
-    .await;
+    app.post(&format!("/clone-sessions/{failing}/failed?error=bad%20sector"), json!({})).await;
     let failed = ws.until("clone.failed").await.pop().expect("failed");
-    assert_eq!(
-        failed["data"],
-        json!({"session_id": failing, "error": "bad sector"})
-    );
+    assert_eq!(failed["data"], json!({"session_id": failing, "error": "bad sector"}));
 
     let cancelled = app.direct_session().await;
     let cancelled = cancelled["id"].as_str().expect("id");
@@ -97,9 +68,7 @@ async fn reconnecting_with_from_replays_exactly_what_was_missed() {
     let session = app.direct_session().await;
     let id = session["id"].as_str().expect("id").to_owned();
     let seen = first.until("clone.created").await;
-    let last_seen = seen.last().expect("created")["position"]
-        .as_i64()
-        .expect("position");
+    let last_seen = seen.last().expect("created")["position"].as_i64().expect("position");
     drop(first);
 
     app.source_ready(&id, 1_000).await;
@@ -114,29 +83,18 @@ async fn reconnecting_with_from_replays_exactly_what_was_missed() {
         .filter_map(pureboot::fanout::messages::to_message)
         .map(|frame| frame.position)
         .collect();
-    assert_eq!(
-        missed.len(),
-        5,
-        "started, source_ready and three progress messages were missed"
-    );
+    assert_eq!(missed.len(), 5, "started, source_ready and three progress messages were missed");
 
     let mut resumed = app.ws(&format!("?from={last_seen}")).await;
     let mut replayed = Vec::new();
     for _ in 0..missed.len() {
-        replayed.push(
-            resumed.next_json().await["position"]
-                .as_i64()
-                .expect("position"),
-        );
+        replayed.push(resumed.next_json().await["position"].as_i64().expect("position"));
     }
     assert_eq!(replayed, missed, "exactly the missed messages, in order");
 
     app.progress(&id, 400).await;
     let live = resumed.next_json().await;
-    assert!(
-        live["position"].as_i64().expect("position") > *missed.last().expect("last"),
-        "no duplicate"
-    );
+    assert!(live["position"].as_i64().expect("position") > *missed.last().expect("last"), "no duplicate");
     assert_eq!(live["type"], "clone.progress");
     assert_eq!(live["data"]["bytes_transferred"], 400);
 }

@@ -13,26 +13,16 @@ fn the_committed_openapi_document_is_current() {
 
 #[test]
 fn every_operation_documents_its_errors() {
-    let doc: serde_json::Value =
-        serde_json::from_str(&pureboot::api::openapi_json()).expect("JSON");
+    let doc: serde_json::Value = serde_json::from_str(&pureboot::api::openapi_json()).expect("JSON");
     for (path, item) in doc["paths"].as_object().expect("paths") {
         for (method, operation) in item.as_object().expect("operations") {
             let responses = operation["responses"].as_object().expect("responses");
-            assert!(
-                !responses.is_empty(),
-                "{method} {path} documents no response"
-            );
+            assert!(!responses.is_empty(), "{method} {path} documents no response");
             let mutates = method != "get" || path.contains('{');
             if mutates && !path.ends_with("/ws") {
-                assert!(
-                    responses.keys().any(|code| code.starts_with('4')),
-                    "{method} {path} documents no 4xx"
-                );
+                assert!(responses.keys().any(|code| code.starts_with('4')), "{method} {path} documents no 4xx");
             }
-            assert!(
-                operation["summary"].is_string() || operation["description"].is_string(),
-                "{method} {path}"
-            );
+            assert!(operation["summary"].is_string() || operation["description"].is_string(), "{method} {path}");
         }
     }
 }

@@ -9,71 +9,41 @@ use serde_json::json;
 
 use crate::support::{TestApp, TestDb, table_rows};
 
-const TABLES: [&str; 3] = ["nodes", "storage_backends", "clone_sessions"];
+const TABLES: [&str; 4] = ["nodes", "storage_backends", "clone_sessions", "session_certificates"];
 
 /// Drives sessions through every outcome, plus registry changes.
 async fn workload(app: &TestApp) {
-    let backend = app
-        .post(
-            "/storage/backends",
-            json!({"name": "nfs-a", "type": "nfs", "config": {"path": "/x"}}),
-        )
-        .await
-        .1;
-    let backend_id = backend["data"]["id"]
-        .as_str()
-        .expect("backend id")
-        .to_owned();
+    let backend =
+        app.post("/storage/backends", json!({"name": "nfs-a", "type": "nfs", "config": {"path": "/x"}})).await.1;
+    let backend_id = backend["data"]["id"].as_str().expect("backend id").to_owned();
     for round in 0..4 {
         let session = app.direct_session().await;
         let id = session["id"].as_str().expect("id");
         app.source_ready(id, 1_000).await;
         app.progress(id, 100 * (round + 1)).await;
         match round {
-            0 => assert_eq!(
-                app.post(&format!("/clone-sessions/{id}/complete"), json!({}))
-                    .await
-                    .0,
-                StatusCode::OK
-            ),
+            0 => assert_eq!(app.post(&format!("/clone-sessions/{id}/complete"), json!({})).await.0, StatusCode::OK),
             1 => assert_eq!(
-                app.post(
-                    &format!("/clone-sessions/{id}/failed?error=disk"),
-                    json!({})
-                )
-                .await
-                .0,
+                app.post(&format!("/clone-sessions/{id}/failed?error=disk"), json!({})).await.0,
                 StatusCode::OK
             ),
-            2 => assert_eq!(
-                app.delete(&format!("/clone-sessions/{id}")).await.0,
-                StatusCode::OK
-            ),
+            2 => assert_eq!(app.delete(&format!("/clone-sessions/{id}")).await.0, StatusCode::OK),
             _ => {}
         }
     }
     let staged_source = app.node("staged-source").await;
     let (status, staged) = app
-        .post("/clone-sessions", json!({"source_node_id": staged_source, "staging_backend_id": backend_id, "clone_mode": "staged"}))
+        .post(
+            "/clone-sessions",
+            json!({"source_node_id": staged_source, "staging_backend_id": backend_id, "clone_mode": "staged"}),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{staged}");
     let pending = app.direct_session().await;
-    app.patch(
-        &format!("/clone-sessions/{}", pending["id"].as_str().expect("id")),
-        json!({"name": "renamed"}),
-    )
-    .await;
+    app.patch(&format!("/clone-sessions/{}", pending["id"].as_str().expect("id")), json!({"name": "renamed"})).await;
     let doomed = app.direct_session().await;
-    app.delete(&format!(
-        "/clone-sessions/{}",
-        doomed["id"].as_str().expect("id")
-    ))
-    .await;
-    app.patch(
-        &format!("/nodes/{staged_source}"),
-        json!({"hostname": "renamed-host"}),
-    )
-    .await;
+    app.delete(&format!("/clone-sessions/{}", doomed["id"].as_str().expect("id"))).await;
+    app.patch(&format!("/nodes/{staged_source}"), json!({"hostname": "renamed-host"})).await;
 }
 
 async fn snapshot(db: &TestDb) -> Vec<Vec<serde_json::Value>> {
@@ -92,9 +62,7 @@ async fn rebuilt_tables_equal_the_live_ones_row_for_row() {
     let live = snapshot(&app.db).await;
     assert!(live[2].len() >= 5, "the workload left sessions to compare");
 
-    let rebuilt = pureboot::projections::rebuild(&app.db.pool(), None)
-        .await
-        .expect("rebuild");
+    let rebuilt = pureboot::projections::rebuild(&app.db.pool(), None).await.expect("rebuild");
     assert_eq!(rebuilt.len(), TABLES.len());
     assert_eq!(snapshot(&app.db).await, live);
 }
@@ -113,10 +81,7 @@ async fn a_changed_definition_is_rebuilt_at_start_up() {
         )
         .await
         .expect("tamper");
-    let db = TestDb {
-        name: app.db.name.clone(),
-        config: app.db.config.clone(),
-    };
+    let db = TestDb { name: app.db.name.clone(), config: app.db.config.clone() };
     let _restarted = TestApp::spawn_with(db, &[]).await;
     assert_eq!(snapshot(&app.db).await, live);
 }
@@ -126,10 +91,7 @@ async fn a_changed_definition_is_rebuilt_at_start_up() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_change_is_readable_on_any_instance_as_soon_as_the_command_returns() {
     let first = TestApp::spawn().await;
-    let db = TestDb {
-        name: first.db.name.clone(),
-        config: first.db.config.clone(),
-    };
+    let db = TestDb { name: first.db.name.clone(), config: first.db.config.clone() };
     let second = TestApp::spawn_with(db, &[]).await;
     for _ in 0..5 {
         let session = first.direct_session().await;
@@ -155,6 +117,7 @@ fn spawn_binary(db: &TestDb, data_dir: &std::path::Path, port: u16) -> Child {
     Command::new(env!("CARGO_BIN_EXE_pureboot"))
         .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
         .env("DATABASE_URL", url)
+        .env("PUREBOOT_ADMIN_TOKEN", crate::support::ADMIN_TOKEN)
         .env("PUREBOOT_DATA_DIR", data_dir)
         .env("PUREBOOT_LOG_LEVEL", "warn")
         .stdout(Stdio::null())
@@ -174,11 +137,7 @@ fn host(db: &TestDb) -> String {
 async fn wait_ready(http: &reqwest::Client, port: u16) {
     let deadline = Instant::now() + Duration::from_secs(30);
     while Instant::now() < deadline {
-        if let Ok(r) = http
-            .get(format!("http://127.0.0.1:{port}/api/v1/ready"))
-            .send()
-            .await
-        {
+        if let Ok(r) = http.get(format!("http://127.0.0.1:{port}/api/v1/ready")).send().await {
             if r.status() == StatusCode::OK {
                 return;
             }
@@ -189,11 +148,7 @@ async fn wait_ready(http: &reqwest::Client, port: u16) {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port()
+    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
 }
 
 /// Given a controller process under progress load, when it is killed with
@@ -202,8 +157,7 @@ fn free_port() -> u16 {
 #[tokio::test(flavor = "multi_thread")]
 async fn killing_the_controller_loses_no_acknowledged_event_and_checkpoints_stay_exact() {
     let db = TestDb::new().await;
-    let data_dir =
-        std::env::temp_dir().join(format!("pbt-crash-{}", uuid::Uuid::new_v4().simple()));
+    let data_dir = std::env::temp_dir().join(format!("pbt-crash-{}", uuid::Uuid::new_v4().simple()));
     let http = reqwest::Client::new();
     let port = free_port();
     let mut child = spawn_binary(&db, &data_dir, port);
@@ -212,28 +166,22 @@ async fn killing_the_controller_loses_no_acknowledged_event_and_checkpoints_stay
     let mut ids = Vec::new();
     for i in 0..3 {
         let post = |path: String, body: serde_json::Value| {
-            http.post(format!("{base}{path}")).json(&body).send()
+            http.post(format!("{base}{path}")).bearer_auth(crate::support::ADMIN_TOKEN).json(&body).send()
         };
         let mac = format!("52:54:00:aa:00:{i:02x}");
-        let source: serde_json::Value = post(
-            "/nodes".into(),
-            json!({"mac_address": mac, "hostname": "s"}),
-        )
-        .await
-        .expect("node")
-        .json()
-        .await
-        .expect("json");
+        let source: serde_json::Value = post("/nodes".into(), json!({"mac_address": mac, "hostname": "s"}))
+            .await
+            .expect("node")
+            .json()
+            .await
+            .expect("json");
         let mac = format!("52:54:00:bb:00:{i:02x}");
-        let target: serde_json::Value = post(
-            "/nodes".into(),
-            json!({"mac_address": mac, "hostname": "t"}),
-        )
-        .await
-        .expect("node")
-        .json()
-        .await
-        .expect("json");
+        let target: serde_json::Value = post("/nodes".into(), json!({"mac_address": mac, "hostname": "t"}))
+            .await
+            .expect("node")
+            .json()
+            .await
+            .expect("json");
         let session: serde_json::Value = post(
             "/clone-sessions".into(),
             json!({"clone_mode": "direct", "source_node_id": source["data"]["id"], "target_node_id": target["data"]["id"]}),
@@ -244,10 +192,14 @@ async fn killing_the_controller_loses_no_acknowledged_event_and_checkpoints_stay
         .await
         .expect("json");
         let id = session["data"]["id"].as_str().expect("id").to_owned();
-        post(format!("/clone-sessions/{id}/source-ready"), json!({"ip": "10.0.0.5", "port": 9999, "size_bytes": 1_000_000_000_i64, "device": "/dev/sda"}))
+        let tokens = &session["data"]["node_tokens"];
+        http.post(format!("{base}/clone-sessions/{id}/source-ready"))
+            .bearer_auth(tokens["source"].as_str().expect("source token"))
+            .json(&json!({"ip": "10.0.0.5", "port": 9999, "size_bytes": 1_000_000_000_i64, "device": "/dev/sda"}))
+            .send()
             .await
             .expect("ready");
-        ids.push(id);
+        ids.push((id, tokens["target"].as_str().expect("target token").to_owned()));
     }
 
     let mut acknowledged = 0usize;
@@ -258,14 +210,10 @@ async fn killing_the_controller_loses_no_acknowledged_event_and_checkpoints_stay
             tokio::spawn(async move {
                 let mut acked = Vec::new();
                 for n in 0.. {
-                    let id = &ids[n % ids.len()];
+                    let (id, token) = &ids[n % ids.len()];
                     let body = json!({"role": "target", "bytes_transferred": n as i64 + 1});
-                    match http
-                        .post(format!("{base}/clone-sessions/{id}/progress"))
-                        .json(&body)
-                        .send()
-                        .await
-                    {
+                    let request = http.post(format!("{base}/clone-sessions/{id}/progress")).bearer_auth(token);
+                    match request.json(&body).send().await {
                         Ok(r) if r.status().is_success() => acked.push(n),
                         _ => return acked,
                     }
@@ -285,27 +233,19 @@ async fn killing_the_controller_loses_no_acknowledged_event_and_checkpoints_stay
 
     let client = db.client().await;
     let logged: i64 = client
-        .query_one(
-            "SELECT count(*) FROM events WHERE event_type = 'clone_session.progress_reported'",
-            &[],
-        )
+        .query_one("SELECT count(*) FROM events WHERE event_type = 'clone_session.progress_reported'", &[])
         .await
         .expect("count")
         .get(0);
     assert!(acknowledged > 0, "the load made progress");
-    assert!(
-        logged as usize >= acknowledged,
-        "{logged} logged < {acknowledged} acknowledged"
-    );
+    assert!(logged as usize >= acknowledged, "{logged} logged < {acknowledged} acknowledged");
 
     // The live tables (after crashes and catch-up) equal a fresh rebuild.
     wait_caught_up(&client).await;
     let live = snapshot(&db).await;
     child.kill().expect("stop");
     child.wait().expect("reaped");
-    pureboot::projections::rebuild(&db.pool(), None)
-        .await
-        .expect("rebuild");
+    pureboot::projections::rebuild(&db.pool(), None).await.expect("rebuild");
     assert_eq!(snapshot(&db).await, live);
     assert!(bytes > 0);
 }

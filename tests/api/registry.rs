@@ -9,7 +9,10 @@ use crate::support::TestApp;
 async fn nodes_can_be_registered_listed_changed_and_deleted() {
     let app = TestApp::spawn().await;
     let (status, created) = app
-        .post("/nodes", json!({"mac_address": "AA-BB-CC-00-11-22", "hostname": "n1", "ip_address": "10.1.0.1", "arch": "aarch64"}))
+        .post(
+            "/nodes",
+            json!({"mac_address": "AA-BB-CC-00-11-22", "hostname": "n1", "ip_address": "10.1.0.1", "arch": "aarch64"}),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{created}");
     let node = &created["data"];
@@ -22,10 +25,7 @@ async fn nodes_can_be_registered_listed_changed_and_deleted() {
     assert_eq!(list["data"][0]["hostname"], "n1");
 
     let (status, updated) = app
-        .patch(
-            &format!("/nodes/{id}"),
-            json!({"hostname": "n1-renamed", "state": "active", "ip_address": null}),
-        )
+        .patch(&format!("/nodes/{id}"), json!({"hostname": "n1-renamed", "state": "active", "ip_address": null}))
         .await;
     assert_eq!(status, StatusCode::OK, "{updated}");
     assert_eq!(updated["data"]["hostname"], "n1-renamed");
@@ -34,87 +34,30 @@ async fn nodes_can_be_registered_listed_changed_and_deleted() {
     assert_eq!(updated["data"]["arch"], "aarch64");
 
     assert_eq!(app.delete(&format!("/nodes/{id}")).await.0, StatusCode::OK);
-    assert_eq!(
-        app.get(&format!("/nodes/{id}")).await.0,
-        StatusCode::NOT_FOUND
-    );
-    assert_eq!(
-        app.delete(&format!("/nodes/{id}")).await.0,
-        StatusCode::NOT_FOUND
-    );
+    assert_eq!(app.get(&format!("/nodes/{id}")).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(app.delete(&format!("/nodes/{id}")).await.0, StatusCode::NOT_FOUND);
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn mac_addresses_are_validated_and_unique_and_freed_on_delete() {
     let app = TestApp::spawn().await;
-    let (status, body) = app
-        .post(
-            "/nodes",
-            json!({"mac_address": "not-a-mac", "hostname": "x"}),
-        )
-        .await;
+    let (status, body) = app.post("/nodes", json!({"mac_address": "not-a-mac", "hostname": "x"})).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(body["fields"][0]["field"], "mac_address");
 
-    let (_, first) = app
-        .post(
-            "/nodes",
-            json!({"mac_address": "52:54:00:00:00:01", "hostname": "a"}),
-        )
-        .await;
-    let (status, body) = app
-        .post(
-            "/nodes",
-            json!({"mac_address": "52:54:00:00:00:01", "hostname": "b"}),
-        )
-        .await;
+    let (_, first) = app.post("/nodes", json!({"mac_address": "52:54:00:00:00:01", "hostname": "a"})).await;
+    let (status, body) = app.post("/nodes", json!({"mac_address": "52:54:00:00:00:01", "hostname": "b"})).await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
-    let (_, second) = app
-        .post(
-            "/nodes",
-            json!({"mac_address": "52:54:00:00:00:02", "hostname": "b"}),
-        )
-        .await;
+    let (_, second) = app.post("/nodes", json!({"mac_address": "52:54:00:00:00:02", "hostname": "b"})).await;
     let second_id = second["data"]["id"].as_str().expect("id");
-    let (status, _) = app
-        .patch(
-            &format!("/nodes/{second_id}"),
-            json!({"mac_address": "52:54:00:00:00:01"}),
-        )
-        .await;
-    assert_eq!(
-        status,
-        StatusCode::CONFLICT,
-        "cannot take a MAC held by another node"
-    );
+    let (status, _) = app.patch(&format!("/nodes/{second_id}"), json!({"mac_address": "52:54:00:00:00:01"})).await;
+    assert_eq!(status, StatusCode::CONFLICT, "cannot take a MAC held by another node");
 
-    app.delete(&format!(
-        "/nodes/{}",
-        first["data"]["id"].as_str().expect("id")
-    ))
-    .await;
-    let (status, body) = app
-        .patch(
-            &format!("/nodes/{second_id}"),
-            json!({"mac_address": "52:54:00:00:00:01"}),
-        )
-        .await;
-    assert_eq!(
-        status,
-        StatusCode::OK,
-        "a deleted node's MAC is free again: {body}"
-    );
-    let (status, _) = app
-        .post(
-            "/nodes",
-            json!({"mac_address": "52:54:00:00:00:02", "hostname": "c"}),
-        )
-        .await;
-    assert_eq!(
-        status,
-        StatusCode::OK,
-        "the old MAC of the changed node is free"
-    );
+    app.delete(&format!("/nodes/{}", first["data"]["id"].as_str().expect("id"))).await;
+    let (status, body) = app.patch(&format!("/nodes/{second_id}"), json!({"mac_address": "52:54:00:00:00:01"})).await;
+    assert_eq!(status, StatusCode::OK, "a deleted node's MAC is free again: {body}");
+    let (status, _) = app.post("/nodes", json!({"mac_address": "52:54:00:00:00:02", "hostname": "c"})).await;
+    assert_eq!(status, StatusCode::OK, "the old MAC of the changed node is free");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -124,82 +67,43 @@ async fn concurrent_registrations_of_one_mac_admit_exactly_one() {
     for n in 0..8 {
         let app = app.clone();
         tasks.push(tokio::spawn(async move {
-            app.post(
-                "/nodes",
-                json!({"mac_address": "52:54:00:ff:ff:ff", "hostname": format!("n{n}")}),
-            )
-            .await
-            .0
+            app.post("/nodes", json!({"mac_address": "52:54:00:ff:ff:ff", "hostname": format!("n{n}")})).await.0
         }));
     }
     let mut statuses = Vec::new();
     for task in tasks {
         statuses.push(task.await.expect("task"));
     }
-    assert_eq!(
-        statuses.iter().filter(|s| **s == StatusCode::OK).count(),
-        1,
-        "{statuses:?}"
-    );
-    assert!(
-        statuses
-            .iter()
-            .all(|s| *s == StatusCode::OK || *s == StatusCode::CONFLICT)
-    );
+    assert_eq!(statuses.iter().filter(|s| **s == StatusCode::OK).count(), 1, "{statuses:?}");
+    assert!(statuses.iter().all(|s| *s == StatusCode::OK || *s == StatusCode::CONFLICT));
     assert_eq!(app.get("/nodes").await.1["total"], 1);
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn storage_backends_have_unique_names_and_validated_types() {
     let app = TestApp::spawn().await;
-    let (status, created) = app
-        .post(
-            "/storage/backends",
-            json!({"name": "Lab", "type": "iscsi", "config": {"target": "iqn.x"}}),
-        )
-        .await;
+    let (status, created) =
+        app.post("/storage/backends", json!({"name": "Lab", "type": "iscsi", "config": {"target": "iqn.x"}})).await;
     assert_eq!(status, StatusCode::OK, "{created}");
     assert_eq!(created["data"]["type"], "iscsi");
     assert_eq!(created["data"]["config"]["target"], "iqn.x");
-    assert_eq!(
-        app.post("/storage/backends", json!({"name": "lab", "type": "nfs"}))
-            .await
-            .0,
-        StatusCode::CONFLICT
-    );
-    let (status, body) = app
-        .post("/storage/backends", json!({"name": "b", "type": "ftp"}))
-        .await;
+    assert_eq!(app.post("/storage/backends", json!({"name": "lab", "type": "nfs"})).await.0, StatusCode::CONFLICT);
+    let (status, body) = app.post("/storage/backends", json!({"name": "b", "type": "ftp"})).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(body["fields"][0]["field"], "type");
     assert_eq!(
-        app.post(
-            "/storage/backends",
-            json!({"name": "c", "type": "s3", "config": [1]})
-        )
-        .await
-        .0,
+        app.post("/storage/backends", json!({"name": "c", "type": "s3", "config": [1]})).await.0,
         StatusCode::UNPROCESSABLE_ENTITY
     );
     assert_eq!(
-        app.post("/storage/backends", json!({"name": "", "type": "s3"}))
-            .await
-            .0,
+        app.post("/storage/backends", json!({"name": "", "type": "s3"})).await.0,
         StatusCode::UNPROCESSABLE_ENTITY
     );
 
     let id = created["data"]["id"].as_str().expect("id");
-    let (_, renamed) = app
-        .patch(&format!("/storage/backends/{id}"), json!({"name": "Lab 2"}))
-        .await;
+    let (_, renamed) = app.patch(&format!("/storage/backends/{id}"), json!({"name": "Lab 2"})).await;
     assert_eq!(renamed["data"]["name"], "Lab 2");
     assert_eq!(app.get("/storage/backends").await.1["total"], 1);
-    assert_eq!(
-        app.delete(&format!("/storage/backends/{id}")).await.0,
-        StatusCode::OK
-    );
-    assert_eq!(
-        app.get(&format!("/storage/backends/{id}")).await.0,
-        StatusCode::NOT_FOUND
-    );
+    assert_eq!(app.delete(&format!("/storage/backends/{id}")).await.0, StatusCode::OK);
+    assert_eq!(app.get(&format!("/storage/backends/{id}")).await.0, StatusCode::NOT_FOUND);
 }

@@ -24,9 +24,8 @@ pub struct TestDb {
 }
 
 fn admin_config() -> tokio_postgres::Config {
-    let url = std::env::var("DATABASE_URL").expect(
-        "DATABASE_URL must point at a PostgreSQL server (run ./scripts/test, which starts one)",
-    );
+    let url = std::env::var("DATABASE_URL")
+        .expect("DATABASE_URL must point at a PostgreSQL server (run ./scripts/test, which starts one)");
     tokio_postgres::Config::from_str(&url).expect("DATABASE_URL parses")
 }
 
@@ -35,15 +34,10 @@ impl TestDb {
         let admin = admin_config();
         let template = ensure_template(&admin).await;
         let name = format!("pbt_{}", Uuid::new_v4().simple());
-        let client = pureboot::db::connect(&admin)
-            .await
-            .expect("admin connection");
+        let client = pureboot::db::connect(&admin).await.expect("admin connection");
         // CREATE DATABASE … TEMPLATE fails while anyone else is copying the same template.
         for attempt in 0.. {
-            match client
-                .batch_execute(&format!("CREATE DATABASE {name} TEMPLATE {template}"))
-                .await
-            {
+            match client.batch_execute(&format!("CREATE DATABASE {name} TEMPLATE {template}")).await {
                 Ok(()) => break,
                 Err(err) if attempt < 50 => {
                     let _ = err;
@@ -62,9 +56,7 @@ impl TestDb {
     }
 
     pub async fn client(&self) -> tokio_postgres::Client {
-        pureboot::db::connect(&self.config)
-            .await
-            .expect("test database connection")
+        pureboot::db::connect(&self.config).await.expect("test database connection")
     }
 }
 
@@ -78,69 +70,35 @@ async fn ensure_template(admin: &tokio_postgres::Config) -> String {
         .collect();
     let digest = ring::digest::digest(&ring::digest::SHA256, fingerprint.as_bytes());
     let template = format!("pbt_template_{}", &pureboot::ca::hex(digest.as_ref())[..16]);
-    let client = pureboot::db::connect(admin)
-        .await
-        .expect("admin connection");
-    client
-        .execute("SELECT pg_advisory_lock(424242)", &[])
-        .await
-        .expect("template lock");
-    let exists = client
-        .query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&template])
-        .await
-        .expect("query")
-        .is_some();
+    let client = pureboot::db::connect(admin).await.expect("admin connection");
+    client.execute("SELECT pg_advisory_lock(424242)", &[]).await.expect("template lock");
+    let exists =
+        client.query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&template]).await.expect("query").is_some();
     if !exists {
         let building = format!("{template}_build");
-        client
-            .batch_execute(&format!("DROP DATABASE IF EXISTS {building}"))
-            .await
-            .expect("drop");
-        client
-            .batch_execute(&format!("CREATE DATABASE {building}"))
-            .await
-            .expect("create");
+        client.batch_execute(&format!("DROP DATABASE IF EXISTS {building}")).await.expect("drop");
+        client.batch_execute(&format!("CREATE DATABASE {building}")).await.expect("create");
         let mut config = admin.clone();
         config.dbname(&building);
-        pureboot::db::migrate::run(&config)
-            .await
-            .expect("migrations");
+        pureboot::db::migrate::run(&config).await.expect("migrations");
         let pool = pureboot::db::pool(config, 2).expect("pool");
-        pureboot::projections::ensure_installed(&pool)
-            .await
-            .expect("projections");
+        pureboot::projections::ensure_installed(&pool).await.expect("projections");
         pool.close();
         client
-            .execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1",
-                &[&building],
-            )
+            .execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", &[&building])
             .await
             .expect("terminate");
-        client
-            .batch_execute(&format!("ALTER DATABASE {building} RENAME TO {template}"))
-            .await
-            .expect("rename");
+        client.batch_execute(&format!("ALTER DATABASE {building} RENAME TO {template}")).await.expect("rename");
     }
-    client
-        .execute("SELECT pg_advisory_unlock(424242)", &[])
-        .await
-        .expect("unlock");
+    client.execute("SELECT pg_advisory_unlock(424242)", &[]).await.expect("unlock");
     template
 }
 
 fn migration_texts() -> Vec<String> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("migrations");
-    let mut files: Vec<_> = std::fs::read_dir(dir)
-        .expect("migrations dir")
-        .flatten()
-        .map(|e| e.path())
-        .collect();
+    let mut files: Vec<_> = std::fs::read_dir(dir).expect("migrations dir").flatten().map(|e| e.path()).collect();
     files.sort();
-    files
-        .iter()
-        .map(|f| std::fs::read_to_string(f).expect("migration"))
-        .collect()
+    files.iter().map(|f| std::fs::read_to_string(f).expect("migration")).collect()
 }
 
 /// The controller, serving on an ephemeral port against its own database.
@@ -150,10 +108,15 @@ pub struct TestApp {
     pub addr: std::net::SocketAddr,
     pub http: reqwest::Client,
     pub data_dir: PathBuf,
+    /// Node tokens of the sessions this test created, by session id.
+    node_tokens: std::sync::Mutex<std::collections::HashMap<String, Value>>,
 }
 
+/// The admin token every test controller is started with.
+pub const ADMIN_TOKEN: &str = "pbt-test-admin-token-0123456789abcdef0123456789";
+
 pub fn serve_config(extra: &[&str]) -> ServeConfig {
-    let mut args = vec!["pureboot", "serve", "--listen", "127.0.0.1:0"];
+    let mut args = vec!["pureboot", "serve", "--listen", "127.0.0.1:0", "--admin-token", ADMIN_TOKEN];
     args.extend_from_slice(extra);
     match Cli::try_parse_from(args).expect("serve arguments").command {
         Command::Serve(config) => config,
@@ -175,99 +138,107 @@ impl TestApp {
     pub async fn spawn_in(db: TestDb, extra: &[&str], data_dir: PathBuf) -> Self {
         let config = serve_config(extra);
         let pool = pureboot::db::pool(db.config.clone(), 16).expect("pool");
-        let app = App::start(
-            pool,
-            db.config.clone(),
-            config,
-            &data_dir,
-            CancellationToken::new(),
-        )
-        .await
-        .expect("controller starts");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        let app = App::start(pool, db.config.clone(), config, &data_dir, CancellationToken::new())
             .await
-            .expect("bind");
+            .expect("controller starts");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         tokio::spawn(serve(app.clone(), listener));
-        Self {
-            app,
-            db,
-            addr,
-            http: reqwest::Client::new(),
-            data_dir,
-        }
+        Self { app, db, addr, http: reqwest::Client::new(), data_dir, node_tokens: Default::default() }
     }
 
     pub fn url(&self, path: &str) -> String {
         format!("http://{}/api/v1{path}", self.addr)
     }
 
+    /// Sends a request as whoever a real client of `path` would be: the
+    /// session's node token (of the right role) for node callbacks, the admin
+    /// token otherwise. Security tests use [`TestApp::call`] to choose.
+    pub async fn send(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+        let token = self.default_token(path, body.as_ref());
+        let (status, response) = self.call(method, path, Some(&token), body).await;
+        if let (Some(id), Some(tokens)) = (response["data"]["id"].as_str(), response["data"].get("node_tokens")) {
+            self.node_tokens.lock().expect("tokens").insert(id.to_owned(), tokens.clone());
+        }
+        (status, response)
+    }
+
+    /// A request with exactly this bearer token (or none).
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut request = self.http.request(method, self.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        into_json(request.send().await.expect("request")).await
+    }
+
+    /// The node token of `role` for session `id` (created by this test).
+    pub fn node_token(&self, id: &str, role: &str) -> String {
+        let tokens = self.node_tokens.lock().expect("tokens");
+        tokens.get(id).and_then(|t| t[role].as_str()).map(str::to_owned).unwrap_or_default()
+    }
+
+    fn default_token(&self, path: &str, body: Option<&Value>) -> String {
+        let (path, query) = path.split_once('?').unwrap_or((path, ""));
+        let mut parts = path.trim_start_matches('/').split('/');
+        if let (Some("clone-sessions"), Some(id), Some(action)) = (parts.next(), parts.next(), parts.next()) {
+            let role = match action {
+                "source-ready" => Some("source"),
+                "progress" => body.and_then(|b| b["role"].as_str()),
+                "complete" | "failed" => Some("target"),
+                "certs" | "csr" => query.split('&').find_map(|kv| kv.strip_prefix("role=")),
+                _ => None,
+            };
+            if let Some(role) = role {
+                let token = self.node_token(id, role);
+                if !token.is_empty() {
+                    return token;
+                }
+            }
+        }
+        ADMIN_TOKEN.to_owned()
+    }
+
     pub async fn get(&self, path: &str) -> (StatusCode, Value) {
-        into_json(self.http.get(self.url(path)).send().await.expect("GET")).await
+        self.send(reqwest::Method::GET, path, None).await
     }
 
     pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
-        into_json(
-            self.http
-                .post(self.url(path))
-                .json(&body)
-                .send()
-                .await
-                .expect("POST"),
-        )
-        .await
+        self.send(reqwest::Method::POST, path, Some(body)).await
     }
 
-    pub async fn post_raw(
-        &self,
-        path: &str,
-        body: impl Into<reqwest::Body>,
-    ) -> (StatusCode, Value) {
+    pub async fn post_raw(&self, path: &str, body: impl Into<reqwest::Body>) -> (StatusCode, Value) {
         let request = self
             .http
             .post(self.url(path))
+            .bearer_auth(ADMIN_TOKEN)
             .header("content-type", "application/json")
             .body(body);
         into_json(request.send().await.expect("POST")).await
     }
 
     pub async fn patch(&self, path: &str, body: Value) -> (StatusCode, Value) {
-        into_json(
-            self.http
-                .patch(self.url(path))
-                .json(&body)
-                .send()
-                .await
-                .expect("PATCH"),
-        )
-        .await
+        self.send(reqwest::Method::PATCH, path, Some(body)).await
     }
 
     pub async fn delete(&self, path: &str) -> (StatusCode, Value) {
-        into_json(
-            self.http
-                .delete(self.url(path))
-                .send()
-                .await
-                .expect("DELETE"),
-        )
-        .await
+        self.send(reqwest::Method::DELETE, path, None).await
     }
 
     /// Registers a node and returns its id.
     pub async fn node(&self, hostname: &str) -> String {
-        let mac = format!(
-            "52:54:00:{:02x}:{:02x}:{:02x}",
-            rand_byte(),
-            rand_byte(),
-            rand_byte()
-        );
-        let (status, body) = self
-            .post(
-                "/nodes",
-                json!({"mac_address": mac, "hostname": hostname, "ip_address": "10.0.0.9"}),
-            )
-            .await;
+        let mac = format!("52:54:00:{:02x}:{:02x}:{:02x}", rand_byte(), rand_byte(), rand_byte());
+        let (status, body) =
+            self.post("/nodes", json!({"mac_address": mac, "hostname": hostname, "ip_address": "10.0.0.9"})).await;
         assert_eq!(status, StatusCode::OK, "{body}");
         body["data"]["id"].as_str().expect("node id").to_owned()
     }
@@ -277,7 +248,10 @@ impl TestApp {
         let source = self.node("source-node").await;
         let target = self.node("target-node").await;
         let (status, body) = self
-            .post("/clone-sessions", json!({"name": "lab", "clone_mode": "direct", "source_node_id": source, "target_node_id": target}))
+            .post(
+                "/clone-sessions",
+                json!({"name": "lab", "clone_mode": "direct", "source_node_id": source, "target_node_id": target}),
+            )
             .await;
         assert_eq!(status, StatusCode::OK, "{body}");
         body["data"].clone()
@@ -300,10 +274,9 @@ impl TestApp {
     }
 
     pub async fn ws(&self, query: &str) -> Ws {
-        let url = format!("ws://{}/api/v1/ws{query}", self.addr);
-        let (stream, _) = tokio_tungstenite::connect_async(url)
-            .await
-            .expect("websocket connects");
+        let separator = if query.is_empty() { "?" } else { "&" };
+        let url = format!("ws://{}/api/v1/ws{query}{separator}token={ADMIN_TOKEN}", self.addr);
+        let (stream, _) = tokio_tungstenite::connect_async(url).await.expect("websocket connects");
         Ws { stream }
     }
 }
@@ -315,15 +288,12 @@ fn rand_byte() -> u8 {
 async fn into_json(response: reqwest::Response) -> (StatusCode, Value) {
     let status = response.status();
     let text = response.text().await.expect("body");
-    let value = serde_json::from_str(&text)
-        .unwrap_or_else(|_| panic!("non-JSON response ({status}): {text}"));
+    let value = serde_json::from_str(&text).unwrap_or_else(|_| panic!("non-JSON response ({status}): {text}"));
     (status, value)
 }
 
 pub struct Ws {
-    pub stream: tokio_tungstenite::WebSocketStream<
-        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
-    >,
+    pub stream: tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
 }
 
 impl Ws {
@@ -355,18 +325,13 @@ impl Ws {
     }
 
     pub async fn send_json(&mut self, value: Value) {
-        self.stream
-            .send(Message::Text(value.to_string().into()))
-            .await
-            .expect("send");
+        self.stream.send(Message::Text(value.to_string().into())).await.expect("send");
     }
 }
 
 /// Every row of a table as JSON, ordered, for comparing read models.
 pub async fn table_rows(client: &tokio_postgres::Client, table: &str) -> Vec<Value> {
-    let sql = format!(
-        "SELECT j FROM (SELECT row_to_json(t)::jsonb AS j FROM {table} t) x ORDER BY j::text"
-    );
+    let sql = format!("SELECT j FROM (SELECT row_to_json(t)::jsonb AS j FROM {table} t) x ORDER BY j::text");
     let rows = client.query(&sql, &[]).await.expect("rows");
     rows.iter().map(|r| r.get(0)).collect()
 }

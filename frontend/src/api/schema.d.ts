@@ -4,6 +4,40 @@
  */
 
 export interface paths {
+    "/api/v1/ca/certificate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The CA certificate (PEM) that every session certificate chains to. */
+        get: operations["certificate"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/ca/crl": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The signed CRL: certificates of ended sessions and replaced certificates. */
+        get: operations["crl"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/clone-sessions": {
         parameters: {
             query?: never;
@@ -12,10 +46,10 @@ export interface paths {
             cookie?: never;
         };
         /** List clone sessions, newest first. */
-        get: operations["list"];
+        get: operations["clone_sessions_list"];
         put?: never;
         /** Create a clone session. Direct mode issues the source and target certificates. */
-        post: operations["create"];
+        post: operations["clone_sessions_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -30,15 +64,15 @@ export interface paths {
             cookie?: never;
         };
         /** Get one clone session. */
-        get: operations["get"];
+        get: operations["clone_sessions_get"];
         put?: never;
         post?: never;
         /** Cancel a cloning session, or delete any other (its history stays in the log). */
-        delete: operations["delete"];
+        delete: operations["clone_sessions_delete"];
         options?: never;
         head?: never;
         /** Change a pending session. */
-        patch: operations["update"];
+        patch: operations["clone_sessions_update"];
         trace?: never;
     };
     "/api/v1/clone-sessions/{id}/certs": {
@@ -48,7 +82,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Certificate, private key and CA certificate for one role of a direct session. */
+        /**
+         * Certificate, private key and CA certificate for one role of a direct
+         *     session. Needs that role's node token. Prefer `POST …/csr`, which keeps the
+         *     private key on the node.
+         */
         get: operations["certs"];
         put?: never;
         post?: never;
@@ -69,6 +107,27 @@ export interface paths {
         put?: never;
         /** The copy finished: → completed, with the duration since source-ready. */
         post: operations["complete"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/clone-sessions/{id}/csr": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sign a CSR for one role. Only the CSR's public key is used: the controller
+         *     decides subject (CN `clone-{id}-{role}`), EKU, SAN (the CN plus the node's
+         *     registered IP) and validity, whatever the CSR asks for.
+         */
+        post: operations["csr"];
         delete?: never;
         options?: never;
         head?: never;
@@ -168,10 +227,10 @@ export interface paths {
             cookie?: never;
         };
         /** List nodes, newest first. */
-        get: operations["list"];
+        get: operations["nodes_list"];
         put?: never;
-        /** Register a node. */
-        post: operations["create"];
+        /** Register a node. The response carries the node's token, shown only once. */
+        post: operations["nodes_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -186,15 +245,32 @@ export interface paths {
             cookie?: never;
         };
         /** Get one node. */
-        get: operations["get"];
+        get: operations["nodes_get"];
         put?: never;
         post?: never;
-        /** Delete a node (its history stays in the log). */
-        delete: operations["delete"];
+        /** Delete a node (its history stays in the log; its token dies). */
+        delete: operations["nodes_delete"];
         options?: never;
         head?: never;
         /** Change a node. */
-        patch: operations["update"];
+        patch: operations["nodes_update"];
+        trace?: never;
+    };
+    "/api/v1/nodes/{id}/token": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Rotate a node's token. */
+        post: operations["rotate_token"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/ready": {
@@ -222,10 +298,10 @@ export interface paths {
             cookie?: never;
         };
         /** List storage backends, newest first. */
-        get: operations["list"];
+        get: operations["storage_list"];
         put?: never;
         /** Create a storage backend. */
-        post: operations["create"];
+        post: operations["storage_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -240,15 +316,15 @@ export interface paths {
             cookie?: never;
         };
         /** Get one storage backend. */
-        get: operations["get"];
+        get: operations["storage_get"];
         put?: never;
         post?: never;
         /** Delete a storage backend. */
-        delete: operations["delete"];
+        delete: operations["storage_delete"];
         options?: never;
         head?: never;
         /** Change a storage backend. */
-        patch: operations["update"];
+        patch: operations["storage_update"];
         trace?: never;
     };
     "/api/v1/ws": {
@@ -387,7 +463,7 @@ export interface components {
                 name: string;
                 /** @example nfs */
                 type: string;
-                config: Record<string, never>;
+                config: Record<string, unknown>;
                 /** Format: date-time */
                 created_at: string;
                 /** Format: date-time */
@@ -432,6 +508,18 @@ export interface components {
                  * @example deleted
                  */
                 outcome: string;
+            };
+            message?: string | null;
+        };
+        /** @description A single object: `{"success": true, "data": {...}, "message": ...}`. */
+        ApiResponse_CloneSessionCreated: {
+            success: boolean;
+            /**
+             * @description A new session plus the node token of each role, shown only in this
+             *     response: they go into the source's and target's boot parameters.
+             */
+            data: components["schemas"]["CloneSessionResponse"] & {
+                node_tokens: components["schemas"]["SessionTokens"];
             };
             message?: string | null;
         };
@@ -528,6 +616,19 @@ export interface components {
             message?: string | null;
         };
         /** @description A single object: `{"success": true, "data": {...}, "message": ...}`. */
+        ApiResponse_NodeRegistered: {
+            success: boolean;
+            /**
+             * @description A registered node and its node token (for disk reports and
+             *     partition-operation updates), shown only in this response.
+             */
+            data: components["schemas"]["NodeResponse"] & {
+                /** @example pbk_0b8d6c5e8a574a0f9a4e1f1d2b6c7e01_5f2c… */
+                node_token: string;
+            };
+            message?: string | null;
+        };
+        /** @description A single object: `{"success": true, "data": {...}, "message": ...}`. */
         ApiResponse_NodeResponse: {
             success: boolean;
             /** @description A node as the API shows it. */
@@ -552,6 +653,15 @@ export interface components {
             message?: string | null;
         };
         /** @description A single object: `{"success": true, "data": {...}, "message": ...}`. */
+        ApiResponse_NodeTokenRotated: {
+            success: boolean;
+            /** @description A node's new token; the previous one stopped working. */
+            data: {
+                node_token: string;
+            };
+            message?: string | null;
+        };
+        /** @description A single object: `{"success": true, "data": {...}, "message": ...}`. */
         ApiResponse_ProgressAck: {
             success: boolean;
             /** @description Reply to a progress report. */
@@ -561,6 +671,19 @@ export interface components {
                  * @example 42.5
                  */
                 progress_percent: number;
+            };
+            message?: string | null;
+        };
+        /** @description A single object: `{"success": true, "data": {...}, "message": ...}`. */
+        ApiResponse_SignedCertificate: {
+            success: boolean;
+            /** @description The signed certificate and the CA that signed it. */
+            data: {
+                cert_pem: string;
+                ca_pem: string;
+                serial: string;
+                /** Format: date-time */
+                not_after: string;
             };
             message?: string | null;
         };
@@ -575,7 +698,7 @@ export interface components {
                 name: string;
                 /** @example nfs */
                 type: string;
-                config: Record<string, never>;
+                config: Record<string, unknown>;
                 /** Format: date-time */
                 created_at: string;
                 /** Format: date-time */
@@ -605,7 +728,7 @@ export interface components {
                 since_previous_seconds?: number | null;
                 actor?: string | null;
                 request_id?: string | null;
-                payload: Record<string, never>;
+                payload: Record<string, unknown>;
             }[];
             message?: string | null;
         };
@@ -657,7 +780,7 @@ export interface components {
             since_previous_seconds?: number | null;
             actor?: string | null;
             request_id?: string | null;
-            payload: Record<string, never>;
+            payload: Record<string, unknown>;
         };
         /** @enum {string} */
         CloneMode: "staged" | "direct";
@@ -704,9 +827,9 @@ export interface components {
              */
             target_node_id?: string | null;
             /** @default /dev/sda */
-            source_device: string;
+            source_device?: string;
             /** @default /dev/sda */
-            target_device: string;
+            target_device?: string;
             clone_mode?: components["schemas"]["CloneMode"];
             /**
              * Format: uuid
@@ -714,6 +837,13 @@ export interface components {
              */
             staging_backend_id?: string | null;
             resize_mode?: components["schemas"]["ResizeMode"];
+        };
+        /**
+         * @description A new session plus the node token of each role, shown only in this
+         *     response: they go into the source's and target's boot parameters.
+         */
+        CloneSessionCreated: components["schemas"]["CloneSessionResponse"] & {
+            node_tokens: components["schemas"]["SessionTokens"];
         };
         /** @description The spec's `CloneSessionResponse`, plus certificate expiry and duration. */
         CloneSessionResponse: {
@@ -803,7 +933,7 @@ export interface components {
              * Format: int32
              * @default 9999
              */
-            port: number;
+            port?: number;
             /** Format: int64 */
             size_bytes: number;
             device: string;
@@ -816,6 +946,15 @@ export interface components {
             status: string;
             /** Format: int64 */
             duration_seconds: number;
+        };
+        /** @description A PKCS#10 request made on the node. */
+        CsrRequest: {
+            /**
+             * @example -----BEGIN CERTIFICATE REQUEST-----
+             *     MIIB…
+             *     -----END CERTIFICATE REQUEST-----
+             */
+            csr_pem: string;
         };
         /** @description `{"id": ...}` of a deleted resource. */
         Deleted: {
@@ -865,6 +1004,14 @@ export interface components {
             arch?: string;
             state?: components["schemas"]["NodeState"];
         };
+        /**
+         * @description A registered node and its node token (for disk reports and
+         *     partition-operation updates), shown only in this response.
+         */
+        NodeRegistered: components["schemas"]["NodeResponse"] & {
+            /** @example pbk_0b8d6c5e8a574a0f9a4e1f1d2b6c7e01_5f2c… */
+            node_token: string;
+        };
         /** @description A node as the API shows it. */
         NodeResponse: {
             /** Format: uuid */
@@ -889,6 +1036,10 @@ export interface components {
          * @enum {string}
          */
         NodeState: "discovered" | "pending" | "installing" | "installed" | "active" | "retired";
+        /** @description A node's new token; the previous one stopped working. */
+        NodeTokenRotated: {
+            node_token: string;
+        };
         /** @description Change a node; absent fields keep their value (`ip_address: null` clears it). */
         NodeUpdate: {
             mac_address?: string | null;
@@ -931,6 +1082,21 @@ export interface components {
          * @enum {string}
          */
         Role: "source" | "target";
+        /** @description One token per role, returned once when the session is created. */
+        SessionTokens: {
+            /** @description For the source node's boot parameters. */
+            source: string;
+            /** @description For the target node's boot parameters. */
+            target: string;
+        };
+        /** @description The signed certificate and the CA that signed it. */
+        SignedCertificate: {
+            cert_pem: string;
+            ca_pem: string;
+            serial: string;
+            /** Format: date-time */
+            not_after: string;
+        };
         StorageBackendCreate: {
             /**
              * @description Unique (case-insensitive).
@@ -938,7 +1104,7 @@ export interface components {
              */
             name: string;
             type: components["schemas"]["BackendType"];
-            config?: Record<string, never>;
+            config?: Record<string, unknown>;
         };
         /** @description A storage backend as the API shows it. */
         StorageBackendResponse: {
@@ -948,7 +1114,7 @@ export interface components {
             name: string;
             /** @example nfs */
             type: string;
-            config: Record<string, never>;
+            config: Record<string, unknown>;
             /** Format: date-time */
             created_at: string;
             /** Format: date-time */
@@ -957,7 +1123,7 @@ export interface components {
         StorageBackendUpdate: {
             name?: string | null;
             type?: null | components["schemas"]["BackendType"];
-            config?: Record<string, never> | null;
+            config?: Record<string, unknown> | null;
         };
         /**
          * @description What a node is doing while it reports progress.
@@ -973,7 +1139,77 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
-    list: {
+    certificate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description PEM */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/x-pem-file": string;
+                };
+            };
+            /** @description The CA is disabled */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    crl: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description `der` (default, `application/pkix-crl`) or `pem`. */
+                format: string | null;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description DER (or PEM with ?format=pem) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pkix-crl": number[];
+                };
+            };
+            /** @description Unknown format */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The CA is disabled */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    clone_sessions_list: {
         parameters: {
             query?: never;
             header?: never;
@@ -995,6 +1231,24 @@ export interface operations {
                     "application/json": components["schemas"]["ApiList_CloneSessionResponse"];
                 };
             };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Role not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description Bad status, limit or offset */
             422: {
                 headers: {
@@ -1006,7 +1260,7 @@ export interface operations {
             };
         };
     };
-    create: {
+    clone_sessions_create: {
         parameters: {
             query?: never;
             header?: never;
@@ -1019,17 +1273,35 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Created */
+            /** @description Created; `node_tokens` are shown only now */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ApiResponse_CloneSessionResponse"];
+                    "application/json": components["schemas"]["ApiResponse_CloneSessionCreated"];
                 };
             };
             /** @description Malformed JSON */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Role not allowed */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1065,7 +1337,7 @@ export interface operations {
             };
         };
     };
-    get: {
+    clone_sessions_get: {
         parameters: {
             query?: never;
             header?: never;
@@ -1092,6 +1364,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Role not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1102,7 +1392,7 @@ export interface operations {
             };
         };
     };
-    delete: {
+    clone_sessions_delete: {
         parameters: {
             query?: never;
             header?: never;
@@ -1129,6 +1419,22 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1139,7 +1445,7 @@ export interface operations {
             };
         };
     };
-    update: {
+    clone_sessions_update: {
         parameters: {
             query?: never;
             header?: never;
@@ -1164,6 +1470,22 @@ export interface operations {
             };
             /** @description Cannot update session in {status} status */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1219,6 +1541,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description Missing or invalid node token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A token of the other role or another session */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description No such session, or no certificate for the role */
             404: {
                 headers: {
@@ -1258,6 +1598,23 @@ export interface operations {
                     "application/json": components["schemas"]["ApiResponse_CompletionAck"];
                 };
             };
+            /** @description Missing or invalid token (node tokens die when the session ends) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1268,6 +1625,95 @@ export interface operations {
             };
             /** @description Session pending, failed or cancelled */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    csr: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                /** @description `source` or `target`. */
+                role: string | null;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CsrRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiResponse_SignedCertificate"];
+                };
+            };
+            /** @description Bad role, or a staged session */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing or invalid node token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A token of the other role or another session */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The session has ended */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not a valid, self-signed CSR */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The CA is disabled */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1302,6 +1748,32 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ApiResponse_CallbackStatus"];
+                };
+            };
+            /** @description Malformed JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
             404: {
@@ -1359,6 +1831,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Role not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1390,6 +1880,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ApiResponse_ProgressAck"];
+                };
+            };
+            /** @description Missing or invalid node token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The token's role differs from `role`, or another session */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
             404: {
@@ -1442,6 +1950,24 @@ export interface operations {
                     "application/json": components["schemas"]["ApiResponse_CallbackStatus"];
                 };
             };
+            /** @description Missing or invalid node token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not the source token of this session */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1488,7 +2014,7 @@ export interface operations {
             };
         };
     };
-    list: {
+    nodes_list: {
         parameters: {
             query?: never;
             header?: never;
@@ -1510,6 +2036,14 @@ export interface operations {
                     "application/json": components["schemas"]["ApiList_NodeResponse"];
                 };
             };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1520,7 +2054,7 @@ export interface operations {
             };
         };
     };
-    create: {
+    nodes_create: {
         parameters: {
             query?: never;
             header?: never;
@@ -1538,10 +2072,26 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ApiResponse_NodeResponse"];
+                    "application/json": components["schemas"]["ApiResponse_NodeRegistered"];
                 };
             };
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1568,7 +2118,7 @@ export interface operations {
             };
         };
     };
-    get: {
+    nodes_get: {
         parameters: {
             query?: never;
             header?: never;
@@ -1595,6 +2145,14 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1605,7 +2163,7 @@ export interface operations {
             };
         };
     };
-    delete: {
+    nodes_delete: {
         parameters: {
             query?: never;
             header?: never;
@@ -1624,6 +2182,22 @@ export interface operations {
                     "application/json": components["schemas"]["ApiResponse_Deleted"];
                 };
             };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1634,7 +2208,7 @@ export interface operations {
             };
         };
     };
-    update: {
+    nodes_update: {
         parameters: {
             query?: never;
             header?: never;
@@ -1657,6 +2231,22 @@ export interface operations {
                     "application/json": components["schemas"]["ApiResponse_NodeResponse"];
                 };
             };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1674,6 +2264,51 @@ export interface operations {
                 };
             };
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    rotate_token: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiResponse_NodeTokenRotated"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1711,7 +2346,7 @@ export interface operations {
             };
         };
     };
-    list: {
+    storage_list: {
         parameters: {
             query?: never;
             header?: never;
@@ -1733,6 +2368,24 @@ export interface operations {
                     "application/json": components["schemas"]["ApiList_StorageBackendResponse"];
                 };
             };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Role not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1743,7 +2396,7 @@ export interface operations {
             };
         };
     };
-    create: {
+    storage_create: {
         parameters: {
             query?: never;
             header?: never;
@@ -1772,6 +2425,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Role not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description Name already in use */
             409: {
                 headers: {
@@ -1791,7 +2462,7 @@ export interface operations {
             };
         };
     };
-    get: {
+    storage_get: {
         parameters: {
             query?: never;
             header?: never;
@@ -1818,6 +2489,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Role not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1828,7 +2517,7 @@ export interface operations {
             };
         };
     };
-    delete: {
+    storage_delete: {
         parameters: {
             query?: never;
             header?: never;
@@ -1847,6 +2536,24 @@ export interface operations {
                     "application/json": components["schemas"]["ApiResponse_Deleted"];
                 };
             };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Role not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1857,7 +2564,7 @@ export interface operations {
             };
         };
     };
-    update: {
+    storage_update: {
         parameters: {
             query?: never;
             header?: never;
@@ -1878,6 +2585,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ApiResponse_StorageBackendResponse"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Role not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
             404: {
@@ -1916,6 +2641,11 @@ export interface operations {
                  *     from the log before live messages follow, with no gap or duplicate.
                  */
                 from: number | null;
+                /**
+                 * @description An operator token (any role), for browsers that cannot set headers on
+                 *     a WebSocket; `Authorization: Bearer` works too.
+                 */
+                token: string | null;
             };
             cookie?: never;
         };
@@ -1930,6 +2660,15 @@ export interface operations {
             };
             /** @description Not a WebSocket handshake */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -91,6 +91,12 @@ export function formatDateTime(iso: string | null | undefined, locale?: string):
   return time ? time.toLocaleString(locale, { dateStyle: 'medium', timeStyle: 'medium' }) : NONE;
 }
 
+/** Local time of day with seconds, for lists of events on one day. */
+export function formatTime(iso: string | null | undefined, locale?: string): string {
+  const time = parseDate(iso);
+  return time ? time.toLocaleTimeString(locale, { timeStyle: 'medium' }) : NONE;
+}
+
 export function parseDate(iso: string | null | undefined): Date | null {
   if (!iso) return null;
   const time = new Date(iso);

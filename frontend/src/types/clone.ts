@@ -8,9 +8,15 @@ import type { components } from '../api/schema';
 type Schemas = components['schemas'];
 
 export type CloneSession = Schemas['CloneSessionResponse'];
-/** The create response: the session plus node tokens, shown to the user once. */
-export type CloneSessionCreated = Schemas['CloneSessionCreatedResponse'];
-export type NodeTokens = Schemas['NodeTokens'];
+
+/** Bearer tokens the source and target nodes use for their callbacks. */
+export type NodeTokens = Schemas['SessionTokens'];
+/**
+ * The create response: the session plus its node tokens, returned only there
+ * (the UI shows them once). A controller from before node tokens omits them,
+ * so the UI still checks for their presence.
+ */
+export type CloneSessionCreated = Schemas['CloneSessionCreated'];
 export type CloneSessionCreate = Schemas['CloneSessionCreate'];
 export type CloneSessionUpdate = Schemas['CloneSessionUpdate'];
 export type CloneHistoryEntry = Schemas['CloneHistoryEntry'];

@@ -1,141 +1,135 @@
-//! Node callbacks. Safe to repeat: a callback that already took effect is
-//! acknowledged without a second event (nodes replay queued callbacks).
+//! Node callbacks, authorised by the session's node tokens: `source-ready`
+//! needs the source token, `progress` the token of the role it reports for,
+//! `complete`/`failed` either role's token (or an operator's, to settle a
+//! stuck session). Safe to repeat: a callback that already took effect is
+//! acknowledged without a second event (nodes replay queued callbacks). Once
+//! the session has ended its node tokens are retired: a replay is still
+//! answered (200 for the same outcome, 409 saying why otherwise), but nothing
+//! can change any more.
 
 use std::sync::Arc;
 
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
+use axum::http::HeaderMap;
 use time::OffsetDateTime;
 
 use super::schemas::{
-    CallbackStatus, CloneFailure, CloneProgressUpdate, CloneSourceReady, CompletionAck,
-    FailureQuery, ProgressAck,
+    CallbackStatus, CloneFailure, CloneProgressUpdate, CloneSourceReady, CompletionAck, FailureQuery, ProgressAck,
 };
 use crate::api::context::RequestContext;
 use crate::api::envelope::ApiResponse;
 use crate::api::extract::{ApiJson, IdPath, parse_json};
 use crate::app::App;
+use crate::auth::{OperatorRole, session_caller};
 use crate::commands::clone_sessions::run;
-use crate::domain::clone_session::{
-    self as session, ProgressReport, SourceEndpoint, progress_percent,
-};
+use crate::domain::clone_session::{self as session, ProgressReport, Role, SourceEndpoint, progress_percent};
 use crate::error::{ApiError, ErrorBody};
+
+const EITHER: &[Role] = &[Role::Source, Role::Target];
 
 /// The source serves its disk: pending → source_ready (and `clone.started`).
 #[utoipa::path(post, path = "/clone-sessions/{id}/source-ready", tag = "node-callbacks", params(("id" = Uuid, Path)),
-    request_body = CloneSourceReady,
-    responses((status = 200, body = ApiResponse<CallbackStatus>), (status = 404, body = ErrorBody),
+    request_body = CloneSourceReady, security(("node_token" = [])),
+    responses((status = 200, body = ApiResponse<CallbackStatus>),
+              (status = 401, description = "Missing or invalid node token", body = ErrorBody),
+              (status = 403, description = "Not the source token of this session", body = ErrorBody),
+              (status = 404, body = ErrorBody),
               (status = 409, description = "A different source-ready was already recorded, or the session ended", body = ErrorBody),
               (status = 422, body = ErrorBody)))]
 pub async fn source_ready(
     State(app): State<Arc<App>>,
+    headers: HeaderMap,
     ctx: RequestContext,
     IdPath(id): IdPath,
     ApiJson(body): ApiJson<CloneSourceReady>,
 ) -> Result<Json<ApiResponse<CallbackStatus>>, ApiError> {
-    let endpoint = SourceEndpoint {
-        ip: body.ip,
-        port: body.port,
-        size_bytes: body.size_bytes,
-        device: body.device,
-    };
+    let ctx = session_caller(&app, &headers, ctx, id, &[Role::Source], None, true).await?;
+    let endpoint = SourceEndpoint { ip: body.ip, port: body.port, size_bytes: body.size_bytes, device: body.device };
     let message = format!("Source ready at {}:{}", endpoint.ip, endpoint.port);
     let now = OffsetDateTime::now_utc();
-    let state = run(&app, &ctx.metadata(), id, |s| {
-        session::source_ready(s, endpoint.clone(), now)
-    })
-    .await?;
-    Ok(ApiResponse::with_message(
-        CallbackStatus {
-            status: state.status.to_string(),
-        },
-        message,
-    ))
+    let state = run(&app, &ctx.metadata(), id, |s| session::source_ready(s, endpoint.clone(), now)).await?;
+    Ok(ApiResponse::with_message(CallbackStatus { status: state.status.to_string() }, message))
 }
 
 /// Progress from the source or target; the first one moves source_ready → cloning.
 #[utoipa::path(post, path = "/clone-sessions/{id}/progress", tag = "node-callbacks", params(("id" = Uuid, Path)),
-    request_body = CloneProgressUpdate,
-    responses((status = 200, body = ApiResponse<ProgressAck>), (status = 404, body = ErrorBody),
+    request_body = CloneProgressUpdate, security(("node_token" = [])),
+    responses((status = 200, body = ApiResponse<ProgressAck>),
+              (status = 401, description = "Missing or invalid node token", body = ErrorBody),
+              (status = 403, description = "The token's role differs from `role`, or another session", body = ErrorBody),
+              (status = 404, body = ErrorBody),
               (status = 409, description = "Session pending or already ended", body = ErrorBody),
               (status = 422, body = ErrorBody)))]
 pub async fn progress(
     State(app): State<Arc<App>>,
+    headers: HeaderMap,
     ctx: RequestContext,
     IdPath(id): IdPath,
     ApiJson(body): ApiJson<CloneProgressUpdate>,
 ) -> Result<Json<ApiResponse<ProgressAck>>, ApiError> {
+    let ctx = session_caller(&app, &headers, ctx, id, &[body.role], None, true).await?;
     let report = ProgressReport {
         role: body.role,
         bytes_transferred: body.bytes_transferred,
         transfer_rate_bps: body.transfer_rate_bps,
         status: body.status,
     };
-    let state = run(&app, &ctx.metadata(), id, |s| {
-        session::progress(s, report.clone())
-    })
-    .await?;
+    let state = run(&app, &ctx.metadata(), id, |s| session::progress(s, report.clone())).await?;
     let percent = progress_percent(state.bytes_transferred, state.bytes_total());
-    Ok(ApiResponse::ok(ProgressAck {
-        progress_percent: percent,
-    }))
+    Ok(ApiResponse::ok(ProgressAck { progress_percent: percent }))
 }
 
 /// The copy finished: → completed, with the duration since source-ready.
 #[utoipa::path(post, path = "/clone-sessions/{id}/complete", tag = "node-callbacks", params(("id" = Uuid, Path)),
-    responses((status = 200, body = ApiResponse<CompletionAck>), (status = 404, body = ErrorBody),
+    security(("node_token" = []), ("bearer" = [])),
+    responses((status = 200, body = ApiResponse<CompletionAck>),
+              (status = 401, description = "Missing or invalid token (node tokens die when the session ends)", body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
               (status = 409, description = "Session pending, failed or cancelled", body = ErrorBody)))]
 pub async fn complete(
     State(app): State<Arc<App>>,
+    headers: HeaderMap,
     ctx: RequestContext,
     IdPath(id): IdPath,
 ) -> Result<Json<ApiResponse<CompletionAck>>, ApiError> {
+    let ctx = session_caller(&app, &headers, ctx, id, EITHER, Some(OperatorRole::Operator), true).await?;
     let now = OffsetDateTime::now_utc();
     run(&app, &ctx.metadata(), id, |s| session::complete(s, now)).await?;
     let view = super::fetch(&app, id).await?;
-    let ack = CompletionAck {
-        status: view.status,
-        duration_seconds: view.duration_seconds.unwrap_or(0),
-    };
-    Ok(ApiResponse::with_message(
-        ack,
-        "Clone completed successfully",
-    ))
+    let ack = CompletionAck { status: view.status, duration_seconds: view.duration_seconds.unwrap_or(0) };
+    Ok(ApiResponse::with_message(ack, "Clone completed successfully"))
 }
 
 /// The copy failed: → failed with the reason (`?error=` or `{"error": ...}`).
 #[utoipa::path(post, path = "/clone-sessions/{id}/failed", tag = "node-callbacks",
-    params(("id" = Uuid, Path), FailureQuery), request_body(content = CloneFailure, description = "Optional when `?error=` is given"),
-    responses((status = 200, body = ApiResponse<CallbackStatus>), (status = 404, body = ErrorBody),
+    params(("id" = Uuid, Path), FailureQuery), security(("node_token" = []), ("bearer" = [])),
+    request_body(content = CloneFailure, description = "Optional when `?error=` is given"),
+    responses((status = 200, body = ApiResponse<CallbackStatus>),
+              (status = 400, description = "Malformed JSON", body = ErrorBody),
+              (status = 401, description = "Missing or invalid token", body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
               (status = 409, description = "Session already completed, cancelled, or failed for another reason", body = ErrorBody),
               (status = 422, description = "No error given", body = ErrorBody)))]
 pub async fn failed(
     State(app): State<Arc<App>>,
+    headers: HeaderMap,
     ctx: RequestContext,
     IdPath(id): IdPath,
     Query(query): Query<FailureQuery>,
     body: Bytes,
 ) -> Result<Json<ApiResponse<CallbackStatus>>, ApiError> {
+    let ctx = session_caller(&app, &headers, ctx, id, EITHER, Some(OperatorRole::Operator), true).await?;
     let from_body = if body.iter().all(u8::is_ascii_whitespace) {
         CloneFailure::default()
     } else {
         parse_json::<CloneFailure>(&body)?
     };
-    let error = query
-        .error
-        .or(from_body.error)
-        .ok_or_else(|| ApiError::invalid("error", "an error message is required"))?;
+    let error =
+        query.error.or(from_body.error).ok_or_else(|| ApiError::invalid("error", "an error message is required"))?;
     let message = format!("Clone failed: {error}");
     let now = OffsetDateTime::now_utc();
-    let state = run(&app, &ctx.metadata(), id, |s| {
-        session::fail(s, error.clone(), now)
-    })
-    .await?;
-    Ok(ApiResponse::with_message(
-        CallbackStatus {
-            status: state.status.to_string(),
-        },
-        message,
-    ))
+    let state = run(&app, &ctx.metadata(), id, |s| session::fail(s, error.clone(), now)).await?;
+    Ok(ApiResponse::with_message(CallbackStatus { status: state.status.to_string() }, message))
 }

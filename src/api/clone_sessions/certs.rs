@@ -1,43 +1,50 @@
-//! The spec's certificate bundle endpoint.
+//! The spec's certificate bundle endpoint, for the node of the matching role.
 
 use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::State;
+use axum::http::HeaderMap;
 
 use super::schemas::{CloneCertBundle, RoleQuery};
+use crate::api::context::RequestContext;
 use crate::api::envelope::ApiResponse;
 use crate::api::extract::{ApiQuery, IdPath};
 use crate::app::App;
+use crate::auth::session_caller;
 use crate::commands::clone_sessions::certificate_bundle;
 use crate::domain::clone_session::Role;
 use crate::error::{ApiError, ErrorBody};
 
-/// Certificate, private key and CA certificate for one role of a direct session.
+/// Parses `?role=`: 400 unless `source` or `target`.
+pub fn parse_role(role: Option<&str>) -> Result<Role, ApiError> {
+    match role {
+        Some("source") => Ok(Role::Source),
+        Some("target") => Ok(Role::Target),
+        _ => Err(ApiError::BadRequest("Role must be 'source' or 'target'".into())),
+    }
+}
+
+/// Certificate, private key and CA certificate for one role of a direct
+/// session. Needs that role's node token. Prefer `POST …/csr`, which keeps the
+/// private key on the node.
 #[utoipa::path(get, path = "/clone-sessions/{id}/certs", tag = "node-callbacks",
-    params(("id" = Uuid, Path), RoleQuery),
+    params(("id" = Uuid, Path), RoleQuery), security(("node_token" = [])),
     responses((status = 200, body = ApiResponse<CloneCertBundle>),
               (status = 400, description = "Bad role, or a staged session", body = ErrorBody),
+              (status = 401, description = "Missing or invalid node token", body = ErrorBody),
+              (status = 403, description = "A token of the other role or another session", body = ErrorBody),
               (status = 404, description = "No such session, or no certificate for the role", body = ErrorBody),
               (status = 503, description = "The CA is disabled", body = ErrorBody)))]
 pub async fn certs(
     State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    ctx: RequestContext,
     IdPath(id): IdPath,
     ApiQuery(query): ApiQuery<RoleQuery>,
 ) -> Result<Json<ApiResponse<CloneCertBundle>>, ApiError> {
-    let role = match query.role.as_deref() {
-        Some("source") => Role::Source,
-        Some("target") => Role::Target,
-        _ => {
-            return Err(ApiError::BadRequest(
-                "Role must be 'source' or 'target'".into(),
-            ));
-        }
-    };
+    let role = parse_role(query.role.as_deref())?;
+    session_caller(&app, &headers, ctx, id, &[role], None, false).await?;
     let bundle = certificate_bundle(&app, id, role).await?;
-    Ok(ApiResponse::ok(CloneCertBundle {
-        cert_pem: bundle.cert_pem,
-        key_pem: bundle.key_pem,
-        ca_pem: bundle.ca_pem,
-    }))
+    Ok(ApiResponse::ok(CloneCertBundle { cert_pem: bundle.cert_pem, key_pem: bundle.key_pem, ca_pem: bundle.ca_pem }))
 }

@@ -1,34 +1,59 @@
-//! Creating, changing and deleting clone sessions.
+//! Creating, changing and deleting clone sessions (operator role).
 
 use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::State;
+use serde::Serialize;
 use time::OffsetDateTime;
+use utoipa::ToSchema;
 
 use super::schemas::{CloneSessionCreate, CloneSessionUpdate};
-use crate::api::context::RequestContext;
 use crate::api::envelope::ApiResponse;
 use crate::api::extract::{ApiJson, IdPath};
 use crate::app::App;
+use crate::auth::node_tokens::SessionTokens;
+use crate::auth::{Auth, Operator};
 use crate::commands::clone_sessions as command;
 use crate::domain::clone_session::{self as session, CloneStatus, SessionPatch, SessionSpec};
 use crate::error::{ApiError, ErrorBody};
 use crate::projections::clone_sessions::CloneSessionView;
 
+/// A new session plus the node token of each role, shown only in this
+/// response: they go into the source's and target's boot parameters.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CloneSessionCreated {
+    #[serde(flatten)]
+    pub session: CloneSessionView,
+    pub node_tokens: SessionTokens,
+}
+
+/// The outcome of a DELETE.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = CloneDeleteOutcome)]
+pub struct DeleteOutcome {
+    pub id: uuid::Uuid,
+    /// `cancelled` (the session was cloning) or `deleted`.
+    #[schema(example = "deleted")]
+    pub outcome: String,
+}
+
 /// Create a clone session. Direct mode issues the source and target certificates.
 #[utoipa::path(post, path = "/clone-sessions", tag = "clone-sessions", request_body = CloneSessionCreate,
+    security(("bearer" = [])),
     responses(
-        (status = 200, description = "Created", body = ApiResponse<CloneSessionView>),
+        (status = 200, description = "Created; `node_tokens` are shown only now", body = ApiResponse<CloneSessionCreated>),
         (status = 400, description = "Malformed JSON", body = ErrorBody),
+        (status = 401, description = "Missing or invalid token", body = ErrorBody),
+        (status = 403, description = "Role not allowed", body = ErrorBody),
         (status = 404, description = "Unknown source node, target node or storage backend", body = ErrorBody),
         (status = 413, body = ErrorBody),
         (status = 422, description = "Invalid field (e.g. target_node_id required for direct mode)", body = ErrorBody)))]
 pub async fn create(
     State(app): State<Arc<App>>,
-    ctx: RequestContext,
+    auth: Auth<Operator>,
     ApiJson(body): ApiJson<CloneSessionCreate>,
-) -> Result<Json<ApiResponse<CloneSessionView>>, ApiError> {
+) -> Result<Json<ApiResponse<CloneSessionCreated>>, ApiError> {
     let spec = SessionSpec {
         name: body.name,
         clone_mode: body.clone_mode,
@@ -39,23 +64,22 @@ pub async fn create(
         staging_backend_id: body.staging_backend_id,
         resize_mode: body.resize_mode,
     };
-    let id = command::create(&app, &ctx.metadata(), spec).await?;
-    Ok(ApiResponse::with_message(
-        super::fetch(&app, id).await?,
-        "Clone session created",
-    ))
+    let (id, node_tokens) = command::create(&app, &auth.ctx.metadata(), spec).await?;
+    let created = CloneSessionCreated { session: super::fetch(&app, id).await?, node_tokens };
+    Ok(ApiResponse::with_message(created, "Clone session created"))
 }
 
 /// Change a pending session.
 #[utoipa::path(patch, path = "/clone-sessions/{id}", tag = "clone-sessions", params(("id" = Uuid, Path)),
-    request_body = CloneSessionUpdate,
+    request_body = CloneSessionUpdate, security(("bearer" = [])),
     responses(
         (status = 200, body = ApiResponse<CloneSessionView>),
         (status = 400, description = "Cannot update session in {status} status", body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn update(
     State(app): State<Arc<App>>,
-    ctx: RequestContext,
+    auth: Auth<Operator>,
     IdPath(id): IdPath,
     ApiJson(body): ApiJson<CloneSessionUpdate>,
 ) -> Result<Json<ApiResponse<CloneSessionView>>, ApiError> {
@@ -65,44 +89,24 @@ pub async fn update(
         target_device: body.target_device,
         resize_mode: body.resize_mode,
     };
-    command::update(&app, &ctx.metadata(), id, patch).await?;
-    Ok(ApiResponse::with_message(
-        super::fetch(&app, id).await?,
-        "Clone session updated",
-    ))
-}
-
-/// The outcome of a DELETE.
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
-#[schema(as = CloneDeleteOutcome)]
-pub struct DeleteOutcome {
-    pub id: uuid::Uuid,
-    /// `cancelled` (the session was cloning) or `deleted`.
-    #[schema(example = "deleted")]
-    pub outcome: String,
+    command::update(&app, &auth.ctx.metadata(), id, patch).await?;
+    Ok(ApiResponse::with_message(super::fetch(&app, id).await?, "Clone session updated"))
 }
 
 /// Cancel a cloning session, or delete any other (its history stays in the log).
 #[utoipa::path(delete, path = "/clone-sessions/{id}", tag = "clone-sessions", params(("id" = Uuid, Path)),
-    responses((status = 200, body = ApiResponse<DeleteOutcome>), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    security(("bearer" = [])),
+    responses((status = 200, body = ApiResponse<DeleteOutcome>), (status = 400, body = ErrorBody),
+              (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn delete(
     State(app): State<Arc<App>>,
-    ctx: RequestContext,
+    auth: Auth<Operator>,
     IdPath(id): IdPath,
 ) -> Result<Json<ApiResponse<DeleteOutcome>>, ApiError> {
     let now = OffsetDateTime::now_utc();
-    let state = command::run(&app, &ctx.metadata(), id, |s| session::delete(s, now)).await?;
+    let state = command::run(&app, &auth.ctx.metadata(), id, |s| session::delete(s, now)).await?;
     let cancelled = state.status == CloneStatus::Cancelled && !state.deleted;
-    let (outcome, message) = if cancelled {
-        ("cancelled", "Clone session cancelled")
-    } else {
-        ("deleted", "Clone session deleted")
-    };
-    Ok(ApiResponse::with_message(
-        DeleteOutcome {
-            id,
-            outcome: outcome.into(),
-        },
-        message,
-    ))
+    let (outcome, message) =
+        if cancelled { ("cancelled", "Clone session cancelled") } else { ("deleted", "Clone session deleted") };
+    Ok(ApiResponse::with_message(DeleteOutcome { id, outcome: outcome.into() }, message))
 }

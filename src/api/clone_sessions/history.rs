@@ -11,6 +11,7 @@ use utoipa::ToSchema;
 use crate::api::envelope::ApiResponse;
 use crate::api::extract::IdPath;
 use crate::app::App;
+use crate::auth::{Auth, Viewer};
 use crate::domain::clone_session::CloneSessionEvent as E;
 use crate::error::{ApiError, ErrorBody};
 use crate::event_store::read::read_stream;
@@ -38,9 +39,11 @@ pub struct TimelineEntry {
 
 /// Every event of the session, in order, with a human summary.
 #[utoipa::path(get, path = "/clone-sessions/{id}/history", tag = "clone-sessions", params(("id" = Uuid, Path)),
-    responses((status = 200, body = ApiResponse<Vec<TimelineEntry>>), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    security(("bearer" = [])),
+    responses((status = 401, description = "Missing or invalid token", body = ErrorBody), (status = 403, description = "Role not allowed", body = ErrorBody), (status = 200, body = ApiResponse<Vec<TimelineEntry>>), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn history(
     State(app): State<Arc<App>>,
+    _auth: Auth<Viewer>,
     IdPath(id): IdPath,
 ) -> Result<Json<ApiResponse<Vec<TimelineEntry>>>, ApiError> {
     let conn = app.pool.get().await?;
@@ -61,9 +64,7 @@ pub async fn history(
 }
 
 fn entry(event: RecordedEvent, since_previous_seconds: Option<f64>) -> TimelineEntry {
-    let summary = event
-        .decode::<E>()
-        .map_or_else(|_| event.event_type.clone(), |e| summary(&e));
+    let summary = event.decode::<E>().map_or_else(|_| event.event_type.clone(), |e| summary(&e));
     TimelineEntry {
         position: event.position,
         event_type: event.event_type,
@@ -78,18 +79,14 @@ fn entry(event: RecordedEvent, since_previous_seconds: Option<f64>) -> TimelineE
 
 pub fn summary(event: &E) -> String {
     match event {
-        E::Created(c) => format!(
-            "created ({:?} mode, {} → {})",
-            c.spec.clone_mode, c.spec.source_device, c.spec.target_device
-        )
-        .to_lowercase(),
+        E::Created(c) => {
+            format!("created ({:?} mode, {} → {})", c.spec.clone_mode, c.spec.source_device, c.spec.target_device)
+                .to_lowercase()
+        }
         E::Updated(_) => "settings changed".into(),
-        E::CertificateIssued(c) => format!(
-            "{} certificate issued (serial {}, expires {})",
-            c.role.as_str(),
-            c.serial,
-            c.not_after.date()
-        ),
+        E::CertificateIssued(c) => {
+            format!("{} certificate issued (serial {}, expires {})", c.role.as_str(), c.serial, c.not_after.date())
+        }
         E::Started { .. } => "clone started".into(),
         E::SourceReady { endpoint, .. } => format!(
             "source ready at {}:{}, {} on {}",
@@ -102,13 +99,9 @@ pub fn summary(event: &E) -> String {
             "{} reported {}{}",
             p.role.as_str(),
             human_bytes(p.reported_bytes),
-            p.bytes_total
-                .map(|t| format!(" of {}", human_bytes(t)))
-                .unwrap_or_default()
+            p.bytes_total.map(|t| format!(" of {}", human_bytes(t))).unwrap_or_default()
         ),
-        E::Completed {
-            duration_seconds, ..
-        } => format!("completed in {duration_seconds} s"),
+        E::Completed { duration_seconds, .. } => format!("completed in {duration_seconds} s"),
         E::Failed { error, .. } => format!("failed: {error}"),
         E::Cancelled { .. } => "cancelled".into(),
         E::Deleted { .. } => "deleted".into(),
@@ -124,9 +117,5 @@ pub fn human_bytes(bytes: i64) -> String {
         value /= 1000.0;
         unit += 1;
     }
-    if unit == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
+    if unit == 0 { format!("{bytes} B") } else { format!("{value:.1} {}", UNITS[unit]) }
 }

@@ -10,6 +10,7 @@ use utoipa::IntoParams;
 use crate::api::envelope::{ApiList, ApiResponse};
 use crate::api::extract::{ApiQuery, IdPath, Page};
 use crate::app::App;
+use crate::auth::{Auth, Viewer};
 use crate::domain::clone_session::CloneStatus;
 use crate::error::{ApiError, ErrorBody};
 use crate::projections::clone_sessions::{self, CloneSessionView};
@@ -26,28 +27,26 @@ pub struct ListParams {
 
 /// List clone sessions, newest first.
 #[utoipa::path(get, path = "/clone-sessions", tag = "clone-sessions", params(ListParams),
-    responses((status = 200, body = ApiList<CloneSessionView>), (status = 422, description = "Bad status, limit or offset", body = ErrorBody)))]
+    security(("bearer" = [])),
+    responses((status = 401, description = "Missing or invalid token", body = ErrorBody), (status = 403, description = "Role not allowed", body = ErrorBody), (status = 200, body = ApiList<CloneSessionView>), (status = 422, description = "Bad status, limit or offset", body = ErrorBody)))]
 pub async fn list(
     State(app): State<Arc<App>>,
+    _auth: Auth<Viewer>,
     ApiQuery(params): ApiQuery<ListParams>,
 ) -> Result<Json<ApiList<CloneSessionView>>, ApiError> {
-    let (limit, offset) = Page {
-        limit: params.limit,
-        offset: params.offset,
-    }
-    .validate()?;
+    let (limit, offset) = Page { limit: params.limit, offset: params.offset }.validate()?;
     let conn = app.pool.get().await?;
     let status = params.status.map(CloneStatus::as_str);
-    Ok(ApiList::ok(
-        clone_sessions::list(&**conn, status, limit, offset).await?,
-    ))
+    Ok(ApiList::ok(clone_sessions::list(&**conn, status, limit, offset).await?))
 }
 
 /// Get one clone session.
 #[utoipa::path(get, path = "/clone-sessions/{id}", tag = "clone-sessions", params(("id" = Uuid, Path)),
-    responses((status = 200, body = ApiResponse<CloneSessionView>), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    security(("bearer" = [])),
+    responses((status = 401, description = "Missing or invalid token", body = ErrorBody), (status = 403, description = "Role not allowed", body = ErrorBody), (status = 200, body = ApiResponse<CloneSessionView>), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn get(
     State(app): State<Arc<App>>,
+    _auth: Auth<Viewer>,
     IdPath(id): IdPath,
 ) -> Result<Json<ApiResponse<CloneSessionView>>, ApiError> {
     Ok(ApiResponse::ok(super::fetch(&app, id).await?))

@@ -9,9 +9,8 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::{
-    CertificateIssued, CloneMode, CloneSession, CloneSessionEvent as E, CloneStatus,
-    ProgressReported, ResizeMode, Role, SessionCreated, SessionSpec, SessionUpdated,
-    SourceEndpoint, TransferPhase,
+    CertificateIssued, CloneMode, CloneSession, CloneSessionEvent as E, CloneStatus, ProgressReported, ResizeMode,
+    Role, SessionCreated, SessionSpec, SessionUpdated, SourceEndpoint, TransferPhase,
 };
 use crate::domain::{Rejection, check_text};
 
@@ -28,17 +27,10 @@ pub fn create(
     now: OffsetDateTime,
 ) -> Result<Vec<E>, Rejection> {
     if state.spec.is_some() {
-        return Err(Rejection::Conflict(format!(
-            "clone session {id} already exists"
-        )));
+        return Err(Rejection::Conflict(format!("clone session {id} already exists")));
     }
     check_spec(&spec)?;
-    let mut events = vec![E::Created(SessionCreated {
-        id,
-        spec,
-        created_by,
-        at: now,
-    })];
+    let mut events = vec![E::Created(SessionCreated { id, spec, created_by, at: now })];
     events.extend(certificates.into_iter().map(E::CertificateIssued));
     Ok(events)
 }
@@ -46,28 +38,20 @@ pub fn create(
 pub fn check_spec(spec: &SessionSpec) -> Result<(), Rejection> {
     if let Some(name) = &spec.name {
         if name.chars().count() > NAME_MAX {
-            return Err(Rejection::invalid(
-                "name",
-                format!("must be at most {NAME_MAX} characters"),
-            ));
+            return Err(Rejection::invalid("name", format!("must be at most {NAME_MAX} characters")));
         }
     }
     check_text("source_device", &spec.source_device, DEVICE_MAX)?;
     check_text("target_device", &spec.target_device, DEVICE_MAX)?;
     match spec.clone_mode {
-        CloneMode::Staged if spec.staging_backend_id.is_none() => Err(Rejection::invalid(
-            "staging_backend_id",
-            "staging_backend_id required for staged mode",
-        )),
-        CloneMode::Direct if spec.target_node_id.is_none() => Err(Rejection::invalid(
-            "target_node_id",
-            "target_node_id required for direct mode",
-        )),
+        CloneMode::Staged if spec.staging_backend_id.is_none() => {
+            Err(Rejection::invalid("staging_backend_id", "staging_backend_id required for staged mode"))
+        }
+        CloneMode::Direct if spec.target_node_id.is_none() => {
+            Err(Rejection::invalid("target_node_id", "target_node_id required for direct mode"))
+        }
         CloneMode::Direct if spec.target_node_id == Some(spec.source_node_id) => {
-            Err(Rejection::invalid(
-                "target_node_id",
-                "source and target must be different nodes",
-            ))
+            Err(Rejection::invalid("target_node_id", "source and target must be different nodes"))
         }
         _ => Ok(()),
     }
@@ -85,34 +69,21 @@ pub struct SessionPatch {
 pub fn update(state: &CloneSession, patch: SessionPatch) -> Result<Vec<E>, Rejection> {
     let spec = existing(state)?;
     if state.status != CloneStatus::Pending {
-        return Err(Rejection::NotAllowed(format!(
-            "Cannot update session in {} status",
-            state.status
-        )));
+        return Err(Rejection::NotAllowed(format!("Cannot update session in {} status", state.status)));
     }
     let mut next = spec.clone();
     let changes = SessionUpdated {
         name: patch.name.filter(|n| spec.name.as_ref() != Some(n)),
-        target_node_id: patch
-            .target_node_id
-            .filter(|t| spec.target_node_id != Some(*t)),
+        target_node_id: patch.target_node_id.filter(|t| spec.target_node_id != Some(*t)),
         target_device: patch.target_device.filter(|d| *d != spec.target_device),
         resize_mode: patch.resize_mode.filter(|m| *m != spec.resize_mode),
     };
     changes.apply_to(&mut next);
     check_spec(&next)?;
-    Ok(if changes.is_empty() {
-        vec![]
-    } else {
-        vec![E::Updated(changes)]
-    })
+    Ok(if changes.is_empty() { vec![] } else { vec![E::Updated(changes)] })
 }
 
-pub fn source_ready(
-    state: &CloneSession,
-    endpoint: SourceEndpoint,
-    now: OffsetDateTime,
-) -> Result<Vec<E>, Rejection> {
+pub fn source_ready(state: &CloneSession, endpoint: SourceEndpoint, now: OffsetDateTime) -> Result<Vec<E>, Rejection> {
     let spec = existing(state)?;
     if endpoint.size_bytes <= 0 {
         return Err(Rejection::invalid("size_bytes", "must be greater than 0"));
@@ -129,17 +100,13 @@ pub fn source_ready(
                 "the source already reported ready at {}:{} ({} bytes); a different report is refused",
                 recorded.ip, recorded.port, recorded.size_bytes
             ))),
-            None => Err(Rejection::Conflict(format!(
-                "session is {}: source-ready is no longer accepted",
-                state.status
-            ))),
+            None => {
+                Err(Rejection::Conflict(format!("session is {}: source-ready is no longer accepted", state.status)))
+            }
         };
     }
     Ok(vec![
-        E::Started {
-            source_node_id: spec.source_node_id,
-            target_node_id: spec.target_node_id,
-        },
+        E::Started { source_node_id: spec.source_node_id, target_node_id: spec.target_node_id },
         E::SourceReady { endpoint, at: now },
     ])
 }
@@ -156,28 +123,19 @@ pub struct ProgressReport {
 pub fn progress(state: &CloneSession, report: ProgressReport) -> Result<Vec<E>, Rejection> {
     existing(state)?;
     if report.bytes_transferred < 0 {
-        return Err(Rejection::invalid(
-            "bytes_transferred",
-            "must be at least 0",
-        ));
+        return Err(Rejection::invalid("bytes_transferred", "must be at least 0"));
     }
     if report.transfer_rate_bps.is_some_and(|r| r < 0) {
-        return Err(Rejection::invalid(
-            "transfer_rate_bps",
-            "must be at least 0",
-        ));
+        return Err(Rejection::invalid("transfer_rate_bps", "must be at least 0"));
     }
     match state.status {
         CloneStatus::Pending => {
             return Err(Rejection::Conflict(
-                "progress refused: the source has not reported ready yet (session is pending)"
-                    .into(),
+                "progress refused: the source has not reported ready yet (session is pending)".into(),
             ));
         }
         status if status.is_terminal() => {
-            return Err(Rejection::Conflict(format!(
-                "progress refused: session is already {status}"
-            )));
+            return Err(Rejection::Conflict(format!("progress refused: session is already {status}")));
         }
         _ => {}
     }
@@ -185,10 +143,7 @@ pub fn progress(state: &CloneSession, report: ProgressReport) -> Result<Vec<E>, 
     if let Some(total) = total.filter(|t| report.bytes_transferred > *t) {
         return Err(Rejection::invalid(
             "bytes_transferred",
-            format!(
-                "{} exceeds the disk size of {total} bytes",
-                report.bytes_transferred
-            ),
+            format!("{} exceeds the disk size of {total} bytes", report.bytes_transferred),
         ));
     }
     Ok(vec![E::ProgressReported(ProgressReported {
@@ -216,9 +171,7 @@ pub fn complete(state: &CloneSession, now: OffsetDateTime) -> Result<Vec<E>, Rej
         CloneStatus::Pending => Err(Rejection::Conflict(
             "complete refused: the source has not reported ready yet (session is pending)".into(),
         )),
-        status => Err(Rejection::Conflict(format!(
-            "complete refused: session is already {status}"
-        ))),
+        status => Err(Rejection::Conflict(format!("complete refused: session is already {status}"))),
     }
 }
 
@@ -227,9 +180,9 @@ pub fn fail(state: &CloneSession, error: String, now: OffsetDateTime) -> Result<
     check_text("error", &error, ERROR_MAX)?;
     match state.status {
         CloneStatus::Failed if state.error.as_deref() == Some(error.as_str()) => Ok(vec![]),
-        status if status.is_terminal() => Err(Rejection::Conflict(format!(
-            "failed refused: session is already {status}"
-        ))),
+        status if status.is_terminal() => {
+            Err(Rejection::Conflict(format!("failed refused: session is already {status}")))
+        }
         _ => Ok(vec![E::Failed { error, at: now }]),
     }
 }
@@ -242,6 +195,18 @@ pub fn delete(state: &CloneSession, now: OffsetDateTime) -> Result<Vec<E>, Rejec
         CloneStatus::Cloning => vec![E::Cancelled { at: now }],
         _ => vec![E::Deleted { at: now }],
     })
+}
+
+/// A certificate signed from a node's CSR replaces the role's current one.
+pub fn reissue(state: &CloneSession, certificate: CertificateIssued) -> Result<Vec<E>, Rejection> {
+    let spec = existing(state)?;
+    if spec.clone_mode != CloneMode::Direct {
+        return Err(Rejection::NotAllowed("Certificates only available for direct mode sessions".into()));
+    }
+    if state.status.is_terminal() {
+        return Err(Rejection::Conflict(format!("session is {}: no new certificates are issued", state.status)));
+    }
+    Ok(vec![E::CertificateIssued(certificate)])
 }
 
 fn existing(state: &CloneSession) -> Result<&SessionSpec, Rejection> {

@@ -25,12 +25,7 @@ fn direct_spec() -> SessionSpec {
 }
 
 fn endpoint() -> SourceEndpoint {
-    SourceEndpoint {
-        ip: "10.0.0.5".into(),
-        port: 9999,
-        size_bytes: 1000,
-        device: "/dev/sda".into(),
-    }
+    SourceEndpoint { ip: "10.0.0.5".into(), port: 9999, size_bytes: 1000, device: "/dev/sda".into() }
 }
 
 fn given(events: &[E]) -> CloneSession {
@@ -42,15 +37,7 @@ fn given(events: &[E]) -> CloneSession {
 }
 
 fn created() -> Vec<E> {
-    create(
-        &CloneSession::default(),
-        Uuid::from_u128(9),
-        direct_spec(),
-        None,
-        vec![],
-        t0(),
-    )
-    .expect("creates")
+    create(&CloneSession::default(), Uuid::from_u128(9), direct_spec(), None, vec![], t0()).expect("creates")
 }
 
 fn ready() -> Vec<E> {
@@ -66,12 +53,7 @@ fn cloning(bytes: i64) -> Vec<E> {
 }
 
 fn report(bytes: i64) -> ProgressReport {
-    ProgressReport {
-        role: Role::Target,
-        bytes_transferred: bytes,
-        transfer_rate_bps: Some(10),
-        status: None,
-    }
+    ProgressReport { role: Role::Target, bytes_transferred: bytes, transfer_rate_bps: Some(10), status: None }
 }
 
 fn is_conflict<T: std::fmt::Debug>(result: Result<T, Rejection>) -> bool {
@@ -82,53 +64,20 @@ fn is_conflict<T: std::fmt::Debug>(result: Result<T, Rejection>) -> bool {
 fn staged_needs_a_backend_and_direct_needs_a_target() {
     let mut staged = direct_spec();
     staged.clone_mode = CloneMode::Staged;
-    let err = create(
-        &CloneSession::default(),
-        Uuid::nil(),
-        staged,
-        None,
-        vec![],
-        t0(),
-    )
-    .unwrap_err();
-    assert_eq!(
-        err,
-        Rejection::invalid(
-            "staging_backend_id",
-            "staging_backend_id required for staged mode"
-        )
-    );
+    let err = create(&CloneSession::default(), Uuid::nil(), staged, None, vec![], t0()).unwrap_err();
+    assert_eq!(err, Rejection::invalid("staging_backend_id", "staging_backend_id required for staged mode"));
 
     let mut direct = direct_spec();
     direct.target_node_id = None;
-    let err = create(
-        &CloneSession::default(),
-        Uuid::nil(),
-        direct,
-        None,
-        vec![],
-        t0(),
-    )
-    .unwrap_err();
-    assert_eq!(
-        err,
-        Rejection::invalid("target_node_id", "target_node_id required for direct mode")
-    );
+    let err = create(&CloneSession::default(), Uuid::nil(), direct, None, vec![], t0()).unwrap_err();
+    assert_eq!(err, Rejection::invalid("target_node_id", "target_node_id required for direct mode"));
 }
 
 #[test]
 fn names_longer_than_255_characters_are_refused() {
     let mut spec = direct_spec();
     spec.name = Some("x".repeat(256));
-    let err = create(
-        &CloneSession::default(),
-        Uuid::nil(),
-        spec,
-        None,
-        vec![],
-        t0(),
-    )
-    .unwrap_err();
+    let err = create(&CloneSession::default(), Uuid::nil(), spec, None, vec![], t0()).unwrap_err();
     assert!(matches!(err, Rejection::Invalid { field, .. } if field == "name"));
 }
 
@@ -158,9 +107,7 @@ fn first_progress_moves_source_ready_to_cloning() {
 #[test]
 fn late_progress_is_recorded_but_never_moves_backwards() {
     let events = progress(&given(&cloning(500)), report(200)).expect("accepted");
-    let E::ProgressReported(p) = &events[0] else {
-        panic!("expected progress")
-    };
+    let E::ProgressReported(p) = &events[0] else { panic!("expected progress") };
     assert_eq!((p.reported_bytes, p.bytes_transferred), (200, 500));
 }
 
@@ -184,11 +131,7 @@ fn complete_reports_duration_and_full_bytes_and_repeats_are_no_ops() {
     let events = complete(&state, t0() + Duration::seconds(90)).expect("completes");
     assert_eq!(
         events,
-        vec![E::Completed {
-            duration_seconds: 90,
-            bytes_transferred: 1000,
-            at: t0() + Duration::seconds(90)
-        }]
+        vec![E::Completed { duration_seconds: 90, bytes_transferred: 1000, at: t0() + Duration::seconds(90) }]
     );
     let mut all = cloning(10);
     all.extend(events);
@@ -212,14 +155,8 @@ fn failing_twice_with_the_same_error_is_a_no_op_but_a_new_error_conflicts() {
 
 #[test]
 fn delete_cancels_a_cloning_session_and_removes_others() {
-    assert!(matches!(
-        delete(&given(&cloning(1)), t0()).expect("ok")[..],
-        [E::Cancelled { .. }]
-    ));
-    assert!(matches!(
-        delete(&given(&created()), t0()).expect("ok")[..],
-        [E::Deleted { .. }]
-    ));
+    assert!(matches!(delete(&given(&cloning(1)), t0()).expect("ok")[..], [E::Cancelled { .. }]));
+    assert!(matches!(delete(&given(&created()), t0()).expect("ok")[..], [E::Deleted { .. }]));
 }
 
 #[test]
@@ -227,34 +164,22 @@ fn a_deleted_session_is_not_found() {
     let mut events = created();
     events.extend(delete(&given(&events), t0()).expect("deletes"));
     let state = given(&events);
-    assert!(matches!(
-        complete(&state, t0()),
-        Err(Rejection::NotFound(_))
-    ));
+    assert!(matches!(complete(&state, t0()), Err(Rejection::NotFound(_))));
     assert!(matches!(delete(&state, t0()), Err(Rejection::NotFound(_))));
 }
 
 #[test]
 fn updates_only_while_pending_and_only_what_changed() {
     let state = given(&created());
-    let patch = SessionPatch {
-        name: Some("lab".into()),
-        resize_mode: Some(ResizeMode::GrowTarget),
-        ..Default::default()
-    };
+    let patch =
+        SessionPatch { name: Some("lab".into()), resize_mode: Some(ResizeMode::GrowTarget), ..Default::default() };
     let events = update(&state, patch.clone()).expect("updates");
     assert_eq!(
         events,
-        vec![E::Updated(SessionUpdated {
-            resize_mode: Some(ResizeMode::GrowTarget),
-            ..Default::default()
-        })]
+        vec![E::Updated(SessionUpdated { resize_mode: Some(ResizeMode::GrowTarget), ..Default::default() })]
     );
     let err = update(&given(&ready()), patch).unwrap_err();
-    assert_eq!(
-        err,
-        Rejection::NotAllowed("Cannot update session in source_ready status".into())
-    );
+    assert_eq!(err, Rejection::NotAllowed("Cannot update session in source_ready status".into()));
 }
 
 #[test]

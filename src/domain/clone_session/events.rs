@@ -103,10 +103,7 @@ pub enum CloneSessionEvent {
     CertificateIssued(CertificateIssued),
     /// The session left `pending`; emitted together with `SourceReady`.
     #[serde(rename = "clone_session.started")]
-    Started {
-        source_node_id: Uuid,
-        target_node_id: Option<Uuid>,
-    },
+    Started { source_node_id: Uuid, target_node_id: Option<Uuid> },
     #[serde(rename = "clone_session.source_ready")]
     SourceReady {
         #[serde(flatten)]

@@ -49,10 +49,7 @@ impl CloneStatus {
     }
 
     pub fn is_terminal(self) -> bool {
-        matches!(
-            self,
-            CloneStatus::Completed | CloneStatus::Failed | CloneStatus::Cancelled
-        )
+        matches!(self, CloneStatus::Completed | CloneStatus::Failed | CloneStatus::Cancelled)
     }
 }
 
@@ -169,9 +166,7 @@ impl Aggregate for CloneSession {
                 self.status = CloneStatus::Cloning;
                 self.bytes_transferred = p.bytes_transferred;
             }
-            E::Completed {
-                bytes_transferred, ..
-            } => {
+            E::Completed { bytes_transferred, .. } => {
                 self.status = CloneStatus::Completed;
                 self.bytes_transferred = *bytes_transferred;
             }

@@ -26,19 +26,10 @@ impl Projection for CloneSessionsProjection {
     fn version(&self) -> u32 {
         1
     }
-    fn apply<'a>(
-        &'a self,
-        tx: &'a Transaction<'a>,
-        events: &'a [RecordedEvent],
-    ) -> ApplyResult<'a> {
+    fn apply<'a>(&'a self, tx: &'a Transaction<'a>, events: &'a [RecordedEvent]) -> ApplyResult<'a> {
         Box::pin(async move {
-            for event in events
-                .iter()
-                .filter(|e| e.stream.starts_with("clone_session:"))
-            {
-                let decoded: E = event
-                    .decode()
-                    .map_err(|e| ProjectionError::decode(event, e))?;
+            for event in events.iter().filter(|e| e.stream.starts_with("clone_session:")) {
+                let decoded: E = event.decode().map_err(|e| ProjectionError::decode(event, e))?;
                 apply(tx, event, decoded).await?;
             }
             Ok(())
@@ -47,11 +38,7 @@ impl Projection for CloneSessionsProjection {
 }
 
 /// Every statement also stamps `updated_at` (the log time) and `last_position`.
-async fn apply(
-    tx: &Transaction<'_>,
-    event: &RecordedEvent,
-    decoded: E,
-) -> Result<(), ProjectionError> {
+async fn apply(tx: &Transaction<'_>, event: &RecordedEvent, decoded: E) -> Result<(), ProjectionError> {
     let id: Uuid = event.stream_id().parse().unwrap_or_default();
     let (at, pos) = (&event.recorded_at, &event.position);
     match decoded {
@@ -100,14 +87,10 @@ async fn apply(
                     "UPDATE clone_sessions SET target_cert_serial = $2, target_cert_expires_at = $3, updated_at = $4, last_position = $5 WHERE id = $1"
                 }
             };
-            tx.execute(sql, &[&id, &cert.serial, &cert.not_after, at, pos])
-                .await?;
+            tx.execute(sql, &[&id, &cert.serial, &cert.not_after, at, pos]).await?;
         }
         E::Started { .. } => {}
-        E::SourceReady {
-            endpoint,
-            at: started,
-        } => {
+        E::SourceReady { endpoint, at: started } => {
             tx.execute(
                 "UPDATE clone_sessions SET status = 'source_ready', source_ip = $2, source_port = $3, bytes_total = $4,
                      started_at = $5, updated_at = $6, last_position = $7
@@ -126,11 +109,7 @@ async fn apply(
             )
             .await?;
         }
-        E::Completed {
-            duration_seconds,
-            bytes_transferred,
-            at: done,
-        } => {
+        E::Completed { duration_seconds, bytes_transferred, at: done } => {
             tx.execute(
                 "UPDATE clone_sessions SET status = 'completed', duration_seconds = $2, bytes_transferred = $3,
                      completed_at = $4, updated_at = $5, last_position = $6
@@ -157,8 +136,7 @@ async fn apply(
             .await?;
         }
         E::Deleted { .. } => {
-            tx.execute("DELETE FROM clone_sessions WHERE id = $1", &[&id])
-                .await?;
+            tx.execute("DELETE FROM clone_sessions WHERE id = $1", &[&id]).await?;
         }
     }
     Ok(())
@@ -166,8 +144,5 @@ async fn apply(
 
 /// The snake_case wire name of a serde enum value.
 fn text<T: serde::Serialize>(value: &T) -> String {
-    serde_json::to_value(value)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
+    serde_json::to_value(value).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
 }

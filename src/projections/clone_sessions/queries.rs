@@ -107,10 +107,7 @@ fn view(row: &Row) -> CloneSessionView {
     }
 }
 
-pub async fn get(
-    client: &impl GenericClient,
-    id: Uuid,
-) -> Result<Option<CloneSessionView>, tokio_postgres::Error> {
+pub async fn get(client: &impl GenericClient, id: Uuid) -> Result<Option<CloneSessionView>, tokio_postgres::Error> {
     let sql = format!("{SELECT} WHERE s.id = $1");
     Ok(client.query_opt(&sql, &[&id]).await?.as_ref().map(view))
 }
@@ -128,10 +125,7 @@ pub async fn list(
     );
     let rows = client.query(&sql, &[&status, &limit, &offset]).await?;
     let total: i64 = client
-        .query_one(
-            "SELECT count(*) FROM clone_sessions WHERE ($1::text IS NULL OR status = $1)",
-            &[&status],
-        )
+        .query_one("SELECT count(*) FROM clone_sessions WHERE ($1::text IS NULL OR status = $1)", &[&status])
         .await?
         .get(0);
     Ok((rows.iter().map(view).collect(), total))

@@ -13,6 +13,8 @@ export function NodeDisksPage() {
   const scan = useRequestScan(id);
   const hostname = node.data?.data.hostname ?? id;
   const list = disks.data?.data ?? [];
+  // A controller without the disk inventory answers 404 for every node: no scan to request either.
+  const noDiskApi = disks.isError && isNotFound(disks.error);
 
   return (
     <section>
@@ -22,9 +24,11 @@ export function NodeDisksPage() {
       <div className="page-heading">
         <h1>Disks of {hostname}</h1>
         <div className="spacer" />
-        <button type="button" onClick={() => scan.mutate()} disabled={scan.isPending}>
-          {scan.isPending ? 'Requesting…' : 'Request scan'}
-        </button>
+        {!noDiskApi && (
+          <button type="button" onClick={() => scan.mutate()} disabled={scan.isPending}>
+            {scan.isPending ? 'Requesting…' : 'Request scan'}
+          </button>
+        )}
       </div>
       {scan.isSuccess && <p role="status">Scan requested. The disks update when the node reports back.</p>}
       {scan.isError && (
@@ -36,8 +40,11 @@ export function NodeDisksPage() {
 
       {disks.isPending && <p role="status">Loading disks…</p>}
       {disks.isError &&
-        (isNotFound(disks.error) ? (
-          <p className="empty-state">Disk information is not available for this node (the controller answered 404).</p>
+        (noDiskApi ? (
+          <p className="empty-state">
+            This controller does not report disks yet, so there is nothing to show or scan. Clones still work: type the
+            device path (such as /dev/sda) in the New clone form.
+          </p>
         ) : (
           <ErrorNotice error={disks.error} what="disks" />
         ))}

@@ -39,7 +39,7 @@ export function NewClonePage() {
     if (Object.keys(problems).length > 0) return;
     try {
       const created = await create.mutateAsync(toCreateRequest(values));
-      const state: CreatedNavigationState = { nodeTokens: created.data.node_tokens };
+      const state: CreatedNavigationState = { nodeTokens: created.data.node_tokens ?? undefined };
       navigate(`/clone/${created.data.id}`, { state });
     } catch (error) {
       setErrors(fieldErrorsFrom(error, FIELD_KEYWORDS));

@@ -1,0 +1,57 @@
+//! `/ca`: the CA certificate and its revocation list (public material).
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::extract::ApiQuery;
+use crate::app::App;
+use crate::ca::CertificateAuthority;
+use crate::error::{ApiError, ErrorBody};
+use crate::projections::certificates;
+
+fn authority(app: &App) -> Result<&CertificateAuthority, ApiError> {
+    app.ca.as_ref().ok_or_else(|| ApiError::Unavailable("CA service not initialized".into()))
+}
+
+/// The CA certificate (PEM) that every session certificate chains to.
+#[utoipa::path(get, path = "/ca/certificate", tag = "ca",
+    responses((status = 200, description = "PEM", content_type = "application/x-pem-file", body = String),
+              (status = 503, description = "The CA is disabled", body = ErrorBody)))]
+pub async fn certificate(State(app): State<Arc<App>>) -> Result<Response, ApiError> {
+    let pem = authority(&app)?.ca_pem().to_owned();
+    Ok(([(header::CONTENT_TYPE, "application/x-pem-file")], pem).into_response())
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct CrlParams {
+    /// `der` (default, `application/pkix-crl`) or `pem`.
+    pub format: Option<String>,
+}
+
+/// The signed CRL: certificates of ended sessions and replaced certificates.
+#[utoipa::path(get, path = "/ca/crl", tag = "ca", params(CrlParams),
+    responses((status = 200, description = "DER (or PEM with ?format=pem)", content_type = "application/pkix-crl", body = Vec<u8>),
+              (status = 422, description = "Unknown format", body = ErrorBody),
+              (status = 503, description = "The CA is disabled", body = ErrorBody)))]
+pub async fn crl(State(app): State<Arc<App>>, ApiQuery(params): ApiQuery<CrlParams>) -> Result<Response, ApiError> {
+    let ca = authority(&app)?;
+    let conn = app.pool.get().await?;
+    let revoked = certificates::revoked(&**conn).await?;
+    // The projection's checkpoint only grows, so it serves as the CRL number.
+    let number: i64 =
+        conn.query_one("SELECT position FROM projection_checkpoints WHERE name = 'certificates'", &[]).await?.get(0);
+    let der = ca.crl(&revoked, number.max(0) as u64).map_err(|e| ApiError::Internal(e.to_string()))?;
+    match params.format.as_deref() {
+        None | Some("der") => Ok(([(header::CONTENT_TYPE, "application/pkix-crl")], der).into_response()),
+        Some("pem") => {
+            let pem = pem::encode(&pem::Pem::new("X509 CRL", der));
+            Ok(([(header::CONTENT_TYPE, "application/x-pem-file")], pem).into_response())
+        }
+        Some(other) => Err(ApiError::invalid("format", format!("'{other}' is not der or pem"))),
+    }
+}

@@ -1,0 +1,122 @@
+//! Node tokens: bound to one session and role (`pbn_<session>_<role>_<secret>`)
+//! or to one node (`pbk_<node>_<secret>`). Their hashes live in the `secrets`
+//! table under the session's / node's stream, so ending a session (which
+//! deletes that owner's secrets) kills its tokens in the same transaction.
+
+use tokio_postgres::GenericClient;
+use uuid::Uuid;
+
+use super::{hash, random_secret, same_hash};
+use crate::domain::clone_session::Role;
+use crate::error::ApiError;
+use crate::event_store::{SecretOp, stream_name};
+
+/// One token per role, returned once when the session is created.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct SessionTokens {
+    /// For the source node's boot parameters.
+    pub source: String,
+    /// For the target node's boot parameters.
+    pub target: String,
+}
+
+fn session_kind(role: Role) -> String {
+    format!("token:{}", role.as_str())
+}
+
+fn retired_kind(role: Role) -> String {
+    format!("retired-token:{}", role.as_str())
+}
+
+/// Whether a session token is still live or its session has ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Liveness {
+    Live,
+    /// The session ended: the token may only learn that (replays are
+    /// acknowledged or refused), never fetch keys or change anything.
+    Retired,
+}
+
+/// The secret operations that retire a session's tokens when it ends.
+pub fn retire_session_tokens(session: Uuid) -> Vec<SecretOp> {
+    let owner = stream_name("clone_session", session);
+    [Role::Source, Role::Target]
+        .into_iter()
+        .map(|role| SecretOp::Rename { owner: owner.clone(), kind: session_kind(role), to: retired_kind(role) })
+        .collect()
+}
+
+/// Fresh tokens for both roles of `session`, and the secret rows holding their hashes.
+pub fn issue_session_tokens(session: Uuid) -> (SessionTokens, Vec<SecretOp>) {
+    let owner = stream_name("clone_session", session);
+    let token = |role: Role| format!("pbn_{}_{}_{}", session.simple(), role.as_str(), random_secret());
+    let tokens = SessionTokens { source: token(Role::Source), target: token(Role::Target) };
+    let ops = [(Role::Source, &tokens.source), (Role::Target, &tokens.target)]
+        .into_iter()
+        .map(|(role, t)| SecretOp::Put { owner: owner.clone(), kind: session_kind(role), value: hash(t) })
+        .collect();
+    (tokens, ops)
+}
+
+/// The role `token` holds on `session` and whether it is still live: 401
+/// when it is no session token at all, 403 when it belongs to another session.
+pub async fn verify_session_token(
+    client: &impl GenericClient,
+    token: &str,
+    session: Uuid,
+) -> Result<(Role, Liveness), ApiError> {
+    let invalid = || ApiError::Unauthorized("invalid or expired node token".into());
+    let rest = token.strip_prefix("pbn_").ok_or_else(invalid)?;
+    let mut parts = rest.splitn(3, '_');
+    let (Some(id), Some(role), Some(_)) = (parts.next(), parts.next(), parts.next()) else {
+        return Err(invalid());
+    };
+    let id = Uuid::try_parse(id).map_err(|_| invalid())?;
+    let role = match role {
+        "source" => Role::Source,
+        "target" => Role::Target,
+        _ => return Err(invalid()),
+    };
+    let owner = stream_name("clone_session", id);
+    let digest = hash(token);
+    let matches = |stored: Option<Vec<u8>>| stored.is_some_and(|h| same_hash(&h, &digest));
+    let liveness = if matches(stored_hash(client, &owner, &session_kind(role)).await?) {
+        Liveness::Live
+    } else if matches(stored_hash(client, &owner, &retired_kind(role)).await?) {
+        Liveness::Retired
+    } else {
+        return Err(invalid());
+    };
+    if id != session {
+        return Err(ApiError::Forbidden("this node token belongs to another clone session".into()));
+    }
+    Ok((role, liveness))
+}
+
+/// A node's own token (disk reports, partition-operation updates) and its secret row.
+pub fn issue_node_token(node: Uuid) -> (String, SecretOp) {
+    let token = format!("pbk_{}_{}", node.simple(), random_secret());
+    let op = SecretOp::Put { owner: stream_name("node", node), kind: "token".into(), value: hash(&token) };
+    (token, op)
+}
+
+/// 401 unless `token` is the live token of a node; 403 when of another node.
+pub async fn verify_node_token(client: &impl GenericClient, token: &str, node: Uuid) -> Result<(), ApiError> {
+    let invalid = || ApiError::Unauthorized("invalid node token".into());
+    let rest = token.strip_prefix("pbk_").ok_or_else(invalid)?;
+    let (id, _) = rest.split_once('_').ok_or_else(invalid)?;
+    let id = Uuid::try_parse(id).map_err(|_| invalid())?;
+    let stored = stored_hash(client, &stream_name("node", id), "token").await?;
+    if !stored.is_some_and(|h| same_hash(&h, &hash(token))) {
+        return Err(invalid());
+    }
+    if id != node {
+        return Err(ApiError::Forbidden("this node token belongs to another node".into()));
+    }
+    Ok(())
+}
+
+async fn stored_hash(client: &impl GenericClient, owner: &str, kind: &str) -> Result<Option<Vec<u8>>, ApiError> {
+    let row = client.query_opt("SELECT value FROM secrets WHERE owner = $1 AND kind = $2", &[&owner, &kind]).await?;
+    Ok(row.map(|r| r.get(0)))
+}
