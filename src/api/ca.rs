@@ -19,7 +19,7 @@ fn authority(app: &App) -> Result<&CertificateAuthority, ApiError> {
 }
 
 /// The CA certificate (PEM) that every session certificate chains to.
-#[utoipa::path(get, path = "/ca/certificate", tag = "ca",
+#[utoipa::path(operation_id = "ca_certificate", get, path = "/ca/certificate", tag = "ca",
     responses((status = 200, description = "PEM", content_type = "application/x-pem-file", body = String),
               (status = 503, description = "The CA is disabled", body = ErrorBody)))]
 pub async fn certificate(State(app): State<Arc<App>>) -> Result<Response, ApiError> {
@@ -28,13 +28,14 @@ pub async fn certificate(State(app): State<Arc<App>>) -> Result<Response, ApiErr
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct CrlParams {
     /// `der` (default, `application/pkix-crl`) or `pem`.
     pub format: Option<String>,
 }
 
 /// The signed CRL: certificates of ended sessions and replaced certificates.
-#[utoipa::path(get, path = "/ca/crl", tag = "ca", params(CrlParams),
+#[utoipa::path(operation_id = "ca_crl", get, path = "/ca/crl", tag = "ca", params(CrlParams),
     responses((status = 200, description = "DER (or PEM with ?format=pem)", content_type = "application/pkix-crl", body = Vec<u8>),
               (status = 422, description = "Unknown format", body = ErrorBody),
               (status = 503, description = "The CA is disabled", body = ErrorBody)))]

@@ -79,12 +79,23 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
         Query::<T>::from_request_parts(parts, state)
             .await
             .map(|Query(value)| ApiQuery(value))
-            .map_err(|rejection| ApiError::invalid("query", rejection.body_text()))
+            .map_err(|rejection| query_error(&rejection.body_text()))
+    }
+}
+
+/// "Failed to deserialize query string: status: unknown variant …" → a 422
+/// naming `status`.
+fn query_error(text: &str) -> ApiError {
+    let detail = text.strip_prefix("Failed to deserialize query string: ").unwrap_or(text);
+    match detail.split_once(": ") {
+        Some((field, message)) if !field.contains(' ') => ApiError::invalid(field, message),
+        _ => ApiError::invalid("query", detail),
     }
 }
 
 /// `limit` (1–200, default 50) and `offset` (≥ 0, default 0).
 #[derive(Debug, Clone, Copy, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Page {
     /// Items per page, 1–200.
     #[param(minimum = 1, maximum = 200, default = 50)]

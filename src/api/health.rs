@@ -36,13 +36,13 @@ pub struct Readiness {
 }
 
 /// The process is up.
-#[utoipa::path(get, path = "/health", tag = "health", responses((status = 200, body = Health)))]
+#[utoipa::path(operation_id = "health_health", get, path = "/health", tag = "health", responses((status = 200, body = Health)))]
 pub async fn health() -> Json<Health> {
     Json(Health { status: "ok" })
 }
 
 /// The database is reachable and the projections have caught up with the log.
-#[utoipa::path(
+#[utoipa::path(operation_id = "health_ready", 
     get, path = "/ready", tag = "health",
     responses((status = 200, body = Readiness), (status = 503, description = "Not ready", body = Readiness))
 )]

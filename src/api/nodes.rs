@@ -71,7 +71,7 @@ pub struct NodeTokenRotated {
 }
 
 /// List nodes, newest first.
-#[utoipa::path(get, path = "/nodes", tag = "nodes", params(Page), security(("bearer" = [])),
+#[utoipa::path(operation_id = "nodes_list", get, path = "/nodes", tag = "nodes", params(Page), security(("bearer" = [])),
     responses((status = 200, body = ApiList<NodeView>), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn list(
     State(app): State<Arc<App>>,
@@ -84,7 +84,7 @@ pub async fn list(
 }
 
 /// Register a node. The response carries the node's token, shown only once.
-#[utoipa::path(post, path = "/nodes", tag = "nodes", request_body = NodeCreate, security(("bearer" = [])),
+#[utoipa::path(operation_id = "nodes_create", post, path = "/nodes", tag = "nodes", request_body = NodeCreate, security(("bearer" = [])),
     responses((status = 200, body = ApiResponse<NodeRegistered>), (status = 400, body = ErrorBody),
               (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
               (status = 409, description = "MAC address already registered", body = ErrorBody),
@@ -114,7 +114,7 @@ pub async fn create(
 }
 
 /// Get one node.
-#[utoipa::path(get, path = "/nodes/{id}", tag = "nodes", params(("id" = Uuid, Path)), security(("bearer" = [])),
+#[utoipa::path(operation_id = "nodes_get", get, path = "/nodes/{id}", tag = "nodes", params(("id" = Uuid, Path)), security(("bearer" = [])),
     responses((status = 200, body = ApiResponse<NodeView>), (status = 400, body = ErrorBody),
               (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn get(
@@ -126,7 +126,7 @@ pub async fn get(
 }
 
 /// Change a node.
-#[utoipa::path(patch, path = "/nodes/{id}", tag = "nodes", params(("id" = Uuid, Path)), request_body = NodeUpdate,
+#[utoipa::path(operation_id = "nodes_update", patch, path = "/nodes/{id}", tag = "nodes", params(("id" = Uuid, Path)), request_body = NodeUpdate,
     security(("bearer" = [])),
     responses((status = 200, body = ApiResponse<NodeView>), (status = 401, body = ErrorBody),
               (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
@@ -155,7 +155,7 @@ pub async fn update(
 }
 
 /// Delete a node (its history stays in the log; its token dies).
-#[utoipa::path(delete, path = "/nodes/{id}", tag = "nodes", params(("id" = Uuid, Path)), security(("bearer" = [])),
+#[utoipa::path(operation_id = "nodes_delete", delete, path = "/nodes/{id}", tag = "nodes", params(("id" = Uuid, Path)), security(("bearer" = [])),
     responses((status = 200, body = ApiResponse<super::Deleted>), (status = 401, body = ErrorBody),
               (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn delete(
@@ -174,7 +174,7 @@ pub async fn delete(
 }
 
 /// Rotate a node's token.
-#[utoipa::path(post, path = "/nodes/{id}/token", tag = "nodes", params(("id" = Uuid, Path)), security(("bearer" = [])),
+#[utoipa::path(operation_id = "nodes_rotate_token", post, path = "/nodes/{id}/token", tag = "nodes", params(("id" = Uuid, Path)), security(("bearer" = [])),
     responses((status = 200, body = ApiResponse<NodeTokenRotated>), (status = 401, body = ErrorBody),
               (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn rotate_token(

@@ -45,7 +45,7 @@ pub struct StorageBackendUpdate {
 }
 
 /// List storage backends, newest first.
-#[utoipa::path(get, path = "/storage/backends", tag = "storage", params(Page),
+#[utoipa::path(operation_id = "storage_backends_list", get, path = "/storage/backends", tag = "storage", params(Page),
     security(("bearer" = [])),
     responses((status = 401, description = "Missing or invalid token", body = ErrorBody), (status = 403, description = "Role not allowed", body = ErrorBody), (status = 200, body = ApiList<StorageBackendView>), (status = 422, body = ErrorBody)))]
 pub async fn list(
@@ -59,7 +59,7 @@ pub async fn list(
 }
 
 /// Create a storage backend.
-#[utoipa::path(post, path = "/storage/backends", tag = "storage", request_body = StorageBackendCreate,
+#[utoipa::path(operation_id = "storage_backends_create", post, path = "/storage/backends", tag = "storage", request_body = StorageBackendCreate,
     security(("bearer" = [])),
     responses((status = 401, description = "Missing or invalid token", body = ErrorBody), (status = 403, description = "Role not allowed", body = ErrorBody), (status = 200, body = ApiResponse<StorageBackendView>), (status = 400, body = ErrorBody),
               (status = 409, description = "Name already in use", body = ErrorBody), (status = 422, body = ErrorBody)))]
@@ -77,7 +77,7 @@ pub async fn create(
 }
 
 /// Get one storage backend.
-#[utoipa::path(get, path = "/storage/backends/{id}", tag = "storage", params(("id" = Uuid, Path)),
+#[utoipa::path(operation_id = "storage_backends_get", get, path = "/storage/backends/{id}", tag = "storage", params(("id" = Uuid, Path)),
     security(("bearer" = [])),
     responses((status = 401, description = "Missing or invalid token", body = ErrorBody), (status = 403, description = "Role not allowed", body = ErrorBody), (status = 200, body = ApiResponse<StorageBackendView>), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn get(
@@ -89,7 +89,7 @@ pub async fn get(
 }
 
 /// Change a storage backend.
-#[utoipa::path(patch, path = "/storage/backends/{id}", tag = "storage", params(("id" = Uuid, Path)),
+#[utoipa::path(operation_id = "storage_backends_update", patch, path = "/storage/backends/{id}", tag = "storage", params(("id" = Uuid, Path)),
     request_body = StorageBackendUpdate,
     security(("bearer" = [])),
     responses((status = 401, description = "Missing or invalid token", body = ErrorBody), (status = 403, description = "Role not allowed", body = ErrorBody), (status = 200, body = ApiResponse<StorageBackendView>), (status = 404, body = ErrorBody),
@@ -115,7 +115,7 @@ pub async fn update(
 }
 
 /// Delete a storage backend.
-#[utoipa::path(delete, path = "/storage/backends/{id}", tag = "storage", params(("id" = Uuid, Path)),
+#[utoipa::path(operation_id = "storage_backends_delete", delete, path = "/storage/backends/{id}", tag = "storage", params(("id" = Uuid, Path)),
     security(("bearer" = [])),
     responses((status = 401, description = "Missing or invalid token", body = ErrorBody), (status = 403, description = "Role not allowed", body = ErrorBody), (status = 200, body = ApiResponse<super::Deleted>), (status = 404, body = ErrorBody)))]
 pub async fn delete(

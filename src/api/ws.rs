@@ -14,6 +14,7 @@ use crate::error::ApiError;
 use crate::fanout::websocket::Client;
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct WsParams {
     /// Resume after this log position: every message after it is replayed
     /// from the log before live messages follow, with no gap or duplicate.
@@ -28,7 +29,7 @@ pub struct WsParams {
 /// Send `{"type":"ping"}` to get `{"type":"pong"}`. A client that falls too far
 /// behind receives `{"type":"resync","position":N}` and close code 4000; it
 /// should reconnect with `?from=N`.
-#[utoipa::path(get, path = "/ws", tag = "events", params(WsParams),
+#[utoipa::path(operation_id = "events_events", get, path = "/ws", tag = "events", params(WsParams),
     responses((status = 101, description = "Switching to the WebSocket protocol"),
               (status = 400, description = "Not a WebSocket handshake", body = crate::error::ErrorBody),
               (status = 401, description = "Missing or invalid token", body = crate::error::ErrorBody),

@@ -87,7 +87,7 @@ pub struct NodeView {
     pub ip_address: Option<String>,
     #[schema(example = "x86_64")]
     pub arch: String,
-    #[schema(example = "discovered")]
+    #[schema(value_type = crate::domain::node::NodeState, example = "discovered")]
     pub state: String,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,

@@ -74,7 +74,7 @@ pub struct StorageBackendView {
     #[schema(example = "lab-nfs")]
     pub name: String,
     #[serde(rename = "type")]
-    #[schema(example = "nfs")]
+    #[schema(value_type = crate::domain::storage_backend::BackendType, example = "nfs")]
     pub backend_type: String,
     #[schema(value_type = Object, example = json!({"server": "10.0.0.2", "export": "/srv/images"}))]
     pub config: Value,

@@ -16,13 +16,13 @@ use x509_parser::pem::parse_x509_pem;
 
 use crate::support::{TestApp, TestDb};
 
-struct Bundle {
-    cert_pem: String,
-    key_pem: String,
-    ca_pem: String,
+pub struct Bundle {
+    pub cert_pem: String,
+    pub key_pem: String,
+    pub ca_pem: String,
 }
 
-async fn bundle(app: &TestApp, id: &str, role: &str) -> Bundle {
+pub async fn bundle(app: &TestApp, id: &str, role: &str) -> Bundle {
     let (status, body) = app.get(&format!("/clone-sessions/{id}/certs?role={role}")).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let text = |k: &str| body["data"][k].as_str().expect(k).to_owned();
@@ -75,6 +75,16 @@ fn roots(ca_pem: &str) -> Arc<RootCertStore> {
 /// A TLS server presenting `server`, requiring a client certificate from the
 /// CA, and a client presenting `client`: does the handshake succeed?
 async fn handshake(server: &Bundle, client: &Bundle, server_name: String) -> Result<(), String> {
+    handshake_checking(server, client, server_name, None).await
+}
+
+/// As [`handshake`], with the client also checking the server against `crl` (DER).
+pub async fn handshake_checking(
+    server: &Bundle,
+    client: &Bundle,
+    server_name: String,
+    crl: Option<Vec<u8>>,
+) -> Result<(), String> {
     let verifier = WebPkiClientVerifier::builder_with_provider(roots(&server.ca_pem), provider())
         .build()
         .map_err(|e| e.to_string())?;
@@ -87,10 +97,16 @@ async fn handshake(server: &Bundle, client: &Bundle, server_name: String) -> Res
             PrivateKeyDer::from_pem_slice(server.key_pem.as_bytes()).expect("key"),
         )
         .map_err(|e| e.to_string())?;
+    let crls = crl.map(|der| vec![rustls::pki_types::CertificateRevocationListDer::from(der)]).unwrap_or_default();
+    let server_verifier =
+        rustls::client::WebPkiServerVerifier::builder_with_provider(roots(&client.ca_pem), provider())
+            .with_crls(crls)
+            .build()
+            .map_err(|e| e.to_string())?;
     let client_config = ClientConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
         .map_err(|e| e.to_string())?
-        .with_root_certificates(roots(&client.ca_pem))
+        .with_webpki_verifier(server_verifier)
         .with_client_auth_cert(
             vec![CertificateDer::from_pem_slice(client.cert_pem.as_bytes()).expect("cert")],
             PrivateKeyDer::from_pem_slice(client.key_pem.as_bytes()).expect("key"),

@@ -12,3 +12,4 @@ mod fanout;
 mod openapi;
 mod projections;
 mod registry;
+mod security;

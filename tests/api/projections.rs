@@ -106,14 +106,19 @@ async fn a_change_is_readable_on_any_instance_as_soon_as_the_command_returns() {
     }
 }
 
-fn spawn_binary(db: &TestDb, data_dir: &std::path::Path, port: u16) -> Child {
-    let url = format!(
+/// A `DATABASE_URL` for the test's database, for a controller process.
+pub fn connection_string(db: &TestDb) -> String {
+    format!(
         "host={} port={} user={} dbname={}",
         host(db),
         db.config.get_ports().first().copied().unwrap_or(5432),
         db.config.get_user().unwrap_or("postgres"),
         db.name
-    );
+    )
+}
+
+fn spawn_binary(db: &TestDb, data_dir: &std::path::Path, port: u16) -> Child {
+    let url = connection_string(db);
     Command::new(env!("CARGO_BIN_EXE_pureboot"))
         .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
         .env("DATABASE_URL", url)

@@ -3,7 +3,6 @@
 
 use std::path::PathBuf;
 use std::str::FromStr;
-use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Parser;
@@ -103,7 +102,6 @@ fn migration_texts() -> Vec<String> {
 
 /// The controller, serving on an ephemeral port against its own database.
 pub struct TestApp {
-    pub app: Arc<App>,
     pub db: TestDb,
     pub addr: std::net::SocketAddr,
     pub http: reqwest::Client,
@@ -144,7 +142,7 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         tokio::spawn(serve(app.clone(), listener));
-        Self { app, db, addr, http: reqwest::Client::new(), data_dir, node_tokens: Default::default() }
+        Self { db, addr, http: reqwest::Client::new(), data_dir, node_tokens: Default::default() }
     }
 
     pub fn url(&self, path: &str) -> String {

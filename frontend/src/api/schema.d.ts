@@ -12,7 +12,7 @@ export interface paths {
             cookie?: never;
         };
         /** The CA certificate (PEM) that every session certificate chains to. */
-        get: operations["certificate"];
+        get: operations["ca_certificate"];
         put?: never;
         post?: never;
         delete?: never;
@@ -29,7 +29,7 @@ export interface paths {
             cookie?: never;
         };
         /** The signed CRL: certificates of ended sessions and replaced certificates. */
-        get: operations["crl"];
+        get: operations["ca_crl"];
         put?: never;
         post?: never;
         delete?: never;
@@ -87,7 +87,7 @@ export interface paths {
          *     session. Needs that role's node token. Prefer `POST …/csr`, which keeps the
          *     private key on the node.
          */
-        get: operations["certs"];
+        get: operations["clone_sessions_certs"];
         put?: never;
         post?: never;
         delete?: never;
@@ -106,7 +106,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** The copy finished: → completed, with the duration since source-ready. */
-        post: operations["complete"];
+        post: operations["clone_sessions_complete"];
         delete?: never;
         options?: never;
         head?: never;
@@ -127,7 +127,7 @@ export interface paths {
          *     decides subject (CN `clone-{id}-{role}`), EKU, SAN (the CN plus the node's
          *     registered IP) and validity, whatever the CSR asks for.
          */
-        post: operations["csr"];
+        post: operations["clone_sessions_csr"];
         delete?: never;
         options?: never;
         head?: never;
@@ -144,7 +144,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** The copy failed: → failed with the reason (`?error=` or `{"error": ...}`). */
-        post: operations["failed"];
+        post: operations["clone_sessions_failed"];
         delete?: never;
         options?: never;
         head?: never;
@@ -159,7 +159,7 @@ export interface paths {
             cookie?: never;
         };
         /** Every event of the session, in order, with a human summary. */
-        get: operations["history"];
+        get: operations["clone_sessions_history"];
         put?: never;
         post?: never;
         delete?: never;
@@ -178,7 +178,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Progress from the source or target; the first one moves source_ready → cloning. */
-        post: operations["progress"];
+        post: operations["clone_sessions_progress"];
         delete?: never;
         options?: never;
         head?: never;
@@ -195,7 +195,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** The source serves its disk: pending → source_ready (and `clone.started`). */
-        post: operations["source_ready"];
+        post: operations["clone_sessions_source_ready"];
         delete?: never;
         options?: never;
         head?: never;
@@ -210,7 +210,7 @@ export interface paths {
             cookie?: never;
         };
         /** The process is up. */
-        get: operations["health"];
+        get: operations["health_health"];
         put?: never;
         post?: never;
         delete?: never;
@@ -266,7 +266,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Rotate a node's token. */
-        post: operations["rotate_token"];
+        post: operations["nodes_rotate_token"];
         delete?: never;
         options?: never;
         head?: never;
@@ -281,7 +281,7 @@ export interface paths {
             cookie?: never;
         };
         /** The database is reachable and the projections have caught up with the log. */
-        get: operations["ready"];
+        get: operations["health_ready"];
         put?: never;
         post?: never;
         delete?: never;
@@ -298,10 +298,10 @@ export interface paths {
             cookie?: never;
         };
         /** List storage backends, newest first. */
-        get: operations["storage_list"];
+        get: operations["storage_backends_list"];
         put?: never;
         /** Create a storage backend. */
-        post: operations["storage_create"];
+        post: operations["storage_backends_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -316,15 +316,15 @@ export interface paths {
             cookie?: never;
         };
         /** Get one storage backend. */
-        get: operations["storage_get"];
+        get: operations["storage_backends_get"];
         put?: never;
         post?: never;
         /** Delete a storage backend. */
-        delete: operations["storage_delete"];
+        delete: operations["storage_backends_delete"];
         options?: never;
         head?: never;
         /** Change a storage backend. */
-        patch: operations["storage_update"];
+        patch: operations["storage_backends_update"];
         trace?: never;
     };
     "/api/v1/ws": {
@@ -340,7 +340,7 @@ export interface paths {
          *     behind receives `{"type":"resync","position":N}` and close code 4000; it
          *     should reconnect with `?from=N`.
          */
-        get: operations["events"];
+        get: operations["events_events"];
         put?: never;
         post?: never;
         delete?: never;
@@ -440,8 +440,7 @@ export interface components {
                 ip_address?: string | null;
                 /** @example x86_64 */
                 arch: string;
-                /** @example discovered */
-                state: string;
+                state: components["schemas"]["NodeState"];
                 /** Format: date-time */
                 created_at: string;
                 /** Format: date-time */
@@ -461,8 +460,7 @@ export interface components {
                 id: string;
                 /** @example lab-nfs */
                 name: string;
-                /** @example nfs */
-                type: string;
+                type: components["schemas"]["BackendType"];
                 config: Record<string, unknown>;
                 /** Format: date-time */
                 created_at: string;
@@ -643,8 +641,7 @@ export interface components {
                 ip_address?: string | null;
                 /** @example x86_64 */
                 arch: string;
-                /** @example discovered */
-                state: string;
+                state: components["schemas"]["NodeState"];
                 /** Format: date-time */
                 created_at: string;
                 /** Format: date-time */
@@ -696,8 +693,7 @@ export interface components {
                 id: string;
                 /** @example lab-nfs */
                 name: string;
-                /** @example nfs */
-                type: string;
+                type: components["schemas"]["BackendType"];
                 config: Record<string, unknown>;
                 /** Format: date-time */
                 created_at: string;
@@ -830,12 +826,14 @@ export interface components {
             source_device?: string;
             /** @default /dev/sda */
             target_device?: string;
+            /** @default staged */
             clone_mode?: components["schemas"]["CloneMode"];
             /**
              * Format: uuid
              * @description Required for `staged` mode.
              */
             staging_backend_id?: string | null;
+            /** @default none */
             resize_mode?: components["schemas"]["ResizeMode"];
         };
         /**
@@ -1024,8 +1022,7 @@ export interface components {
             ip_address?: string | null;
             /** @example x86_64 */
             arch: string;
-            /** @example discovered */
-            state: string;
+            state: components["schemas"]["NodeState"];
             /** Format: date-time */
             created_at: string;
             /** Format: date-time */
@@ -1112,8 +1109,7 @@ export interface components {
             id: string;
             /** @example lab-nfs */
             name: string;
-            /** @example nfs */
-            type: string;
+            type: components["schemas"]["BackendType"];
             config: Record<string, unknown>;
             /** Format: date-time */
             created_at: string;
@@ -1139,7 +1135,7 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
-    certificate: {
+    ca_certificate: {
         parameters: {
             query?: never;
             header?: never;
@@ -1168,14 +1164,14 @@ export interface operations {
             };
         };
     };
-    crl: {
+    ca_crl: {
         parameters: {
-            query?: never;
-            header?: never;
-            path: {
+            query?: {
                 /** @description `der` (default, `application/pkix-crl`) or `pem`. */
-                format: string | null;
+                format?: string;
             };
+            header?: never;
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
@@ -1211,14 +1207,14 @@ export interface operations {
     };
     clone_sessions_list: {
         parameters: {
-            query?: never;
-            header?: never;
-            path: {
+            query?: {
                 /** @description Only sessions in this status. */
-                status: null | components["schemas"]["CloneStatus"];
-                limit: number | null;
-                offset: number | null;
+                status?: components["schemas"]["CloneStatus"];
+                limit?: number;
+                offset?: number;
             };
+            header?: never;
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
@@ -1511,14 +1507,15 @@ export interface operations {
             };
         };
     };
-    certs: {
+    clone_sessions_certs: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description `source` or `target`. */
+                role?: string;
+            };
             header?: never;
             path: {
                 id: string;
-                /** @description `source` or `target`. */
-                role: string | null;
             };
             cookie?: never;
         };
@@ -1579,7 +1576,7 @@ export interface operations {
             };
         };
     };
-    complete: {
+    clone_sessions_complete: {
         parameters: {
             query?: never;
             header?: never;
@@ -1634,14 +1631,15 @@ export interface operations {
             };
         };
     };
-    csr: {
+    clone_sessions_csr: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description `source` or `target`. */
+                role?: string;
+            };
             header?: never;
             path: {
                 id: string;
-                /** @description `source` or `target`. */
-                role: string | null;
             };
             cookie?: never;
         };
@@ -1723,11 +1721,11 @@ export interface operations {
             };
         };
     };
-    failed: {
+    clone_sessions_failed: {
         parameters: {
             query?: {
                 /** @description The failure reason (or send `{"error": ...}` as the body). */
-                error?: string | null;
+                error?: string;
             };
             header?: never;
             path: {
@@ -1736,9 +1734,9 @@ export interface operations {
             cookie?: never;
         };
         /** @description Optional when `?error=` is given */
-        requestBody: {
+        requestBody?: {
             content: {
-                "application/json": components["schemas"]["CloneFailure"];
+                "application/json": null | components["schemas"]["CloneFailure"];
             };
         };
         responses: {
@@ -1804,7 +1802,7 @@ export interface operations {
             };
         };
     };
-    history: {
+    clone_sessions_history: {
         parameters: {
             query?: never;
             header?: never;
@@ -1859,7 +1857,7 @@ export interface operations {
             };
         };
     };
-    progress: {
+    clone_sessions_progress: {
         parameters: {
             query?: never;
             header?: never;
@@ -1927,7 +1925,7 @@ export interface operations {
             };
         };
     };
-    source_ready: {
+    clone_sessions_source_ready: {
         parameters: {
             query?: never;
             header?: never;
@@ -1995,7 +1993,7 @@ export interface operations {
             };
         };
     };
-    health: {
+    health_health: {
         parameters: {
             query?: never;
             header?: never;
@@ -2016,14 +2014,14 @@ export interface operations {
     };
     nodes_list: {
         parameters: {
-            query?: never;
-            header?: never;
-            path: {
+            query?: {
                 /** @description Items per page, 1–200. */
-                limit: number | null;
+                limit?: number;
                 /** @description Items to skip. */
-                offset: number | null;
+                offset?: number;
             };
+            header?: never;
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
@@ -2273,7 +2271,7 @@ export interface operations {
             };
         };
     };
-    rotate_token: {
+    nodes_rotate_token: {
         parameters: {
             query?: never;
             header?: never;
@@ -2318,7 +2316,7 @@ export interface operations {
             };
         };
     };
-    ready: {
+    health_ready: {
         parameters: {
             query?: never;
             header?: never;
@@ -2346,16 +2344,16 @@ export interface operations {
             };
         };
     };
-    storage_list: {
+    storage_backends_list: {
         parameters: {
-            query?: never;
-            header?: never;
-            path: {
+            query?: {
                 /** @description Items per page, 1–200. */
-                limit: number | null;
+                limit?: number;
                 /** @description Items to skip. */
-                offset: number | null;
+                offset?: number;
             };
+            header?: never;
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
@@ -2396,7 +2394,7 @@ export interface operations {
             };
         };
     };
-    storage_create: {
+    storage_backends_create: {
         parameters: {
             query?: never;
             header?: never;
@@ -2462,7 +2460,7 @@ export interface operations {
             };
         };
     };
-    storage_get: {
+    storage_backends_get: {
         parameters: {
             query?: never;
             header?: never;
@@ -2517,7 +2515,7 @@ export interface operations {
             };
         };
     };
-    storage_delete: {
+    storage_backends_delete: {
         parameters: {
             query?: never;
             header?: never;
@@ -2564,7 +2562,7 @@ export interface operations {
             };
         };
     };
-    storage_update: {
+    storage_backends_update: {
         parameters: {
             query?: never;
             header?: never;
@@ -2631,22 +2629,22 @@ export interface operations {
             };
         };
     };
-    events: {
+    events_events: {
         parameters: {
-            query?: never;
-            header?: never;
-            path: {
+            query?: {
                 /**
                  * @description Resume after this log position: every message after it is replayed
                  *     from the log before live messages follow, with no gap or duplicate.
                  */
-                from: number | null;
+                from?: number;
                 /**
                  * @description An operator token (any role), for browsers that cannot set headers on
                  *     a WebSocket; `Authorization: Bearer` works too.
                  */
-                token: string | null;
+                token?: string;
             };
+            header?: never;
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;

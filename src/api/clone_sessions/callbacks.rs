@@ -30,7 +30,7 @@ use crate::error::{ApiError, ErrorBody};
 const EITHER: &[Role] = &[Role::Source, Role::Target];
 
 /// The source serves its disk: pending → source_ready (and `clone.started`).
-#[utoipa::path(post, path = "/clone-sessions/{id}/source-ready", tag = "node-callbacks", params(("id" = Uuid, Path)),
+#[utoipa::path(operation_id = "clone_sessions_source_ready", post, path = "/clone-sessions/{id}/source-ready", tag = "node-callbacks", params(("id" = Uuid, Path)),
     request_body = CloneSourceReady, security(("node_token" = [])),
     responses((status = 200, body = ApiResponse<CallbackStatus>),
               (status = 401, description = "Missing or invalid node token", body = ErrorBody),
@@ -54,7 +54,7 @@ pub async fn source_ready(
 }
 
 /// Progress from the source or target; the first one moves source_ready → cloning.
-#[utoipa::path(post, path = "/clone-sessions/{id}/progress", tag = "node-callbacks", params(("id" = Uuid, Path)),
+#[utoipa::path(operation_id = "clone_sessions_progress", post, path = "/clone-sessions/{id}/progress", tag = "node-callbacks", params(("id" = Uuid, Path)),
     request_body = CloneProgressUpdate, security(("node_token" = [])),
     responses((status = 200, body = ApiResponse<ProgressAck>),
               (status = 401, description = "Missing or invalid node token", body = ErrorBody),
@@ -82,7 +82,7 @@ pub async fn progress(
 }
 
 /// The copy finished: → completed, with the duration since source-ready.
-#[utoipa::path(post, path = "/clone-sessions/{id}/complete", tag = "node-callbacks", params(("id" = Uuid, Path)),
+#[utoipa::path(operation_id = "clone_sessions_complete", post, path = "/clone-sessions/{id}/complete", tag = "node-callbacks", params(("id" = Uuid, Path)),
     security(("node_token" = []), ("bearer" = [])),
     responses((status = 200, body = ApiResponse<CompletionAck>),
               (status = 401, description = "Missing or invalid token (node tokens die when the session ends)", body = ErrorBody),
@@ -103,9 +103,9 @@ pub async fn complete(
 }
 
 /// The copy failed: → failed with the reason (`?error=` or `{"error": ...}`).
-#[utoipa::path(post, path = "/clone-sessions/{id}/failed", tag = "node-callbacks",
+#[utoipa::path(operation_id = "clone_sessions_failed", post, path = "/clone-sessions/{id}/failed", tag = "node-callbacks",
     params(("id" = Uuid, Path), FailureQuery), security(("node_token" = []), ("bearer" = [])),
-    request_body(content = CloneFailure, description = "Optional when `?error=` is given"),
+    request_body(content = Option<CloneFailure>, description = "Optional when `?error=` is given"),
     responses((status = 200, body = ApiResponse<CallbackStatus>),
               (status = 400, description = "Malformed JSON", body = ErrorBody),
               (status = 401, description = "Missing or invalid token", body = ErrorBody),

@@ -28,7 +28,7 @@ pub fn parse_role(role: Option<&str>) -> Result<Role, ApiError> {
 /// Certificate, private key and CA certificate for one role of a direct
 /// session. Needs that role's node token. Prefer `POST …/csr`, which keeps the
 /// private key on the node.
-#[utoipa::path(get, path = "/clone-sessions/{id}/certs", tag = "node-callbacks",
+#[utoipa::path(operation_id = "clone_sessions_certs", get, path = "/clone-sessions/{id}/certs", tag = "node-callbacks",
     params(("id" = Uuid, Path), RoleQuery), security(("node_token" = [])),
     responses((status = 200, body = ApiResponse<CloneCertBundle>),
               (status = 400, description = "Bad role, or a staged session", body = ErrorBody),

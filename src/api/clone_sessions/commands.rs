@@ -39,7 +39,7 @@ pub struct DeleteOutcome {
 }
 
 /// Create a clone session. Direct mode issues the source and target certificates.
-#[utoipa::path(post, path = "/clone-sessions", tag = "clone-sessions", request_body = CloneSessionCreate,
+#[utoipa::path(operation_id = "clone_sessions_create", post, path = "/clone-sessions", tag = "clone-sessions", request_body = CloneSessionCreate,
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Created; `node_tokens` are shown only now", body = ApiResponse<CloneSessionCreated>),
@@ -70,7 +70,7 @@ pub async fn create(
 }
 
 /// Change a pending session.
-#[utoipa::path(patch, path = "/clone-sessions/{id}", tag = "clone-sessions", params(("id" = Uuid, Path)),
+#[utoipa::path(operation_id = "clone_sessions_update", patch, path = "/clone-sessions/{id}", tag = "clone-sessions", params(("id" = Uuid, Path)),
     request_body = CloneSessionUpdate, security(("bearer" = [])),
     responses(
         (status = 200, body = ApiResponse<CloneSessionView>),
@@ -94,7 +94,7 @@ pub async fn update(
 }
 
 /// Cancel a cloning session, or delete any other (its history stays in the log).
-#[utoipa::path(delete, path = "/clone-sessions/{id}", tag = "clone-sessions", params(("id" = Uuid, Path)),
+#[utoipa::path(operation_id = "clone_sessions_delete", delete, path = "/clone-sessions/{id}", tag = "clone-sessions", params(("id" = Uuid, Path)),
     security(("bearer" = [])),
     responses((status = 200, body = ApiResponse<DeleteOutcome>), (status = 400, body = ErrorBody),
               (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]

@@ -39,7 +39,7 @@ pub struct SignedCertificate {
 /// Sign a CSR for one role. Only the CSR's public key is used: the controller
 /// decides subject (CN `clone-{id}-{role}`), EKU, SAN (the CN plus the node's
 /// registered IP) and validity, whatever the CSR asks for.
-#[utoipa::path(post, path = "/clone-sessions/{id}/csr", tag = "node-callbacks",
+#[utoipa::path(operation_id = "clone_sessions_csr", post, path = "/clone-sessions/{id}/csr", tag = "node-callbacks",
     params(("id" = Uuid, Path), RoleQuery), request_body = CsrRequest, security(("node_token" = [])),
     responses((status = 200, body = ApiResponse<SignedCertificate>),
               (status = 400, description = "Bad role, or a staged session", body = ErrorBody),

@@ -38,7 +38,7 @@ pub struct TimelineEntry {
 }
 
 /// Every event of the session, in order, with a human summary.
-#[utoipa::path(get, path = "/clone-sessions/{id}/history", tag = "clone-sessions", params(("id" = Uuid, Path)),
+#[utoipa::path(operation_id = "clone_sessions_history", get, path = "/clone-sessions/{id}/history", tag = "clone-sessions", params(("id" = Uuid, Path)),
     security(("bearer" = [])),
     responses((status = 401, description = "Missing or invalid token", body = ErrorBody), (status = 403, description = "Role not allowed", body = ErrorBody), (status = 200, body = ApiResponse<Vec<TimelineEntry>>), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn history(

@@ -16,6 +16,7 @@ use crate::error::{ApiError, ErrorBody};
 use crate::projections::clone_sessions::{self, CloneSessionView};
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListParams {
     /// Only sessions in this status.
     pub status: Option<CloneStatus>,
@@ -26,7 +27,7 @@ pub struct ListParams {
 }
 
 /// List clone sessions, newest first.
-#[utoipa::path(get, path = "/clone-sessions", tag = "clone-sessions", params(ListParams),
+#[utoipa::path(operation_id = "clone_sessions_list", get, path = "/clone-sessions", tag = "clone-sessions", params(ListParams),
     security(("bearer" = [])),
     responses((status = 401, description = "Missing or invalid token", body = ErrorBody), (status = 403, description = "Role not allowed", body = ErrorBody), (status = 200, body = ApiList<CloneSessionView>), (status = 422, description = "Bad status, limit or offset", body = ErrorBody)))]
 pub async fn list(
@@ -41,7 +42,7 @@ pub async fn list(
 }
 
 /// Get one clone session.
-#[utoipa::path(get, path = "/clone-sessions/{id}", tag = "clone-sessions", params(("id" = Uuid, Path)),
+#[utoipa::path(operation_id = "clone_sessions_get", get, path = "/clone-sessions/{id}", tag = "clone-sessions", params(("id" = Uuid, Path)),
     security(("bearer" = [])),
     responses((status = 401, description = "Missing or invalid token", body = ErrorBody), (status = 403, description = "Role not allowed", body = ErrorBody), (status = 200, body = ApiResponse<CloneSessionView>), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn get(

@@ -32,10 +32,12 @@ pub struct CloneSessionCreate {
     #[schema(default = "/dev/sda")]
     pub target_device: String,
     #[serde(default)]
+    #[schema(default = "staged")]
     pub clone_mode: CloneMode,
     /// Required for `staged` mode.
     pub staging_backend_id: Option<Uuid>,
     #[serde(default)]
+    #[schema(default = "none")]
     pub resize_mode: ResizeMode,
 }
 
@@ -82,6 +84,7 @@ pub struct CloneFailure {
 
 /// `?error=` of `POST …/failed`.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct FailureQuery {
     /// The failure reason (or send `{"error": ...}` as the body).
     pub error: Option<String>,
@@ -89,6 +92,7 @@ pub struct FailureQuery {
 
 /// `?role=source|target`.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct RoleQuery {
     /// `source` or `target`.
     pub role: Option<String>,

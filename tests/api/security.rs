@@ -1,0 +1,328 @@
+//! Nobody gets a key, a session or a callback that is not theirs.
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::certificates::{Bundle, bundle, handshake_checking};
+use crate::support::{ADMIN_TOKEN, TestApp, TestDb};
+use pureboot::auth::{OperatorRole, operator_tokens};
+
+async fn token(app: &TestApp, name: &str, role: OperatorRole) -> String {
+    operator_tokens::create(&app.db.pool(), name, role).await.expect("token")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn operator_endpoints_need_a_valid_token_of_a_sufficient_role() {
+    let app = TestApp::spawn().await;
+    let viewer = token(&app, "viewer", OperatorRole::Viewer).await;
+    let operator = token(&app, "operator", OperatorRole::Operator).await;
+    let source = app.node("s").await;
+    let target = app.node("t").await;
+    let session = json!({"clone_mode": "direct", "source_node_id": source, "target_node_id": target});
+
+    for (token, status) in [
+        (None, 401),
+        (Some("nonsense"), 401),
+        (Some("pbo_00000000000000000000000000000000_x"), 401),
+        (Some(viewer.as_str()), 200),
+    ] {
+        let (got, body) = app.call(Method::GET, "/clone-sessions", token, None).await;
+        assert_eq!(got.as_u16(), status, "{token:?}: {body}");
+    }
+    let (status, body) = app.call(Method::POST, "/clone-sessions", Some(&viewer), Some(session.clone())).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert!(body["detail"].as_str().expect("detail").contains("viewer"));
+    let (status, created) = app.call(Method::POST, "/clone-sessions", Some(&operator), Some(session)).await;
+    assert_eq!(status, StatusCode::OK, "{created}");
+    assert_eq!(created["data"]["created_by"], "operator:operator", "the actor is the token's name");
+    let id = created["data"]["id"].as_str().expect("id");
+    assert_eq!(app.call(Method::DELETE, &format!("/clone-sessions/{id}"), Some(&viewer), None).await.0, 403);
+    let node = json!({"mac_address": "52:54:00:00:99:01", "hostname": "x"});
+    assert_eq!(app.call(Method::POST, "/nodes", Some(&operator), Some(node.clone())).await.0, 403, "nodes are admin's");
+    assert_eq!(app.call(Method::POST, "/nodes", Some(ADMIN_TOKEN), Some(node)).await.0, 200);
+    assert_eq!(app.call(Method::GET, "/ws", None, None).await.0, 401, "the WebSocket needs a token too");
+
+    for public in ["/health", "/ready"] {
+        assert_eq!(app.call(Method::GET, public, None, None).await.0, 200, "{public}");
+    }
+    let ca = app.http.get(app.url("/ca/certificate")).send().await.expect("ca");
+    assert_eq!(ca.status(), 200);
+    assert!(ca.text().await.expect("pem").contains("BEGIN CERTIFICATE"));
+
+    operator_tokens::revoke(&app.db.pool(), "viewer").await.expect("revoke");
+    let fresh = TestApp::spawn_with(TestDb { name: app.db.name.clone(), config: app.db.config.clone() }, &[]).await;
+    assert_eq!(fresh.call(Method::GET, "/clone-sessions", Some(&viewer), None).await.0, 401, "revoked");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn node_tokens_work_only_for_their_own_session_and_role() {
+    let app = TestApp::spawn().await;
+    let a = app.direct_session().await;
+    let b = app.direct_session().await;
+    let (a, b) = (a["id"].as_str().expect("id"), b["id"].as_str().expect("id"));
+    let ready = json!({"ip": "10.0.0.5", "port": 9999, "size_bytes": 100, "device": "/dev/sda"});
+    let path = format!("/clone-sessions/{a}/source-ready");
+    for (token, status) in [
+        (app.node_token(a, "target"), 403),
+        (app.node_token(b, "source"), 403),
+        ("pbn_garbage".to_owned(), 401),
+        (ADMIN_TOKEN.to_owned(), 401),
+        (app.node_token(a, "source"), 200),
+    ] {
+        let (got, body) = app.call(Method::POST, &path, Some(&token), Some(ready.clone())).await;
+        assert_eq!(got.as_u16(), status, "{body}");
+    }
+    let progress = json!({"role": "source", "bytes_transferred": 1});
+    let path = format!("/clone-sessions/{a}/progress");
+    assert_eq!(app.call(Method::POST, &path, Some(&app.node_token(a, "target")), Some(progress.clone())).await.0, 403);
+    assert_eq!(app.call(Method::POST, &path, Some(&app.node_token(a, "source")), Some(progress)).await.0, 200);
+
+    let certs = format!("/clone-sessions/{a}/certs?role=source");
+    assert_eq!(app.call(Method::GET, &certs, Some(&app.node_token(a, "target")), None).await.0, 403);
+    assert_eq!(app.call(Method::GET, &certs, Some(&app.node_token(b, "source")), None).await.0, 403);
+    assert_eq!(app.call(Method::GET, &certs, Some(ADMIN_TOKEN), None).await.0, 401, "not even admin gets a key");
+    assert_eq!(app.call(Method::GET, &certs, None, None).await.0, 401);
+    assert_eq!(app.call(Method::GET, &certs, Some(&app.node_token(a, "source")), None).await.0, 200);
+}
+
+fn malicious_csr() -> (String, rcgen::KeyPair) {
+    use rcgen::{CertificateParams, DnType, ExtendedKeyUsagePurpose, KeyPair};
+    let key = KeyPair::generate().expect("key");
+    let mut params = CertificateParams::new(vec!["evil.example".into(), "10.6.6.6".into()]).expect("params");
+    params.distinguished_name.push(DnType::CommonName, "admin");
+    params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth, ExtendedKeyUsagePurpose::ClientAuth];
+    let csr = params.serialize_request(&key).expect("csr").pem().expect("pem");
+    (csr, key)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn csr_signing_grants_only_what_the_controller_decides() {
+    use x509_parser::extensions::GeneralName;
+    let app = TestApp::spawn().await;
+    let session = app.direct_session().await;
+    let id = session["id"].as_str().expect("id");
+    let (csr, key) = malicious_csr();
+    let (status, body) = app.post(&format!("/clone-sessions/{id}/csr?role=target"), json!({"csr_pem": csr})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    let cert_pem = body["data"]["cert_pem"].as_str().expect("cert");
+    let (_, pem) = x509_parser::pem::parse_x509_pem(cert_pem.as_bytes()).expect("pem");
+    let cert = pem.parse_x509().expect("der");
+    let cn = format!("clone-{id}-target");
+    assert_eq!(cert.subject().iter_common_name().next().and_then(|c| c.as_str().ok()), Some(cn.as_str()));
+    let eku = cert.extended_key_usage().expect("parse").expect("eku").value;
+    assert!(eku.client_auth && !eku.server_auth, "target gets clientAuth only");
+    assert!(!cert.basic_constraints().expect("parse").expect("present").value.ca);
+    let san = &cert.subject_alternative_name().expect("parse").expect("san").value.general_names;
+    assert_eq!(
+        san,
+        &vec![GeneralName::DNSName(&cn), GeneralName::IPAddress(&[10, 0, 0, 9])],
+        "CN + the node's registered IP"
+    );
+    assert_eq!(
+        cert.public_key().subject_public_key.data.as_ref(),
+        key.public_key_raw(),
+        "signed for the CSR's own key"
+    );
+
+    let (status, _) = app.get(&format!("/clone-sessions/{id}/certs?role=target")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "the controller no longer holds a key for the role");
+
+    let (status, body) = app.post(&format!("/clone-sessions/{id}/csr?role=target"), json!({"csr_pem": "junk"})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let tampered = {
+        let mut der = pem::parse(csr.as_bytes()).expect("pem").into_contents();
+        let last = der.len() - 3;
+        der[last] ^= 0x55;
+        pem::encode(&pem::Pem::new("CERTIFICATE REQUEST", der))
+    };
+    let (status, body) = app.post(&format!("/clone-sessions/{id}/csr?role=target"), json!({"csr_pem": tampered})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "a CSR whose signature does not verify: {body}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn private_keys_are_stored_encrypted() {
+    let app = TestApp::spawn().await;
+    let session = app.direct_session().await;
+    let id = session["id"].as_str().expect("id");
+    let served = bundle(&app, id, "source").await;
+    let client = app.db.client().await;
+    let stored: Vec<u8> = client
+        .query_one(
+            "SELECT value FROM secrets WHERE owner = $1 AND kind = 'key:source'",
+            &[&format!("clone_session:{id}")],
+        )
+        .await
+        .expect("row")
+        .get(0);
+    assert!(!stored.windows(11).any(|w| w == b"PRIVATE KEY"), "not plain PEM");
+    assert!(!stored.windows(16).any(|w| w == &served.key_pem.as_bytes()[40..56]), "no PEM fragment either");
+    let secret_box = pureboot::ca::SecretBox::load_or_create(&app.data_dir.join("master.key")).expect("master key");
+    let opened =
+        secret_box.open(&format!("clone_session:{id}/key:source"), &stored).expect("opens with the master key");
+    assert_eq!(opened, served.key_pem.as_bytes());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ended_sessions_are_revoked_and_a_crl_checking_client_refuses_them() {
+    let app = TestApp::spawn().await;
+    let ended = app.direct_session().await;
+    let ended = ended["id"].as_str().expect("id");
+    let (ended_source, ended_target) = (bundle(&app, ended, "source").await, bundle(&app, ended, "target").await);
+    app.source_ready(ended, 10).await;
+    app.post(&format!("/clone-sessions/{ended}/complete"), json!({})).await;
+    let live = app.direct_session().await;
+    let live = live["id"].as_str().expect("id");
+    let (live_source, live_target) = (bundle(&app, live, "source").await, bundle(&app, live, "target").await);
+
+    let response = app.http.get(app.url("/ca/crl")).send().await.expect("crl");
+    assert_eq!(response.headers()["content-type"], "application/pkix-crl");
+    let der = response.bytes().await.expect("der").to_vec();
+    let (_, crl) = x509_parser::parse_x509_crl(&der).expect("a CRL");
+    let revoked: Vec<String> =
+        crl.iter_revoked_certificates().map(|r| r.raw_serial_as_string().replace(':', "")).collect();
+    assert!(revoked.contains(&serial_of(&ended_source)) && revoked.contains(&serial_of(&ended_target)), "{revoked:?}");
+    assert!(!revoked.contains(&serial_of(&live_source)));
+
+    let name = |id: &str| format!("clone-{id}-source");
+    handshake_checking(&live_source, &live_target, name(live), Some(der.clone())).await.expect("a live pair works");
+    let refused = handshake_checking(&ended_source, &live_target, name(ended), Some(der)).await;
+    assert!(refused.expect_err("revoked").to_lowercase().contains("revoked"));
+}
+
+fn serial_of(bundle: &Bundle) -> String {
+    let (_, pem) = x509_parser::pem::parse_x509_pem(bundle.cert_pem.as_bytes()).expect("pem");
+    pem.parse_x509().expect("der").raw_serial_as_string().replace(':', "")
+}
+
+/// Runs a whole workflow against the real binary (first start: it makes and
+/// prints the admin token), then scans the log file, the events table, the
+/// WebSocket messages and list responses for every key and token issued.
+#[tokio::test(flavor = "multi_thread")]
+async fn no_secret_reaches_the_log_the_events_the_websocket_or_lists() {
+    use std::process::{Command, Stdio};
+    let db = TestDb::new().await;
+    let dir = std::env::temp_dir().join(format!("pbt-scan-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pureboot"))
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--log-level", "debug"])
+        .env("DATABASE_URL", crate::projections::connection_string(&db))
+        .env("PUREBOOT_DATA_DIR", &dir)
+        .env_remove("PUREBOOT_ADMIN_TOKEN")
+        .stdout(std::fs::File::create(dir.join("stdout")).expect("stdout"))
+        .stderr(std::fs::File::create(dir.join("controller.log")).expect("log"))
+        .stdin(Stdio::null())
+        .spawn()
+        .expect("controller starts");
+    let admin = wait_for_printed_token(&dir.join("stdout")).await;
+    let base = format!("http://127.0.0.1:{port}/api/v1");
+    let http = reqwest::Client::new();
+    let call = |method: Method, path: String, token: String, body: Option<Value>| {
+        let mut request = http.request(method, format!("{base}{path}")).bearer_auth(token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        async move { request.send().await.expect("request").json::<Value>().await.expect("json") }
+    };
+
+    let (mut ws, _) =
+        tokio_tungstenite::connect_async(format!("ws://127.0.0.1:{port}/api/v1/ws?token={admin}")).await.expect("ws");
+    let mut secrets = vec![admin.clone()];
+    let mut nodes = Vec::new();
+    for n in 0..2 {
+        let node = call(
+            Method::POST,
+            "/nodes".into(),
+            admin.clone(),
+            Some(json!({"mac_address": format!("52:54:00:00:77:0{n}"), "hostname": "n", "ip_address": "10.0.0.8"})),
+        )
+        .await;
+        secrets.push(node["data"]["node_token"].as_str().expect("node token").to_owned());
+        nodes.push(node["data"]["id"].clone());
+    }
+    let session = call(
+        Method::POST,
+        "/clone-sessions".into(),
+        admin.clone(),
+        Some(json!({"clone_mode": "direct", "source_node_id": nodes[0], "target_node_id": nodes[1]})),
+    )
+    .await;
+    let id = session["data"]["id"].as_str().expect("id").to_owned();
+    let (source, target) = (
+        session["data"]["node_tokens"]["source"].as_str().expect("s").to_owned(),
+        session["data"]["node_tokens"]["target"].as_str().expect("t").to_owned(),
+    );
+    secrets.extend([source.clone(), target.clone()]);
+    let source_bundle =
+        call(Method::GET, format!("/clone-sessions/{id}/certs?role=source"), source.clone(), None).await;
+    let (csr, _) = malicious_csr();
+    call(Method::POST, format!("/clone-sessions/{id}/csr?role=target"), target.clone(), Some(json!({"csr_pem": csr})))
+        .await;
+    call(
+        Method::POST,
+        format!("/clone-sessions/{id}/source-ready"),
+        source.clone(),
+        Some(json!({"ip": "10.0.0.8", "port": 9999, "size_bytes": 100, "device": "/dev/sda"})),
+    )
+    .await;
+    call(
+        Method::POST,
+        format!("/clone-sessions/{id}/progress"),
+        target.clone(),
+        Some(json!({"role": "target", "bytes_transferred": 50})),
+    )
+    .await;
+    call(Method::POST, format!("/clone-sessions/{id}/complete"), target.clone(), None).await;
+    let lists = [
+        call(Method::GET, "/clone-sessions".into(), admin.clone(), None).await,
+        call(Method::GET, "/nodes".into(), admin.clone(), None).await,
+        call(Method::GET, format!("/clone-sessions/{id}/history"), admin.clone(), None).await,
+    ];
+    let mut messages = String::new();
+    while let Ok(Some(Ok(message))) =
+        tokio::time::timeout(std::time::Duration::from_millis(500), futures::StreamExt::next(&mut ws)).await
+    {
+        messages.push_str(&message.to_string());
+    }
+    assert!(messages.contains("clone.completed"), "the WebSocket saw the workflow");
+    child.kill().expect("stop");
+    child.wait().expect("reaped");
+
+    let key_pem = source_bundle["data"]["key_pem"].as_str().expect("a key was issued").to_owned();
+    let log = std::fs::read_to_string(dir.join("controller.log")).expect("log");
+    assert!(log.contains("listening"), "the log was captured");
+    let client = db.client().await;
+    let events: String = client
+        .query_one("SELECT string_agg(row_to_json(e)::text, E'\\n') FROM events e", &[])
+        .await
+        .expect("events")
+        .get(0);
+    let lists: String = lists.iter().map(Value::to_string).collect();
+    let mut needles: Vec<String> =
+        secrets.iter().flat_map(|s| [s.clone(), pureboot::ca::hex(&pureboot::auth::hash(s))]).collect();
+    needles.push("PRIVATE KEY".into());
+    needles.push(key_pem.lines().nth(1).expect("key body").to_owned());
+    for (place, text) in [("log", &log), ("events", &events), ("websocket", &messages), ("lists", &lists)] {
+        for needle in &needles {
+            assert!(
+                !text.contains(needle.as_str()),
+                "a secret ({}…) leaked into the {place}",
+                &needle[..needle.len().min(12)]
+            );
+        }
+    }
+    let stdout = std::fs::read_to_string(dir.join("stdout")).expect("stdout");
+    assert_eq!(stdout.matches(admin.as_str()).count(), 1, "the admin token is printed exactly once");
+}
+
+async fn wait_for_printed_token(stdout: &std::path::Path) -> String {
+    for _ in 0..300 {
+        let text = std::fs::read_to_string(stdout).unwrap_or_default();
+        if let Some(token) = text.lines().find(|l| l.starts_with("pbo_")) {
+            return token.trim().to_owned();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the controller printed no admin token");
+}
