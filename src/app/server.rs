@@ -27,7 +27,7 @@ pub fn router(app: Arc<App>) -> Router {
         .merge(api_router)
         .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi))
         .route("/api/{*rest}", any(unknown_endpoint))
-        .fallback_service(ServeDir::new(ui_dir).fallback(ServeFile::new(index)))
+        .fallback_service(web_ui(ui_dir, index))
         .layer(axum::middleware::from_fn(api::context::request_id))
         .layer(DefaultBodyLimit::max(max_body))
         .layer(SetResponseHeaderLayer::if_not_present(
@@ -35,7 +35,22 @@ pub fn router(app: Arc<App>) -> Router {
             HeaderValue::from_static("nosniff"),
         ))
         .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
         .with_state(app)
+}
+
+/// What the web UI may load: only its own origin (plus WebSockets to it).
+const UI_CONTENT_SECURITY_POLICY: &str = "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; \
+     style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'";
+
+/// The built UI, with `index.html` for every unknown path (deep links work on
+/// reload) and a strict content security policy.
+fn web_ui(dir: std::path::PathBuf, index: std::path::PathBuf) -> Router {
+    let csp = SetResponseHeaderLayer::overriding(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(UI_CONTENT_SECURITY_POLICY),
+    );
+    Router::new().fallback_service(ServeDir::new(dir).fallback(ServeFile::new(index))).layer(csp)
 }
 
 /// API paths that match no route get the JSON error shape, not the web UI.

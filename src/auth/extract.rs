@@ -100,13 +100,13 @@ pub async fn session_caller(
     retired_ok: bool,
 ) -> Result<RequestContext, ApiError> {
     let token = bearer(headers);
-    if let (Some(needed), Some(t)) = (operators, token) {
-        if t.starts_with("pbo_") || !t.starts_with("pbn_") {
-            let identity = app.authenticate(Some(t)).await?;
-            require(&identity, needed)?;
-            ctx.actor = Some(format!("operator:{}", identity.name));
-            return Ok(ctx);
-        }
+    if let (Some(needed), Some(t)) = (operators, token)
+        && (t.starts_with("pbo_") || !t.starts_with("pbn_"))
+    {
+        let identity = app.authenticate(Some(t)).await?;
+        require(&identity, needed)?;
+        ctx.actor = Some(format!("operator:{}", identity.name));
+        return Ok(ctx);
     }
     let token = token.ok_or_else(|| ApiError::Unauthorized("missing node token (Authorization: Bearer …)".into()))?;
     let conn = app.pool.get().await?;

@@ -83,7 +83,7 @@ impl App {
                 events: decision.events.iter().map(encode).collect::<Result<_, _>>().map_err(StoreError::from)?,
             }];
             for claim in &decision.claims {
-                writes.extend(self.claim_write(&**conn, claim).await?);
+                writes.extend(self.claim_write(&conn, claim).await?);
             }
             drop(conn);
             let request = AppendRequest { writes, secrets: decision.secrets, metadata: metadata.clone() };

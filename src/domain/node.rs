@@ -206,7 +206,7 @@ mod tests {
     fn a_bad_ip_is_named() {
         let mut d = details("aa:bb:cc:dd:ee:ff");
         d.ip_address = Some("10.0.0.300".into());
-        let err = register(&Node::default(), Uuid::new_v4(), d, OffsetDateTime::UNIX_EPOCH).unwrap_err();
+        let err = register(&Node::default(), Uuid::new_v4(), d, OffsetDateTime::UNIX_EPOCH).expect_err("refused");
         assert!(matches!(err, Rejection::Invalid { field, .. } if field == "ip_address"));
     }
 

@@ -162,7 +162,7 @@ mod tests {
     fn config_must_be_an_object() {
         let err =
             create(&StorageBackend::default(), Uuid::new_v4(), details("x", json!([1])), OffsetDateTime::UNIX_EPOCH)
-                .unwrap_err();
+                .expect_err("refused");
         assert!(matches!(err, Rejection::Invalid { field, .. } if field == "config"));
     }
 }

@@ -142,10 +142,10 @@ fn host(db: &TestDb) -> String {
 async fn wait_ready(http: &reqwest::Client, port: u16) {
     let deadline = Instant::now() + Duration::from_secs(30);
     while Instant::now() < deadline {
-        if let Ok(r) = http.get(format!("http://127.0.0.1:{port}/api/v1/ready")).send().await {
-            if r.status() == StatusCode::OK {
-                return;
-            }
+        if let Ok(r) = http.get(format!("http://127.0.0.1:{port}/api/v1/ready")).send().await
+            && r.status() == StatusCode::OK
+        {
+            return;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }

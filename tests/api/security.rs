@@ -326,3 +326,16 @@ async fn wait_for_printed_token(stdout: &std::path::Path) -> String {
     }
     panic!("the controller printed no admin token");
 }
+
+#[tokio::test]
+async fn the_ui_is_served_with_security_headers() {
+    let app = TestApp::spawn().await;
+    let response = app.http.get(format!("http://{}/clone/some-id", app.addr)).send().await.expect("ui");
+    let headers = response.headers();
+    assert!(headers["content-security-policy"].to_str().expect("csp").contains("default-src 'self'"));
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    assert_eq!(headers["x-frame-options"], "DENY");
+    let api = app.http.get(app.url("/nope")).send().await.expect("api");
+    assert_eq!(api.status(), StatusCode::NOT_FOUND);
+    assert_eq!(api.json::<Value>().await.expect("json")["success"], false, "unknown API paths get JSON, not the UI");
+}

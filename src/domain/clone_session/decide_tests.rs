@@ -64,12 +64,12 @@ fn is_conflict<T: std::fmt::Debug>(result: Result<T, Rejection>) -> bool {
 fn staged_needs_a_backend_and_direct_needs_a_target() {
     let mut staged = direct_spec();
     staged.clone_mode = CloneMode::Staged;
-    let err = create(&CloneSession::default(), Uuid::nil(), staged, None, vec![], t0()).unwrap_err();
+    let err = create(&CloneSession::default(), Uuid::nil(), staged, None, vec![], t0()).expect_err("refused");
     assert_eq!(err, Rejection::invalid("staging_backend_id", "staging_backend_id required for staged mode"));
 
     let mut direct = direct_spec();
     direct.target_node_id = None;
-    let err = create(&CloneSession::default(), Uuid::nil(), direct, None, vec![], t0()).unwrap_err();
+    let err = create(&CloneSession::default(), Uuid::nil(), direct, None, vec![], t0()).expect_err("refused");
     assert_eq!(err, Rejection::invalid("target_node_id", "target_node_id required for direct mode"));
 }
 
@@ -77,7 +77,7 @@ fn staged_needs_a_backend_and_direct_needs_a_target() {
 fn names_longer_than_255_characters_are_refused() {
     let mut spec = direct_spec();
     spec.name = Some("x".repeat(256));
-    let err = create(&CloneSession::default(), Uuid::nil(), spec, None, vec![], t0()).unwrap_err();
+    let err = create(&CloneSession::default(), Uuid::nil(), spec, None, vec![], t0()).expect_err("refused");
     assert!(matches!(err, Rejection::Invalid { field, .. } if field == "name"));
 }
 
@@ -113,7 +113,7 @@ fn late_progress_is_recorded_but_never_moves_backwards() {
 
 #[test]
 fn progress_beyond_the_disk_is_invalid() {
-    let err = progress(&given(&cloning(10)), report(1001)).unwrap_err();
+    let err = progress(&given(&cloning(10)), report(1001)).expect_err("refused");
     assert!(matches!(err, Rejection::Invalid { field, .. } if field == "bytes_transferred"));
 }
 
@@ -178,7 +178,7 @@ fn updates_only_while_pending_and_only_what_changed() {
         events,
         vec![E::Updated(SessionUpdated { resize_mode: Some(ResizeMode::GrowTarget), ..Default::default() })]
     );
-    let err = update(&given(&ready()), patch).unwrap_err();
+    let err = update(&given(&ready()), patch).expect_err("refused");
     assert_eq!(err, Rejection::NotAllowed("Cannot update session in source_ready status".into()));
 }
 
