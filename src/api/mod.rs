@@ -2,6 +2,7 @@
 //! each documented for OpenAPI where it is declared; `router()` collects both
 //! the routes and the document, so no route can go undocumented.
 
+pub mod audit;
 pub mod ca;
 pub mod clone_sessions;
 pub mod context;
@@ -9,6 +10,7 @@ pub mod envelope;
 pub mod extract;
 pub mod health;
 pub mod nodes;
+pub mod reports;
 pub mod storage_backends;
 pub mod ws;
 
@@ -37,6 +39,7 @@ use crate::app::App;
         (name = "events", description = "Live event stream"),
         (name = "health", description = "Liveness and readiness"),
         (name = "ca", description = "The certificate authority's public material"),
+        (name = "audit", description = "The audit trail and reports, from the event log"),
     ),
     modifiers(&SecuritySchemes)
 )]
@@ -86,6 +89,8 @@ pub fn router() -> OpenApiRouter<Arc<App>> {
         .routes(routes!(clone_sessions::csr::csr))
         .routes(routes!(ca::certificate))
         .routes(routes!(ca::crl))
+        .routes(routes!(audit::events))
+        .routes(routes!(reports::clones))
         .routes(routes!(clone_sessions::history::history))
         .routes(routes!(clone_sessions::callbacks::source_ready))
         .routes(routes!(clone_sessions::callbacks::progress))

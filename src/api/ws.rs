@@ -11,7 +11,7 @@ use utoipa::IntoParams;
 use super::extract::ApiQuery;
 use crate::app::App;
 use crate::error::ApiError;
-use crate::fanout::websocket::Client;
+use crate::fanout::websocket::{Client, Subscription};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -45,14 +45,9 @@ pub async fn events(
         return Err(ApiError::invalid("from", "must be at least 0"));
     }
     let upgrade = upgrade.map_err(|rejection| ApiError::BadRequest(rejection.body_text()))?;
+    let subscription = Subscription::to(&app.hub);
     Ok(upgrade.on_upgrade(move |socket| {
-        let client = Client {
-            socket,
-            hub: app.hub.clone(),
-            pool: app.pool.clone(),
-            from: params.from,
-            shutdown: app.shutdown.clone(),
-        };
-        client.serve()
+        let client = Client { socket, pool: app.pool.clone(), from: params.from, shutdown: app.shutdown.clone() };
+        client.serve(subscription)
     }))
 }

@@ -71,3 +71,17 @@ pub async fn connect(config: &tokio_postgres::Config) -> Result<tokio_postgres::
     });
     Ok(client)
 }
+
+/// A database error with PostgreSQL's own message (the plain `Display` of
+/// tokio-postgres says only "db error").
+pub fn describe(err: &tokio_postgres::Error) -> String {
+    match err.as_db_error() {
+        Some(db) => format!(
+            "{}: {}{}",
+            db.code().code(),
+            db.message(),
+            db.detail().map(|d| format!(" ({d})")).unwrap_or_default()
+        ),
+        None => err.to_string(),
+    }
+}

@@ -117,7 +117,7 @@ impl RecordedEvent {
 pub enum StoreError {
     #[error("stream {stream} is at version {actual}, the command expected {expected}")]
     Conflict { stream: String, expected: i64, actual: i64 },
-    #[error("database error: {0}")]
+    #[error("database error: {}", crate::db::describe(.0))]
     Database(#[from] tokio_postgres::Error),
     #[error("database unavailable: {0}")]
     Unavailable(String),

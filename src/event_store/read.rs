@@ -54,3 +54,36 @@ pub async fn head(client: &impl GenericClient) -> Result<i64, tokio_postgres::Er
     let row = client.query_one("SELECT COALESCE(max(position), 0) FROM events", &[]).await?;
     Ok(row.get(0))
 }
+
+/// Which events an audit query wants; every field narrows the result.
+#[derive(Debug, Clone, Default)]
+pub struct EventFilter {
+    pub stream: Option<String>,
+    pub category: Option<String>,
+    pub event_type: Option<String>,
+    pub actor: Option<String>,
+    pub from: Option<time::OffsetDateTime>,
+    pub to: Option<time::OffsetDateTime>,
+}
+
+/// Up to `limit` matching events after position `after`, in position order.
+/// Paging by position is stable under concurrent appends: positions become
+/// visible in order, so a page never gains an event after it was read.
+pub async fn read_filtered(
+    client: &impl GenericClient,
+    filter: &EventFilter,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<RecordedEvent>, tokio_postgres::Error> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM events WHERE position > $1
+           AND ($2::text IS NULL OR stream = $2) AND ($3::text IS NULL OR category = $3)
+           AND ($4::text IS NULL OR event_type = $4) AND ($5::text IS NULL OR actor = $5)
+           AND ($6::timestamptz IS NULL OR recorded_at >= $6) AND ($7::timestamptz IS NULL OR recorded_at < $7)
+         ORDER BY position LIMIT $8"
+    );
+    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 8] =
+        [&after, &filter.stream, &filter.category, &filter.event_type, &filter.actor, &filter.from, &filter.to, &limit];
+    let rows = client.query(&sql, &params).await?;
+    Ok(rows.iter().map(from_row).collect())
+}

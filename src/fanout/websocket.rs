@@ -15,6 +15,22 @@ use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
 use super::{Frame, Hub, messages::to_message};
+
+/// Live frames from the hub, and the position the log must be read up to
+/// to fill the gap before them.
+pub struct Subscription {
+    live: async_broadcast::Receiver<Arc<Frame>>,
+    published: i64,
+}
+
+impl Subscription {
+    /// Subscribe before completing the WebSocket handshake, so a client that
+    /// sees the connection open can rely on every later event reaching it.
+    pub fn to(hub: &Hub) -> Self {
+        let (live, published) = hub.subscribe();
+        Self { live, published }
+    }
+}
 use crate::event_store::read::read_after;
 
 /// A send that takes longer than this means the client is stalled.
@@ -25,7 +41,6 @@ pub const CLOSE_RESYNC: u16 = 4000;
 
 pub struct Client {
     pub socket: WebSocket,
-    pub hub: Hub,
     pub pool: Pool,
     pub from: Option<i64>,
     pub shutdown: CancellationToken,
@@ -38,8 +53,8 @@ enum End {
 }
 
 impl Client {
-    pub async fn serve(mut self) {
-        let (mut live, published) = self.hub.subscribe();
+    pub async fn serve(mut self, subscription: Subscription) {
+        let Subscription { mut live, published } = subscription;
         let mut last = self.from.unwrap_or(published);
         let end = match self.catch_up(&mut last, published).await {
             Err(end) => end,

@@ -6,6 +6,10 @@ use tokio_postgres::Transaction;
 use super::{Projection, ProjectionError, all, definition};
 use crate::event_store::read::read_after;
 
+/// Views for BI tools over the read models; dropped with them by a rebuild,
+/// so re-created after every install or rebuild.
+const REPORTING_VIEWS: &str = include_str!("../../projections/reporting.sql");
+
 /// Events folded per round trip during a rebuild.
 const REBUILD_BATCH: i64 = 5_000;
 
@@ -44,6 +48,16 @@ pub async fn ensure_installed(pool: &Pool) -> Result<(), InstallError> {
         }
         tx.commit().await?;
     }
+    install_reporting_views(pool).await
+}
+
+async fn install_reporting_views(pool: &Pool) -> Result<(), InstallError> {
+    let mut conn = pool.get().await?;
+    let tx = conn.transaction().await?;
+    // Serialised: concurrent DROP/CREATE VIEW from two instances would race.
+    tx.execute("SELECT pg_advisory_xact_lock(7432)", &[]).await?;
+    tx.batch_execute(REPORTING_VIEWS).await?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -63,6 +77,7 @@ pub async fn rebuild(pool: &Pool, name: Option<&str>) -> Result<Vec<(String, i64
         tx.commit().await?;
         rebuilt.push((projection.name().to_owned(), position));
     }
+    install_reporting_views(pool).await?;
     Ok(rebuilt)
 }
 

@@ -8,6 +8,7 @@
 //! the controller drops and rebuilds them from the log at start-up.
 
 pub mod certificates;
+pub mod clone_reports;
 pub mod clone_sessions;
 mod install;
 pub mod nodes;
@@ -24,7 +25,7 @@ pub use runner::{Progress, ProjectionRunner};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProjectionError {
-    #[error("database: {0}")]
+    #[error("database: {}", crate::db::describe(.0))]
     Database(#[from] tokio_postgres::Error),
     #[error("event {position} ({event_type}) could not be decoded: {source}")]
     Decode { position: i64, event_type: String, source: serde_json::Error },
@@ -60,6 +61,7 @@ pub fn all() -> Vec<Box<dyn Projection>> {
         Box::new(storage_backends::StorageBackendsProjection),
         Box::new(clone_sessions::CloneSessionsProjection),
         Box::new(certificates::CertificatesProjection),
+        Box::new(clone_reports::CloneReportsProjection),
     ]
 }
 

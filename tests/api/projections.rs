@@ -9,7 +9,7 @@ use serde_json::json;
 
 use crate::support::{TestApp, TestDb, table_rows};
 
-const TABLES: [&str; 4] = ["nodes", "storage_backends", "clone_sessions", "session_certificates"];
+const TABLES: [&str; 5] = ["nodes", "storage_backends", "clone_sessions", "session_certificates", "clone_reports"];
 
 /// Drives sessions through every outcome, plus registry changes.
 async fn workload(app: &TestApp) {

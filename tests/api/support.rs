@@ -134,6 +134,9 @@ impl TestApp {
     }
 
     pub async fn spawn_in(db: TestDb, extra: &[&str], data_dir: PathBuf) -> Self {
+        // The controller's warnings appear in a failing test's output.
+        let filter = std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into());
+        let _ = tracing_subscriber::fmt().with_test_writer().with_env_filter(filter).try_init();
         let config = serve_config(extra);
         let pool = pureboot::db::pool(db.config.clone(), 16).expect("pool");
         let app = App::start(pool, db.config.clone(), config, &data_dir, CancellationToken::new())

@@ -202,6 +202,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Query the audit log: filter by stream, category, type, actor and time;
+         *     page with the `after` cursor (stable while events keep being appended).
+         */
+        get: operations["audit_events"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/health": {
         parameters: {
             query?: never;
@@ -282,6 +302,27 @@ export interface paths {
         };
         /** The database is reachable and the projections have caught up with the log. */
         get: operations["health_ready"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reports/clones": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Sessions created, started, completed, failed and cancelled; bytes cloned;
+         *     mean and p95 transfer rate; median and p95 duration; failure reasons ranked.
+         *     Served from the `clone_reports` projection.
+         */
+        get: operations["reports_clones"];
         put?: never;
         post?: never;
         delete?: never;
@@ -728,6 +769,38 @@ export interface components {
             }[];
             message?: string | null;
         };
+        /** @description One event of the log, as the audit trail shows it. */
+        AuditEntry: {
+            /** Format: int64 */
+            position: number;
+            /** @example clone_session:6f1c2f44-… */
+            stream: string;
+            /** Format: int64 */
+            version: number;
+            /** @example clone_session.completed */
+            event_type: string;
+            /** Format: int32 */
+            schema_version: number;
+            payload: Record<string, unknown>;
+            /** @example operator:alice */
+            actor?: string | null;
+            request_id?: string | null;
+            remote_addr?: string | null;
+            correlation_id?: string | null;
+            causation_id?: string | null;
+            /** Format: date-time */
+            recorded_at: string;
+        };
+        /** @description A page of the audit log. */
+        AuditPage: {
+            success: boolean;
+            data: components["schemas"]["AuditEntry"][];
+            /**
+             * Format: int64
+             * @description Pass as `after` for the next page; `null` when this page was the last.
+             */
+            next_after?: number | null;
+        };
         /** @enum {string} */
         BackendType: "nfs" | "iscsi" | "s3" | "http";
         /** @description Status after a callback. */
@@ -799,6 +872,14 @@ export interface components {
             /** Format: int64 */
             transfer_rate_bps?: number | null;
             status?: null | components["schemas"]["TransferPhase"];
+        };
+        /** @description The clone report. */
+        CloneReport: {
+            success: boolean;
+            group_by: components["schemas"]["GroupBy"];
+            groups: components["schemas"]["ReportRow"][];
+            /** @description Failure reasons in the period, most frequent first. */
+            failure_reasons: components["schemas"]["FailureReason"][];
         };
         /**
          * @description `CloneSessionCreate`.
@@ -976,6 +1057,12 @@ export interface components {
             /** @description For 422: the offending fields. */
             fields?: components["schemas"]["FieldError"][];
         };
+        /** @description A failure reason and how often it occurred. */
+        FailureReason: {
+            reason: string;
+            /** Format: int64 */
+            count: number;
+        };
         /** @description One invalid field of a request. */
         FieldError: {
             /** @example target_node_id */
@@ -983,6 +1070,11 @@ export interface components {
             /** @example target_node_id required for direct mode */
             message: string;
         };
+        /**
+         * @description How report rows are grouped.
+         * @enum {string}
+         */
+        GroupBy: "day" | "status" | "mode" | "node";
         Health: {
             /** @example ok */
             status: string;
@@ -1071,6 +1163,46 @@ export interface components {
              * @description Position the projections have applied.
              */
             projection_position: number;
+        };
+        /** @description One group of the clone report. */
+        ReportRow: {
+            /** @example 2026-11-25 */
+            group: string;
+            /**
+             * Format: int64
+             * @description Sessions created in the period.
+             */
+            created: number;
+            /**
+             * Format: int64
+             * @description Of those, sessions whose source reported ready.
+             */
+            started: number;
+            /** Format: int64 */
+            completed: number;
+            /** Format: int64 */
+            failed: number;
+            /** Format: int64 */
+            cancelled: number;
+            /**
+             * Format: int64
+             * @description Bytes of completed clones.
+             */
+            bytes_cloned: number;
+            /**
+             * Format: double
+             * @description Mean and 95th percentile transfer rate of completed clones.
+             */
+            avg_transfer_rate_bps?: number | null;
+            /** Format: double */
+            p95_transfer_rate_bps?: number | null;
+            /**
+             * Format: double
+             * @description Median and 95th percentile duration of completed clones, seconds.
+             */
+            median_duration_seconds?: number | null;
+            /** Format: double */
+            p95_duration_seconds?: number | null;
         };
         /** @enum {string} */
         ResizeMode: "none" | "shrink_source" | "grow_target";
@@ -1993,6 +2125,57 @@ export interface operations {
             };
         };
     };
+    audit_events: {
+        parameters: {
+            query?: {
+                /** @description One stream, e.g. `clone_session:6f1c…`. */
+                stream?: string;
+                /** @description A kind of stream: `clone_session`, `node`, `storage_backend`, `api_token`, … */
+                category?: string;
+                /** @description e.g. `clone_session.failed`. */
+                event_type?: string;
+                /** @description e.g. `operator:alice` or `node:target`. */
+                actor?: string;
+                /** @description Recorded at or after (RFC 3339). */
+                from?: string;
+                /** @description Recorded before (RFC 3339). */
+                to?: string;
+                /** @description Cursor: only events after this position (use the previous page's `next_after`). */
+                after?: number;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditPage"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
     health_health: {
         parameters: {
             query?: never;
@@ -2340,6 +2523,51 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Readiness"];
+                };
+            };
+        };
+    };
+    reports_clones: {
+        parameters: {
+            query?: {
+                /** @description Sessions created at or after (RFC 3339); default: the beginning. */
+                from?: string;
+                /** @description Sessions created before (RFC 3339); default: now. */
+                to?: string;
+                /** @description `day` (default), `status`, `mode` or `node` (the source node). */
+                group_by?: components["schemas"]["GroupBy"];
+                /** @description `json` (default) or `csv`. */
+                format?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description With format=csv */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };

@@ -1,0 +1,124 @@
+//! `GET /events`: the audit log, straight from the event log.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::State;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use utoipa::{IntoParams, ToSchema};
+
+use super::extract::ApiQuery;
+use crate::app::App;
+use crate::auth::{Auth, Viewer};
+use crate::error::{ApiError, ErrorBody};
+use crate::event_store::RecordedEvent;
+use crate::event_store::read::{EventFilter, read_filtered};
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AuditParams {
+    /// One stream, e.g. `clone_session:6f1c…`.
+    pub stream: Option<String>,
+    /// A kind of stream: `clone_session`, `node`, `storage_backend`, `api_token`, …
+    pub category: Option<String>,
+    /// e.g. `clone_session.failed`.
+    pub event_type: Option<String>,
+    /// e.g. `operator:alice` or `node:target`.
+    pub actor: Option<String>,
+    /// Recorded at or after (RFC 3339).
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub from: Option<OffsetDateTime>,
+    /// Recorded before (RFC 3339).
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub to: Option<OffsetDateTime>,
+    /// Cursor: only events after this position (use the previous page's `next_after`).
+    #[param(minimum = 0)]
+    pub after: Option<i64>,
+    #[param(minimum = 1, maximum = 1000, default = 100)]
+    pub limit: Option<i64>,
+}
+
+/// One event of the log, as the audit trail shows it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditEntry {
+    pub position: i64,
+    #[schema(example = "clone_session:6f1c2f44-…")]
+    pub stream: String,
+    pub version: i64,
+    #[schema(example = "clone_session.completed")]
+    pub event_type: String,
+    pub schema_version: i32,
+    #[schema(value_type = Object)]
+    pub payload: serde_json::Value,
+    #[schema(example = "operator:alice")]
+    pub actor: Option<String>,
+    pub request_id: Option<String>,
+    pub remote_addr: Option<String>,
+    pub correlation_id: Option<String>,
+    pub causation_id: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub recorded_at: OffsetDateTime,
+}
+
+impl From<RecordedEvent> for AuditEntry {
+    fn from(e: RecordedEvent) -> Self {
+        Self {
+            position: e.position,
+            stream: e.stream,
+            version: e.version,
+            event_type: e.event_type,
+            schema_version: e.schema_version,
+            payload: e.payload,
+            actor: e.actor,
+            request_id: e.request_id,
+            remote_addr: e.remote_addr,
+            correlation_id: e.correlation_id,
+            causation_id: e.causation_id,
+            recorded_at: e.recorded_at,
+        }
+    }
+}
+
+/// A page of the audit log.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditPage {
+    pub success: bool,
+    pub data: Vec<AuditEntry>,
+    /// Pass as `after` for the next page; `null` when this page was the last.
+    pub next_after: Option<i64>,
+}
+
+/// Query the audit log: filter by stream, category, type, actor and time;
+/// page with the `after` cursor (stable while events keep being appended).
+#[utoipa::path(operation_id = "audit_events", get, path = "/events", tag = "audit", params(AuditParams),
+    security(("bearer" = [])),
+    responses((status = 200, body = AuditPage), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn events(
+    State(app): State<Arc<App>>,
+    _auth: Auth<Viewer>,
+    ApiQuery(params): ApiQuery<AuditParams>,
+) -> Result<Json<AuditPage>, ApiError> {
+    let limit = params.limit.unwrap_or(100);
+    if !(1..=1000).contains(&limit) {
+        return Err(ApiError::invalid("limit", "must be between 1 and 1000"));
+    }
+    let after = params.after.unwrap_or(0);
+    if after < 0 {
+        return Err(ApiError::invalid("after", "must be at least 0"));
+    }
+    let filter = EventFilter {
+        stream: params.stream,
+        category: params.category,
+        event_type: params.event_type,
+        actor: params.actor,
+        from: params.from,
+        to: params.to,
+    };
+    let conn = app.pool.get().await?;
+    let events = read_filtered(&**conn, &filter, after, limit).await?;
+    let next_after = (events.len() as i64 == limit).then(|| events.last().map(|e| e.position)).flatten();
+    Ok(Json(AuditPage { success: true, data: events.into_iter().map(AuditEntry::from).collect(), next_after }))
+}

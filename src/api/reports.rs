@@ -1,0 +1,108 @@
+//! `GET /reports/clones`: what got cloned, how fast, and what failed.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use utoipa::{IntoParams, ToSchema};
+
+use super::extract::ApiQuery;
+use crate::app::App;
+use crate::auth::{Auth, Viewer};
+use crate::error::{ApiError, ErrorBody};
+use crate::projections::clone_reports::{self, FailureReason, GroupBy, ReportRow};
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ReportParams {
+    /// Sessions created at or after (RFC 3339); default: the beginning.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub from: Option<OffsetDateTime>,
+    /// Sessions created before (RFC 3339); default: now.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub to: Option<OffsetDateTime>,
+    /// `day` (default), `status`, `mode` or `node` (the source node).
+    #[param(value_type = Option<GroupBy>)]
+    pub group_by: Option<GroupBy>,
+    /// `json` (default) or `csv`.
+    pub format: Option<String>,
+}
+
+/// The clone report.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CloneReport {
+    pub success: bool,
+    pub group_by: GroupBy,
+    pub groups: Vec<ReportRow>,
+    /// Failure reasons in the period, most frequent first.
+    pub failure_reasons: Vec<FailureReason>,
+}
+
+/// Sessions created, started, completed, failed and cancelled; bytes cloned;
+/// mean and p95 transfer rate; median and p95 duration; failure reasons ranked.
+/// Served from the `clone_reports` projection.
+#[utoipa::path(operation_id = "reports_clones", get, path = "/reports/clones", tag = "audit", params(ReportParams),
+    security(("bearer" = [])),
+    responses((status = 200, body = CloneReport),
+              (status = 200, description = "With format=csv", content_type = "text/csv", body = String),
+              (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn clones(
+    State(app): State<Arc<App>>,
+    _auth: Auth<Viewer>,
+    ApiQuery(params): ApiQuery<ReportParams>,
+) -> Result<Response, ApiError> {
+    let from = params.from.unwrap_or(OffsetDateTime::UNIX_EPOCH);
+    let to = params.to.unwrap_or_else(OffsetDateTime::now_utc);
+    if to <= from {
+        return Err(ApiError::invalid("to", "must be after from"));
+    }
+    let group_by = params.group_by.unwrap_or(GroupBy::Day);
+    let conn = app.pool.get().await?;
+    let (groups, failure_reasons) = clone_reports::report(&**conn, from, to, group_by).await?;
+    match params.format.as_deref() {
+        None | Some("json") => {
+            Ok(axum::Json(CloneReport { success: true, group_by, groups, failure_reasons }).into_response())
+        }
+        Some("csv") => Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], csv(&groups)).into_response()),
+        Some(other) => Err(ApiError::invalid("format", format!("'{other}' is not json or csv"))),
+    }
+}
+
+fn csv(groups: &[ReportRow]) -> String {
+    let mut out = String::from(
+        "group,created,started,completed,failed,cancelled,bytes_cloned,avg_transfer_rate_bps,\
+         p95_transfer_rate_bps,median_duration_seconds,p95_duration_seconds\n",
+    );
+    let number = |v: Option<f64>| v.map(|v| format!("{v:.1}")).unwrap_or_default();
+    for g in groups {
+        out.push_str(&format!(
+            "{},{},{},{},{},{},{},{},{},{},{}\n",
+            csv_field(&g.group),
+            g.created,
+            g.started,
+            g.completed,
+            g.failed,
+            g.cancelled,
+            g.bytes_cloned,
+            number(g.avg_transfer_rate_bps),
+            number(g.p95_transfer_rate_bps),
+            number(g.median_duration_seconds),
+            number(g.p95_duration_seconds)
+        ));
+    }
+    out
+}
+
+/// Quotes a field containing a comma, quote or line break (RFC 4180).
+fn csv_field(value: &str) -> String {
+    if value.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", value.replace('"', "\"\""))
+    } else {
+        value.to_owned()
+    }
+}
