@@ -17,6 +17,7 @@ use crate::commands::StreamLocks;
 use crate::config::ServeConfig;
 use crate::db::migrate;
 use crate::domain::clone_session::CloneSession;
+use crate::domain::disks::NodeDisks;
 use crate::domain::node::Node;
 use crate::domain::storage_backend::StorageBackend;
 use crate::domain::unique_claim::UniqueClaim;
@@ -40,6 +41,7 @@ pub struct App {
     pub secrets: SecretBox,
     pub clone_sessions: AggregateCache<CloneSession>,
     pub nodes: AggregateCache<Node>,
+    pub node_disks: AggregateCache<NodeDisks>,
     pub storage_backends: AggregateCache<StorageBackend>,
     pub claims: AggregateCache<UniqueClaim>,
     /// Commands on one stream take turns within this process.
@@ -91,6 +93,7 @@ impl App {
             secrets,
             clone_sessions: AggregateCache::default(),
             nodes: AggregateCache::default(),
+            node_disks: AggregateCache::default(),
             storage_backends: AggregateCache::default(),
             claims: AggregateCache::default(),
             stream_locks: StreamLocks::default(),

@@ -8,8 +8,10 @@
 //! the controller drops and rebuilds them from the log at start-up.
 
 pub mod clone_sessions;
+pub mod disk_info;
 mod install;
 pub mod nodes;
+pub mod partition_operations;
 mod runner;
 pub mod storage_backends;
 
@@ -67,6 +69,8 @@ pub fn all() -> Vec<Box<dyn Projection>> {
         Box::new(nodes::NodesProjection),
         Box::new(storage_backends::StorageBackendsProjection),
         Box::new(clone_sessions::CloneSessionsProjection),
+        Box::new(disk_info::DiskInfoProjection),
+        Box::new(partition_operations::PartitionOperationsProjection),
     ]
 }
 
