@@ -205,7 +205,7 @@ export interface paths {
             cookie?: never;
         };
         /** The node's disks as it last reported them, by device. */
-        get: operations["list"];
+        get: operations["list_disks"];
         put?: never;
         post?: never;
         delete?: never;
@@ -227,7 +227,7 @@ export interface paths {
          * The node's scan: every disk it sees, with partitions. Stored whole or not
          *     at all; disks it no longer lists leave its view (their history stays in the log).
          */
-        post: operations["report"];
+        post: operations["report_disks"];
         delete?: never;
         options?: never;
         head?: never;
@@ -244,7 +244,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Ask the node for a fresh scan. Asking again while one is pending changes nothing. */
-        post: operations["request_scan"];
+        post: operations["request_disk_scan"];
         delete?: never;
         options?: never;
         head?: never;
@@ -259,7 +259,7 @@ export interface paths {
             cookie?: never;
         };
         /** When a scan was last requested and reported, and whether one is pending. */
-        get: operations["scan_status"];
+        get: operations["get_disk_scan_status"];
         put?: never;
         post?: never;
         delete?: never;
@@ -276,7 +276,7 @@ export interface paths {
             cookie?: never;
         };
         /** One disk with its partitions. `device` is URL-encoded (`%2Fdev%2Fsda`) or short (`sda`). */
-        get: operations["get"];
+        get: operations["get_disk"];
         put?: never;
         post?: never;
         delete?: never;
@@ -298,7 +298,7 @@ export interface paths {
          * Hand the device's queued operations to the node, in sequence order, after
          *     checking the whole queue against the latest scan once more.
          */
-        post: operations["apply"];
+        post: operations["apply_partition_operations"];
         delete?: never;
         options?: never;
         head?: never;
@@ -313,14 +313,14 @@ export interface paths {
             cookie?: never;
         };
         /** The device's operations in sequence order. */
-        get: operations["list"];
+        get: operations["list_partition_operations"];
         put?: never;
         /**
          * Queue an operation at the end of the device's queue. The controller replays
          *     the queue on the disk's last scan and refuses an operation that would not
          *     fit, explaining why (409).
          */
-        post: operations["queue"];
+        post: operations["queue_partition_operation"];
         delete?: never;
         options?: never;
         head?: never;
@@ -338,7 +338,7 @@ export interface paths {
         put?: never;
         post?: never;
         /** Remove a queued operation: only while it is pending and not yet handed to the node. */
-        delete: operations["remove"];
+        delete: operations["remove_partition_operation"];
         options?: never;
         head?: never;
         patch?: never;
@@ -356,7 +356,7 @@ export interface paths {
          *     run them in this order. Queued operations stay invisible until applied;
          *     after a failure, the ones queued after it on that device are withdrawn.
          */
-        get: operations["poll"];
+        get: operations["poll_partition_operations"];
         put?: never;
         post?: never;
         delete?: never;
@@ -380,7 +380,7 @@ export interface paths {
          *     earlier operation on the device has finished. A repeat is acknowledged
          *     without change.
          */
-        post: operations["report_status"];
+        post: operations["report_partition_operation_status"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2500,7 +2500,7 @@ export interface operations {
             };
         };
     };
-    list: {
+    list_disks: {
         parameters: {
             query?: never;
             header?: never;
@@ -2538,7 +2538,7 @@ export interface operations {
             };
         };
     };
-    report: {
+    report_disks: {
         parameters: {
             query?: never;
             header?: never;
@@ -2591,7 +2591,7 @@ export interface operations {
             };
         };
     };
-    request_scan: {
+    request_disk_scan: {
         parameters: {
             query?: never;
             header?: never;
@@ -2629,7 +2629,7 @@ export interface operations {
             };
         };
     };
-    scan_status: {
+    get_disk_scan_status: {
         parameters: {
             query?: never;
             header?: never;
@@ -2667,7 +2667,7 @@ export interface operations {
             };
         };
     };
-    get: {
+    get_disk: {
         parameters: {
             query?: never;
             header?: never;
@@ -2711,7 +2711,7 @@ export interface operations {
             };
         };
     };
-    apply: {
+    apply_partition_operations: {
         parameters: {
             query?: never;
             header?: never;
@@ -2764,7 +2764,7 @@ export interface operations {
             };
         };
     };
-    list: {
+    list_partition_operations: {
         parameters: {
             query?: {
                 /** @description Only operations in this status. */
@@ -2818,7 +2818,7 @@ export interface operations {
             };
         };
     };
-    queue: {
+    queue_partition_operation: {
         parameters: {
             query?: never;
             header?: never;
@@ -2884,7 +2884,7 @@ export interface operations {
             };
         };
     };
-    remove: {
+    remove_partition_operation: {
         parameters: {
             query?: never;
             header?: never;
@@ -2937,7 +2937,7 @@ export interface operations {
             };
         };
     };
-    poll: {
+    poll_partition_operations: {
         parameters: {
             query?: {
                 /** @description Only operations in this status. */
@@ -2986,7 +2986,7 @@ export interface operations {
             };
         };
     };
-    report_status: {
+    report_partition_operation_status: {
         parameters: {
             query?: never;
             header?: never;

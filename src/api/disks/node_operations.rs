@@ -18,7 +18,7 @@ use crate::projections::partition_operations::{self, PartitionOperationView};
 /// The operations handed to the node (by `apply`), by device and sequence:
 /// run them in this order. Queued operations stay invisible until applied;
 /// after a failure, the ones queued after it on that device are withdrawn.
-#[utoipa::path(get, path = "/nodes/{id}/partition-operations", tag = "node-callbacks",
+#[utoipa::path(get, path = "/nodes/{id}/partition-operations", operation_id = "poll_partition_operations", tag = "node-callbacks",
     params(("id" = Uuid, Path), StatusFilter),
     responses((status = 200, body = ApiList<PartitionOperationView>), (status = 400, body = ErrorBody),
               (status = 404, description = "Node not found", body = ErrorBody), (status = 422, body = ErrorBody)))]
@@ -38,7 +38,7 @@ pub async fn poll(
 /// running/completed/failed, running → completed/failed, each only once every
 /// earlier operation on the device has finished. A repeat is acknowledged
 /// without change.
-#[utoipa::path(post, path = "/nodes/{id}/partition-operations/{op_id}/status", tag = "node-callbacks",
+#[utoipa::path(post, path = "/nodes/{id}/partition-operations/{op_id}/status", operation_id = "report_partition_operation_status", tag = "node-callbacks",
     params(("id" = Uuid, Path), ("op_id" = Uuid, Path)), request_body = OperationStatusUpdate,
     responses((status = 200, body = ApiResponse<PartitionOperationView>), (status = 400, body = ErrorBody),
               (status = 404, description = "Node or operation not found", body = ErrorBody),

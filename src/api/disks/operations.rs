@@ -20,7 +20,7 @@ use crate::projections::partition_operations::{self, PartitionOperationView};
 /// Queue an operation at the end of the device's queue. The controller replays
 /// the queue on the disk's last scan and refuses an operation that would not
 /// fit, explaining why (409).
-#[utoipa::path(post, path = "/nodes/{id}/disks/{device}/operations", tag = "disks",
+#[utoipa::path(post, path = "/nodes/{id}/disks/{device}/operations", operation_id = "queue_partition_operation", tag = "disks",
     params(("id" = Uuid, Path), ("device" = String, Path, description = "`%2Fdev%2Fsda` or `sda`", example = "sda")),
     request_body = PartitionOperationCreate,
     responses(
@@ -43,7 +43,7 @@ pub async fn queue(
 }
 
 /// The device's operations in sequence order.
-#[utoipa::path(get, path = "/nodes/{id}/disks/{device}/operations", tag = "disks",
+#[utoipa::path(get, path = "/nodes/{id}/disks/{device}/operations", operation_id = "list_partition_operations", tag = "disks",
     params(("id" = Uuid, Path), ("device" = String, Path, description = "`%2Fdev%2Fsda` or `sda`", example = "sda"), StatusFilter),
     responses((status = 200, body = ApiList<PartitionOperationView>), (status = 400, body = ErrorBody),
               (status = 404, description = "Node not found", body = ErrorBody), (status = 422, body = ErrorBody)))]
@@ -66,7 +66,7 @@ pub async fn list(
 }
 
 /// Remove a queued operation: only while it is pending and not yet handed to the node.
-#[utoipa::path(delete, path = "/nodes/{id}/disks/{device}/operations/{op_id}", tag = "disks",
+#[utoipa::path(delete, path = "/nodes/{id}/disks/{device}/operations/{op_id}", operation_id = "remove_partition_operation", tag = "disks",
     params(("id" = Uuid, Path), ("device" = String, Path, description = "`%2Fdev%2Fsda` or `sda`", example = "sda"), ("op_id" = Uuid, Path)),
     responses((status = 200, body = ApiResponse<Deleted>), (status = 400, body = ErrorBody),
               (status = 404, description = "Node or operation not found", body = ErrorBody),
@@ -86,7 +86,7 @@ pub async fn remove(
 
 /// Hand the device's queued operations to the node, in sequence order, after
 /// checking the whole queue against the latest scan once more.
-#[utoipa::path(post, path = "/nodes/{id}/disks/{device}/apply", tag = "disks",
+#[utoipa::path(post, path = "/nodes/{id}/disks/{device}/apply", operation_id = "apply_partition_operations", tag = "disks",
     params(("id" = Uuid, Path), ("device" = String, Path, description = "`%2Fdev%2Fsda` or `sda`", example = "sda")),
     responses((status = 200, description = "The operations handed out", body = ApiResponse<Vec<PartitionOperationView>>),
               (status = 400, body = ErrorBody), (status = 404, description = "Node or disk not found", body = ErrorBody),

@@ -19,7 +19,7 @@ use crate::projections::disk_info::{self, DiskInfoView, ScanStatusView};
 
 /// The node's scan: every disk it sees, with partitions. Stored whole or not
 /// at all; disks it no longer lists leave its view (their history stays in the log).
-#[utoipa::path(post, path = "/nodes/{id}/disks/report", tag = "node-callbacks", params(("id" = Uuid, Path)),
+#[utoipa::path(post, path = "/nodes/{id}/disks/report", operation_id = "report_disks", tag = "node-callbacks", params(("id" = Uuid, Path)),
     request_body(content = DiskReport, description = "`{\"disks\": [...]}`, or the bare array"),
     responses(
         (status = 200, description = "The node's disks after the report", body = ApiResponse<Vec<DiskInfoView>>),
@@ -49,7 +49,7 @@ pub async fn report(
 }
 
 /// The node's disks as it last reported them, by device.
-#[utoipa::path(get, path = "/nodes/{id}/disks", tag = "disks", params(("id" = Uuid, Path)),
+#[utoipa::path(get, path = "/nodes/{id}/disks", operation_id = "list_disks", tag = "disks", params(("id" = Uuid, Path)),
     responses((status = 200, body = ApiList<DiskInfoView>), (status = 400, body = ErrorBody),
               (status = 404, description = "Node not found", body = ErrorBody)))]
 pub async fn list(
@@ -64,7 +64,7 @@ pub async fn list(
 }
 
 /// One disk with its partitions. `device` is URL-encoded (`%2Fdev%2Fsda`) or short (`sda`).
-#[utoipa::path(get, path = "/nodes/{id}/disks/{device}", tag = "disks",
+#[utoipa::path(get, path = "/nodes/{id}/disks/{device}", operation_id = "get_disk", tag = "disks",
     params(("id" = Uuid, Path), ("device" = String, Path, description = "`%2Fdev%2Fsda` or `sda`", example = "sda")),
     responses((status = 200, body = ApiResponse<DiskInfoView>),
               (status = 400, description = "Not a UUID, or not a device path", body = ErrorBody),
@@ -82,7 +82,7 @@ pub async fn get(
 }
 
 /// Ask the node for a fresh scan. Asking again while one is pending changes nothing.
-#[utoipa::path(post, path = "/nodes/{id}/disks/scan", tag = "disks", params(("id" = Uuid, Path)),
+#[utoipa::path(post, path = "/nodes/{id}/disks/scan", operation_id = "request_disk_scan", tag = "disks", params(("id" = Uuid, Path)),
     responses((status = 200, body = ApiResponse<ScanStatusView>), (status = 400, body = ErrorBody),
               (status = 404, description = "Node not found", body = ErrorBody)))]
 pub async fn request_scan(
@@ -102,7 +102,7 @@ pub async fn request_scan(
 }
 
 /// When a scan was last requested and reported, and whether one is pending.
-#[utoipa::path(get, path = "/nodes/{id}/disks/scan-status", tag = "disks", params(("id" = Uuid, Path)),
+#[utoipa::path(get, path = "/nodes/{id}/disks/scan-status", operation_id = "get_disk_scan_status", tag = "disks", params(("id" = Uuid, Path)),
     responses((status = 200, body = ApiResponse<ScanStatusView>), (status = 400, body = ErrorBody),
               (status = 404, description = "Node not found", body = ErrorBody)))]
 pub async fn scan_status(
