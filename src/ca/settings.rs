@@ -69,7 +69,10 @@ mod tests {
 
     #[test]
     fn rsa_is_refused_with_a_reason() {
-        let err = settings("RSA", 2048).validate().unwrap_err().to_string();
+        let err = settings("RSA", 2048)
+            .validate()
+            .expect_err("refused")
+            .to_string();
         assert!(err.contains("ring"), "{err}");
     }
 

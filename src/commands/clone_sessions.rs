@@ -109,15 +109,15 @@ async fn check_references(
     if nodes::get(&**conn, source).await?.is_none() {
         return Err(ApiError::NotFound("Source node not found".into()));
     }
-    if let Some(target) = target {
-        if nodes::get(&**conn, target).await?.is_none() {
-            return Err(ApiError::NotFound("Target node not found".into()));
-        }
+    if let Some(target) = target
+        && nodes::get(&**conn, target).await?.is_none()
+    {
+        return Err(ApiError::NotFound("Target node not found".into()));
     }
-    if let Some(backend) = backend {
-        if storage_backends::get(&**conn, backend).await?.is_none() {
-            return Err(ApiError::NotFound("Storage backend not found".into()));
-        }
+    if let Some(backend) = backend
+        && storage_backends::get(&**conn, backend).await?.is_none()
+    {
+        return Err(ApiError::NotFound("Storage backend not found".into()));
     }
     Ok(())
 }

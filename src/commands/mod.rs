@@ -102,7 +102,7 @@ impl App {
                     .map_err(StoreError::from)?,
             }];
             for claim in &decision.claims {
-                writes.extend(self.claim_write(&**conn, claim).await?);
+                writes.extend(self.claim_write(&conn, claim).await?);
             }
             drop(conn);
             let request = AppendRequest {

@@ -44,10 +44,10 @@ impl Database {
     /// Stops the embedded cluster if this process started it.
     pub fn close(self) {
         self.pool.close();
-        if let Some(cluster) = self.embedded {
-            if let Err(err) = cluster.stop() {
-                tracing::warn!(error = %err, "could not stop the embedded PostgreSQL cluster");
-            }
+        if let Some(cluster) = self.embedded
+            && let Err(err) = cluster.stop()
+        {
+            tracing::warn!(error = %err, "could not stop the embedded PostgreSQL cluster");
         }
     }
 }

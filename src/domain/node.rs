@@ -268,7 +268,7 @@ mod tests {
             d,
             OffsetDateTime::UNIX_EPOCH,
         )
-        .unwrap_err();
+        .expect_err("refused");
         assert!(matches!(err, Rejection::Invalid { field, .. } if field == "ip_address"));
     }
 

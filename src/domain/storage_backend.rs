@@ -186,7 +186,7 @@ mod tests {
             details("x", json!([1])),
             OffsetDateTime::UNIX_EPOCH,
         )
-        .unwrap_err();
+        .expect_err("refused");
         assert!(matches!(err, Rejection::Invalid { field, .. } if field == "config"));
     }
 }

@@ -91,14 +91,14 @@ fn check_versions(
 ) -> Result<(), StoreError> {
     for write in &request.writes {
         let actual = versions.get(&write.stream).copied().unwrap_or(0);
-        if let ExpectedVersion::Exact(expected) = write.expected {
-            if expected != actual {
-                return Err(StoreError::Conflict {
-                    stream: write.stream.clone(),
-                    expected,
-                    actual,
-                });
-            }
+        if let ExpectedVersion::Exact(expected) = write.expected
+            && expected != actual
+        {
+            return Err(StoreError::Conflict {
+                stream: write.stream.clone(),
+                expected,
+                actual,
+            });
         }
     }
     Ok(())

@@ -81,10 +81,10 @@ mod tests {
             2
         }
         fn upcast(_: &str, from: i32, mut payload: Value) -> Value {
-            if from == 1 {
-                if let Some(old) = payload.as_object_mut().and_then(|m| m.remove("old_name")) {
-                    payload["name"] = old;
-                }
+            if from == 1
+                && let Some(old) = payload.as_object_mut().and_then(|m| m.remove("old_name"))
+            {
+                payload["name"] = old;
             }
             payload
         }

@@ -178,10 +178,9 @@ async fn wait_ready(http: &reqwest::Client, port: u16) {
             .get(format!("http://127.0.0.1:{port}/api/v1/ready"))
             .send()
             .await
+            && r.status() == StatusCode::OK
         {
-            if r.status() == StatusCode::OK {
-                return;
-            }
+            return;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }

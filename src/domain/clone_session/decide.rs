@@ -44,13 +44,13 @@ pub fn create(
 }
 
 pub fn check_spec(spec: &SessionSpec) -> Result<(), Rejection> {
-    if let Some(name) = &spec.name {
-        if name.chars().count() > NAME_MAX {
-            return Err(Rejection::invalid(
-                "name",
-                format!("must be at most {NAME_MAX} characters"),
-            ));
-        }
+    if let Some(name) = &spec.name
+        && name.chars().count() > NAME_MAX
+    {
+        return Err(Rejection::invalid(
+            "name",
+            format!("must be at most {NAME_MAX} characters"),
+        ));
     }
     check_text("source_device", &spec.source_device, DEVICE_MAX)?;
     check_text("target_device", &spec.target_device, DEVICE_MAX)?;

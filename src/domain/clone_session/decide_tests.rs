@@ -90,7 +90,7 @@ fn staged_needs_a_backend_and_direct_needs_a_target() {
         vec![],
         t0(),
     )
-    .unwrap_err();
+    .expect_err("refused");
     assert_eq!(
         err,
         Rejection::invalid(
@@ -109,7 +109,7 @@ fn staged_needs_a_backend_and_direct_needs_a_target() {
         vec![],
         t0(),
     )
-    .unwrap_err();
+    .expect_err("refused");
     assert_eq!(
         err,
         Rejection::invalid("target_node_id", "target_node_id required for direct mode")
@@ -128,7 +128,7 @@ fn names_longer_than_255_characters_are_refused() {
         vec![],
         t0(),
     )
-    .unwrap_err();
+    .expect_err("refused");
     assert!(matches!(err, Rejection::Invalid { field, .. } if field == "name"));
 }
 
@@ -166,7 +166,7 @@ fn late_progress_is_recorded_but_never_moves_backwards() {
 
 #[test]
 fn progress_beyond_the_disk_is_invalid() {
-    let err = progress(&given(&cloning(10)), report(1001)).unwrap_err();
+    let err = progress(&given(&cloning(10)), report(1001)).expect_err("refused");
     assert!(matches!(err, Rejection::Invalid { field, .. } if field == "bytes_transferred"));
 }
 
@@ -250,7 +250,7 @@ fn updates_only_while_pending_and_only_what_changed() {
             ..Default::default()
         })]
     );
-    let err = update(&given(&ready()), patch).unwrap_err();
+    let err = update(&given(&ready()), patch).expect_err("refused");
     assert_eq!(
         err,
         Rejection::NotAllowed("Cannot update session in source_ready status".into())
