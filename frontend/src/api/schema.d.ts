@@ -1537,10 +1537,10 @@ export interface components {
             /**
              * Format: int64
              * @description The smallest size a resize may give it: used bytes plus a safety
-             *     margin of 10 % of the used bytes, at least 1 GiB, capped at its size;
-             *     its current size when it cannot shrink.
+             *     margin of 10 % of the used bytes, at least 1 GiB, capped at its size.
+             *     Null when it cannot be shrunk at all (see `can_shrink`).
              */
-            min_size_bytes: number;
+            min_size_bytes?: number | null;
             /** @example / */
             mountpoint?: string | null;
         };

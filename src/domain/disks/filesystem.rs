@@ -133,18 +133,22 @@ pub fn shrink_limit(
     ShrinkLimit::Floor(used.saturating_add(margin).min(size_bytes))
 }
 
-/// The smallest size a resize may give the partition: the shrink floor, or
-/// the current size when it cannot be shrunk (it can still grow).
-pub fn min_size_bytes(filesystem: Option<&str>, size_bytes: i64, used_bytes: Option<i64>) -> i64 {
+/// The smallest size a resize may give the partition: used bytes plus the
+/// safety margin, capped at its size; `None` when it cannot be shrunk at all.
+pub fn min_size_bytes(
+    filesystem: Option<&str>,
+    size_bytes: i64,
+    used_bytes: Option<i64>,
+) -> Option<i64> {
     match shrink_limit(filesystem, size_bytes, used_bytes) {
-        ShrinkLimit::Floor(floor) => floor,
-        ShrinkLimit::Refused(_) => size_bytes,
+        ShrinkLimit::Floor(floor) => Some(floor),
+        ShrinkLimit::Refused(_) => None,
     }
 }
 
 /// Whether a resize could make the partition any smaller.
 pub fn can_shrink(filesystem: Option<&str>, size_bytes: i64, used_bytes: Option<i64>) -> bool {
-    min_size_bytes(filesystem, size_bytes, used_bytes) < size_bytes
+    min_size_bytes(filesystem, size_bytes, used_bytes).is_some_and(|floor| floor < size_bytes)
 }
 
 /// `used / size` in percent, rounded to 0.1.
@@ -196,7 +200,7 @@ mod tests {
         );
         assert_eq!(
             min_size_bytes(Some("ntfs"), 10 * GIB, Some(9 * GIB + GIB / 2)),
-            10 * GIB,
+            Some(10 * GIB),
             "capped at the partition size"
         );
         assert!(!can_shrink(Some("ntfs"), 10 * GIB, Some(9 * GIB + GIB / 2)));
@@ -215,7 +219,7 @@ mod tests {
             (Some("ext4"), None),
         ] {
             assert!(!can_shrink(fs, 100 * GIB, used), "{fs:?} {used:?}");
-            assert_eq!(min_size_bytes(fs, 100 * GIB, used), 100 * GIB);
+            assert_eq!(min_size_bytes(fs, 100 * GIB, used), None);
         }
     }
 }

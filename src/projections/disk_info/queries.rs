@@ -68,9 +68,9 @@ pub struct PartitionView {
     /// ntfs, btrfs, fat32; not xfs or anything else) and its usage is known.
     pub can_shrink: bool,
     /// The smallest size a resize may give it: used bytes plus a safety
-    /// margin of 10 % of the used bytes, at least 1 GiB, capped at its size;
-    /// its current size when it cannot shrink.
-    pub min_size_bytes: i64,
+    /// margin of 10 % of the used bytes, at least 1 GiB, capped at its size.
+    /// Null when it cannot be shrunk at all (see `can_shrink`).
+    pub min_size_bytes: Option<i64>,
     #[schema(example = "/")]
     pub mountpoint: Option<String>,
 }
