@@ -12,17 +12,22 @@
 //! # An operation's life
 //! ```text
 //!  queued ──apply──▶ handed out ──running──▶ running ──completed──▶ completed
-//!  (pending)         (pending, applied_at)      │  └──failed──▶ failed
-//!     │                  │  └──completed / failed──────────────▲
-//!     └─DELETE─▶ removed  └─ an earlier operation failed ─▶ queued again
+//! (pending)       (pending, applied_at)         └──────failed──────▶ failed
+//!    │                   ├─ completed / failed without running first ─▶ …
+//!    │ DELETE            └─ an earlier operation on the device failed ─▶ queued
+//!    ▼
+//! removed        (an operation handed out can no longer be removed)
 //! ```
-//! Status is the spec's pending/running/completed/failed; whether a pending
-//! operation has been handed to the node is a separate fact (`handed_out`,
-//! `applied_at` in the read model), because "apply" changes who may act on
-//! it, not what happened to the disk. When an operation fails, the handed-out
-//! operations after it on that device are taken back (they were planned on a
-//! disk that now looks different): the operator removes them, or rescans and
-//! applies again.
+//! Status is the spec's pending/running/completed/failed. Whether a pending
+//! operation has been handed to the node is a separate fact (`handed_out`
+//! here, `applied_at` in the read model) rather than a fifth status: `apply`
+//! changes who may act on the operation, not what happened to the disk, and
+//! clients of the spec know only those four statuses.
+//!
+//! When an operation fails, the handed-out operations after it on that
+//! device are taken back into the queue (they were planned on a disk that
+//! may now look different), so the node's poll no longer lists them. The
+//! operator removes them, or applies them again, after a rescan if need be.
 //!
 //! # What the plan is checked against
 //! The last scan of the device plus every operation it does not show yet:
