@@ -94,6 +94,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
 
 /// `limit` (1–200, default 50) and `offset` (≥ 0, default 0).
 #[derive(Debug, Clone, Copy, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Page {
     /// Items per page, 1–200.
     #[param(minimum = 1, maximum = 200, default = 50)]

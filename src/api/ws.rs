@@ -14,6 +14,7 @@ use crate::error::ApiError;
 use crate::fanout::websocket::Client;
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct WsParams {
     /// Resume after this log position: every message after it is replayed
     /// from the log before live messages follow, with no gap or duplicate.

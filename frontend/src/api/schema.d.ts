@@ -1792,14 +1792,14 @@ export type $defs = Record<string, never>;
 export interface operations {
     list: {
         parameters: {
-            query?: never;
-            header?: never;
-            path: {
+            query?: {
                 /** @description Only sessions in this status. */
-                status: null | components["schemas"]["CloneStatus"];
-                limit: number | null;
-                offset: number | null;
+                status?: components["schemas"]["CloneStatus"];
+                limit?: number;
+                offset?: number;
             };
+            header?: never;
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
@@ -2008,12 +2008,13 @@ export interface operations {
     };
     certs: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description `source` or `target`. */
+                role?: string;
+            };
             header?: never;
             path: {
                 id: string;
-                /** @description `source` or `target`. */
-                role: string | null;
             };
             cookie?: never;
         };
@@ -2098,7 +2099,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description The failure reason (or send `{"error": ...}` as the body). */
-                error?: string | null;
+                error?: string;
             };
             header?: never;
             path: {
@@ -2307,14 +2308,14 @@ export interface operations {
     };
     list: {
         parameters: {
-            query?: never;
-            header?: never;
-            path: {
+            query?: {
                 /** @description Items per page, 1–200. */
-                limit: number | null;
+                limit?: number;
                 /** @description Items to skip. */
-                offset: number | null;
+                offset?: number;
             };
+            header?: never;
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
@@ -3076,14 +3077,14 @@ export interface operations {
     };
     list: {
         parameters: {
-            query?: never;
-            header?: never;
-            path: {
+            query?: {
                 /** @description Items per page, 1–200. */
-                limit: number | null;
+                limit?: number;
                 /** @description Items to skip. */
-                offset: number | null;
+                offset?: number;
             };
+            header?: never;
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
@@ -3271,15 +3272,15 @@ export interface operations {
     };
     events: {
         parameters: {
-            query?: never;
-            header?: never;
-            path: {
+            query?: {
                 /**
                  * @description Resume after this log position: every message after it is replayed
                  *     from the log before live messages follow, with no gap or duplicate.
                  */
-                from: number | null;
+                from?: number;
             };
+            header?: never;
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;

@@ -15,6 +15,7 @@ use crate::error::{ApiError, ErrorBody};
 use crate::projections::clone_sessions::{self, CloneSessionView};
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListParams {
     /// Only sessions in this status.
     pub status: Option<CloneStatus>,

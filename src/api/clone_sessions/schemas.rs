@@ -82,6 +82,7 @@ pub struct CloneFailure {
 
 /// `?error=` of `POST …/failed`.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct FailureQuery {
     /// The failure reason (or send `{"error": ...}` as the body).
     pub error: Option<String>,
@@ -89,6 +90,7 @@ pub struct FailureQuery {
 
 /// `?role=source|target`.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct RoleQuery {
     /// `source` or `target`.
     pub role: Option<String>,
