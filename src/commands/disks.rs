@@ -32,11 +32,10 @@ pub async fn report(
 /// Asks for a fresh scan; `false` when one was already pending.
 pub async fn request_scan(app: &App, metadata: &Metadata, node_id: Uuid) -> Result<bool, ApiError> {
     let now = OffsetDateTime::now_utc();
-    let executed = run(app, metadata, node_id, |state| {
+    run(app, metadata, node_id, |state| {
         disks::request_scan(state, now)
     })
-    .await?;
-    Ok(executed)
+    .await
 }
 
 /// Queues an operation; returns its id.

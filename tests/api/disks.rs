@@ -276,3 +276,52 @@ async fn disk_routes_need_a_registered_node() {
         .get(0);
     assert_eq!(left, 0, "a deleted node's disks leave the read model");
 }
+
+/// Drives disks through every event kind, for the projection rebuild tests:
+/// reports that add and drop disks, a scan request, operations queued,
+/// removed, applied, run, completed and failed (withdrawing a later one), and
+/// a deleted node whose disks must leave the read models.
+pub async fn workload(app: &TestApp) {
+    let node = node_with(app, json!([sda(), sdb()])).await;
+    app.post(&format!("/nodes/{node}/disks/scan"), json!({}))
+        .await;
+    let ops = format!("/nodes/{node}/disks/sda/operations");
+    let mut ids = Vec::new();
+    for params in [
+        json!({"partition": 3, "new_size_bytes": 30 * GIB}),
+        json!({"partition": 3, "new_size_bytes": 31 * GIB}),
+        json!({"partition": 3, "new_size_bytes": 32 * GIB}),
+        json!({"partition": 3, "new_size_bytes": 33 * GIB}),
+    ] {
+        let (status, body) = app
+            .post(&ops, json!({"operation": "resize", "params": params}))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        ids.push(body["data"]["id"].as_str().expect("id").to_owned());
+    }
+    assert_eq!(
+        app.delete(&format!("{ops}/{}", ids[3])).await.0,
+        StatusCode::OK
+    );
+    let (status, body) = app
+        .post(&format!("/nodes/{node}/disks/sda/apply"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    for (id, status) in [
+        (&ids[0], "running"),
+        (&ids[0], "completed"),
+        (&ids[1], "failed"),
+    ] {
+        let (code, body) = app
+            .post(
+                &format!("/nodes/{node}/partition-operations/{id}/status"),
+                json!({"status": status}),
+            )
+            .await;
+        assert_eq!(code, StatusCode::OK, "{body}");
+    }
+    report(app, &node, json!([sda()])).await;
+
+    let gone = node_with(app, json!([sdb()])).await;
+    app.delete(&format!("/nodes/{gone}")).await;
+}

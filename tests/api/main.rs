@@ -11,6 +11,7 @@ mod disks;
 mod event_log;
 mod fanout;
 mod openapi;
+mod partition_node_side;
 mod partition_operations;
 mod projections;
 mod registry;

@@ -9,7 +9,14 @@ use serde_json::json;
 
 use crate::support::{TestApp, TestDb, table_rows};
 
-const TABLES: [&str; 3] = ["nodes", "storage_backends", "clone_sessions"];
+const TABLES: [&str; 6] = [
+    "nodes",
+    "storage_backends",
+    "clone_sessions",
+    "disk_info",
+    "disk_scans",
+    "partition_operations",
+];
 
 /// Drives sessions through every outcome, plus registry changes.
 async fn workload(app: &TestApp) {
@@ -74,6 +81,7 @@ async fn workload(app: &TestApp) {
         json!({"hostname": "renamed-host"}),
     )
     .await;
+    crate::disks::workload(app).await;
 }
 
 async fn snapshot(db: &TestDb) -> Vec<Vec<serde_json::Value>> {
@@ -95,7 +103,11 @@ async fn rebuilt_tables_equal_the_live_ones_row_for_row() {
     let rebuilt = pureboot::projections::rebuild(&app.db.pool(), None)
         .await
         .expect("rebuild");
-    assert_eq!(rebuilt.len(), TABLES.len());
+    assert_eq!(rebuilt.len(), pureboot::projections::all().len());
+    assert!(
+        !live[3].is_empty() && !live[5].is_empty(),
+        "the workload left disks and operations to compare"
+    );
     assert_eq!(snapshot(&app.db).await, live);
 }
 
