@@ -6,6 +6,7 @@ pub mod audit;
 pub mod ca;
 pub mod clone_sessions;
 pub mod context;
+pub mod disks;
 pub mod envelope;
 pub mod extract;
 pub mod health;
@@ -33,8 +34,9 @@ use crate::app::App;
     ),
     tags(
         (name = "clone-sessions", description = "Clone sessions: create, inspect, change, cancel"),
-        (name = "node-callbacks", description = "Called by the nodes taking part in a clone"),
+        (name = "node-callbacks", description = "Called by nodes: clone progress, disk scan reports, partition operations"),
         (name = "nodes", description = "The node registry"),
+        (name = "disks", description = "A node's disks as it last reported them, and the partition operations queued on them"),
         (name = "storage", description = "Storage backends for staged clones"),
         (name = "events", description = "Live event stream"),
         (name = "health", description = "Liveness and readiness"),
@@ -77,6 +79,16 @@ pub fn router() -> OpenApiRouter<Arc<App>> {
         .routes(routes!(nodes::list, nodes::create))
         .routes(routes!(nodes::get, nodes::update, nodes::delete))
         .routes(routes!(nodes::rotate_token))
+        .routes(routes!(disks::scans::list))
+        .routes(routes!(disks::scans::report))
+        .routes(routes!(disks::scans::request_scan))
+        .routes(routes!(disks::scans::scan_status))
+        .routes(routes!(disks::scans::get))
+        .routes(routes!(disks::operations::list, disks::operations::queue))
+        .routes(routes!(disks::operations::remove))
+        .routes(routes!(disks::operations::apply))
+        .routes(routes!(disks::node_operations::poll))
+        .routes(routes!(disks::node_operations::report_status))
         .routes(routes!(storage_backends::list, storage_backends::create))
         .routes(routes!(storage_backends::get, storage_backends::update, storage_backends::delete))
         .routes(routes!(clone_sessions::queries::list, clone_sessions::commands::create))

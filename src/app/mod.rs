@@ -18,6 +18,7 @@ use crate::commands::StreamLocks;
 use crate::config::ServeConfig;
 use crate::db::migrate;
 use crate::domain::clone_session::CloneSession;
+use crate::domain::disks::NodeDisks;
 use crate::domain::node::Node;
 use crate::domain::storage_backend::StorageBackend;
 use crate::domain::unique_claim::UniqueClaim;
@@ -41,6 +42,7 @@ pub struct App {
     pub secrets: SecretBox,
     pub clone_sessions: AggregateCache<CloneSession>,
     pub nodes: AggregateCache<Node>,
+    pub node_disks: AggregateCache<NodeDisks>,
     pub storage_backends: AggregateCache<StorageBackend>,
     pub claims: AggregateCache<UniqueClaim>,
     /// Recently verified operator tokens.
@@ -87,6 +89,7 @@ impl App {
             secrets,
             clone_sessions: AggregateCache::default(),
             nodes: AggregateCache::default(),
+            node_disks: AggregateCache::default(),
             storage_backends: AggregateCache::default(),
             claims: AggregateCache::default(),
             tokens: TokenCache::default(),

@@ -120,3 +120,19 @@ pub async fn session_caller(
     ctx.actor = Some(format!("node:{}", role.as_str()));
     Ok(ctx)
 }
+
+/// Authorises a node's own call (disk reports, partition-operation updates)
+/// with its `pbk_…` token; records the node as the actor.
+pub async fn node_caller(
+    app: &App,
+    headers: &HeaderMap,
+    mut ctx: RequestContext,
+    node: uuid::Uuid,
+) -> Result<RequestContext, ApiError> {
+    let token =
+        bearer(headers).ok_or_else(|| ApiError::Unauthorized("missing node token (Authorization: Bearer …)".into()))?;
+    let conn = app.pool.get().await?;
+    super::node_tokens::verify_node_token(&**conn, token, node).await?;
+    ctx.actor = Some(format!("node:{node}"));
+    Ok(ctx)
+}

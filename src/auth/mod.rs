@@ -16,7 +16,7 @@ mod extract;
 pub mod node_tokens;
 pub mod operator_tokens;
 
-pub use extract::{Admin, Auth, Operator, Viewer, bearer, require, session_caller};
+pub use extract::{Admin, Auth, Operator, Viewer, bearer, node_caller, require, session_caller};
 
 use ring::digest::{SHA256, digest};
 use ring::rand::{SecureRandom, SystemRandom};

@@ -7,6 +7,7 @@
 //! (read-your-writes), bounded by the configured timeout.
 
 pub mod clone_sessions;
+pub mod disks;
 mod stream_locks;
 
 pub use stream_locks::StreamLocks;
@@ -16,6 +17,7 @@ use uuid::Uuid;
 use crate::app::App;
 use crate::domain::Rejection;
 use crate::domain::clone_session::CloneSession;
+use crate::domain::disks::NodeDisks;
 use crate::domain::node::Node;
 use crate::domain::storage_backend::StorageBackend;
 use crate::domain::unique_claim::{self, ClaimChange, UniqueClaim};
@@ -139,6 +141,12 @@ impl Cached for CloneSession {
 impl Cached for Node {
     fn cache(app: &App) -> &AggregateCache<Self> {
         &app.nodes
+    }
+}
+
+impl Cached for NodeDisks {
+    fn cache(app: &App) -> &AggregateCache<Self> {
+        &app.node_disks
     }
 }
 

@@ -5,6 +5,7 @@
 //! the database, the clock or the network, so every rule is unit-tested.
 
 pub mod clone_session;
+pub mod disks;
 pub mod node;
 pub mod storage_backend;
 pub mod unique_claim;

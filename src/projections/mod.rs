@@ -10,8 +10,10 @@
 pub mod certificates;
 pub mod clone_reports;
 pub mod clone_sessions;
+pub mod disk_info;
 mod install;
 pub mod nodes;
+pub mod partition_operations;
 mod runner;
 pub mod storage_backends;
 
@@ -62,6 +64,8 @@ pub fn all() -> Vec<Box<dyn Projection>> {
         Box::new(clone_sessions::CloneSessionsProjection),
         Box::new(certificates::CertificatesProjection),
         Box::new(clone_reports::CloneReportsProjection),
+        Box::new(disk_info::DiskInfoProjection),
+        Box::new(partition_operations::PartitionOperationsProjection),
     ]
 }
 

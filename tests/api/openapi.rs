@@ -26,3 +26,22 @@ fn every_operation_documents_its_errors() {
         }
     }
 }
+
+#[test]
+fn only_path_segments_are_documented_as_path_parameters() {
+    let doc: serde_json::Value = serde_json::from_str(&pureboot::api::openapi_json()).expect("JSON");
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for (method, operation) in item.as_object().expect("operations") {
+            for parameter in operation["parameters"].as_array().into_iter().flatten() {
+                let name = parameter["name"].as_str().expect("name");
+                let in_path = path.contains(&format!("{{{name}}}"));
+                assert_eq!(
+                    parameter["in"] == "path",
+                    in_path,
+                    "{method} {path}: parameter {name} is documented in {}",
+                    parameter["in"]
+                );
+            }
+        }
+    }
+}

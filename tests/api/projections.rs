@@ -9,7 +9,16 @@ use serde_json::json;
 
 use crate::support::{TestApp, TestDb, table_rows};
 
-const TABLES: [&str; 5] = ["nodes", "storage_backends", "clone_sessions", "session_certificates", "clone_reports"];
+const TABLES: [&str; 8] = [
+    "nodes",
+    "storage_backends",
+    "clone_sessions",
+    "session_certificates",
+    "clone_reports",
+    "disk_info",
+    "disk_scans",
+    "partition_operations",
+];
 
 /// Drives sessions through every outcome, plus registry changes.
 async fn workload(app: &TestApp) {
@@ -44,6 +53,7 @@ async fn workload(app: &TestApp) {
     let doomed = app.direct_session().await;
     app.delete(&format!("/clone-sessions/{}", doomed["id"].as_str().expect("id"))).await;
     app.patch(&format!("/nodes/{staged_source}"), json!({"hostname": "renamed-host"})).await;
+    crate::disks::workload(app).await;
 }
 
 async fn snapshot(db: &TestDb) -> Vec<Vec<serde_json::Value>> {
@@ -63,7 +73,8 @@ async fn rebuilt_tables_equal_the_live_ones_row_for_row() {
     assert!(live[2].len() >= 5, "the workload left sessions to compare");
 
     let rebuilt = pureboot::projections::rebuild(&app.db.pool(), None).await.expect("rebuild");
-    assert_eq!(rebuilt.len(), TABLES.len());
+    assert_eq!(rebuilt.len(), pureboot::projections::all().len());
+    assert!(!live[5].is_empty() && !live[7].is_empty(), "the workload left disks and operations to compare");
     assert_eq!(snapshot(&app.db).await, live);
 }
 

@@ -339,3 +339,28 @@ async fn the_ui_is_served_with_security_headers() {
     assert_eq!(api.status(), StatusCode::NOT_FOUND);
     assert_eq!(api.json::<Value>().await.expect("json")["success"], false, "unknown API paths get JSON, not the UI");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn node_tokens_for_disks_are_per_node_and_rotatable() {
+    let app = TestApp::spawn().await;
+    let (_, first) = app.post("/nodes", json!({"mac_address": "52:54:00:00:55:01", "hostname": "a"})).await;
+    let (_, second) = app.post("/nodes", json!({"mac_address": "52:54:00:00:55:02", "hostname": "b"})).await;
+    let (a, token_a) =
+        (first["data"]["id"].as_str().expect("id"), first["data"]["node_token"].as_str().expect("token"));
+    let token_b = second["data"]["node_token"].as_str().expect("token");
+    let report = json!({"disks": [{"device": "/dev/sda", "size_bytes": 1_000_000_000, "partition_table": "gpt", "partitions": []}]});
+    let path = format!("/nodes/{a}/disks/report");
+    assert_eq!(app.call(Method::POST, &path, Some(token_b), Some(report.clone())).await.0, 403, "another node's token");
+    assert_eq!(
+        app.call(Method::POST, &path, Some(ADMIN_TOKEN), Some(report.clone())).await.0,
+        401,
+        "operators are not nodes"
+    );
+    assert_eq!(app.call(Method::POST, &path, Some(token_a), Some(report.clone())).await.0, 200);
+
+    let (status, rotated) = app.post(&format!("/nodes/{a}/token"), json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{rotated}");
+    let fresh = rotated["data"]["node_token"].as_str().expect("token");
+    assert_eq!(app.call(Method::POST, &path, Some(token_a), Some(report.clone())).await.0, 401, "the old token died");
+    assert_eq!(app.call(Method::POST, &path, Some(fresh), Some(report)).await.0, 200);
+}

@@ -276,6 +276,196 @@ export interface paths {
         patch: operations["nodes_update"];
         trace?: never;
     };
+    "/api/v1/nodes/{id}/disks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The node's disks as it last reported them, by device. */
+        get: operations["list_disks"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/nodes/{id}/disks/report": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The node's scan: every disk it sees, with partitions. Stored whole or not
+         *     at all; disks it no longer lists leave its view (their history stays in the log).
+         */
+        post: operations["report_disks"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/nodes/{id}/disks/scan": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Ask the node for a fresh scan. Asking again while one is pending changes nothing. */
+        post: operations["request_disk_scan"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/nodes/{id}/disks/scan-status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** When a scan was last requested and reported, and whether one is pending. */
+        get: operations["get_disk_scan_status"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/nodes/{id}/disks/{device}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One disk with its partitions. `device` is URL-encoded (`%2Fdev%2Fsda`) or short (`sda`). */
+        get: operations["get_disk"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/nodes/{id}/disks/{device}/apply": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Hand the device's queued operations to the node, in sequence order, after
+         *     checking the whole queue against the latest scan once more.
+         */
+        post: operations["apply_partition_operations"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/nodes/{id}/disks/{device}/operations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The device's operations in sequence order. */
+        get: operations["list_partition_operations"];
+        put?: never;
+        /**
+         * Queue an operation at the end of the device's queue. The controller replays
+         *     the queue on the disk's last scan and refuses an operation that would not
+         *     fit, explaining why (409).
+         */
+        post: operations["queue_partition_operation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/nodes/{id}/disks/{device}/operations/{op_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove a queued operation: only while it is pending and not yet handed to the node. */
+        delete: operations["remove_partition_operation"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/nodes/{id}/partition-operations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The operations handed to the node (by `apply`), by device and sequence:
+         *     run them in this order. Queued operations stay invisible until applied;
+         *     after a failure, the ones queued after it on that device are withdrawn.
+         */
+        get: operations["poll_partition_operations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/nodes/{id}/partition-operations/{op_id}/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Report an operation running, completed or failed. Allowed: pending →
+         *     running/completed/failed, running → completed/failed, each only once every
+         *     earlier operation on the device has finished. A repeat is acknowledged
+         *     without change.
+         */
+        post: operations["report_partition_operation_status"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/nodes/{id}/token": {
         parameters: {
             query?: never;
@@ -468,6 +658,44 @@ export interface components {
             total: number;
         };
         /** @description A page of a list: `{"success": true, "data": [...], "total": N}`. */
+        ApiList_DiskInfoResponse: {
+            success: boolean;
+            data: {
+                /**
+                 * Format: uuid
+                 * @description Stable while the device stays in the node's reports.
+                 */
+                id: string;
+                /** Format: uuid */
+                node_id: string;
+                /** @example /dev/sda */
+                device: string;
+                /**
+                 * Format: int64
+                 * @example 107374182400
+                 */
+                size_bytes: number;
+                /**
+                 * @description GiB with one decimal, TiB from 1000 GiB (labelled GB/TB).
+                 * @example 100.0 GB
+                 */
+                size_human: string;
+                /** @example Samsung SSD 870 */
+                model?: string | null;
+                serial?: string | null;
+                partition_table: components["schemas"]["PartitionTable"];
+                /** @description In partition-number order. */
+                partitions: components["schemas"]["PartitionInfo"][];
+                /** Format: date-time */
+                scanned_at: string;
+            }[];
+            /**
+             * Format: int64
+             * @description Matching items in all pages.
+             */
+            total: number;
+        };
+        /** @description A page of a list: `{"success": true, "data": [...], "total": N}`. */
         ApiList_NodeResponse: {
             success: boolean;
             data: {
@@ -486,6 +714,52 @@ export interface components {
                 created_at: string;
                 /** Format: date-time */
                 updated_at: string;
+            }[];
+            /**
+             * Format: int64
+             * @description Matching items in all pages.
+             */
+            total: number;
+        };
+        /** @description A page of a list: `{"success": true, "data": [...], "total": N}`. */
+        ApiList_PartitionOperationResponse: {
+            success: boolean;
+            data: {
+                /** Format: uuid */
+                id: string;
+                /** Format: uuid */
+                node_id: string;
+                /**
+                 * Format: uuid
+                 * @description The clone session that queued it (none yet: operators queue them).
+                 */
+                session_id?: string | null;
+                /** @example /dev/sda */
+                device: string;
+                operation: components["schemas"]["OperationKind"];
+                params: Record<string, unknown>;
+                /**
+                 * Format: int32
+                 * @description Position in the device's queue: 1, 2, 3… (never reused).
+                 */
+                sequence: number;
+                status: components["schemas"]["OperationStatus"];
+                error_message?: string | null;
+                /** Format: date-time */
+                created_at: string;
+                /**
+                 * Format: date-time
+                 * @description When `apply` handed it to the node; null while it is only queued
+                 *     (and again after an earlier operation on the device failed).
+                 */
+                applied_at?: string | null;
+                /** Format: date-time */
+                started_at?: string | null;
+                /**
+                 * Format: date-time
+                 * @description When the node reported it completed or failed.
+                 */
+                executed_at?: string | null;
             }[];
             /**
              * Format: int64
@@ -655,6 +929,60 @@ export interface components {
             message?: string | null;
         };
         /** @description A single object: `{"success": true, "data": {...}, "message": ...}`. */
+        ApiResponse_DiskInfoResponse: {
+            success: boolean;
+            /** @description The spec's `DiskInfoResponse`. */
+            data: {
+                /**
+                 * Format: uuid
+                 * @description Stable while the device stays in the node's reports.
+                 */
+                id: string;
+                /** Format: uuid */
+                node_id: string;
+                /** @example /dev/sda */
+                device: string;
+                /**
+                 * Format: int64
+                 * @example 107374182400
+                 */
+                size_bytes: number;
+                /**
+                 * @description GiB with one decimal, TiB from 1000 GiB (labelled GB/TB).
+                 * @example 100.0 GB
+                 */
+                size_human: string;
+                /** @example Samsung SSD 870 */
+                model?: string | null;
+                serial?: string | null;
+                partition_table: components["schemas"]["PartitionTable"];
+                /** @description In partition-number order. */
+                partitions: components["schemas"]["PartitionInfo"][];
+                /** Format: date-time */
+                scanned_at: string;
+            };
+            message?: string | null;
+        };
+        /** @description A single object: `{"success": true, "data": {...}, "message": ...}`. */
+        ApiResponse_DiskScanStatus: {
+            success: boolean;
+            /** @description `GET …/disks/scan-status`. */
+            data: {
+                /** Format: uuid */
+                node_id: string;
+                /**
+                 * @description `pending` from a request until the next report; `done` after a report;
+                 *     `none` before either.
+                 */
+                status: components["schemas"]["ScanStatus"];
+                /** Format: date-time */
+                requested_at?: string | null;
+                /** Format: date-time */
+                last_scanned_at?: string | null;
+            };
+            message?: string | null;
+        };
+        /** @description A single object: `{"success": true, "data": {...}, "message": ...}`. */
         ApiResponse_NodeRegistered: {
             success: boolean;
             /**
@@ -696,6 +1024,52 @@ export interface components {
             /** @description A node's new token; the previous one stopped working. */
             data: {
                 node_token: string;
+            };
+            message?: string | null;
+        };
+        /** @description A single object: `{"success": true, "data": {...}, "message": ...}`. */
+        ApiResponse_PartitionOperationResponse: {
+            success: boolean;
+            /**
+             * @description The spec's `PartitionOperationResponse`, plus when it was handed to the
+             *     node and started.
+             */
+            data: {
+                /** Format: uuid */
+                id: string;
+                /** Format: uuid */
+                node_id: string;
+                /**
+                 * Format: uuid
+                 * @description The clone session that queued it (none yet: operators queue them).
+                 */
+                session_id?: string | null;
+                /** @example /dev/sda */
+                device: string;
+                operation: components["schemas"]["OperationKind"];
+                params: Record<string, unknown>;
+                /**
+                 * Format: int32
+                 * @description Position in the device's queue: 1, 2, 3… (never reused).
+                 */
+                sequence: number;
+                status: components["schemas"]["OperationStatus"];
+                error_message?: string | null;
+                /** Format: date-time */
+                created_at: string;
+                /**
+                 * Format: date-time
+                 * @description When `apply` handed it to the node; null while it is only queued
+                 *     (and again after an earlier operation on the device failed).
+                 */
+                applied_at?: string | null;
+                /** Format: date-time */
+                started_at?: string | null;
+                /**
+                 * Format: date-time
+                 * @description When the node reported it completed or failed.
+                 */
+                executed_at?: string | null;
             };
             message?: string | null;
         };
@@ -766,6 +1140,82 @@ export interface components {
                 actor?: string | null;
                 request_id?: string | null;
                 payload: Record<string, unknown>;
+            }[];
+            message?: string | null;
+        };
+        /** @description A single object: `{"success": true, "data": {...}, "message": ...}`. */
+        ApiResponse_Vec_DiskInfoResponse: {
+            success: boolean;
+            data: {
+                /**
+                 * Format: uuid
+                 * @description Stable while the device stays in the node's reports.
+                 */
+                id: string;
+                /** Format: uuid */
+                node_id: string;
+                /** @example /dev/sda */
+                device: string;
+                /**
+                 * Format: int64
+                 * @example 107374182400
+                 */
+                size_bytes: number;
+                /**
+                 * @description GiB with one decimal, TiB from 1000 GiB (labelled GB/TB).
+                 * @example 100.0 GB
+                 */
+                size_human: string;
+                /** @example Samsung SSD 870 */
+                model?: string | null;
+                serial?: string | null;
+                partition_table: components["schemas"]["PartitionTable"];
+                /** @description In partition-number order. */
+                partitions: components["schemas"]["PartitionInfo"][];
+                /** Format: date-time */
+                scanned_at: string;
+            }[];
+            message?: string | null;
+        };
+        /** @description A single object: `{"success": true, "data": {...}, "message": ...}`. */
+        ApiResponse_Vec_PartitionOperationResponse: {
+            success: boolean;
+            data: {
+                /** Format: uuid */
+                id: string;
+                /** Format: uuid */
+                node_id: string;
+                /**
+                 * Format: uuid
+                 * @description The clone session that queued it (none yet: operators queue them).
+                 */
+                session_id?: string | null;
+                /** @example /dev/sda */
+                device: string;
+                operation: components["schemas"]["OperationKind"];
+                params: Record<string, unknown>;
+                /**
+                 * Format: int32
+                 * @description Position in the device's queue: 1, 2, 3… (never reused).
+                 */
+                sequence: number;
+                status: components["schemas"]["OperationStatus"];
+                error_message?: string | null;
+                /** Format: date-time */
+                created_at: string;
+                /**
+                 * Format: date-time
+                 * @description When `apply` handed it to the node; null while it is only queued
+                 *     (and again after an earlier operation on the device failed).
+                 */
+                applied_at?: string | null;
+                /** Format: date-time */
+                started_at?: string | null;
+                /**
+                 * Format: date-time
+                 * @description When the node reported it completed or failed.
+                 */
+                executed_at?: string | null;
             }[];
             message?: string | null;
         };
@@ -1026,6 +1476,26 @@ export interface components {
             /** Format: int64 */
             duration_seconds: number;
         };
+        /**
+         * @description `create`: a new partition at `start_bytes`, optionally formatted.
+         * @example {
+         *       "filesystem": "ext4",
+         *       "label": "data",
+         *       "size_bytes": 10737418240,
+         *       "start_bytes": 85900394496,
+         *       "type": "linux"
+         *     }
+         */
+        CreateParams: {
+            /** Format: int64 */
+            start_bytes: number;
+            /** Format: int64 */
+            size_bytes: number;
+            /** @description efi, linux, swap, ntfs… */
+            type: string;
+            filesystem?: null | components["schemas"]["Filesystem"];
+            label?: string | null;
+        };
         /** @description A PKCS#10 request made on the node. */
         CsrRequest: {
             /**
@@ -1035,10 +1505,71 @@ export interface components {
              */
             csr_pem: string;
         };
+        /**
+         * @description `delete`: remove partition `partition`.
+         * @example {
+         *       "partition": 3
+         *     }
+         */
+        DeleteParams: {
+            /** Format: int32 */
+            partition: number;
+        };
         /** @description `{"id": ...}` of a deleted resource. */
         Deleted: {
             /** Format: uuid */
             id: string;
+        };
+        /** @description The spec's `DiskInfoResponse`. */
+        DiskInfoResponse: {
+            /**
+             * Format: uuid
+             * @description Stable while the device stays in the node's reports.
+             */
+            id: string;
+            /** Format: uuid */
+            node_id: string;
+            /** @example /dev/sda */
+            device: string;
+            /**
+             * Format: int64
+             * @example 107374182400
+             */
+            size_bytes: number;
+            /**
+             * @description GiB with one decimal, TiB from 1000 GiB (labelled GB/TB).
+             * @example 100.0 GB
+             */
+            size_human: string;
+            /** @example Samsung SSD 870 */
+            model?: string | null;
+            serial?: string | null;
+            partition_table: components["schemas"]["PartitionTable"];
+            /** @description In partition-number order. */
+            partitions: components["schemas"]["PartitionInfo"][];
+            /** Format: date-time */
+            scanned_at: string;
+        };
+        /**
+         * @description `POST …/disks/report`: every disk the node sees now. Disks it no longer
+         *     lists leave the node's view. (A bare JSON array of disks is accepted too.)
+         */
+        DiskReport: {
+            disks: components["schemas"]["ReportedDisk"][];
+        };
+        /** @description `GET …/disks/scan-status`. */
+        DiskScanStatus: {
+            /** Format: uuid */
+            node_id: string;
+            /**
+             * @description `pending` from a request until the next report; `done` after a report;
+             *     `none` before either.
+             */
+            status: components["schemas"]["ScanStatus"];
+            /** Format: date-time */
+            requested_at?: string | null;
+            /** Format: date-time */
+            last_scanned_at?: string | null;
         };
         /** @description The body of every error response. */
         ErrorResponse: {
@@ -1071,6 +1602,25 @@ export interface components {
             message: string;
         };
         /**
+         * @description Filesystems the controller can ask a node to create (`format`, `create`).
+         * @enum {string}
+         */
+        Filesystem: "ext4" | "xfs" | "ntfs" | "btrfs" | "fat32" | "swap";
+        /**
+         * @description `format`: make a new, empty filesystem on partition `partition`.
+         * @example {
+         *       "filesystem": "ext4",
+         *       "label": "root",
+         *       "partition": 2
+         *     }
+         */
+        FormatParams: {
+            /** Format: int32 */
+            partition: number;
+            filesystem: components["schemas"]["Filesystem"];
+            label?: string | null;
+        };
+        /**
          * @description How report rows are grouped.
          * @enum {string}
          */
@@ -1078,6 +1628,19 @@ export interface components {
         Health: {
             /** @example ok */
             status: string;
+        };
+        /**
+         * @description `move`: move partition `partition` (and its data) to `new_start_bytes`.
+         * @example {
+         *       "new_start_bytes": 1048576,
+         *       "partition": 2
+         *     }
+         */
+        MoveParams: {
+            /** Format: int32 */
+            partition: number;
+            /** Format: int64 */
+            new_start_bytes: number;
         };
         /** @description Register a node. */
         NodeCreate: {
@@ -1137,6 +1700,151 @@ export interface components {
             arch?: string | null;
             state?: null | components["schemas"]["NodeState"];
         };
+        /** @enum {string} */
+        OperationKind: "resize" | "create" | "delete" | "format" | "move" | "set_flag";
+        /**
+         * @description The parameters of each operation kind. The server reads them according to
+         *     `operation`; this type only describes them in the OpenAPI document.
+         */
+        OperationParams: components["schemas"]["ResizeParams"] | components["schemas"]["CreateParams"] | components["schemas"]["DeleteParams"] | components["schemas"]["FormatParams"] | components["schemas"]["MoveParams"] | components["schemas"]["SetFlagParams"];
+        /**
+         * @description The spec's four statuses. Whether a pending operation has been handed to
+         *     the node is tracked beside the status (`applied_at`), not as a fifth status.
+         * @enum {string}
+         */
+        OperationStatus: "pending" | "running" | "completed" | "failed";
+        /**
+         * @description `POST …/partition-operations/{op_id}/status`.
+         * @example {
+         *       "error_message": "resize2fs: Bad magic number in super-block",
+         *       "status": "failed"
+         *     }
+         */
+        OperationStatusUpdate: {
+            status: components["schemas"]["ReportedStatus"];
+            /** @description Only with `failed`. */
+            error_message?: string | null;
+        };
+        /** @description The spec's `PartitionInfo`, plus the reported mountpoint. */
+        PartitionInfo: {
+            /**
+             * Format: int32
+             * @example 2
+             */
+            number: number;
+            /**
+             * Format: int64
+             * @example 537919488
+             */
+            start_bytes: number;
+            /**
+             * Format: int64
+             * @description The partition's last byte (inclusive).
+             * @example 86437314559
+             */
+            end_bytes: number;
+            /**
+             * Format: int64
+             * @description `end_bytes - start_bytes + 1`.
+             * @example 85899395072
+             */
+            size_bytes: number;
+            /** @example 80.0 GB */
+            size_human: string;
+            /**
+             * @description efi, linux, swap, ntfs…
+             * @example linux
+             */
+            type: string;
+            /** @example ext4 */
+            filesystem?: string | null;
+            /** @example root */
+            label?: string | null;
+            flags: string[];
+            /** Format: int64 */
+            used_bytes?: number | null;
+            /**
+             * Format: double
+             * @description `used_bytes / size_bytes` in percent, rounded to 0.1.
+             * @example 42.5
+             */
+            used_percent?: number | null;
+            /**
+             * @description Whether a resize may make it smaller: its filesystem shrinks (ext4,
+             *     ntfs, btrfs, fat32; not xfs or anything else) and its usage is known.
+             */
+            can_shrink: boolean;
+            /**
+             * Format: int64
+             * @description The smallest size a resize may give it: used bytes plus a safety
+             *     margin of 10 % of the used bytes, at least 1 GiB, capped at its size.
+             *     Null when it cannot be shrunk at all (see `can_shrink`).
+             */
+            min_size_bytes?: number | null;
+            /** @example / */
+            mountpoint?: string | null;
+        };
+        /**
+         * @description The spec's `PartitionOperationCreate`.
+         * @example {
+         *       "operation": "resize",
+         *       "params": {
+         *         "new_size_bytes": 85899345920,
+         *         "partition": 2
+         *       }
+         *     }
+         */
+        PartitionOperationCreate: {
+            operation: components["schemas"]["OperationKind"];
+            /**
+             * @description The parameters of `operation`; empty or wrong ones are a 422 naming
+             *     `params.<field>`.
+             */
+            params: components["schemas"]["OperationParams"];
+        };
+        /**
+         * @description The spec's `PartitionOperationResponse`, plus when it was handed to the
+         *     node and started.
+         */
+        PartitionOperationResponse: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            node_id: string;
+            /**
+             * Format: uuid
+             * @description The clone session that queued it (none yet: operators queue them).
+             */
+            session_id?: string | null;
+            /** @example /dev/sda */
+            device: string;
+            operation: components["schemas"]["OperationKind"];
+            params: Record<string, unknown>;
+            /**
+             * Format: int32
+             * @description Position in the device's queue: 1, 2, 3… (never reused).
+             */
+            sequence: number;
+            status: components["schemas"]["OperationStatus"];
+            error_message?: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description When `apply` handed it to the node; null while it is only queued
+             *     (and again after an earlier operation on the device failed).
+             */
+            applied_at?: string | null;
+            /** Format: date-time */
+            started_at?: string | null;
+            /**
+             * Format: date-time
+             * @description When the node reported it completed or failed.
+             */
+            executed_at?: string | null;
+        };
+        /** @enum {string} */
+        PartitionTable: "gpt" | "mbr" | "unknown";
         /** @description Reply to a progress report. */
         ProgressAck: {
             /**
@@ -1204,19 +1912,128 @@ export interface components {
             /** Format: double */
             p95_duration_seconds?: number | null;
         };
+        /**
+         * @example {
+         *       "device": "/dev/sda",
+         *       "model": "QEMU HARDDISK",
+         *       "partition_table": "gpt",
+         *       "partitions": [
+         *         {
+         *           "end_bytes": 537919487,
+         *           "filesystem": "fat32",
+         *           "flags": [
+         *             "boot",
+         *             "esp"
+         *           ],
+         *           "label": "EFI",
+         *           "mountpoint": "/boot/efi",
+         *           "number": 1,
+         *           "size_bytes": 536870912,
+         *           "start_bytes": 1048576,
+         *           "type": "efi",
+         *           "used_bytes": 6291456
+         *         },
+         *         {
+         *           "end_bytes": 86437314559,
+         *           "filesystem": "ext4",
+         *           "flags": [],
+         *           "label": "root",
+         *           "mountpoint": "/",
+         *           "number": 2,
+         *           "size_bytes": 85899395072,
+         *           "start_bytes": 537919488,
+         *           "type": "linux",
+         *           "used_bytes": 21474836480
+         *         }
+         *       ],
+         *       "serial": "QM00001",
+         *       "size_bytes": 107374182400
+         *     }
+         */
+        ReportedDisk: {
+            /** @description `/dev/sda` (or `sda`); at most 50 characters. */
+            device: string;
+            /** Format: int64 */
+            size_bytes: number;
+            model?: string | null;
+            serial?: string | null;
+            partition_table?: null | components["schemas"]["PartitionTable"];
+            partitions?: components["schemas"]["ReportedPartition"][];
+        };
+        /**
+         * @description One partition as `parted unit B print` shows it: `end_bytes` is the last
+         *     byte, so `size_bytes` must equal `end_bytes - start_bytes + 1`.
+         */
+        ReportedPartition: {
+            /** Format: int32 */
+            number: number;
+            /** Format: int64 */
+            start_bytes: number;
+            /** Format: int64 */
+            end_bytes: number;
+            /** Format: int64 */
+            size_bytes: number;
+            /** @description efi, linux, swap, ntfs… */
+            type: string;
+            /** @description As the scanner names it (`vfat` reads as fat32). */
+            filesystem?: string | null;
+            label?: string | null;
+            flags?: string[];
+            /** Format: int64 */
+            used_bytes?: number | null;
+            mountpoint?: string | null;
+        };
+        /**
+         * @description What a node may report about an operation.
+         * @enum {string}
+         */
+        ReportedStatus: "running" | "completed" | "failed";
         /** @enum {string} */
         ResizeMode: "none" | "shrink_source" | "grow_target";
+        /**
+         * @description `resize`: give partition `partition` a new size; its start stays put.
+         * @example {
+         *       "new_size_bytes": 85899345920,
+         *       "partition": 2
+         *     }
+         */
+        ResizeParams: {
+            /** Format: int32 */
+            partition: number;
+            /** Format: int64 */
+            new_size_bytes: number;
+        };
         /**
          * @description Which side of a direct clone a node plays.
          * @enum {string}
          */
         Role: "source" | "target";
+        /**
+         * @description Where the node's scan stands.
+         * @enum {string}
+         */
+        ScanStatus: "none" | "pending" | "done";
         /** @description One token per role, returned once when the session is created. */
         SessionTokens: {
             /** @description For the source node's boot parameters. */
             source: string;
             /** @description For the target node's boot parameters. */
             target: string;
+        };
+        /**
+         * @description `set_flag`: turn a partition flag on or off.
+         * @example {
+         *       "flag": "boot",
+         *       "partition": 1,
+         *       "value": true
+         *     }
+         */
+        SetFlagParams: {
+            /** Format: int32 */
+            partition: number;
+            /** @description A `parted` flag name, e.g. boot, esp, bios_grub, lvm, raid, swap. */
+            flag: string;
+            value: boolean;
         };
         /** @description The signed certificate and the CA that signed it. */
         SignedCertificate: {
@@ -2436,6 +3253,714 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    list_disks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiList_DiskInfoResponse"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Node not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    report_disks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** @description `{"disks": [...]}`, or the bare array */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DiskReport"];
+            };
+        };
+        responses: {
+            /** @description The node's disks after the report */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiResponse_Vec_DiskInfoResponse"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing or invalid node token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Another node's token */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Node not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid report, naming the offending disk or partition (outside its disk, overlapping another, ending before it starts, a duplicate number…) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    request_disk_scan: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiResponse_DiskScanStatus"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Role not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Node not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_disk_scan_status: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiResponse_DiskScanStatus"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Node not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_disk: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                /**
+                 * @description `%2Fdev%2Fsda` or `sda`
+                 * @example sda
+                 */
+                device: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiResponse_DiskInfoResponse"];
+                };
+            };
+            /** @description Not a UUID, or not a device path */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Node or disk not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    apply_partition_operations: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                /**
+                 * @description `%2Fdev%2Fsda` or `sda`
+                 * @example sda
+                 */
+                device: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The operations handed out */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiResponse_Vec_PartitionOperationResponse"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Role not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Node or disk not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Nothing queued, or the queue no longer fits the latest scan */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    list_partition_operations: {
+        parameters: {
+            query?: {
+                /** @description Only operations in this status. */
+                status?: components["schemas"]["OperationStatus"];
+            };
+            header?: never;
+            path: {
+                id: string;
+                /**
+                 * @description `%2Fdev%2Fsda` or `sda`
+                 * @example sda
+                 */
+                device: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiList_PartitionOperationResponse"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Node not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    queue_partition_operation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                /**
+                 * @description `%2Fdev%2Fsda` or `sda`
+                 * @example sda
+                 */
+                device: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PartitionOperationCreate"];
+            };
+        };
+        responses: {
+            /** @description Queued (pending, not yet handed to the node) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiResponse_PartitionOperationResponse"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Role not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Node or disk not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description It would not fit: past the disk, into the next partition, shrinking xfs or below the minimum size, over an existing partition, or on a partition an earlier queued delete removed */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Empty or wrong params, naming `params.<field>` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    remove_partition_operation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                /**
+                 * @description `%2Fdev%2Fsda` or `sda`
+                 * @example sda
+                 */
+                device: string;
+                op_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiResponse_Deleted"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Role not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Node or operation not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Already applied, running or finished; or a later queued operation relies on it */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    poll_partition_operations: {
+        parameters: {
+            query?: {
+                /** @description Only operations in this status. */
+                status?: components["schemas"]["OperationStatus"];
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiList_PartitionOperationResponse"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing or invalid node token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Another node's token */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Node not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    report_partition_operation_status: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                op_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OperationStatusUpdate"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiResponse_PartitionOperationResponse"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing or invalid node token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Another node's token */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Node or operation not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not applied yet, an earlier operation has not finished, or the operation is already past this status */
             409: {
                 headers: {
                     [name: string]: unknown;

@@ -1,0 +1,68 @@
+//! The node's side: poll for operations handed to it, report on each.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::State;
+
+use super::paths::NodeOperationPath;
+use super::schemas::{OperationStatusUpdate, StatusFilter};
+use crate::api::context::RequestContext;
+use crate::api::envelope::{ApiList, ApiResponse};
+use crate::api::extract::{ApiJson, ApiQuery, IdPath};
+use crate::app::App;
+use crate::auth::node_caller;
+use crate::commands::disks as command;
+use crate::error::{ApiError, ErrorBody};
+use crate::projections::partition_operations::{self, PartitionOperationView};
+use axum::http::HeaderMap;
+
+/// The operations handed to the node (by `apply`), by device and sequence:
+/// run them in this order. Queued operations stay invisible until applied;
+/// after a failure, the ones queued after it on that device are withdrawn.
+#[utoipa::path(get, path = "/nodes/{id}/partition-operations", operation_id = "poll_partition_operations", tag = "node-callbacks",
+    params(("id" = Uuid, Path), StatusFilter),
+    security(("node_token" = [])),
+    responses((status = 401, description = "Missing or invalid node token", body = ErrorBody), (status = 403, description = "Another node's token", body = ErrorBody), (status = 200, body = ApiList<PartitionOperationView>), (status = 400, body = ErrorBody),
+              (status = 404, description = "Node not found", body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn poll(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    ctx: RequestContext,
+    IdPath(node_id): IdPath,
+    ApiQuery(filter): ApiQuery<StatusFilter>,
+) -> Result<Json<ApiList<PartitionOperationView>>, ApiError> {
+    node_caller(&app, &headers, ctx, node_id).await?;
+    command::ensure_node(&app, node_id).await?;
+    let conn = app.pool.get().await?;
+    let ops = partition_operations::list_for_node(&**conn, node_id, filter.status).await?;
+    let total = ops.len() as i64;
+    Ok(ApiList::ok((ops, total)))
+}
+
+/// Report an operation running, completed or failed. Allowed: pending →
+/// running/completed/failed, running → completed/failed, each only once every
+/// earlier operation on the device has finished. A repeat is acknowledged
+/// without change.
+#[utoipa::path(post, path = "/nodes/{id}/partition-operations/{op_id}/status", operation_id = "report_partition_operation_status", tag = "node-callbacks",
+    params(("id" = Uuid, Path), ("op_id" = Uuid, Path)), request_body = OperationStatusUpdate,
+    security(("node_token" = [])),
+    responses((status = 401, description = "Missing or invalid node token", body = ErrorBody), (status = 403, description = "Another node's token", body = ErrorBody), (status = 200, body = ApiResponse<PartitionOperationView>), (status = 400, body = ErrorBody),
+              (status = 404, description = "Node or operation not found", body = ErrorBody),
+              (status = 409, description = "Not applied yet, an earlier operation has not finished, or the operation \
+                  is already past this status", body = ErrorBody),
+              (status = 422, body = ErrorBody)))]
+pub async fn report_status(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    ctx: RequestContext,
+    path: NodeOperationPath,
+    ApiJson(body): ApiJson<OperationStatusUpdate>,
+) -> Result<Json<ApiResponse<PartitionOperationView>>, ApiError> {
+    let ctx = node_caller(&app, &headers, ctx, path.node_id).await?;
+    let id = path.operation_id;
+    command::report_status(&app, &ctx.metadata(), path.node_id, id, body.status, body.error_message).await?;
+    let view = super::fetch_operation(&app, id).await?;
+    let message = format!("Operation #{} is {}", view.sequence, view.status);
+    Ok(ApiResponse::with_message(view, message))
+}

@@ -1,0 +1,120 @@
+//! Scan reports, scan requests, and the disks they describe.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::State;
+use serde_json::Value;
+
+use super::paths::DiskPath;
+use super::schemas::DiskReport;
+use crate::api::context::RequestContext;
+use crate::api::envelope::{ApiList, ApiResponse};
+use crate::api::extract::{ApiJson, IdPath, parse_json};
+use crate::app::App;
+use crate::auth::{Auth, Operator, Viewer, node_caller};
+use crate::commands::disks as command;
+use crate::domain::disks::DiskScan;
+use crate::error::{ApiError, ErrorBody};
+use crate::projections::disk_info::{self, DiskInfoView, ScanStatusView};
+use axum::http::HeaderMap;
+
+/// The node's scan: every disk it sees, with partitions. Stored whole or not
+/// at all; disks it no longer lists leave its view (their history stays in the log).
+#[utoipa::path(post, path = "/nodes/{id}/disks/report", operation_id = "report_disks", tag = "node-callbacks", params(("id" = Uuid, Path)),
+    request_body(content = DiskReport, description = "`{\"disks\": [...]}`, or the bare array"),
+    security(("node_token" = [])),
+    responses((status = 401, description = "Missing or invalid node token", body = ErrorBody), (status = 403, description = "Another node's token", body = ErrorBody), 
+        (status = 200, description = "The node's disks after the report", body = ApiResponse<Vec<DiskInfoView>>),
+        (status = 400, body = ErrorBody), (status = 404, description = "Node not found", body = ErrorBody),
+        (status = 422, description = "Invalid report, naming the offending disk or partition (outside its disk, \
+            overlapping another, ending before it starts, a duplicate number…)", body = ErrorBody)))]
+pub async fn report(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    ctx: RequestContext,
+    IdPath(node_id): IdPath,
+    ApiJson(body): ApiJson<Value>,
+) -> Result<Json<ApiResponse<Vec<DiskInfoView>>>, ApiError> {
+    let ctx = node_caller(&app, &headers, ctx, node_id).await?;
+    let body = match body {
+        Value::Array(disks) => serde_json::json!({ "disks": disks }),
+        other => other,
+    };
+    let report: DiskReport = parse_json(body.to_string().as_bytes())?;
+    let scan: Vec<DiskScan> = report.disks.into_iter().map(DiskScan::from).collect();
+    let count = scan.len();
+    command::report(&app, &ctx.metadata(), node_id, scan).await?;
+    let conn = app.pool.get().await?;
+    let disks = disk_info::list(&**conn, node_id).await?;
+    Ok(ApiResponse::with_message(disks, format!("Scan recorded: {count} disk(s)")))
+}
+
+/// The node's disks as it last reported them, by device.
+#[utoipa::path(get, path = "/nodes/{id}/disks", operation_id = "list_disks", tag = "disks", params(("id" = Uuid, Path)),
+    security(("bearer" = [])),
+    responses((status = 401, description = "Missing or invalid token", body = ErrorBody), (status = 200, body = ApiList<DiskInfoView>), (status = 400, body = ErrorBody),
+              (status = 404, description = "Node not found", body = ErrorBody)))]
+pub async fn list(
+    State(app): State<Arc<App>>,
+    _auth: Auth<Viewer>,
+    IdPath(node_id): IdPath,
+) -> Result<Json<ApiList<DiskInfoView>>, ApiError> {
+    command::ensure_node(&app, node_id).await?;
+    let conn = app.pool.get().await?;
+    let disks = disk_info::list(&**conn, node_id).await?;
+    let total = disks.len() as i64;
+    Ok(ApiList::ok((disks, total)))
+}
+
+/// One disk with its partitions. `device` is URL-encoded (`%2Fdev%2Fsda`) or short (`sda`).
+#[utoipa::path(get, path = "/nodes/{id}/disks/{device}", operation_id = "get_disk", tag = "disks",
+    params(("id" = Uuid, Path), ("device" = String, Path, description = "`%2Fdev%2Fsda` or `sda`", example = "sda")),
+    security(("bearer" = [])),
+    responses((status = 401, description = "Missing or invalid token", body = ErrorBody), (status = 200, body = ApiResponse<DiskInfoView>),
+              (status = 400, description = "Not a UUID, or not a device path", body = ErrorBody),
+              (status = 404, description = "Node or disk not found", body = ErrorBody)))]
+pub async fn get(
+    State(app): State<Arc<App>>,
+    _auth: Auth<Viewer>,
+    path: DiskPath,
+) -> Result<Json<ApiResponse<DiskInfoView>>, ApiError> {
+    command::ensure_node(&app, path.node_id).await?;
+    let conn = app.pool.get().await?;
+    let disk = disk_info::get(&**conn, path.node_id, path.device.as_str())
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("Disk {} not found", path.device)))?;
+    Ok(ApiResponse::ok(disk))
+}
+
+/// Ask the node for a fresh scan. Asking again while one is pending changes nothing.
+#[utoipa::path(post, path = "/nodes/{id}/disks/scan", operation_id = "request_disk_scan", tag = "disks", params(("id" = Uuid, Path)),
+    security(("bearer" = [])),
+    responses((status = 401, description = "Missing or invalid token", body = ErrorBody), (status = 403, description = "Role not allowed", body = ErrorBody), (status = 200, body = ApiResponse<ScanStatusView>), (status = 400, body = ErrorBody),
+              (status = 404, description = "Node not found", body = ErrorBody)))]
+pub async fn request_scan(
+    State(app): State<Arc<App>>,
+    auth: Auth<Operator>,
+    IdPath(node_id): IdPath,
+) -> Result<Json<ApiResponse<ScanStatusView>>, ApiError> {
+    let requested = command::request_scan(&app, &auth.ctx.metadata(), node_id).await?;
+    let conn = app.pool.get().await?;
+    let status = disk_info::scan_status(&**conn, node_id).await?;
+    let message = if requested { "Scan requested" } else { "A scan is already pending" };
+    Ok(ApiResponse::with_message(status, message))
+}
+
+/// When a scan was last requested and reported, and whether one is pending.
+#[utoipa::path(get, path = "/nodes/{id}/disks/scan-status", operation_id = "get_disk_scan_status", tag = "disks", params(("id" = Uuid, Path)),
+    security(("bearer" = [])),
+    responses((status = 401, description = "Missing or invalid token", body = ErrorBody), (status = 200, body = ApiResponse<ScanStatusView>), (status = 400, body = ErrorBody),
+              (status = 404, description = "Node not found", body = ErrorBody)))]
+pub async fn scan_status(
+    State(app): State<Arc<App>>,
+    _auth: Auth<Viewer>,
+    IdPath(node_id): IdPath,
+) -> Result<Json<ApiResponse<ScanStatusView>>, ApiError> {
+    command::ensure_node(&app, node_id).await?;
+    let conn = app.pool.get().await?;
+    Ok(ApiResponse::ok(disk_info::scan_status(&**conn, node_id).await?))
+}

@@ -1,0 +1,235 @@
+//! The plan check: the controller knows the disk's last scan, so before an
+//! operation is queued (and again before the queue is handed to the node) it
+//! replays every operation still to come on that scan, in sequence order,
+//! and refuses the first one that would not fit.
+//!
+//! The simulation only knows what a scan shows: disk bounds, where each
+//! partition lies, its filesystem and used bytes. Alignment and the sectors a
+//! partition table reserves are the node's partitioning tool's business,
+//! except that new placements (`create`, `move`) must leave the first MiB
+//! alone: it holds the partition table and the boot loader gap on every
+//! layout modern tools make.
+
+use std::collections::BTreeMap;
+
+use super::filesystem::{ShrinkLimit, shrink_limit, size_human};
+use super::operation::OperationSpec;
+use super::scan::{DiskScan, PartitionTable};
+
+/// New partitions may not start inside the first MiB.
+pub const FIRST_USABLE_BYTE: i64 = 1024 * 1024;
+
+/// An operation to replay, with its place in the device's queue.
+#[derive(Debug, Clone, Copy)]
+pub struct PlannedOp<'a> {
+    pub sequence: i32,
+    pub spec: &'a OperationSpec,
+}
+
+/// Why operation `sequence` cannot run on the disk as it would be by then.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanConflict {
+    pub sequence: i32,
+    pub operation: String,
+    pub reason: String,
+}
+
+impl std::fmt::Display for PlanConflict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "operation #{} ({}) does not fit: {}", self.sequence, self.operation, self.reason)
+    }
+}
+
+/// A partition as the plan leaves it. `end` is inclusive.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Slot {
+    pub number: i32,
+    pub start: i64,
+    pub end: i64,
+    pub filesystem: Option<String>,
+    pub used_bytes: Option<i64>,
+}
+
+impl Slot {
+    fn size(&self) -> i64 {
+        self.end - self.start + 1
+    }
+}
+
+/// The disk as the plan leaves it.
+#[derive(Debug, Clone)]
+pub struct Layout {
+    pub device: String,
+    pub size_bytes: i64,
+    pub table: PartitionTable,
+    pub partitions: BTreeMap<i32, Slot>,
+    /// Partitions a queued `delete` removed, and by which operation.
+    deleted_by: BTreeMap<i32, i32>,
+}
+
+impl Layout {
+    pub fn of(disk: &DiskScan) -> Self {
+        let partitions = disk
+            .partitions
+            .iter()
+            .map(|p| {
+                let slot = Slot {
+                    number: p.number,
+                    start: p.start_bytes,
+                    end: p.end_bytes,
+                    filesystem: p.filesystem.clone(),
+                    used_bytes: p.used_bytes,
+                };
+                (p.number, slot)
+            })
+            .collect();
+        Self {
+            device: disk.device.clone(),
+            size_bytes: disk.size_bytes,
+            table: disk.partition_table,
+            partitions,
+            deleted_by: BTreeMap::new(),
+        }
+    }
+
+    /// Replays `ops` in order; the layout after the last, or the first conflict.
+    pub fn replay<'a>(mut self, ops: impl IntoIterator<Item = PlannedOp<'a>>) -> Result<Self, PlanConflict> {
+        for op in ops {
+            self.step(op.sequence, op.spec).map_err(|reason| PlanConflict {
+                sequence: op.sequence,
+                operation: op.spec.describe(),
+                reason,
+            })?;
+        }
+        Ok(self)
+    }
+
+    fn step(&mut self, sequence: i32, spec: &OperationSpec) -> Result<(), String> {
+        match spec {
+            OperationSpec::Resize(p) => {
+                let slot = self.existing(p.partition)?.clone();
+                if p.new_size_bytes < slot.size() {
+                    self.check_shrink(&slot, p.new_size_bytes)?;
+                }
+                let end = slot.start + p.new_size_bytes - 1;
+                self.check_room(Some(slot.number), slot.start, end)?;
+                self.existing_mut(slot.number)?.end = end;
+            }
+            OperationSpec::Create(p) => {
+                let end = p.start_bytes + p.size_bytes - 1;
+                self.check_placement(None, p.start_bytes, end)?;
+                let number = self.free_number()?;
+                let slot = Slot {
+                    number,
+                    start: p.start_bytes,
+                    end,
+                    filesystem: p.filesystem.map(|f| f.as_str().to_owned()),
+                    used_bytes: p.filesystem.map(|_| 0),
+                };
+                self.partitions.insert(number, slot);
+                self.deleted_by.remove(&number);
+            }
+            OperationSpec::Delete(p) => {
+                self.existing(p.partition)?;
+                self.partitions.remove(&p.partition);
+                // Remembered so a later operation on it gets a clear reason.
+                self.deleted_by.insert(p.partition, sequence);
+            }
+            OperationSpec::Format(p) => {
+                let slot = self.existing_mut(p.partition)?;
+                slot.filesystem = Some(p.filesystem.as_str().to_owned());
+                slot.used_bytes = Some(0);
+            }
+            OperationSpec::Move(p) => {
+                let slot = self.existing(p.partition)?.clone();
+                let end = p.new_start_bytes + slot.size() - 1;
+                self.check_placement(Some(slot.number), p.new_start_bytes, end)?;
+                let moved = self.existing_mut(slot.number)?;
+                moved.start = p.new_start_bytes;
+                moved.end = end;
+            }
+            OperationSpec::SetFlag(p) => {
+                self.existing(p.partition)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn existing(&self, number: i32) -> Result<&Slot, String> {
+        self.partitions.get(&number).ok_or_else(|| self.missing(number))
+    }
+
+    fn existing_mut(&mut self, number: i32) -> Result<&mut Slot, String> {
+        let missing = self.missing(number);
+        self.partitions.get_mut(&number).ok_or(missing)
+    }
+
+    fn missing(&self, number: i32) -> String {
+        match self.deleted_by.get(&number) {
+            Some(by) => {
+                format!("partition {number} is deleted by queued operation #{by} before it")
+            }
+            None => format!("there is no partition {number} on {}", self.device),
+        }
+    }
+
+    fn check_shrink(&self, slot: &Slot, new_size: i64) -> Result<(), String> {
+        match shrink_limit(slot.filesystem.as_deref(), slot.size(), slot.used_bytes) {
+            ShrinkLimit::Refused(why) => Err(format!("partition {} cannot be shrunk: {why}", slot.number)),
+            ShrinkLimit::Floor(floor) if new_size < floor => Err(format!(
+                "partition {} cannot be shrunk below its minimum size of {floor} bytes ({}: used space plus a safety margin)",
+                slot.number,
+                size_human(floor)
+            )),
+            ShrinkLimit::Floor(_) => Ok(()),
+        }
+    }
+
+    /// A new placement: inside the usable area and clear of every other partition.
+    fn check_placement(&self, moving: Option<i32>, start: i64, end: i64) -> Result<(), String> {
+        if start < FIRST_USABLE_BYTE {
+            return Err(format!(
+                "it would start at byte {start}, inside the first MiB that holds the partition table (start at {FIRST_USABLE_BYTE} or later)"
+            ));
+        }
+        self.check_room(moving, start, end)
+    }
+
+    /// `start..=end` lies on the disk and overlaps no partition but `own`.
+    fn check_room(&self, own: Option<i32>, start: i64, end: i64) -> Result<(), String> {
+        if end >= self.size_bytes {
+            return Err(format!(
+                "it would end at byte {end}, past the end of {} (last byte {})",
+                self.device,
+                self.size_bytes - 1
+            ));
+        }
+        let clash =
+            self.partitions.values().filter(|s| Some(s.number) != own).find(|s| start <= s.end && s.start <= end);
+        match clash {
+            Some(s) => Err(format!("it would overlap partition {} (bytes {}–{})", s.number, s.start, s.end)),
+            None => Ok(()),
+        }
+    }
+
+    /// The number `parted` gives a new partition: the lowest free one.
+    fn free_number(&self) -> Result<i32, String> {
+        let (table, max) = match self.table {
+            PartitionTable::Gpt => ("gpt", 128),
+            PartitionTable::Mbr => ("mbr", 4),
+            PartitionTable::Unknown => {
+                return Err(format!(
+                    "{} has no recognised partition table (gpt or mbr) to add a partition to",
+                    self.device
+                ));
+            }
+        };
+        (1..=max)
+            .find(|n| !self.partitions.contains_key(n))
+            .ok_or_else(|| format!("the {table} table of {} has no free partition number (1–{max})", self.device))
+    }
+}
+
+#[cfg(test)]
+#[path = "plan_tests.rs"]
+mod tests;

@@ -1,0 +1,165 @@
+//! Given a scanned disk and a queue / when replayed / then the layout, or the
+//! first operation that does not fit and why. One refusal per rule.
+
+use serde_json::json;
+
+use super::*;
+use crate::domain::disks::operation::{OperationKind as K, OperationSpec};
+use crate::domain::disks::scan::PartitionScan;
+
+const MIB: i64 = 1024 * 1024;
+const GIB: i64 = 1024 * MIB;
+
+fn part(number: i32, start: i64, size: i64, filesystem: &str, used: i64) -> PartitionScan {
+    PartitionScan {
+        number,
+        start_bytes: start,
+        end_bytes: start + size - 1,
+        size_bytes: size,
+        part_type: "linux".into(),
+        filesystem: Some(filesystem.into()),
+        label: None,
+        flags: vec![],
+        used_bytes: Some(used),
+        mountpoint: None,
+    }
+}
+
+/// 100 GiB: 1 = 512 MiB efi (fat32), 2 = 40 GiB ext4 (10 GiB used),
+/// 3 = 20 GiB xfs right after 2, then ~39.5 GiB free.
+fn disk() -> DiskScan {
+    DiskScan {
+        device: "/dev/sda".into(),
+        size_bytes: 100 * GIB,
+        model: None,
+        serial: None,
+        partition_table: PartitionTable::Gpt,
+        partitions: vec![
+            part(1, MIB, 512 * MIB, "vfat", 10 * MIB),
+            part(2, 513 * MIB, 40 * GIB, "ext4", 10 * GIB),
+            part(3, 513 * MIB + 40 * GIB, 20 * GIB, "xfs", 5 * GIB),
+        ],
+    }
+}
+
+fn spec(kind: K, params: serde_json::Value) -> OperationSpec {
+    OperationSpec::parse(kind, &params).expect("valid params")
+}
+
+fn replay(specs: &[OperationSpec]) -> Result<Layout, PlanConflict> {
+    let ops = specs.iter().zip(1..).map(|(spec, sequence)| PlannedOp { sequence, spec });
+    Layout::of(&disk()).replay(ops)
+}
+
+fn refused(specs: &[OperationSpec]) -> PlanConflict {
+    replay(specs).expect_err("the plan should be refused")
+}
+
+fn p3_end() -> i64 {
+    513 * MIB + 60 * GIB - 1
+}
+
+#[test]
+fn a_plan_that_fits_leaves_the_expected_layout() {
+    let layout = replay(&[
+        spec(K::Resize, json!({"partition": 2, "new_size_bytes": 20 * GIB})),
+        spec(K::Resize, json!({"partition": 3, "new_size_bytes": 30 * GIB})),
+        spec(K::Create, json!({"start_bytes": p3_end() + 10 * GIB + 1, "size_bytes": GIB, "type": "linux"})),
+    ])
+    .expect("fits");
+    assert_eq!(layout.partitions[&2].end, 513 * MIB + 20 * GIB - 1);
+    assert_eq!(layout.partitions[&3].end, p3_end() + 10 * GIB);
+    assert_eq!(layout.partitions[&4].start, p3_end() + 10 * GIB + 1, "created as the lowest free number");
+}
+
+#[test]
+fn growing_past_the_end_of_the_disk_is_refused() {
+    let conflict = refused(&[spec(K::Resize, json!({"partition": 3, "new_size_bytes": 80 * GIB}))]);
+    assert_eq!(conflict.sequence, 1);
+    assert!(conflict.reason.contains("past the end of /dev/sda"), "{conflict}");
+}
+
+#[test]
+fn growing_into_the_next_partition_is_refused() {
+    let conflict = refused(&[spec(K::Resize, json!({"partition": 2, "new_size_bytes": 41 * GIB}))]);
+    assert!(conflict.reason.contains("overlap partition 3"), "{conflict}");
+}
+
+#[test]
+fn shrinking_xfs_is_refused() {
+    let conflict = refused(&[spec(K::Resize, json!({"partition": 3, "new_size_bytes": 10 * GIB}))]);
+    assert!(conflict.reason.contains("xfs filesystems cannot be shrunk"), "{conflict}");
+}
+
+#[test]
+fn shrinking_below_the_minimum_size_is_refused() {
+    // 10 GiB used + 1 GiB margin = 11 GiB floor.
+    let conflict = refused(&[spec(K::Resize, json!({"partition": 2, "new_size_bytes": 10 * GIB + 512 * MIB}))]);
+    assert!(conflict.reason.contains("below its minimum size of 11811160064 bytes"), "{conflict}");
+    replay(&[spec(K::Resize, json!({"partition": 2, "new_size_bytes": 11 * GIB}))]).expect("exactly the floor fits");
+}
+
+#[test]
+fn creating_over_an_existing_partition_is_refused() {
+    let conflict = refused(&[spec(K::Create, json!({"start_bytes": 10 * GIB, "size_bytes": GIB, "type": "linux"}))]);
+    assert!(conflict.reason.contains("overlap partition 2"), "{conflict}");
+}
+
+#[test]
+fn creating_in_the_first_mib_or_on_an_unknown_table_is_refused() {
+    let conflict = refused(&[spec(K::Create, json!({"start_bytes": 0, "size_bytes": MIB, "type": "linux"}))]);
+    assert!(conflict.reason.contains("first MiB"), "{conflict}");
+
+    let mut blank = disk();
+    blank.partitions.clear();
+    blank.partition_table = PartitionTable::Unknown;
+    let create = spec(K::Create, json!({"start_bytes": MIB, "size_bytes": MIB, "type": "linux"}));
+    let conflict = Layout::of(&blank).replay([PlannedOp { sequence: 1, spec: &create }]).expect_err("no table");
+    assert!(conflict.reason.contains("no recognised partition table"), "{conflict}");
+}
+
+#[test]
+fn touching_a_partition_an_earlier_delete_removed_is_refused() {
+    let conflict = refused(&[
+        spec(K::Delete, json!({"partition": 3})),
+        spec(K::Format, json!({"partition": 3, "filesystem": "ext4"})),
+    ]);
+    assert_eq!(conflict.sequence, 2);
+    assert!(conflict.reason.contains("deleted by queued operation #1"), "{conflict}");
+    assert_eq!(
+        conflict.to_string(),
+        "operation #2 (format partition 3 as ext4) does not fit: partition 3 is deleted by queued operation #1 before it"
+    );
+}
+
+#[test]
+fn space_freed_by_an_earlier_operation_can_be_used_later() {
+    let layout = replay(&[
+        spec(K::Delete, json!({"partition": 3})),
+        spec(K::Resize, json!({"partition": 2, "new_size_bytes": 90 * GIB})),
+    ])
+    .expect("fits once 3 is gone");
+    assert!(!layout.partitions.contains_key(&3));
+}
+
+#[test]
+fn operations_on_unknown_partitions_are_refused() {
+    let conflict = refused(&[spec(K::SetFlag, json!({"partition": 9, "flag": "boot", "value": true}))]);
+    assert!(conflict.reason.contains("there is no partition 9 on /dev/sda"), "{conflict}");
+}
+
+#[test]
+fn moving_onto_a_neighbour_is_refused_but_moving_into_free_space_fits() {
+    let conflict = refused(&[spec(K::Move, json!({"partition": 3, "new_start_bytes": 20 * GIB}))]);
+    assert!(conflict.reason.contains("overlap partition 2"), "{conflict}");
+    replay(&[spec(K::Move, json!({"partition": 3, "new_start_bytes": 70 * GIB}))]).expect("free space");
+}
+
+#[test]
+fn shrinking_a_freshly_formatted_partition_uses_its_new_usage() {
+    replay(&[
+        spec(K::Format, json!({"partition": 2, "filesystem": "ext4"})),
+        spec(K::Resize, json!({"partition": 2, "new_size_bytes": 2 * GIB})),
+    ])
+    .expect("an empty filesystem shrinks to its margin");
+}

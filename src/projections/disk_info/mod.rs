@@ -1,0 +1,116 @@
+//! `disk_info` and `disk_scans`: each node's current disks and its scan
+//! status, folded from the `node_disks` stream. A deleted node's rows go too.
+
+mod queries;
+
+pub use queries::{DiskInfoView, PartitionView, ScanStatusView, get, list, scan_status};
+
+use tokio_postgres::Transaction;
+use tokio_postgres::types::Json;
+use uuid::Uuid;
+
+use super::{ApplyResult, Projection, ProjectionError};
+use crate::domain::disks::DiskEvent as E;
+use crate::domain::node::NodeEvent;
+use crate::event_store::RecordedEvent;
+
+pub struct DiskInfoProjection;
+
+impl Projection for DiskInfoProjection {
+    fn name(&self) -> &'static str {
+        "disk_info"
+    }
+    fn schema(&self) -> &'static str {
+        include_str!("../../../projections/disk_info.sql")
+    }
+    fn tables(&self) -> &'static [&'static str] {
+        &["disk_info", "disk_scans"]
+    }
+    fn version(&self) -> u32 {
+        1
+    }
+    fn apply<'a>(&'a self, tx: &'a Transaction<'a>, events: &'a [RecordedEvent]) -> ApplyResult<'a> {
+        Box::pin(async move {
+            for event in events {
+                let node_id: Uuid = event.stream_id().parse().unwrap_or_default();
+                match event.stream.split_once(':').map(|(category, _)| category) {
+                    Some("node_disks") => {
+                        let decoded = event.decode().map_err(|e| ProjectionError::decode(event, e))?;
+                        apply(tx, event, node_id, decoded).await?;
+                    }
+                    Some("node") => {
+                        let decoded: NodeEvent = event.decode().map_err(|e| ProjectionError::decode(event, e))?;
+                        if let NodeEvent::Deleted { .. } = decoded {
+                            forget_node(tx, node_id).await?;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            Ok(())
+        })
+    }
+}
+
+async fn apply(tx: &Transaction<'_>, event: &RecordedEvent, node_id: Uuid, decoded: E) -> Result<(), ProjectionError> {
+    match decoded {
+        E::DiskScanned { disk_id, disk, at } => {
+            let table = serde_json::to_value(disk.partition_table)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default();
+            tx.execute(
+                "INSERT INTO disk_info (id, node_id, device, size_bytes, model, serial, partition_table, partitions,
+                     scanned_at, last_position)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                 ON CONFLICT (node_id, device) DO UPDATE SET id = EXCLUDED.id, size_bytes = EXCLUDED.size_bytes,
+                     model = EXCLUDED.model, serial = EXCLUDED.serial, partition_table = EXCLUDED.partition_table,
+                     partitions = EXCLUDED.partitions, scanned_at = EXCLUDED.scanned_at,
+                     last_position = EXCLUDED.last_position",
+                &[
+                    &disk_id,
+                    &node_id,
+                    &disk.device,
+                    &disk.size_bytes,
+                    &disk.model,
+                    &disk.serial,
+                    &table,
+                    &Json(&disk.partitions),
+                    &at,
+                    &event.position,
+                ],
+            )
+            .await?;
+        }
+        E::ScanCompleted { removed, at, .. } => {
+            tx.execute("DELETE FROM disk_info WHERE node_id = $1 AND device = ANY($2)", &[&node_id, &removed]).await?;
+            tx.execute(
+                "INSERT INTO disk_scans (node_id, scanned_at) VALUES ($1, $2)
+                 ON CONFLICT (node_id) DO UPDATE SET scanned_at = EXCLUDED.scanned_at",
+                &[&node_id, &at],
+            )
+            .await?;
+        }
+        E::ScanRequested { at } => {
+            tx.execute(
+                "INSERT INTO disk_scans (node_id, requested_at) VALUES ($1, $2)
+                 ON CONFLICT (node_id) DO UPDATE SET requested_at = EXCLUDED.requested_at",
+                &[&node_id, &at],
+            )
+            .await?;
+        }
+        E::OperationQueued(_)
+        | E::OperationRemoved { .. }
+        | E::OperationsApplied { .. }
+        | E::OperationStarted { .. }
+        | E::OperationCompleted { .. }
+        | E::OperationFailed { .. } => {}
+    }
+    Ok(())
+}
+
+async fn forget_node(tx: &Transaction<'_>, node_id: Uuid) -> Result<(), ProjectionError> {
+    tx.execute("DELETE FROM disk_info WHERE node_id = $1", &[&node_id]).await?;
+    tx.execute("DELETE FROM disk_scans WHERE node_id = $1", &[&node_id]).await?;
+    Ok(())
+}

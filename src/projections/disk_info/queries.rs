@@ -1,0 +1,157 @@
+//! Reading `disk_info` and `disk_scans`, with the derived partition numbers.
+
+use serde::Serialize;
+use time::OffsetDateTime;
+use tokio_postgres::types::Json;
+use tokio_postgres::{GenericClient, Row};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::domain::disks::filesystem::{can_shrink, min_size_bytes, size_human, used_percent};
+use crate::domain::disks::{PartitionScan, PartitionTable, ScanStatus, scan_status as status_of};
+
+/// The spec's `DiskInfoResponse`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = DiskInfoResponse)]
+pub struct DiskInfoView {
+    /// Stable while the device stays in the node's reports.
+    pub id: Uuid,
+    pub node_id: Uuid,
+    #[schema(example = "/dev/sda")]
+    pub device: String,
+    #[schema(example = 107374182400_i64)]
+    pub size_bytes: i64,
+    /// GiB with one decimal, TiB from 1000 GiB (labelled GB/TB).
+    #[schema(example = "100.0 GB")]
+    pub size_human: String,
+    #[schema(example = "Samsung SSD 870")]
+    pub model: Option<String>,
+    pub serial: Option<String>,
+    #[schema(value_type = PartitionTable)]
+    pub partition_table: String,
+    /// In partition-number order.
+    pub partitions: Vec<PartitionView>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub scanned_at: OffsetDateTime,
+}
+
+/// The spec's `PartitionInfo`, plus the reported mountpoint.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = PartitionInfo)]
+pub struct PartitionView {
+    #[schema(example = 2)]
+    pub number: i32,
+    #[schema(example = 537919488)]
+    pub start_bytes: i64,
+    /// The partition's last byte (inclusive).
+    #[schema(example = 86437314559_i64)]
+    pub end_bytes: i64,
+    /// `end_bytes - start_bytes + 1`.
+    #[schema(example = 85899395072_i64)]
+    pub size_bytes: i64,
+    #[schema(example = "80.0 GB")]
+    pub size_human: String,
+    /// efi, linux, swap, ntfs…
+    #[serde(rename = "type")]
+    #[schema(example = "linux")]
+    pub part_type: String,
+    #[schema(example = "ext4")]
+    pub filesystem: Option<String>,
+    #[schema(example = "root")]
+    pub label: Option<String>,
+    pub flags: Vec<String>,
+    pub used_bytes: Option<i64>,
+    /// `used_bytes / size_bytes` in percent, rounded to 0.1.
+    #[schema(example = 42.5)]
+    pub used_percent: Option<f64>,
+    /// Whether a resize may make it smaller: its filesystem shrinks (ext4,
+    /// ntfs, btrfs, fat32; not xfs or anything else) and its usage is known.
+    pub can_shrink: bool,
+    /// The smallest size a resize may give it: used bytes plus a safety
+    /// margin of 10 % of the used bytes, at least 1 GiB, capped at its size.
+    /// Null when it cannot be shrunk at all (see `can_shrink`).
+    pub min_size_bytes: Option<i64>,
+    #[schema(example = "/")]
+    pub mountpoint: Option<String>,
+}
+
+impl From<PartitionScan> for PartitionView {
+    fn from(p: PartitionScan) -> Self {
+        let fs = p.filesystem.as_deref();
+        Self {
+            size_human: size_human(p.size_bytes),
+            used_percent: used_percent(p.size_bytes, p.used_bytes),
+            can_shrink: can_shrink(fs, p.size_bytes, p.used_bytes),
+            min_size_bytes: min_size_bytes(fs, p.size_bytes, p.used_bytes),
+            number: p.number,
+            start_bytes: p.start_bytes,
+            end_bytes: p.end_bytes,
+            size_bytes: p.size_bytes,
+            part_type: p.part_type,
+            filesystem: p.filesystem,
+            label: p.label,
+            flags: p.flags,
+            used_bytes: p.used_bytes,
+            mountpoint: p.mountpoint,
+        }
+    }
+}
+
+/// `GET …/disks/scan-status`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = DiskScanStatus)]
+pub struct ScanStatusView {
+    pub node_id: Uuid,
+    /// `pending` from a request until the next report; `done` after a report;
+    /// `none` before either.
+    pub status: ScanStatus,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub requested_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub last_scanned_at: Option<OffsetDateTime>,
+}
+
+const SELECT: &str = "SELECT id, node_id, device, size_bytes, model, serial, partition_table, partitions, scanned_at
+    FROM disk_info";
+
+fn view(row: &Row) -> Result<DiskInfoView, tokio_postgres::Error> {
+    let size_bytes: i64 = row.try_get(3)?;
+    let Json(partitions): Json<Vec<PartitionScan>> = row.try_get(7)?;
+    Ok(DiskInfoView {
+        id: row.try_get(0)?,
+        node_id: row.try_get(1)?,
+        device: row.try_get(2)?,
+        size_bytes,
+        size_human: size_human(size_bytes),
+        model: row.try_get(4)?,
+        serial: row.try_get(5)?,
+        partition_table: row.try_get(6)?,
+        partitions: partitions.into_iter().map(PartitionView::from).collect(),
+        scanned_at: row.try_get(8)?,
+    })
+}
+
+/// The node's current disks, by device path.
+pub async fn list(client: &impl GenericClient, node_id: Uuid) -> Result<Vec<DiskInfoView>, tokio_postgres::Error> {
+    let sql = format!("{SELECT} WHERE node_id = $1 ORDER BY device");
+    client.query(&sql, &[&node_id]).await?.iter().map(view).collect()
+}
+
+pub async fn get(
+    client: &impl GenericClient,
+    node_id: Uuid,
+    device: &str,
+) -> Result<Option<DiskInfoView>, tokio_postgres::Error> {
+    let sql = format!("{SELECT} WHERE node_id = $1 AND device = $2");
+    client.query_opt(&sql, &[&node_id, &device]).await?.as_ref().map(view).transpose()
+}
+
+pub async fn scan_status(client: &impl GenericClient, node_id: Uuid) -> Result<ScanStatusView, tokio_postgres::Error> {
+    let row =
+        client.query_opt("SELECT requested_at, scanned_at FROM disk_scans WHERE node_id = $1", &[&node_id]).await?;
+    let (requested_at, last_scanned_at) = match row {
+        Some(row) => (row.try_get(0)?, row.try_get(1)?),
+        None => (None, None),
+    };
+    Ok(ScanStatusView { node_id, status: status_of(requested_at, last_scanned_at), requested_at, last_scanned_at })
+}

@@ -1,0 +1,126 @@
+//! `partition_operations`: every queued operation of every node and device,
+//! folded from the `node_disks` stream. A deleted node's rows go too.
+
+mod queries;
+
+pub use queries::{PartitionOperationView, get, list_for_device, list_for_node};
+
+use tokio_postgres::Transaction;
+use tokio_postgres::types::Json;
+use uuid::Uuid;
+
+use super::{ApplyResult, Projection, ProjectionError};
+use crate::domain::disks::{DiskEvent as E, OperationStatus};
+use crate::domain::node::NodeEvent;
+use crate::event_store::RecordedEvent;
+
+pub struct PartitionOperationsProjection;
+
+impl Projection for PartitionOperationsProjection {
+    fn name(&self) -> &'static str {
+        "partition_operations"
+    }
+    fn schema(&self) -> &'static str {
+        include_str!("../../../projections/partition_operations.sql")
+    }
+    fn tables(&self) -> &'static [&'static str] {
+        &["partition_operations"]
+    }
+    fn version(&self) -> u32 {
+        1
+    }
+    fn apply<'a>(&'a self, tx: &'a Transaction<'a>, events: &'a [RecordedEvent]) -> ApplyResult<'a> {
+        Box::pin(async move {
+            for event in events {
+                let node_id: Uuid = event.stream_id().parse().unwrap_or_default();
+                match event.stream.split_once(':').map(|(category, _)| category) {
+                    Some("node_disks") => {
+                        let decoded = event.decode().map_err(|e| ProjectionError::decode(event, e))?;
+                        apply(tx, event, node_id, decoded).await?;
+                    }
+                    Some("node") => {
+                        let decoded: NodeEvent = event.decode().map_err(|e| ProjectionError::decode(event, e))?;
+                        if let NodeEvent::Deleted { .. } = decoded {
+                            tx.execute("DELETE FROM partition_operations WHERE node_id = $1", &[&node_id]).await?;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            Ok(())
+        })
+    }
+}
+
+/// Every statement also stamps `updated_at` (the log time) and `last_position`.
+async fn apply(tx: &Transaction<'_>, event: &RecordedEvent, node_id: Uuid, decoded: E) -> Result<(), ProjectionError> {
+    let (stamp, pos) = (&event.recorded_at, &event.position);
+    match decoded {
+        E::OperationQueued(q) => {
+            tx.execute(
+                "INSERT INTO partition_operations (id, node_id, device, operation, params, sequence, status,
+                     created_at, updated_at, last_position)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (id) DO NOTHING",
+                &[
+                    &q.id,
+                    &node_id,
+                    &q.device,
+                    &q.spec.kind().as_str(),
+                    &Json(q.spec.params()),
+                    &q.sequence,
+                    &OperationStatus::Pending.as_str(),
+                    &q.at,
+                    stamp,
+                    pos,
+                ],
+            )
+            .await?;
+        }
+        E::OperationRemoved { id, .. } => {
+            tx.execute("DELETE FROM partition_operations WHERE id = $1", &[&id]).await?;
+        }
+        E::OperationsApplied { ids, at, .. } => {
+            tx.execute(
+                "UPDATE partition_operations SET applied_at = $2, updated_at = $3, last_position = $4
+                 WHERE id = ANY($1)",
+                &[&ids, &at, stamp, pos],
+            )
+            .await?;
+        }
+        E::OperationStarted { op, at } => {
+            tx.execute(
+                "UPDATE partition_operations SET status = 'running', started_at = $2, updated_at = $3,
+                     last_position = $4
+                 WHERE id = $1",
+                &[&op.id, &at, stamp, pos],
+            )
+            .await?;
+        }
+        E::OperationCompleted { op, at } => {
+            tx.execute(
+                "UPDATE partition_operations SET status = 'completed', executed_at = $2, updated_at = $3,
+                     last_position = $4
+                 WHERE id = $1",
+                &[&op.id, &at, stamp, pos],
+            )
+            .await?;
+        }
+        E::OperationFailed { op, error, withdrawn, at } => {
+            tx.execute(
+                "UPDATE partition_operations SET status = 'failed', error_message = $2, executed_at = $3,
+                     updated_at = $4, last_position = $5
+                 WHERE id = $1",
+                &[&op.id, &error, &at, stamp, pos],
+            )
+            .await?;
+            tx.execute(
+                "UPDATE partition_operations SET applied_at = NULL, updated_at = $2, last_position = $3
+                 WHERE id = ANY($1)",
+                &[&withdrawn, stamp, pos],
+            )
+            .await?;
+        }
+        E::DiskScanned { .. } | E::ScanCompleted { .. } | E::ScanRequested { .. } => {}
+    }
+    Ok(())
+}
