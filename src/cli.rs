@@ -36,6 +36,8 @@ pub enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Load-test a running controller (see BENCHMARKS.md).
+    Bench(crate::bench::BenchArgs),
     /// Print the OpenAPI document (as committed in openapi/openapi.json).
     Openapi,
     /// Run a private PostgreSQL cluster for scripts (the test suite uses it).

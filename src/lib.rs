@@ -25,11 +25,13 @@
 //! - [`ca`]: the certificate authority and sealed secret storage.
 //! - [`db`]: connection pool, migrations, the embedded PostgreSQL cluster.
 //! - [`app`]: shared state, start-up order, router, graceful shutdown.
+//! - [`bench`]: the load tool (`pureboot bench …`) behind BENCHMARKS.md.
 //! - [`error`]: the one API error type and its JSON shape.
 
 pub mod api;
 pub mod app;
 pub mod auth;
+pub mod bench;
 pub mod ca;
 pub mod cli;
 pub mod commands;

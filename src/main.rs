@@ -62,6 +62,7 @@ async fn main() -> anyhow::Result<()> {
             anyhow::ensure!(status.is_success(), "{url} answered {status}");
             Ok(())
         }
+        Command::Bench(args) => pureboot::bench::run(args, cli.common.database_url.clone()).await.map(|_| ()),
         Command::Openapi => {
             println!("{}", api::openapi_json());
             Ok(())

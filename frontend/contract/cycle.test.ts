@@ -8,49 +8,14 @@
 // run time: the document and the server must agree.
 //
 //   PUREBOOT_URL=http://127.0.0.1:18080 [PUREBOOT_TOKEN=…] npm run contract
-import createClient from 'openapi-fetch';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { components, paths } from '../src/api/schema';
+import { client, failed, ok, randomMac, type Schemas } from './client';
 
-type Schemas = components['schemas'];
 type CloneSession = Schemas['CloneSessionResponse'];
-type ErrorResponse = Schemas['ErrorResponse'];
 type NodeTokens = Schemas['SessionTokens'];
-
-const BASE_URL = (process.env.PUREBOOT_URL ?? '').replace(/\/+$/, '');
-const ADMIN_TOKEN = process.env.PUREBOOT_TOKEN ?? '';
-if (!BASE_URL) {
-  throw new Error('PUREBOOT_URL is not set: point it at a running controller, e.g. http://127.0.0.1:18080');
-}
-
-const client = createClient<paths>({
-  baseUrl: BASE_URL,
-  headers: ADMIN_TOKEN ? { Authorization: `Bearer ${ADMIN_TOKEN}` } : {},
-});
-
-/** The success body of an openapi-fetch result, or a failure that shows the status and error body. */
-function ok<T>(result: { data?: T; error?: unknown; response: Response }, what: string): T {
-  if (!result.response.ok || result.data === undefined) {
-    throw new Error(`${what} → HTTP ${result.response.status}: ${JSON.stringify(result.error)}`);
-  }
-  return result.data;
-}
-
-/** The error body of a result that must have failed with `status`. */
-function failed(result: { data?: unknown; error?: ErrorResponse; response: Response }, status: number): ErrorResponse {
-  expect(result.response.status).toBe(status);
-  expect(result.error).toBeDefined();
-  return result.error!;
-}
 
 const run = Math.random().toString(36).slice(2, 8);
 const SIZE = 8_000_000_000;
-
-/** A locally administered MAC address, unlikely to clash with an earlier run. */
-function randomMac(): string {
-  const bytes = Array.from({ length: 4 }, () => Math.floor(Math.random() * 256).toString(16).padStart(2, '0'));
-  return ['02', '00', ...bytes].join(':');
-}
 
 describe('a direct clone cycle through the generated client', () => {
   const state: {

@@ -13,10 +13,13 @@ import {
   apiOk,
   chooseDevice,
   chooseNode,
+  disk500,
   launchBrowser,
   openSignedIn,
   progressValue,
   randomMac,
+  registerNode,
+  reportDisks,
   screenshot,
   waitForLive,
   waitForProgressAtLeast,
@@ -56,14 +59,17 @@ describe('direct clone, created in the UI and followed live', () => {
     await browser?.close();
   });
 
-  it('registers a source and a target node through the API', async () => {
-    const create = (role) =>
-      apiOk('POST', '/nodes', {
-        body: { mac_address: randomMac(), hostname: `e2e-${role}-${run}`, ip_address: null, arch: 'x86_64' },
-      });
-    state.source = (await create('source')).data;
-    state.target = (await create('target')).data;
+  it('registers a source and a target node through the API; the source reports its disks', async () => {
+    const source = await registerNode(`e2e-source-${run}`);
+    state.source = source.node;
+    state.target = (await registerNode(`e2e-target-${run}`)).node;
     assert.ok(state.source.id && state.target.id, 'node ids returned');
+    // The source has been scanned (its disks are offered); the target has not (its device is typed).
+    const stored = await reportDisks(state.source.id, source.token, [disk500()]);
+    assert.deepEqual(
+      stored.map((disk) => disk.device),
+      ['/dev/sda'],
+    );
   });
 
   it('shows the clone list, empty on a fresh database', async () => {
@@ -82,7 +88,14 @@ describe('direct clone, created in the UI and followed live', () => {
 
     await page.getByLabel('Direct (peer to peer)').check();
     await chooseNode(page, 'source', state.source.id);
+    // Offered from the source's reported disks, with their size and model.
+    const sourceDevice = page.getByLabel('Source device', { exact: true });
+    const tag = await sourceDevice.evaluate((element) => element.tagName);
+    assert.equal(tag, 'SELECT', 'the source device is picked from its disks');
+    const option = await sourceDevice.locator('option[value="/dev/sda"]').textContent();
+    assert.match(option, /\/dev\/sda — 465\.8 GB Samsung SSD 870/);
     state.sourceDevice = await chooseDevice(page, 'source', '/dev/sda');
+    assert.equal(state.sourceDevice, '/dev/sda');
     await chooseNode(page, 'target', state.target.id);
     await chooseDevice(page, 'target', '/dev/sda');
     await page.getByLabel('Resize mode', { exact: true }).selectOption('none');
@@ -195,14 +208,10 @@ describe('direct clone, created in the UI and followed live', () => {
 
     await page.getByRole('link', { name: `Disks of e2e-source-${run}` }).click();
     await page.getByRole('heading', { name: `Disks of e2e-source-${run}` }).waitFor();
-    // Either scanned disks, none yet, or a controller without the disks API: all are handled.
-    await page
-      .locator('section.card[data-device]')
-      .or(page.locator('.empty-state'))
-      .or(page.getByRole('alert'))
-      .first()
-      .waitFor();
-    await screenshot(page, '07-node-disks');
+    // The disk the source reported (the disks page itself is tested in node-disks.test.mjs).
+    const card = page.locator('section.card[data-device="/dev/sda"]');
+    await card.getByRole('heading', { name: '/dev/sda — 465.8 GB' }).waitFor();
+    assert.equal(await card.getByRole('list', { name: 'Partition layout of /dev/sda' }).locator('li[data-partition]').count(), 3);
   });
 
   it('raised no uncaught errors in the page', () => {

@@ -102,17 +102,23 @@ const capitalized = (role) => role[0].toUpperCase() + role.slice(1);
 
 /** Selects the `role` ('source' or 'target') node and waits until its device field has settled. */
 export async function chooseNode(page, role, nodeId) {
-  const disksLoaded = page
-    .waitForResponse((response) => new URL(response.url()).pathname === `/api/v1/nodes/${nodeId}/disks`, {
-      timeout: 10_000,
-    })
-    .catch(() => null); // a controller without the disks API may answer fast or not at all
+  // The field is a select of the reported disks when the node has any, a text input otherwise.
+  const { status, body } = await api('GET', `/nodes/${nodeId}/disks`);
+  const hasDisks = status === 200 && Array.isArray(body?.data) && body.data.length > 0;
   await page.getByLabel(`${capitalized(role)} node`, { exact: true }).selectOption(nodeId);
-  const response = await disksLoaded;
-  const body = response?.ok() ? await response.json().catch(() => null) : null;
-  const hasDisks = Array.isArray(body?.data) && body.data.length > 0;
-  // The field is a select when the node has a disk scan, a text input otherwise.
-  await page.locator(`${hasDisks ? 'select' : 'input'}#${role}_device`).waitFor();
+  const field = page.locator(`${hasDisks ? 'select' : 'input'}#${role}_device`);
+  await field.waitFor();
+  if (hasDisks) {
+    // Settled once it offers every reported disk and has picked one of them.
+    await page.waitForFunction(
+      ({ id, devices }) => {
+        const select = document.getElementById(id);
+        const offered = [...(select?.options ?? [])].map((option) => option.value);
+        return devices.every((device) => offered.includes(device)) && devices.includes(select.value);
+      },
+      { id: `${role}_device`, devices: body.data.map((disk) => disk.device) },
+    );
+  }
 }
 
 /** Picks `device` in the `role` device field (or the first scanned disk when it is unknown). */
@@ -133,4 +139,78 @@ export async function chooseDevice(page, role, device) {
 export function randomMac() {
   const tail = Array.from({ length: 4 }, () => Math.floor(Math.random() * 256).toString(16).padStart(2, '0'));
   return ['02', '00', ...tail].join(':');
+}
+
+/** Registers a node through the API; returns the node and its node token (for its own callbacks). */
+export async function registerNode(hostname) {
+  const { data } = await apiOk('POST', '/nodes', {
+    body: { mac_address: randomMac(), hostname, ip_address: null, arch: 'x86_64' },
+  });
+  if (!data?.node_token) throw new Error(`POST /nodes returned no node_token: ${JSON.stringify(data)}`);
+  return { node: data, token: data.node_token };
+}
+
+export const MIB = 1024 ** 2;
+export const GIB = 1024 ** 3;
+
+/**
+ * A partition as `parted unit B print` reports it: `end_bytes` is its last
+ * byte, so size = end - start + 1.
+ */
+export function reportedPartition(number, startBytes, sizeBytes, fields) {
+  return {
+    number,
+    start_bytes: startBytes,
+    end_bytes: startBytes + sizeBytes - 1,
+    size_bytes: sizeBytes,
+    flags: [],
+    ...fields,
+  };
+}
+
+/** Where the data partition starts: right after a 100 GiB root, and it stays there when root shrinks. */
+const DATA_START = MIB + 512 * MIB + 100 * GIB;
+
+/**
+ * A 500 GB disk as a node's scan reports it: GPT with an EFI system partition,
+ * an ext4 root and an xfs data partition, and unallocated space at the end.
+ * `rootBytes` lets a later scan show the root partition resized.
+ */
+export function disk500(rootBytes = 100 * GIB) {
+  const efi = reportedPartition(1, MIB, 512 * MIB, {
+    type: 'efi',
+    filesystem: 'fat32',
+    label: 'EFI',
+    flags: ['boot', 'esp'],
+    used_bytes: 6 * MIB,
+    mountpoint: '/boot/efi',
+  });
+  const root = reportedPartition(2, efi.end_bytes + 1, rootBytes, {
+    type: 'linux',
+    filesystem: 'ext4',
+    label: 'root',
+    used_bytes: 38 * GIB,
+    mountpoint: '/',
+  });
+  const data = reportedPartition(3, DATA_START, 300 * GIB, {
+    type: 'linux',
+    filesystem: 'xfs',
+    label: 'data',
+    used_bytes: 120 * GIB,
+    mountpoint: '/srv/data',
+  });
+  return {
+    device: '/dev/sda',
+    size_bytes: 500_107_862_016,
+    model: 'Samsung SSD 870 EVO 500GB',
+    serial: 'S6PXNS0T412345A',
+    partition_table: 'gpt',
+    partitions: [efi, root, data],
+  };
+}
+
+/** The node's scan, posted with its own token, as the node would. Returns the disks the controller stored. */
+export async function reportDisks(nodeId, nodeToken, disks) {
+  const body = await apiOk('POST', `/nodes/${nodeId}/disks/report`, { body: { disks }, token: nodeToken });
+  return body.data;
 }

@@ -33,13 +33,15 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
 }
 
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    let mut deserializer = serde_json::Deserializer::from_slice(body);
-    serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
+    let value: serde_json::Value =
+        serde_json::from_slice(body).map_err(|err| ApiError::BadRequest(format!("malformed JSON: {err}")))?;
+    if let Some(path) = nul_at(&value, "") {
+        // PostgreSQL text cannot hold U+0000; refuse it here rather than fail a write.
+        return Err(ApiError::invalid(if path.is_empty() { "body" } else { &path }, "must not contain U+0000"));
+    }
+    serde_path_to_error::deserialize(value).map_err(|err| {
         let path = err.path().to_string();
         let inner = err.into_inner();
-        if inner.is_syntax() || inner.is_eof() {
-            return ApiError::BadRequest(format!("malformed JSON: {inner}"));
-        }
         let message = inner.to_string();
         let field = match message.strip_prefix("missing field `") {
             Some(rest) => rest.split('`').next().unwrap_or("body").to_owned(),
@@ -49,6 +51,21 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
         let message = message.split(" at line ").next().unwrap_or(&message).to_owned();
         ApiError::invalid(&field, message)
     })
+}
+
+/// The path of the first string (or key) containing U+0000, if any.
+fn nul_at(value: &serde_json::Value, path: &str) -> Option<String> {
+    match value {
+        serde_json::Value::String(s) => s.contains('\0').then(|| path.to_owned()),
+        serde_json::Value::Array(items) => {
+            items.iter().enumerate().find_map(|(i, item)| nul_at(item, &format!("{path}[{i}]")))
+        }
+        serde_json::Value::Object(map) => map.iter().find_map(|(key, item)| {
+            let here = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
+            if key.contains('\0') { Some(here) } else { nul_at(item, &here) }
+        }),
+        _ => None,
+    }
 }
 
 /// A UUID path segment (the only path parameter of most routes).
@@ -76,6 +93,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        if parts.uri.query().is_some_and(|q| q.to_ascii_lowercase().contains("%00")) {
+            return Err(ApiError::invalid("query", "must not contain U+0000"));
+        }
         Query::<T>::from_request_parts(parts, state)
             .await
             .map(|Query(value)| ApiQuery(value))

@@ -33,6 +33,8 @@ pub struct Readiness {
     pub log_position: Option<i64>,
     /// Position the projections have applied.
     pub projection_position: i64,
+    /// True while a projection batch keeps failing (see the log).
+    pub projections_failing: bool,
 }
 
 /// The process is up.
@@ -52,12 +54,13 @@ pub async fn ready(State(app): State<Arc<App>>) -> impl IntoResponse {
         Err(_) => None,
     };
     let projection_position = app.progress.position();
-    let ok = log_position.is_some_and(|h| h - projection_position <= READY_LAG);
+    let ok = !app.progress.failing() && log_position.is_some_and(|h| h - projection_position <= READY_LAG);
     let body = Readiness {
         status: if ok { "ready" } else { "not_ready" },
         database: log_position.is_some(),
         log_position,
         projection_position,
+        projections_failing: app.progress.failing(),
     };
     (if ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE }, Json(body))
 }

@@ -128,7 +128,7 @@ pub async fn get(
 /// Change a node.
 #[utoipa::path(operation_id = "nodes_update", patch, path = "/nodes/{id}", tag = "nodes", params(("id" = Uuid, Path)), request_body = NodeUpdate,
     security(("bearer" = [])),
-    responses((status = 200, body = ApiResponse<NodeView>), (status = 401, body = ErrorBody),
+    responses((status = 400, description = "Malformed id or JSON", body = ErrorBody), (status = 200, body = ApiResponse<NodeView>), (status = 401, body = ErrorBody),
               (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
               (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn update(
@@ -156,7 +156,7 @@ pub async fn update(
 
 /// Delete a node (its history stays in the log; its token dies).
 #[utoipa::path(operation_id = "nodes_delete", delete, path = "/nodes/{id}", tag = "nodes", params(("id" = Uuid, Path)), security(("bearer" = [])),
-    responses((status = 200, body = ApiResponse<super::Deleted>), (status = 401, body = ErrorBody),
+    responses((status = 400, description = "Malformed id or JSON", body = ErrorBody), (status = 200, body = ApiResponse<super::Deleted>), (status = 401, body = ErrorBody),
               (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn delete(
     State(app): State<Arc<App>>,
@@ -175,7 +175,7 @@ pub async fn delete(
 
 /// Rotate a node's token.
 #[utoipa::path(operation_id = "nodes_rotate_token", post, path = "/nodes/{id}/token", tag = "nodes", params(("id" = Uuid, Path)), security(("bearer" = [])),
-    responses((status = 200, body = ApiResponse<NodeTokenRotated>), (status = 401, body = ErrorBody),
+    responses((status = 400, description = "Malformed id or JSON", body = ErrorBody), (status = 200, body = ApiResponse<NodeTokenRotated>), (status = 401, body = ErrorBody),
               (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn rotate_token(
     State(app): State<Arc<App>>,

@@ -48,8 +48,8 @@ pub struct CloneReport {
 /// Served from the `clone_reports` projection.
 #[utoipa::path(operation_id = "reports_clones", get, path = "/reports/clones", tag = "audit", params(ReportParams),
     security(("bearer" = [])),
-    responses((status = 200, body = CloneReport),
-              (status = 200, description = "With format=csv", content_type = "text/csv", body = String),
+    responses((status = 200, description = "The report (JSON by default, CSV with format=csv)",
+                  content((CloneReport = "application/json"), (String = "text/csv"))),
               (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn clones(
     State(app): State<Arc<App>>,

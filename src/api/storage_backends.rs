@@ -92,7 +92,7 @@ pub async fn get(
 #[utoipa::path(operation_id = "storage_backends_update", patch, path = "/storage/backends/{id}", tag = "storage", params(("id" = Uuid, Path)),
     request_body = StorageBackendUpdate,
     security(("bearer" = [])),
-    responses((status = 401, description = "Missing or invalid token", body = ErrorBody), (status = 403, description = "Role not allowed", body = ErrorBody), (status = 200, body = ApiResponse<StorageBackendView>), (status = 404, body = ErrorBody),
+    responses((status = 400, description = "Malformed id or JSON", body = ErrorBody), (status = 401, description = "Missing or invalid token", body = ErrorBody), (status = 403, description = "Role not allowed", body = ErrorBody), (status = 200, body = ApiResponse<StorageBackendView>), (status = 404, body = ErrorBody),
               (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn update(
     State(app): State<Arc<App>>,
@@ -117,7 +117,7 @@ pub async fn update(
 /// Delete a storage backend.
 #[utoipa::path(operation_id = "storage_backends_delete", delete, path = "/storage/backends/{id}", tag = "storage", params(("id" = Uuid, Path)),
     security(("bearer" = [])),
-    responses((status = 401, description = "Missing or invalid token", body = ErrorBody), (status = 403, description = "Role not allowed", body = ErrorBody), (status = 200, body = ApiResponse<super::Deleted>), (status = 404, body = ErrorBody)))]
+    responses((status = 400, description = "Malformed id or JSON", body = ErrorBody), (status = 401, description = "Missing or invalid token", body = ErrorBody), (status = 403, description = "Role not allowed", body = ErrorBody), (status = 200, body = ApiResponse<super::Deleted>), (status = 404, body = ErrorBody)))]
 pub async fn delete(
     State(app): State<Arc<App>>,
     auth: Auth<Admin>,

@@ -10,21 +10,22 @@ use super::RecordedEvent;
 const COLUMNS: &str = "position, stream, version, event_type, schema_version, payload, \
      actor, request_id, remote_addr, correlation_id, causation_id, recorded_at";
 
-fn from_row(row: &Row) -> RecordedEvent {
-    RecordedEvent {
-        position: row.get(0),
-        stream: row.get(1),
-        version: row.get(2),
-        event_type: row.get(3),
-        schema_version: row.get(4),
-        payload: row.get(5),
-        actor: row.get(6),
-        request_id: row.get(7),
-        remote_addr: row.get(8),
-        correlation_id: row.get(9),
-        causation_id: row.get(10),
-        recorded_at: row.get(11),
-    }
+/// `try_get`, not `get`: an unreadable row is an error to report, never a panic.
+fn from_row(row: &Row) -> Result<RecordedEvent, tokio_postgres::Error> {
+    Ok(RecordedEvent {
+        position: row.try_get(0)?,
+        stream: row.try_get(1)?,
+        version: row.try_get(2)?,
+        event_type: row.try_get(3)?,
+        schema_version: row.try_get(4)?,
+        payload: row.try_get(5)?,
+        actor: row.try_get(6)?,
+        request_id: row.try_get(7)?,
+        remote_addr: row.try_get(8)?,
+        correlation_id: row.try_get(9)?,
+        causation_id: row.try_get(10)?,
+        recorded_at: row.try_get(11)?,
+    })
 }
 
 /// Up to `limit` events with a position greater than `after`, in order.
@@ -35,7 +36,7 @@ pub async fn read_after(
 ) -> Result<Vec<RecordedEvent>, tokio_postgres::Error> {
     let sql = format!("SELECT {COLUMNS} FROM events WHERE position > $1 ORDER BY position LIMIT $2");
     let rows = client.query(&sql, &[&after, &limit]).await?;
-    Ok(rows.iter().map(from_row).collect())
+    rows.iter().map(from_row).collect()
 }
 
 /// Events of one stream with a version greater than `after_version`, in order.
@@ -46,7 +47,7 @@ pub async fn read_stream(
 ) -> Result<Vec<RecordedEvent>, tokio_postgres::Error> {
     let sql = format!("SELECT {COLUMNS} FROM events WHERE stream = $1 AND version > $2 ORDER BY version");
     let rows = client.query(&sql, &[&stream, &after_version]).await?;
-    Ok(rows.iter().map(from_row).collect())
+    rows.iter().map(from_row).collect()
 }
 
 /// The highest position in the log (0 when empty).
@@ -85,5 +86,5 @@ pub async fn read_filtered(
     let params: [&(dyn tokio_postgres::types::ToSql + Sync); 8] =
         [&after, &filter.stream, &filter.category, &filter.event_type, &filter.actor, &filter.from, &filter.to, &limit];
     let rows = client.query(&sql, &params).await?;
-    Ok(rows.iter().map(from_row).collect())
+    rows.iter().map(from_row).collect()
 }

@@ -59,10 +59,27 @@ async fn run(pool: Pool, mut rx: mpsc::Receiver<(AppendRequest, Reply)>, committ
                     let _ = reply.send(outcome);
                 }
             }
+            // PostgreSQL refused something in the batch: commit each request
+            // on its own, so only the one at fault fails.
+            Err(StoreError::Database(err)) if err.as_db_error().is_some() && requests.len() > 1 => {
+                tracing::warn!(error = %crate::db::describe(&err), batch = requests.len(), "append batch refused; retrying one by one");
+                for (request, reply) in requests.into_iter().zip(replies) {
+                    let outcome = commit(&pool, std::slice::from_ref(&request)).await;
+                    committed.notify_one();
+                    let _ =
+                        reply
+                            .send(outcome.and_then(|mut o| {
+                                o.pop().unwrap_or(Err(StoreError::Unavailable("no outcome".into())))
+                            }));
+                }
+            }
             Err(err) => {
                 tracing::warn!(error = %err, batch = requests.len(), "append batch failed");
+                let shared = err.to_string();
+                let mut first = Some(err);
                 for reply in replies {
-                    let _ = reply.send(Err(StoreError::Unavailable(err.to_string())));
+                    let error = first.take().unwrap_or_else(|| StoreError::Unavailable(shared.clone()));
+                    let _ = reply.send(Err(error));
                 }
             }
         }

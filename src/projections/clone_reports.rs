@@ -6,6 +6,7 @@ use tokio_postgres::{GenericClient, Transaction};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::progress_batch::ProgressBatch;
 use super::{ApplyResult, Projection, ProjectionError};
 use crate::domain::clone_session::CloneSessionEvent as E;
 use crate::event_store::RecordedEvent;
@@ -27,20 +28,36 @@ impl Projection for CloneReportsProjection {
     }
     fn apply<'a>(&'a self, tx: &'a Transaction<'a>, events: &'a [RecordedEvent]) -> ApplyResult<'a> {
         Box::pin(async move {
+            let mut progress = ProgressBatch::default();
             for event in events.iter().filter(|e| e.stream.starts_with("clone_session:")) {
                 let decoded: E = event.decode().map_err(|e| ProjectionError::decode(event, e))?;
+                let id: Uuid = event.stream_id().parse().unwrap_or_default();
+                if let E::ProgressReported(report) = &decoded {
+                    progress.add(id, report, event.recorded_at, event.position);
+                    continue;
+                }
+                progress.take(id).execute(tx, PROGRESS).await?;
                 apply(tx, event, decoded).await?;
             }
+            progress.drain().execute(tx, PROGRESS).await?;
             Ok(())
         })
     }
 }
 
+/// Folded progress of many sessions at once (see `progress_batch`).
+const PROGRESS: &str = "UPDATE clone_reports r SET status = 'cloning', bytes_cloned = v.bytes,
+        last_rate_bps = COALESCE(v.rate, r.last_rate_bps)
+    FROM unnest($1::uuid[], $2::bigint[], $3::bigint[], $4::text[], $5::timestamptz[], $6::bigint[])
+         AS v(id, bytes, rate, status, at, pos)
+    WHERE r.session_id = v.id";
+
 async fn apply(tx: &Transaction<'_>, event: &RecordedEvent, decoded: E) -> Result<(), ProjectionError> {
     let id: Uuid = event.stream_id().parse().unwrap_or_default();
     let (sql, params): (&str, Vec<&(dyn tokio_postgres::types::ToSql + Sync)>) = match &decoded {
         E::Created(c) => {
-            let mode = if c.spec.clone_mode == crate::domain::clone_session::CloneMode::Direct { "direct" } else { "staged" };
+            let mode =
+                if c.spec.clone_mode == crate::domain::clone_session::CloneMode::Direct { "direct" } else { "staged" };
             tx.execute(
                 "INSERT INTO clone_reports (session_id, clone_mode, source_node_id, target_node_id, created_at, status)
                  VALUES ($1, $2, $3, $4, $5, 'pending') ON CONFLICT (session_id) DO NOTHING",
@@ -56,11 +73,6 @@ async fn apply(tx: &Transaction<'_>, event: &RecordedEvent, decoded: E) -> Resul
         E::SourceReady { endpoint, at } => (
             "UPDATE clone_reports SET status = 'source_ready', started_at = $2, bytes_total = $3 WHERE session_id = $1",
             vec![at, &endpoint.size_bytes],
-        ),
-        E::ProgressReported(p) => (
-            "UPDATE clone_reports SET status = 'cloning', bytes_cloned = $2, last_rate_bps = COALESCE($3, last_rate_bps)
-             WHERE session_id = $1",
-            vec![&p.bytes_transferred, &p.transfer_rate_bps],
         ),
         E::Completed { duration_seconds, bytes_transferred, at } => (
             "UPDATE clone_reports SET status = 'completed', ended_at = $2, duration_seconds = $3::bigint,
@@ -78,7 +90,8 @@ async fn apply(tx: &Transaction<'_>, event: &RecordedEvent, decoded: E) -> Resul
             ("UPDATE clone_reports SET status = 'cancelled', ended_at = $2 WHERE session_id = $1", vec![at])
         }
         E::Deleted { at } => ("UPDATE clone_reports SET deleted_at = $2 WHERE session_id = $1", vec![at]),
-        E::CertificateIssued(_) | E::Started { .. } => return Ok(()),
+        // Progress is folded by ProgressBatch before this function is reached.
+        E::CertificateIssued(_) | E::Started { .. } | E::ProgressReported(_) => return Ok(()),
     };
     let mut all: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = vec![&id];
     all.extend(params);

@@ -14,6 +14,7 @@ pub mod disk_info;
 mod install;
 pub mod nodes;
 pub mod partition_operations;
+mod progress_batch;
 mod runner;
 pub mod storage_backends;
 

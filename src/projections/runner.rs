@@ -3,7 +3,9 @@
 //! projection with its checkpoint in one transaction, then hand the batch to
 //! the WebSocket hub and announce the new position to waiting commands.
 
+use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use deadpool_postgres::Pool;
@@ -24,11 +26,18 @@ const BATCH: i64 = 1_000;
 #[derive(Clone)]
 pub struct Progress {
     position: watch::Receiver<i64>,
+    failing: Arc<AtomicBool>,
 }
 
 impl Progress {
     pub fn position(&self) -> i64 {
         *self.position.borrow()
+    }
+
+    /// True while the last batch failed (the runner is retrying): readiness
+    /// must not report "caught up" over a stalled projection.
+    pub fn failing(&self) -> bool {
+        self.failing.load(Ordering::Relaxed)
     }
 
     /// Waits until the projections have applied `position`; false on timeout.
@@ -39,6 +48,7 @@ impl Progress {
 }
 
 pub struct ProjectionRunner {
+    failing: Arc<AtomicBool>,
     pool: Pool,
     projections: Vec<Box<dyn Projection>>,
     hub: Hub,
@@ -61,16 +71,19 @@ impl ProjectionRunner {
         };
         hub.start_at(start);
         let (position, rx) = watch::channel(start);
-        let runner = Self { pool, projections: all(), hub, position };
+        let failing = Arc::new(AtomicBool::new(false));
+        let runner = Self { failing: failing.clone(), pool, projections: all(), hub, position };
         tokio::spawn(listen(db_config, wake.clone(), shutdown.clone()));
         tokio::spawn(runner.run(wake, poll, shutdown));
-        Ok(Progress { position: rx })
+        Ok(Progress { position: rx, failing })
     }
 
     async fn run(self, wake: Arc<Notify>, poll: Duration, shutdown: CancellationToken) {
         let mut failures = 0u32;
         loop {
-            match self.step().await {
+            let outcome = self.step().await;
+            self.failing.store(outcome.is_err(), Ordering::Relaxed);
+            match outcome {
                 Ok(applied) if applied as i64 == BATCH => continue,
                 Ok(_) => failures = 0,
                 Err(err) => {
@@ -100,24 +113,31 @@ impl ProjectionRunner {
             return Ok(0);
         };
         let tx = conn.transaction().await?;
-        for projection in &self.projections {
-            let row = tx
-                .query_one(
-                    "SELECT position FROM projection_checkpoints WHERE name = $1 FOR UPDATE",
-                    &[&projection.name()],
-                )
-                .await?;
-            let checkpoint: i64 = row.get(0);
+        let names: Vec<&str> = self.projections.iter().map(|p| p.name()).collect();
+        // Locked in name order, so concurrent runners (other instances) queue
+        // instead of deadlocking; each then skips what another already applied.
+        let checkpoints: HashMap<String, i64> = tx
+            .query(
+                "SELECT name, position FROM projection_checkpoints WHERE name = ANY($1) ORDER BY name FOR UPDATE",
+                &[&names],
+            )
+            .await?
+            .iter()
+            .map(|row| (row.get(0), row.get(1)))
+            .collect();
+        // The projections write disjoint tables, so their statements may share
+        // the connection's pipeline; each projection's own stay in order.
+        let applying = self.projections.iter().map(|projection| {
+            let checkpoint = checkpoints.get(projection.name()).copied().unwrap_or(0);
             let fresh = &events[events.partition_point(|e| e.position <= checkpoint)..];
-            if !fresh.is_empty() {
-                projection.apply(&tx, fresh).await?;
-                tx.execute(
-                    "UPDATE projection_checkpoints SET position = $2, updated_at = now() WHERE name = $1",
-                    &[&projection.name(), &last],
-                )
-                .await?;
-            }
-        }
+            projection.apply(&tx, fresh)
+        });
+        futures::future::try_join_all(applying).await?;
+        tx.execute(
+            "UPDATE projection_checkpoints SET position = $2, updated_at = now() WHERE name = ANY($1) AND position < $2",
+            &[&names, &last],
+        )
+        .await?;
         tx.commit().await?;
         self.hub.publish(&events);
         self.position.send_replace(last);

@@ -78,3 +78,43 @@ async fn every_response_carries_a_request_id_and_the_log_records_it() {
     assert_eq!(row.get::<_, Option<String>>(0).as_deref(), Some("trace-123"));
     assert_eq!(row.get::<_, Option<String>>(1).as_deref(), Some("127.0.0.1"));
 }
+
+/// Found by fuzzing: U+0000 cannot be stored in PostgreSQL text. It is a
+/// 422 at the edge, and it never fails other requests committed beside it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn nul_characters_are_refused_without_harming_other_requests() {
+    let app = std::sync::Arc::new(TestApp::spawn().await);
+    let mut tasks = Vec::new();
+    for n in 0..30 {
+        let app = app.clone();
+        tasks.push(tokio::spawn(async move {
+            let hostname = if n % 5 == 0 { "bad\u{0}name".to_owned() } else { format!("host-{n}") };
+            let mac = format!("52:54:00:00:66:{n:02x}");
+            (n % 5 == 0, app.post("/nodes", json!({"mac_address": mac, "hostname": hostname})).await)
+        }));
+    }
+    for task in tasks {
+        let (bad, (status, body)) = task.await.expect("task");
+        let expected = if bad { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+        assert_eq!(status, expected, "{body}");
+    }
+    let (status, body) =
+        app.post("/storage/backends", json!({"name": "b", "type": "nfs", "config": {"k\u{0}": 1}})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["fields"][0]["field"], "config.k\u{0}");
+    let (status, _) = app.get("/events?actor=a%00b").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+/// Found by fuzzing: a number at the edge of f64 once stalled every projection.
+#[tokio::test]
+async fn extreme_numbers_round_trip_through_the_log_and_the_read_models() {
+    let app = TestApp::spawn().await;
+    let config = json!({"x": -1.7976931348623157e308, "y": 5e-324, "z": u64::MAX});
+    let (status, body) = app.post("/storage/backends", json!({"name": "big", "type": "s3", "config": config})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["data"]["config"], config);
+    let (status, body) = app.post("/nodes", json!({"mac_address": "52:54:00:00:67:01", "hostname": "after"})).await;
+    assert_eq!(status, StatusCode::OK, "the projections kept going: {body}");
+    assert_eq!(app.get("/ready").await.1["projections_failing"], false);
+}

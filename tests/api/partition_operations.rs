@@ -112,6 +112,14 @@ async fn the_plan_check_refuses_what_would_not_fit_and_says_why() {
         ("create", json!({"start_bytes": 10 * GIB, "size_bytes": GIB, "type": "linux"}), "overlap partition 2"),
         ("resize", grow(2, 10 * GIB), "below its minimum size"),
         ("format", json!({"partition": 3, "filesystem": "ext4"}), "partition 3 is deleted by queued operation #1"),
+        // Found by fuzzing: sizes near i64::MAX once overflowed the simulator.
+        ("resize", grow(2, i64::MAX - 1), "past the end of any disk"),
+        (
+            "create",
+            json!({"start_bytes": i64::MAX - 10, "size_bytes": GIB, "type": "linux"}),
+            "past the end of any disk",
+        ),
+        ("move", json!({"partition": 2, "new_start_bytes": i64::MAX - 10}), "past the end of any disk"),
     ];
     for (operation, params, reason) in refusals {
         let (status, body) = queue(&app, &node, operation, params).await;

@@ -4,7 +4,13 @@
  */
 import { apiClient } from './client';
 import type { ApiListResponse, ApiResponse } from './client';
-import type { DiskInfo, PartitionOperation } from '../types/disk';
+import type {
+  Deleted,
+  DiskInfo,
+  DiskScanStatus,
+  PartitionOperation,
+  PartitionOperationCreate,
+} from '../types/disk';
 
 const node = (nodeId: string) => `/nodes/${encodeURIComponent(nodeId)}`;
 const disk = (nodeId: string, device: string) => `${node(nodeId)}/disks/${encodeURIComponent(device)}`;
@@ -19,16 +25,30 @@ export const disksApi = {
   },
 
   /** Asks the node for a fresh scan; results arrive as partition.scan_complete. */
-  requestScan(nodeId: string): Promise<ApiResponse<unknown>> {
+  requestScan(nodeId: string): Promise<ApiResponse<DiskScanStatus>> {
     return apiClient.post(`${node(nodeId)}/disks/scan`, {});
+  },
+
+  scanStatus(nodeId: string): Promise<ApiResponse<DiskScanStatus>> {
+    return apiClient.get(`${node(nodeId)}/disks/scan-status`);
   },
 
   operations(nodeId: string, device: string): Promise<ApiListResponse<PartitionOperation>> {
     return apiClient.get(`${disk(nodeId, device)}/operations`);
   },
 
-  /** Executes the queued operations of one disk, in sequence order. */
-  apply(nodeId: string, device: string): Promise<ApiResponse<unknown>> {
+  /** Queues an operation at the end of the device's queue; 409 with the reason when it would not fit. */
+  queue(nodeId: string, device: string, data: PartitionOperationCreate): Promise<ApiResponse<PartitionOperation>> {
+    return apiClient.post(`${disk(nodeId, device)}/operations`, data);
+  },
+
+  /** Removes an operation that has not been applied yet. */
+  remove(nodeId: string, device: string, operationId: string): Promise<ApiResponse<Deleted>> {
+    return apiClient.delete(`${disk(nodeId, device)}/operations/${encodeURIComponent(operationId)}`);
+  },
+
+  /** Hands the queued operations of one disk to the node, in sequence order. */
+  apply(nodeId: string, device: string): Promise<ApiResponse<PartitionOperation[]>> {
     return apiClient.post(`${disk(nodeId, device)}/apply`, {});
   },
 };

@@ -13,7 +13,8 @@ interface Envelope<T extends string, D> {
 
 type SessionRef = { session_id: string };
 type NodeRef = { node_id: string };
-type OperationRef = NodeRef & { operation_id: string; operation: string; error?: string | null };
+type DeviceRef = NodeRef & { device: string };
+type OperationRef = DeviceRef & { operation_id: string; operation: string };
 
 export interface CloneProgressData extends SessionRef {
   bytes_transferred: number;
@@ -39,12 +40,23 @@ export type NodeEvent =
   | Envelope<'node.updated', NodeRef>
   | Envelope<'node.deleted', NodeRef>;
 
+/**
+ * The partition tool's events. Beyond the spec's five, the controller sends
+ * scan_requested, operation_removed and operations_applied, so a page can
+ * keep a device's queue current without polling.
+ */
 export type PartitionEvent =
-  | Envelope<'partition.scan_complete', NodeRef & { device?: string }>
-  | Envelope<'partition.operation_queued', OperationRef>
+  | Envelope<
+      'partition.scan_complete',
+      DeviceRef & { disk_id?: string; size_bytes?: number; partition_count?: number; scanned_at?: string }
+    >
+  | Envelope<'partition.scan_requested', NodeRef & { requested_at?: string }>
+  | Envelope<'partition.operation_queued', OperationRef & { sequence?: number; params?: Record<string, unknown> }>
+  | Envelope<'partition.operation_removed', DeviceRef & { operation_id: string }>
+  | Envelope<'partition.operations_applied', DeviceRef & { operation_ids: string[] }>
   | Envelope<'partition.operation_started', OperationRef>
   | Envelope<'partition.operation_complete', OperationRef>
-  | Envelope<'partition.operation_failed', OperationRef>;
+  | Envelope<'partition.operation_failed', OperationRef & { error?: string | null; withdrawn?: string[] }>;
 
 export type StorageEvent =
   | Envelope<'storage.backend_created', { backend_id: string }>

@@ -1,7 +1,7 @@
 /** Node and storage backend endpoints. */
 import { apiClient, queryString } from './client';
 import type { ApiListResponse, ApiResponse } from './client';
-import type { Node, NodeCreate, StorageBackend } from '../types/node';
+import type { Node, NodeCreate, NodeRegistered, StorageBackend } from '../types/node';
 
 export const nodesApi = {
   list(params: { limit?: number; offset?: number } = {}): Promise<ApiListResponse<Node>> {
@@ -12,7 +12,7 @@ export const nodesApi = {
     return apiClient.get(`/nodes/${encodeURIComponent(nodeId)}`);
   },
 
-  create(data: NodeCreate): Promise<ApiResponse<Node>> {
+  create(data: NodeCreate): Promise<ApiResponse<NodeRegistered>> {
     return apiClient.post('/nodes', data);
   },
 };

@@ -650,6 +650,13 @@ export interface components {
                 source_cert_expires_at?: string | null;
                 /** Format: date-time */
                 target_cert_expires_at?: string | null;
+                /**
+                 * Format: int64
+                 * @description Log position of the last event this view includes. A client that
+                 *     applies WebSocket messages can drop a fetched view older than the
+                 *     messages it already applied, or resume the stream with `?from=` here.
+                 */
+                last_position: number;
             }[];
             /**
              * Format: int64
@@ -903,6 +910,13 @@ export interface components {
                 source_cert_expires_at?: string | null;
                 /** Format: date-time */
                 target_cert_expires_at?: string | null;
+                /**
+                 * Format: int64
+                 * @description Log position of the last event this view includes. A client that
+                 *     applies WebSocket messages can drop a fetched view older than the
+                 *     messages it already applied, or resume the stream with `?from=` here.
+                 */
+                last_position: number;
             };
             message?: string | null;
         };
@@ -1438,6 +1452,13 @@ export interface components {
             source_cert_expires_at?: string | null;
             /** Format: date-time */
             target_cert_expires_at?: string | null;
+            /**
+             * Format: int64
+             * @description Log position of the last event this view includes. A client that
+             *     applies WebSocket messages can drop a fetched view older than the
+             *     messages it already applied, or resume the stream with `?from=` here.
+             */
+            last_position: number;
         };
         /** @description `CloneSessionUpdate`: allowed only while the session is pending. */
         CloneSessionUpdate: {
@@ -1871,6 +1892,8 @@ export interface components {
              * @description Position the projections have applied.
              */
             projection_position: number;
+            /** @description True while a projection batch keeps failing (see the log). */
+            projections_failing: boolean;
         };
         /** @description One group of the clone report. */
         ReportRow: {
@@ -2544,6 +2567,15 @@ export interface operations {
                     "application/json": components["schemas"]["ApiResponse_CompletionAck"];
                 };
             };
+            /** @description Malformed id or JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description Missing or invalid token (node tokens die when the session ends) */
             401: {
                 headers: {
@@ -2829,6 +2861,15 @@ export interface operations {
                     "application/json": components["schemas"]["ApiResponse_ProgressAck"];
                 };
             };
+            /** @description Malformed id or JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description Missing or invalid node token */
             401: {
                 headers: {
@@ -2895,6 +2936,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ApiResponse_CallbackStatus"];
+                };
+            };
+            /** @description Malformed id or JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
             /** @description Missing or invalid node token */
@@ -3180,6 +3230,15 @@ export interface operations {
                     "application/json": components["schemas"]["ApiResponse_Deleted"];
                 };
             };
+            /** @description Malformed id or JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3227,6 +3286,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ApiResponse_NodeResponse"];
+                };
+            };
+            /** @description Malformed id or JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
             401: {
@@ -3998,6 +4066,15 @@ export interface operations {
                     "application/json": components["schemas"]["ApiResponse_NodeTokenRotated"];
                 };
             };
+            /** @description Malformed id or JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4070,12 +4147,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description With format=csv */
+            /** @description The report (JSON by default, CSV with format=csv) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/json": components["schemas"]["CloneReport"];
                     "text/csv": string;
                 };
             };
@@ -4287,6 +4365,15 @@ export interface operations {
                     "application/json": components["schemas"]["ApiResponse_Deleted"];
                 };
             };
+            /** @description Malformed id or JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description Missing or invalid token */
             401: {
                 headers: {
@@ -4336,6 +4423,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ApiResponse_StorageBackendResponse"];
+                };
+            };
+            /** @description Malformed id or JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
             /** @description Missing or invalid token */

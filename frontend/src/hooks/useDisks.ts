@@ -1,15 +1,25 @@
 /**
- * React Query hooks for a node's disks and partition operations. These
- * endpoints arrive after Phase 1, so callers treat a 404 as "not available".
+ * React Query hooks for a node's disks and partition operations. No polling:
+ * partition.* events refresh them (state/cloneEvents.ts); mutations also
+ * refresh what they changed, so the page is right even before the event.
  */
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { disksApi } from '../api/disks';
 import { nodeKeys } from '../state/queryKeys';
+import type { PartitionOperationCreate } from '../types/disk';
 
 export function useNodeDisks(nodeId: string) {
   return useQuery({
-    queryKey: nodeKeys.disks(nodeId),
+    queryKey: nodeKeys.diskList(nodeId),
     queryFn: () => disksApi.list(nodeId),
+    enabled: !!nodeId,
+  });
+}
+
+export function useDiskScanStatus(nodeId: string) {
+  return useQuery({
+    queryKey: nodeKeys.scanStatus(nodeId),
+    queryFn: () => disksApi.scanStatus(nodeId),
     enabled: !!nodeId,
   });
 }
@@ -18,17 +28,41 @@ export function useDiskOperations(nodeId: string, device: string) {
   return useQuery({
     queryKey: nodeKeys.operations(nodeId, device),
     queryFn: () => disksApi.operations(nodeId, device),
+    enabled: !!nodeId && !!device,
   });
 }
 
 export function useRequestScan(nodeId: string) {
-  return useMutation({ mutationFn: () => disksApi.requestScan(nodeId) });
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: () => disksApi.requestScan(nodeId),
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: nodeKeys.scanStatus(nodeId) }),
+  });
+}
+
+/** Mutations on one device's queue; each refreshes that queue when it succeeds. */
+function useQueueMutation<TVariables, TResult>(
+  nodeId: string,
+  device: string,
+  mutationFn: (variables: TVariables) => Promise<TResult>,
+) {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn,
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: nodeKeys.operations(nodeId, device) }),
+  });
+}
+
+export function useQueueOperation(nodeId: string, device: string) {
+  return useQueueMutation(nodeId, device, (data: PartitionOperationCreate) => disksApi.queue(nodeId, device, data));
+}
+
+export function useRemoveOperation(nodeId: string, device: string) {
+  return useQueueMutation(nodeId, device, (operationId: string) => disksApi.remove(nodeId, device, operationId));
 }
 
 export function useApplyOperations(nodeId: string, device: string) {
-  const queryClient = useQueryClient();
-  return useMutation({
-    mutationFn: () => disksApi.apply(nodeId, device),
-    onSuccess: () => queryClient.invalidateQueries({ queryKey: nodeKeys.disks(nodeId) }),
-  });
+  return useQueueMutation<void, Awaited<ReturnType<typeof disksApi.apply>>>(nodeId, device, () =>
+    disksApi.apply(nodeId, device),
+  );
 }

@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { PartitionInfo } from '../types/disk';
-import { diskSegments, partitionCaption } from './diskLayout';
+import { diskSegments, maxSizeBytes, partitionCaption } from './diskLayout';
 
+/** A partition of `size` bytes from `start`; its end is inclusive, as the API reports it. */
 function partition(number: number, start: number, size: number, extra: Partial<PartitionInfo> = {}): PartitionInfo {
   return {
     number,
     start_bytes: start,
-    end_bytes: start + size,
+    end_bytes: start + size - 1,
     size_bytes: size,
     size_human: '',
     type: 'linux',
@@ -37,6 +38,14 @@ describe('diskSegments', () => {
     ]);
   });
 
+  it('counts the inclusive end byte as part of the partition, not free space', () => {
+    const segments = diskSegments({ size_bytes: 1000, partitions: [partition(1, 0, 995), partition(2, 995, 5)] });
+
+    expect(segments.map((s) => s.kind)).toEqual(['partition', 'partition']);
+    const free = diskSegments({ size_bytes: 1000, partitions: [partition(1, 0, 400)] }).find((s) => s.kind === 'free');
+    expect(free).toMatchObject({ startBytes: 400, sizeBytes: 600 });
+  });
+
   it('ignores alignment slack', () => {
     const segments = diskSegments({ size_bytes: 100_000, partitions: [partition(1, 100, 99_800)] });
 
@@ -52,5 +61,21 @@ describe('partitionCaption', () => {
   it('joins the known facts', () => {
     expect(partitionCaption(partition(2, 0, 1, { filesystem: 'ext4', label: 'root' }))).toBe('#2 linux ext4 root');
     expect(partitionCaption(partition(3, 0, 1, { filesystem: null }))).toBe('#3 linux');
+  });
+});
+
+describe('maxSizeBytes', () => {
+  const disk = { size_bytes: 1000, partitions: [partition(1, 10, 90), partition(2, 100, 300), partition(3, 600, 200)] };
+
+  it('grows up to the next partition', () => {
+    expect(maxSizeBytes(disk, disk.partitions[1]!)).toBe(500);
+  });
+
+  it('grows the last partition up to the end of the disk', () => {
+    expect(maxSizeBytes(disk, disk.partitions[2]!)).toBe(400);
+  });
+
+  it('never says less than the current size', () => {
+    expect(maxSizeBytes(disk, disk.partitions[0]!)).toBe(90);
   });
 });

@@ -1,6 +1,7 @@
 /**
  * The horizontal bar of a disk: its partitions in on-disk order with the free
- * gaps between them, each as a share of the whole disk.
+ * gaps between them, each as a share of the whole disk. Partition ends are
+ * inclusive (the partition's last byte), as the API reports them.
  */
 import type { DiskInfo, PartitionInfo } from '../types/disk';
 
@@ -18,7 +19,7 @@ export function diskSegments(disk: Pick<DiskInfo, 'size_bytes' | 'partitions'>):
 
   const partitions = [...(disk.partitions ?? [])].sort((a, b) => a.start_bytes - b.start_bytes);
   const segments: Segment[] = [];
-  let cursor = 0;
+  let cursor = 0; // the first byte not yet drawn
   const pushFree = (end: number) => {
     const gap = end - cursor;
     if (share(gap) >= MIN_FREE_PERCENT) {
@@ -29,15 +30,26 @@ export function diskSegments(disk: Pick<DiskInfo, 'size_bytes' | 'partitions'>):
   for (const partition of partitions) {
     pushFree(partition.start_bytes);
     segments.push({ kind: 'partition', partition, percent: share(partition.size_bytes) });
-    cursor = Math.max(cursor, partition.end_bytes);
+    cursor = Math.max(cursor, partition.end_bytes + 1);
   }
   pushFree(size);
   return segments;
 }
 
 /** "#2 linux ext4 root" — what a segment says about its partition. */
-export function partitionCaption(partition: PartitionInfo): string {
+export function partitionCaption(partition: Pick<PartitionInfo, 'number' | 'type' | 'filesystem' | 'label'>): string {
   return [`#${partition.number}`, partition.type, partition.filesystem, partition.label]
     .filter((part) => part !== null && part !== undefined && part !== '')
     .join(' ');
+}
+
+/**
+ * The largest size `partition` could grow to on the scanned layout: up to the
+ * next partition or the end of the disk (its start stays put).
+ */
+export function maxSizeBytes(disk: Pick<DiskInfo, 'size_bytes' | 'partitions'>, partition: PartitionInfo): number {
+  const next = disk.partitions
+    .filter((other) => other.number !== partition.number && other.start_bytes > partition.start_bytes)
+    .reduce((limit, other) => Math.min(limit, other.start_bytes), disk.size_bytes);
+  return Math.max(partition.size_bytes, next - partition.start_bytes);
 }

@@ -56,3 +56,9 @@ function containsWord(haystack: string, needle: string): boolean {
 function appendLine(existing: string | undefined, line: string): string {
   return existing ? `${existing}\n${line}` : line;
 }
+
+/** The server's own words for why a request was refused (its `detail`), else the error's message. */
+export function refusalReason(error: unknown): string {
+  if (error instanceof ApiError) return error.detail || error.message;
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   etaSeconds,
+  formatBinaryBytes,
   formatBytes,
   formatDuration,
   formatEta,
@@ -23,6 +24,16 @@ describe('formatBytes', () => {
     expect(formatBytes(null)).toBe('—');
     expect(formatBytes(undefined)).toBe('—');
     expect(formatBytes(-1)).toBe('—');
+  });
+});
+
+describe('formatBinaryBytes', () => {
+  it('scales by 1024 with binary unit names', () => {
+    expect(formatBinaryBytes(512)).toBe('512 B');
+    expect(formatBinaryBytes(536_870_912)).toBe('512.0 MiB');
+    expect(formatBinaryBytes(60 * 1024 ** 3)).toBe('60.0 GiB');
+    expect(formatBinaryBytes(500_107_862_016)).toBe('465.8 GiB');
+    expect(formatBinaryBytes(null)).toBe('—');
   });
 });
 

@@ -20,6 +20,7 @@ function session(overrides: Partial<CloneSession> = {}): CloneSession {
     transfer_rate_bps: 10,
     progress_percent: 20,
     created_at: '2026-11-25T17:00:00Z',
+    last_position: 1,
     ...overrides,
   };
 }
@@ -122,13 +123,54 @@ describe('cacheEffects', () => {
     ]);
   });
 
-  it('refreshes a node disks and operations on partition events', () => {
-    const effects = cacheEffects({
-      type: 'partition.operation_complete',
-      data: { node_id: 'n1', operation_id: 'o1', operation: 'resize' },
-    });
+  it('refreshes all of a node disk queries when a scan arrives', () => {
+    const effects = cacheEffects({ type: 'partition.scan_complete', data: { node_id: 'n1', device: '/dev/sda' } });
 
     expect(effects.invalidate).toEqual([nodeKeys.disks('n1')]);
+  });
+
+  it('refreshes only the scan status when a scan is requested', () => {
+    expect(cacheEffects({ type: 'partition.scan_requested', data: { node_id: 'n1' } }).invalidate).toEqual([
+      nodeKeys.scanStatus('n1'),
+    ]);
+  });
+
+  it('refreshes only the device queue on operation events', () => {
+    for (const type of [
+      'partition.operation_queued',
+      'partition.operation_started',
+      'partition.operation_complete',
+      'partition.operation_failed',
+    ] as const) {
+      const effects = cacheEffects({
+        type,
+        data: { node_id: 'n1', device: '/dev/sda', operation_id: 'o1', operation: 'resize' },
+      });
+      expect(effects.invalidate).toEqual([nodeKeys.operations('n1', '/dev/sda')]);
+    }
+    expect(
+      cacheEffects({ type: 'partition.operation_removed', data: { node_id: 'n1', device: '/dev/sdb', operation_id: 'o1' } })
+        .invalidate,
+    ).toEqual([nodeKeys.operations('n1', '/dev/sdb')]);
+    expect(
+      cacheEffects({
+        type: 'partition.operations_applied',
+        data: { node_id: 'n1', device: '/dev/sda', operation_ids: ['o1'] },
+      }).invalidate,
+    ).toEqual([nodeKeys.operations('n1', '/dev/sda')]);
+  });
+
+  it('falls back to all of the node disk queries when an operation event names no device', () => {
+    const event = { type: 'partition.operation_complete', data: { node_id: 'n1', operation_id: 'o1', operation: 'resize' } };
+
+    expect(cacheEffects(event as unknown as Parameters<typeof cacheEffects>[0]).invalidate).toEqual([nodeKeys.disks('n1')]);
+  });
+
+  it('keeps every disk query of a node under its disks key', () => {
+    const prefix = nodeKeys.disks('n1');
+    for (const key of [nodeKeys.diskList('n1'), nodeKeys.scanStatus('n1'), nodeKeys.operations('n1', '/dev/sda')]) {
+      expect(key.slice(0, prefix.length)).toEqual([...prefix]);
+    }
   });
 
   it('refreshes the storage backends on backend events', () => {

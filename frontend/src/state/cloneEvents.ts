@@ -44,12 +44,26 @@ export function cacheEffects(event: WebSocketEvent): CacheEffects {
     case 'node.updated':
     case 'node.deleted':
       return { progress: null, invalidate: [nodeKeys.list(), nodeKeys.detail(event.data.node_id)] };
+    // A new scan changes the disks, their scan status and what fits: all of the node's disk queries.
     case 'partition.scan_complete':
+      return { progress: null, invalidate: [nodeKeys.disks(event.data.node_id)] };
+    case 'partition.scan_requested':
+      return { progress: null, invalidate: [nodeKeys.scanStatus(event.data.node_id)] };
+    // An operation changes only its device's queue (a failure also withdraws the ones after it there).
     case 'partition.operation_queued':
+    case 'partition.operation_removed':
+    case 'partition.operations_applied':
     case 'partition.operation_started':
     case 'partition.operation_complete':
     case 'partition.operation_failed':
-      return { progress: null, invalidate: [nodeKeys.disks(event.data.node_id)] };
+      return {
+        progress: null,
+        invalidate: [
+          event.data.device
+            ? nodeKeys.operations(event.data.node_id, event.data.device)
+            : nodeKeys.disks(event.data.node_id),
+        ],
+      };
     case 'storage.backend_created':
     case 'storage.backend_updated':
     case 'storage.backend_deleted':

@@ -17,8 +17,11 @@ export const nodeKeys = {
   all: ['nodes'] as const,
   list: () => [...nodeKeys.all, 'list'] as const,
   detail: (id: string) => [...nodeKeys.all, 'detail', id] as const,
+  /** Everything about a node's disks: its list, scan status and every device's operations. */
   disks: (id: string) => [...nodeKeys.detail(id), 'disks'] as const,
-  operations: (id: string, device: string) => [...nodeKeys.disks(id), device, 'operations'] as const,
+  diskList: (id: string) => [...nodeKeys.disks(id), 'list'] as const,
+  scanStatus: (id: string) => [...nodeKeys.disks(id), 'scan-status'] as const,
+  operations: (id: string, device: string) => [...nodeKeys.disks(id), 'operations', device] as const,
 };
 
 export const storageKeys = {

@@ -32,7 +32,7 @@ const EITHER: &[Role] = &[Role::Source, Role::Target];
 /// The source serves its disk: pending → source_ready (and `clone.started`).
 #[utoipa::path(operation_id = "clone_sessions_source_ready", post, path = "/clone-sessions/{id}/source-ready", tag = "node-callbacks", params(("id" = Uuid, Path)),
     request_body = CloneSourceReady, security(("node_token" = [])),
-    responses((status = 200, body = ApiResponse<CallbackStatus>),
+    responses((status = 400, description = "Malformed id or JSON", body = ErrorBody), (status = 200, body = ApiResponse<CallbackStatus>),
               (status = 401, description = "Missing or invalid node token", body = ErrorBody),
               (status = 403, description = "Not the source token of this session", body = ErrorBody),
               (status = 404, body = ErrorBody),
@@ -56,7 +56,7 @@ pub async fn source_ready(
 /// Progress from the source or target; the first one moves source_ready → cloning.
 #[utoipa::path(operation_id = "clone_sessions_progress", post, path = "/clone-sessions/{id}/progress", tag = "node-callbacks", params(("id" = Uuid, Path)),
     request_body = CloneProgressUpdate, security(("node_token" = [])),
-    responses((status = 200, body = ApiResponse<ProgressAck>),
+    responses((status = 400, description = "Malformed id or JSON", body = ErrorBody), (status = 200, body = ApiResponse<ProgressAck>),
               (status = 401, description = "Missing or invalid node token", body = ErrorBody),
               (status = 403, description = "The token's role differs from `role`, or another session", body = ErrorBody),
               (status = 404, body = ErrorBody),
@@ -84,7 +84,7 @@ pub async fn progress(
 /// The copy finished: → completed, with the duration since source-ready.
 #[utoipa::path(operation_id = "clone_sessions_complete", post, path = "/clone-sessions/{id}/complete", tag = "node-callbacks", params(("id" = Uuid, Path)),
     security(("node_token" = []), ("bearer" = [])),
-    responses((status = 200, body = ApiResponse<CompletionAck>),
+    responses((status = 400, description = "Malformed id or JSON", body = ErrorBody), (status = 200, body = ApiResponse<CompletionAck>),
               (status = 401, description = "Missing or invalid token (node tokens die when the session ends)", body = ErrorBody),
               (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
               (status = 409, description = "Session pending, failed or cancelled", body = ErrorBody)))]

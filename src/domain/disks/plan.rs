@@ -111,12 +111,12 @@ impl Layout {
                 if p.new_size_bytes < slot.size() {
                     self.check_shrink(&slot, p.new_size_bytes)?;
                 }
-                let end = slot.start + p.new_size_bytes - 1;
+                let end = last_byte(slot.start, p.new_size_bytes)?;
                 self.check_room(Some(slot.number), slot.start, end)?;
                 self.existing_mut(slot.number)?.end = end;
             }
             OperationSpec::Create(p) => {
-                let end = p.start_bytes + p.size_bytes - 1;
+                let end = last_byte(p.start_bytes, p.size_bytes)?;
                 self.check_placement(None, p.start_bytes, end)?;
                 let number = self.free_number()?;
                 let slot = Slot {
@@ -142,7 +142,7 @@ impl Layout {
             }
             OperationSpec::Move(p) => {
                 let slot = self.existing(p.partition)?.clone();
-                let end = p.new_start_bytes + slot.size() - 1;
+                let end = last_byte(p.new_start_bytes, slot.size())?;
                 self.check_placement(Some(slot.number), p.new_start_bytes, end)?;
                 let moved = self.existing_mut(slot.number)?;
                 moved.start = p.new_start_bytes;
@@ -233,3 +233,12 @@ impl Layout {
 #[cfg(test)]
 #[path = "plan_tests.rs"]
 mod tests;
+
+/// The last byte of `size` bytes starting at `start`, refusing sizes that
+/// would overflow (no disk is 8 EiB).
+fn last_byte(start: i64, size: i64) -> Result<i64, String> {
+    start
+        .checked_add(size)
+        .and_then(|end| end.checked_sub(1))
+        .ok_or_else(|| format!("{size} bytes from byte {start} is past the end of any disk"))
+}

@@ -7,6 +7,7 @@ pub use queries::{CloneSessionView, get, list};
 use tokio_postgres::Transaction;
 use uuid::Uuid;
 
+use super::progress_batch::ProgressBatch;
 use super::{ApplyResult, Projection, ProjectionError};
 use crate::domain::clone_session::{CloneSessionEvent as E, Role};
 use crate::event_store::RecordedEvent;
@@ -28,14 +29,30 @@ impl Projection for CloneSessionsProjection {
     }
     fn apply<'a>(&'a self, tx: &'a Transaction<'a>, events: &'a [RecordedEvent]) -> ApplyResult<'a> {
         Box::pin(async move {
+            let mut progress = ProgressBatch::default();
             for event in events.iter().filter(|e| e.stream.starts_with("clone_session:")) {
                 let decoded: E = event.decode().map_err(|e| ProjectionError::decode(event, e))?;
+                let id: Uuid = event.stream_id().parse().unwrap_or_default();
+                if let E::ProgressReported(report) = &decoded {
+                    progress.add(id, report, event.recorded_at, event.position);
+                    continue;
+                }
+                progress.take(id).execute(tx, PROGRESS).await?;
                 apply(tx, event, decoded).await?;
             }
+            progress.drain().execute(tx, PROGRESS).await?;
             Ok(())
         })
     }
 }
+
+/// Folded progress of many sessions at once (see `progress_batch`).
+const PROGRESS: &str = "UPDATE clone_sessions s SET status = 'cloning', bytes_transferred = v.bytes,
+        transfer_rate_bps = COALESCE(v.rate, s.transfer_rate_bps), transfer_status = COALESCE(v.status, s.transfer_status),
+        updated_at = v.at, last_position = v.pos
+    FROM unnest($1::uuid[], $2::bigint[], $3::bigint[], $4::text[], $5::timestamptz[], $6::bigint[])
+         AS v(id, bytes, rate, status, at, pos)
+    WHERE s.id = v.id";
 
 /// Every statement also stamps `updated_at` (the log time) and `last_position`.
 async fn apply(tx: &Transaction<'_>, event: &RecordedEvent, decoded: E) -> Result<(), ProjectionError> {
@@ -99,16 +116,8 @@ async fn apply(tx: &Transaction<'_>, event: &RecordedEvent, decoded: E) -> Resul
             )
             .await?;
         }
-        E::ProgressReported(p) => {
-            tx.execute(
-                "UPDATE clone_sessions SET status = 'cloning', bytes_transferred = $2,
-                     transfer_rate_bps = COALESCE($3, transfer_rate_bps), transfer_status = COALESCE($4, transfer_status),
-                     updated_at = $5, last_position = $6
-                 WHERE id = $1",
-                &[&id, &p.bytes_transferred, &p.transfer_rate_bps, &p.status.as_ref().map(text), at, pos],
-            )
-            .await?;
-        }
+        // Folded by ProgressBatch before this function is reached.
+        E::ProgressReported(_) => {}
         E::Completed { duration_seconds, bytes_transferred, at: done } => {
             tx.execute(
                 "UPDATE clone_sessions SET status = 'completed', duration_seconds = $2, bytes_transferred = $3,

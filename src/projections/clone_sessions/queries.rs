@@ -59,13 +59,17 @@ pub struct CloneSessionView {
     pub source_cert_expires_at: Option<OffsetDateTime>,
     #[serde(with = "time::serde::rfc3339::option")]
     pub target_cert_expires_at: Option<OffsetDateTime>,
+    /// Log position of the last event this view includes. A client that
+    /// applies WebSocket messages can drop a fetched view older than the
+    /// messages it already applied, or resume the stream with `?from=` here.
+    pub last_position: i64,
 }
 
 const SELECT: &str = "SELECT s.id, s.name, s.status, s.clone_mode, s.source_node_id, sn.hostname, s.target_node_id,
         tn.hostname, s.source_device, s.target_device, s.source_ip, s.source_port, s.staging_backend_id, b.name,
         s.staging_path, s.staging_status, s.resize_mode, s.bytes_total, s.bytes_transferred, s.transfer_rate_bps,
         s.error_message, s.created_at, s.started_at, s.completed_at, s.created_by, s.duration_seconds,
-        s.source_cert_expires_at, s.target_cert_expires_at
+        s.source_cert_expires_at, s.target_cert_expires_at, s.last_position
     FROM clone_sessions s
     LEFT JOIN nodes sn ON sn.id = s.source_node_id
     LEFT JOIN nodes tn ON tn.id = s.target_node_id
@@ -104,6 +108,7 @@ fn view(row: &Row) -> CloneSessionView {
         duration_seconds: row.get(25),
         source_cert_expires_at: row.get(26),
         target_cert_expires_at: row.get(27),
+        last_position: row.get(28),
     }
 }
 

@@ -1,5 +1,5 @@
 import { diskSegments, partitionCaption } from '../../lib/diskLayout';
-import { formatBytes, formatPercent } from '../../lib/format';
+import { formatBinaryBytes, formatPercent } from '../../lib/format';
 import type { DiskInfo } from '../../types/disk';
 
 /**
@@ -15,7 +15,7 @@ export function DiskBar({ disk }: { disk: DiskInfo }) {
     <ul className="disk-bar" aria-label={`Partition layout of ${disk.device}`}>
       {segments.map((segment) => {
         if (segment.kind === 'free') {
-          const text = `Free space, ${formatBytes(segment.sizeBytes)}`;
+          const text = `Free space, ${formatBinaryBytes(segment.sizeBytes)}`;
           return (
             <li key={`free-${segment.startBytes}`} className="segment segment-free" style={{ flexBasis: `${segment.percent}%` }} title={text}>
               <span className="segment-text">{text}</span>
@@ -24,15 +24,16 @@ export function DiskBar({ disk }: { disk: DiskInfo }) {
         }
         const { partition } = segment;
         const used = partition.used_percent;
-        const text = `${partitionCaption(partition)}, ${partition.size_human || formatBytes(partition.size_bytes)}${
+        const text = `${partitionCaption(partition)}, ${partition.size_human}${
           used === null || used === undefined ? '' : `, ${formatPercent(used)} used`
         }`;
         return (
           <li
             key={`part-${partition.number}`}
-            className={`segment segment-${partition.type}`}
+            className={`segment segment-${partition.type} segment-fs-${partition.filesystem ?? 'none'}`}
             style={{ flexBasis: `${segment.percent}%` }}
             title={text}
+            data-partition={partition.number}
           >
             {used !== null && used !== undefined && (
               <span className="segment-used" style={{ width: `${Math.min(100, Math.max(0, used))}%` }} aria-hidden="true" />

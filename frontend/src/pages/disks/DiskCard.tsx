@@ -1,25 +1,35 @@
 import { RelativeTime } from '../../components/RelativeTime';
-import { formatBytes, NONE } from '../../lib/format';
 import type { DiskInfo } from '../../types/disk';
 import { DiskBar } from './DiskBar';
 import { OperationQueue } from './OperationQueue';
 import { PartitionTable } from './PartitionTable';
+import { ResizeForm } from './ResizeForm';
 
-/** One disk: its facts, its layout to scale, its partitions and its operation queue. */
+const TABLE_NAMES: Record<DiskInfo['partition_table'], string> = { gpt: 'GPT', mbr: 'MBR', unknown: 'unknown' };
+
+/** One disk: its facts, its layout to scale, its partitions, a resize form and its operation queue. */
 export function DiskCard({ nodeId, disk }: { nodeId: string; disk: DiskInfo }) {
   const headingId = `disk-${disk.device.replace(/[^a-z0-9]/gi, '-')}`;
   return (
     <section className="card" aria-labelledby={headingId} data-device={disk.device}>
-      <h3 id={headingId}>
-        <code>{disk.device}</code> — {disk.size_human || formatBytes(disk.size_bytes)}
-      </h3>
+      <h2 id={headingId}>
+        <code>{disk.device}</code> — {disk.size_human}
+      </h2>
       <p className="muted">
         {disk.model ?? 'Unknown model'}
-        {disk.serial ? `, serial ${disk.serial}` : ''} · partition table {disk.partition_table ?? NONE} · scanned{' '}
-        <RelativeTime value={disk.scanned_at} />
+        {disk.serial ? `, serial ${disk.serial}` : ''} · partition table{' '}
+        {TABLE_NAMES[disk.partition_table] ?? disk.partition_table} · scanned <RelativeTime value={disk.scanned_at} />
       </p>
       <DiskBar disk={disk} />
-      <PartitionTable device={disk.device} partitions={disk.partitions ?? []} />
+      <h3>Partitions</h3>
+      <PartitionTable device={disk.device} partitions={disk.partitions} />
+      {disk.partitions.length > 0 && (
+        <>
+          <h3>Resize a partition</h3>
+          <ResizeForm nodeId={nodeId} disk={disk} />
+        </>
+      )}
+      <h3>Operations</h3>
       <OperationQueue nodeId={nodeId} device={disk.device} />
     </section>
   );

@@ -1,20 +1,43 @@
 import { Link, useParams } from 'react-router-dom';
 import { isNotFound } from '../../api/client';
 import { ErrorNotice } from '../../components/ErrorNotice';
-import { useNodeDisks, useRequestScan } from '../../hooks/useDisks';
+import { RelativeTime } from '../../components/RelativeTime';
+import { useDiskScanStatus, useNodeDisks, useRequestScan } from '../../hooks/useDisks';
 import { useNode } from '../../hooks/useNodes';
+import { refusalReason } from '../../lib/fieldErrors';
+import type { DiskScanStatus } from '../../types/disk';
 import { DiskCard } from './DiskCard';
 
-/** The partition tool's view of a node: its scanned disks. Refreshed by partition.* events. */
+function ScanStatusLine({ status }: { status: DiskScanStatus }) {
+  switch (status.status) {
+    case 'pending':
+      return (
+        <>
+          Scan requested <RelativeTime value={status.requested_at} />; waiting for the node to report its disks.
+        </>
+      );
+    case 'done':
+      return (
+        <>
+          Last scan reported <RelativeTime value={status.last_scanned_at} />.
+        </>
+      );
+    default:
+      return <>The node has not reported its disks yet.</>;
+  }
+}
+
+/** The partition tool's view of a node: its reported disks. Refreshed by partition.* events. */
 export function NodeDisksPage() {
   const { id = '' } = useParams();
   const node = useNode(id);
   const disks = useNodeDisks(id);
+  const scanStatus = useDiskScanStatus(id);
   const scan = useRequestScan(id);
   const hostname = node.data?.data.hostname ?? id;
   const list = disks.data?.data ?? [];
-  // A controller without the disk inventory answers 404 for every node: no scan to request either.
-  const noDiskApi = disks.isError && isNotFound(disks.error);
+  const unknownNode = isNotFound(node.error) || isNotFound(disks.error);
+  const pending = scanStatus.data?.data.status === 'pending';
 
   return (
     <section>
@@ -24,30 +47,26 @@ export function NodeDisksPage() {
       <div className="page-heading">
         <h1>Disks of {hostname}</h1>
         <div className="spacer" />
-        {!noDiskApi && (
-          <button type="button" onClick={() => scan.mutate()} disabled={scan.isPending}>
-            {scan.isPending ? 'Requesting…' : 'Request scan'}
+        {!unknownNode && (
+          <button type="button" onClick={() => scan.mutate()} disabled={scan.isPending || pending}>
+            {scan.isPending ? 'Requesting…' : pending ? 'Scan requested' : 'Request scan'}
           </button>
         )}
       </div>
-      {scan.isSuccess && <p role="status">Scan requested. The disks update when the node reports back.</p>}
-      {scan.isError && (
-        <p className="notice notice-error" role="alert">
-          {isNotFound(scan.error) ? 'This controller cannot request disk scans yet.' : `Scan request failed: ${scan.error.message}`}
+      {scanStatus.data && (
+        <p className="muted" role="status" data-scan-status={scanStatus.data.data.status}>
+          <ScanStatusLine status={scanStatus.data.data} />
         </p>
       )}
-      {node.isError && isNotFound(node.error) && <p className="notice notice-error">No node with id {id}.</p>}
+      {scan.isError && (
+        <p className="notice notice-error" role="alert">
+          Scan request failed: {refusalReason(scan.error)}
+        </p>
+      )}
+      {unknownNode && <p className="notice notice-error">No node with id {id}.</p>}
 
       {disks.isPending && <p role="status">Loading disks…</p>}
-      {disks.isError &&
-        (noDiskApi ? (
-          <p className="empty-state">
-            This controller does not report disks yet, so there is nothing to show or scan. Clones still work: type the
-            device path (such as /dev/sda) in the New clone form.
-          </p>
-        ) : (
-          <ErrorNotice error={disks.error} what="disks" />
-        ))}
+      {disks.isError && !unknownNode && <ErrorNotice error={disks.error} what="disks" />}
       {disks.isSuccess && list.length === 0 && (
         <p className="empty-state">No disks reported yet — use Request scan; the node reports back when it next checks in.</p>
       )}

@@ -1,5 +1,7 @@
-import { formatBytes, formatPercent, NONE } from '../../lib/format';
+import { formatBinaryBytes, formatPercent, NONE } from '../../lib/format';
 import type { PartitionInfo } from '../../types/disk';
+
+const bytesTitle = (bytes: number) => `${bytes.toLocaleString('en')} bytes`;
 
 /** Every partition of a disk with the facts resize planning needs. */
 export function PartitionTable({ device, partitions }: { device: string; partitions: PartitionInfo[] }) {
@@ -15,27 +17,43 @@ export function PartitionTable({ device, partitions }: { device: string; partiti
             <th scope="col">Type</th>
             <th scope="col">Filesystem</th>
             <th scope="col">Label</th>
+            <th scope="col">Mounted at</th>
             <th scope="col">Size</th>
             <th scope="col">Used</th>
             <th scope="col">Flags</th>
-            <th scope="col">Can shrink to</th>
+            <th scope="col">Can shrink</th>
+            <th scope="col">Minimum size</th>
           </tr>
         </thead>
         <tbody>
           {sorted.map((partition) => (
-            <tr key={partition.number}>
+            <tr key={partition.number} data-partition={partition.number}>
               <td>{partition.number}</td>
               <td>{partition.type}</td>
               <td>{partition.filesystem ?? NONE}</td>
               <td>{partition.label ?? NONE}</td>
-              <td>{partition.size_human || formatBytes(partition.size_bytes)}</td>
-              <td>
-                {partition.used_bytes === null || partition.used_bytes === undefined
-                  ? NONE
-                  : `${formatBytes(partition.used_bytes)} (${formatPercent(partition.used_percent)})`}
+              <td>{partition.mountpoint ? <code>{partition.mountpoint}</code> : NONE}</td>
+              <td className="nowrap" title={bytesTitle(partition.size_bytes)}>
+                {partition.size_human}
+              </td>
+              <td className="nowrap">
+                {partition.used_bytes === null || partition.used_bytes === undefined ? (
+                  NONE
+                ) : (
+                  <span title={bytesTitle(partition.used_bytes)}>
+                    {formatPercent(partition.used_percent)} ({formatBinaryBytes(partition.used_bytes)})
+                  </span>
+                )}
               </td>
               <td>{partition.flags.length > 0 ? partition.flags.join(', ') : NONE}</td>
-              <td>{partition.can_shrink ? formatBytes(partition.min_size_bytes) : 'no'}</td>
+              <td>{partition.can_shrink ? 'yes' : 'no'}</td>
+              <td className="nowrap">
+                {partition.min_size_bytes === null || partition.min_size_bytes === undefined ? (
+                  NONE
+                ) : (
+                  <span title={bytesTitle(partition.min_size_bytes)}>{formatBinaryBytes(partition.min_size_bytes)}</span>
+                )}
+              </td>
             </tr>
           ))}
         </tbody>

@@ -1,0 +1,106 @@
+import { QueryClient, QueryObserver } from '@tanstack/react-query';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ApiResponse } from '../api/client';
+import type { CloneProgressData } from '../api/events';
+import type { CloneSession } from '../types/clone';
+import { foldProgressIntoCache } from './progressCache';
+import { cloneSessionKeys } from './queryKeys';
+
+function session(overrides: Partial<CloneSession>): ApiResponse<CloneSession> {
+  return {
+    success: true,
+    data: {
+      id: 's1',
+      status: 'pending',
+      clone_mode: 'direct',
+      source_node_id: 'n1',
+      source_device: '/dev/sda',
+      target_device: '/dev/sda',
+      source_port: 9999,
+      resize_mode: 'none',
+      bytes_total: 1000,
+      bytes_transferred: 0,
+      progress_percent: 0,
+      created_at: '2026-11-25T17:00:00Z',
+      last_position: 1,
+      ...overrides,
+    },
+  };
+}
+
+const progress: CloneProgressData = {
+  session_id: 's1',
+  bytes_transferred: 500,
+  bytes_total: 1000,
+  progress_percent: 50,
+  transfer_rate_bps: 10,
+  status: 'transferring',
+};
+
+/** A controller whose answers the test releases one by one, each a snapshot taken when asked. */
+function slowServer(initial: ApiResponse<CloneSession>) {
+  let current = initial;
+  const requests: { snapshot: ApiResponse<CloneSession>; release: () => void }[] = [];
+  return {
+    requests,
+    set: (next: ApiResponse<CloneSession>) => (current = next),
+    fetch: () =>
+      new Promise<ApiResponse<CloneSession>>((resolve) => {
+        const snapshot = current;
+        requests.push({ snapshot, release: () => resolve(snapshot) });
+      }),
+  };
+}
+
+const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+describe('foldProgressIntoCache', () => {
+  let unsubscribe = () => {};
+  afterEach(() => unsubscribe());
+
+  function watched(server: ReturnType<typeof slowServer>) {
+    const client = new QueryClient({ defaultOptions: { queries: { retry: false } } });
+    const queryKey = cloneSessionKeys.detail('s1');
+    client.setQueryData(queryKey, session({}));
+    // The detail page: an active observer, so invalidation refetches.
+    const observer = new QueryObserver(client, { queryKey, queryFn: server.fetch, staleTime: Infinity });
+    unsubscribe = observer.subscribe(() => {});
+    return { client, queryKey };
+  }
+
+  it('patches the cached session in place when nothing is being fetched', () => {
+    const server = slowServer(session({ status: 'source_ready' }));
+    const { client, queryKey } = watched(server);
+    client.setQueryData(queryKey, session({ status: 'source_ready' }));
+
+    foldProgressIntoCache(client, progress);
+
+    expect(client.getQueryData<ApiResponse<CloneSession>>(queryKey)?.data).toMatchObject({
+      status: 'cloning',
+      bytes_transferred: 500,
+    });
+    expect(server.requests).toHaveLength(0);
+  });
+
+  it('does not let a refetch that read the session before the report overwrite it', async () => {
+    const server = slowServer(session({ status: 'source_ready' }));
+    const { client, queryKey } = watched(server);
+
+    // clone.source_ready: the page refetches; the controller answers with the state before the report…
+    void client.invalidateQueries({ queryKey });
+    expect(server.requests).toHaveLength(1);
+    // …while the report is recorded and its event arrives, before that answer does.
+    server.set(session({ status: 'cloning', bytes_transferred: 500, progress_percent: 50 }));
+    foldProgressIntoCache(client, progress);
+    server.requests[0]!.release();
+    await settle();
+
+    expect(server.requests).toHaveLength(2);
+    server.requests[1]!.release();
+    await settle();
+    expect(client.getQueryData<ApiResponse<CloneSession>>(queryKey)?.data).toMatchObject({
+      status: 'cloning',
+      bytes_transferred: 500,
+    });
+  });
+});

@@ -1,0 +1,41 @@
+/**
+ * Folds a progress report into the cached sessions (detail and lists) of a
+ * React Query client, without refetching — unless a refetch is already under
+ * way, whose older answer would otherwise overwrite the report.
+ */
+import type { QueryClient } from '@tanstack/react-query';
+import type { ApiListResponse, ApiResponse } from '../api/client';
+import type { CloneProgressData } from '../api/events';
+import type { CloneSession } from '../types/clone';
+import { applyProgressToDetail, applyProgressToList } from './cloneEvents';
+import { cloneSessionKeys } from './queryKeys';
+
+export function foldProgressIntoCache(queryClient: QueryClient, progress: CloneProgressData): void {
+  // A status change (source_ready → cloning) can move a row between filtered lists.
+  let statusChanged = false;
+  const detail = cloneSessionKeys.detail(progress.session_id);
+  queryClient.setQueryData<ApiResponse<CloneSession>>(detail, (old) => {
+    const next = applyProgressToDetail(old, progress);
+    if (old && next && old.data.status !== next.data.status) statusChanged = true;
+    return next;
+  });
+  queryClient.setQueriesData<ApiListResponse<CloneSession>>({ queryKey: cloneSessionKeys.lists() }, (old) => {
+    const next = applyProgressToList(old, progress);
+    if (old && next && next.data.some((session, i) => session.status !== old.data[i]?.status)) {
+      statusChanged = true;
+    }
+    return next;
+  });
+
+  // A fetch still in flight (started by an earlier event, e.g. clone.source_ready) may have read
+  // the session before this report; when it lands it would replace the patch with that older
+  // state, and no later event might correct it (a source_ready session stuck short of cloning).
+  // Invalidating cancels it and fetches again: the controller sends an event only once its read
+  // models have it, so the new fetch includes this report.
+  if (queryClient.isFetching({ queryKey: detail, exact: true }) > 0) {
+    void queryClient.invalidateQueries({ queryKey: detail, exact: true });
+  }
+  if (statusChanged || queryClient.isFetching({ queryKey: cloneSessionKeys.lists() }) > 0) {
+    void queryClient.invalidateQueries({ queryKey: cloneSessionKeys.lists() });
+  }
+}
