@@ -95,10 +95,17 @@ impl App {
                         state.apply(event);
                     }
                     A::cache(self).store(&stream, state.clone(), appended.versions[0]);
+                    // Claims changed too; they are re-read when next needed.
+                    for claim in &decision.claims {
+                        self.claims.invalidate(&claim.stream());
+                    }
                     self.await_projections(appended.last_position).await;
                     return Ok(Executed { state, wrote: true });
                 }
-                Err(StoreError::Conflict { .. }) => continue,
+                Err(StoreError::Conflict { stream: stale, .. }) => {
+                    A::cache(self).invalidate(&stream);
+                    self.claims.invalidate(&stale);
+                }
                 Err(err) => return Err(err.into()),
             }
         }

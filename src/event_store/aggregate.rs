@@ -2,10 +2,12 @@
 //!
 //! A command needs the aggregate's current state and version. Re-reading a
 //! whole stream per request would make every progress report cost O(events
-//! in the session); instead the cache keeps the last known state and version
-//! and only the events after it are read (usually none). The database stays
-//! the authority: the append re-checks the version, so a stale cache can at
-//! worst cause a retried decision, never a lost update.
+//! in the session); instead the cache keeps the last state and version this
+//! process saw and decides on it without asking the database. The database
+//! stays the authority: the append re-checks the version, and a conflict
+//! (another instance wrote meanwhile) drops the cached state, so the retry
+//! reads the events it missed. A stale cache can at worst cause a retried
+//! decision, never a lost update.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -38,7 +40,10 @@ impl<A: Aggregate> Default for AggregateCache<A> {
 impl<A: Aggregate> AggregateCache<A> {
     /// The current state and version of `stream`.
     pub async fn load(&self, client: &impl GenericClient, stream: &str) -> Result<(A, i64), StoreError> {
-        let (mut state, mut version) = self.cached(stream).unwrap_or_default();
+        if let Some(cached) = self.cached(stream) {
+            return Ok(cached);
+        }
+        let (mut state, mut version) = (A::default(), 0);
         let newer = read_stream(client, stream, version).await?;
         for event in &newer {
             state.apply(&decode::<A>(event)?);
@@ -57,6 +62,11 @@ impl<A: Aggregate> AggregateCache<A> {
             states.clear();
         }
         states.insert(stream.to_owned(), (state, version));
+    }
+
+    /// Forgets `stream` (after a version conflict: someone else wrote to it).
+    pub fn invalidate(&self, stream: &str) {
+        self.states.lock().unwrap_or_else(|p| p.into_inner()).remove(stream);
     }
 
     fn cached(&self, stream: &str) -> Option<(A, i64)> {
