@@ -12,6 +12,7 @@ use deadpool_postgres::Pool;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
+use crate::auth::node_tokens::SessionTokenCache;
 use crate::auth::operator_tokens::{self, TokenCache};
 use crate::ca::{CertificateAuthority, SecretBox};
 use crate::commands::StreamLocks;
@@ -47,6 +48,8 @@ pub struct App {
     pub claims: AggregateCache<UniqueClaim>,
     /// Recently verified operator tokens.
     pub tokens: TokenCache,
+    /// Recently verified session (node) tokens, for callbacks.
+    pub session_tokens: SessionTokenCache,
     /// Commands on one stream take turns within this process.
     pub stream_locks: StreamLocks,
     pub read_your_writes_timeout: Duration,
@@ -93,6 +96,7 @@ impl App {
             storage_backends: AggregateCache::default(),
             claims: AggregateCache::default(),
             tokens: TokenCache::default(),
+            session_tokens: SessionTokenCache::default(),
             stream_locks: StreamLocks::default(),
             read_your_writes_timeout: config.read_your_writes_timeout(),
             config,

@@ -110,7 +110,11 @@ pub async fn session_caller(
     }
     let token = token.ok_or_else(|| ApiError::Unauthorized("missing node token (Authorization: Bearer …)".into()))?;
     let conn = app.pool.get().await?;
-    let (role, liveness) = super::node_tokens::verify_session_token(&**conn, token, session).await?;
+    let (role, liveness) = if retired_ok {
+        app.session_tokens.verify(&**conn, token, session).await?
+    } else {
+        super::node_tokens::verify_session_token(&**conn, token, session).await?
+    };
     if liveness == super::node_tokens::Liveness::Retired && !retired_ok {
         return Err(ApiError::Unauthorized("node token expired: the clone session has ended".into()));
     }

@@ -120,3 +120,42 @@ async fn stored_hash(client: &impl GenericClient, owner: &str, kind: &str) -> Re
     let row = client.query_opt("SELECT value FROM secrets WHERE owner = $1 AND kind = $2", &[&owner, &kind]).await?;
     Ok(row.map(|r| r.get(0)))
 }
+
+/// Session tokens recently verified for callbacks. Progress reports arrive
+/// many times a second per session; checking the token's hash in the database
+/// each time would double the queries on the hot path. Entries live 5 s; the
+/// certificate endpoints always ask the database.
+#[derive(Default)]
+pub struct SessionTokenCache {
+    entries: std::sync::Mutex<std::collections::HashMap<Vec<u8>, (Uuid, Role, Liveness, std::time::Instant)>>,
+}
+
+const SESSION_TOKEN_TTL: std::time::Duration = std::time::Duration::from_secs(5);
+
+impl SessionTokenCache {
+    pub async fn verify(
+        &self,
+        client: &impl GenericClient,
+        token: &str,
+        session: Uuid,
+    ) -> Result<(Role, Liveness), ApiError> {
+        let digest = hash(token);
+        let cached = {
+            let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+            entries.get(&digest).filter(|(.., at)| at.elapsed() < SESSION_TOKEN_TTL).map(|(s, r, l, _)| (*s, *r, *l))
+        };
+        if let Some((owner, role, liveness)) = cached {
+            if owner != session {
+                return Err(ApiError::Forbidden("this node token belongs to another clone session".into()));
+            }
+            return Ok((role, liveness));
+        }
+        let (role, liveness) = verify_session_token(client, token, session).await?;
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        if entries.len() > 50_000 {
+            entries.clear();
+        }
+        entries.insert(digest, (session, role, liveness, std::time::Instant::now()));
+        Ok((role, liveness))
+    }
+}
