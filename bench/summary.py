@@ -12,9 +12,9 @@ print(f"PostgreSQL single-row inserts (pgbench, 32 clients): median {limit:,.0f}
 print()
 print("| scenario | parameters | runs | median/s | ratio to pgbench | p50 ms | p95 ms | p99 ms | max ms | errors | peak RSS MB |")
 print("|---|---|---|---|---|---|---|---|---|---|---|")
-names = sorted({p.name.rsplit("-", 1)[0] for p in out.glob("*.json")})
+names = sorted({p.name.rsplit("-", 1)[0] for p in out.glob("*-[0-9]*.json")})
 for name in names:
-    runs = [json.loads(p.read_text()) for p in sorted(out.glob(f"{name}-*.json"))]
+    runs = [json.loads(p.read_text()) for p in sorted(out.glob(f"{name}-[0-9]*.json"))]
     med = lambda key: statistics.median(r[key] for r in runs)
     rss = [r["controller_peak_rss_mb"] for r in runs if r.get("controller_peak_rss_mb")]
     print(f"| {name} | {runs[0]['parameters']} | {len(runs)} | {med('per_second'):,.0f} | {med('per_second') / limit:.2f} | "

@@ -36,3 +36,28 @@ CREATE TABLE clone_sessions (
 -- Newest-first listing, with and without a status filter.
 CREATE INDEX clone_sessions_created_idx ON clone_sessions (created_at DESC, id DESC);
 CREATE INDEX clone_sessions_status_created_idx ON clone_sessions (status, created_at DESC, id DESC);
+
+-- Sessions per status, kept by a trigger in the same transaction as the rows,
+-- so the list endpoint's `total` costs one indexed read instead of a count
+-- over every session.
+CREATE TABLE clone_session_counts (
+    status    TEXT PRIMARY KEY,
+    sessions  BIGINT NOT NULL
+);
+
+CREATE OR REPLACE FUNCTION clone_session_count() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        UPDATE clone_session_counts SET sessions = sessions - 1 WHERE status = OLD.status;
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        INSERT INTO clone_session_counts (status, sessions) VALUES (NEW.status, 1)
+        ON CONFLICT (status) DO UPDATE SET sessions = clone_session_counts.sessions + 1;
+    END IF;
+    RETURN NULL;
+END $$;
+
+CREATE TRIGGER clone_session_count_insert_delete AFTER INSERT OR DELETE ON clone_sessions
+    FOR EACH ROW EXECUTE FUNCTION clone_session_count();
+CREATE TRIGGER clone_session_count_status AFTER UPDATE OF status ON clone_sessions
+    FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status) EXECUTE FUNCTION clone_session_count();

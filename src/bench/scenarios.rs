@@ -150,8 +150,14 @@ async fn total_sessions(api: &Api) -> anyhow::Result<usize> {
 }
 
 /// One WebSocket client's record: latencies of clone.progress messages.
-async fn listen(url: String, stop: Arc<tokio::sync::Notify>) -> anyhow::Result<Vec<Duration>> {
-    let (mut socket, _) = tokio_tungstenite::connect_async(url).await?;
+async fn listen(
+    url: String,
+    connected: Arc<tokio::sync::Semaphore>,
+    stop: Arc<tokio::sync::Notify>,
+) -> anyhow::Result<Vec<Duration>> {
+    let connection = tokio_tungstenite::connect_async(url).await;
+    connected.add_permits(1);
+    let (mut socket, _) = connection?;
     let mut samples = Vec::new();
     loop {
         tokio::select! {
@@ -177,10 +183,14 @@ pub async fn fanout(api: &Api, clients: usize, rate: u64, seconds: u64, stalled:
     let sessions = cloning_sessions(api, 20).await?;
     let ws_url = format!("{}/ws?token={}", api.base.replacen("http", "ws", 1), api.token);
     let stop = Arc::new(tokio::sync::Notify::new());
+    let connected = Arc::new(tokio::sync::Semaphore::new(0));
     let mut listeners = Vec::new();
     for _ in 0..clients {
-        listeners.push(tokio::spawn(listen(ws_url.clone(), stop.clone())));
+        listeners.push(tokio::spawn(listen(ws_url.clone(), connected.clone(), stop.clone())));
     }
+    // Every client is connected (the server subscribes before the handshake
+    // completes) before the first event is sent, so all should see all.
+    let _all = connected.acquire_many(clients as u32).await?;
     // A client that connects and never reads: the server must not wait for it.
     let _stalled = if stalled { Some(tokio_tungstenite::connect_async(ws_url.clone()).await?) } else { None };
     tokio::time::sleep(Duration::from_secs(1)).await;

@@ -22,7 +22,7 @@ impl Projection for CloneSessionsProjection {
         include_str!("../../../projections/clone_sessions.sql")
     }
     fn tables(&self) -> &'static [&'static str] {
-        &["clone_sessions"]
+        &["clone_sessions", "clone_session_counts"]
     }
     fn version(&self) -> u32 {
         1

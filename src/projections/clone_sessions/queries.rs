@@ -125,13 +125,26 @@ pub async fn list(
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<CloneSessionView>, i64), tokio_postgres::Error> {
-    let sql = format!(
-        "{SELECT} WHERE ($1::text IS NULL OR s.status = $1) ORDER BY s.created_at DESC, s.id DESC LIMIT $2 OFFSET $3"
-    );
-    let rows = client.query(&sql, &[&status, &limit, &offset]).await?;
-    let total: i64 = client
-        .query_one("SELECT count(*) FROM clone_sessions WHERE ($1::text IS NULL OR status = $1)", &[&status])
-        .await?
-        .get(0);
+    // Two statements rather than `$1 IS NULL OR …`, so each gets a plan that
+    // walks its index newest-first and stops after the page.
+    let order = "ORDER BY s.created_at DESC, s.id DESC";
+    let (rows, total) = match status {
+        Some(status) => (
+            client
+                .query(&format!("{SELECT} WHERE s.status = $1 {order} LIMIT $2 OFFSET $3"), &[&status, &limit, &offset])
+                .await?,
+            client
+                .query_one(
+                    "SELECT COALESCE(sum(sessions), 0)::bigint FROM clone_session_counts WHERE status = $1",
+                    &[&status],
+                )
+                .await?,
+        ),
+        None => (
+            client.query(&format!("{SELECT} {order} LIMIT $1 OFFSET $2"), &[&limit, &offset]).await?,
+            client.query_one("SELECT COALESCE(sum(sessions), 0)::bigint FROM clone_session_counts", &[]).await?,
+        ),
+    };
+    let total: i64 = total.get(0);
     Ok((rows.iter().map(view).collect(), total))
 }
