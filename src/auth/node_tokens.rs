@@ -127,8 +127,11 @@ async fn stored_hash(client: &impl GenericClient, owner: &str, kind: &str) -> Re
 /// certificate endpoints always ask the database.
 #[derive(Default)]
 pub struct SessionTokenCache {
-    entries: std::sync::Mutex<std::collections::HashMap<Vec<u8>, (Uuid, Role, Liveness, std::time::Instant)>>,
+    entries: std::sync::Mutex<std::collections::HashMap<Vec<u8>, VerifiedToken>>,
 }
+
+/// Session, role and liveness of a token hash, and when that was checked.
+type VerifiedToken = (Uuid, Role, Liveness, std::time::Instant);
 
 const SESSION_TOKEN_TTL: std::time::Duration = std::time::Duration::from_secs(5);
 
