@@ -14,6 +14,7 @@ source scripts/lib.sh
 RUNS=${RUNS:-3}
 SECONDS_PER_RUN=${SECONDS_PER_RUN:-10}
 LIST_SESSIONS=${LIST_SESSIONS:-100000}
+SCENARIOS=${SCENARIOS:-"create progress fanout fanout-stalled list rebuild"}
 out=target/bench
 rm -rf "$out" && mkdir -p "$out"
 
@@ -29,6 +30,8 @@ if [ -z "${DATABASE_URL:-}" ]; then
 fi
 admin="$DATABASE_URL"
 
+# RUNS, SECONDS_PER_RUN, LIST_SESSIONS and SCENARIOS (a subset of
+# "create progress fanout fanout-stalled list rebuild") tune a run.
 echo "==> PostgreSQL's own limit (pgbench, 32 clients, single-row inserts, synchronous_commit on)"
 psql "$admin" -qc "DROP TABLE IF EXISTS bench_inserts; CREATE TABLE bench_inserts (id bigserial PRIMARY KEY, stream text NOT NULL, payload jsonb NOT NULL)"
 for run in $(seq "$RUNS"); do
@@ -50,7 +53,8 @@ cleanup=("kill $pid; wait $pid" "psql \"$admin\" -qc 'DROP DATABASE IF EXISTS $d
 export PUREBOOT_URL="http://127.0.0.1:$port" PUREBOOT_TOKEN="$token"
 wait_ready "$PUREBOOT_URL"
 
-bench() { local name=$1; shift; for run in $(seq "$RUNS"); do
+wanted() { [[ " $SCENARIOS " == *" $1 "* ]]; }
+bench() { local name=$1; shift; wanted "$name" || return 0; for run in $(seq "$RUNS"); do
     $bin bench --pid "$pid" --json "$out/$name-$run.json" "$@"; done; }
 bench create create --clients 32 --seconds "$SECONDS_PER_RUN"
 bench progress progress --clients 64 --sessions 200 --seconds "$SECONDS_PER_RUN"
@@ -58,7 +62,9 @@ bench fanout fanout --clients 500 --rate 200 --seconds "$SECONDS_PER_RUN"
 bench fanout-stalled fanout --clients 500 --rate 200 --seconds "$SECONDS_PER_RUN" --stalled
 bench list list --clients 32 --sessions "$LIST_SESSIONS" --seconds "$SECONDS_PER_RUN"
 kill "$pid"; wait "$pid" || true
-for run in $(seq "$RUNS"); do
-    DATABASE_URL="$controller_url" $bin bench --json "$out/rebuild-$run.json" rebuild
-done
+if wanted rebuild; then
+    for run in $(seq "$RUNS"); do
+        DATABASE_URL="$controller_url" $bin bench --json "$out/rebuild-$run.json" rebuild
+    done
+fi
 python3 bench/summary.py "$out"

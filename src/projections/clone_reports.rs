@@ -6,7 +6,7 @@ use tokio_postgres::{GenericClient, Transaction};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::progress_batch::ProgressBatch;
+use super::progress_batch::fold_session_events;
 use super::{ApplyResult, Projection, ProjectionError};
 use crate::domain::clone_session::CloneSessionEvent as E;
 use crate::event_store::RecordedEvent;
@@ -27,21 +27,7 @@ impl Projection for CloneReportsProjection {
         1
     }
     fn apply<'a>(&'a self, tx: &'a Transaction<'a>, events: &'a [RecordedEvent]) -> ApplyResult<'a> {
-        Box::pin(async move {
-            let mut progress = ProgressBatch::default();
-            for event in events.iter().filter(|e| e.stream.starts_with("clone_session:")) {
-                let decoded: E = event.decode().map_err(|e| ProjectionError::decode(event, e))?;
-                let id: Uuid = event.stream_id().parse().unwrap_or_default();
-                if let E::ProgressReported(report) = &decoded {
-                    progress.add(id, report, event.recorded_at, event.position);
-                    continue;
-                }
-                progress.take(id).execute(tx, PROGRESS).await?;
-                apply(tx, event, decoded).await?;
-            }
-            progress.drain().execute(tx, PROGRESS).await?;
-            Ok(())
-        })
+        Box::pin(fold_session_events(tx, events, PROGRESS, |tx, event, decoded| Box::pin(apply(tx, event, decoded))))
     }
 }
 

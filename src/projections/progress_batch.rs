@@ -97,3 +97,34 @@ impl ProgressColumns {
         Ok(())
     }
 }
+
+/// How a clone-session projection applies one event other than progress.
+pub type ApplyOne = for<'b> fn(
+    &'b tokio_postgres::Transaction<'b>,
+    &'b crate::event_store::RecordedEvent,
+    crate::domain::clone_session::CloneSessionEvent,
+) -> futures::future::BoxFuture<'b, Result<(), super::ProjectionError>>;
+
+/// Folds a batch into a clone-session projection: progress reports through
+/// `progress_sql` (folded, see above), every other event through `apply`.
+pub async fn fold_session_events(
+    tx: &tokio_postgres::Transaction<'_>,
+    events: &[crate::event_store::RecordedEvent],
+    progress_sql: &str,
+    apply: ApplyOne,
+) -> Result<(), super::ProjectionError> {
+    use crate::domain::clone_session::CloneSessionEvent as E;
+    let mut progress = ProgressBatch::default();
+    for event in events.iter().filter(|e| e.stream.starts_with("clone_session:")) {
+        let decoded: E = event.decode().map_err(|e| super::ProjectionError::decode(event, e))?;
+        let id: Uuid = event.stream_id().parse().unwrap_or_default();
+        if let E::ProgressReported(report) = &decoded {
+            progress.add(id, report, event.recorded_at, event.position);
+            continue;
+        }
+        progress.take(id).execute(tx, progress_sql).await?;
+        apply(tx, event, decoded).await?;
+    }
+    progress.drain().execute(tx, progress_sql).await?;
+    Ok(())
+}
