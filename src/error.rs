@@ -163,11 +163,17 @@ impl From<deadpool_postgres::PoolError> for ApiError {
     }
 }
 
-/// A lost connection is a 503 (retry); anything else is a bug.
+/// A lost connection, or a server shutting down or starting up (SQLSTATE
+/// classes 08 and 57), is a 503 (retry); anything else is a bug.
 fn database(err: tokio_postgres::Error) -> ApiError {
-    if err.is_closed() || err.as_db_error().is_none() {
-        ApiError::Unavailable(format!("database unavailable: {err}"))
+    let unavailable = err.is_closed()
+        || err.as_db_error().is_none_or(|db| {
+            let code = db.code().code();
+            code.starts_with("08") || code.starts_with("57")
+        });
+    if unavailable {
+        ApiError::Unavailable(format!("database unavailable: {}", crate::db::describe(&err)))
     } else {
-        ApiError::Internal(err.to_string())
+        ApiError::Internal(crate::db::describe(&err))
     }
 }
