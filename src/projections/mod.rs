@@ -12,6 +12,7 @@ pub mod clone_reports;
 pub mod clone_sessions;
 pub mod disk_info;
 mod install;
+mod node_disk_events;
 pub mod nodes;
 pub mod partition_operations;
 mod progress_batch;

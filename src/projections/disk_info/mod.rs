@@ -9,9 +9,8 @@ use tokio_postgres::Transaction;
 use tokio_postgres::types::Json;
 use uuid::Uuid;
 
-use super::{ApplyResult, Projection, ProjectionError};
+use super::{ApplyResult, Projection, ProjectionError, node_disk_events};
 use crate::domain::disks::DiskEvent as E;
-use crate::domain::node::NodeEvent;
 use crate::event_store::RecordedEvent;
 
 pub struct DiskInfoProjection;
@@ -30,25 +29,12 @@ impl Projection for DiskInfoProjection {
         1
     }
     fn apply<'a>(&'a self, tx: &'a Transaction<'a>, events: &'a [RecordedEvent]) -> ApplyResult<'a> {
-        Box::pin(async move {
-            for event in events {
-                let node_id: Uuid = event.stream_id().parse().unwrap_or_default();
-                match event.stream.split_once(':').map(|(category, _)| category) {
-                    Some("node_disks") => {
-                        let decoded = event.decode().map_err(|e| ProjectionError::decode(event, e))?;
-                        apply(tx, event, node_id, decoded).await?;
-                    }
-                    Some("node") => {
-                        let decoded: NodeEvent = event.decode().map_err(|e| ProjectionError::decode(event, e))?;
-                        if let NodeEvent::Deleted { .. } = decoded {
-                            forget_node(tx, node_id).await?;
-                        }
-                    }
-                    _ => {}
-                }
-            }
-            Ok(())
-        })
+        Box::pin(node_disk_events::fold(
+            tx,
+            events,
+            |tx, event, node_id, decoded| Box::pin(apply(tx, event, node_id, decoded)),
+            |tx, node_id| Box::pin(forget_node(tx, node_id)),
+        ))
     }
 }
 

@@ -9,9 +9,8 @@ use tokio_postgres::Transaction;
 use tokio_postgres::types::Json;
 use uuid::Uuid;
 
-use super::{ApplyResult, Projection, ProjectionError};
+use super::{ApplyResult, Projection, ProjectionError, node_disk_events};
 use crate::domain::disks::{DiskEvent as E, OperationStatus};
-use crate::domain::node::NodeEvent;
 use crate::event_store::RecordedEvent;
 
 pub struct PartitionOperationsProjection;
@@ -30,25 +29,12 @@ impl Projection for PartitionOperationsProjection {
         1
     }
     fn apply<'a>(&'a self, tx: &'a Transaction<'a>, events: &'a [RecordedEvent]) -> ApplyResult<'a> {
-        Box::pin(async move {
-            for event in events {
-                let node_id: Uuid = event.stream_id().parse().unwrap_or_default();
-                match event.stream.split_once(':').map(|(category, _)| category) {
-                    Some("node_disks") => {
-                        let decoded = event.decode().map_err(|e| ProjectionError::decode(event, e))?;
-                        apply(tx, event, node_id, decoded).await?;
-                    }
-                    Some("node") => {
-                        let decoded: NodeEvent = event.decode().map_err(|e| ProjectionError::decode(event, e))?;
-                        if let NodeEvent::Deleted { .. } = decoded {
-                            tx.execute("DELETE FROM partition_operations WHERE node_id = $1", &[&node_id]).await?;
-                        }
-                    }
-                    _ => {}
-                }
-            }
-            Ok(())
-        })
+        Box::pin(node_disk_events::fold(
+            tx,
+            events,
+            |tx, event, node_id, decoded| Box::pin(apply(tx, event, node_id, decoded)),
+            |tx, node_id| Box::pin(forget_node(tx, node_id)),
+        ))
     }
 }
 
@@ -122,5 +108,10 @@ async fn apply(tx: &Transaction<'_>, event: &RecordedEvent, node_id: Uuid, decod
         }
         E::DiskScanned { .. } | E::ScanCompleted { .. } | E::ScanRequested { .. } => {}
     }
+    Ok(())
+}
+
+async fn forget_node(tx: &Transaction<'_>, node_id: Uuid) -> Result<(), ProjectionError> {
+    tx.execute("DELETE FROM partition_operations WHERE node_id = $1", &[&node_id]).await?;
     Ok(())
 }
