@@ -1,10 +1,12 @@
 //! `certificates`: which session certificates exist and which are revoked.
 
+use serde_json::json;
 use time::OffsetDateTime;
 use tokio_postgres::{GenericClient, Transaction};
 use uuid::Uuid;
 
-use super::{ApplyResult, Projection, ProjectionError};
+use super::session_batch::{self, Change, MergedProgress, SessionFold, ts};
+use super::{ApplyResult, Projection};
 use crate::ca::Revoked;
 use crate::domain::clone_session::CloneSessionEvent as E;
 use crate::event_store::RecordedEvent;
@@ -22,47 +24,53 @@ impl Projection for CertificatesProjection {
         &["session_certificates"]
     }
     fn version(&self) -> u32 {
-        1
+        2
     }
     fn apply<'a>(&'a self, tx: &'a Transaction<'a>, events: &'a [RecordedEvent]) -> ApplyResult<'a> {
-        Box::pin(async move {
-            for event in events.iter().filter(|e| e.stream.starts_with("clone_session:")) {
-                let decoded: E = event.decode().map_err(|e| ProjectionError::decode(event, e))?;
-                apply(tx, event, decoded).await?;
-            }
-            Ok(())
-        })
+        Box::pin(session_batch::apply(tx, events, self))
     }
 }
 
-async fn apply(tx: &Transaction<'_>, event: &RecordedEvent, decoded: E) -> Result<(), ProjectionError> {
-    let session: Uuid = event.stream_id().parse().unwrap_or_default();
-    let at = &event.recorded_at;
-    match decoded {
-        E::CertificateIssued(cert) => {
-            tx.execute(
-                "UPDATE session_certificates SET revoked_at = $3, superseded = true
-                 WHERE session_id = $1 AND role = $2 AND revoked_at IS NULL",
-                &[&session, &cert.role.as_str(), at],
-            )
-            .await?;
-            tx.execute(
-                "INSERT INTO session_certificates (serial, session_id, role, not_after, issued_at)
-                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (serial) DO NOTHING",
-                &[&cert.serial, &session, &cert.role.as_str(), &cert.not_after, at],
-            )
-            .await?;
+/// A new certificate for a role revokes (supersedes) the role's current one.
+const SUPERSEDED: &str = "UPDATE session_certificates c SET revoked_at = v.at, superseded = true
+    FROM jsonb_to_recordset($1::jsonb) AS v(id uuid, role text, at timestamptz)
+    WHERE c.session_id = v.id AND c.role = v.role AND c.revoked_at IS NULL";
+
+const ISSUED: &str = "INSERT INTO session_certificates (serial, session_id, role, not_after, issued_at)
+    SELECT serial, id, role, not_after, at
+    FROM jsonb_to_recordset($1::jsonb) AS v(serial text, id uuid, role text, not_after timestamptz, at timestamptz)
+    ON CONFLICT (serial) DO NOTHING";
+
+/// Every certificate of an ended session is revoked.
+const ENDED: &str = "UPDATE session_certificates c SET revoked_at = v.at
+    FROM jsonb_to_recordset($1::jsonb) AS v(id uuid, at timestamptz)
+    WHERE c.session_id = v.id AND c.revoked_at IS NULL";
+
+impl SessionFold for CertificatesProjection {
+    fn changes(&self, event: &RecordedEvent, id: Uuid, decoded: &E) -> Vec<Change> {
+        let at = ts(&event.recorded_at);
+        match decoded {
+            E::CertificateIssued(cert) => {
+                let role = cert.role.as_str();
+                vec![
+                    Change { sql: SUPERSEDED, row: json!({"id": id, "role": role, "at": at}) },
+                    Change {
+                        sql: ISSUED,
+                        row: json!({"serial": cert.serial, "id": id, "role": role,
+                            "not_after": ts(&cert.not_after), "at": at}),
+                    },
+                ]
+            }
+            E::Completed { .. } | E::Failed { .. } | E::Cancelled { .. } | E::Deleted { .. } => {
+                vec![Change { sql: ENDED, row: json!({"id": id, "at": at}) }]
+            }
+            _ => Vec::new(),
         }
-        E::Completed { .. } | E::Failed { .. } | E::Cancelled { .. } | E::Deleted { .. } => {
-            tx.execute(
-                "UPDATE session_certificates SET revoked_at = $2 WHERE session_id = $1 AND revoked_at IS NULL",
-                &[&session, at],
-            )
-            .await?;
-        }
-        _ => {}
     }
-    Ok(())
+
+    fn progress(&self, _id: Uuid, _merged: &MergedProgress) -> Option<Change> {
+        None
+    }
 }
 
 /// Revoked certificates that have not expired yet (expired ones need no CRL entry).

@@ -1,14 +1,15 @@
 //! `clone_reports`: the outcome of every clone session, for reports.
 
 use serde::Serialize;
+use serde_json::json;
 use time::OffsetDateTime;
 use tokio_postgres::{GenericClient, Transaction};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::progress_batch::fold_session_events;
-use super::{ApplyResult, Projection, ProjectionError};
-use crate::domain::clone_session::CloneSessionEvent as E;
+use super::session_batch::{self, Change, MergedProgress, SessionFold, ts};
+use super::{ApplyResult, Projection};
+use crate::domain::clone_session::{CloneMode, CloneSessionEvent as E};
 use crate::event_store::RecordedEvent;
 
 pub struct CloneReportsProjection;
@@ -24,65 +25,77 @@ impl Projection for CloneReportsProjection {
         &["clone_reports"]
     }
     fn version(&self) -> u32 {
-        1
+        2
     }
     fn apply<'a>(&'a self, tx: &'a Transaction<'a>, events: &'a [RecordedEvent]) -> ApplyResult<'a> {
-        Box::pin(fold_session_events(tx, events, PROGRESS, |tx, event, decoded| Box::pin(apply(tx, event, decoded))))
+        Box::pin(session_batch::apply(tx, events, self))
     }
 }
 
-/// Folded progress of many sessions at once (see `progress_batch`).
+const CREATED: &str =
+    "INSERT INTO clone_reports (session_id, clone_mode, source_node_id, target_node_id, created_at, status)
+    SELECT id, mode, source_node_id, target_node_id, created_at, 'pending'
+    FROM jsonb_to_recordset($1::jsonb) AS v(id uuid, mode text, source_node_id uuid, target_node_id uuid,
+        created_at timestamptz)
+    ON CONFLICT (session_id) DO NOTHING";
+
+const UPDATED: &str = "UPDATE clone_reports r SET target_node_id = COALESCE(v.target_node_id, r.target_node_id)
+    FROM jsonb_to_recordset($1::jsonb) AS v(id uuid, target_node_id uuid) WHERE r.session_id = v.id";
+
+const SOURCE_READY: &str = "UPDATE clone_reports r SET status = 'source_ready', started_at = v.at, bytes_total = v.size
+    FROM jsonb_to_recordset($1::jsonb) AS v(id uuid, at timestamptz, size bigint) WHERE r.session_id = v.id";
+
+/// Merged progress reports (see `session_batch`).
 const PROGRESS: &str = "UPDATE clone_reports r SET status = 'cloning', bytes_cloned = v.bytes,
         last_rate_bps = COALESCE(v.rate, r.last_rate_bps)
-    FROM unnest($1::uuid[], $2::bigint[], $3::bigint[], $4::text[], $5::timestamptz[], $6::bigint[])
-         AS v(id, bytes, rate, status, at, pos)
+    FROM jsonb_to_recordset($1::jsonb) AS v(id uuid, bytes bigint, rate bigint) WHERE r.session_id = v.id";
+
+/// The rate is bytes / duration, or the last reported rate when the copy took
+/// under a second.
+const COMPLETED: &str = "UPDATE clone_reports r SET status = 'completed', ended_at = v.at,
+        duration_seconds = v.duration, bytes_cloned = v.bytes,
+        transfer_rate_bps = CASE WHEN v.duration > 0 THEN v.bytes::double precision / v.duration
+                                 ELSE r.last_rate_bps END
+    FROM jsonb_to_recordset($1::jsonb) AS v(id uuid, at timestamptz, duration bigint, bytes bigint)
     WHERE r.session_id = v.id";
 
-async fn apply(tx: &Transaction<'_>, event: &RecordedEvent, decoded: E) -> Result<(), ProjectionError> {
-    let id: Uuid = event.stream_id().parse().unwrap_or_default();
-    let (sql, params): (&str, Vec<&(dyn tokio_postgres::types::ToSql + Sync)>) = match &decoded {
-        E::Created(c) => {
-            let mode =
-                if c.spec.clone_mode == crate::domain::clone_session::CloneMode::Direct { "direct" } else { "staged" };
-            tx.execute(
-                "INSERT INTO clone_reports (session_id, clone_mode, source_node_id, target_node_id, created_at, status)
-                 VALUES ($1, $2, $3, $4, $5, 'pending') ON CONFLICT (session_id) DO NOTHING",
-                &[&id, &mode, &c.spec.source_node_id, &c.spec.target_node_id, &c.at],
-            )
-            .await?;
-            return Ok(());
-        }
-        E::Updated(u) => (
-            "UPDATE clone_reports SET target_node_id = COALESCE($2, target_node_id) WHERE session_id = $1",
-            vec![&u.target_node_id],
-        ),
-        E::SourceReady { endpoint, at } => (
-            "UPDATE clone_reports SET status = 'source_ready', started_at = $2, bytes_total = $3 WHERE session_id = $1",
-            vec![at, &endpoint.size_bytes],
-        ),
-        E::Completed { duration_seconds, bytes_transferred, at } => (
-            "UPDATE clone_reports SET status = 'completed', ended_at = $2, duration_seconds = $3::bigint,
-                 bytes_cloned = $4::bigint,
-                 transfer_rate_bps = CASE WHEN $3::bigint > 0 THEN $4::double precision / $3::bigint
-                                          ELSE last_rate_bps END
-             WHERE session_id = $1",
-            vec![at, duration_seconds, bytes_transferred],
-        ),
-        E::Failed { error, at } => (
-            "UPDATE clone_reports SET status = 'failed', ended_at = $2, failure_reason = $3 WHERE session_id = $1",
-            vec![at, error],
-        ),
-        E::Cancelled { at } => {
-            ("UPDATE clone_reports SET status = 'cancelled', ended_at = $2 WHERE session_id = $1", vec![at])
-        }
-        E::Deleted { at } => ("UPDATE clone_reports SET deleted_at = $2 WHERE session_id = $1", vec![at]),
-        // Progress is folded by ProgressBatch before this function is reached.
-        E::CertificateIssued(_) | E::Started { .. } | E::ProgressReported(_) => return Ok(()),
-    };
-    let mut all: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = vec![&id];
-    all.extend(params);
-    tx.execute(sql, &all).await?;
-    Ok(())
+const FAILED: &str = "UPDATE clone_reports r SET status = 'failed', ended_at = v.at, failure_reason = v.error
+    FROM jsonb_to_recordset($1::jsonb) AS v(id uuid, at timestamptz, error text) WHERE r.session_id = v.id";
+
+const CANCELLED: &str = "UPDATE clone_reports r SET status = 'cancelled', ended_at = v.at
+    FROM jsonb_to_recordset($1::jsonb) AS v(id uuid, at timestamptz) WHERE r.session_id = v.id";
+
+const DELETED: &str = "UPDATE clone_reports r SET deleted_at = v.at
+    FROM jsonb_to_recordset($1::jsonb) AS v(id uuid, at timestamptz) WHERE r.session_id = v.id";
+
+impl SessionFold for CloneReportsProjection {
+    fn changes(&self, _event: &RecordedEvent, id: Uuid, decoded: &E) -> Vec<Change> {
+        let (sql, row) = match decoded {
+            E::Created(c) => {
+                let mode = if c.spec.clone_mode == CloneMode::Direct { "direct" } else { "staged" };
+                let row = json!({"id": id, "mode": mode, "source_node_id": c.spec.source_node_id,
+                    "target_node_id": c.spec.target_node_id, "created_at": ts(&c.at)});
+                (CREATED, row)
+            }
+            E::Updated(u) => (UPDATED, json!({"id": id, "target_node_id": u.target_node_id})),
+            E::SourceReady { endpoint, at } => {
+                (SOURCE_READY, json!({"id": id, "at": ts(at), "size": endpoint.size_bytes}))
+            }
+            E::Completed { duration_seconds, bytes_transferred, at } => {
+                let row = json!({"id": id, "at": ts(at), "duration": duration_seconds, "bytes": bytes_transferred});
+                (COMPLETED, row)
+            }
+            E::Failed { error, at } => (FAILED, json!({"id": id, "at": ts(at), "error": error})),
+            E::Cancelled { at } => (CANCELLED, json!({"id": id, "at": ts(at)})),
+            E::Deleted { at } => (DELETED, json!({"id": id, "at": ts(at)})),
+            E::CertificateIssued(_) | E::Started { .. } | E::ProgressReported(_) => return Vec::new(),
+        };
+        vec![Change { sql, row }]
+    }
+
+    fn progress(&self, id: Uuid, merged: &MergedProgress) -> Option<Change> {
+        Some(Change { sql: PROGRESS, row: json!({"id": id, "bytes": merged.bytes, "rate": merged.rate}) })
+    }
 }
 
 /// How report rows are grouped.

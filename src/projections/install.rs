@@ -34,20 +34,23 @@ impl From<deadpool_postgres::PoolError> for InstallError {
 }
 
 /// Creates missing projections and rebuilds those whose definition changed.
-/// Safe to run from several instances at once: each rebuild holds the
-/// projection's checkpoint row lock.
+/// Safe to run from several instances at once: the checkpoint rows are locked
+/// (always in the same order) for the whole transaction.
 pub async fn ensure_installed(pool: &Pool) -> Result<(), InstallError> {
-    for projection in all() {
-        let mut conn = pool.get().await?;
-        let tx = conn.transaction().await?;
-        let wanted = definition(projection.as_ref());
+    let projections = all();
+    let mut conn = pool.get().await?;
+    let tx = conn.transaction().await?;
+    let mut changed = Vec::new();
+    for projection in &projections {
         let current = lock_checkpoint(&tx, projection.as_ref()).await?;
-        if current.as_deref() != Some(wanted.as_str()) {
+        if current != Some(definition(projection.as_ref())) {
             tracing::info!(projection = projection.name(), "projection definition changed: rebuilding from the log");
-            rebuild_in(&tx, projection.as_ref()).await?;
+            changed.push(projection.as_ref());
         }
-        tx.commit().await?;
     }
+    rebuild_in(&tx, &changed).await?;
+    tx.commit().await?;
+    drop(conn);
     install_reporting_views(pool).await
 }
 
@@ -68,17 +71,17 @@ pub async fn rebuild(pool: &Pool, name: Option<&str>) -> Result<Vec<(String, i64
     if selected.is_empty() {
         return Err(InstallError::Unknown(name.unwrap_or_default().to_owned()));
     }
-    let mut rebuilt = Vec::new();
-    for projection in selected {
-        let mut conn = pool.get().await?;
-        let tx = conn.transaction().await?;
-        lock_checkpoint(&tx, projection.as_ref()).await?;
-        let position = rebuild_in(&tx, projection.as_ref()).await?;
-        tx.commit().await?;
-        rebuilt.push((projection.name().to_owned(), position));
+    let selected: Vec<&dyn Projection> = selected.iter().map(|p| p.as_ref()).collect();
+    let mut conn = pool.get().await?;
+    let tx = conn.transaction().await?;
+    for projection in &selected {
+        lock_checkpoint(&tx, *projection).await?;
     }
+    let position = rebuild_in(&tx, &selected).await?;
+    tx.commit().await?;
+    drop(conn);
     install_reporting_views(pool).await?;
-    Ok(rebuilt)
+    Ok(selected.iter().map(|p| (p.name().to_owned(), position)).collect())
 }
 
 /// Name, checkpoint and whether the stored definition is current.
@@ -112,22 +115,32 @@ async fn lock_checkpoint(tx: &Transaction<'_>, projection: &dyn Projection) -> R
     Ok((!stored.is_empty()).then_some(stored))
 }
 
-async fn rebuild_in(tx: &Transaction<'_>, projection: &dyn Projection) -> Result<i64, ProjectionError> {
-    for table in projection.tables() {
-        tx.batch_execute(&format!("DROP TABLE IF EXISTS {table} CASCADE")).await?;
+/// Re-creates the tables of `projections` and folds the whole log into them
+/// in one pass: each batch is read once and applied by every projection.
+async fn rebuild_in(tx: &Transaction<'_>, projections: &[&dyn Projection]) -> Result<i64, ProjectionError> {
+    if projections.is_empty() {
+        return Ok(0);
     }
-    tx.batch_execute(projection.schema()).await?;
+    for projection in projections {
+        for table in projection.tables() {
+            tx.batch_execute(&format!("DROP TABLE IF EXISTS {table} CASCADE")).await?;
+        }
+        tx.batch_execute(projection.schema()).await?;
+    }
     let mut position = 0;
     loop {
         let events = read_after(tx, position, REBUILD_BATCH).await?;
         let Some(last) = events.last() else { break };
         position = last.position;
-        projection.apply(tx, &events).await?;
+        // Disjoint tables: the projections' statements may share the pipeline.
+        futures::future::try_join_all(projections.iter().map(|p| p.apply(tx, &events))).await?;
     }
-    tx.execute(
-        "UPDATE projection_checkpoints SET position = $2, definition = $3, updated_at = now() WHERE name = $1",
-        &[&projection.name(), &position, &definition(projection)],
-    )
-    .await?;
+    for projection in projections {
+        tx.execute(
+            "UPDATE projection_checkpoints SET position = $2, definition = $3, updated_at = now() WHERE name = $1",
+            &[&projection.name(), &position, &definition(*projection)],
+        )
+        .await?;
+    }
     Ok(position)
 }

@@ -15,8 +15,8 @@ mod install;
 mod node_disk_events;
 pub mod nodes;
 pub mod partition_operations;
-mod progress_batch;
 mod runner;
+mod session_batch;
 pub mod storage_backends;
 
 use futures::future::BoxFuture;

@@ -4,11 +4,12 @@ mod queries;
 
 pub use queries::{CloneSessionView, get, list};
 
+use serde_json::json;
 use tokio_postgres::Transaction;
 use uuid::Uuid;
 
-use super::progress_batch::fold_session_events;
-use super::{ApplyResult, Projection, ProjectionError};
+use super::session_batch::{self, Change, MergedProgress, SessionFold, text, ts};
+use super::{ApplyResult, Projection};
 use crate::domain::clone_session::{CloneSessionEvent as E, Role};
 use crate::event_store::RecordedEvent;
 
@@ -25,119 +26,120 @@ impl Projection for CloneSessionsProjection {
         &["clone_sessions", "clone_session_counts"]
     }
     fn version(&self) -> u32 {
-        1
+        2
     }
     fn apply<'a>(&'a self, tx: &'a Transaction<'a>, events: &'a [RecordedEvent]) -> ApplyResult<'a> {
-        Box::pin(fold_session_events(tx, events, PROGRESS, |tx, event, decoded| Box::pin(apply(tx, event, decoded))))
+        Box::pin(session_batch::apply(tx, events, self))
     }
 }
 
-/// Folded progress of many sessions at once (see `progress_batch`).
-const PROGRESS: &str = "UPDATE clone_sessions s SET status = 'cloning', bytes_transferred = v.bytes,
-        transfer_rate_bps = COALESCE(v.rate, s.transfer_rate_bps), transfer_status = COALESCE(v.status, s.transfer_status),
+const CREATED: &str = "INSERT INTO clone_sessions (id, name, status, clone_mode, source_node_id, target_node_id,
+        source_device, target_device, staging_backend_id, resize_mode, created_at, created_by, updated_at, last_position)
+    SELECT id, name, 'pending', clone_mode, source_node_id, target_node_id, source_device, target_device,
+        staging_backend_id, resize_mode, created_at, created_by, at, pos
+    FROM jsonb_to_recordset($1::jsonb) AS v(id uuid, name text, clone_mode text, source_node_id uuid,
+        target_node_id uuid, source_device text, target_device text, staging_backend_id uuid, resize_mode text,
+        created_at timestamptz, created_by text, at timestamptz, pos bigint)
+    ON CONFLICT (id) DO NOTHING";
+
+const UPDATED: &str = "UPDATE clone_sessions s SET name = COALESCE(v.name, s.name),
+        target_node_id = COALESCE(v.target_node_id, s.target_node_id),
+        target_device = COALESCE(v.target_device, s.target_device), resize_mode = COALESCE(v.resize_mode, s.resize_mode),
         updated_at = v.at, last_position = v.pos
-    FROM unnest($1::uuid[], $2::bigint[], $3::bigint[], $4::text[], $5::timestamptz[], $6::bigint[])
-         AS v(id, bytes, rate, status, at, pos)
+    FROM jsonb_to_recordset($1::jsonb) AS v(id uuid, name text, target_node_id uuid, target_device text,
+        resize_mode text, at timestamptz, pos bigint)
     WHERE s.id = v.id";
 
-/// Every statement also stamps `updated_at` (the log time) and `last_position`.
-async fn apply(tx: &Transaction<'_>, event: &RecordedEvent, decoded: E) -> Result<(), ProjectionError> {
-    let id: Uuid = event.stream_id().parse().unwrap_or_default();
-    let (at, pos) = (&event.recorded_at, &event.position);
-    match decoded {
-        E::Created(c) => {
-            let spec = &c.spec;
-            tx.execute(
-                "INSERT INTO clone_sessions (id, name, status, clone_mode, source_node_id, target_node_id,
-                     source_device, target_device, staging_backend_id, resize_mode, created_at, created_by,
-                     updated_at, last_position)
-                 VALUES ($1, $2, 'pending', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
-                 ON CONFLICT (id) DO NOTHING",
-                &[
-                    &c.id,
-                    &spec.name,
-                    &text(&spec.clone_mode),
-                    &spec.source_node_id,
-                    &spec.target_node_id,
-                    &spec.source_device,
-                    &spec.target_device,
-                    &spec.staging_backend_id,
-                    &text(&spec.resize_mode),
-                    &c.at,
-                    &c.created_by,
-                    at,
-                    pos,
-                ],
-            )
-            .await?;
-        }
-        E::Updated(u) => {
-            tx.execute(
-                "UPDATE clone_sessions SET name = COALESCE($2, name), target_node_id = COALESCE($3, target_node_id),
-                     target_device = COALESCE($4, target_device), resize_mode = COALESCE($5, resize_mode),
-                     updated_at = $6, last_position = $7
-                 WHERE id = $1",
-                &[&id, &u.name, &u.target_node_id, &u.target_device, &u.resize_mode.as_ref().map(text), at, pos],
-            )
-            .await?;
-        }
-        E::CertificateIssued(cert) => {
-            let sql = match cert.role {
-                Role::Source => {
-                    "UPDATE clone_sessions SET source_cert_serial = $2, source_cert_expires_at = $3, updated_at = $4, last_position = $5 WHERE id = $1"
-                }
-                Role::Target => {
-                    "UPDATE clone_sessions SET target_cert_serial = $2, target_cert_expires_at = $3, updated_at = $4, last_position = $5 WHERE id = $1"
-                }
-            };
-            tx.execute(sql, &[&id, &cert.serial, &cert.not_after, at, pos]).await?;
-        }
-        E::Started { .. } => {}
-        E::SourceReady { endpoint, at: started } => {
-            tx.execute(
-                "UPDATE clone_sessions SET status = 'source_ready', source_ip = $2, source_port = $3, bytes_total = $4,
-                     started_at = $5, updated_at = $6, last_position = $7
-                 WHERE id = $1",
-                &[&id, &endpoint.ip, &i32::from(endpoint.port), &endpoint.size_bytes, &started, at, pos],
-            )
-            .await?;
-        }
-        // Folded by ProgressBatch before this function is reached.
-        E::ProgressReported(_) => {}
-        E::Completed { duration_seconds, bytes_transferred, at: done } => {
-            tx.execute(
-                "UPDATE clone_sessions SET status = 'completed', duration_seconds = $2, bytes_transferred = $3,
-                     completed_at = $4, updated_at = $5, last_position = $6
-                 WHERE id = $1",
-                &[&id, &duration_seconds, &bytes_transferred, &done, at, pos],
-            )
-            .await?;
-        }
-        E::Failed { error, at: done } => {
-            tx.execute(
-                "UPDATE clone_sessions SET status = 'failed', error_message = $2, completed_at = $3,
-                     updated_at = $4, last_position = $5
-                 WHERE id = $1",
-                &[&id, &error, &done, at, pos],
-            )
-            .await?;
-        }
-        E::Cancelled { at: done } => {
-            tx.execute(
-                "UPDATE clone_sessions SET status = 'cancelled', completed_at = $2, updated_at = $3, last_position = $4
-                 WHERE id = $1",
-                &[&id, &done, at, pos],
-            )
-            .await?;
-        }
-        E::Deleted { .. } => {
-            tx.execute("DELETE FROM clone_sessions WHERE id = $1", &[&id]).await?;
-        }
-    }
-    Ok(())
-}
+const SOURCE_CERT: &str = "UPDATE clone_sessions s SET source_cert_serial = v.serial,
+        source_cert_expires_at = v.not_after, updated_at = v.at, last_position = v.pos
+    FROM jsonb_to_recordset($1::jsonb) AS v(id uuid, serial text, not_after timestamptz, at timestamptz, pos bigint)
+    WHERE s.id = v.id";
 
-/// The snake_case wire name of a serde enum value.
-fn text<T: serde::Serialize>(value: &T) -> String {
-    serde_json::to_value(value).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+const TARGET_CERT: &str = "UPDATE clone_sessions s SET target_cert_serial = v.serial,
+        target_cert_expires_at = v.not_after, updated_at = v.at, last_position = v.pos
+    FROM jsonb_to_recordset($1::jsonb) AS v(id uuid, serial text, not_after timestamptz, at timestamptz, pos bigint)
+    WHERE s.id = v.id";
+
+const SOURCE_READY: &str = "UPDATE clone_sessions s SET status = 'source_ready', source_ip = v.ip,
+        source_port = v.port, bytes_total = v.size_bytes, started_at = v.started, updated_at = v.at,
+        last_position = v.pos
+    FROM jsonb_to_recordset($1::jsonb) AS v(id uuid, ip text, port integer, size_bytes bigint,
+        started timestamptz, at timestamptz, pos bigint)
+    WHERE s.id = v.id";
+
+/// Merged progress reports (see `session_batch`).
+const PROGRESS: &str = "UPDATE clone_sessions s SET status = 'cloning', bytes_transferred = v.bytes,
+        transfer_rate_bps = COALESCE(v.rate, s.transfer_rate_bps), transfer_status = COALESCE(v.phase, s.transfer_status),
+        updated_at = v.at, last_position = v.pos
+    FROM jsonb_to_recordset($1::jsonb) AS v(id uuid, bytes bigint, rate bigint, phase text, at timestamptz, pos bigint)
+    WHERE s.id = v.id";
+
+const COMPLETED: &str = "UPDATE clone_sessions s SET status = 'completed', duration_seconds = v.duration,
+        bytes_transferred = v.bytes, completed_at = v.done, updated_at = v.at, last_position = v.pos
+    FROM jsonb_to_recordset($1::jsonb) AS v(id uuid, duration bigint, bytes bigint, done timestamptz,
+        at timestamptz, pos bigint)
+    WHERE s.id = v.id";
+
+const FAILED: &str = "UPDATE clone_sessions s SET status = 'failed', error_message = v.error,
+        completed_at = v.done, updated_at = v.at, last_position = v.pos
+    FROM jsonb_to_recordset($1::jsonb) AS v(id uuid, error text, done timestamptz, at timestamptz, pos bigint)
+    WHERE s.id = v.id";
+
+const CANCELLED: &str = "UPDATE clone_sessions s SET status = 'cancelled', completed_at = v.done,
+        updated_at = v.at, last_position = v.pos
+    FROM jsonb_to_recordset($1::jsonb) AS v(id uuid, done timestamptz, at timestamptz, pos bigint)
+    WHERE s.id = v.id";
+
+const DELETED: &str =
+    "DELETE FROM clone_sessions s USING jsonb_to_recordset($1::jsonb) AS v(id uuid) WHERE s.id = v.id";
+
+/// Every change also stamps `updated_at` (the log time) and `last_position`.
+impl SessionFold for CloneSessionsProjection {
+    fn changes(&self, event: &RecordedEvent, id: Uuid, decoded: &E) -> Vec<Change> {
+        let (at, pos) = (ts(&event.recorded_at), event.position);
+        let (sql, row) = match decoded {
+            E::Created(c) => {
+                let spec = &c.spec;
+                let row = json!({"id": c.id, "name": spec.name, "clone_mode": text(&spec.clone_mode),
+                    "source_node_id": spec.source_node_id, "target_node_id": spec.target_node_id,
+                    "source_device": spec.source_device, "target_device": spec.target_device,
+                    "staging_backend_id": spec.staging_backend_id, "resize_mode": text(&spec.resize_mode),
+                    "created_at": ts(&c.at), "created_by": c.created_by, "at": at, "pos": pos});
+                (CREATED, row)
+            }
+            E::Updated(u) => {
+                let row = json!({"id": id, "name": u.name, "target_node_id": u.target_node_id,
+                    "target_device": u.target_device, "resize_mode": u.resize_mode.as_ref().map(text),
+                    "at": at, "pos": pos});
+                (UPDATED, row)
+            }
+            E::CertificateIssued(cert) => {
+                let sql = if cert.role == Role::Source { SOURCE_CERT } else { TARGET_CERT };
+                (sql, json!({"id": id, "serial": cert.serial, "not_after": ts(&cert.not_after), "at": at, "pos": pos}))
+            }
+            E::Started { .. } | E::ProgressReported(_) => return Vec::new(),
+            E::SourceReady { endpoint, at: started } => {
+                let row = json!({"id": id, "ip": endpoint.ip, "port": endpoint.port, "size_bytes": endpoint.size_bytes,
+                    "started": ts(started), "at": at, "pos": pos});
+                (SOURCE_READY, row)
+            }
+            E::Completed { duration_seconds, bytes_transferred, at: done } => {
+                let row = json!({"id": id, "duration": duration_seconds, "bytes": bytes_transferred,
+                    "done": ts(done), "at": at, "pos": pos});
+                (COMPLETED, row)
+            }
+            E::Failed { error, at: done } => {
+                (FAILED, json!({"id": id, "error": error, "done": ts(done), "at": at, "pos": pos}))
+            }
+            E::Cancelled { at: done } => (CANCELLED, json!({"id": id, "done": ts(done), "at": at, "pos": pos})),
+            E::Deleted { .. } => (DELETED, json!({"id": id})),
+        };
+        vec![Change { sql, row }]
+    }
+
+    fn progress(&self, id: Uuid, merged: &MergedProgress) -> Option<Change> {
+        let row = json!({"id": id, "bytes": merged.bytes, "rate": merged.rate, "phase": merged.status,
+            "at": ts(&merged.at), "pos": merged.position});
+        Some(Change { sql: PROGRESS, row })
+    }
 }
