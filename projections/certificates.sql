@@ -1,14 +1,23 @@
 -- Session certificates and their revocation (projection `certificates`),
 -- the source of the CRL. A certificate is revoked when its session ends or a
--- newer certificate for the same role replaces it.
+-- newer certificate for the same role replaces it. Both facts are recorded
+-- by inserts only (the fold never searches for rows to update), and the CRL
+-- query derives the revocations from them.
 CREATE TABLE session_certificates (
     serial      TEXT PRIMARY KEY,
     session_id  UUID        NOT NULL,
     role        TEXT        NOT NULL,
     not_after   TIMESTAMPTZ NOT NULL,
     issued_at   TIMESTAMPTZ NOT NULL,
-    revoked_at  TIMESTAMPTZ,
-    superseded  BOOLEAN     NOT NULL DEFAULT false
+    -- log position of the issue: orders certificates of one role
+    position    BIGINT      NOT NULL
 );
-CREATE INDEX session_certificates_session_idx ON session_certificates (session_id);
-CREATE INDEX session_certificates_revoked_idx ON session_certificates (not_after) WHERE revoked_at IS NOT NULL;
+CREATE INDEX session_certificates_role_idx ON session_certificates (session_id, role, position);
+CREATE INDEX session_certificates_not_after_idx ON session_certificates (not_after);
+
+-- Sessions that ended (completed, failed, cancelled or deleted): every
+-- certificate of theirs is revoked from that moment.
+CREATE TABLE ended_sessions (
+    session_id  UUID PRIMARY KEY,
+    ended_at    TIMESTAMPTZ NOT NULL
+);

@@ -50,9 +50,8 @@ pub async fn append_batch(
             appended.last_position = last_positions.get(&index).copied().unwrap_or(0);
         }
     }
-    // Pipelined: sent in order on one connection, so executed in order.
-    let ops = accepted.iter().flat_map(|&index| requests[index].secrets.iter());
-    futures::future::try_join_all(ops.map(|op| apply_secret_op(tx, op))).await?;
+    let ops: Vec<&SecretOp> = accepted.iter().flat_map(|&index| requests[index].secrets.iter()).collect();
+    super::secrets::apply(tx, &ops).await?;
     if let Some(&head) = last_positions.values().max() {
         tx.execute("SELECT pg_notify($1, $2::text)", &[&NOTIFY_CHANNEL, &head.to_string()]).await?;
     }
@@ -180,25 +179,5 @@ impl Rows {
             }
         }
         Ok(last)
-    }
-}
-
-async fn apply_secret_op(tx: &Transaction<'_>, op: &SecretOp) -> Result<u64, tokio_postgres::Error> {
-    match op {
-        SecretOp::Put { owner, kind, value } => {
-            tx.execute(
-                "INSERT INTO secrets (owner, kind, value) VALUES ($1, $2, $3)
-                 ON CONFLICT (owner, kind) DO UPDATE SET value = EXCLUDED.value, created_at = now()",
-                &[owner, kind, value],
-            )
-            .await
-        }
-        SecretOp::Rename { owner, kind, to } => {
-            tx.execute("UPDATE secrets SET kind = $3 WHERE owner = $1 AND kind = $2", &[owner, kind, to]).await
-        }
-        SecretOp::Delete { owner, kind } => {
-            tx.execute("DELETE FROM secrets WHERE owner = $1 AND kind = $2", &[owner, kind]).await
-        }
-        SecretOp::DeleteOwner { owner } => tx.execute("DELETE FROM secrets WHERE owner = $1", &[owner]).await,
     }
 }

@@ -8,6 +8,7 @@ pub mod aggregate;
 pub mod append;
 pub mod codec;
 pub mod read;
+mod secrets;
 pub mod writer;
 
 use serde_json::Value;

@@ -21,45 +21,35 @@ impl Projection for CertificatesProjection {
         include_str!("../../projections/certificates.sql")
     }
     fn tables(&self) -> &'static [&'static str] {
-        &["session_certificates"]
+        &["session_certificates", "ended_sessions"]
     }
     fn version(&self) -> u32 {
-        2
+        3
     }
     fn apply<'a>(&'a self, tx: &'a Transaction<'a>, events: &'a [RecordedEvent]) -> ApplyResult<'a> {
         Box::pin(session_batch::apply(tx, events, self))
     }
 }
 
-/// A new certificate for a role revokes (supersedes) the role's current one.
-const SUPERSEDED: &str = "UPDATE session_certificates c SET revoked_at = v.at, superseded = true
-    FROM jsonb_to_recordset($1::jsonb) AS v(id uuid, role text, at timestamptz)
-    WHERE c.session_id = v.id AND c.role = v.role AND c.revoked_at IS NULL";
-
-const ISSUED: &str = "INSERT INTO session_certificates (serial, session_id, role, not_after, issued_at)
-    SELECT serial, id, role, not_after, at
-    FROM jsonb_to_recordset($1::jsonb) AS v(serial text, id uuid, role text, not_after timestamptz, at timestamptz)
+const ISSUED: &str = "INSERT INTO session_certificates (serial, session_id, role, not_after, issued_at, position)
+    SELECT serial, id, role, not_after, at, pos
+    FROM jsonb_to_recordset($1::jsonb) AS v(serial text, id uuid, role text, not_after timestamptz, at timestamptz,
+        pos bigint)
     ON CONFLICT (serial) DO NOTHING";
 
-/// Every certificate of an ended session is revoked.
-const ENDED: &str = "UPDATE session_certificates c SET revoked_at = v.at
-    FROM jsonb_to_recordset($1::jsonb) AS v(id uuid, at timestamptz)
-    WHERE c.session_id = v.id AND c.revoked_at IS NULL";
+/// The first end counts (a deletion after completion changes nothing).
+const ENDED: &str = "INSERT INTO ended_sessions (session_id, ended_at)
+    SELECT id, at FROM jsonb_to_recordset($1::jsonb) AS v(id uuid, at timestamptz)
+    ON CONFLICT (session_id) DO NOTHING";
 
 impl SessionFold for CertificatesProjection {
     fn changes(&self, event: &RecordedEvent, id: Uuid, decoded: &E) -> Vec<Change> {
         let at = ts(&event.recorded_at);
         match decoded {
             E::CertificateIssued(cert) => {
-                let role = cert.role.as_str();
-                vec![
-                    Change { sql: SUPERSEDED, row: json!({"id": id, "role": role, "at": at}) },
-                    Change {
-                        sql: ISSUED,
-                        row: json!({"serial": cert.serial, "id": id, "role": role,
-                            "not_after": ts(&cert.not_after), "at": at}),
-                    },
-                ]
+                let row = json!({"serial": cert.serial, "id": id, "role": cert.role.as_str(),
+                    "not_after": ts(&cert.not_after), "at": at, "pos": event.position});
+                vec![Change { sql: ISSUED, row }]
             }
             E::Completed { .. } | E::Failed { .. } | E::Cancelled { .. } | E::Deleted { .. } => {
                 vec![Change { sql: ENDED, row: json!({"id": id, "at": at}) }]
@@ -77,8 +67,17 @@ impl SessionFold for CertificatesProjection {
 pub async fn revoked(client: &impl GenericClient) -> Result<Vec<Revoked>, tokio_postgres::Error> {
     let rows = client
         .query(
-            "SELECT serial, revoked_at, superseded FROM session_certificates
-             WHERE revoked_at IS NOT NULL AND not_after > $1 ORDER BY revoked_at",
+            "SELECT serial, revoked_at, superseded FROM (
+                 SELECT c.serial, LEAST(next.issued_at, e.ended_at) AS revoked_at,
+                        next.issued_at IS NOT NULL AND (e.ended_at IS NULL OR next.issued_at <= e.ended_at) AS superseded
+                 FROM session_certificates c
+                 LEFT JOIN ended_sessions e ON e.session_id = c.session_id
+                 LEFT JOIN LATERAL (
+                     SELECT n.issued_at FROM session_certificates n
+                     WHERE n.session_id = c.session_id AND n.role = c.role AND n.position > c.position
+                     ORDER BY n.position LIMIT 1) next ON true
+                 WHERE c.not_after > $1) r
+             WHERE revoked_at IS NOT NULL ORDER BY revoked_at",
             &[&OffsetDateTime::now_utc()],
         )
         .await?;

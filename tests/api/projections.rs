@@ -9,12 +9,13 @@ use serde_json::json;
 
 use crate::support::{TestApp, TestDb, table_rows};
 
-const TABLES: [&str; 9] = [
+const TABLES: [&str; 10] = [
     "nodes",
     "storage_backends",
     "clone_sessions",
     "clone_session_counts",
     "session_certificates",
+    "ended_sessions",
     "clone_reports",
     "disk_info",
     "disk_scans",

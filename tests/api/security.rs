@@ -101,6 +101,7 @@ async fn csr_signing_grants_only_what_the_controller_decides() {
     let app = TestApp::spawn().await;
     let session = app.direct_session().await;
     let id = session["id"].as_str().expect("id");
+    let (replaced, kept) = (bundle(&app, id, "target").await, bundle(&app, id, "source").await);
     let (csr, key) = malicious_csr();
     let (status, body) = app.post(&format!("/clone-sessions/{id}/csr?role=target"), json!({"csr_pem": csr})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -127,6 +128,9 @@ async fn csr_signing_grants_only_what_the_controller_decides() {
 
     let (status, _) = app.get(&format!("/clone-sessions/{id}/certs?role=target")).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "the controller no longer holds a key for the role");
+    let revoked = crl_serials(&app).await;
+    assert_eq!(revoked, vec![serial_of(&replaced)], "the replaced certificate is revoked, the others are not");
+    assert_ne!(serial_of(&kept), serial_of(&replaced));
 
     let (status, body) = app.post(&format!("/clone-sessions/{id}/csr?role=target"), json!({"csr_pem": "junk"})).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
@@ -178,9 +182,7 @@ async fn ended_sessions_are_revoked_and_a_crl_checking_client_refuses_them() {
     let response = app.http.get(app.url("/ca/crl")).send().await.expect("crl");
     assert_eq!(response.headers()["content-type"], "application/pkix-crl");
     let der = response.bytes().await.expect("der").to_vec();
-    let (_, crl) = x509_parser::parse_x509_crl(&der).expect("a CRL");
-    let revoked: Vec<String> =
-        crl.iter_revoked_certificates().map(|r| r.raw_serial_as_string().replace(':', "")).collect();
+    let revoked = revoked_serials(&der);
     assert!(revoked.contains(&serial_of(&ended_source)) && revoked.contains(&serial_of(&ended_target)), "{revoked:?}");
     assert!(!revoked.contains(&serial_of(&live_source)));
 
@@ -188,6 +190,16 @@ async fn ended_sessions_are_revoked_and_a_crl_checking_client_refuses_them() {
     handshake_checking(&live_source, &live_target, name(live), Some(der.clone())).await.expect("a live pair works");
     let refused = handshake_checking(&ended_source, &live_target, name(ended), Some(der)).await;
     assert!(refused.expect_err("revoked").to_lowercase().contains("revoked"));
+}
+
+fn revoked_serials(der: &[u8]) -> Vec<String> {
+    let (_, crl) = x509_parser::parse_x509_crl(der).expect("a CRL");
+    crl.iter_revoked_certificates().map(|r| r.raw_serial_as_string().replace(':', "")).collect()
+}
+
+async fn crl_serials(app: &TestApp) -> Vec<String> {
+    let response = app.http.get(app.url("/ca/crl")).send().await.expect("crl");
+    revoked_serials(&response.bytes().await.expect("der"))
 }
 
 fn serial_of(bundle: &Bundle) -> String {
