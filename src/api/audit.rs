@@ -118,7 +118,7 @@ pub async fn events(
         to: params.to,
     };
     let conn = app.pool.get().await?;
-    let events = read_filtered(&**conn, &filter, after, limit).await?;
+    let events = read_filtered(&*conn, &filter, after, limit).await?;
     let next_after = (events.len() as i64 == limit).then(|| events.last().map(|e| e.position)).flatten();
     Ok(Json(AuditPage { success: true, data: events.into_iter().map(AuditEntry::from).collect(), next_after }))
 }

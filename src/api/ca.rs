@@ -42,7 +42,7 @@ pub struct CrlParams {
 pub async fn crl(State(app): State<Arc<App>>, ApiQuery(params): ApiQuery<CrlParams>) -> Result<Response, ApiError> {
     let ca = authority(&app)?;
     let conn = app.pool.get().await?;
-    let revoked = certificates::revoked(&**conn).await?;
+    let revoked = certificates::revoked(&*conn).await?;
     // The projection's checkpoint only grows, so it serves as the CRL number.
     let number: i64 =
         conn.query_one("SELECT position FROM projection_checkpoints WHERE name = 'certificates'", &[]).await?.get(0);

@@ -50,7 +50,7 @@ pub async fn health() -> Json<Health> {
 )]
 pub async fn ready(State(app): State<Arc<App>>) -> impl IntoResponse {
     let log_position = match app.pool.get().await {
-        Ok(conn) => head(&**conn).await.ok(),
+        Ok(conn) => head(&*conn).await.ok(),
         Err(_) => None,
     };
     let projection_position = app.progress.position();

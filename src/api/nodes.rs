@@ -80,7 +80,7 @@ pub async fn list(
 ) -> Result<Json<ApiList<NodeView>>, ApiError> {
     let (limit, offset) = page.validate()?;
     let conn = app.pool.get().await?;
-    Ok(ApiList::ok(view::list(&**conn, limit, offset).await?))
+    Ok(ApiList::ok(view::list(&*conn, limit, offset).await?))
 }
 
 /// Register a node. The response carries the node's token, shown only once.
@@ -191,5 +191,5 @@ pub async fn rotate_token(
 
 async fn fetch(app: &App, id: Uuid) -> Result<NodeView, ApiError> {
     let conn = app.pool.get().await?;
-    view::get(&**conn, id).await?.ok_or_else(|| ApiError::NotFound("Node not found".into()))
+    view::get(&*conn, id).await?.ok_or_else(|| ApiError::NotFound("Node not found".into()))
 }

@@ -63,7 +63,7 @@ pub async fn clones(
     }
     let group_by = params.group_by.unwrap_or(GroupBy::Day);
     let conn = app.pool.get().await?;
-    let (groups, failure_reasons) = clone_reports::report(&**conn, from, to, group_by).await?;
+    let (groups, failure_reasons) = clone_reports::report(&*conn, from, to, group_by).await?;
     match params.format.as_deref() {
         None | Some("json") => {
             Ok(axum::Json(CloneReport { success: true, group_by, groups, failure_reasons }).into_response())

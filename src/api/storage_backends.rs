@@ -55,7 +55,7 @@ pub async fn list(
 ) -> Result<Json<ApiList<StorageBackendView>>, ApiError> {
     let (limit, offset) = page.validate()?;
     let conn = app.pool.get().await?;
-    Ok(ApiList::ok(view::list(&**conn, limit, offset).await?))
+    Ok(ApiList::ok(view::list(&*conn, limit, offset).await?))
 }
 
 /// Create a storage backend.
@@ -130,5 +130,5 @@ pub async fn delete(
 
 async fn fetch(app: &App, id: Uuid) -> Result<StorageBackendView, ApiError> {
     let conn = app.pool.get().await?;
-    view::get(&**conn, id).await?.ok_or_else(|| ApiError::NotFound("Storage backend not found".into()))
+    view::get(&*conn, id).await?.ok_or_else(|| ApiError::NotFound("Storage backend not found".into()))
 }

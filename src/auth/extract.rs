@@ -56,7 +56,7 @@ impl App {
             token.ok_or_else(|| ApiError::Unauthorized("missing bearer token (Authorization: Bearer …)".into()))?;
         let conn = self.pool.get().await?;
         self.tokens
-            .verify(&**conn, token)
+            .verify(&*conn, token)
             .await?
             .ok_or_else(|| ApiError::Unauthorized("invalid or revoked token".into()))
     }
@@ -111,9 +111,9 @@ pub async fn session_caller(
     let token = token.ok_or_else(|| ApiError::Unauthorized("missing node token (Authorization: Bearer …)".into()))?;
     let conn = app.pool.get().await?;
     let (role, liveness) = if retired_ok {
-        app.session_tokens.verify(&**conn, token, session).await?
+        app.session_tokens.verify(&*conn, token, session).await?
     } else {
-        super::node_tokens::verify_session_token(&**conn, token, session).await?
+        super::node_tokens::verify_session_token(&*conn, token, session).await?
     };
     if liveness == super::node_tokens::Liveness::Retired && !retired_ok {
         return Err(ApiError::Unauthorized("node token expired: the clone session has ended".into()));
@@ -136,7 +136,7 @@ pub async fn node_caller(
     let token =
         bearer(headers).ok_or_else(|| ApiError::Unauthorized("missing node token (Authorization: Bearer …)".into()))?;
     let conn = app.pool.get().await?;
-    super::node_tokens::verify_node_token(&**conn, token, node).await?;
+    super::node_tokens::verify_node_token(&*conn, token, node).await?;
     ctx.actor = Some(format!("node:{node}"));
     Ok(ctx)
 }

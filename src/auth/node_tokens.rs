@@ -3,7 +3,7 @@
 //! table under the session's / node's stream, so ending a session (which
 //! deletes that owner's secrets) kills its tokens in the same transaction.
 
-use tokio_postgres::GenericClient;
+use crate::db::Db;
 use uuid::Uuid;
 
 use super::{hash, random_secret, same_hash};
@@ -60,11 +60,7 @@ pub fn issue_session_tokens(session: Uuid) -> (SessionTokens, Vec<SecretOp>) {
 
 /// The role `token` holds on `session` and whether it is still live: 401
 /// when it is no session token at all, 403 when it belongs to another session.
-pub async fn verify_session_token(
-    client: &impl GenericClient,
-    token: &str,
-    session: Uuid,
-) -> Result<(Role, Liveness), ApiError> {
+pub async fn verify_session_token(client: &impl Db, token: &str, session: Uuid) -> Result<(Role, Liveness), ApiError> {
     let invalid = || ApiError::Unauthorized("invalid or expired node token".into());
     let rest = token.strip_prefix("pbn_").ok_or_else(invalid)?;
     let mut parts = rest.splitn(3, '_');
@@ -101,7 +97,7 @@ pub fn issue_node_token(node: Uuid) -> (String, SecretOp) {
 }
 
 /// 401 unless `token` is the live token of a node; 403 when of another node.
-pub async fn verify_node_token(client: &impl GenericClient, token: &str, node: Uuid) -> Result<(), ApiError> {
+pub async fn verify_node_token(client: &impl Db, token: &str, node: Uuid) -> Result<(), ApiError> {
     let invalid = || ApiError::Unauthorized("invalid node token".into());
     let rest = token.strip_prefix("pbk_").ok_or_else(invalid)?;
     let (id, _) = rest.split_once('_').ok_or_else(invalid)?;
@@ -116,7 +112,7 @@ pub async fn verify_node_token(client: &impl GenericClient, token: &str, node: U
     Ok(())
 }
 
-async fn stored_hash(client: &impl GenericClient, owner: &str, kind: &str) -> Result<Option<Vec<u8>>, ApiError> {
+async fn stored_hash(client: &impl Db, owner: &str, kind: &str) -> Result<Option<Vec<u8>>, ApiError> {
     let row = client.query_opt("SELECT value FROM secrets WHERE owner = $1 AND kind = $2", &[&owner, &kind]).await?;
     Ok(row.map(|r| r.get(0)))
 }
@@ -136,12 +132,7 @@ type VerifiedToken = (Uuid, Role, Liveness, std::time::Instant);
 const SESSION_TOKEN_TTL: std::time::Duration = std::time::Duration::from_secs(5);
 
 impl SessionTokenCache {
-    pub async fn verify(
-        &self,
-        client: &impl GenericClient,
-        token: &str,
-        session: Uuid,
-    ) -> Result<(Role, Liveness), ApiError> {
+    pub async fn verify(&self, client: &impl Db, token: &str, session: Uuid) -> Result<(Role, Liveness), ApiError> {
         let digest = hash(token);
         let cached = {
             let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());

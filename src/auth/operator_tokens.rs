@@ -4,9 +4,9 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use crate::db::Db;
 use deadpool_postgres::Pool;
 use serde::{Deserialize, Serialize};
-use tokio_postgres::GenericClient;
 use uuid::Uuid;
 
 use super::{OperatorIdentity, OperatorRole, hash, random_secret, same_hash};
@@ -162,11 +162,7 @@ pub struct TokenCache {
 
 impl TokenCache {
     /// The identity behind `token`, or `None` when it is unknown or revoked.
-    pub async fn verify(
-        &self,
-        client: &impl GenericClient,
-        token: &str,
-    ) -> Result<Option<OperatorIdentity>, StoreError> {
+    pub async fn verify(&self, client: &impl Db, token: &str) -> Result<Option<OperatorIdentity>, StoreError> {
         let digest = hash(token);
         if let Some(identity) = self.fresh(&digest) {
             return Ok(Some(identity));

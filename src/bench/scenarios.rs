@@ -247,7 +247,7 @@ pub async fn rebuild(database_url: &str) -> anyhow::Result<Report> {
     let pool = crate::db::pool(config, 2)?;
     let events = {
         let conn = pool.get().await?;
-        crate::event_store::read::head(&**conn).await?
+        crate::event_store::read::head(&*conn).await?
     };
     let started = Instant::now();
     let rebuilt = crate::projections::rebuild(&pool, None).await?;

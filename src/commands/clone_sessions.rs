@@ -20,17 +20,26 @@ use crate::projections::{clone_sessions, nodes, storage_backends};
 /// the node tokens of both roles (their hashes are stored, never the tokens).
 pub async fn create(app: &App, metadata: &Metadata, spec: SessionSpec) -> Result<(Uuid, SessionTokens), ApiError> {
     session::check_spec(&spec)?;
+    let t0 = std::time::Instant::now();
     check_references(app, spec.source_node_id, spec.target_node_id, spec.staging_backend_id).await?;
+    let t1 = t0.elapsed();
     let id = Uuid::new_v4();
     let (certificates, mut secrets) = issue_certificates(app, id, &spec)?;
     let (tokens, token_secrets) = issue_session_tokens(id);
     secrets.extend(token_secrets);
+    let t2 = t0.elapsed();
     let now = OffsetDateTime::now_utc();
     app.execute::<CloneSession, _>(metadata, id, |state| {
         let events = session::create(state, id, spec.clone(), metadata.actor.clone(), certificates.clone(), now)?;
         Ok::<_, Rejection>(Decision { events, claims: Vec::new(), secrets: secrets.clone() })
     })
     .await?;
+    eprintln!(
+        "TIMING create refs={:.2} certs={:.2} total={:.2}",
+        t1.as_secs_f64() * 1e3,
+        (t2 - t1).as_secs_f64() * 1e3,
+        t0.elapsed().as_secs_f64() * 1e3
+    );
     Ok((id, tokens))
 }
 
@@ -89,16 +98,16 @@ async fn check_references(
     backend: Option<Uuid>,
 ) -> Result<(), ApiError> {
     let conn = app.pool.get().await?;
-    if nodes::get(&**conn, source).await?.is_none() {
+    if nodes::get(&*conn, source).await?.is_none() {
         return Err(ApiError::NotFound("Source node not found".into()));
     }
     if let Some(target) = target
-        && nodes::get(&**conn, target).await?.is_none()
+        && nodes::get(&*conn, target).await?.is_none()
     {
         return Err(ApiError::NotFound("Target node not found".into()));
     }
     if let Some(backend) = backend
-        && storage_backends::get(&**conn, backend).await?.is_none()
+        && storage_backends::get(&*conn, backend).await?.is_none()
     {
         return Err(ApiError::NotFound("Storage backend not found".into()));
     }
@@ -156,7 +165,7 @@ pub struct CertBundle {
 pub async fn certificate_bundle(app: &App, id: Uuid, role: Role) -> Result<CertBundle, ApiError> {
     let conn = app.pool.get().await?;
     let view =
-        clone_sessions::get(&**conn, id).await?.ok_or_else(|| ApiError::NotFound("Clone session not found".into()))?;
+        clone_sessions::get(&*conn, id).await?.ok_or_else(|| ApiError::NotFound("Clone session not found".into()))?;
     if view.clone_mode != "direct" {
         return Err(ApiError::BadRequest("Certificates only available for direct mode sessions".into()));
     }
@@ -196,13 +205,13 @@ pub async fn sign_csr(
     let ca = app.ca.as_ref().ok_or_else(|| ApiError::Unavailable("CA service not initialized".into()))?;
     let conn = app.pool.get().await?;
     let view =
-        clone_sessions::get(&**conn, id).await?.ok_or_else(|| ApiError::NotFound("Clone session not found".into()))?;
+        clone_sessions::get(&*conn, id).await?.ok_or_else(|| ApiError::NotFound("Clone session not found".into()))?;
     let node = match role {
         Role::Source => Some(view.source_node_id),
         Role::Target => view.target_node_id,
     };
     let san_ip = match node {
-        Some(node) => nodes::get(&**conn, node).await?.and_then(|n| n.ip_address).and_then(|ip| ip.parse().ok()),
+        Some(node) => nodes::get(&*conn, node).await?.and_then(|n| n.ip_address).and_then(|ip| ip.parse().ok()),
         None => None,
     };
     drop(conn);

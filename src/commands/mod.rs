@@ -74,7 +74,7 @@ impl App {
         let _turn = self.stream_locks.lock(&stream).await;
         for _ in 0..MAX_ATTEMPTS {
             let conn = self.pool.get().await?;
-            let (mut state, version) = A::cache(self).load(&**conn, &stream).await?;
+            let (mut state, version) = A::cache(self).load(&*conn, &stream).await?;
             let decision: Decision<A::Event> = decide(&state)?.into();
             if decision.events.is_empty() && decision.claims.is_empty() {
                 return Ok(Executed { state, wrote: false });
@@ -89,8 +89,10 @@ impl App {
             }
             drop(conn);
             let request = AppendRequest { writes, secrets: decision.secrets, metadata: metadata.clone() };
+            let ta = std::time::Instant::now();
             match self.writer.append(request).await {
                 Ok(appended) => {
+                    let tb = ta.elapsed();
                     for event in &decision.events {
                         state.apply(event);
                     }
@@ -100,6 +102,11 @@ impl App {
                         self.claims.invalidate(&claim.stream());
                     }
                     self.await_projections(appended.last_position).await;
+                    eprintln!(
+                        "TIMING execute append={:.2} project={:.2}",
+                        tb.as_secs_f64() * 1e3,
+                        (ta.elapsed() - tb).as_secs_f64() * 1e3
+                    );
                     return Ok(Executed { state, wrote: true });
                 }
                 Err(StoreError::Conflict { stream: stale, .. }) => {

@@ -3,6 +3,9 @@
 
 pub mod embedded;
 pub mod migrate;
+mod statements;
+
+pub use statements::Db;
 
 use std::str::FromStr;
 use std::time::Duration;

@@ -12,7 +12,7 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use tokio_postgres::GenericClient;
+use crate::db::Db;
 
 use super::{DomainEvent, RecordedEvent, StoreError, read::read_stream};
 
@@ -39,7 +39,7 @@ impl<A: Aggregate> Default for AggregateCache<A> {
 
 impl<A: Aggregate> AggregateCache<A> {
     /// The current state and version of `stream`.
-    pub async fn load(&self, client: &impl GenericClient, stream: &str) -> Result<(A, i64), StoreError> {
+    pub async fn load(&self, client: &impl Db, stream: &str) -> Result<(A, i64), StoreError> {
         if let Some(cached) = self.cached(stream) {
             return Ok(cached);
         }

@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use tokio_postgres::Transaction;
+use crate::db::Db;
 
 use super::{AppendRequest, Appended, ExpectedVersion, SecretOp, StoreError};
 
@@ -24,7 +24,7 @@ pub const NOTIFY_CHANNEL: &str = "pureboot_events";
 /// match is refused with [`StoreError::Conflict`] and writes nothing, without
 /// affecting the others. A database error fails the whole batch.
 pub async fn append_batch(
-    tx: &Transaction<'_>,
+    tx: &impl Db,
     requests: &[AppendRequest],
 ) -> Result<Vec<Result<Appended, StoreError>>, tokio_postgres::Error> {
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&APPEND_LOCK]).await?;
@@ -59,7 +59,7 @@ pub async fn append_batch(
 }
 
 async fn current_versions(
-    tx: &Transaction<'_>,
+    tx: &impl Db,
     requests: &[AppendRequest],
 ) -> Result<HashMap<String, i64>, tokio_postgres::Error> {
     let mut streams: Vec<&str> = requests.iter().flat_map(|r| r.writes.iter().map(|w| w.stream.as_str())).collect();
@@ -129,7 +129,7 @@ impl Rows {
     }
 
     /// Inserts all rows; returns the last position written per request index.
-    async fn insert(&self, tx: &Transaction<'_>) -> Result<HashMap<usize, i64>, tokio_postgres::Error> {
+    async fn insert(&self, tx: &impl Db) -> Result<HashMap<usize, i64>, tokio_postgres::Error> {
         if self.stream.is_empty() {
             return Ok(HashMap::new());
         }

@@ -3,7 +3,9 @@
 //! Because appends are serialised (see `append.rs`), "every committed event
 //! after position N, in position order" is a plain indexed range scan.
 
-use tokio_postgres::{GenericClient, Row};
+use tokio_postgres::Row;
+
+use crate::db::Db;
 
 use super::RecordedEvent;
 
@@ -29,11 +31,7 @@ fn from_row(row: &Row) -> Result<RecordedEvent, tokio_postgres::Error> {
 }
 
 /// Up to `limit` events with a position greater than `after`, in order.
-pub async fn read_after(
-    client: &impl GenericClient,
-    after: i64,
-    limit: i64,
-) -> Result<Vec<RecordedEvent>, tokio_postgres::Error> {
+pub async fn read_after(client: &impl Db, after: i64, limit: i64) -> Result<Vec<RecordedEvent>, tokio_postgres::Error> {
     let sql = format!("SELECT {COLUMNS} FROM events WHERE position > $1 ORDER BY position LIMIT $2");
     let rows = client.query(&sql, &[&after, &limit]).await?;
     rows.iter().map(from_row).collect()
@@ -41,7 +39,7 @@ pub async fn read_after(
 
 /// Events of one stream with a version greater than `after_version`, in order.
 pub async fn read_stream(
-    client: &impl GenericClient,
+    client: &impl Db,
     stream: &str,
     after_version: i64,
 ) -> Result<Vec<RecordedEvent>, tokio_postgres::Error> {
@@ -51,7 +49,7 @@ pub async fn read_stream(
 }
 
 /// The highest position in the log (0 when empty).
-pub async fn head(client: &impl GenericClient) -> Result<i64, tokio_postgres::Error> {
+pub async fn head(client: &impl Db) -> Result<i64, tokio_postgres::Error> {
     let row = client.query_one("SELECT COALESCE(max(position), 0) FROM events", &[]).await?;
     Ok(row.get(0))
 }
@@ -71,7 +69,7 @@ pub struct EventFilter {
 /// Paging by position is stable under concurrent appends: positions become
 /// visible in order, so a page never gains an event after it was read.
 pub async fn read_filtered(
-    client: &impl GenericClient,
+    client: &impl Db,
     filter: &EventFilter,
     after: i64,
     limit: i64,

@@ -4,12 +4,12 @@
 
 use std::collections::HashMap;
 
-use tokio_postgres::Transaction;
+use crate::db::Db;
 
 use super::SecretOp;
 
 /// Applies `ops` in order, one statement per run of the same kind.
-pub async fn apply(tx: &Transaction<'_>, ops: &[&SecretOp]) -> Result<(), tokio_postgres::Error> {
+pub async fn apply(tx: &impl Db, ops: &[&SecretOp]) -> Result<(), tokio_postgres::Error> {
     for run in ops.chunk_by(|a, b| std::mem::discriminant(*a) == std::mem::discriminant(*b)) {
         match run[0] {
             SecretOp::Put { .. } => put(tx, run).await?,
@@ -28,7 +28,7 @@ pub async fn apply(tx: &Transaction<'_>, ops: &[&SecretOp]) -> Result<(), tokio_
     Ok(())
 }
 
-async fn put(tx: &Transaction<'_>, run: &[&SecretOp]) -> Result<(), tokio_postgres::Error> {
+async fn put(tx: &impl Db, run: &[&SecretOp]) -> Result<(), tokio_postgres::Error> {
     // One INSERT may not touch a row twice: the last put of a key wins, as
     // it would have one statement at a time.
     let mut latest: HashMap<(&str, &str), &[u8]> = HashMap::new();
@@ -52,7 +52,7 @@ async fn put(tx: &Transaction<'_>, run: &[&SecretOp]) -> Result<(), tokio_postgr
     Ok(())
 }
 
-async fn delete(tx: &Transaction<'_>, run: &[&SecretOp]) -> Result<(), tokio_postgres::Error> {
+async fn delete(tx: &impl Db, run: &[&SecretOp]) -> Result<(), tokio_postgres::Error> {
     let (owners, kinds): (Vec<&str>, Vec<&str>) = run
         .iter()
         .filter_map(|op| match op {
@@ -69,7 +69,7 @@ async fn delete(tx: &Transaction<'_>, run: &[&SecretOp]) -> Result<(), tokio_pos
     Ok(())
 }
 
-async fn delete_owners(tx: &Transaction<'_>, run: &[&SecretOp]) -> Result<(), tokio_postgres::Error> {
+async fn delete_owners(tx: &impl Db, run: &[&SecretOp]) -> Result<(), tokio_postgres::Error> {
     let owners: Vec<&str> = run
         .iter()
         .filter_map(|op| match op {

@@ -78,7 +78,7 @@ impl Client {
         while *last < until {
             let events = {
                 let conn = self.pool.get().await.map_err(|_| End::Resync)?;
-                read_after(&**conn, *last, CATCH_UP_PAGE).await.map_err(|_| End::Resync)?
+                read_after(&*conn, *last, CATCH_UP_PAGE).await.map_err(|_| End::Resync)?
             };
             if events.is_empty() {
                 break;

@@ -1,8 +1,10 @@
 //! `certificates`: which session certificates exist and which are revoked.
 
+use deadpool_postgres::Transaction;
 use serde_json::json;
 use time::OffsetDateTime;
-use tokio_postgres::{GenericClient, Transaction};
+
+use crate::db::Db;
 use uuid::Uuid;
 
 use super::session_batch::{self, Change, MergedProgress, SessionFold, ts};
@@ -64,7 +66,7 @@ impl SessionFold for CertificatesProjection {
 }
 
 /// Revoked certificates that have not expired yet (expired ones need no CRL entry).
-pub async fn revoked(client: &impl GenericClient) -> Result<Vec<Revoked>, tokio_postgres::Error> {
+pub async fn revoked(client: &impl Db) -> Result<Vec<Revoked>, tokio_postgres::Error> {
     let rows = client
         .query(
             "SELECT serial, revoked_at, superseded FROM (

@@ -1,9 +1,11 @@
 //! `clone_reports`: the outcome of every clone session, for reports.
 
+use deadpool_postgres::Transaction;
 use serde::Serialize;
 use serde_json::json;
 use time::OffsetDateTime;
-use tokio_postgres::{GenericClient, Transaction};
+
+use crate::db::Db;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -150,7 +152,7 @@ pub struct FailureReason {
 }
 
 pub async fn report(
-    client: &impl GenericClient,
+    client: &impl Db,
     from: OffsetDateTime,
     to: OffsetDateTime,
     group_by: GroupBy,

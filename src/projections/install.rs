@@ -1,9 +1,10 @@
 //! Installing projection tables, detecting changed definitions, rebuilding.
 
 use deadpool_postgres::Pool;
-use tokio_postgres::Transaction;
+use deadpool_postgres::Transaction;
 
 use super::{Projection, ProjectionError, all, definition};
+use crate::db::Db;
 use crate::event_store::read::read_after;
 
 /// Views for BI tools over the read models; dropped with them by a rebuild,

@@ -19,8 +19,8 @@ mod runner;
 mod session_batch;
 pub mod storage_backends;
 
+use deadpool_postgres::Transaction;
 use futures::future::BoxFuture;
-use tokio_postgres::Transaction;
 
 use crate::event_store::RecordedEvent;
 

@@ -1,8 +1,8 @@
 //! The events both disk read models fold: a node's disk stream, and the
 //! node's deletion (which removes its rows; the history stays in the log).
 
+use deadpool_postgres::Transaction;
 use futures::future::BoxFuture;
-use tokio_postgres::Transaction;
 use uuid::Uuid;
 
 use super::ProjectionError;

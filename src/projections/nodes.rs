@@ -1,8 +1,11 @@
 //! `nodes`: the node registry's read model, and its queries.
 
+use deadpool_postgres::Transaction;
 use serde::Serialize;
 use time::OffsetDateTime;
-use tokio_postgres::{GenericClient, Row, Transaction};
+use tokio_postgres::Row;
+
+use crate::db::Db;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -110,17 +113,13 @@ fn view(row: &Row) -> NodeView {
     }
 }
 
-pub async fn get(client: &impl GenericClient, id: Uuid) -> Result<Option<NodeView>, tokio_postgres::Error> {
+pub async fn get(client: &impl Db, id: Uuid) -> Result<Option<NodeView>, tokio_postgres::Error> {
     let sql = format!("SELECT {COLUMNS} FROM nodes WHERE id = $1");
     Ok(client.query_opt(&sql, &[&id]).await?.as_ref().map(view))
 }
 
 /// A page of nodes, newest first, and the total count.
-pub async fn list(
-    client: &impl GenericClient,
-    limit: i64,
-    offset: i64,
-) -> Result<(Vec<NodeView>, i64), tokio_postgres::Error> {
+pub async fn list(client: &impl Db, limit: i64, offset: i64) -> Result<(Vec<NodeView>, i64), tokio_postgres::Error> {
     let sql = format!("SELECT {COLUMNS} FROM nodes ORDER BY created_at DESC, id DESC LIMIT $1 OFFSET $2");
     let rows = client.query(&sql, &[&limit, &offset]).await?;
     let total: i64 = client.query_one("SELECT count(*) FROM nodes", &[]).await?.get(0);

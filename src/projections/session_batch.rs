@@ -15,13 +15,14 @@
 
 use std::collections::HashMap;
 
+use deadpool_postgres::Transaction;
 use serde_json::Value;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
-use tokio_postgres::Transaction;
 use uuid::Uuid;
 
 use super::ProjectionError;
+use crate::db::Db;
 use crate::domain::clone_session::{CloneSessionEvent, ProgressReported};
 use crate::event_store::RecordedEvent;
 

@@ -1,9 +1,12 @@
 //! `storage_backends`: the storage registry's read model, and its queries.
 
+use deadpool_postgres::Transaction;
 use serde::Serialize;
 use serde_json::Value;
 use time::OffsetDateTime;
-use tokio_postgres::{GenericClient, Row, Transaction};
+use tokio_postgres::Row;
+
+use crate::db::Db;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -97,13 +100,13 @@ fn view(row: &Row) -> StorageBackendView {
     }
 }
 
-pub async fn get(client: &impl GenericClient, id: Uuid) -> Result<Option<StorageBackendView>, tokio_postgres::Error> {
+pub async fn get(client: &impl Db, id: Uuid) -> Result<Option<StorageBackendView>, tokio_postgres::Error> {
     let sql = format!("SELECT {COLUMNS} FROM storage_backends WHERE id = $1");
     Ok(client.query_opt(&sql, &[&id]).await?.as_ref().map(view))
 }
 
 pub async fn list(
-    client: &impl GenericClient,
+    client: &impl Db,
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<StorageBackendView>, i64), tokio_postgres::Error> {

@@ -47,7 +47,7 @@ pub async fn history(
     IdPath(id): IdPath,
 ) -> Result<Json<ApiResponse<Vec<TimelineEntry>>>, ApiError> {
     let conn = app.pool.get().await?;
-    let events = read_stream(&**conn, &stream_name("clone_session", id), 0).await?;
+    let events = read_stream(&*conn, &stream_name("clone_session", id), 0).await?;
     if events.is_empty() {
         return Err(ApiError::NotFound("Clone session not found".into()));
     }

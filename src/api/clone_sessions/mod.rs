@@ -17,5 +17,5 @@ use crate::projections::clone_sessions::{self, CloneSessionView};
 /// The session as the query table shows it now.
 async fn fetch(app: &App, id: Uuid) -> Result<CloneSessionView, ApiError> {
     let conn = app.pool.get().await?;
-    clone_sessions::get(&**conn, id).await?.ok_or_else(|| ApiError::NotFound("Clone session not found".into()))
+    clone_sessions::get(&*conn, id).await?.ok_or_else(|| ApiError::NotFound("Clone session not found".into()))
 }

@@ -38,7 +38,7 @@ pub async fn list(
     let (limit, offset) = Page { limit: params.limit, offset: params.offset }.validate()?;
     let conn = app.pool.get().await?;
     let status = params.status.map(CloneStatus::as_str);
-    Ok(ApiList::ok(clone_sessions::list(&**conn, status, limit, offset).await?))
+    Ok(ApiList::ok(clone_sessions::list(&*conn, status, limit, offset).await?))
 }
 
 /// Get one clone session.

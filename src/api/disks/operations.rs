@@ -57,7 +57,7 @@ pub async fn list(
 ) -> Result<Json<ApiList<PartitionOperationView>>, ApiError> {
     command::ensure_node(&app, path.node_id).await?;
     let conn = app.pool.get().await?;
-    let ops = partition_operations::list_for_device(&**conn, path.node_id, path.device.as_str(), filter.status).await?;
+    let ops = partition_operations::list_for_device(&*conn, path.node_id, path.device.as_str(), filter.status).await?;
     let total = ops.len() as i64;
     Ok(ApiList::ok((ops, total)))
 }
@@ -94,7 +94,7 @@ pub async fn apply(
 ) -> Result<Json<ApiResponse<Vec<PartitionOperationView>>>, ApiError> {
     let ids = command::apply(&app, &auth.ctx.metadata(), path.node_id, &path.device).await?;
     let conn = app.pool.get().await?;
-    let handed_out: Vec<_> = partition_operations::list_for_device(&**conn, path.node_id, path.device.as_str(), None)
+    let handed_out: Vec<_> = partition_operations::list_for_device(&*conn, path.node_id, path.device.as_str(), None)
         .await?
         .into_iter()
         .filter(|op| ids.contains(&op.id))

@@ -46,7 +46,7 @@ pub async fn report(
     let count = scan.len();
     command::report(&app, &ctx.metadata(), node_id, scan).await?;
     let conn = app.pool.get().await?;
-    let disks = disk_info::list(&**conn, node_id).await?;
+    let disks = disk_info::list(&*conn, node_id).await?;
     Ok(ApiResponse::with_message(disks, format!("Scan recorded: {count} disk(s)")))
 }
 
@@ -62,7 +62,7 @@ pub async fn list(
 ) -> Result<Json<ApiList<DiskInfoView>>, ApiError> {
     command::ensure_node(&app, node_id).await?;
     let conn = app.pool.get().await?;
-    let disks = disk_info::list(&**conn, node_id).await?;
+    let disks = disk_info::list(&*conn, node_id).await?;
     let total = disks.len() as i64;
     Ok(ApiList::ok((disks, total)))
 }
@@ -81,7 +81,7 @@ pub async fn get(
 ) -> Result<Json<ApiResponse<DiskInfoView>>, ApiError> {
     command::ensure_node(&app, path.node_id).await?;
     let conn = app.pool.get().await?;
-    let disk = disk_info::get(&**conn, path.node_id, path.device.as_str())
+    let disk = disk_info::get(&*conn, path.node_id, path.device.as_str())
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("Disk {} not found", path.device)))?;
     Ok(ApiResponse::ok(disk))
@@ -99,7 +99,7 @@ pub async fn request_scan(
 ) -> Result<Json<ApiResponse<ScanStatusView>>, ApiError> {
     let requested = command::request_scan(&app, &auth.ctx.metadata(), node_id).await?;
     let conn = app.pool.get().await?;
-    let status = disk_info::scan_status(&**conn, node_id).await?;
+    let status = disk_info::scan_status(&*conn, node_id).await?;
     let message = if requested { "Scan requested" } else { "A scan is already pending" };
     Ok(ApiResponse::with_message(status, message))
 }
@@ -116,5 +116,5 @@ pub async fn scan_status(
 ) -> Result<Json<ApiResponse<ScanStatusView>>, ApiError> {
     command::ensure_node(&app, node_id).await?;
     let conn = app.pool.get().await?;
-    Ok(ApiResponse::ok(disk_info::scan_status(&**conn, node_id).await?))
+    Ok(ApiResponse::ok(disk_info::scan_status(&*conn, node_id).await?))
 }

@@ -4,8 +4,8 @@ mod queries;
 
 pub use queries::{CloneSessionView, get, list};
 
+use deadpool_postgres::Transaction;
 use serde_json::json;
-use tokio_postgres::Transaction;
 use uuid::Uuid;
 
 use super::session_batch::{self, Change, MergedProgress, SessionFold, text, ts};

@@ -2,7 +2,9 @@
 
 use serde::Serialize;
 use time::OffsetDateTime;
-use tokio_postgres::{GenericClient, Row};
+use tokio_postgres::Row;
+
+use crate::db::Db;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -112,7 +114,7 @@ fn view(row: &Row) -> CloneSessionView {
     }
 }
 
-pub async fn get(client: &impl GenericClient, id: Uuid) -> Result<Option<CloneSessionView>, tokio_postgres::Error> {
+pub async fn get(client: &impl Db, id: Uuid) -> Result<Option<CloneSessionView>, tokio_postgres::Error> {
     let sql = format!("{SELECT} WHERE s.id = $1");
     Ok(client.query_opt(&sql, &[&id]).await?.as_ref().map(view))
 }
@@ -120,7 +122,7 @@ pub async fn get(client: &impl GenericClient, id: Uuid) -> Result<Option<CloneSe
 /// A page of sessions, newest first, optionally of one status, with the
 /// total counted by the database.
 pub async fn list(
-    client: &impl GenericClient,
+    client: &impl Db,
     status: Option<&str>,
     limit: i64,
     offset: i64,

@@ -5,11 +5,12 @@ mod queries;
 
 pub use queries::{DiskInfoView, PartitionView, ScanStatusView, get, list, scan_status};
 
-use tokio_postgres::Transaction;
+use deadpool_postgres::Transaction;
 use tokio_postgres::types::Json;
 use uuid::Uuid;
 
 use super::{ApplyResult, Projection, ProjectionError, node_disk_events};
+use crate::db::Db;
 use crate::domain::disks::DiskEvent as E;
 use crate::event_store::RecordedEvent;
 

@@ -2,8 +2,10 @@
 
 use serde::Serialize;
 use time::OffsetDateTime;
+use tokio_postgres::Row;
 use tokio_postgres::types::Json;
-use tokio_postgres::{GenericClient, Row};
+
+use crate::db::Db;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -132,21 +134,17 @@ fn view(row: &Row) -> Result<DiskInfoView, tokio_postgres::Error> {
 }
 
 /// The node's current disks, by device path.
-pub async fn list(client: &impl GenericClient, node_id: Uuid) -> Result<Vec<DiskInfoView>, tokio_postgres::Error> {
+pub async fn list(client: &impl Db, node_id: Uuid) -> Result<Vec<DiskInfoView>, tokio_postgres::Error> {
     let sql = format!("{SELECT} WHERE node_id = $1 ORDER BY device");
     client.query(&sql, &[&node_id]).await?.iter().map(view).collect()
 }
 
-pub async fn get(
-    client: &impl GenericClient,
-    node_id: Uuid,
-    device: &str,
-) -> Result<Option<DiskInfoView>, tokio_postgres::Error> {
+pub async fn get(client: &impl Db, node_id: Uuid, device: &str) -> Result<Option<DiskInfoView>, tokio_postgres::Error> {
     let sql = format!("{SELECT} WHERE node_id = $1 AND device = $2");
     client.query_opt(&sql, &[&node_id, &device]).await?.as_ref().map(view).transpose()
 }
 
-pub async fn scan_status(client: &impl GenericClient, node_id: Uuid) -> Result<ScanStatusView, tokio_postgres::Error> {
+pub async fn scan_status(client: &impl Db, node_id: Uuid) -> Result<ScanStatusView, tokio_postgres::Error> {
     let row =
         client.query_opt("SELECT requested_at, scanned_at FROM disk_scans WHERE node_id = $1", &[&node_id]).await?;
     let (requested_at, last_scanned_at) = match row {

@@ -2,7 +2,9 @@
 
 use serde::Serialize;
 use time::OffsetDateTime;
-use tokio_postgres::{GenericClient, Row};
+use tokio_postgres::Row;
+
+use crate::db::Db;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -67,17 +69,14 @@ fn views(rows: Vec<Row>) -> Result<Vec<PartitionOperationView>, tokio_postgres::
     rows.iter().map(view).collect()
 }
 
-pub async fn get(
-    client: &impl GenericClient,
-    id: Uuid,
-) -> Result<Option<PartitionOperationView>, tokio_postgres::Error> {
+pub async fn get(client: &impl Db, id: Uuid) -> Result<Option<PartitionOperationView>, tokio_postgres::Error> {
     let sql = format!("{SELECT} WHERE id = $1");
     client.query_opt(&sql, &[&id]).await?.as_ref().map(view).transpose()
 }
 
 /// A device's operations in sequence order, optionally of one status.
 pub async fn list_for_device(
-    client: &impl GenericClient,
+    client: &impl Db,
     node_id: Uuid,
     device: &str,
     status: Option<OperationStatus>,
@@ -92,7 +91,7 @@ pub async fn list_for_device(
 /// sequence. Queued operations (and those taken back after an earlier
 /// failure) have no `applied_at` and stay invisible.
 pub async fn list_for_node(
-    client: &impl GenericClient,
+    client: &impl Db,
     node_id: Uuid,
     status: Option<OperationStatus>,
 ) -> Result<Vec<PartitionOperationView>, tokio_postgres::Error> {
