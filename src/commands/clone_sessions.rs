@@ -20,26 +20,17 @@ use crate::projections::{clone_sessions, nodes, storage_backends};
 /// the node tokens of both roles (their hashes are stored, never the tokens).
 pub async fn create(app: &App, metadata: &Metadata, spec: SessionSpec) -> Result<(Uuid, SessionTokens), ApiError> {
     session::check_spec(&spec)?;
-    let t0 = std::time::Instant::now();
     check_references(app, spec.source_node_id, spec.target_node_id, spec.staging_backend_id).await?;
-    let t1 = t0.elapsed();
     let id = Uuid::new_v4();
     let (certificates, mut secrets) = issue_certificates(app, id, &spec)?;
     let (tokens, token_secrets) = issue_session_tokens(id);
     secrets.extend(token_secrets);
-    let t2 = t0.elapsed();
     let now = OffsetDateTime::now_utc();
     app.execute::<CloneSession, _>(metadata, id, |state| {
         let events = session::create(state, id, spec.clone(), metadata.actor.clone(), certificates.clone(), now)?;
         Ok::<_, Rejection>(Decision { events, claims: Vec::new(), secrets: secrets.clone() })
     })
     .await?;
-    eprintln!(
-        "TIMING create refs={:.2} certs={:.2} total={:.2}",
-        t1.as_secs_f64() * 1e3,
-        (t2 - t1).as_secs_f64() * 1e3,
-        t0.elapsed().as_secs_f64() * 1e3
-    );
     Ok((id, tokens))
 }
 

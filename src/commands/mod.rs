@@ -89,10 +89,8 @@ impl App {
             }
             drop(conn);
             let request = AppendRequest { writes, secrets: decision.secrets, metadata: metadata.clone() };
-            let ta = std::time::Instant::now();
             match self.writer.append(request).await {
                 Ok(appended) => {
-                    let tb = ta.elapsed();
                     for event in &decision.events {
                         state.apply(event);
                     }
@@ -102,11 +100,6 @@ impl App {
                         self.claims.invalidate(&claim.stream());
                     }
                     self.await_projections(appended.last_position).await;
-                    eprintln!(
-                        "TIMING execute append={:.2} project={:.2}",
-                        tb.as_secs_f64() * 1e3,
-                        (ta.elapsed() - tb).as_secs_f64() * 1e3
-                    );
                     return Ok(Executed { state, wrote: true });
                 }
                 Err(StoreError::Conflict { stream: stale, .. }) => {

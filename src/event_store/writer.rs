@@ -52,10 +52,7 @@ async fn run(pool: Pool, mut rx: mpsc::Receiver<(AppendRequest, Reply)>, committ
             }
         }
         let (requests, replies): (Vec<_>, Vec<_>) = jobs.drain(..).unzip();
-        let t0 = std::time::Instant::now();
-        let res = commit(&pool, &requests).await;
-        eprintln!("TIMING writer batch={} ms={:.2}", requests.len(), t0.elapsed().as_secs_f64() * 1000.0);
-        match res {
+        match commit(&pool, &requests).await {
             Ok(outcomes) => {
                 committed.notify_one();
                 for (reply, outcome) in replies.into_iter().zip(outcomes) {

@@ -107,14 +107,12 @@ impl ProjectionRunner {
 
     /// Applies one batch; returns how many events it read.
     async fn step(&self) -> Result<usize, ProjectionError> {
-        let t0 = std::time::Instant::now();
         let after = *self.position.borrow();
         let mut conn = self.pool.get().await?;
         let events = read_after(&*conn, after, BATCH).await?;
         let Some(last) = events.last().map(|e| e.position) else {
             return Ok(0);
         };
-        let t_read = t0.elapsed();
         let tx = conn.transaction().await?;
         let names: Vec<&str> = self.projections.iter().map(|p| p.name()).collect();
         // Locked in name order, so concurrent runners (other instances) queue
@@ -135,25 +133,13 @@ impl ProjectionRunner {
             let fresh = &events[events.partition_point(|e| e.position <= checkpoint)..];
             projection.apply(&tx, fresh)
         });
-        let t_lock = t0.elapsed();
         futures::future::try_join_all(applying).await?;
-        let t_apply = t0.elapsed();
         tx.execute(
             "UPDATE projection_checkpoints SET position = $2, updated_at = now() WHERE name = ANY($1) AND position < $2",
             &[&names, &last],
         )
         .await?;
-        let t_cp = t0.elapsed();
         tx.commit().await?;
-        eprintln!(
-            "TIMING runner batch={} ms={:.2} read={:.2} lock={:.2} apply={:.2} cp={:.2}",
-            events.len(),
-            t0.elapsed().as_secs_f64() * 1000.0,
-            t_read.as_secs_f64() * 1e3,
-            (t_lock - t_read).as_secs_f64() * 1e3,
-            (t_apply - t_lock).as_secs_f64() * 1e3,
-            (t_cp - t_apply).as_secs_f64() * 1e3
-        );
         self.hub.publish(&events);
         self.position.send_replace(last);
         Ok(events.len())
