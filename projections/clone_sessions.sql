@@ -37,9 +37,12 @@ CREATE TABLE clone_sessions (
 CREATE INDEX clone_sessions_created_idx ON clone_sessions (created_at DESC, id DESC);
 CREATE INDEX clone_sessions_status_created_idx ON clone_sessions (status, created_at DESC, id DESC);
 
--- Sessions per status, kept by a trigger in the same transaction as the rows,
--- so the list endpoint's `total` costs one indexed read instead of a count
--- over every session.
+-- Sessions per status, kept by statement triggers in the same transaction
+-- as the rows, so the list endpoint's `total` costs one indexed read instead
+-- of a count over every session. Statement-level (one update per status per
+-- statement, from the transition tables): a row trigger would update the same
+-- counter row once per session, and a rebuild — one transaction — would walk
+-- an ever longer chain of that row's versions.
 CREATE TABLE clone_session_counts (
     status    TEXT PRIMARY KEY,
     sessions  BIGINT NOT NULL
@@ -47,17 +50,26 @@ CREATE TABLE clone_session_counts (
 
 CREATE OR REPLACE FUNCTION clone_session_count() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF TG_OP IN ('UPDATE', 'DELETE') THEN
-        UPDATE clone_session_counts SET sessions = sessions - 1 WHERE status = OLD.status;
-    END IF;
-    IF TG_OP IN ('INSERT', 'UPDATE') THEN
-        INSERT INTO clone_session_counts (status, sessions) VALUES (NEW.status, 1)
-        ON CONFLICT (status) DO UPDATE SET sessions = clone_session_counts.sessions + 1;
+    IF TG_OP = 'INSERT' THEN
+        INSERT INTO clone_session_counts AS c (status, sessions)
+        SELECT status, count(*) FROM new_rows GROUP BY status
+        ON CONFLICT (status) DO UPDATE SET sessions = c.sessions + EXCLUDED.sessions;
+    ELSIF TG_OP = 'DELETE' THEN
+        UPDATE clone_session_counts c SET sessions = c.sessions - d.n
+        FROM (SELECT status, count(*) AS n FROM old_rows GROUP BY status) d WHERE c.status = d.status;
+    ELSE
+        INSERT INTO clone_session_counts AS c (status, sessions)
+        SELECT status, sum(delta) FROM (
+            SELECT status, 1 AS delta FROM new_rows UNION ALL SELECT status, -1 FROM old_rows) d
+        GROUP BY status HAVING sum(delta) <> 0
+        ON CONFLICT (status) DO UPDATE SET sessions = c.sessions + EXCLUDED.sessions;
     END IF;
     RETURN NULL;
 END $$;
 
-CREATE TRIGGER clone_session_count_insert_delete AFTER INSERT OR DELETE ON clone_sessions
-    FOR EACH ROW EXECUTE FUNCTION clone_session_count();
-CREATE TRIGGER clone_session_count_status AFTER UPDATE OF status ON clone_sessions
-    FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status) EXECUTE FUNCTION clone_session_count();
+CREATE TRIGGER clone_session_count_insert AFTER INSERT ON clone_sessions
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION clone_session_count();
+CREATE TRIGGER clone_session_count_update AFTER UPDATE ON clone_sessions
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION clone_session_count();
+CREATE TRIGGER clone_session_count_delete AFTER DELETE ON clone_sessions
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION clone_session_count();
