@@ -8,7 +8,7 @@
 //! rewriting (it cannot be rewritten anyway: it is append-only).
 
 use serde::{Serialize, de::DeserializeOwned};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::NewEvent;
 
@@ -42,13 +42,16 @@ pub fn encode<E: DomainEvent>(event: &E) -> Result<NewEvent, serde_json::Error> 
 pub fn decode<E: DomainEvent>(event_type: &str, schema_version: i32, payload: Value) -> Result<E, serde_json::Error> {
     let current = E::schema_version(event_type);
     let payload = if schema_version < current { E::upcast(event_type, schema_version, payload) } else { payload };
-    serde_json::from_value(json!({ "type": event_type, "data": payload }))
+    // As the sequence [tag, content], which serde reads for adjacently tagged
+    // enums in one pass; a map would be sorted "data" first and buffered.
+    serde_json::from_value(Value::Array(vec![Value::String(event_type.to_owned()), payload]))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde::Deserialize;
+    use serde_json::json;
 
     /// A stand-in event whose `renamed` payload moved `old_name` to `name` in v2.
     #[derive(Debug, PartialEq, Serialize, Deserialize)]

@@ -129,12 +129,16 @@ async fn rebuild_in(tx: &Transaction<'_>, projections: &[&dyn Projection]) -> Re
         tx.batch_execute(projection.schema()).await?;
     }
     let mut position = 0;
-    loop {
-        let events = read_after(tx, position, REBUILD_BATCH).await?;
-        let Some(last) = events.last() else { break };
-        position = last.position;
-        // Disjoint tables: the projections' statements may share the pipeline.
-        futures::future::try_join_all(projections.iter().map(|p| p.apply(tx, &events))).await?;
+    let mut events = read_after(tx, position, REBUILD_BATCH).await?;
+    while let Some(last) = events.last().map(|e| e.position) {
+        // The next batch is read while this one is applied: the connection
+        // runs the statements in order, and decoding overlaps PostgreSQL's work.
+        // The projections write disjoint tables, so they share the pipeline too.
+        let next = async { read_after(tx, last, REBUILD_BATCH).await.map_err(ProjectionError::from) };
+        let apply = futures::future::try_join_all(projections.iter().map(|p| p.apply(tx, &events)));
+        let (next, _) = futures::try_join!(next, apply)?;
+        position = last;
+        events = next;
     }
     for projection in projections {
         tx.execute(
