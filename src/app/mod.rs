@@ -25,6 +25,7 @@ use crate::domain::storage_backend::StorageBackend;
 use crate::domain::unique_claim::UniqueClaim;
 use crate::event_store::{AggregateCache, EventWriter};
 use crate::fanout::Hub;
+use crate::projections::clone_sessions::PageCache;
 use crate::projections::{self, Progress, ProjectionRunner};
 
 /// Everything a request handler may need. Shared as `Arc<App>`.
@@ -42,6 +43,8 @@ pub struct App {
     /// Seals private keys stored in the database.
     pub secrets: SecretBox,
     pub clone_sessions: AggregateCache<CloneSession>,
+    /// Serialised session list pages of the current projection position.
+    pub session_pages: PageCache,
     pub nodes: AggregateCache<Node>,
     pub node_disks: AggregateCache<NodeDisks>,
     pub storage_backends: AggregateCache<StorageBackend>,
@@ -91,6 +94,7 @@ impl App {
             ca,
             secrets,
             clone_sessions: AggregateCache::default(),
+            session_pages: PageCache::default(),
             nodes: AggregateCache::default(),
             node_disks: AggregateCache::default(),
             storage_backends: AggregateCache::default(),

@@ -134,6 +134,9 @@ async fn listing_filters_pages_and_counts_newest_first() {
     let (_, ready) = app.get("/clone-sessions?status=source_ready").await;
     assert_eq!(ready["total"], 1);
     assert_eq!(ready["data"][0]["id"], ids[0].as_str());
+    let (_, all) = app.get("/clone-sessions").await;
+    assert_eq!(all["total"], 5);
+    // The same query after a change is answered afresh, not from the page cache.
     app.delete(&format!("/clone-sessions/{}", ids[4])).await;
     for (query, total) in [("", 4), ("?status=pending", 3), ("?status=source_ready", 1), ("?status=cloning", 0)] {
         let (_, page) = app.get(&format!("/clone-sessions{query}")).await;

@@ -3,7 +3,10 @@
 use std::sync::Arc;
 
 use axum::Json;
+use axum::body::Bytes;
 use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -13,7 +16,7 @@ use crate::app::App;
 use crate::auth::{Auth, Viewer};
 use crate::domain::clone_session::CloneStatus;
 use crate::error::{ApiError, ErrorBody};
-use crate::projections::clone_sessions::{self, CloneSessionView};
+use crate::projections::clone_sessions::{self, CloneSessionView, PageKey};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -34,11 +37,22 @@ pub async fn list(
     State(app): State<Arc<App>>,
     _auth: Auth<Viewer>,
     ApiQuery(params): ApiQuery<ListParams>,
-) -> Result<Json<ApiList<CloneSessionView>>, ApiError> {
+) -> Result<Response, ApiError> {
     let (limit, offset) = Page { limit: params.limit, offset: params.offset }.validate()?;
-    let conn = app.pool.get().await?;
-    let status = params.status.map(CloneStatus::as_str);
-    Ok(ApiList::ok(clone_sessions::list(&*conn, status, limit, offset).await?))
+    let key = PageKey { status: params.status.map(CloneStatus::as_str), limit, offset };
+    // Taken before the query: see `PageCache`.
+    let position = app.progress.position();
+    let body = match app.session_pages.get(&key, position) {
+        Some(body) => body,
+        None => {
+            let conn = app.pool.get().await?;
+            let page = ApiList::ok(clone_sessions::list(&*conn, key.status, limit, offset).await?);
+            let body = Bytes::from(serde_json::to_vec(&page.0).map_err(|e| ApiError::Internal(e.to_string()))?);
+            app.session_pages.put(key, position, body.clone());
+            body
+        }
+    };
+    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
 /// Get one clone session.

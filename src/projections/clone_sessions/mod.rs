@@ -1,7 +1,9 @@
 //! `clone_sessions`: one row per live session, folded from its events.
 
+mod page_cache;
 mod queries;
 
+pub use page_cache::{PageCache, PageKey};
 pub use queries::{CloneSessionView, get, list};
 
 use deadpool_postgres::Transaction;
