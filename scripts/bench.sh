@@ -49,7 +49,7 @@ rm -rf target/bench-data
 DATABASE_URL="$controller_url" PUREBOOT_ADMIN_TOKEN="$token" PUREBOOT_DATA_DIR=target/bench-data \
     PUREBOOT_LISTEN="127.0.0.1:$port" PUREBOOT_LOG_LEVEL=warn $bin serve > "$out/controller.log" 2>&1 &
 pid=$!
-cleanup=("kill $pid; wait $pid" "psql \"$admin\" -qc 'DROP DATABASE IF EXISTS $db WITH (FORCE)'" "${cleanup[@]}")
+cleanup=("kill $pid 2>/dev/null; wait $pid" "psql \"$admin\" -qc 'DROP DATABASE IF EXISTS $db WITH (FORCE)'" "${cleanup[@]}")
 export PUREBOOT_URL="http://127.0.0.1:$port" PUREBOOT_TOKEN="$token"
 wait_ready "$PUREBOOT_URL"
 

@@ -122,6 +122,7 @@ async fn rebuild_in(tx: &Transaction<'_>, projections: &[&dyn Projection]) -> Re
     if projections.is_empty() {
         return Ok(0);
     }
+    super::begin_fold(tx).await?;
     for projection in projections {
         for table in projection.tables() {
             tx.batch_execute(&format!("DROP TABLE IF EXISTS {table} CASCADE")).await?;

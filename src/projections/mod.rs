@@ -58,6 +58,17 @@ pub trait Projection: Send + Sync {
     fn apply<'a>(&'a self, tx: &'a Transaction<'a>, events: &'a [RecordedEvent]) -> ApplyResult<'a>;
 }
 
+/// Starts a fold in `tx`. The folds' statements join a batch's row set to a
+/// table by its key, and a nested loop over the key's index is always the
+/// right plan for that; but the planner cannot size a JSON row set, and on a
+/// table that grew since it was last analysed it picks a hash join over a
+/// full scan — and keeps it in the connection's prepared statement. So hash
+/// and merge joins are off for the fold's transaction only.
+pub async fn begin_fold(tx: &Transaction<'_>) -> Result<(), ProjectionError> {
+    tx.batch_execute("SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off").await?;
+    Ok(())
+}
+
 /// Every projection the controller maintains.
 pub fn all() -> Vec<Box<dyn Projection>> {
     vec![

@@ -114,6 +114,7 @@ impl ProjectionRunner {
             return Ok(0);
         };
         let tx = conn.transaction().await?;
+        super::begin_fold(&tx).await?;
         let names: Vec<&str> = self.projections.iter().map(|p| p.name()).collect();
         // Locked in name order, so concurrent runners (other instances) queue
         // instead of deadlocking; each then skips what another already applied.
