@@ -24,6 +24,11 @@ pub struct WsParams {
     pub token: Option<String>,
 }
 
+/// Read and write buffer of one WebSocket client.
+const CLIENT_BUFFER: usize = 4 * 1024;
+/// Largest message a client may send.
+const MAX_CLIENT_MESSAGE: usize = 16 * 1024;
+
 /// Upgrade to a WebSocket of events: `{"type", "data", "position", "timestamp"}`.
 ///
 /// Send `{"type":"ping"}` to get `{"type":"pong"}`. A client that falls too far
@@ -44,7 +49,16 @@ pub async fn events(
     if params.from.is_some_and(|p| p < 0) {
         return Err(ApiError::invalid("from", "must be at least 0"));
     }
-    let upgrade = upgrade.map_err(|rejection| ApiError::BadRequest(rejection.body_text()))?;
+    // Clients only ever send pings: small buffers and a small message limit
+    // (the defaults, 128 KiB per buffer and 64 MiB per message, made 500
+    // watchers cost ~60 MB and let one client make the controller buffer a
+    // huge frame).
+    let upgrade = upgrade
+        .map_err(|rejection| ApiError::BadRequest(rejection.body_text()))?
+        .read_buffer_size(CLIENT_BUFFER)
+        .write_buffer_size(CLIENT_BUFFER)
+        .max_message_size(MAX_CLIENT_MESSAGE)
+        .max_frame_size(MAX_CLIENT_MESSAGE);
     let subscription = Subscription::to(&app.hub);
     Ok(upgrade.on_upgrade(move |socket| {
         let client = Client { socket, pool: app.pool.clone(), from: params.from, shutdown: app.shutdown.clone() };

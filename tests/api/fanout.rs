@@ -113,3 +113,27 @@ async fn a_negative_from_is_refused() {
     let (status, body) = app.get("/ws?from=-1").await;
     assert_eq!(status, 422, "{body}");
 }
+
+/// Clients only send pings: a huge message ends the connection instead of
+/// being buffered.
+#[tokio::test]
+async fn an_oversized_client_message_closes_the_socket() {
+    use futures::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    let app = TestApp::spawn().await;
+    let mut ws = app.ws("").await;
+    let huge = format!("{{\"type\":\"ping\",\"pad\":\"{}\"}}", "x".repeat(64 * 1024));
+    let _ = ws.stream.send(Message::Text(huge.into())).await;
+    let ended = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        loop {
+            match ws.stream.next().await {
+                None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return true,
+                Some(Ok(Message::Text(text))) if text.contains("pong") => return false,
+                Some(Ok(_)) => continue,
+            }
+        }
+    })
+    .await
+    .expect("the server reacts within 10 s");
+    assert!(ended, "the oversized message was refused, not answered");
+}
