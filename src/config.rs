@@ -43,7 +43,8 @@ pub struct ServeConfig {
     /// The built web UI, served at `/`.
     #[arg(long, env = "PUREBOOT_UI_DIR", default_value = "frontend/dist")]
     pub ui_dir: PathBuf,
-    /// Longest a command's response waits for the projections to reach its events.
+    /// Longest a query waits for the projections to include every event
+    /// committed before it (read-your-writes).
     #[arg(long, env = "PUREBOOT_READ_YOUR_WRITES_TIMEOUT_MS", default_value_t = 5000)]
     pub read_your_writes_timeout_ms: u64,
     /// Largest accepted request body.

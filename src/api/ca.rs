@@ -41,7 +41,7 @@ pub struct CrlParams {
               (status = 503, description = "The CA is disabled", body = ErrorBody)))]
 pub async fn crl(State(app): State<Arc<App>>, ApiQuery(params): ApiQuery<CrlParams>) -> Result<Response, ApiError> {
     let ca = authority(&app)?;
-    let conn = app.pool.get().await?;
+    let conn = app.read_model().await?;
     let revoked = certificates::revoked(&*conn).await?;
     // The projection's checkpoint only grows, so it serves as the CRL number.
     let number: i64 =

@@ -79,7 +79,7 @@ pub async fn list(
     ApiQuery(page): ApiQuery<Page>,
 ) -> Result<Json<ApiList<NodeView>>, ApiError> {
     let (limit, offset) = page.validate()?;
-    let conn = app.pool.get().await?;
+    let conn = app.read_model().await?;
     Ok(ApiList::ok(view::list(&*conn, limit, offset).await?))
 }
 
@@ -190,6 +190,6 @@ pub async fn rotate_token(
 }
 
 async fn fetch(app: &App, id: Uuid) -> Result<NodeView, ApiError> {
-    let conn = app.pool.get().await?;
+    let conn = app.read_model().await?;
     view::get(&*conn, id).await?.ok_or_else(|| ApiError::NotFound("Node not found".into()))
 }

@@ -62,7 +62,7 @@ pub async fn clones(
         return Err(ApiError::invalid("to", "must be after from"));
     }
     let group_by = params.group_by.unwrap_or(GroupBy::Day);
-    let conn = app.pool.get().await?;
+    let conn = app.read_model().await?;
     let (groups, failure_reasons) = clone_reports::report(&*conn, from, to, group_by).await?;
     match params.format.as_deref() {
         None | Some("json") => {

@@ -54,7 +54,7 @@ pub async fn list(
     ApiQuery(page): ApiQuery<Page>,
 ) -> Result<Json<ApiList<StorageBackendView>>, ApiError> {
     let (limit, offset) = page.validate()?;
-    let conn = app.pool.get().await?;
+    let conn = app.read_model().await?;
     Ok(ApiList::ok(view::list(&*conn, limit, offset).await?))
 }
 
@@ -129,6 +129,6 @@ pub async fn delete(
 }
 
 async fn fetch(app: &App, id: Uuid) -> Result<StorageBackendView, ApiError> {
-    let conn = app.pool.get().await?;
+    let conn = app.read_model().await?;
     view::get(&*conn, id).await?.ok_or_else(|| ApiError::NotFound("Storage backend not found".into()))
 }

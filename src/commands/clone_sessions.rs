@@ -88,7 +88,7 @@ async fn check_references(
     target: Option<Uuid>,
     backend: Option<Uuid>,
 ) -> Result<(), ApiError> {
-    let conn = app.pool.get().await?;
+    let conn = app.read_model().await?;
     if nodes::get(&*conn, source).await?.is_none() {
         return Err(ApiError::NotFound("Source node not found".into()));
     }
@@ -154,7 +154,7 @@ pub struct CertBundle {
 }
 
 pub async fn certificate_bundle(app: &App, id: Uuid, role: Role) -> Result<CertBundle, ApiError> {
-    let conn = app.pool.get().await?;
+    let conn = app.read_model().await?;
     let view =
         clone_sessions::get(&*conn, id).await?.ok_or_else(|| ApiError::NotFound("Clone session not found".into()))?;
     if view.clone_mode != "direct" {
@@ -194,7 +194,7 @@ pub async fn sign_csr(
     csr_pem: &str,
 ) -> Result<(String, session::CertificateIssued), ApiError> {
     let ca = app.ca.as_ref().ok_or_else(|| ApiError::Unavailable("CA service not initialized".into()))?;
-    let conn = app.pool.get().await?;
+    let conn = app.read_model().await?;
     let view =
         clone_sessions::get(&*conn, id).await?.ok_or_else(|| ApiError::NotFound("Clone session not found".into()))?;
     let node = match role {

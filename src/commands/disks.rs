@@ -81,7 +81,7 @@ pub async fn report_status(
 
 /// 404 unless the node is registered.
 pub async fn ensure_node(app: &App, node_id: Uuid) -> Result<(), ApiError> {
-    let conn = app.pool.get().await?;
+    let conn = app.read_model().await?;
     match nodes::get(&*conn, node_id).await? {
         Some(_) => Ok(()),
         None => Err(ApiError::NotFound("Node not found".into())),

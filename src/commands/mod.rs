@@ -1,10 +1,10 @@
-//! Command execution: load → decide → append → wait for the projections.
+//! Command execution: load → decide → append.
 //!
 //! Decisions are pure and re-run on every attempt, so a command that lost an
 //! optimistic-concurrency race is simply decided again on the fresh state;
-//! after [`MAX_ATTEMPTS`] lost races the client gets a 409. The response is
-//! released only once the projections have applied the command's events
-//! (read-your-writes), bounded by the configured timeout.
+//! after [`MAX_ATTEMPTS`] lost races the client gets a 409. The command is
+//! answered once its events are committed; queries wait for the projections
+//! (see `app::consistency`).
 
 pub mod clone_sessions;
 pub mod disks;
@@ -99,7 +99,6 @@ impl App {
                     for claim in &decision.claims {
                         self.claims.invalidate(&claim.stream());
                     }
-                    self.await_projections(appended.last_position).await;
                     return Ok(Executed { state, wrote: true });
                 }
                 Err(StoreError::Conflict { stream: stale, .. }) => {
@@ -129,13 +128,6 @@ impl App {
         }
         let events = events.iter().map(encode).collect::<Result<_, _>>().map_err(StoreError::from)?;
         Ok(Some(StreamWrite { stream, expected: ExpectedVersion::Exact(version), events }))
-    }
-
-    /// Read-your-writes: wait (bounded) until the projections reach `position`.
-    pub async fn await_projections(&self, position: i64) {
-        if !self.progress.wait_for(position, self.read_your_writes_timeout).await {
-            tracing::warn!(position, "projections did not catch up in time; responding anyway");
-        }
     }
 }
 

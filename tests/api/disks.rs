@@ -227,6 +227,7 @@ async fn disk_routes_need_a_registered_node() {
 
     let node = node_with(&app, json!([sda()])).await;
     app.delete(&format!("/nodes/{node}")).await;
+    app.settle().await;
     let client = app.db.client().await;
     let left: i64 = client.query_one("SELECT count(*) FROM disk_info", &[]).await.expect("count").get(0);
     assert_eq!(left, 0, "a deleted node's disks leave the read model");

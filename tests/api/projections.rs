@@ -71,6 +71,7 @@ async fn snapshot(db: &TestDb) -> Vec<Vec<serde_json::Value>> {
 async fn rebuilt_tables_equal_the_live_ones_row_for_row() {
     let app = TestApp::spawn().await;
     workload(&app).await;
+    app.settle().await;
     let live = snapshot(&app.db).await;
     assert!(live[2].len() >= 5, "the workload left sessions to compare");
 
@@ -84,6 +85,7 @@ async fn rebuilt_tables_equal_the_live_ones_row_for_row() {
 async fn a_changed_definition_is_rebuilt_at_start_up() {
     let app = TestApp::spawn().await;
     workload(&app).await;
+    app.settle().await;
     let live = snapshot(&app.db).await;
     let client = app.db.client().await;
     // Simulate an older definition whose table content is wrong.
@@ -100,7 +102,8 @@ async fn a_changed_definition_is_rebuilt_at_start_up() {
 }
 
 /// A POST answered by one instance is visible to a GET on another instance
-/// immediately: the response waited for the projections.
+/// immediately: the GET waits until the projections include everything
+/// committed before it.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_change_is_readable_on_any_instance_as_soon_as_the_command_returns() {
     let first = TestApp::spawn().await;

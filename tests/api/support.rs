@@ -227,6 +227,14 @@ impl TestApp {
         self.send(reqwest::Method::GET, path, None).await
     }
 
+    /// Returns once the projections include everything committed so far: a
+    /// query waits for that before it reads. For tests that then read the
+    /// query tables directly.
+    pub async fn settle(&self) {
+        let (status, body) = self.get("/clone-sessions?limit=1").await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+
     pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
         self.send(reqwest::Method::POST, path, Some(body)).await
     }

@@ -16,6 +16,6 @@ use crate::projections::clone_sessions::{self, CloneSessionView};
 
 /// The session as the query table shows it now.
 async fn fetch(app: &App, id: Uuid) -> Result<CloneSessionView, ApiError> {
-    let conn = app.pool.get().await?;
+    let conn = app.read_model().await?;
     clone_sessions::get(&*conn, id).await?.ok_or_else(|| ApiError::NotFound("Clone session not found".into()))
 }

@@ -40,12 +40,12 @@ pub async fn list(
 ) -> Result<Response, ApiError> {
     let (limit, offset) = Page { limit: params.limit, offset: params.offset }.validate()?;
     let key = PageKey { status: params.status.map(CloneStatus::as_str), limit, offset };
+    let conn = app.read_model().await?;
     // Taken before the query: see `PageCache`.
     let position = app.progress.position();
     let body = match app.session_pages.get(&key, position) {
         Some(body) => body,
         None => {
-            let conn = app.pool.get().await?;
             let page = ApiList::ok(clone_sessions::list(&*conn, key.status, limit, offset).await?);
             let body = Bytes::from(serde_json::to_vec(&page.0).map_err(|e| ApiError::Internal(e.to_string()))?);
             app.session_pages.put(key, position, body.clone());

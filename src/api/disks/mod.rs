@@ -16,7 +16,7 @@ use crate::projections::partition_operations::{self, PartitionOperationView};
 
 /// One operation as the query table shows it now.
 async fn fetch_operation(app: &App, id: Uuid) -> Result<PartitionOperationView, ApiError> {
-    let conn = app.pool.get().await?;
+    let conn = app.read_model().await?;
     partition_operations::get(&*conn, id)
         .await?
         .ok_or_else(|| ApiError::NotFound("Partition operation not found".into()))

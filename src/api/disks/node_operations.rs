@@ -34,7 +34,7 @@ pub async fn poll(
 ) -> Result<Json<ApiList<PartitionOperationView>>, ApiError> {
     node_caller(&app, &headers, ctx, node_id).await?;
     command::ensure_node(&app, node_id).await?;
-    let conn = app.pool.get().await?;
+    let conn = app.read_model().await?;
     let ops = partition_operations::list_for_node(&*conn, node_id, filter.status).await?;
     let total = ops.len() as i64;
     Ok(ApiList::ok((ops, total)))

@@ -56,7 +56,7 @@ pub async fn list(
     ApiQuery(filter): ApiQuery<StatusFilter>,
 ) -> Result<Json<ApiList<PartitionOperationView>>, ApiError> {
     command::ensure_node(&app, path.node_id).await?;
-    let conn = app.pool.get().await?;
+    let conn = app.read_model().await?;
     let ops = partition_operations::list_for_device(&*conn, path.node_id, path.device.as_str(), filter.status).await?;
     let total = ops.len() as i64;
     Ok(ApiList::ok((ops, total)))
@@ -93,7 +93,7 @@ pub async fn apply(
     path: DiskPath,
 ) -> Result<Json<ApiResponse<Vec<PartitionOperationView>>>, ApiError> {
     let ids = command::apply(&app, &auth.ctx.metadata(), path.node_id, &path.device).await?;
-    let conn = app.pool.get().await?;
+    let conn = app.read_model().await?;
     let handed_out: Vec<_> = partition_operations::list_for_device(&*conn, path.node_id, path.device.as_str(), None)
         .await?
         .into_iter()

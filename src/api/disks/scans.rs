@@ -45,7 +45,7 @@ pub async fn report(
     let scan: Vec<DiskScan> = report.disks.into_iter().map(DiskScan::from).collect();
     let count = scan.len();
     command::report(&app, &ctx.metadata(), node_id, scan).await?;
-    let conn = app.pool.get().await?;
+    let conn = app.read_model().await?;
     let disks = disk_info::list(&*conn, node_id).await?;
     Ok(ApiResponse::with_message(disks, format!("Scan recorded: {count} disk(s)")))
 }
@@ -61,7 +61,7 @@ pub async fn list(
     IdPath(node_id): IdPath,
 ) -> Result<Json<ApiList<DiskInfoView>>, ApiError> {
     command::ensure_node(&app, node_id).await?;
-    let conn = app.pool.get().await?;
+    let conn = app.read_model().await?;
     let disks = disk_info::list(&*conn, node_id).await?;
     let total = disks.len() as i64;
     Ok(ApiList::ok((disks, total)))
@@ -80,7 +80,7 @@ pub async fn get(
     path: DiskPath,
 ) -> Result<Json<ApiResponse<DiskInfoView>>, ApiError> {
     command::ensure_node(&app, path.node_id).await?;
-    let conn = app.pool.get().await?;
+    let conn = app.read_model().await?;
     let disk = disk_info::get(&*conn, path.node_id, path.device.as_str())
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("Disk {} not found", path.device)))?;
@@ -98,7 +98,7 @@ pub async fn request_scan(
     IdPath(node_id): IdPath,
 ) -> Result<Json<ApiResponse<ScanStatusView>>, ApiError> {
     let requested = command::request_scan(&app, &auth.ctx.metadata(), node_id).await?;
-    let conn = app.pool.get().await?;
+    let conn = app.read_model().await?;
     let status = disk_info::scan_status(&*conn, node_id).await?;
     let message = if requested { "Scan requested" } else { "A scan is already pending" };
     Ok(ApiResponse::with_message(status, message))
@@ -115,6 +115,6 @@ pub async fn scan_status(
     IdPath(node_id): IdPath,
 ) -> Result<Json<ApiResponse<ScanStatusView>>, ApiError> {
     command::ensure_node(&app, node_id).await?;
-    let conn = app.pool.get().await?;
+    let conn = app.read_model().await?;
     Ok(ApiResponse::ok(disk_info::scan_status(&*conn, node_id).await?))
 }
