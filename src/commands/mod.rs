@@ -73,8 +73,7 @@ impl App {
         let stream = stream_name(A::CATEGORY, id);
         let _turn = self.stream_locks.lock(&stream).await;
         for _ in 0..MAX_ATTEMPTS {
-            let conn = self.pool.get().await?;
-            let (mut state, version) = A::cache(self).load(&*conn, &stream).await?;
+            let (mut state, version) = A::cache(self).load(&self.pool, &stream).await?;
             let decision: Decision<A::Event> = decide(&state)?.into();
             if decision.events.is_empty() && decision.claims.is_empty() {
                 return Ok(Executed { state, wrote: false });
@@ -85,9 +84,8 @@ impl App {
                 events: decision.events.iter().map(encode).collect::<Result<_, _>>().map_err(StoreError::from)?,
             }];
             for claim in &decision.claims {
-                writes.extend(self.claim_write(&conn, claim).await?);
+                writes.extend(self.claim_write(claim).await?);
             }
-            drop(conn);
             let request = AppendRequest { writes, secrets: decision.secrets, metadata: metadata.clone() };
             match self.writer.append(request).await {
                 Ok(appended) => {
@@ -112,13 +110,9 @@ impl App {
     }
 
     /// The write that applies a claim change, if it changes anything.
-    async fn claim_write(
-        &self,
-        client: &tokio_postgres::Client,
-        claim: &ClaimChange,
-    ) -> Result<Option<StreamWrite>, ApiError> {
+    async fn claim_write(&self, claim: &ClaimChange) -> Result<Option<StreamWrite>, ApiError> {
         let stream = claim.stream();
-        let (state, version) = self.claims.load(client, &stream).await?;
+        let (state, version) = self.claims.load(&self.pool, &stream).await?;
         let events = unique_claim::decide(&state, claim).map_err(|rejection| match rejection {
             Rejection::Conflict(message) => ApiError::Conflict(format!("{}: {message}", claim.field)),
             other => other.into(),

@@ -12,7 +12,7 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use crate::db::Db;
+use deadpool_postgres::Pool;
 
 use super::{DomainEvent, RecordedEvent, StoreError, read::read_stream};
 
@@ -38,13 +38,14 @@ impl<A: Aggregate> Default for AggregateCache<A> {
 }
 
 impl<A: Aggregate> AggregateCache<A> {
-    /// The current state and version of `stream`.
-    pub async fn load(&self, client: &impl Db, stream: &str) -> Result<(A, i64), StoreError> {
+    /// The current state and version of `stream`; a connection is taken
+    /// from `pool` only when the state is not cached.
+    pub async fn load(&self, pool: &Pool, stream: &str) -> Result<(A, i64), StoreError> {
         if let Some(cached) = self.cached(stream) {
             return Ok(cached);
         }
         let (mut state, mut version) = (A::default(), 0);
-        let newer = read_stream(client, stream, version).await?;
+        let newer = read_stream(&*pool.get().await?, stream, version).await?;
         for event in &newer {
             state.apply(&decode::<A>(event)?);
             version = event.version;
