@@ -12,26 +12,40 @@ use crate::domain::Rejection;
 use crate::domain::clone_session::{
     self as session, CloneMode, CloneSession, CloneSessionEvent, Role, SessionPatch, SessionSpec,
 };
+use crate::domain::node::Node;
+use crate::domain::storage_backend::StorageBackend;
 use crate::error::ApiError;
+use crate::event_store::Aggregate;
 use crate::event_store::{Metadata, SecretOp, stream_name};
-use crate::projections::{clone_sessions, nodes, storage_backends};
+use crate::projections::clone_sessions::{self, CloneSessionView, ReferencedNames};
+use crate::projections::nodes;
 
-/// Creates a session (with certificates in direct mode); returns its id and
+/// Creates a session (with certificates in direct mode); returns its view and
 /// the node tokens of both roles (their hashes are stored, never the tokens).
-pub async fn create(app: &App, metadata: &Metadata, spec: SessionSpec) -> Result<(Uuid, SessionTokens), ApiError> {
+/// The view is built from what was decided, so the response does not wait
+/// for the projections (a test holds it equal to the folded row).
+pub async fn create(
+    app: &App,
+    metadata: &Metadata,
+    spec: SessionSpec,
+) -> Result<(CloneSessionView, SessionTokens), ApiError> {
     session::check_spec(&spec)?;
-    check_references(app, spec.source_node_id, spec.target_node_id, spec.staging_backend_id).await?;
+    let names = check_references(app, spec.source_node_id, spec.target_node_id, spec.staging_backend_id).await?;
     let id = Uuid::new_v4();
     let (certificates, mut secrets) = issue_certificates(app, id, &spec)?;
     let (tokens, token_secrets) = issue_session_tokens(id);
     secrets.extend(token_secrets);
+    // Microseconds, as PostgreSQL keeps them, so the view equals later reads.
     let now = OffsetDateTime::now_utc();
-    app.execute::<CloneSession, _>(metadata, id, |state| {
-        let events = session::create(state, id, spec.clone(), metadata.actor.clone(), certificates.clone(), now)?;
-        Ok::<_, Rejection>(Decision { events, claims: Vec::new(), secrets: secrets.clone() })
-    })
-    .await?;
-    Ok((id, tokens))
+    let now = now.replace_nanosecond(now.nanosecond() / 1_000 * 1_000).unwrap_or(now);
+    let executed = app
+        .execute::<CloneSession, _>(metadata, id, |state| {
+            let events = session::create(state, id, spec.clone(), metadata.actor.clone(), certificates.clone(), now)?;
+            Ok::<_, Rejection>(Decision { events, claims: Vec::new(), secrets: secrets.clone() })
+        })
+        .await?;
+    let created = session::SessionCreated { id, spec, created_by: metadata.actor.clone(), at: now };
+    Ok((CloneSessionView::created(&created, &certificates, names, executed.last_position), tokens))
 }
 
 pub async fn update(app: &App, metadata: &Metadata, id: Uuid, patch: SessionPatch) -> Result<(), ApiError> {
@@ -82,27 +96,36 @@ fn end_of_session_secrets(id: Uuid, events: &[CloneSessionEvent]) -> Vec<SecretO
     ops
 }
 
+/// Checks the referenced node(s) and backend exist — on their aggregates,
+/// which are current without waiting for the projections — and returns
+/// their names.
 async fn check_references(
     app: &App,
     source: Uuid,
     target: Option<Uuid>,
     backend: Option<Uuid>,
-) -> Result<(), ApiError> {
-    let conn = app.read_model().await?;
-    if nodes::get(&*conn, source).await?.is_none() {
-        return Err(ApiError::NotFound("Source node not found".into()));
-    }
-    if let Some(target) = target
-        && nodes::get(&*conn, target).await?.is_none()
-    {
-        return Err(ApiError::NotFound("Target node not found".into()));
-    }
-    if let Some(backend) = backend
-        && storage_backends::get(&*conn, backend).await?.is_none()
-    {
-        return Err(ApiError::NotFound("Storage backend not found".into()));
-    }
-    Ok(())
+) -> Result<ReferencedNames, ApiError> {
+    let source = node_name(app, source).await?.ok_or_else(|| ApiError::NotFound("Source node not found".into()))?;
+    let target = match target {
+        Some(target) => {
+            Some(node_name(app, target).await?.ok_or_else(|| ApiError::NotFound("Target node not found".into()))?)
+        }
+        None => None,
+    };
+    let backend = match backend {
+        Some(backend) => {
+            let (state, _) =
+                app.storage_backends.load(&app.pool, &stream_name(StorageBackend::CATEGORY, backend)).await?;
+            Some(state.details.ok_or_else(|| ApiError::NotFound("Storage backend not found".into()))?.name)
+        }
+        None => None,
+    };
+    Ok(ReferencedNames { source, target, backend })
+}
+
+async fn node_name(app: &App, id: Uuid) -> Result<Option<String>, ApiError> {
+    let (node, _) = app.nodes.load(&app.pool, &stream_name(Node::CATEGORY, id)).await?;
+    Ok(node.details.map(|details| details.hostname))
 }
 
 /// Certificates for both roles of a direct session, as event facts plus the

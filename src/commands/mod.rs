@@ -52,6 +52,8 @@ impl<E> From<(Vec<E>, Vec<ClaimChange>)> for Decision<E> {
 pub struct Executed<A> {
     pub state: A,
     pub wrote: bool,
+    /// Log position of the last event written (0 when none was).
+    pub last_position: i64,
 }
 
 /// Aggregates whose recent states the app caches.
@@ -76,7 +78,7 @@ impl App {
             let (mut state, version) = A::cache(self).load(&self.pool, &stream).await?;
             let decision: Decision<A::Event> = decide(&state)?.into();
             if decision.events.is_empty() && decision.claims.is_empty() {
-                return Ok(Executed { state, wrote: false });
+                return Ok(Executed { state, wrote: false, last_position: 0 });
             }
             let mut writes = vec![StreamWrite {
                 stream: stream.clone(),
@@ -97,7 +99,7 @@ impl App {
                     for claim in &decision.claims {
                         self.claims.invalidate(&claim.stream());
                     }
-                    return Ok(Executed { state, wrote: true });
+                    return Ok(Executed { state, wrote: true, last_position: appended.last_position });
                 }
                 Err(StoreError::Conflict { stream: stale, .. }) => {
                     A::cache(self).invalidate(&stream);

@@ -46,6 +46,13 @@ async fn creating_a_direct_session_returns_every_response_field() {
     assert_eq!(session["source_port"], 9999);
     assert_eq!(session["progress_percent"], 0.0);
     assert!(session["source_cert_expires_at"].is_string() && session["target_cert_expires_at"].is_string());
+
+    // The response is built from the decision, not read back: it must equal
+    // what the projection folded.
+    let (_, read) = app.get(&format!("/clone-sessions/{}", session["id"].as_str().expect("id"))).await;
+    let mut created = session.clone();
+    created.as_object_mut().expect("object").remove("node_tokens");
+    assert_eq!(created, read["data"]);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -61,6 +68,10 @@ async fn a_staged_session_shows_its_backend_and_has_no_certificates() {
     assert_eq!(body["data"]["staging_backend_name"], "images");
     assert!(body["data"]["source_cert_expires_at"].is_null());
     let id = body["data"]["id"].as_str().expect("id");
+    let (_, read) = app.get(&format!("/clone-sessions/{id}")).await;
+    let mut created = body["data"].clone();
+    created.as_object_mut().expect("object").remove("node_tokens");
+    assert_eq!(created, read["data"], "the staged view as folded");
     let (status, body) = app.get(&format!("/clone-sessions/{id}/certs?role=source")).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert_eq!(body["detail"], "Certificates only available for direct mode sessions");

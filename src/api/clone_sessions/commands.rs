@@ -64,8 +64,8 @@ pub async fn create(
         staging_backend_id: body.staging_backend_id,
         resize_mode: body.resize_mode,
     };
-    let (id, node_tokens) = command::create(&app, &auth.ctx.metadata(), spec).await?;
-    let created = CloneSessionCreated { session: super::fetch(&app, id).await?, node_tokens };
+    let (session, node_tokens) = command::create(&app, &auth.ctx.metadata(), spec).await?;
+    let created = CloneSessionCreated { session, node_tokens };
     Ok(ApiResponse::with_message(created, "Clone session created"))
 }
 

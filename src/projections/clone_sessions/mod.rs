@@ -4,7 +4,7 @@ mod page_cache;
 mod queries;
 
 pub use page_cache::{PageCache, PageKey};
-pub use queries::{CloneSessionView, get, list};
+pub use queries::{CloneSessionView, ReferencedNames, get, list};
 
 use deadpool_postgres::Transaction;
 use serde_json::json;

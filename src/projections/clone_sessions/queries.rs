@@ -8,7 +8,10 @@ use crate::db::Db;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::domain::clone_session::{CloneMode, CloneStatus, ResizeMode, progress_percent};
+use crate::domain::clone_session::{
+    CertificateIssued, CloneMode, CloneStatus, ResizeMode, Role, SessionCreated, progress_percent,
+};
+use crate::projections::session_batch::text;
 
 /// The spec's `CloneSessionResponse`, plus certificate expiry and duration.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -66,6 +69,62 @@ pub struct CloneSessionView {
     /// messages it already applied, or resume the stream with `?from=` here.
     pub last_position: i64,
 }
+
+/// Names of what a session refers to, shown in its view.
+pub struct ReferencedNames {
+    pub source: String,
+    pub target: Option<String>,
+    pub backend: Option<String>,
+}
+
+impl CloneSessionView {
+    /// The view of a session just created, as the projection folds it from
+    /// `created` and the certificate events (a test holds the two equal).
+    pub fn created(
+        created: &SessionCreated,
+        certificates: &[CertificateIssued],
+        names: ReferencedNames,
+        last_position: i64,
+    ) -> Self {
+        let spec = &created.spec;
+        let expiry = |role: Role| certificates.iter().rev().find(|c| c.role == role).map(|c| c.not_after);
+        CloneSessionView {
+            id: created.id,
+            name: spec.name.clone(),
+            status: CloneStatus::Pending.to_string(),
+            clone_mode: text(&spec.clone_mode),
+            source_node_id: spec.source_node_id,
+            source_node_name: Some(names.source),
+            target_node_id: spec.target_node_id,
+            target_node_name: names.target,
+            source_device: spec.source_device.clone(),
+            target_device: spec.target_device.clone(),
+            source_ip: None,
+            source_port: DEFAULT_SOURCE_PORT,
+            staging_backend_id: spec.staging_backend_id,
+            staging_backend_name: names.backend,
+            staging_path: None,
+            staging_status: None,
+            resize_mode: text(&spec.resize_mode),
+            bytes_total: None,
+            bytes_transferred: 0,
+            transfer_rate_bps: None,
+            progress_percent: 0.0,
+            error_message: None,
+            created_at: created.at,
+            started_at: None,
+            completed_at: None,
+            created_by: created.created_by.clone(),
+            duration_seconds: None,
+            source_cert_expires_at: expiry(Role::Source),
+            target_cert_expires_at: expiry(Role::Target),
+            last_position,
+        }
+    }
+}
+
+/// `clone_sessions.source_port`'s default (projections/clone_sessions.sql).
+const DEFAULT_SOURCE_PORT: i32 = 9999;
 
 const SELECT: &str = "SELECT s.id, s.name, s.status, s.clone_mode, s.source_node_id, sn.hostname, s.target_node_id,
         tn.hostname, s.source_device, s.target_device, s.source_ip, s.source_port, s.staging_backend_id, b.name,
