@@ -5,7 +5,7 @@ pub mod embedded;
 pub mod migrate;
 mod statements;
 
-pub use statements::Db;
+pub use statements::{Db, Params};
 
 use std::str::FromStr;
 use std::time::Duration;

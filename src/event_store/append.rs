@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use crate::db::Db;
+use crate::db::{Db, Params};
 
 use super::{AppendRequest, Appended, ExpectedVersion, SecretOp, StoreError};
 
@@ -27,8 +27,7 @@ pub async fn append_batch(
     tx: &impl Db,
     requests: &[AppendRequest],
 ) -> Result<Vec<Result<Appended, StoreError>>, tokio_postgres::Error> {
-    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&APPEND_LOCK]).await?;
-    let mut versions = current_versions(tx, requests).await?;
+    let mut versions = lock_and_read_versions(tx, requests).await?;
 
     let mut rows = Rows::default();
     let mut outcomes = Vec::with_capacity(requests.len());
@@ -52,26 +51,34 @@ pub async fn append_batch(
     }
     let ops: Vec<&SecretOp> = accepted.iter().flat_map(|&index| requests[index].secrets.iter()).collect();
     super::secrets::apply(tx, &ops).await?;
-    if let Some(&head) = last_positions.values().max() {
-        tx.execute("SELECT pg_notify($1, $2::text)", &[&NOTIFY_CHANNEL, &head.to_string()]).await?;
-    }
     Ok(outcomes)
 }
 
-async fn current_versions(
+/// Takes the append lock, then reads the current version of every stream
+/// written: two statements sent together (one round trip), executed in order
+/// — the versions statement's snapshot is taken after the lock is held.
+async fn lock_and_read_versions(
     tx: &impl Db,
     requests: &[AppendRequest],
 ) -> Result<HashMap<String, i64>, tokio_postgres::Error> {
     let mut streams: Vec<&str> = requests.iter().flat_map(|r| r.writes.iter().map(|w| w.stream.as_str())).collect();
     streams.sort_unstable();
     streams.dedup();
-    let rows = tx
-        .query(
+    // Prepared first, so both executions are queued in this order on the first poll.
+    let lock = tx.prepared("SELECT pg_advisory_xact_lock($1)").await?;
+    let versions = tx
+        .prepared(
             "SELECT s.stream, COALESCE((SELECT max(e.version) FROM events e WHERE e.stream = s.stream), 0)
              FROM unnest($1::text[]) AS s(stream)",
-            &[&streams],
         )
         .await?;
+    use tokio_postgres::GenericClient as Client;
+    let client = tx.client();
+    let (lock_params, version_params): (Params, Params) = (&[&APPEND_LOCK], &[&streams]);
+    let (_, rows) = futures::try_join!(
+        Client::execute(client, &lock, lock_params),
+        Client::query(client, &versions, version_params)
+    )?;
     Ok(rows.iter().map(|row| (row.get(0), row.get(1))).collect())
 }
 
@@ -135,17 +142,22 @@ impl Rows {
         }
         let rows = tx
             .query(
-                "INSERT INTO events (stream, version, event_type, schema_version, payload,
-                                     actor, request_id, remote_addr, correlation_id, causation_id)
-                 SELECT stream, version, event_type, schema_version, payload,
-                        actor, request_id, remote_addr, correlation_id, causation_id
-                 FROM unnest($1::text[], $2::bigint[], $3::text[], $4::int[], $5::jsonb[],
-                             $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::bigint[])
-                      WITH ORDINALITY AS r(stream, version, event_type, schema_version, payload,
-                                           actor, request_id, remote_addr, correlation_id, causation_id,
-                                           request_index, ord)
-                 ORDER BY ord
-                 RETURNING position, stream, version",
+                // The new head is announced (NOTIFY, delivered at commit) by
+                // the same statement, saving a round trip under the lock.
+                "WITH inserted AS (
+                     INSERT INTO events (stream, version, event_type, schema_version, payload,
+                                         actor, request_id, remote_addr, correlation_id, causation_id)
+                     SELECT stream, version, event_type, schema_version, payload,
+                            actor, request_id, remote_addr, correlation_id, causation_id
+                     FROM unnest($1::text[], $2::bigint[], $3::text[], $4::int[], $5::jsonb[],
+                                 $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::bigint[])
+                          WITH ORDINALITY AS r(stream, version, event_type, schema_version, payload,
+                                               actor, request_id, remote_addr, correlation_id, causation_id,
+                                               request_index, ord)
+                     ORDER BY ord
+                     RETURNING position, stream, version),
+                 announced AS (SELECT pg_notify($12, max(position)::text) FROM inserted)
+                 SELECT i.position, i.stream, i.version FROM inserted i, announced",
                 &[
                     &self.stream,
                     &self.version,
@@ -158,6 +170,7 @@ impl Rows {
                     &self.correlation_id,
                     &self.causation_id,
                     &self.request_index,
+                    &NOTIFY_CHANNEL,
                 ],
             )
             .await?;
