@@ -1,7 +1,7 @@
 //! The live projection loop: wake on NOTIFY (or the local writer, or a poll
-//! tick), read the next batch after the last position, apply it to every
-//! projection with its checkpoint in one transaction, then hand the batch to
-//! the WebSocket hub and announce the new position to waiting commands.
+//! tick), read the next batch after the last position, hand it to the
+//! WebSocket hub, apply it to every projection with its checkpoint in one
+//! transaction, then announce the new position to waiting queries.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -113,6 +113,11 @@ impl ProjectionRunner {
         let Some(last) = events.last().map(|e| e.position) else {
             return Ok(0);
         };
+        // Committed events go to the WebSockets at once, before the query
+        // tables have them: a client that reacts with a query waits for the
+        // projections anyway (`app::consistency`), and a retried batch is not
+        // published twice (the hub skips positions it has sent).
+        self.hub.publish(&events);
         let tx = conn.transaction().await?;
         super::begin_fold(&tx).await?;
         let names: Vec<&str> = self.projections.iter().map(|p| p.name()).collect();
@@ -141,7 +146,6 @@ impl ProjectionRunner {
         )
         .await?;
         tx.commit().await?;
-        self.hub.publish(&events);
         self.position.send_replace(last);
         Ok(events.len())
     }
