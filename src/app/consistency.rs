@@ -18,10 +18,12 @@ impl App {
     /// this call. The connection is not held while waiting: the projection
     /// runner needs the same pool to catch up.
     pub async fn read_model(&self) -> Result<Object, ApiError> {
-        let committed = {
-            let conn = self.pool.get().await?;
-            head(&*conn).await?
-        };
+        let conn = self.pool.get().await?;
+        let committed = head(&*conn).await?;
+        if self.progress.position() >= committed {
+            return Ok(conn);
+        }
+        drop(conn);
         self.await_projections(committed).await;
         Ok(self.pool.get().await?)
     }
