@@ -17,14 +17,15 @@
 //! - [`config`] / [`cli`]: settings from flags and the environment.
 //! - [`domain`]: aggregates — state, events, `decide` (pure), `apply` (no rules).
 //! - [`event_store`]: the append-only log, optimistic concurrency, group commit.
-//! - [`commands`]: load → decide → append → wait for projections (read-your-writes).
+//! - [`commands`]: load → decide → append; answered once committed.
 //! - [`projections`]: the runner, checkpoints, rebuilds, and one module per read model.
 //! - [`fanout`]: the WebSocket hub and per-client sessions.
 //! - [`api`]: HTTP handlers, extractors, envelopes, OpenAPI.
 //! - [`auth`]: operator and node tokens, roles, the `Auth<R>` extractor.
 //! - [`ca`]: the certificate authority and sealed secret storage.
 //! - [`db`]: connection pool, migrations, the embedded PostgreSQL cluster.
-//! - [`app`]: shared state, start-up order, router, graceful shutdown.
+//! - [`app`]: shared state, start-up order, router, graceful shutdown, and the
+//!   wait that gives queries read-your-writes.
 //! - [`bench`]: the load tool (`pureboot bench …`) behind BENCHMARKS.md.
 //! - [`error`]: the one API error type and its JSON shape.
 

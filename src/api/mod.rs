@@ -29,8 +29,9 @@ use crate::app::App;
     info(
         title = "PureBoot Clone Controller",
         description = "Event-sourced control plane for network disk cloning between bare-metal nodes. \
-            Every change is an event in an append-only log; responses are sent once the query tables \
-            include the change (read-your-writes). Errors are always `{\"success\": false, \"error\", \"detail\"}`."
+            Every change is an event in an append-only log; a command is answered once its events are \
+            committed, and a query first waits until the query tables include everything committed before it \
+            (read-your-writes on any instance). Errors are always `{\"success\": false, \"error\", \"detail\"}`."
     ),
     tags(
         (name = "clone-sessions", description = "Clone sessions: create, inspect, change, cancel"),

@@ -1,5 +1,5 @@
 //! Read models: rebuilds match the live tables, checkpoints survive crashes,
-//! responses wait for the projections (read-your-writes), definitions rebuild.
+//! queries wait for the projections (read-your-writes), definitions rebuild.
 
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
