@@ -36,9 +36,11 @@ impl From<deadpool_postgres::PoolError> for InstallError {
 
 /// Creates missing projections and rebuilds those whose definition changed.
 /// Safe to run from several instances at once: the checkpoint rows are locked
-/// (always in the same order) for the whole transaction.
+/// for the whole transaction, in name order like the runner's batches (any
+/// other order can deadlock with another instance's runner).
 pub async fn ensure_installed(pool: &Pool) -> Result<(), InstallError> {
-    let projections = all();
+    let mut projections = all();
+    projections.sort_by_key(|p| p.name());
     let mut conn = pool.get().await?;
     let tx = conn.transaction().await?;
     let mut changed = Vec::new();
@@ -72,7 +74,9 @@ pub async fn rebuild(pool: &Pool, name: Option<&str>) -> Result<Vec<(String, i64
     if selected.is_empty() {
         return Err(InstallError::Unknown(name.unwrap_or_default().to_owned()));
     }
-    let selected: Vec<&dyn Projection> = selected.iter().map(|p| p.as_ref()).collect();
+    let mut selected: Vec<&dyn Projection> = selected.iter().map(|p| p.as_ref()).collect();
+    // Name order, as the runner locks them (see `ensure_installed`).
+    selected.sort_by_key(|p| p.name());
     let mut conn = pool.get().await?;
     let tx = conn.transaction().await?;
     for projection in &selected {
