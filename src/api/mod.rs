@@ -3,6 +3,7 @@
 //! the routes and the document, so no route can go undocumented.
 
 pub mod audit;
+pub mod body_limit;
 pub mod ca;
 pub mod clone_sessions;
 pub mod context;

@@ -28,6 +28,7 @@ pub fn router(app: Arc<App>) -> Router {
         .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi))
         .route("/api/{*rest}", any(unknown_endpoint))
         .fallback_service(web_ui(ui_dir, index))
+        .layer(axum::middleware::from_fn_with_state(max_body, api::body_limit::refuse_oversized))
         .layer(axum::middleware::from_fn(api::context::request_id))
         .layer(DefaultBodyLimit::max(max_body))
         .layer(SetResponseHeaderLayer::if_not_present(
