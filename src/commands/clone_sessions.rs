@@ -12,7 +12,6 @@ use crate::domain::Rejection;
 use crate::domain::clone_session::{
     self as session, CloneMode, CloneSession, CloneSessionEvent, Role, SessionPatch, SessionSpec,
 };
-use crate::domain::node::Node;
 use crate::domain::storage_backend::StorageBackend;
 use crate::error::ApiError;
 use crate::event_store::Aggregate;
@@ -105,11 +104,14 @@ async fn check_references(
     target: Option<Uuid>,
     backend: Option<Uuid>,
 ) -> Result<ReferencedNames, ApiError> {
-    let source = node_name(app, source).await?.ok_or_else(|| ApiError::NotFound("Source node not found".into()))?;
+    let source =
+        super::registered_node(app, source).await?.ok_or_else(|| ApiError::NotFound("Source node not found".into()))?;
     let target = match target {
-        Some(target) => {
-            Some(node_name(app, target).await?.ok_or_else(|| ApiError::NotFound("Target node not found".into()))?)
-        }
+        Some(target) => Some(
+            super::registered_node(app, target)
+                .await?
+                .ok_or_else(|| ApiError::NotFound("Target node not found".into()))?,
+        ),
         None => None,
     };
     let backend = match backend {
@@ -121,11 +123,6 @@ async fn check_references(
         None => None,
     };
     Ok(ReferencedNames { source, target, backend })
-}
-
-async fn node_name(app: &App, id: Uuid) -> Result<Option<String>, ApiError> {
-    let (node, _) = app.nodes.load(&app.pool, &stream_name(Node::CATEGORY, id)).await?;
-    Ok(node.details.map(|details| details.hostname))
 }
 
 /// Certificates for both roles of a direct session, as event facts plus the

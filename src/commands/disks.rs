@@ -1,6 +1,6 @@
 //! Disk and partition-operation commands. Each one first checks that the
-//! node exists (in the node registry's read model, as clone sessions check
-//! their nodes), then decides on the node's `node_disks` aggregate.
+//! node exists (on its aggregate, as clone sessions check their nodes), then
+//! decides on the node's `node_disks` aggregate.
 
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -10,7 +10,6 @@ use crate::domain::Rejection;
 use crate::domain::disks::{self as disks, Device, DiskEvent, DiskScan, NodeDisks, OperationSpec, ReportedStatus};
 use crate::error::ApiError;
 use crate::event_store::Metadata;
-use crate::projections::nodes;
 
 /// Records a scan report (whole, or not at all).
 pub async fn report(app: &App, metadata: &Metadata, node_id: Uuid, scan: Vec<DiskScan>) -> Result<(), ApiError> {
@@ -81,8 +80,7 @@ pub async fn report_status(
 
 /// 404 unless the node is registered.
 pub async fn ensure_node(app: &App, node_id: Uuid) -> Result<(), ApiError> {
-    let conn = app.read_model().await?;
-    match nodes::get(&*conn, node_id).await? {
+    match super::registered_node(app, node_id).await? {
         Some(_) => Ok(()),
         None => Err(ApiError::NotFound("Node not found".into())),
     }

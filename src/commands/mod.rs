@@ -56,6 +56,13 @@ pub struct Executed<A> {
     pub last_position: i64,
 }
 
+/// The hostname of node `id`, or `None` when it is not registered. Read from
+/// the node's aggregate, which is current without waiting for the projections.
+pub async fn registered_node(app: &App, id: Uuid) -> Result<Option<String>, ApiError> {
+    let (node, _) = app.nodes.load(&app.pool, &stream_name(Node::CATEGORY, id)).await?;
+    Ok(node.details.map(|details| details.hostname))
+}
+
 /// Aggregates whose recent states the app caches.
 pub trait Cached: Aggregate {
     fn cache(app: &App) -> &AggregateCache<Self>;
