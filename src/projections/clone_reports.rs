@@ -9,9 +9,9 @@ use crate::db::Db;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::session_batch::{self, Change, MergedProgress, SessionFold, ts};
+use super::session_batch::{self, Change, MergedProgress, SessionFold, text, ts};
 use super::{ApplyResult, Projection};
-use crate::domain::clone_session::{CloneMode, CloneSessionEvent as E};
+use crate::domain::clone_session::CloneSessionEvent as E;
 use crate::event_store::RecordedEvent;
 
 pub struct CloneReportsProjection;
@@ -74,8 +74,7 @@ impl SessionFold for CloneReportsProjection {
     fn changes(&self, _event: &RecordedEvent, id: Uuid, decoded: &E) -> Vec<Change> {
         let (sql, row) = match decoded {
             E::Created(c) => {
-                let mode = if c.spec.clone_mode == CloneMode::Direct { "direct" } else { "staged" };
-                let row = json!({"id": id, "mode": mode, "source_node_id": c.spec.source_node_id,
+                let row = json!({"id": id, "mode": text(&c.spec.clone_mode), "source_node_id": c.spec.source_node_id,
                     "target_node_id": c.spec.target_node_id, "created_at": ts(&c.at)});
                 (CREATED, row)
             }
