@@ -53,6 +53,10 @@ pub struct ServeConfig {
     /// How often projections poll the log when no notification arrives.
     #[arg(long, env = "PUREBOOT_PROJECTION_POLL_MS", default_value_t = 1000)]
     pub projection_poll_ms: u64,
+    /// Longest one send to a WebSocket client may take (its close included):
+    /// a client that does not read for this long is disconnected.
+    #[arg(long, env = "PUREBOOT_WS_SEND_TIMEOUT_MS", default_value_t = 10_000)]
+    pub ws_send_timeout_ms: u64,
     /// The first admin token (≥ 32 characters). When unset and no admin token
     /// exists, one is generated and printed once at start-up.
     #[arg(long, env = "PUREBOOT_ADMIN_TOKEN", hide_env_values = true)]

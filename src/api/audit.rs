@@ -34,7 +34,8 @@ pub struct AuditParams {
     #[serde(default, with = "time::serde::rfc3339::option")]
     #[param(value_type = Option<String>, format = DateTime)]
     pub to: Option<OffsetDateTime>,
-    /// Cursor: only events after this position (use the previous page's `next_after`).
+    /// Cursor: only events after this position (use the previous page's
+    /// `next_after`). A position past the log's head is refused with 422.
     #[param(minimum = 0)]
     pub after: Option<i64>,
     #[param(minimum = 1, maximum = 1000, default = 100)]
@@ -92,10 +93,12 @@ pub struct AuditPage {
 }
 
 /// Query the audit log: filter by stream, category, type, actor and time;
-/// page with the `after` cursor (stable while events keep being appended).
+/// page with the `after` cursor (stable while events keep being appended;
+/// 422 when it is past the log's head).
 #[utoipa::path(operation_id = "audit_events", get, path = "/events", tag = "audit", params(AuditParams),
     security(("bearer" = [])),
-    responses((status = 200, body = AuditPage), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = AuditPage), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody),
+               (status = 503, description = "Database unavailable", body = ErrorBody)))]
 pub async fn events(
     State(app): State<Arc<App>>,
     _auth: Auth<Viewer>,
@@ -105,10 +108,7 @@ pub async fn events(
     if !(1..=1000).contains(&limit) {
         return Err(ApiError::invalid("limit", "must be between 1 and 1000"));
     }
-    let after = params.after.unwrap_or(0);
-    if after < 0 {
-        return Err(ApiError::invalid("after", "must be at least 0"));
-    }
+    let after = super::cursor::not_negative("after", params.after.unwrap_or(0))?;
     let filter = EventFilter {
         stream: params.stream,
         category: params.category,
@@ -119,6 +119,11 @@ pub async fn events(
     };
     let conn = app.pool.get().await?;
     let events = read_filtered(&*conn, &filter, after, limit).await?;
+    // An event after the cursor proves it within the log; only an empty
+    // page needs the head.
+    if events.is_empty() {
+        super::cursor::within_log(&*conn, "after", after).await?;
+    }
     let next_after = (events.len() as i64 == limit).then(|| events.last().map(|e| e.position)).flatten();
     Ok(Json(AuditPage { success: true, data: events.into_iter().map(AuditEntry::from).collect(), next_after }))
 }

@@ -1,6 +1,7 @@
 //! `GET /ws`: the live event stream.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::{State, WebSocketUpgrade};
@@ -18,6 +19,8 @@ use crate::fanout::websocket::{Client, Subscription};
 pub struct WsParams {
     /// Resume after this log position: every message after it is replayed
     /// from the log before live messages follow, with no gap or duplicate.
+    /// A position past the log's head is refused with 422.
+    #[param(minimum = 0)]
     pub from: Option<i64>,
     /// An operator token (any role), for browsers that cannot set headers on
     /// a WebSocket; `Authorization: Bearer` works too.
@@ -29,16 +32,24 @@ const CLIENT_BUFFER: usize = 4 * 1024;
 /// Largest message a client may send.
 const MAX_CLIENT_MESSAGE: usize = 16 * 1024;
 
-/// Upgrade to a WebSocket of events: `{"type", "data", "position", "timestamp"}`.
+/// Upgrade to a WebSocket of events (`WsEventMessage`).
 ///
-/// Send `{"type":"ping"}` to get `{"type":"pong"}`. A client that falls too far
-/// behind receives `{"type":"resync","position":N}` and close code 4000; it
-/// should reconnect with `?from=N`.
+/// Each event message carries its `position` and `prev_position`, the
+/// position of the message sent before it on this connection (for the first,
+/// the `from` given): a client that last handled position P has missed
+/// something exactly when `prev_position > P`, and should refetch. Send
+/// `{"type":"ping"}` to get `{"type":"pong"}` (`WsControlMessage`). A client
+/// that falls too far behind receives `{"type":"resync","position":N}` and
+/// close code 4000; it should reconnect with `?from=N`. A client that does not
+/// read for the send timeout (10 s by default) is disconnected. A close frame
+/// from the client is answered with one.
 #[utoipa::path(operation_id = "events_events", get, path = "/ws", tag = "events", params(WsParams),
-    responses((status = 101, description = "Switching to the WebSocket protocol"),
+    responses((status = 101, description = "Switching to the WebSocket protocol; then messages of this shape",
+                body = crate::fanout::messages::ServerMessage),
               (status = 400, description = "Not a WebSocket handshake", body = crate::error::ErrorBody),
               (status = 401, description = "Missing or invalid token", body = crate::error::ErrorBody),
-              (status = 422, body = crate::error::ErrorBody)))]
+              (status = 422, description = "`from` negative or past the log's head", body = crate::error::ErrorBody),
+              (status = 503, description = "Database unavailable", body = crate::error::ErrorBody)))]
 pub async fn events(
     State(app): State<Arc<App>>,
     headers: axum::http::HeaderMap,
@@ -46,8 +57,10 @@ pub async fn events(
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
     app.authenticate(params.token.as_deref().or(crate::auth::bearer(&headers))).await?;
-    if params.from.is_some_and(|p| p < 0) {
-        return Err(ApiError::invalid("from", "must be at least 0"));
+    if let Some(from) = params.from {
+        super::cursor::not_negative("from", from)?;
+        let conn = app.pool.get().await?;
+        super::cursor::within_log(&*conn, "from", from).await?;
     }
     // Clients only ever send pings: small buffers and a small message limit
     // (the defaults, 128 KiB per buffer and 64 MiB per message, made 500
@@ -61,7 +74,13 @@ pub async fn events(
         .max_frame_size(MAX_CLIENT_MESSAGE);
     let subscription = Subscription::to(&app.hub);
     Ok(upgrade.on_upgrade(move |socket| {
-        let client = Client { socket, pool: app.pool.clone(), from: params.from, shutdown: app.shutdown.clone() };
+        let client = Client {
+            socket,
+            pool: app.pool.clone(),
+            from: params.from,
+            shutdown: app.shutdown.clone(),
+            send_timeout: Duration::from_millis(app.config.ws_send_timeout_ms),
+        };
         client.serve(subscription)
     }))
 }

@@ -9,6 +9,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, header};
 use axum::http::{Method, Uri};
 use axum::routing::any;
+use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -59,10 +60,28 @@ async fn unknown_endpoint(method: Method, uri: Uri) -> crate::error::ApiError {
     crate::error::ApiError::NotFound(format!("no endpoint {method} {}", uri.path()))
 }
 
+/// Kernel send buffer asked for on every accepted connection. Linux doubles
+/// it for its bookkeeping, so a connection holds at most ~128 KiB of unsent
+/// data in the kernel, instead of the autotuned default of up to 4 MiB
+/// (`net.ipv4.tcp_wmem`), which a client that stops reading (a WebSocket
+/// viewer) would otherwise pin for as long as it stays connected. Ample for
+/// API responses and the UI's files on a LAN.
+pub const SEND_BUFFER_BYTES: usize = 64 * 1024;
+
+/// Caps the kernel send buffer of an accepted connection. A failure only
+/// costs the cap, so it is logged, not fatal.
+pub fn cap_send_buffer(stream: &mut tokio::net::TcpStream) {
+    if let Err(err) = socket2::SockRef::from(&*stream).set_send_buffer_size(SEND_BUFFER_BYTES) {
+        tracing::warn!(error = %err, "could not cap a connection's send buffer");
+    }
+}
+
 /// Serves until the app's shutdown token is cancelled, then finishes
 /// in-flight requests (WebSockets are closed by their own tasks).
 pub async fn serve(app: Arc<App>, listener: TcpListener) -> std::io::Result<()> {
     let shutdown = app.shutdown.clone();
     let service = router(app).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, service).with_graceful_shutdown(async move { shutdown.cancelled().await }).await
+    axum::serve(listener.tap_io(cap_send_buffer), service)
+        .with_graceful_shutdown(async move { shutdown.cancelled().await })
+        .await
 }

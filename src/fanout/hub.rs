@@ -8,13 +8,17 @@ use crate::event_store::RecordedEvent;
 /// Messages a client may fall behind by before it is asked to resync.
 const QUEUE: usize = 8_192;
 
-/// One serialised WebSocket message, shared by every client.
+/// One event's WebSocket message, its data serialised once and shared by
+/// every client; each client adds its own `prev_position` (see
+/// [`Frame::message`]).
 #[derive(Debug)]
 pub struct Frame {
     pub position: i64,
-    /// The message type, used to decide who may see it.
+    /// The message type, e.g. `clone.progress`.
     pub kind: &'static str,
-    pub json: Arc<str>,
+    pub data: Box<serde_json::value::RawValue>,
+    /// When the event was recorded (RFC 3339).
+    pub timestamp: String,
 }
 
 #[derive(Clone)]

@@ -1,12 +1,16 @@
-//! The WebSocket message of each event: the spec's `{"type", "data"}` plus
-//! the event's log `position` (for resuming) and `timestamp`.
+//! The WebSocket's messages. An event's is the spec's `{"type", "data"}`
+//! plus its log `position` (for resuming), `prev_position` (for noticing a
+//! gap) and `timestamp`; the server also sends `pong` and `resync`.
 //!
 //! Beyond the spec's names, `partition.scan_requested`,
 //! `partition.operation_removed` and `partition.operations_applied` let a
 //! partition tool page keep its queue current without polling.
 
+use serde::Serialize;
+use serde_json::value::RawValue;
 use serde_json::{Value, json};
 use time::format_description::well_known::Rfc3339;
+use utoipa::ToSchema;
 
 use super::Frame;
 use crate::domain::clone_session::{CloneSessionEvent as E, progress_percent};
@@ -14,6 +18,65 @@ use crate::domain::disks::DiskEvent;
 use crate::domain::node::NodeEvent;
 use crate::domain::storage_backend::BackendEvent;
 use crate::event_store::RecordedEvent;
+
+/// Everything the server sends on the socket: an event, or housekeeping.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+#[schema(as = WsServerMessage)]
+pub enum ServerMessage<'a> {
+    Event(EventMessage<'a>),
+    Control(ControlMessage),
+}
+
+/// One event of the log, as the socket sends it.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = WsEventMessage)]
+pub struct EventMessage<'a> {
+    /// e.g. `clone.progress`, `node.created`, `partition.scan_complete`.
+    #[serde(rename = "type")]
+    #[schema(example = "clone.progress")]
+    pub kind: &'a str,
+    /// The event's facts; their shape depends on `type`.
+    #[schema(value_type = Object)]
+    pub data: &'a RawValue,
+    /// The event's log position: resume after it with `?from=`.
+    pub position: i64,
+    /// The position of the message this connection sent before this one;
+    /// for the first message, the `from` the client connected with (or,
+    /// without `from`, the position the stream started after). Not every
+    /// log position is sent (some events are internal), so positions have
+    /// gaps; `prev_position` is what proves nothing was lost: a client that
+    /// last handled position P has missed a message when `prev_position > P`.
+    pub prev_position: i64,
+    /// When the event was recorded (RFC 3339).
+    #[schema(example = "2026-01-01T12:00:00Z")]
+    pub timestamp: &'a str,
+}
+
+/// Connection housekeeping, told apart by `type`.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(tag = "type", rename_all = "lowercase")]
+#[schema(as = WsControlMessage)]
+pub enum ControlMessage {
+    /// The answer to a client's `{"type":"ping"}`.
+    Pong,
+    /// The client fell behind and is being closed (code 4000): reconnect
+    /// with `?from=<position>`; everything after it is replayed.
+    Resync { position: i64 },
+}
+
+impl Frame {
+    /// This frame as the message a client receives after `prev_position`.
+    pub fn message(&self, prev_position: i64) -> ServerMessage<'_> {
+        ServerMessage::Event(EventMessage {
+            kind: self.kind,
+            data: &self.data,
+            position: self.position,
+            prev_position,
+            timestamp: &self.timestamp,
+        })
+    }
+}
 
 /// The message for `event`, or `None` for events clients never see
 /// (uniqueness claims, certificate issuance).
@@ -26,8 +89,10 @@ pub fn to_message(event: &RecordedEvent) -> Option<Frame> {
         _ => return None,
     };
     let timestamp = event.recorded_at.format(&Rfc3339).unwrap_or_default();
-    let json = json!({ "type": kind, "data": data, "position": event.position, "timestamp": timestamp });
-    Some(Frame { position: event.position, kind, json: json.to_string().into() })
+    let data = serde_json::value::to_raw_value(&data)
+        .map_err(|err| tracing::warn!(position = event.position, error = %err, "unserialisable message skipped"))
+        .ok()?;
+    Some(Frame { position: event.position, kind, data, timestamp })
 }
 
 fn decode<T: crate::event_store::DomainEvent>(event: &RecordedEvent) -> Option<T> {

@@ -1,20 +1,33 @@
-//! One WebSocket client: optional catch-up from the log, then live frames.
+//! One WebSocket client: optional catch-up from the log, then live frames,
+//! while the client's own frames are read all along.
 //!
 //! Gap-free hand-over: the client subscribes to the hub first and learns the
 //! position P the hub had published at that instant; it then reads the log
 //! from its `from` position up to P and afterwards forwards only live frames
-//! above the last position sent. Nothing is missed and nothing repeats.
+//! above the last position sent. Nothing is missed and nothing repeats, and
+//! each message's `prev_position` lets the client check that for itself.
+//!
+//! Every per-connection resource is bounded: each send (the close included)
+//! has a deadline, and a client that misses it is dropped without further
+//! ado; the kernel's send buffer is capped where connections are accepted
+//! (`app::server`). Reading runs concurrently with sending, backlog replay
+//! included, so a client's close is answered with a close frame and a
+//! WebSocket ping with a pong at any time.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_broadcast::RecvError;
-use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
+use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use deadpool_postgres::Pool;
-use serde_json::json;
+use futures::stream::{SplitSink, SplitStream};
+use futures::{SinkExt, StreamExt};
+use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use super::{Frame, Hub, messages::to_message};
+use super::messages::{ControlMessage, ServerMessage, to_message};
+use super::{Frame, Hub};
+use crate::event_store::read::read_after;
 
 /// Live frames from the hub, and the position the log must be read up to
 /// to fill the gap before them.
@@ -31,101 +44,180 @@ impl Subscription {
         Self { live, published }
     }
 }
-use crate::event_store::read::read_after;
 
-/// A send that takes longer than this means the client is stalled.
-const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 const CATCH_UP_PAGE: i64 = 1_000;
 /// Close code telling a client it fell behind and must resume with `?from=`.
 pub const CLOSE_RESYNC: u16 = 4000;
+/// `{"type":"ping"}`s awaiting their pong; more are dropped unanswered (a
+/// client sending pings faster than it reads pongs gains nothing by it).
+const PONGS_PENDING: usize = 4;
 
 pub struct Client {
     pub socket: WebSocket,
     pub pool: Pool,
     pub from: Option<i64>,
     pub shutdown: CancellationToken,
+    /// Deadline of each send, the close frame included.
+    pub send_timeout: Duration,
 }
 
 enum End {
+    /// The connection failed or the client vanished: nothing more to send.
     Gone,
+    /// A send missed its deadline: the client does not read; drop it.
+    Stalled,
+    /// The client sent a close frame: answer it.
+    ClientClosed,
+    /// The client fell behind the hub's queue: tell it where to resume.
     Resync,
     Shutdown,
 }
 
 impl Client {
-    pub async fn serve(mut self, subscription: Subscription) {
+    pub async fn serve(self, subscription: Subscription) {
+        let Client { socket, pool, from, shutdown, send_timeout } = self;
         let Subscription { mut live, published } = subscription;
-        let mut last = self.from.unwrap_or(published);
-        let end = match self.catch_up(&mut last, published).await {
-            Err(end) => end,
-            Ok(()) => self.forward(&mut live, &mut last).await,
+        let (sink, mut incoming) = socket.split();
+        let (ping, pongs) = mpsc::channel(PONGS_PENDING);
+        let start = from.unwrap_or(published);
+        let mut writer = Writer { sink, pool, send_timeout, pongs, last: start, delivered: start };
+        let end = tokio::select! {
+            end = writer.run(&mut live, published) => end,
+            end = read(&mut incoming, ping) => end,
+            _ = shutdown.cancelled() => End::Shutdown,
         };
-        let close = match end {
-            End::Gone => return,
-            End::Resync => {
-                let resync = json!({ "type": "resync", "position": last }).to_string();
-                let _ = self.send(resync.into()).await;
-                (CLOSE_RESYNC, "fell behind: reconnect with ?from=<position>")
+        drop(live);
+        writer.finish(end, incoming).await;
+    }
+}
+
+/// Reads the client's frames until it closes or fails. Text pings are passed
+/// to the writer; WebSocket pings and a close are answered by the protocol
+/// layer when the socket is next read or written.
+async fn read(incoming: &mut SplitStream<WebSocket>, ping: mpsc::Sender<()>) -> End {
+    while let Some(message) = incoming.next().await {
+        match message {
+            Ok(Message::Text(text)) if is_ping(&text) => {
+                let _ = ping.try_send(());
             }
-            End::Shutdown => (1001, "controller shutting down"),
-        };
-        let frame = CloseFrame { code: close.0, reason: close.1.into() };
-        let _ = self.socket.send(Message::Close(Some(frame))).await;
+            Ok(Message::Close(_)) => return End::ClientClosed,
+            Ok(_) => {}
+            Err(_) => return End::Gone,
+        }
+    }
+    End::Gone
+}
+
+struct Writer {
+    sink: SplitSink<WebSocket, Message>,
+    pool: Pool,
+    send_timeout: Duration,
+    pongs: mpsc::Receiver<()>,
+    /// Every event up to here was sent or is not for clients.
+    last: i64,
+    /// The `prev_position` of the next message.
+    delivered: i64,
+}
+
+impl Writer {
+    async fn run(&mut self, live: &mut async_broadcast::Receiver<Arc<Frame>>, published: i64) -> End {
+        match self.catch_up(published).await {
+            Ok(()) => self.forward(live).await,
+            Err(end) => end,
+        }
     }
 
     /// Sends every message in the log after `last` up to `until`.
-    async fn catch_up(&mut self, last: &mut i64, until: i64) -> Result<(), End> {
-        while *last < until {
+    async fn catch_up(&mut self, until: i64) -> Result<(), End> {
+        while self.last < until {
             let events = {
                 let conn = self.pool.get().await.map_err(|_| End::Resync)?;
-                read_after(&*conn, *last, CATCH_UP_PAGE).await.map_err(|_| End::Resync)?
+                read_after(&*conn, self.last, CATCH_UP_PAGE).await.map_err(|_| End::Resync)?
             };
             if events.is_empty() {
                 break;
             }
             for event in events.iter().take_while(|e| e.position <= until) {
-                if let Some(frame) = to_message(event) {
-                    self.send(Utf8Bytes::from(frame.json.as_ref())).await?;
+                while self.pongs.try_recv().is_ok() {
+                    self.send(&ServerMessage::Control(ControlMessage::Pong)).await?;
                 }
-                *last = event.position;
+                match to_message(event) {
+                    Some(frame) => self.event(&frame).await?,
+                    None => self.last = event.position,
+                }
+            }
+            if events.last().is_some_and(|e| e.position > until) {
+                break;
             }
         }
         Ok(())
     }
 
-    async fn forward(&mut self, live: &mut async_broadcast::Receiver<Arc<Frame>>, last: &mut i64) -> End {
+    async fn forward(&mut self, live: &mut async_broadcast::Receiver<Arc<Frame>>) -> End {
         loop {
-            tokio::select! {
+            let sent = tokio::select! {
                 frame = live.recv() => match frame {
-                    Ok(frame) if frame.position > *last => {
-                        if let Err(end) = self.send(Utf8Bytes::from(frame.json.as_ref())).await {
-                            return end;
-                        }
-                        *last = frame.position;
-                    }
-                    Ok(_) => {}
-                    Err(RecvError::Overflowed(_)) => return End::Resync,
-                    Err(RecvError::Closed) => return End::Shutdown,
+                    Ok(frame) if frame.position > self.last => self.event(&frame).await,
+                    Ok(_) => Ok(()),
+                    Err(RecvError::Overflowed(_)) => Err(End::Resync),
+                    Err(RecvError::Closed) => Err(End::Shutdown),
                 },
-                incoming = self.socket.recv() => match incoming {
-                    Some(Ok(Message::Text(text))) if is_ping(&text) => {
-                        if let Err(end) = self.send(r#"{"type":"pong"}"#.into()).await {
-                            return end;
-                        }
-                    }
-                    Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return End::Gone,
-                    Some(Ok(_)) => {}
+                pong = self.pongs.recv() => match pong {
+                    Some(()) => self.send(&ServerMessage::Control(ControlMessage::Pong)).await,
+                    None => Err(End::Gone),
                 },
-                _ = self.shutdown.cancelled() => return End::Shutdown,
+            };
+            if let Err(end) = sent {
+                return end;
             }
         }
     }
 
-    async fn send(&mut self, text: Utf8Bytes) -> Result<(), End> {
-        match tokio::time::timeout(SEND_TIMEOUT, self.socket.send(Message::Text(text))).await {
+    async fn event(&mut self, frame: &Frame) -> Result<(), End> {
+        self.send(&frame.message(self.delivered)).await?;
+        self.delivered = frame.position;
+        self.last = frame.position;
+        Ok(())
+    }
+
+    async fn send(&mut self, message: &ServerMessage<'_>) -> Result<(), End> {
+        let text = serde_json::to_string(message).map_err(|_| End::Gone)?;
+        self.send_frame(Message::Text(text.into())).await
+    }
+
+    async fn send_frame(&mut self, message: Message) -> Result<(), End> {
+        match tokio::time::timeout(self.send_timeout, self.sink.send(message)).await {
             Ok(Ok(())) => Ok(()),
             Ok(Err(_)) => Err(End::Gone),
-            Err(_) => Err(End::Resync),
+            Err(_) => Err(End::Stalled),
+        }
+    }
+
+    /// Ends the connection as `end` requires, each step within the send
+    /// deadline; the socket is dropped (closing TCP) on return.
+    async fn finish(mut self, end: End, mut incoming: SplitStream<WebSocket>) {
+        let close = match end {
+            End::Gone | End::Stalled => return,
+            End::ClientClosed => {
+                // The protocol layer has queued the answering close frame:
+                // closing the sink flushes it.
+                let _ = tokio::time::timeout(self.send_timeout, self.sink.close()).await;
+                return;
+            }
+            End::Resync => {
+                let resync = ServerMessage::Control(ControlMessage::Resync { position: self.last });
+                if self.send(&resync).await.is_err() {
+                    return;
+                }
+                (CLOSE_RESYNC, "fell behind: reconnect with ?from=<position>")
+            }
+            End::Shutdown => (1001, "controller shutting down"),
+        };
+        let frame = CloseFrame { code: close.0, reason: close.1.into() };
+        if self.send_frame(Message::Close(Some(frame))).await.is_ok() {
+            // Wait (bounded) for the client's answering close, as the
+            // protocol asks, so it sees a clean close rather than a reset.
+            let _ = tokio::time::timeout(self.send_timeout, async { while incoming.next().await.is_some() {} }).await;
         }
     }
 }
