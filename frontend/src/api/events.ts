@@ -1,14 +1,20 @@
 /**
  * Wire format of the controller's WebSocket (/api/v1/ws). Every event carries
  * its `position` in the event log so a reconnecting client can resume with
- * `?from=<position>` and miss nothing.
+ * `?from=<position>`, and `prev_position`, the position of the message sent
+ * before it on the connection (for the first, the `from` given), so a client
+ * can prove it missed nothing although positions have gaps. The envelope's
+ * fields and the housekeeping messages are the OpenAPI's WsEventMessage and
+ * WsControlMessage; the per-type `data` shapes are refined here.
  */
+import type { components } from './schema';
 
-interface Envelope<T extends string, D> {
+type WsEventMessage = components['schemas']['WsEventMessage'];
+type WsControlMessage = components['schemas']['WsControlMessage'];
+
+interface Envelope<T extends string, D> extends Partial<Pick<WsEventMessage, 'position' | 'prev_position' | 'timestamp'>> {
   type: T;
   data: D;
-  position?: number;
-  timestamp?: string;
 }
 
 type SessionRef = { session_id: string };
@@ -69,9 +75,8 @@ export type WebSocketEvent = CloneEvent | NodeEvent | PartitionEvent | StorageEv
 /** Everything the server may send, including connection housekeeping. */
 export type ServerMessage =
   | WebSocketEvent
-  | { type: 'pong' }
-  /** The client fell behind the server's buffer: reconnect with ?from=position. */
-  | { type: 'resync'; position: number };
+  /** `pong`, or `resync`: the client fell behind the server's buffer, reconnect with ?from=position. */
+  | WsControlMessage;
 
 /** Parses one frame; anything that is not an object with a string `type` is dropped. */
 export function parseServerMessage(raw: string): ServerMessage | null {

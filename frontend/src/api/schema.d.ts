@@ -211,7 +211,8 @@ export interface paths {
         };
         /**
          * Query the audit log: filter by stream, category, type, actor and time;
-         *     page with the `after` cursor (stable while events keep being appended).
+         *     page with the `after` cursor (stable while events keep being appended;
+         *     422 when it is past the log's head).
          */
         get: operations["audit_events"];
         put?: never;
@@ -566,10 +567,16 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Upgrade to a WebSocket of events: `{"type", "data", "position", "timestamp"}`.
-         * @description Send `{"type":"ping"}` to get `{"type":"pong"}`. A client that falls too far
-         *     behind receives `{"type":"resync","position":N}` and close code 4000; it
-         *     should reconnect with `?from=N`.
+         * Upgrade to a WebSocket of events (`WsEventMessage`).
+         * @description Each event message carries its `position` and `prev_position`, the
+         *     position of the message sent before it on this connection (for the first,
+         *     the `from` given): a client that last handled position P has missed
+         *     something exactly when `prev_position > P`, and should refetch. Send
+         *     `{"type":"ping"}` to get `{"type":"pong"}` (`WsControlMessage`). A client
+         *     that falls too far behind receives `{"type":"resync","position":N}` and
+         *     close code 4000; it should reconnect with `?from=N`. A client that does not
+         *     read for the send timeout (10 s by default) is disconnected. A close frame
+         *     from the client is answered with one.
          */
         get: operations["events_events"];
         put?: never;
@@ -2098,6 +2105,48 @@ export interface components {
          * @enum {string}
          */
         TransferPhase: "transferring" | "verifying" | "resizing";
+        /** @description Connection housekeeping, told apart by `type`. */
+        WsControlMessage: {
+            /** @enum {string} */
+            type: "pong";
+        } | {
+            /** Format: int64 */
+            position: number;
+            /** @enum {string} */
+            type: "resync";
+        };
+        /** @description One event of the log, as the socket sends it. */
+        WsEventMessage: {
+            /**
+             * @description e.g. `clone.progress`, `node.created`, `partition.scan_complete`.
+             * @example clone.progress
+             */
+            type: string;
+            /** @description The event's facts; their shape depends on `type`. */
+            data: Record<string, unknown>;
+            /**
+             * Format: int64
+             * @description The event's log position: resume after it with `?from=`.
+             */
+            position: number;
+            /**
+             * Format: int64
+             * @description The position of the message this connection sent before this one;
+             *     for the first message, the `from` the client connected with (or,
+             *     without `from`, the position the stream started after). Not every
+             *     log position is sent (some events are internal), so positions have
+             *     gaps; `prev_position` is what proves nothing was lost: a client that
+             *     last handled position P has missed a message when `prev_position > P`.
+             */
+            prev_position: number;
+            /**
+             * @description When the event was recorded (RFC 3339).
+             * @example 2026-01-01T12:00:00Z
+             */
+            timestamp: string;
+        };
+        /** @description Everything the server sends on the socket: an event, or housekeeping. */
+        WsServerMessage: components["schemas"]["WsEventMessage"] | components["schemas"]["WsControlMessage"];
     };
     responses: never;
     parameters: never;
@@ -3016,7 +3065,10 @@ export interface operations {
                 from?: string;
                 /** @description Recorded before (RFC 3339). */
                 to?: string;
-                /** @description Cursor: only events after this position (use the previous page's `next_after`). */
+                /**
+                 * @description Cursor: only events after this position (use the previous page's
+                 *     `next_after`). A position past the log's head is refused with 422.
+                 */
                 after?: number;
                 limit?: number;
             };
@@ -3043,6 +3095,15 @@ export interface operations {
                 };
             };
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Database unavailable */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4493,6 +4554,7 @@ export interface operations {
                 /**
                  * @description Resume after this log position: every message after it is replayed
                  *     from the log before live messages follow, with no gap or duplicate.
+                 *     A position past the log's head is refused with 422.
                  */
                 from?: number;
                 /**
@@ -4507,12 +4569,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Switching to the WebSocket protocol */
+            /** @description Switching to the WebSocket protocol; then messages of this shape */
             101: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["WsServerMessage"];
+                };
             };
             /** @description Not a WebSocket handshake */
             400: {
@@ -4532,7 +4596,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description `from` negative or past the log's head */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Database unavailable */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -118,6 +118,47 @@ describe('EventStream', () => {
     expect(events.map((e) => e.position)).toEqual([3, 6]);
   });
 
+  it('reports a gap when prev_position shows a message was lost', () => {
+    last().open();
+    last().receive(created('a', 7));
+    last().receive({ ...created('b', 12), prev_position: 9 });
+
+    expect(gaps).toBe(2);
+    expect(events.map((e) => e.position)).toEqual([7, 12]);
+  });
+
+  it('proves continuity across positions that are never sent', () => {
+    last().open();
+    last().receive(created('a', 7));
+    last().drop();
+    vi.advanceTimersByTime(500);
+    last().open();
+    last().receive({ ...created('b', 10), prev_position: 7 });
+    last().receive({ ...created('c', 13), prev_position: 10 });
+
+    expect(gaps).toBe(1);
+    expect(events.map((e) => e.position)).toEqual([7, 10, 13]);
+  });
+
+  it('starts afresh, reporting a gap, when resuming is refused twice before opening', () => {
+    last().open();
+    last().receive(created('a', 7));
+    last().drop();
+    vi.advanceTimersByTime(500);
+    expect(last().url).toBe('ws://test/api/v1/ws?from=7');
+    last().drop(); // e.g. 422: 7 is past the head of a restored log
+    vi.advanceTimersByTime(1000);
+    expect(last().url).toBe('ws://test/api/v1/ws?from=7');
+    last().drop();
+    vi.advanceTimersByTime(2000);
+
+    expect(last().url).toBe('ws://test/api/v1/ws');
+    last().open();
+    expect(gaps).toBe(2);
+    last().receive({ ...created('b', 3), prev_position: 2 });
+    expect(events.map((e) => e.position)).toEqual([7, 3]);
+  });
+
   it('pings every 25 seconds', () => {
     last().open();
     last().receive({ type: 'pong' });

@@ -6,7 +6,13 @@
  * - Resumes with `from=<last position seen>` and drops events it has already
  *   seen, so a reconnect neither loses nor repeats events.
  * - Reports a *gap* whenever continuity cannot be proven (a connect before any
- *   event was seen, so nothing to resume from): the caller then refetches.
+ *   event was seen, so nothing to resume from; or an event whose
+ *   `prev_position` is past the last position handled, so one in between was
+ *   lost): the caller then refetches.
+ * - A resume refused before the socket opens (e.g. 422: the cursor is past the
+ *   log's head after the controller's database was restored) is retried once,
+ *   then the stream starts afresh (and reports a gap) rather than retrying the
+ *   same cursor forever; a browser cannot read the handshake's status.
  * - On `resync` (the client fell behind) reconnects from the position given.
  * - Pings every 25 s; a connection silent for two intervals is presumed dead
  *   (a half-open TCP connection never fires `close` on its own).
@@ -46,6 +52,11 @@ export class EventStream {
   /** Highest event position handled; events at or below it are duplicates. */
   private seen: number | null = null;
   private gapPending = true;
+  /** Resumes in a row whose socket closed before it opened. */
+  private failedResumes = 0;
+  private opened = false;
+  /** Resumes refused before opening, after which the stream starts afresh. */
+  static readonly MAX_FAILED_RESUMES = 2;
   private stopped = false;
   private lastMessageAt = 0;
   private pingTimer: ReturnType<typeof setInterval> | null = null;
@@ -75,8 +86,14 @@ export class EventStream {
 
   private connect() {
     const create = this.options.createSocket ?? ((url: string) => new WebSocket(url) as unknown as SocketLike);
+    if (this.failedResumes >= EventStream.MAX_FAILED_RESUMES) {
+      this.failedResumes = 0;
+      this.seen = null;
+      this.gapPending = true;
+    }
     const socket = create(this.options.url(this.seen));
     this.socket = socket;
+    this.opened = false;
     this.options.onStateChange?.(this.attempt === 0 ? 'connecting' : 'reconnecting');
 
     socket.onopen = () => this.handleOpen();
@@ -87,6 +104,8 @@ export class EventStream {
 
   private handleOpen() {
     this.attempt = 0;
+    this.opened = true;
+    this.failedResumes = 0;
     this.lastMessageAt = this.now();
     this.options.onStateChange?.('open');
     this.pingTimer = setInterval(() => this.ping(), PING_INTERVAL_MS);
@@ -113,6 +132,9 @@ export class EventStream {
     const position = message.position;
     if (typeof position === 'number') {
       if (this.seen !== null && position <= this.seen) return;
+      // The server sent something after `seen` that never arrived here.
+      const prev = message.prev_position;
+      if (this.seen !== null && typeof prev === 'number' && prev > this.seen) this.options.onGap();
       this.seen = position;
     }
     this.options.onEvent(message);
@@ -122,6 +144,7 @@ export class EventStream {
     if (socket !== this.socket) return;
     this.clearTimers();
     this.socket = null;
+    if (!this.opened && this.seen !== null) this.failedResumes += 1;
     if (this.stopped) return;
     this.options.onStateChange?.('reconnecting');
     const delay = reconnectDelay(this.attempt++, this.options.random);
