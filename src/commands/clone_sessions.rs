@@ -28,7 +28,7 @@ pub async fn create(
     metadata: &Metadata,
     spec: SessionSpec,
 ) -> Result<(CloneSessionView, SessionTokens), ApiError> {
-    session::check_spec(&spec)?;
+    let spec = session::check_spec(spec)?;
     let names = check_references(app, spec.source_node_id, spec.target_node_id, spec.staging_backend_id).await?;
     let id = Uuid::new_v4();
     let (certificates, mut secrets) = issue_certificates(app, id, &spec)?;

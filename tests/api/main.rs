@@ -9,6 +9,7 @@ mod certificates;
 mod clone_callbacks;
 mod clone_sessions;
 mod cursors;
+mod device_paths;
 mod disks;
 mod event_log;
 mod fanout;

@@ -12,10 +12,10 @@ use super::{
     CertificateIssued, CloneMode, CloneSession, CloneSessionEvent as E, CloneStatus, ProgressReported, ResizeMode,
     Role, SessionCreated, SessionSpec, SessionUpdated, SourceEndpoint, TransferPhase,
 };
+use crate::domain::disks::Device;
 use crate::domain::{Rejection, check_text};
 
 const NAME_MAX: usize = 255;
-const DEVICE_MAX: usize = 50;
 const ERROR_MAX: usize = 4096;
 
 pub fn create(
@@ -29,20 +29,22 @@ pub fn create(
     if state.spec.is_some() {
         return Err(Rejection::Conflict(format!("clone session {id} already exists")));
     }
-    check_spec(&spec)?;
+    let spec = check_spec(spec)?;
     let mut events = vec![E::Created(SessionCreated { id, spec, created_by, at: now })];
     events.extend(certificates.into_iter().map(E::CertificateIssued));
     Ok(events)
 }
 
-pub fn check_spec(spec: &SessionSpec) -> Result<(), Rejection> {
+/// Checks a spec and returns it with its device paths in canonical form
+/// (`sda` → `/dev/sda`), the form the nodes are sent.
+pub fn check_spec(mut spec: SessionSpec) -> Result<SessionSpec, Rejection> {
     if let Some(name) = &spec.name
         && name.chars().count() > NAME_MAX
     {
         return Err(Rejection::invalid("name", format!("must be at most {NAME_MAX} characters")));
     }
-    check_text("source_device", &spec.source_device, DEVICE_MAX)?;
-    check_text("target_device", &spec.target_device, DEVICE_MAX)?;
+    spec.source_device = device("source_device", &spec.source_device)?;
+    spec.target_device = device("target_device", &spec.target_device)?;
     match spec.clone_mode {
         CloneMode::Staged if spec.staging_backend_id.is_none() => {
             Err(Rejection::invalid("staging_backend_id", "staging_backend_id required for staged mode"))
@@ -53,8 +55,15 @@ pub fn check_spec(spec: &SessionSpec) -> Result<(), Rejection> {
         CloneMode::Direct if spec.target_node_id == Some(spec.source_node_id) => {
             Err(Rejection::invalid("target_node_id", "source and target must be different nodes"))
         }
-        _ => Ok(()),
+        _ => Ok(spec),
     }
+}
+
+/// Every session field that names a device is held to the disk routes' rule
+/// ([`Device`]): a `/dev/` path of ordinary characters, nothing a shell or a
+/// path walk could act on.
+fn device(field: &str, value: &str) -> Result<String, Rejection> {
+    Ok(Device::parse_field(field, value)?.as_str().to_owned())
 }
 
 /// The fields a PATCH may change.
@@ -75,11 +84,14 @@ pub fn update(state: &CloneSession, patch: SessionPatch) -> Result<Vec<E>, Rejec
     let changes = SessionUpdated {
         name: patch.name.filter(|n| spec.name.as_ref() != Some(n)),
         target_node_id: patch.target_node_id.filter(|t| spec.target_node_id != Some(*t)),
-        target_device: patch.target_device.filter(|d| *d != spec.target_device),
+        target_device: match patch.target_device {
+            Some(d) => Some(device("target_device", &d)?).filter(|d| *d != spec.target_device),
+            None => None,
+        },
         resize_mode: patch.resize_mode.filter(|m| *m != spec.resize_mode),
     };
     changes.apply_to(&mut next);
-    check_spec(&next)?;
+    check_spec(next)?;
     Ok(if changes.is_empty() { vec![] } else { vec![E::Updated(changes)] })
 }
 
@@ -88,7 +100,7 @@ pub fn source_ready(state: &CloneSession, endpoint: SourceEndpoint, now: OffsetD
     if endpoint.size_bytes <= 0 {
         return Err(Rejection::invalid("size_bytes", "must be greater than 0"));
     }
-    check_text("device", &endpoint.device, DEVICE_MAX)?;
+    let endpoint = SourceEndpoint { device: device("device", &endpoint.device)?, ..endpoint };
     endpoint
         .ip
         .parse::<std::net::IpAddr>()

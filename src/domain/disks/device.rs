@@ -18,6 +18,14 @@ impl Device {
     pub const MAX_LEN: usize = 50;
 
     pub fn parse(input: &str) -> Result<Self, Rejection> {
+        Self::parse_field("device", input)
+    }
+
+    /// [`Device::parse`] for a request field of another name (a session's
+    /// `source_device`, `target_device`): every field that names a device is
+    /// held to the same rule, so no path outside `/dev/` or shell syntax
+    /// (`;`, `$(…)`, backticks) ever reaches a node.
+    pub fn parse_field(field: &str, input: &str) -> Result<Self, Rejection> {
         let path = if input.starts_with('/') { input.to_owned() } else { format!("/dev/{input}") };
         let name_ok = path.strip_prefix("/dev/").is_some_and(|name| {
             name.split('/').all(|segment| !matches!(segment, "" | "." | ".."))
@@ -25,7 +33,7 @@ impl Device {
         });
         if !name_ok || path.len() > Self::MAX_LEN {
             return Err(Rejection::invalid(
-                "device",
+                field,
                 format!("'{input}' is not a device path such as /dev/sda (at most {} characters)", Self::MAX_LEN),
             ));
         }
