@@ -5,7 +5,9 @@
 //! they are generated on first start and loaded afterwards, so a restart never
 //! changes the CA. Session certificates: CN `clone-{id}-{role}`, O `PureBoot`,
 //! CA:false, serverAuth for the source and clientAuth for the target, SAN DNS =
-//! CN plus the source IP when known, valid for `session_cert_validity_hours`.
+//! CN plus the IP of the role's node when it registered one (whether the
+//! controller made the key or signed a CSR), valid for
+//! `session_cert_validity_hours`.
 
 mod authority;
 mod crl;

@@ -2,6 +2,8 @@
 //! the referenced nodes and backend, issuing certificates, and keeping private
 //! keys (sealed) outside the log until the session ends.
 
+use std::net::IpAddr;
+
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -12,12 +14,12 @@ use crate::domain::Rejection;
 use crate::domain::clone_session::{
     self as session, CloneMode, CloneSession, CloneSessionEvent, Role, SessionPatch, SessionSpec,
 };
+use crate::domain::node::Node;
 use crate::domain::storage_backend::StorageBackend;
 use crate::error::ApiError;
 use crate::event_store::Aggregate;
 use crate::event_store::{Metadata, SecretOp, stream_name};
 use crate::projections::clone_sessions::{self, CloneSessionView, ReferencedNames};
-use crate::projections::nodes;
 
 /// Creates a session (with certificates in direct mode); returns its view and
 /// the node tokens of both roles (their hashes are stored, never the tokens).
@@ -31,7 +33,7 @@ pub async fn create(
     let spec = session::check_spec(spec)?;
     let names = check_references(app, spec.source_node_id, spec.target_node_id, spec.staging_backend_id).await?;
     let id = Uuid::new_v4();
-    let (certificates, mut secrets) = issue_certificates(app, id, &spec)?;
+    let (certificates, mut secrets) = issue_certificates(app, id, &spec).await?;
     let (tokens, token_secrets) = issue_session_tokens(id);
     secrets.extend(token_secrets);
     // Microseconds, as PostgreSQL keeps them, so the view equals later reads.
@@ -127,7 +129,7 @@ async fn check_references(
 
 /// Certificates for both roles of a direct session, as event facts plus the
 /// secret rows (certificate PEM, sealed private key) kept outside the log.
-fn issue_certificates(
+async fn issue_certificates(
     app: &App,
     id: Uuid,
     spec: &SessionSpec,
@@ -139,7 +141,8 @@ fn issue_certificates(
     let mut facts = Vec::new();
     let mut secrets = Vec::new();
     for role in [Role::Source, Role::Target] {
-        let issued = ca.issue(id, role, None).map_err(|e| ApiError::Internal(e.to_string()))?;
+        let san_ip = role_ip(app, spec, role).await?;
+        let issued = ca.issue(id, role, san_ip).map_err(|e| ApiError::Internal(e.to_string()))?;
         secrets.push(SecretOp::Put {
             owner: owner.clone(),
             kind: cert_kind(role),
@@ -156,6 +159,21 @@ fn issue_certificates(
         facts.push(issued.facts);
     }
     Ok((facts, secrets))
+}
+
+/// The IP a role's certificate names beside its CN: the registered IP of
+/// the node playing the role, read from the node's aggregate (current without
+/// waiting for the projections). Both ways of issuing (at creation and for a
+/// CSR) ask here, so both certificates name the same addresses; a node with
+/// no registered IP gets the CN alone.
+async fn role_ip(app: &App, spec: &SessionSpec, role: Role) -> Result<Option<IpAddr>, ApiError> {
+    let node = match role {
+        Role::Source => Some(spec.source_node_id),
+        Role::Target => spec.target_node_id,
+    };
+    let Some(node) = node else { return Ok(None) };
+    let (node, _) = app.nodes.load(&app.pool, &stream_name(Node::CATEGORY, node)).await?;
+    Ok(node.details.and_then(|d| d.ip_address).and_then(|ip| ip.parse().ok()))
 }
 
 fn cert_kind(role: Role) -> String {
@@ -214,18 +232,10 @@ pub async fn sign_csr(
     csr_pem: &str,
 ) -> Result<(String, session::CertificateIssued), ApiError> {
     let ca = app.ca.as_ref().ok_or_else(|| ApiError::Unavailable("CA service not initialized".into()))?;
-    let conn = app.read_model().await?;
-    let view =
-        clone_sessions::get(&*conn, id).await?.ok_or_else(|| ApiError::NotFound("Clone session not found".into()))?;
-    let node = match role {
-        Role::Source => Some(view.source_node_id),
-        Role::Target => view.target_node_id,
-    };
-    let san_ip = match node {
-        Some(node) => nodes::get(&*conn, node).await?.and_then(|n| n.ip_address).and_then(|ip| ip.parse().ok()),
-        None => None,
-    };
-    drop(conn);
+    let (state, _) = app.clone_sessions.load(&app.pool, &stream_name(CloneSession::CATEGORY, id)).await?;
+    let spec =
+        state.spec.filter(|_| !state.deleted).ok_or_else(|| ApiError::NotFound("Clone session not found".into()))?;
+    let san_ip = role_ip(app, &spec, role).await?;
     let issued = ca.issue_for_csr(id, role, csr_pem, san_ip).map_err(|err| match err {
         crate::ca::CaError::Csr(message) => ApiError::invalid("csr_pem", message),
         other => ApiError::Internal(other.to_string()),

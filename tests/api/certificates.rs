@@ -50,7 +50,11 @@ async fn session_certificates_have_the_promised_properties_and_chain_to_the_ca()
         let eku = cert.extended_key_usage().expect("parse").expect("EKU present").value;
         assert_eq!((eku.server_auth, eku.client_auth), (server_auth, !server_auth));
         let san = cert.subject_alternative_name().expect("parse").expect("SAN present").value;
-        assert_eq!(san.general_names, vec![GeneralName::DNSName(&cn)]);
+        assert_eq!(
+            san.general_names,
+            vec![GeneralName::DNSName(&cn), GeneralName::IPAddress(&[10, 0, 0, 9])],
+            "CN plus the node's registered IP"
+        );
         let validity = cert.validity();
         let lifetime = validity.not_after.timestamp() - validity.not_before.timestamp();
         assert_eq!(lifetime, 24 * 3600 + 60, "24 h plus the one-minute backdate");
@@ -59,6 +63,56 @@ async fn session_certificates_have_the_promised_properties_and_chain_to_the_ca()
         assert!(ca.basic_constraints().expect("parse").expect("present").value.ca);
         let ca_life = ca.validity().not_after.timestamp() - ca.validity().not_before.timestamp();
         assert!(ca_life >= 3650 * 86_400, "CA valid for ten years");
+    }
+}
+
+/// The extensions of a certificate as (OID, critical, value): what must not
+/// differ between the two ways of issuing.
+fn extensions(cert_pem: &str) -> Vec<(String, bool, Vec<u8>)> {
+    let (_, pem) = parse_x509_pem(cert_pem.as_bytes()).expect("cert PEM");
+    let cert = pem.parse_x509().expect("cert DER");
+    // The key identifier differs with the key; everything else must not.
+    const SUBJECT_KEY_ID: &str = "2.5.29.14";
+    cert.extensions()
+        .iter()
+        .map(|e| (e.oid.to_id_string(), e.critical, e.value.to_vec()))
+        .filter(|(oid, ..)| oid != SUBJECT_KEY_ID)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn certificates_issued_at_creation_and_for_a_csr_carry_the_same_extensions() {
+    let app = TestApp::spawn().await;
+    let mut nodes = Vec::new();
+    for (hostname, mac, ip) in [("src", "52:54:00:00:01:01", "10.1.0.1"), ("dst", "52:54:00:00:01:02", "10.1.0.2")] {
+        let (status, body) =
+            app.post("/nodes", serde_json::json!({"mac_address": mac, "hostname": hostname, "ip_address": ip})).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        nodes.push(body["data"]["id"].as_str().expect("id").to_owned());
+    }
+    let (status, session) = app
+        .post(
+            "/clone-sessions",
+            serde_json::json!({"clone_mode": "direct", "source_node_id": nodes[0], "target_node_id": nodes[1]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{session}");
+    let id = session["data"]["id"].as_str().expect("id");
+    for (role, ip) in [("source", [10, 1, 0, 1]), ("target", [10, 1, 0, 2])] {
+        let created = bundle(&app, id, role).await;
+        let (_, pem) = parse_x509_pem(created.cert_pem.as_bytes()).expect("cert PEM");
+        let cert = pem.parse_x509().expect("cert DER");
+        let san = cert.subject_alternative_name().expect("parse").expect("SAN").value.general_names.clone();
+        let cn = format!("clone-{id}-{role}");
+        assert_eq!(san, vec![GeneralName::DNSName(&cn), GeneralName::IPAddress(&ip)], "{role}: its own node's IP");
+
+        let key = rcgen::KeyPair::generate().expect("key");
+        let csr = rcgen::CertificateParams::default().serialize_request(&key).expect("csr").pem().expect("pem");
+        let (status, signed) =
+            app.post(&format!("/clone-sessions/{id}/csr?role={role}"), serde_json::json!({"csr_pem": csr})).await;
+        assert_eq!(status, StatusCode::OK, "{signed}");
+        let signed_pem = signed["data"]["cert_pem"].as_str().expect("cert");
+        assert_eq!(extensions(signed_pem), extensions(&created.cert_pem), "{role}: the same extensions either way");
     }
 }
 
