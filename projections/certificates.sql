@@ -14,10 +14,17 @@ CREATE TABLE session_certificates (
 );
 CREATE INDEX session_certificates_role_idx ON session_certificates (session_id, role, position);
 CREATE INDEX session_certificates_not_after_idx ON session_certificates (not_after);
+-- the CRL's revision is the latest position of either table (see below)
+CREATE INDEX session_certificates_position_idx ON session_certificates (position);
 
 -- Sessions that ended (completed, failed, cancelled or deleted): every
 -- certificate of theirs is revoked from that moment.
 CREATE TABLE ended_sessions (
     session_id  UUID PRIMARY KEY,
-    ended_at    TIMESTAMPTZ NOT NULL
+    ended_at    TIMESTAMPTZ NOT NULL,
+    -- log position of the end. The greatest position in the two tables
+    -- changes exactly when the set of revoked certificates does, so a signed
+    -- CRL is kept until it moves (`certificates::revision`).
+    position    BIGINT      NOT NULL
 );
+CREATE INDEX ended_sessions_position_idx ON ended_sessions (position);

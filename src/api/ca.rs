@@ -1,6 +1,7 @@
 //! `/ca`: the CA certificate and its revocation list (public material).
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use axum::extract::State;
 use axum::http::header;
@@ -40,13 +41,7 @@ pub struct CrlParams {
               (status = 422, description = "Unknown format", body = ErrorBody),
               (status = 503, description = "The CA is disabled", body = ErrorBody)))]
 pub async fn crl(State(app): State<Arc<App>>, ApiQuery(params): ApiQuery<CrlParams>) -> Result<Response, ApiError> {
-    let ca = authority(&app)?;
-    let conn = app.read_model().await?;
-    let revoked = certificates::revoked(&*conn).await?;
-    // The projection's checkpoint only grows, so it serves as the CRL number.
-    let number: i64 =
-        conn.query_one("SELECT position FROM projection_checkpoints WHERE name = 'certificates'", &[]).await?.get(0);
-    let der = ca.crl(&revoked, number.max(0) as u64).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let der = current_crl(&app, authority(&app)?).await?;
     match params.format.as_deref() {
         None | Some("der") => Ok(([(header::CONTENT_TYPE, "application/pkix-crl")], der).into_response()),
         Some("pem") => {
@@ -55,4 +50,28 @@ pub async fn crl(State(app): State<Arc<App>>, ApiQuery(params): ApiQuery<CrlPara
         }
         Some(other) => Err(ApiError::invalid("format", format!("'{other}' is not der or pem"))),
     }
+}
+
+/// The CRL as of the certificate projection now: the cached one while its
+/// revision holds, else a freshly signed one. Revocations are recorded by the
+/// projection (an end or a replacement, folded from the log), not by the
+/// command that caused them, so the cache is keyed on what the projection
+/// holds (read after waiting for it, like every query), never invalidated by
+/// a command: that is right whichever instance revoked, and after a rebuild.
+async fn current_crl(app: &App, ca: &CertificateAuthority) -> Result<Vec<u8>, ApiError> {
+    let conn = app.read_model().await?;
+    // Read first: a revocation folded after this is at worst served one
+    // request later, never hidden under a stale revision.
+    let revision = certificates::revision(&*conn).await?;
+    let now = Instant::now();
+    if let Some(der) = app.crl.get(revision, now) {
+        return Ok(der);
+    }
+    let revoked = certificates::revoked(&*conn).await?;
+    // The projection's checkpoint only grows, so it serves as the CRL number.
+    let number: i64 =
+        conn.query_one("SELECT position FROM projection_checkpoints WHERE name = 'certificates'", &[]).await?.get(0);
+    let der = ca.crl(&revoked, number.max(0) as u64).map_err(|e| ApiError::Internal(e.to_string()))?;
+    app.crl.store(revision, now, der.clone());
+    Ok(der)
 }

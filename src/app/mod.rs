@@ -15,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::auth::node_tokens::SessionTokenCache;
 use crate::auth::operator_tokens::{self, TokenCache};
-use crate::ca::{CertificateAuthority, SecretBox};
+use crate::ca::{CertificateAuthority, CrlCache, SecretBox};
 use crate::commands::StreamLocks;
 use crate::config::ServeConfig;
 use crate::db::migrate;
@@ -43,6 +43,8 @@ pub struct App {
     pub ca: Option<CertificateAuthority>,
     /// Seals private keys stored in the database.
     pub secrets: SecretBox,
+    /// The last signed CRL, until the next revocation.
+    pub crl: CrlCache,
     pub clone_sessions: AggregateCache<CloneSession>,
     /// Serialised session list pages of the current projection position.
     pub session_pages: PageCache,
@@ -94,6 +96,7 @@ impl App {
             hub,
             ca,
             secrets,
+            crl: CrlCache::default(),
             clone_sessions: AggregateCache::default(),
             session_pages: PageCache::default(),
             nodes: AggregateCache::default(),

@@ -17,7 +17,7 @@ pub mod secret_box;
 mod settings;
 
 pub use authority::{CertificateAuthority, IssuedCertificate, hex};
-pub use crl::Revoked;
+pub use crl::{CrlCache, Revoked};
 pub use secret_box::SecretBox;
 pub use settings::CaSettings;
 

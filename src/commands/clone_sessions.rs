@@ -233,8 +233,8 @@ pub async fn sign_csr(
 ) -> Result<(String, session::CertificateIssued), ApiError> {
     let ca = app.ca.as_ref().ok_or_else(|| ApiError::Unavailable("CA service not initialized".into()))?;
     let (state, _) = app.clone_sessions.load(&app.pool, &stream_name(CloneSession::CATEGORY, id)).await?;
-    let spec =
-        state.spec.filter(|_| !state.deleted).ok_or_else(|| ApiError::NotFound("Clone session not found".into()))?;
+    session::may_reissue(&state, role)?;
+    let spec = state.spec.ok_or_else(|| ApiError::NotFound("Clone session not found".into()))?;
     let san_ip = role_ip(app, &spec, role).await?;
     let issued = ca.issue_for_csr(id, role, csr_pem, san_ip).map_err(|err| match err {
         crate::ca::CaError::Csr(message) => ApiError::invalid("csr_pem", message),

@@ -26,7 +26,7 @@ impl Projection for CertificatesProjection {
         &["session_certificates", "ended_sessions"]
     }
     fn version(&self) -> u32 {
-        3
+        4
     }
     fn apply<'a>(&'a self, tx: &'a Transaction<'a>, events: &'a [RecordedEvent]) -> ApplyResult<'a> {
         Box::pin(session_batch::apply(tx, events, self))
@@ -40,8 +40,8 @@ const ISSUED: &str = "INSERT INTO session_certificates (serial, session_id, role
     ON CONFLICT (serial) DO NOTHING";
 
 /// The first end counts (a deletion after completion changes nothing).
-const ENDED: &str = "INSERT INTO ended_sessions (session_id, ended_at)
-    SELECT id, at FROM jsonb_to_recordset($1::jsonb) AS v(id uuid, at timestamptz)
+const ENDED: &str = "INSERT INTO ended_sessions (session_id, ended_at, position)
+    SELECT id, at, pos FROM jsonb_to_recordset($1::jsonb) AS v(id uuid, at timestamptz, pos bigint)
     ON CONFLICT (session_id) DO NOTHING";
 
 impl SessionFold for CertificatesProjection {
@@ -54,7 +54,7 @@ impl SessionFold for CertificatesProjection {
                 vec![Change { sql: ISSUED, row }]
             }
             E::Completed { .. } | E::Failed { .. } | E::Cancelled { .. } | E::Deleted { .. } => {
-                vec![Change { sql: ENDED, row: json!({"id": id, "at": at}) }]
+                vec![Change { sql: ENDED, row: json!({"id": id, "at": at, "pos": event.position}) }]
             }
             _ => Vec::new(),
         }
@@ -63,6 +63,23 @@ impl SessionFold for CertificatesProjection {
     fn progress(&self, _id: Uuid, _merged: &MergedProgress) -> Option<Change> {
         None
     }
+}
+
+/// Where the certificate tables stand: the log position of the latest
+/// certificate issued or session ended (0 before any). Every revocation is
+/// one of the two (a newer certificate supersedes the role's previous one;
+/// an end revokes the session's), and both are recorded only here, by the
+/// projection, so this is the key a signed CRL is cached under: it moves
+/// exactly when the CRL's contents may change, whichever instance caused it.
+pub async fn revision(client: &impl Db) -> Result<i64, tokio_postgres::Error> {
+    let row = client
+        .query_one(
+            "SELECT GREATEST((SELECT max(position) FROM session_certificates),
+                             (SELECT max(position) FROM ended_sessions), 0)",
+            &[],
+        )
+        .await?;
+    Ok(row.get(0))
 }
 
 /// Revoked certificates that have not expired yet (expired ones need no CRL entry).

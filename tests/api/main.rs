@@ -5,6 +5,7 @@ mod support;
 
 mod audit;
 mod bad_input;
+mod certificate_limits;
 mod certificates;
 mod clone_callbacks;
 mod clone_sessions;

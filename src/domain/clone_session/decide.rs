@@ -16,6 +16,13 @@ use crate::domain::disks::Device;
 use crate::domain::{Rejection, check_text};
 
 const NAME_MAX: usize = 255;
+
+/// Certificates one role of a session may be issued: its first (at creation
+/// or its first CSR) and 5 replacements. A node re-requests after a restart
+/// or a lost answer; more than a few means a loop or abuse, and every
+/// replaced certificate stays on the public CRL until it expires (24 h), so
+/// this also bounds what one session token can add to the CRL.
+pub const MAX_CERTIFICATES_PER_ROLE: u32 = 6;
 const ERROR_MAX: usize = 4096;
 
 pub fn create(
@@ -211,6 +218,13 @@ pub fn delete(state: &CloneSession, now: OffsetDateTime) -> Result<Vec<E>, Rejec
 
 /// A certificate signed from a node's CSR replaces the role's current one.
 pub fn reissue(state: &CloneSession, certificate: CertificateIssued) -> Result<Vec<E>, Rejection> {
+    may_reissue(state, certificate.role)?;
+    Ok(vec![E::CertificateIssued(certificate)])
+}
+
+/// Whether `role` may be issued another certificate; asked before signing
+/// too, so a refused request costs no signature.
+pub fn may_reissue(state: &CloneSession, role: Role) -> Result<(), Rejection> {
     let spec = existing(state)?;
     if spec.clone_mode != CloneMode::Direct {
         return Err(Rejection::NotAllowed("Certificates only available for direct mode sessions".into()));
@@ -218,7 +232,14 @@ pub fn reissue(state: &CloneSession, certificate: CertificateIssued) -> Result<V
     if state.status.is_terminal() {
         return Err(Rejection::Conflict(format!("session is {}: no new certificates are issued", state.status)));
     }
-    Ok(vec![E::CertificateIssued(certificate)])
+    if state.issued[role.index()] >= MAX_CERTIFICATES_PER_ROLE {
+        return Err(Rejection::Conflict(format!(
+            "the {} role already has {MAX_CERTIFICATES_PER_ROLE} certificates, the most a session role is issued; \
+             keep using the last one, or create a new session",
+            role.as_str()
+        )));
+    }
+    Ok(())
 }
 
 fn existing(state: &CloneSession) -> Result<&SessionSpec, Rejection> {

@@ -188,3 +188,26 @@ fn progress_percent_rounds_to_one_decimal() {
     assert_eq!(progress_percent(2, Some(3)), 66.7);
     assert_eq!(progress_percent(5, None), 0.0);
 }
+
+fn certificate(role: Role, serial: &str) -> CertificateIssued {
+    CertificateIssued {
+        role,
+        serial: serial.into(),
+        fingerprint_sha256: "00".into(),
+        subject: "CN=x".into(),
+        not_before: t0(),
+        not_after: t0() + Duration::hours(24),
+    }
+}
+
+#[test]
+fn each_role_is_issued_a_bounded_number_of_certificates() {
+    let mut events = created();
+    for n in 0..MAX_CERTIFICATES_PER_ROLE {
+        events.extend(reissue(&given(&events), certificate(Role::Target, &n.to_string())).expect("within the bound"));
+    }
+    let state = given(&events);
+    assert!(is_conflict(reissue(&state, certificate(Role::Target, "x"))), "one more is refused");
+    assert!(is_conflict(may_reissue(&state, Role::Target)), "and refused before signing");
+    assert!(reissue(&state, certificate(Role::Source, "s")).is_ok(), "the other role has its own count");
+}

@@ -91,6 +91,14 @@ impl Role {
             Role::Target => "target",
         }
     }
+
+    /// The role's slot in per-role arrays.
+    pub fn index(self) -> usize {
+        match self {
+            Role::Source => 0,
+            Role::Target => 1,
+        }
+    }
 }
 
 /// What a node is doing while it reports progress.
@@ -122,7 +130,11 @@ pub struct CloneSession {
     pub started_at: Option<OffsetDateTime>,
     pub bytes_transferred: i64,
     pub error: Option<String>,
+    /// The current certificate of each role.
     pub certificates: Vec<CertificateIssued>,
+    /// How many certificates each role has been issued (source, target),
+    /// replaced ones included: bounds re-signing (see [`reissue`]).
+    pub issued: [u32; 2],
 }
 
 impl CloneSession {
@@ -155,6 +167,7 @@ impl Aggregate for CloneSession {
             E::CertificateIssued(cert) => {
                 self.certificates.retain(|c| c.role != cert.role);
                 self.certificates.push(cert.clone());
+                self.issued[cert.role.index()] += 1;
             }
             E::Started { .. } => {}
             E::SourceReady { endpoint, at } => {
