@@ -3,7 +3,10 @@ CREATE TABLE storage_backends (
     id          UUID PRIMARY KEY,
     name        TEXT        NOT NULL,
     type        TEXT        NOT NULL,
+    -- the public fields only; credentials are sealed in `secrets`
     config      JSONB       NOT NULL,
+    -- names of the credentials that are set
+    credentials TEXT[]      NOT NULL DEFAULT '{}',
     created_at  TIMESTAMPTZ NOT NULL,
     updated_at  TIMESTAMPTZ NOT NULL
 );

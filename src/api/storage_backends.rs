@@ -1,5 +1,6 @@
 //! `/storage/backends`: where staged clones park their images.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use axum::Json;
@@ -14,9 +15,14 @@ use super::envelope::{ApiList, ApiResponse};
 use super::extract::{ApiJson, ApiQuery, IdPath, Page};
 use crate::app::App;
 use crate::auth::{Admin, Auth, Viewer};
+use crate::commands::Decision;
 use crate::domain::Rejection;
-use crate::domain::storage_backend::{self as backend, BackendDetails, BackendType, StorageBackend};
+use crate::domain::backend_config::{self, BackendConfigSchema};
+use crate::domain::storage_backend::{
+    self as backend, BackendEvent, BackendInput, BackendPatch, BackendType, StorageBackend,
+};
 use crate::error::{ApiError, ErrorBody};
+use crate::event_store::{Aggregate, SecretOp, stream_name};
 use crate::projections::storage_backends::{self as view, StorageBackendView};
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -26,8 +32,10 @@ pub struct StorageBackendCreate {
     pub name: String,
     #[serde(rename = "type")]
     pub backend_type: BackendType,
+    /// The fields of `type` (unknown keys are refused, values are at most
+    /// 1024 characters). Credentials are write-only.
     #[serde(default = "empty_object")]
-    #[schema(value_type = Object, example = json!({"server": "10.0.0.2", "export": "/srv/images"}))]
+    #[schema(value_type = BackendConfigSchema, example = json!({"server": "10.0.0.2", "export": "/srv/images"}))]
     pub config: Value,
 }
 
@@ -40,7 +48,9 @@ pub struct StorageBackendUpdate {
     pub name: Option<String>,
     #[serde(rename = "type")]
     pub backend_type: Option<BackendType>,
-    #[schema(value_type = Option<Object>)]
+    /// Replaces the public fields. A credential left out is kept, one given
+    /// `null` is removed. Required when `type` changes.
+    #[schema(value_type = Option<BackendConfigSchema>)]
     pub config: Option<Value>,
 }
 
@@ -68,11 +78,15 @@ pub async fn create(
     auth: Auth<Admin>,
     ApiJson(body): ApiJson<StorageBackendCreate>,
 ) -> Result<Json<ApiResponse<StorageBackendView>>, ApiError> {
-    let details = BackendDetails { name: body.name, backend_type: body.backend_type, config: body.config };
+    let config = backend_config::parse(body.backend_type, &body.config)?;
+    let input = BackendInput { name: body.name, backend_type: body.backend_type, config };
     let id = Uuid::new_v4();
+    let sealed = seal_credentials(&app, id, Some(&body.config))?;
     let now = OffsetDateTime::now_utc();
-    app.execute::<StorageBackend, _>(&auth.ctx.metadata(), id, |s| backend::create(s, id, details.clone(), now))
-        .await?;
+    app.execute::<StorageBackend, _>(&auth.ctx.metadata(), id, |s| {
+        Ok::<_, Rejection>(decision(id, backend::create(s, id, input.clone(), now)?, &sealed))
+    })
+    .await?;
     Ok(ApiResponse::with_message(fetch(&app, id).await?, "Storage backend created"))
 }
 
@@ -101,14 +115,10 @@ pub async fn update(
     ApiJson(body): ApiJson<StorageBackendUpdate>,
 ) -> Result<Json<ApiResponse<StorageBackendView>>, ApiError> {
     let now = OffsetDateTime::now_utc();
+    let sealed = seal_credentials(&app, id, body.config.as_ref())?;
+    let patch = BackendPatch { name: body.name, backend_type: body.backend_type, config: body.config };
     app.execute::<StorageBackend, _>(&auth.ctx.metadata(), id, |state| {
-        let current = state.details.clone().ok_or_else(|| Rejection::NotFound("Storage backend not found".into()))?;
-        let details = BackendDetails {
-            name: body.name.clone().unwrap_or(current.name),
-            backend_type: body.backend_type.unwrap_or(current.backend_type),
-            config: body.config.clone().unwrap_or(current.config),
-        };
-        backend::update(state, details, now)
+        Ok::<_, Rejection>(decision(id, backend::update(state, patch.clone(), now)?, &sealed))
     })
     .await?;
     Ok(ApiResponse::with_message(fetch(&app, id).await?, "Storage backend updated"))
@@ -124,11 +134,63 @@ pub async fn delete(
     IdPath(id): IdPath,
 ) -> Result<Json<ApiResponse<super::Deleted>>, ApiError> {
     let now = OffsetDateTime::now_utc();
-    app.execute::<StorageBackend, _>(&auth.ctx.metadata(), id, |s| backend::delete(s, now)).await?;
+    app.execute::<StorageBackend, _>(&auth.ctx.metadata(), id, |s| {
+        Ok::<_, Rejection>(decision(id, backend::delete(s, now)?, &BTreeMap::new()))
+    })
+    .await?;
     Ok(ApiResponse::with_message(super::Deleted { id }, "Storage backend deleted"))
 }
 
 async fn fetch(app: &App, id: Uuid) -> Result<StorageBackendView, ApiError> {
     let conn = app.read_model().await?;
     view::get(&*conn, id).await?.ok_or_else(|| ApiError::NotFound("Storage backend not found".into()))
+}
+
+/// The request's credential values, sealed (AES-256-GCM, bound to the
+/// backend and the field) before the decision: which of them the backend's
+/// type accepts is decided on the current state, inside the command.
+fn seal_credentials(app: &App, id: Uuid, config: Option<&Value>) -> Result<BTreeMap<String, Vec<u8>>, ApiError> {
+    let owner = stream_name(StorageBackend::CATEGORY, id);
+    backend_config::credential_values(config)
+        .into_iter()
+        .map(|(name, value)| {
+            let kind = credential_kind(name);
+            let sealed = app.secrets.seal(&format!("{owner}/{kind}"), value.as_bytes());
+            Ok((name.to_owned(), sealed.map_err(|e| ApiError::Internal(e.to_string()))?))
+        })
+        .collect()
+}
+
+fn credential_kind(name: &str) -> String {
+    format!("credential:{name}")
+}
+
+/// The decision with its secret operations: the sealed value of every
+/// credential the events say was set, a delete for each one removed, and
+/// every secret of a deleted backend.
+fn decision(
+    id: Uuid,
+    (events, claims, removed): backend::Decided,
+    sealed: &BTreeMap<String, Vec<u8>>,
+) -> Decision<BackendEvent> {
+    let owner = stream_name(StorageBackend::CATEGORY, id);
+    let mut secrets = Vec::new();
+    for event in &events {
+        let given: BTreeSet<&String> = match event {
+            BackendEvent::Created { details, .. } => details.credentials.iter().collect(),
+            BackendEvent::Updated { details, credentials_changed, .. } => {
+                details.credentials.intersection(credentials_changed).collect()
+            }
+            BackendEvent::Deleted { .. } => {
+                secrets.push(SecretOp::DeleteOwner { owner: owner.clone() });
+                continue;
+            }
+        };
+        secrets.extend(given.into_iter().filter_map(|name| {
+            let value = sealed.get(name)?.clone();
+            Some(SecretOp::Put { owner: owner.clone(), kind: credential_kind(name), value })
+        }));
+    }
+    secrets.extend(removed.iter().map(|name| SecretOp::Delete { owner: owner.clone(), kind: credential_kind(name) }));
+    Decision { events, claims, secrets }
 }

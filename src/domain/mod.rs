@@ -4,6 +4,7 @@
 //! and return the events to append, or a [`Rejection`]. Nothing here touches
 //! the database, the clock or the network, so every rule is unit-tested.
 
+pub mod backend_config;
 pub mod clone_session;
 pub mod disks;
 pub mod node;

@@ -1,5 +1,7 @@
 //! `storage_backends`: the storage registry's read model, and its queries.
 
+use std::collections::BTreeSet;
+
 use deadpool_postgres::Transaction;
 use serde::Serialize;
 use serde_json::Value;
@@ -11,7 +13,8 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{ApplyResult, Projection, ProjectionError};
-use crate::domain::storage_backend::{BackendDetails, BackendEvent};
+use crate::domain::backend_config;
+use crate::domain::storage_backend::{BackendDetails, BackendEvent, BackendType};
 use crate::event_store::RecordedEvent;
 
 pub struct StorageBackendsProjection;
@@ -27,7 +30,7 @@ impl Projection for StorageBackendsProjection {
         &["storage_backends"]
     }
     fn version(&self) -> u32 {
-        1
+        2
     }
     fn apply<'a>(&'a self, tx: &'a Transaction<'a>, events: &'a [RecordedEvent]) -> ApplyResult<'a> {
         Box::pin(async move {
@@ -45,16 +48,17 @@ async fn apply(tx: &Transaction<'_>, event: &RecordedEvent, decoded: BackendEven
     match decoded {
         BackendEvent::Created { id, details, at } => {
             tx.execute(
-                "INSERT INTO storage_backends (id, name, type, config, created_at, updated_at)
-                 VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (id) DO NOTHING",
-                &[&id, &details.name, &backend_type(&details), &details.config, &at],
+                "INSERT INTO storage_backends (id, name, type, config, credentials, created_at, updated_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $6) ON CONFLICT (id) DO NOTHING",
+                &[&id, &details.name, &backend_type(&details), &details.config, &credentials(&details), &at],
             )
             .await?;
         }
-        BackendEvent::Updated { details, at } => {
+        BackendEvent::Updated { details, at, .. } => {
             tx.execute(
-                "UPDATE storage_backends SET name = $2, type = $3, config = $4, updated_at = $5 WHERE id = $1",
-                &[&id, &details.name, &backend_type(&details), &details.config, &at],
+                "UPDATE storage_backends SET name = $2, type = $3, config = $4, credentials = $5, updated_at = $6
+                 WHERE id = $1",
+                &[&id, &details.name, &backend_type(&details), &details.config, &credentials(&details), &at],
             )
             .await?;
         }
@@ -63,6 +67,10 @@ async fn apply(tx: &Transaction<'_>, event: &RecordedEvent, decoded: BackendEven
         }
     }
     Ok(())
+}
+
+fn credentials(details: &BackendDetails) -> Vec<String> {
+    details.credentials.iter().cloned().collect()
 }
 
 fn backend_type(details: &BackendDetails) -> String {
@@ -79,7 +87,10 @@ pub struct StorageBackendView {
     #[serde(rename = "type")]
     #[schema(value_type = crate::domain::storage_backend::BackendType, example = "nfs")]
     pub backend_type: String,
-    #[schema(value_type = Object, example = json!({"server": "10.0.0.2", "export": "/srv/images"}))]
+    /// The public fields of the config, plus `has_<credential>` (true when
+    /// that credential is set) for each credential of the type: credentials
+    /// themselves are never returned.
+    #[schema(value_type = Object, example = json!({"bucket": "images", "access_key_id": "AKIA…", "has_secret_access_key": true}))]
     pub config: Value,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
@@ -87,16 +98,23 @@ pub struct StorageBackendView {
     pub updated_at: OffsetDateTime,
 }
 
-const COLUMNS: &str = "id, name, type, config, created_at, updated_at";
+const COLUMNS: &str = "id, name, type, config, credentials, created_at, updated_at";
 
 fn view(row: &Row) -> StorageBackendView {
+    let backend_type: String = row.get(2);
+    let config: Value = row.get(3);
+    let credentials: BTreeSet<String> = row.get::<_, Vec<String>>(4).into_iter().collect();
+    let config = match serde_json::from_value::<BackendType>(Value::String(backend_type.clone())) {
+        Ok(parsed) => backend_config::shown(parsed, &config, &credentials),
+        Err(_) => config,
+    };
     StorageBackendView {
         id: row.get(0),
         name: row.get(1),
-        backend_type: row.get(2),
-        config: row.get(3),
-        created_at: row.get(4),
-        updated_at: row.get(5),
+        backend_type,
+        config,
+        created_at: row.get(5),
+        updated_at: row.get(6),
     }
 }
 

@@ -106,14 +106,15 @@ async fn nul_characters_are_refused_without_harming_other_requests() {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
 }
 
-/// Found by fuzzing: a number at the edge of f64 once stalled every projection.
+/// Found by fuzzing: a number at the edge of f64 once stalled every
+/// projection. Backend configs (the only free-form JSON that reached the log)
+/// are typed now: such numbers are refused at the edge.
 #[tokio::test]
-async fn extreme_numbers_round_trip_through_the_log_and_the_read_models() {
+async fn extreme_numbers_are_refused_and_the_projections_keep_going() {
     let app = TestApp::spawn().await;
-    let config = json!({"x": -1.7976931348623157e308, "y": 5e-324, "z": u64::MAX});
+    let config = json!({"bucket": -1.7976931348623157e308, "region": 5e-324, "prefix": u64::MAX});
     let (status, body) = app.post("/storage/backends", json!({"name": "big", "type": "s3", "config": config})).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(body["data"]["config"], config);
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     let (status, body) = app.post("/nodes", json!({"mac_address": "52:54:00:00:67:01", "hostname": "after"})).await;
     assert_eq!(status, StatusCode::OK, "the projections kept going: {body}");
     assert_eq!(app.get("/ready").await.1["projections_failing"], false);

@@ -4,6 +4,7 @@
 mod support;
 
 mod audit;
+mod backend_credentials;
 mod bad_input;
 mod certificate_limits;
 mod certificates;

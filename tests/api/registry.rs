@@ -82,12 +82,19 @@ async fn concurrent_registrations_of_one_mac_admit_exactly_one() {
 #[tokio::test(flavor = "multi_thread")]
 async fn storage_backends_have_unique_names_and_validated_types() {
     let app = TestApp::spawn().await;
-    let (status, created) =
-        app.post("/storage/backends", json!({"name": "Lab", "type": "iscsi", "config": {"target": "iqn.x"}})).await;
+    let (status, created) = app
+        .post(
+            "/storage/backends",
+            json!({"name": "Lab", "type": "iscsi", "config": {"portal": "10.0.0.3", "target": "iqn.x"}}),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{created}");
     assert_eq!(created["data"]["type"], "iscsi");
     assert_eq!(created["data"]["config"]["target"], "iqn.x");
-    assert_eq!(app.post("/storage/backends", json!({"name": "lab", "type": "nfs"})).await.0, StatusCode::CONFLICT);
+    assert_eq!(
+        app.post("/storage/backends", json!({"name": "lab", "type": "http", "config": {"url": "u"}})).await.0,
+        StatusCode::CONFLICT
+    );
     let (status, body) = app.post("/storage/backends", json!({"name": "b", "type": "ftp"})).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(body["fields"][0]["field"], "type");

@@ -286,7 +286,30 @@ async fn no_secret_reaches_the_log_the_events_the_websocket_or_lists() {
     )
     .await;
     call(Method::POST, format!("/clone-sessions/{id}/complete"), target.clone(), None).await;
+    // Storage credentials: set on creation, replaced by a PATCH.
+    let (first_secret, second_secret) = ("wJalrXUtnFEMI-first-backend-secret", "wJalrXUtnFEMI-second-backend-secret");
+    secrets.extend([first_secret.to_owned(), second_secret.to_owned()]);
+    let backend = call(
+        Method::POST,
+        "/storage/backends".into(),
+        admin.clone(),
+        Some(json!({"name": "s3", "type": "s3", "config": {"bucket": "b", "secret_access_key": first_secret}})),
+    )
+    .await;
+    let backend_id = backend["data"]["id"].as_str().expect("backend id").to_owned();
+    let patched = call(
+        Method::PATCH,
+        format!("/storage/backends/{backend_id}"),
+        admin.clone(),
+        Some(json!({"config": {"bucket": "b", "secret_access_key": second_secret}})),
+    )
+    .await;
+    assert_eq!(patched["data"]["config"]["has_secret_access_key"], true, "{patched}");
     let lists = [
+        backend,
+        patched,
+        call(Method::GET, "/storage/backends".into(), admin.clone(), None).await,
+        call(Method::GET, format!("/storage/backends/{backend_id}"), admin.clone(), None).await,
         call(Method::GET, "/clone-sessions".into(), admin.clone(), None).await,
         call(Method::GET, "/nodes".into(), admin.clone(), None).await,
         call(Method::GET, format!("/clone-sessions/{id}/history"), admin.clone(), None).await,

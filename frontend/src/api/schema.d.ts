@@ -790,6 +790,11 @@ export interface components {
                 /** @example lab-nfs */
                 name: string;
                 type: components["schemas"]["BackendType"];
+                /**
+                 * @description The public fields of the config, plus `has_<credential>` (true when
+                 *     that credential is set) for each credential of the type: credentials
+                 *     themselves are never returned.
+                 */
                 config: Record<string, unknown>;
                 /** Format: date-time */
                 created_at: string;
@@ -1130,6 +1135,11 @@ export interface components {
                 /** @example lab-nfs */
                 name: string;
                 type: components["schemas"]["BackendType"];
+                /**
+                 * @description The public fields of the config, plus `has_<credential>` (true when
+                 *     that credential is set) for each credential of the type: credentials
+                 *     themselves are never returned.
+                 */
                 config: Record<string, unknown>;
                 /** Format: date-time */
                 created_at: string;
@@ -1272,6 +1282,11 @@ export interface components {
              */
             next_after?: number | null;
         };
+        /**
+         * @description A backend's `config`, one shape per `type` (documentation of the request;
+         *     the type field decides which applies).
+         */
+        BackendConfigSchema: components["schemas"]["NfsConfig"] | components["schemas"]["IscsiConfig"] | components["schemas"]["S3Config"] | components["schemas"]["HttpConfig"];
         /** @enum {string} */
         BackendType: "nfs" | "iscsi" | "s3" | "http";
         /** @description Status after a callback. */
@@ -1657,6 +1672,27 @@ export interface components {
             /** @example ok */
             status: string;
         };
+        /** @description An HTTP(S) server that stores and serves images. */
+        HttpConfig: {
+            /** @example https://images.lab/upload/ */
+            url: string;
+            username?: string | null;
+            /** @description Write-only; sealed, never returned (see `has_password`). */
+            password?: string | null;
+        };
+        /** @description An iSCSI target whose LUNs hold staged images. */
+        IscsiConfig: {
+            /**
+             * @description `host[:port]` of the portal.
+             * @example 10.0.0.3:3260
+             */
+            portal: string;
+            /** @example iqn.2024-01.lab:images */
+            target: string;
+            chap_username?: string | null;
+            /** @description Write-only; sealed, never returned (see `has_chap_password`). */
+            chap_password?: string | null;
+        };
         /**
          * @description `move`: move partition `partition` (and its data) to `new_start_bytes`.
          * @example {
@@ -1669,6 +1705,15 @@ export interface components {
             partition: number;
             /** Format: int64 */
             new_start_bytes: number;
+        };
+        /** @description An NFS export to stage images in. */
+        NfsConfig: {
+            /** @example 10.0.0.2 */
+            server: string;
+            /** @example /srv/images */
+            export: string;
+            /** @description Mount options, e.g. `vers=4.2`. */
+            options?: string | null;
         };
         /** @description Register a node. */
         NodeCreate: {
@@ -2038,6 +2083,22 @@ export interface components {
          * @enum {string}
          */
         Role: "source" | "target";
+        /** @description An S3-compatible bucket. */
+        S3Config: {
+            /** @example pureboot-images */
+            bucket: string;
+            /**
+             * @description For S3-compatible stores; AWS when absent.
+             * @example https://minio.lab:9000
+             */
+            endpoint?: string | null;
+            region?: string | null;
+            /** @description Key prefix for the images. */
+            prefix?: string | null;
+            access_key_id?: string | null;
+            /** @description Write-only; sealed, never returned (see `has_secret_access_key`). */
+            secret_access_key?: string | null;
+        };
         /**
          * @description Where the node's scan stands.
          * @enum {string}
@@ -2080,7 +2141,11 @@ export interface components {
              */
             name: string;
             type: components["schemas"]["BackendType"];
-            config?: Record<string, unknown>;
+            /**
+             * @description The fields of `type` (unknown keys are refused, values are at most
+             *     1024 characters). Credentials are write-only.
+             */
+            config?: components["schemas"]["BackendConfigSchema"];
         };
         /** @description A storage backend as the API shows it. */
         StorageBackendResponse: {
@@ -2089,6 +2154,11 @@ export interface components {
             /** @example lab-nfs */
             name: string;
             type: components["schemas"]["BackendType"];
+            /**
+             * @description The public fields of the config, plus `has_<credential>` (true when
+             *     that credential is set) for each credential of the type: credentials
+             *     themselves are never returned.
+             */
             config: Record<string, unknown>;
             /** Format: date-time */
             created_at: string;
@@ -2098,7 +2168,7 @@ export interface components {
         StorageBackendUpdate: {
             name?: string | null;
             type?: null | components["schemas"]["BackendType"];
-            config?: Record<string, unknown> | null;
+            config?: null | components["schemas"]["BackendConfigSchema"];
         };
         /**
          * @description What a node is doing while it reports progress.
