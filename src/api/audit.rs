@@ -65,7 +65,15 @@ pub struct AuditEntry {
 }
 
 impl From<RecordedEvent> for AuditEntry {
-    fn from(e: RecordedEvent) -> Self {
+    fn from(mut e: RecordedEvent) -> Self {
+        // Backend events written before credentials were sealed (schema 1)
+        // may hold them in clear; the log keeps them, the audit never shows them.
+        if e.schema_version < 2
+            && e.stream.starts_with("storage_backend:")
+            && let Some(config) = e.payload.get_mut("config")
+        {
+            crate::domain::backend_config::strip_credentials(config);
+        }
         Self {
             position: e.position,
             stream: e.stream,
