@@ -16,4 +16,5 @@ mod partition_node_side;
 mod partition_operations;
 mod projections;
 mod registry;
+mod reports;
 mod security;

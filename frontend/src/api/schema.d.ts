@@ -1897,8 +1897,21 @@ export interface components {
         };
         /** @description One group of the clone report. */
         ReportRow: {
-            /** @example 2026-11-25 */
+            /**
+             * @description The group's key: the day, status or mode; for `node`, the node's id.
+             * @example 2026-11-25
+             */
             group: string;
+            /**
+             * Format: uuid
+             * @description For `group_by=node`: the source node's id (the key).
+             */
+            node_id?: string | null;
+            /**
+             * @description For `group_by=node`: the source node's current hostname, a label only
+             *     (absent when the node is no longer registered).
+             */
+            hostname?: string | null;
             /**
              * Format: int64
              * @description Sessions created in the period.
@@ -4145,7 +4158,10 @@ export interface operations {
                 from?: string;
                 /** @description Sessions created before (RFC 3339); default: now. */
                 to?: string;
-                /** @description `day` (default), `status`, `mode` or `node` (the source node). */
+                /**
+                 * @description `day` (default), `status`, `mode` or `node` (the source node, by id;
+                 *     its hostname is a label).
+                 */
                 group_by?: components["schemas"]["GroupBy"];
                 /** @description `json` (default) or `csv`. */
                 format?: string;
