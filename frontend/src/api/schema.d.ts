@@ -691,6 +691,18 @@ export interface components {
                 model?: string | null;
                 serial?: string | null;
                 partition_table: components["schemas"]["PartitionTable"];
+                /**
+                 * Format: int32
+                 * @description Bytes per logical sector (512 or 4096): partitions are whole numbers of them.
+                 * @example 512
+                 */
+                logical_sector_size: number;
+                /**
+                 * Format: int32
+                 * @description Bytes per physical sector (512 or 4096).
+                 * @example 4096
+                 */
+                physical_sector_size: number;
                 /** @description In partition-number order. */
                 partitions: components["schemas"]["PartitionInfo"][];
                 /** Format: date-time */
@@ -970,6 +982,18 @@ export interface components {
                 model?: string | null;
                 serial?: string | null;
                 partition_table: components["schemas"]["PartitionTable"];
+                /**
+                 * Format: int32
+                 * @description Bytes per logical sector (512 or 4096): partitions are whole numbers of them.
+                 * @example 512
+                 */
+                logical_sector_size: number;
+                /**
+                 * Format: int32
+                 * @description Bytes per physical sector (512 or 4096).
+                 * @example 4096
+                 */
+                physical_sector_size: number;
                 /** @description In partition-number order. */
                 partitions: components["schemas"]["PartitionInfo"][];
                 /** Format: date-time */
@@ -1184,6 +1208,18 @@ export interface components {
                 model?: string | null;
                 serial?: string | null;
                 partition_table: components["schemas"]["PartitionTable"];
+                /**
+                 * Format: int32
+                 * @description Bytes per logical sector (512 or 4096): partitions are whole numbers of them.
+                 * @example 512
+                 */
+                logical_sector_size: number;
+                /**
+                 * Format: int32
+                 * @description Bytes per physical sector (512 or 4096).
+                 * @example 4096
+                 */
+                physical_sector_size: number;
                 /** @description In partition-number order. */
                 partitions: components["schemas"]["PartitionInfo"][];
                 /** Format: date-time */
@@ -1566,6 +1602,18 @@ export interface components {
             model?: string | null;
             serial?: string | null;
             partition_table: components["schemas"]["PartitionTable"];
+            /**
+             * Format: int32
+             * @description Bytes per logical sector (512 or 4096): partitions are whole numbers of them.
+             * @example 512
+             */
+            logical_sector_size: number;
+            /**
+             * Format: int32
+             * @description Bytes per physical sector (512 or 4096).
+             * @example 4096
+             */
+            physical_sector_size: number;
             /** @description In partition-number order. */
             partitions: components["schemas"]["PartitionInfo"][];
             /** Format: date-time */
@@ -1786,7 +1834,7 @@ export interface components {
             used_bytes?: number | null;
             /**
              * Format: double
-             * @description `used_bytes / size_bytes` in percent, rounded to 0.1.
+             * @description `used_bytes / size_bytes` in percent, rounded up to 0.1.
              * @example 42.5
              */
             used_percent?: number | null;
@@ -1798,7 +1846,8 @@ export interface components {
             /**
              * Format: int64
              * @description The smallest size a resize may give it: used bytes plus a safety
-             *     margin of 10 % of the used bytes, at least 1 GiB, capped at its size.
+             *     margin of 10 % of the used bytes, at least 1 GiB, rounded up to a
+             *     whole 4096 bytes, capped at its size.
              *     Null when it cannot be shrunk at all (see `can_shrink`).
              */
             min_size_bytes?: number | null;
@@ -1994,6 +2043,21 @@ export interface components {
             model?: string | null;
             serial?: string | null;
             partition_table?: null | components["schemas"]["PartitionTable"];
+            /**
+             * Format: int64
+             * @description Bytes per logical sector, the unit partitions are addressed in
+             *     (`/sys/block/<dev>/queue/logical_block_size`): 512 or 4096; 512 when
+             *     absent.
+             * @example 512
+             */
+            logical_sector_size?: number | null;
+            /**
+             * Format: int64
+             * @description Bytes per physical sector (`/sys/block/<dev>/queue/physical_block_size`):
+             *     512 or 4096, at least the logical size; the logical size when absent.
+             * @example 4096
+             */
+            physical_sector_size?: number | null;
             partitions?: components["schemas"]["ReportedPartition"][];
         };
         /**
