@@ -17,5 +17,6 @@ mod partition_node_side;
 mod partition_operations;
 mod projections;
 mod registry;
+mod reports;
 mod security;
 mod socket_limits;

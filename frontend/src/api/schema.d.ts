@@ -698,6 +698,18 @@ export interface components {
                 model?: string | null;
                 serial?: string | null;
                 partition_table: components["schemas"]["PartitionTable"];
+                /**
+                 * Format: int32
+                 * @description Bytes per logical sector (512 or 4096): partitions are whole numbers of them.
+                 * @example 512
+                 */
+                logical_sector_size: number;
+                /**
+                 * Format: int32
+                 * @description Bytes per physical sector (512 or 4096).
+                 * @example 4096
+                 */
+                physical_sector_size: number;
                 /** @description In partition-number order. */
                 partitions: components["schemas"]["PartitionInfo"][];
                 /** Format: date-time */
@@ -977,6 +989,18 @@ export interface components {
                 model?: string | null;
                 serial?: string | null;
                 partition_table: components["schemas"]["PartitionTable"];
+                /**
+                 * Format: int32
+                 * @description Bytes per logical sector (512 or 4096): partitions are whole numbers of them.
+                 * @example 512
+                 */
+                logical_sector_size: number;
+                /**
+                 * Format: int32
+                 * @description Bytes per physical sector (512 or 4096).
+                 * @example 4096
+                 */
+                physical_sector_size: number;
                 /** @description In partition-number order. */
                 partitions: components["schemas"]["PartitionInfo"][];
                 /** Format: date-time */
@@ -1191,6 +1215,18 @@ export interface components {
                 model?: string | null;
                 serial?: string | null;
                 partition_table: components["schemas"]["PartitionTable"];
+                /**
+                 * Format: int32
+                 * @description Bytes per logical sector (512 or 4096): partitions are whole numbers of them.
+                 * @example 512
+                 */
+                logical_sector_size: number;
+                /**
+                 * Format: int32
+                 * @description Bytes per physical sector (512 or 4096).
+                 * @example 4096
+                 */
+                physical_sector_size: number;
                 /** @description In partition-number order. */
                 partitions: components["schemas"]["PartitionInfo"][];
                 /** Format: date-time */
@@ -1573,6 +1609,18 @@ export interface components {
             model?: string | null;
             serial?: string | null;
             partition_table: components["schemas"]["PartitionTable"];
+            /**
+             * Format: int32
+             * @description Bytes per logical sector (512 or 4096): partitions are whole numbers of them.
+             * @example 512
+             */
+            logical_sector_size: number;
+            /**
+             * Format: int32
+             * @description Bytes per physical sector (512 or 4096).
+             * @example 4096
+             */
+            physical_sector_size: number;
             /** @description In partition-number order. */
             partitions: components["schemas"]["PartitionInfo"][];
             /** Format: date-time */
@@ -1793,7 +1841,7 @@ export interface components {
             used_bytes?: number | null;
             /**
              * Format: double
-             * @description `used_bytes / size_bytes` in percent, rounded to 0.1.
+             * @description `used_bytes / size_bytes` in percent, rounded up to 0.1.
              * @example 42.5
              */
             used_percent?: number | null;
@@ -1805,7 +1853,8 @@ export interface components {
             /**
              * Format: int64
              * @description The smallest size a resize may give it: used bytes plus a safety
-             *     margin of 10 % of the used bytes, at least 1 GiB, capped at its size.
+             *     margin of 10 % of the used bytes, at least 1 GiB, rounded up to a
+             *     whole 4096 bytes, capped at its size.
              *     Null when it cannot be shrunk at all (see `can_shrink`).
              */
             min_size_bytes?: number | null;
@@ -1904,8 +1953,21 @@ export interface components {
         };
         /** @description One group of the clone report. */
         ReportRow: {
-            /** @example 2026-11-25 */
+            /**
+             * @description The group's key: the day, status or mode; for `node`, the node's id.
+             * @example 2026-11-25
+             */
             group: string;
+            /**
+             * Format: uuid
+             * @description For `group_by=node`: the source node's id (the key).
+             */
+            node_id?: string | null;
+            /**
+             * @description For `group_by=node`: the source node's current hostname, a label only
+             *     (absent when the node is no longer registered).
+             */
+            hostname?: string | null;
             /**
              * Format: int64
              * @description Sessions created in the period.
@@ -1988,6 +2050,21 @@ export interface components {
             model?: string | null;
             serial?: string | null;
             partition_table?: null | components["schemas"]["PartitionTable"];
+            /**
+             * Format: int64
+             * @description Bytes per logical sector, the unit partitions are addressed in
+             *     (`/sys/block/<dev>/queue/logical_block_size`): 512 or 4096; 512 when
+             *     absent.
+             * @example 512
+             */
+            logical_sector_size?: number | null;
+            /**
+             * Format: int64
+             * @description Bytes per physical sector (`/sys/block/<dev>/queue/physical_block_size`):
+             *     512 or 4096, at least the logical size; the logical size when absent.
+             * @example 4096
+             */
+            physical_sector_size?: number | null;
             partitions?: components["schemas"]["ReportedPartition"][];
         };
         /**
@@ -4206,7 +4283,10 @@ export interface operations {
                 from?: string;
                 /** @description Sessions created before (RFC 3339); default: now. */
                 to?: string;
-                /** @description `day` (default), `status`, `mode` or `node` (the source node). */
+                /**
+                 * @description `day` (default), `status`, `mode` or `node` (the source node, by id;
+                 *     its hostname is a label).
+                 */
                 group_by?: components["schemas"]["GroupBy"];
                 /** @description `json` (default) or `csv`. */
                 format?: string;
