@@ -584,7 +584,7 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        /** @description A page of a list: `{"success": true, "data": [...], "total": N}`. */
+        /** @description A page of a list: `{"success": true, "data": [...], "total": N, "message": null}`. */
         ApiList_CloneSessionResponse: {
             success: boolean;
             data: {
@@ -663,8 +663,10 @@ export interface components {
              * @description Matching items in all pages.
              */
             total: number;
+            /** @description Always null for a list; present so every envelope has the same keys. */
+            message: string | null;
         };
-        /** @description A page of a list: `{"success": true, "data": [...], "total": N}`. */
+        /** @description A page of a list: `{"success": true, "data": [...], "total": N, "message": null}`. */
         ApiList_DiskInfoResponse: {
             success: boolean;
             data: {
@@ -701,8 +703,10 @@ export interface components {
              * @description Matching items in all pages.
              */
             total: number;
+            /** @description Always null for a list; present so every envelope has the same keys. */
+            message: string | null;
         };
-        /** @description A page of a list: `{"success": true, "data": [...], "total": N}`. */
+        /** @description A page of a list: `{"success": true, "data": [...], "total": N, "message": null}`. */
         ApiList_NodeResponse: {
             success: boolean;
             data: {
@@ -727,8 +731,10 @@ export interface components {
              * @description Matching items in all pages.
              */
             total: number;
+            /** @description Always null for a list; present so every envelope has the same keys. */
+            message: string | null;
         };
-        /** @description A page of a list: `{"success": true, "data": [...], "total": N}`. */
+        /** @description A page of a list: `{"success": true, "data": [...], "total": N, "message": null}`. */
         ApiList_PartitionOperationResponse: {
             success: boolean;
             data: {
@@ -773,8 +779,10 @@ export interface components {
              * @description Matching items in all pages.
              */
             total: number;
+            /** @description Always null for a list; present so every envelope has the same keys. */
+            message: string | null;
         };
-        /** @description A page of a list: `{"success": true, "data": [...], "total": N}`. */
+        /** @description A page of a list: `{"success": true, "data": [...], "total": N, "message": null}`. */
         ApiList_StorageBackendResponse: {
             success: boolean;
             data: {
@@ -794,6 +802,8 @@ export interface components {
              * @description Matching items in all pages.
              */
             total: number;
+            /** @description Always null for a list; present so every envelope has the same keys. */
+            message: string | null;
         };
         /** @description A single object: `{"success": true, "data": {...}, "message": ...}`. */
         ApiResponse_CallbackStatus: {
@@ -803,7 +813,8 @@ export interface components {
                 /** @example source_ready */
                 status: string;
             };
-            message?: string | null;
+            /** @description What the command did, in words; null for a plain read. */
+            message: string | null;
         };
         /** @description A single object: `{"success": true, "data": {...}, "message": ...}`. */
         ApiResponse_CloneCertBundle: {
@@ -814,7 +825,8 @@ export interface components {
                 key_pem: string;
                 ca_pem: string;
             };
-            message?: string | null;
+            /** @description What the command did, in words; null for a plain read. */
+            message: string | null;
         };
         /** @description A single object: `{"success": true, "data": {...}, "message": ...}`. */
         ApiResponse_CloneDeleteOutcome: {
@@ -829,7 +841,8 @@ export interface components {
                  */
                 outcome: string;
             };
-            message?: string | null;
+            /** @description What the command did, in words; null for a plain read. */
+            message: string | null;
         };
         /** @description A single object: `{"success": true, "data": {...}, "message": ...}`. */
         ApiResponse_CloneSessionCreated: {
@@ -841,7 +854,8 @@ export interface components {
             data: components["schemas"]["CloneSessionResponse"] & {
                 node_tokens: components["schemas"]["SessionTokens"];
             };
-            message?: string | null;
+            /** @description What the command did, in words; null for a plain read. */
+            message: string | null;
         };
         /** @description A single object: `{"success": true, "data": {...}, "message": ...}`. */
         ApiResponse_CloneSessionResponse: {
@@ -918,7 +932,8 @@ export interface components {
                  */
                 last_position: number;
             };
-            message?: string | null;
+            /** @description What the command did, in words; null for a plain read. */
+            message: string | null;
         };
         /** @description A single object: `{"success": true, "data": {...}, "message": ...}`. */
         ApiResponse_CompletionAck: {
@@ -930,7 +945,8 @@ export interface components {
                 /** Format: int64 */
                 duration_seconds: number;
             };
-            message?: string | null;
+            /** @description What the command did, in words; null for a plain read. */
+            message: string | null;
         };
         /** @description A single object: `{"success": true, "data": {...}, "message": ...}`. */
         ApiResponse_Deleted: {
@@ -940,7 +956,8 @@ export interface components {
                 /** Format: uuid */
                 id: string;
             };
-            message?: string | null;
+            /** @description What the command did, in words; null for a plain read. */
+            message: string | null;
         };
         /** @description A single object: `{"success": true, "data": {...}, "message": ...}`. */
         ApiResponse_DiskInfoResponse: {
@@ -975,7 +992,8 @@ export interface components {
                 /** Format: date-time */
                 scanned_at: string;
             };
-            message?: string | null;
+            /** @description What the command did, in words; null for a plain read. */
+            message: string | null;
         };
         /** @description A single object: `{"success": true, "data": {...}, "message": ...}`. */
         ApiResponse_DiskScanStatus: {
@@ -994,7 +1012,8 @@ export interface components {
                 /** Format: date-time */
                 last_scanned_at?: string | null;
             };
-            message?: string | null;
+            /** @description What the command did, in words; null for a plain read. */
+            message: string | null;
         };
         /** @description A single object: `{"success": true, "data": {...}, "message": ...}`. */
         ApiResponse_NodeRegistered: {
@@ -1007,7 +1026,8 @@ export interface components {
                 /** @example pbk_0b8d6c5e8a574a0f9a4e1f1d2b6c7e01_5f2c… */
                 node_token: string;
             };
-            message?: string | null;
+            /** @description What the command did, in words; null for a plain read. */
+            message: string | null;
         };
         /** @description A single object: `{"success": true, "data": {...}, "message": ...}`. */
         ApiResponse_NodeResponse: {
@@ -1030,7 +1050,8 @@ export interface components {
                 /** Format: date-time */
                 updated_at: string;
             };
-            message?: string | null;
+            /** @description What the command did, in words; null for a plain read. */
+            message: string | null;
         };
         /** @description A single object: `{"success": true, "data": {...}, "message": ...}`. */
         ApiResponse_NodeTokenRotated: {
@@ -1039,7 +1060,8 @@ export interface components {
             data: {
                 node_token: string;
             };
-            message?: string | null;
+            /** @description What the command did, in words; null for a plain read. */
+            message: string | null;
         };
         /** @description A single object: `{"success": true, "data": {...}, "message": ...}`. */
         ApiResponse_PartitionOperationResponse: {
@@ -1085,7 +1107,8 @@ export interface components {
                  */
                 executed_at?: string | null;
             };
-            message?: string | null;
+            /** @description What the command did, in words; null for a plain read. */
+            message: string | null;
         };
         /** @description A single object: `{"success": true, "data": {...}, "message": ...}`. */
         ApiResponse_ProgressAck: {
@@ -1098,7 +1121,8 @@ export interface components {
                  */
                 progress_percent: number;
             };
-            message?: string | null;
+            /** @description What the command did, in words; null for a plain read. */
+            message: string | null;
         };
         /** @description A single object: `{"success": true, "data": {...}, "message": ...}`. */
         ApiResponse_SignedCertificate: {
@@ -1111,7 +1135,8 @@ export interface components {
                 /** Format: date-time */
                 not_after: string;
             };
-            message?: string | null;
+            /** @description What the command did, in words; null for a plain read. */
+            message: string | null;
         };
         /** @description A single object: `{"success": true, "data": {...}, "message": ...}`. */
         ApiResponse_StorageBackendResponse: {
@@ -1129,7 +1154,8 @@ export interface components {
                 /** Format: date-time */
                 updated_at: string;
             };
-            message?: string | null;
+            /** @description What the command did, in words; null for a plain read. */
+            message: string | null;
         };
         /** @description A single object: `{"success": true, "data": {...}, "message": ...}`. */
         ApiResponse_Vec_CloneHistoryEntry: {
@@ -1155,7 +1181,8 @@ export interface components {
                 request_id?: string | null;
                 payload: Record<string, unknown>;
             }[];
-            message?: string | null;
+            /** @description What the command did, in words; null for a plain read. */
+            message: string | null;
         };
         /** @description A single object: `{"success": true, "data": {...}, "message": ...}`. */
         ApiResponse_Vec_DiskInfoResponse: {
@@ -1189,7 +1216,8 @@ export interface components {
                 /** Format: date-time */
                 scanned_at: string;
             }[];
-            message?: string | null;
+            /** @description What the command did, in words; null for a plain read. */
+            message: string | null;
         };
         /** @description A single object: `{"success": true, "data": {...}, "message": ...}`. */
         ApiResponse_Vec_PartitionOperationResponse: {
@@ -1231,7 +1259,8 @@ export interface components {
                  */
                 executed_at?: string | null;
             }[];
-            message?: string | null;
+            /** @description What the command did, in words; null for a plain read. */
+            message: string | null;
         };
         /** @description One event of the log, as the audit trail shows it. */
         AuditEntry: {
@@ -1264,6 +1293,8 @@ export interface components {
              * @description Pass as `after` for the next page; `null` when this page was the last.
              */
             next_after?: number | null;
+            /** @description Always null; present so every envelope has the same keys. */
+            message: string | null;
         };
         /** @enum {string} */
         BackendType: "nfs" | "iscsi" | "s3" | "http";
@@ -1344,6 +1375,8 @@ export interface components {
             groups: components["schemas"]["ReportRow"][];
             /** @description Failure reasons in the period, most frequent first. */
             failure_reasons: components["schemas"]["FailureReason"][];
+            /** @description Always null; present so every envelope has the same keys. */
+            message: string | null;
         };
         /**
          * @description `CloneSessionCreate`.
