@@ -90,9 +90,8 @@ pub async fn complete(
     let id = auth.session;
     let ctx = auth.as_role(EITHER)?;
     let now = OffsetDateTime::now_utc();
-    run(&app, &ctx.metadata(), id, |s| session::complete(s, now)).await?;
-    let view = super::fetch(&app, id).await?;
-    let ack = CompletionAck { status: view.status, duration_seconds: view.duration_seconds.unwrap_or(0) };
+    let state = run(&app, &ctx.metadata(), id, |s| session::complete(s, now)).await?;
+    let ack = CompletionAck { status: state.status.to_string(), duration_seconds: state.duration_seconds.unwrap_or(0) };
     Ok(ApiResponse::with_message(ack, "Clone completed successfully"))
 }
 
