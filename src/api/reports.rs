@@ -43,6 +43,9 @@ pub struct CloneReport {
     pub groups: Vec<ReportRow>,
     /// Failure reasons in the period, most frequent first.
     pub failure_reasons: Vec<FailureReason>,
+    /// Always null; present so every envelope has the same keys.
+    #[schema(required = true)]
+    pub message: Option<String>,
 }
 
 /// Sessions created, started, completed, failed and cancelled; bytes cloned;
@@ -68,7 +71,8 @@ pub async fn clones(
     let (groups, failure_reasons) = clone_reports::report(&*conn, from, to, group_by).await?;
     match params.format.as_deref() {
         None | Some("json") => {
-            Ok(axum::Json(CloneReport { success: true, group_by, groups, failure_reasons }).into_response())
+            Ok(axum::Json(CloneReport { success: true, group_by, groups, failure_reasons, message: None })
+                .into_response())
         }
         Some("csv") => {
             Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], csv(group_by, &groups)?).into_response())

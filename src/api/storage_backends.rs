@@ -14,6 +14,7 @@ use super::envelope::{ApiList, ApiResponse};
 use super::extract::{ApiJson, ApiQuery, IdPath, Page};
 use crate::app::App;
 use crate::auth::{Admin, Auth, Viewer};
+use crate::commands;
 use crate::domain::Rejection;
 use crate::domain::storage_backend::{self as backend, BackendDetails, BackendType, StorageBackend};
 use crate::error::{ApiError, ErrorBody};
@@ -70,10 +71,11 @@ pub async fn create(
 ) -> Result<Json<ApiResponse<StorageBackendView>>, ApiError> {
     let details = BackendDetails { name: body.name, backend_type: body.backend_type, config: body.config };
     let id = Uuid::new_v4();
-    let now = OffsetDateTime::now_utc();
-    app.execute::<StorageBackend, _>(&auth.ctx.metadata(), id, |s| backend::create(s, id, details.clone(), now))
+    let now = commands::now();
+    let executed = app
+        .execute::<StorageBackend, _>(&auth.ctx.metadata(), id, |s| backend::create(s, id, details.clone(), now))
         .await?;
-    Ok(ApiResponse::with_message(fetch(&app, id).await?, "Storage backend created"))
+    Ok(ApiResponse::with_message(view_of(&executed.state)?, "Storage backend created"))
 }
 
 /// Get one storage backend.
@@ -100,18 +102,20 @@ pub async fn update(
     IdPath(id): IdPath,
     ApiJson(body): ApiJson<StorageBackendUpdate>,
 ) -> Result<Json<ApiResponse<StorageBackendView>>, ApiError> {
-    let now = OffsetDateTime::now_utc();
-    app.execute::<StorageBackend, _>(&auth.ctx.metadata(), id, |state| {
-        let current = state.details.clone().ok_or_else(|| Rejection::NotFound("Storage backend not found".into()))?;
-        let details = BackendDetails {
-            name: body.name.clone().unwrap_or(current.name),
-            backend_type: body.backend_type.unwrap_or(current.backend_type),
-            config: body.config.clone().unwrap_or(current.config),
-        };
-        backend::update(state, details, now)
-    })
-    .await?;
-    Ok(ApiResponse::with_message(fetch(&app, id).await?, "Storage backend updated"))
+    let now = commands::now();
+    let executed = app
+        .execute::<StorageBackend, _>(&auth.ctx.metadata(), id, |state| {
+            let current =
+                state.details.clone().ok_or_else(|| Rejection::NotFound("Storage backend not found".into()))?;
+            let details = BackendDetails {
+                name: body.name.clone().unwrap_or(current.name),
+                backend_type: body.backend_type.unwrap_or(current.backend_type),
+                config: body.config.clone().unwrap_or(current.config),
+            };
+            backend::update(state, details, now)
+        })
+        .await?;
+    Ok(ApiResponse::with_message(view_of(&executed.state)?, "Storage backend updated"))
 }
 
 /// Delete a storage backend.
@@ -126,6 +130,11 @@ pub async fn delete(
     let now = OffsetDateTime::now_utc();
     app.execute::<StorageBackend, _>(&auth.ctx.metadata(), id, |s| backend::delete(s, now)).await?;
     Ok(ApiResponse::with_message(super::Deleted { id }, "Storage backend deleted"))
+}
+
+/// The backend as the command left it (never a later command's change).
+fn view_of(backend: &StorageBackend) -> Result<StorageBackendView, ApiError> {
+    StorageBackendView::of(backend).ok_or_else(|| ApiError::Internal("a storage command left no backend".into()))
 }
 
 async fn fetch(app: &App, id: Uuid) -> Result<StorageBackendView, ApiError> {

@@ -28,6 +28,7 @@ pub fn router(app: Arc<App>) -> Router {
         .merge(api_router)
         .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi))
         .route("/api/{*rest}", any(unknown_endpoint))
+        .method_not_allowed_fallback(method_not_allowed)
         .fallback_service(web_ui(ui_dir, index))
         .layer(axum::middleware::from_fn_with_state(max_body, api::body_limit::refuse_oversized))
         .layer(axum::middleware::from_fn(api::context::request_id))
@@ -58,6 +59,12 @@ fn web_ui(dir: std::path::PathBuf, index: std::path::PathBuf) -> Router {
 /// API paths that match no route get the JSON error shape, not the web UI.
 async fn unknown_endpoint(method: Method, uri: Uri) -> crate::error::ApiError {
     crate::error::ApiError::NotFound(format!("no endpoint {method} {}", uri.path()))
+}
+
+/// A known path asked with a method it does not have: the JSON error shape
+/// (axum still adds the `Allow` header listing the methods it has).
+async fn method_not_allowed(method: Method, uri: Uri) -> crate::error::ApiError {
+    crate::error::ApiError::MethodNotAllowed(format!("{} does not accept {method}", uri.path()))
 }
 
 /// Kernel send buffer asked for on every accepted connection. Linux doubles

@@ -87,6 +87,27 @@ pub struct StorageBackendView {
     pub updated_at: OffsetDateTime,
 }
 
+impl StorageBackendView {
+    /// The view of `backend` as the projection folds it; `None` unless it
+    /// exists. Built from the state a command left, so the command's response
+    /// never shows a later command's change.
+    pub fn of(backend: &crate::domain::storage_backend::StorageBackend) -> Option<Self> {
+        let (Some(id), Some(details), Some(created_at), Some(updated_at)) =
+            (backend.id, &backend.details, backend.created_at, backend.updated_at)
+        else {
+            return None;
+        };
+        Some(StorageBackendView {
+            id,
+            name: details.name.clone(),
+            backend_type: backend_type(details),
+            config: details.config.clone(),
+            created_at,
+            updated_at,
+        })
+    }
+}
+
 const COLUMNS: &str = "id, name, type, config, created_at, updated_at";
 
 fn view(row: &Row) -> StorageBackendView {

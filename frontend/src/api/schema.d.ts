@@ -591,7 +591,7 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        /** @description A page of a list: `{"success": true, "data": [...], "total": N}`. */
+        /** @description A page of a list: `{"success": true, "data": [...], "total": N, "message": null}`. */
         ApiList_CloneSessionResponse: {
             success: boolean;
             data: {
@@ -670,8 +670,10 @@ export interface components {
              * @description Matching items in all pages.
              */
             total: number;
+            /** @description Always null for a list; present so every envelope has the same keys. */
+            message: string | null;
         };
-        /** @description A page of a list: `{"success": true, "data": [...], "total": N}`. */
+        /** @description A page of a list: `{"success": true, "data": [...], "total": N, "message": null}`. */
         ApiList_DiskInfoResponse: {
             success: boolean;
             data: {
@@ -720,8 +722,10 @@ export interface components {
              * @description Matching items in all pages.
              */
             total: number;
+            /** @description Always null for a list; present so every envelope has the same keys. */
+            message: string | null;
         };
-        /** @description A page of a list: `{"success": true, "data": [...], "total": N}`. */
+        /** @description A page of a list: `{"success": true, "data": [...], "total": N, "message": null}`. */
         ApiList_NodeResponse: {
             success: boolean;
             data: {
@@ -746,8 +750,10 @@ export interface components {
              * @description Matching items in all pages.
              */
             total: number;
+            /** @description Always null for a list; present so every envelope has the same keys. */
+            message: string | null;
         };
-        /** @description A page of a list: `{"success": true, "data": [...], "total": N}`. */
+        /** @description A page of a list: `{"success": true, "data": [...], "total": N, "message": null}`. */
         ApiList_PartitionOperationResponse: {
             success: boolean;
             data: {
@@ -792,8 +798,10 @@ export interface components {
              * @description Matching items in all pages.
              */
             total: number;
+            /** @description Always null for a list; present so every envelope has the same keys. */
+            message: string | null;
         };
-        /** @description A page of a list: `{"success": true, "data": [...], "total": N}`. */
+        /** @description A page of a list: `{"success": true, "data": [...], "total": N, "message": null}`. */
         ApiList_StorageBackendResponse: {
             success: boolean;
             data: {
@@ -813,6 +821,8 @@ export interface components {
              * @description Matching items in all pages.
              */
             total: number;
+            /** @description Always null for a list; present so every envelope has the same keys. */
+            message: string | null;
         };
         /** @description A single object: `{"success": true, "data": {...}, "message": ...}`. */
         ApiResponse_CallbackStatus: {
@@ -822,7 +832,8 @@ export interface components {
                 /** @example source_ready */
                 status: string;
             };
-            message?: string | null;
+            /** @description What the command did, in words; null for a plain read. */
+            message: string | null;
         };
         /** @description A single object: `{"success": true, "data": {...}, "message": ...}`. */
         ApiResponse_CloneCertBundle: {
@@ -833,7 +844,8 @@ export interface components {
                 key_pem: string;
                 ca_pem: string;
             };
-            message?: string | null;
+            /** @description What the command did, in words; null for a plain read. */
+            message: string | null;
         };
         /** @description A single object: `{"success": true, "data": {...}, "message": ...}`. */
         ApiResponse_CloneDeleteOutcome: {
@@ -848,7 +860,8 @@ export interface components {
                  */
                 outcome: string;
             };
-            message?: string | null;
+            /** @description What the command did, in words; null for a plain read. */
+            message: string | null;
         };
         /** @description A single object: `{"success": true, "data": {...}, "message": ...}`. */
         ApiResponse_CloneSessionCreated: {
@@ -860,7 +873,8 @@ export interface components {
             data: components["schemas"]["CloneSessionResponse"] & {
                 node_tokens: components["schemas"]["SessionTokens"];
             };
-            message?: string | null;
+            /** @description What the command did, in words; null for a plain read. */
+            message: string | null;
         };
         /** @description A single object: `{"success": true, "data": {...}, "message": ...}`. */
         ApiResponse_CloneSessionResponse: {
@@ -937,7 +951,8 @@ export interface components {
                  */
                 last_position: number;
             };
-            message?: string | null;
+            /** @description What the command did, in words; null for a plain read. */
+            message: string | null;
         };
         /** @description A single object: `{"success": true, "data": {...}, "message": ...}`. */
         ApiResponse_CompletionAck: {
@@ -949,7 +964,8 @@ export interface components {
                 /** Format: int64 */
                 duration_seconds: number;
             };
-            message?: string | null;
+            /** @description What the command did, in words; null for a plain read. */
+            message: string | null;
         };
         /** @description A single object: `{"success": true, "data": {...}, "message": ...}`. */
         ApiResponse_Deleted: {
@@ -959,7 +975,8 @@ export interface components {
                 /** Format: uuid */
                 id: string;
             };
-            message?: string | null;
+            /** @description What the command did, in words; null for a plain read. */
+            message: string | null;
         };
         /** @description A single object: `{"success": true, "data": {...}, "message": ...}`. */
         ApiResponse_DiskInfoResponse: {
@@ -1006,7 +1023,8 @@ export interface components {
                 /** Format: date-time */
                 scanned_at: string;
             };
-            message?: string | null;
+            /** @description What the command did, in words; null for a plain read. */
+            message: string | null;
         };
         /** @description A single object: `{"success": true, "data": {...}, "message": ...}`. */
         ApiResponse_DiskScanStatus: {
@@ -1025,7 +1043,8 @@ export interface components {
                 /** Format: date-time */
                 last_scanned_at?: string | null;
             };
-            message?: string | null;
+            /** @description What the command did, in words; null for a plain read. */
+            message: string | null;
         };
         /** @description A single object: `{"success": true, "data": {...}, "message": ...}`. */
         ApiResponse_NodeRegistered: {
@@ -1038,7 +1057,8 @@ export interface components {
                 /** @example pbk_0b8d6c5e8a574a0f9a4e1f1d2b6c7e01_5f2c… */
                 node_token: string;
             };
-            message?: string | null;
+            /** @description What the command did, in words; null for a plain read. */
+            message: string | null;
         };
         /** @description A single object: `{"success": true, "data": {...}, "message": ...}`. */
         ApiResponse_NodeResponse: {
@@ -1061,7 +1081,8 @@ export interface components {
                 /** Format: date-time */
                 updated_at: string;
             };
-            message?: string | null;
+            /** @description What the command did, in words; null for a plain read. */
+            message: string | null;
         };
         /** @description A single object: `{"success": true, "data": {...}, "message": ...}`. */
         ApiResponse_NodeTokenRotated: {
@@ -1070,7 +1091,8 @@ export interface components {
             data: {
                 node_token: string;
             };
-            message?: string | null;
+            /** @description What the command did, in words; null for a plain read. */
+            message: string | null;
         };
         /** @description A single object: `{"success": true, "data": {...}, "message": ...}`. */
         ApiResponse_PartitionOperationResponse: {
@@ -1116,7 +1138,8 @@ export interface components {
                  */
                 executed_at?: string | null;
             };
-            message?: string | null;
+            /** @description What the command did, in words; null for a plain read. */
+            message: string | null;
         };
         /** @description A single object: `{"success": true, "data": {...}, "message": ...}`. */
         ApiResponse_ProgressAck: {
@@ -1129,7 +1152,8 @@ export interface components {
                  */
                 progress_percent: number;
             };
-            message?: string | null;
+            /** @description What the command did, in words; null for a plain read. */
+            message: string | null;
         };
         /** @description A single object: `{"success": true, "data": {...}, "message": ...}`. */
         ApiResponse_SignedCertificate: {
@@ -1142,7 +1166,8 @@ export interface components {
                 /** Format: date-time */
                 not_after: string;
             };
-            message?: string | null;
+            /** @description What the command did, in words; null for a plain read. */
+            message: string | null;
         };
         /** @description A single object: `{"success": true, "data": {...}, "message": ...}`. */
         ApiResponse_StorageBackendResponse: {
@@ -1160,7 +1185,8 @@ export interface components {
                 /** Format: date-time */
                 updated_at: string;
             };
-            message?: string | null;
+            /** @description What the command did, in words; null for a plain read. */
+            message: string | null;
         };
         /** @description A single object: `{"success": true, "data": {...}, "message": ...}`. */
         ApiResponse_Vec_CloneHistoryEntry: {
@@ -1186,7 +1212,8 @@ export interface components {
                 request_id?: string | null;
                 payload: Record<string, unknown>;
             }[];
-            message?: string | null;
+            /** @description What the command did, in words; null for a plain read. */
+            message: string | null;
         };
         /** @description A single object: `{"success": true, "data": {...}, "message": ...}`. */
         ApiResponse_Vec_DiskInfoResponse: {
@@ -1232,7 +1259,8 @@ export interface components {
                 /** Format: date-time */
                 scanned_at: string;
             }[];
-            message?: string | null;
+            /** @description What the command did, in words; null for a plain read. */
+            message: string | null;
         };
         /** @description A single object: `{"success": true, "data": {...}, "message": ...}`. */
         ApiResponse_Vec_PartitionOperationResponse: {
@@ -1274,7 +1302,8 @@ export interface components {
                  */
                 executed_at?: string | null;
             }[];
-            message?: string | null;
+            /** @description What the command did, in words; null for a plain read. */
+            message: string | null;
         };
         /** @description One event of the log, as the audit trail shows it. */
         AuditEntry: {
@@ -1307,6 +1336,8 @@ export interface components {
              * @description Pass as `after` for the next page; `null` when this page was the last.
              */
             next_after?: number | null;
+            /** @description Always null; present so every envelope has the same keys. */
+            message: string | null;
         };
         /** @enum {string} */
         BackendType: "nfs" | "iscsi" | "s3" | "http";
@@ -1387,6 +1418,8 @@ export interface components {
             groups: components["schemas"]["ReportRow"][];
             /** @description Failure reasons in the period, most frequent first. */
             failure_reasons: components["schemas"]["FailureReason"][];
+            /** @description Always null; present so every envelope has the same keys. */
+            message: string | null;
         };
         /**
          * @description `CloneSessionCreate`.
