@@ -25,7 +25,8 @@ async fn assert_refuses_connections(addr: std::net::SocketAddr) {
 async fn a_request_in_flight_at_shutdown_finishes_with_its_answer_and_new_connections_are_refused() {
     // Given a controller whose projections are held up by a lock on their
     // checkpoints (each batch fails after 1 s and is retried)
-    let extra = ["--db-lock-timeout-secs", "1", "--read-your-writes-timeout-ms", "30000"];
+    let extra =
+        ["--db-lock-timeout-secs", "1", "--read-your-writes-timeout-ms", "30000", "--shutdown-grace-secs", "30"];
     let app = TestApp::spawn_with(TestDb::new().await, &extra).await;
     app.node("warm-up").await;
     app.settle().await;
@@ -42,7 +43,10 @@ async fn a_request_in_flight_at_shutdown_finishes_with_its_answer_and_new_connec
 
     // Then new connections are refused
     assert_refuses_connections(app.addr).await;
-    // and once the projections can proceed, the request in flight gets its real answer
+    // and once the projections can proceed — after every batch begun before
+    // shutdown has failed, so only a runner still running can apply it —
+    // the request in flight gets its real answer
+    tokio::time::sleep(Duration::from_millis(2500)).await;
     holder.batch_execute("ROLLBACK").await.expect("release");
     let response = tokio::time::timeout(Duration::from_secs(20), request)
         .await
