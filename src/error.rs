@@ -168,13 +168,15 @@ impl From<deadpool_postgres::PoolError> for ApiError {
     }
 }
 
-/// A lost connection, or a server shutting down or starting up (SQLSTATE
-/// classes 08 and 57), is a 503 (retry); anything else is a bug.
+/// A lost connection, a server shutting down or starting up, a statement
+/// cancelled by `statement_timeout` (SQLSTATE classes 08 and 57), a lock not
+/// granted within `lock_timeout` (55P03) or a server out of resources (class
+/// 53) is a 503 (retry); anything else is a bug.
 fn database(err: tokio_postgres::Error) -> ApiError {
     let unavailable = err.is_closed()
         || err.as_db_error().is_none_or(|db| {
             let code = db.code().code();
-            code.starts_with("08") || code.starts_with("57")
+            code.starts_with("08") || code.starts_with("57") || code.starts_with("53") || code == "55P03"
         });
     if unavailable {
         ApiError::Unavailable(format!("database unavailable: {}", crate::db::describe(&err)))
