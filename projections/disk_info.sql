@@ -11,6 +11,9 @@ CREATE TABLE disk_info (
     model            TEXT,
     serial           TEXT,
     partition_table  TEXT        NOT NULL,
+    -- Bytes per logical and physical sector (512 or 4096).
+    logical_sector_size  INTEGER NOT NULL,
+    physical_sector_size INTEGER NOT NULL,
     -- The scanned partitions as reported (domain `PartitionScan`), by number.
     partitions       JSONB       NOT NULL,
     scanned_at       TIMESTAMPTZ NOT NULL,

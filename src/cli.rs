@@ -80,5 +80,10 @@ pub enum EmbeddedDbCommand {
         fast: bool,
     },
     /// Stop the cluster in DIR.
-    Stop { dir: PathBuf },
+    Stop {
+        dir: PathBuf,
+        /// Also delete the cluster's files (wherever they live) and DIR.
+        #[arg(long)]
+        remove: bool,
+    },
 }

@@ -27,6 +27,61 @@ pub struct CommonConfig {
     /// Connections in the database pool.
     #[arg(long, env = "PUREBOOT_DB_POOL_SIZE", default_value_t = 16, global = true)]
     pub db_pool_size: usize,
+    #[command(flatten)]
+    pub db_timeouts: DbTimeouts,
+}
+
+const DEFAULT_DB_STATEMENT_TIMEOUT_SECS: u64 = 30;
+const DEFAULT_DB_LOCK_TIMEOUT_SECS: u64 = 10;
+const DEFAULT_DB_CONNECT_TIMEOUT_SECS: u64 = 5;
+
+/// Bounds on every database wait, so a slow, locked or unreachable database
+/// turns into a prompt 503 rather than a hung request. In seconds.
+#[derive(Debug, Clone, Copy, Args)]
+pub struct DbTimeouts {
+    /// PostgreSQL cancels a statement of a pooled connection that runs longer
+    /// (`statement_timeout`; 0 turns it off).
+    #[arg(
+        long = "db-statement-timeout-secs",
+        env = "PUREBOOT_DB_STATEMENT_TIMEOUT_SECS",
+        default_value_t = DEFAULT_DB_STATEMENT_TIMEOUT_SECS,
+        global = true
+    )]
+    pub statement_secs: u64,
+    /// PostgreSQL gives up a lock a pooled connection waits for longer
+    /// (`lock_timeout`, advisory locks included; 0 turns it off).
+    #[arg(
+        long = "db-lock-timeout-secs",
+        env = "PUREBOOT_DB_LOCK_TIMEOUT_SECS",
+        default_value_t = DEFAULT_DB_LOCK_TIMEOUT_SECS,
+        global = true
+    )]
+    pub lock_secs: u64,
+    /// Longest wait to open a connection (TCP and start-up) and to get, create
+    /// or check a pooled one.
+    #[arg(
+        long = "db-connect-timeout-secs",
+        env = "PUREBOOT_DB_CONNECT_TIMEOUT_SECS",
+        default_value_t = DEFAULT_DB_CONNECT_TIMEOUT_SECS,
+        global = true
+    )]
+    pub connect_secs: u64,
+}
+
+impl Default for DbTimeouts {
+    fn default() -> Self {
+        Self {
+            statement_secs: DEFAULT_DB_STATEMENT_TIMEOUT_SECS,
+            lock_secs: DEFAULT_DB_LOCK_TIMEOUT_SECS,
+            connect_secs: DEFAULT_DB_CONNECT_TIMEOUT_SECS,
+        }
+    }
+}
+
+impl DbTimeouts {
+    pub fn connect(&self) -> Duration {
+        Duration::from_secs(self.connect_secs)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -47,6 +102,20 @@ pub struct ServeConfig {
     /// committed before it (read-your-writes).
     #[arg(long, env = "PUREBOOT_READ_YOUR_WRITES_TIMEOUT_MS", default_value_t = 5000)]
     pub read_your_writes_timeout_ms: u64,
+    /// Longest a request may take before it is answered 503; the bound that
+    /// holds when the database stops answering altogether (frozen, or a
+    /// network that drops packets), which its own timeouts cannot catch.
+    /// Seconds; keep it above `PUREBOOT_DB_STATEMENT_TIMEOUT_SECS`.
+    #[arg(long, env = "PUREBOOT_REQUEST_TIMEOUT_SECS", default_value_t = 40)]
+    pub request_timeout_secs: u64,
+    /// Longest `/api/v1/ready` waits for the database before answering 503
+    /// (seconds).
+    #[arg(long, env = "PUREBOOT_READY_TIMEOUT_SECS", default_value_t = 2)]
+    pub ready_timeout_secs: u64,
+    /// On SIGTERM/SIGINT: new connections are refused at once, and requests in
+    /// flight get this long to finish before the rest are dropped (seconds).
+    #[arg(long, env = "PUREBOOT_SHUTDOWN_GRACE_SECS", default_value_t = 10)]
+    pub shutdown_grace_secs: u64,
     /// Largest accepted request body.
     #[arg(long, env = "PUREBOOT_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
     pub max_body_bytes: usize,
@@ -68,6 +137,18 @@ pub struct ServeConfig {
 impl ServeConfig {
     pub fn read_your_writes_timeout(&self) -> Duration {
         Duration::from_millis(self.read_your_writes_timeout_ms)
+    }
+
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_secs(self.request_timeout_secs)
+    }
+
+    pub fn ready_timeout(&self) -> Duration {
+        Duration::from_secs(self.ready_timeout_secs)
+    }
+
+    pub fn shutdown_grace(&self) -> Duration {
+        Duration::from_secs(self.shutdown_grace_secs)
     }
 }
 

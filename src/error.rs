@@ -24,6 +24,9 @@ pub enum ApiError {
     /// 404: no such resource.
     #[error("{0}")]
     NotFound(String),
+    /// 405: the path exists but not with this method.
+    #[error("{0}")]
+    MethodNotAllowed(String),
     /// 409: contradicts the current state, or lost a race (retry).
     #[error("{0}")]
     Conflict(String),
@@ -82,6 +85,7 @@ impl ApiError {
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
@@ -96,6 +100,7 @@ impl ApiError {
             ApiError::Unauthorized(_) => "Unauthorized",
             ApiError::Forbidden(_) => "Forbidden",
             ApiError::NotFound(_) => "Not found",
+            ApiError::MethodNotAllowed(_) => "Method not allowed",
             ApiError::Conflict(_) => "Conflict",
             ApiError::PayloadTooLarge => "Payload too large",
             ApiError::Validation { .. } => "Validation failed",
@@ -163,13 +168,15 @@ impl From<deadpool_postgres::PoolError> for ApiError {
     }
 }
 
-/// A lost connection, or a server shutting down or starting up (SQLSTATE
-/// classes 08 and 57), is a 503 (retry); anything else is a bug.
+/// A lost connection, a server shutting down or starting up, a statement
+/// cancelled by `statement_timeout` (SQLSTATE classes 08 and 57), a lock not
+/// granted within `lock_timeout` (55P03) or a server out of resources (class
+/// 53) is a 503 (retry); anything else is a bug.
 fn database(err: tokio_postgres::Error) -> ApiError {
     let unavailable = err.is_closed()
         || err.as_db_error().is_none_or(|db| {
             let code = db.code().code();
-            code.starts_with("08") || code.starts_with("57")
+            code.starts_with("08") || code.starts_with("57") || code.starts_with("53") || code == "55P03"
         });
     if unavailable {
         ApiError::Unavailable(format!("database unavailable: {}", crate::db::describe(&err)))

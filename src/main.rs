@@ -1,3 +1,6 @@
+use std::process::ExitCode;
+
+use anyhow::Context;
 use clap::Parser;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -10,10 +13,23 @@ use pureboot::config::{CommonConfig, LogFormat, ServeConfig};
 use pureboot::db::{Database, embedded::EmbeddedPostgres, migrate};
 use pureboot::{api, projections};
 
+/// Runs the command; a failure is one line on stderr (the error and its
+/// causes, `{:#}`) and exit status 1, never a Debug dump or backtrace: most
+/// failures here are the user's to fix, and the message says how.
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing(&cli.common);
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("pureboot: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(config) => run_server(cli.common, config).await,
         Command::Migrate => with_database(&cli.common, |_| async { Ok(()) }).await,
@@ -58,7 +74,7 @@ async fn main() -> anyhow::Result<()> {
             .await
         }
         Command::Healthcheck { url } => {
-            let status = reqwest::get(&url).await?.status();
+            let status = reqwest::get(&url).await.with_context(|| format!("{url} did not answer"))?.status();
             anyhow::ensure!(status.is_success(), "{url} answered {status}");
             Ok(())
         }
@@ -72,7 +88,8 @@ async fn main() -> anyhow::Result<()> {
                 println!("{}", EmbeddedPostgres::new(dir)?.start(fast).await?);
                 Ok(())
             }
-            EmbeddedDbCommand::Stop { dir } => EmbeddedPostgres::new(dir)?.stop(),
+            EmbeddedDbCommand::Stop { dir, remove: false } => EmbeddedPostgres::new(dir)?.stop(),
+            EmbeddedDbCommand::Stop { dir, remove: true } => EmbeddedPostgres::new(dir)?.remove(),
         },
     }
 }
@@ -110,7 +127,9 @@ async fn run_server(common: CommonConfig, config: ServeConfig) -> anyhow::Result
     let listen = config.listen;
     let result = async {
         let app = App::start(db.pool.clone(), db.config.clone(), config, &common.data_dir, shutdown).await?;
-        let listener = TcpListener::bind(listen).await?;
+        let listener = TcpListener::bind(listen).await.with_context(|| {
+            format!("cannot listen on {listen}; choose another address with --listen or PUREBOOT_LISTEN")
+        })?;
         tracing::info!("listening on http://{}", listener.local_addr()?);
         serve(app, listener).await?;
         anyhow::Ok(())

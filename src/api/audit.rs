@@ -98,6 +98,9 @@ pub struct AuditPage {
     pub data: Vec<AuditEntry>,
     /// Pass as `after` for the next page; `null` when this page was the last.
     pub next_after: Option<i64>,
+    /// Always null; present so every envelope has the same keys.
+    #[schema(required = true)]
+    pub message: Option<String>,
 }
 
 /// Query the audit log: filter by stream, category, type, actor and time;
@@ -133,5 +136,10 @@ pub async fn events(
         super::cursor::within_log(&*conn, "after", after).await?;
     }
     let next_after = (events.len() as i64 == limit).then(|| events.last().map(|e| e.position)).flatten();
-    Ok(Json(AuditPage { success: true, data: events.into_iter().map(AuditEntry::from).collect(), next_after }))
+    Ok(Json(AuditPage {
+        success: true,
+        data: events.into_iter().map(AuditEntry::from).collect(),
+        next_after,
+        message: None,
+    }))
 }

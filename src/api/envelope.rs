@@ -1,4 +1,6 @@
-//! The spec's response envelopes.
+//! The spec's response envelopes. Every envelope carries `message` (null when
+//! there is nothing to say): clients generated from the spec's `ApiResponse`
+//! read the key unconditionally.
 
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -8,7 +10,8 @@ use utoipa::ToSchema;
 pub struct ApiResponse<T> {
     pub success: bool,
     pub data: T,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// What the command did, in words; null for a plain read.
+    #[schema(required = true)]
     pub message: Option<String>,
 }
 
@@ -22,17 +25,20 @@ impl<T> ApiResponse<T> {
     }
 }
 
-/// A page of a list: `{"success": true, "data": [...], "total": N}`.
+/// A page of a list: `{"success": true, "data": [...], "total": N, "message": null}`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ApiList<T> {
     pub success: bool,
     pub data: Vec<T>,
     /// Matching items in all pages.
     pub total: i64,
+    /// Always null for a list; present so every envelope has the same keys.
+    #[schema(required = true)]
+    pub message: Option<String>,
 }
 
 impl<T> ApiList<T> {
     pub fn ok((data, total): (Vec<T>, i64)) -> axum::Json<Self> {
-        axum::Json(Self { success: true, data, total })
+        axum::Json(Self { success: true, data, total, message: None })
     }
 }

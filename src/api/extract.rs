@@ -1,6 +1,15 @@
 //! Extractors that turn every malformed input into the one JSON error shape:
 //! bad JSON syntax → 400, wrong types or unknown enum values → 422 naming the
 //! field, oversized bodies → 413, ids that are not UUIDs → 400.
+//!
+//! Handlers take their input only through these (never axum's own `Json`,
+//! `Query` or `Path`, whose rejections are plain text), and every text a
+//! request carries into the log — JSON strings and keys, query names and
+//! values — passes [`refuse_nul`]. Headers that reach the log (the request
+//! id) are checked where they are read (`api::context`). Path segments are
+//! parsed into ids and device names, which admit no control characters.
+
+use std::collections::HashMap;
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
@@ -35,10 +44,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     let value: serde_json::Value =
         serde_json::from_slice(body).map_err(|err| ApiError::BadRequest(format!("malformed JSON: {err}")))?;
-    if let Some(path) = nul_at(&value, "") {
-        // PostgreSQL text cannot hold U+0000; refuse it here rather than fail a write.
-        return Err(ApiError::invalid(if path.is_empty() { "body" } else { &path }, "must not contain U+0000"));
-    }
+    refuse_nul_in(&value, "")?;
     serde_path_to_error::deserialize(value).map_err(|err| {
         let path = err.path().to_string();
         let inner = err.into_inner();
@@ -53,18 +59,29 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     })
 }
 
-/// The path of the first string (or key) containing U+0000, if any.
-fn nul_at(value: &serde_json::Value, path: &str) -> Option<String> {
+/// 422 naming `field` when `text` contains U+0000. PostgreSQL's text and
+/// jsonb cannot hold it, so it would otherwise fail the write as a 500; every
+/// text of a request that can reach the log is checked here, at the edge.
+pub fn refuse_nul(field: &str, text: &str) -> Result<(), ApiError> {
+    if text.contains('\0') {
+        return Err(ApiError::invalid(if field.is_empty() { "body" } else { field }, "must not contain U+0000"));
+    }
+    Ok(())
+}
+
+/// [`refuse_nul`] on every string and key of a JSON value, naming its path.
+fn refuse_nul_in(value: &serde_json::Value, path: &str) -> Result<(), ApiError> {
     match value {
-        serde_json::Value::String(s) => s.contains('\0').then(|| path.to_owned()),
+        serde_json::Value::String(s) => refuse_nul(path, s),
         serde_json::Value::Array(items) => {
-            items.iter().enumerate().find_map(|(i, item)| nul_at(item, &format!("{path}[{i}]")))
+            items.iter().enumerate().try_for_each(|(i, item)| refuse_nul_in(item, &format!("{path}[{i}]")))
         }
-        serde_json::Value::Object(map) => map.iter().find_map(|(key, item)| {
+        serde_json::Value::Object(map) => map.iter().try_for_each(|(key, item)| {
             let here = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
-            if key.contains('\0') { Some(here) } else { nul_at(item, &here) }
+            refuse_nul(&here, key)?;
+            refuse_nul_in(item, &here)
         }),
-        _ => None,
+        _ => Ok(()),
     }
 }
 
@@ -82,33 +99,51 @@ impl<S: Send + Sync> FromRequestParts<S> for IdPath {
     }
 }
 
+/// The path parameter `name` as a UUID (400 otherwise), on routes with
+/// several parameters.
+pub async fn path_id<S: Send + Sync>(parts: &mut Parts, state: &S, name: &str) -> Result<Uuid, ApiError> {
+    let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
+        .await
+        .map_err(|rejection| ApiError::BadRequest(rejection.body_text()))?;
+    let raw = params.get(name).ok_or_else(|| ApiError::Internal(format!("route has no {{{name}}} parameter")))?;
+    parse_id(raw)
+}
+
 pub fn parse_id(raw: &str) -> Result<Uuid, ApiError> {
     Uuid::parse_str(raw).map_err(|_| ApiError::BadRequest(format!("'{raw}' is not a valid id: expected a UUID")))
 }
 
-/// Query parameters; a bad value is a 422 naming the parameter.
+/// Query parameters; a bad value (U+0000 included) or a repeated parameter
+/// is a 422 naming the parameter.
 pub struct ApiQuery<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        if parts.uri.query().is_some_and(|q| q.to_ascii_lowercase().contains("%00")) {
-            return Err(ApiError::invalid("query", "must not contain U+0000"));
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        let Query(pairs) = Query::<Vec<(String, String)>>::try_from_uri(&parts.uri)
+            .map_err(|rejection| query_error(&rejection.body_text()))?;
+        for (name, value) in &pairs {
+            refuse_nul("query", name)?;
+            refuse_nul(name, value)?;
         }
-        Query::<T>::from_request_parts(parts, state)
-            .await
+        Query::<T>::try_from_uri(&parts.uri)
             .map(|Query(value)| ApiQuery(value))
             .map_err(|rejection| query_error(&rejection.body_text()))
     }
 }
 
 /// "Failed to deserialize query string: status: unknown variant …" → a 422
-/// naming `status`.
+/// naming `status`; "duplicate field `error`" → a 422 naming `error`.
 fn query_error(text: &str) -> ApiError {
     let detail = text.strip_prefix("Failed to deserialize query string: ").unwrap_or(text);
-    match detail.split_once(": ") {
-        Some((field, message)) if !field.contains(' ') => ApiError::invalid(field, message),
+    let quoted = ["duplicate field `", "missing field `"]
+        .iter()
+        .find_map(|prefix| detail.strip_prefix(prefix))
+        .and_then(|rest| rest.split('`').next());
+    match (quoted, detail.split_once(": ")) {
+        (Some(field), _) => ApiError::invalid(field, detail),
+        (None, Some((field, message))) if !field.contains(' ') => ApiError::invalid(field, message),
         _ => ApiError::invalid("query", detail),
     }
 }

@@ -44,15 +44,21 @@ pub async fn health() -> Json<Health> {
 }
 
 /// The database is reachable and the projections have caught up with the log.
-#[utoipa::path(operation_id = "health_ready", 
+/// A database that does not answer within the readiness deadline
+/// (`PUREBOOT_READY_TIMEOUT_SECS`) counts as unreachable.
+#[utoipa::path(operation_id = "health_ready",
     get, path = "/ready", tag = "health",
-    responses((status = 200, body = Readiness), (status = 503, description = "Not ready", body = Readiness))
+    responses(
+        (status = 200, body = Readiness),
+        (status = 503, description = "Not ready (database unreachable or not answering in time, or projections behind)", body = Readiness)
+    )
 )]
 pub async fn ready(State(app): State<Arc<App>>) -> impl IntoResponse {
-    let log_position = match app.pool.get().await {
-        Ok(conn) => head(&*conn).await.ok(),
-        Err(_) => None,
+    let log_head = async {
+        let conn = app.pool.get().await.ok()?;
+        head(&*conn).await.ok()
     };
+    let log_position = tokio::time::timeout(app.config.ready_timeout(), log_head).await.ok().flatten();
     let projection_position = app.progress.position();
     let ok = !app.progress.failing() && log_position.is_some_and(|h| h - projection_position <= READY_LAG);
     let body = Readiness {

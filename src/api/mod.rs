@@ -7,6 +7,7 @@ pub mod body_limit;
 pub mod ca;
 pub mod clone_sessions;
 pub mod context;
+pub mod csv_export;
 pub mod cursor;
 pub mod disks;
 pub mod envelope;
@@ -111,7 +112,51 @@ pub fn router() -> OpenApiRouter<Arc<App>> {
         .routes(routes!(clone_sessions::callbacks::progress))
         .routes(routes!(clone_sessions::callbacks::complete))
         .routes(routes!(clone_sessions::callbacks::failed));
-    OpenApiRouter::with_openapi(ApiDoc::openapi()).nest("/api/v1", v1)
+    let mut router = OpenApiRouter::with_openapi(ApiDoc::openapi()).nest("/api/v1", v1);
+    document_unavailable(router.get_openapi_mut());
+    router
+}
+
+/// The operations that never touch the database or anything that can time out.
+const NEVER_UNAVAILABLE: &[&str] = &["health_health"];
+
+/// Declares the 503 on every operation that can return it: any request that
+/// reaches the database can meet it unavailable, locked or not answering
+/// within its time limits (the WebSocket handshake too). One shared response,
+/// added here after the routes are collected, so no operation can miss it; an
+/// operation's own 503 (the CA disabled, readiness) keeps its body and has the
+/// database named in its description.
+/// Whether a response's body is the error shape (readiness answers its own).
+fn is_error_body(response: &utoipa::openapi::Response) -> bool {
+    let schema = response.content.get("application/json").and_then(|c| c.schema.as_ref());
+    matches!(schema, Some(utoipa::openapi::RefOr::Ref(r)) if r.ref_location.ends_with("/ErrorResponse"))
+}
+
+fn document_unavailable(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+    const NAME: &str = "ServiceUnavailable";
+    const WHY: &str = "The database is unavailable, or did not answer within its time limits (statement, lock, \
+        connection or request timeout); retry later. A command that timed out may or may not have taken effect.";
+    let json = ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorResponse"))).build();
+    let response = ResponseBuilder::new().description(WHY).content("application/json", json).build();
+    doc.components.get_or_insert_with(Default::default).responses.insert(NAME.into(), RefOr::T(response));
+    for item in doc.paths.paths.values_mut() {
+        let operations = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
+        for operation in operations.into_iter().flatten() {
+            if operation.operation_id.as_deref().is_some_and(|id| NEVER_UNAVAILABLE.contains(&id)) {
+                continue;
+            }
+            match operation.responses.responses.get_mut("503") {
+                Some(RefOr::T(own)) if is_error_body(own) => {
+                    own.description = format!("{}; or: {WHY}", own.description)
+                }
+                Some(_) => {}
+                None => {
+                    operation.responses.responses.insert("503".into(), RefOr::Ref(Ref::from_response_name(NAME)));
+                }
+            }
+        }
+    }
 }
 
 /// The OpenAPI document as committed in `openapi/openapi.json`.

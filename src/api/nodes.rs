@@ -14,7 +14,7 @@ use super::extract::{ApiJson, ApiQuery, IdPath, Page};
 use crate::app::App;
 use crate::auth::node_tokens::issue_node_token;
 use crate::auth::{Admin, Auth, Viewer};
-use crate::commands::Decision;
+use crate::commands::{self, Decision};
 use crate::domain::Rejection;
 use crate::domain::node::{self, MacAddress, Node, NodeDetails, NodeState};
 use crate::error::{ApiError, ErrorBody};
@@ -102,14 +102,15 @@ pub async fn create(
         state: body.state,
     };
     let id = Uuid::new_v4();
-    let now = OffsetDateTime::now_utc();
+    let now = commands::now();
     let (node_token, secret) = issue_node_token(id);
-    app.execute::<Node, _>(&auth.ctx.metadata(), id, |s| {
-        let (events, claims) = node::register(s, id, details.clone(), now)?;
-        Ok::<_, Rejection>(Decision { events, claims, secrets: vec![secret.clone()] })
-    })
-    .await?;
-    let registered = NodeRegistered { node: fetch(&app, id).await?, node_token };
+    let executed = app
+        .execute::<Node, _>(&auth.ctx.metadata(), id, |s| {
+            let (events, claims) = node::register(s, id, details.clone(), now)?;
+            Ok::<_, Rejection>(Decision { events, claims, secrets: vec![secret.clone()] })
+        })
+        .await?;
+    let registered = NodeRegistered { node: view_of(&executed.state)?, node_token };
     Ok(ApiResponse::with_message(registered, "Node registered"))
 }
 
@@ -138,20 +139,21 @@ pub async fn update(
     ApiJson(body): ApiJson<NodeUpdate>,
 ) -> Result<Json<ApiResponse<NodeView>>, ApiError> {
     let mac = body.mac_address.as_deref().map(MacAddress::parse).transpose()?;
-    let now = OffsetDateTime::now_utc();
-    app.execute::<Node, _>(&auth.ctx.metadata(), id, |state| {
-        let current = state.details.clone().ok_or_else(|| Rejection::NotFound("Node not found".into()))?;
-        let details = NodeDetails {
-            mac_address: mac.clone().unwrap_or(current.mac_address),
-            hostname: body.hostname.clone().unwrap_or(current.hostname),
-            ip_address: body.ip_address.clone().unwrap_or(current.ip_address),
-            arch: body.arch.clone().unwrap_or(current.arch),
-            state: body.state.unwrap_or(current.state),
-        };
-        node::update(state, details, now)
-    })
-    .await?;
-    Ok(ApiResponse::with_message(fetch(&app, id).await?, "Node updated"))
+    let now = commands::now();
+    let executed = app
+        .execute::<Node, _>(&auth.ctx.metadata(), id, |state| {
+            let current = state.details.clone().ok_or_else(|| Rejection::NotFound("Node not found".into()))?;
+            let details = NodeDetails {
+                mac_address: mac.clone().unwrap_or(current.mac_address),
+                hostname: body.hostname.clone().unwrap_or(current.hostname),
+                ip_address: body.ip_address.clone().unwrap_or(current.ip_address),
+                arch: body.arch.clone().unwrap_or(current.arch),
+                state: body.state.unwrap_or(current.state),
+            };
+            node::update(state, details, now)
+        })
+        .await?;
+    Ok(ApiResponse::with_message(view_of(&executed.state)?, "Node updated"))
 }
 
 /// Delete a node (its history stays in the log; its token dies).
@@ -187,6 +189,11 @@ pub async fn rotate_token(
     let request = AppendRequest { secrets: vec![secret], metadata: auth.ctx.metadata(), ..Default::default() };
     app.writer.append(request).await?;
     Ok(ApiResponse::with_message(NodeTokenRotated { node_token }, "Node token rotated"))
+}
+
+/// The node as the command left it (never a later command's change).
+fn view_of(node: &Node) -> Result<NodeView, ApiError> {
+    NodeView::of(node).ok_or_else(|| ApiError::Internal("a node command left no node".into()))
 }
 
 async fn fetch(app: &App, id: Uuid) -> Result<NodeView, ApiError> {

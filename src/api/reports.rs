@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 
+use super::csv_export::{self, Cell};
 use super::extract::ApiQuery;
 use crate::app::App;
 use crate::auth::{Auth, Viewer};
@@ -26,7 +27,8 @@ pub struct ReportParams {
     #[serde(default, with = "time::serde::rfc3339::option")]
     #[param(value_type = Option<String>, format = DateTime)]
     pub to: Option<OffsetDateTime>,
-    /// `day` (default), `status`, `mode` or `node` (the source node).
+    /// `day` (default), `status`, `mode` or `node` (the source node, by id;
+    /// its hostname is a label).
     #[param(value_type = Option<GroupBy>)]
     pub group_by: Option<GroupBy>,
     /// `json` (default) or `csv`.
@@ -41,6 +43,9 @@ pub struct CloneReport {
     pub groups: Vec<ReportRow>,
     /// Failure reasons in the period, most frequent first.
     pub failure_reasons: Vec<FailureReason>,
+    /// Always null; present so every envelope has the same keys.
+    #[schema(required = true)]
+    pub message: Option<String>,
 }
 
 /// Sessions created, started, completed, failed and cancelled; bytes cloned;
@@ -66,43 +71,57 @@ pub async fn clones(
     let (groups, failure_reasons) = clone_reports::report(&*conn, from, to, group_by).await?;
     match params.format.as_deref() {
         None | Some("json") => {
-            Ok(axum::Json(CloneReport { success: true, group_by, groups, failure_reasons }).into_response())
+            Ok(axum::Json(CloneReport { success: true, group_by, groups, failure_reasons, message: None })
+                .into_response())
         }
-        Some("csv") => Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], csv(&groups)).into_response()),
+        Some("csv") => {
+            Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], csv(group_by, &groups)?).into_response())
+        }
         Some(other) => Err(ApiError::invalid("format", format!("'{other}' is not json or csv"))),
     }
 }
 
-fn csv(groups: &[ReportRow]) -> String {
-    let mut out = String::from(
-        "group,created,started,completed,failed,cancelled,bytes_cloned,avg_transfer_rate_bps,\
-         p95_transfer_rate_bps,median_duration_seconds,p95_duration_seconds\n",
-    );
-    let number = |v: Option<f64>| v.map(|v| format!("{v:.1}")).unwrap_or_default();
-    for g in groups {
-        out.push_str(&format!(
-            "{},{},{},{},{},{},{},{},{},{},{}\n",
-            csv_field(&g.group),
-            g.created,
-            g.started,
-            g.completed,
-            g.failed,
-            g.cancelled,
-            g.bytes_cloned,
+/// The groups as CSV, one line per group; for `group_by=node` the node's id
+/// and hostname follow the group. Every text cell goes through
+/// [`csv_export`], which neutralises formulas (a hostname may be `=1+2`).
+fn csv(group_by: GroupBy, groups: &[ReportRow]) -> Result<String, ApiError> {
+    let node = group_by == GroupBy::Node;
+    let mut header = vec!["group"];
+    if node {
+        header.extend(["node_id", "hostname"]);
+    }
+    header.extend([
+        "created",
+        "started",
+        "completed",
+        "failed",
+        "cancelled",
+        "bytes_cloned",
+        "avg_transfer_rate_bps",
+        "p95_transfer_rate_bps",
+        "median_duration_seconds",
+        "p95_duration_seconds",
+    ]);
+    let number = |v: Option<f64>| Cell::Number(v.map(|v| format!("{v:.1}")).unwrap_or_default());
+    let node_ids: Vec<String> = groups.iter().map(|g| g.node_id.map(|id| id.to_string()).unwrap_or_default()).collect();
+    let rows = groups.iter().zip(&node_ids).map(|(g, node_id)| {
+        let mut row = vec![Cell::Text(&g.group)];
+        if node {
+            row.extend([Cell::Text(node_id), Cell::Text(g.hostname.as_deref().unwrap_or_default())]);
+        }
+        row.extend([
+            Cell::Number(g.created.to_string()),
+            Cell::Number(g.started.to_string()),
+            Cell::Number(g.completed.to_string()),
+            Cell::Number(g.failed.to_string()),
+            Cell::Number(g.cancelled.to_string()),
+            Cell::Number(g.bytes_cloned.to_string()),
             number(g.avg_transfer_rate_bps),
             number(g.p95_transfer_rate_bps),
             number(g.median_duration_seconds),
-            number(g.p95_duration_seconds)
-        ));
-    }
-    out
-}
-
-/// Quotes a field containing a comma, quote or line break (RFC 4180).
-fn csv_field(value: &str) -> String {
-    if value.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", value.replace('"', "\"\""))
-    } else {
-        value.to_owned()
-    }
+            number(g.p95_duration_seconds),
+        ]);
+        row
+    });
+    csv_export::write(&header, rows)
 }

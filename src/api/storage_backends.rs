@@ -7,7 +7,6 @@ use axum::Json;
 use axum::extract::State;
 use serde::Deserialize;
 use serde_json::Value;
-use time::OffsetDateTime;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -15,7 +14,7 @@ use super::envelope::{ApiList, ApiResponse};
 use super::extract::{ApiJson, ApiQuery, IdPath, Page};
 use crate::app::App;
 use crate::auth::{Admin, Auth, Viewer};
-use crate::commands::Decision;
+use crate::commands::{self, Decision};
 use crate::domain::Rejection;
 use crate::domain::backend_config::{self, BackendConfigSchema};
 use crate::domain::storage_backend::{
@@ -82,12 +81,13 @@ pub async fn create(
     let input = BackendInput { name: body.name, backend_type: body.backend_type, config };
     let id = Uuid::new_v4();
     let sealed = seal_credentials(&app, id, Some(&body.config))?;
-    let now = OffsetDateTime::now_utc();
-    app.execute::<StorageBackend, _>(&auth.ctx.metadata(), id, |s| {
-        Ok::<_, Rejection>(decision(id, backend::create(s, id, input.clone(), now)?, &sealed))
-    })
-    .await?;
-    Ok(ApiResponse::with_message(fetch(&app, id).await?, "Storage backend created"))
+    let now = commands::now();
+    let executed = app
+        .execute::<StorageBackend, _>(&auth.ctx.metadata(), id, |s| {
+            Ok::<_, Rejection>(decision(id, backend::create(s, id, input.clone(), now)?, &sealed))
+        })
+        .await?;
+    Ok(ApiResponse::with_message(view_of(&executed.state)?, "Storage backend created"))
 }
 
 /// Get one storage backend.
@@ -114,14 +114,15 @@ pub async fn update(
     IdPath(id): IdPath,
     ApiJson(body): ApiJson<StorageBackendUpdate>,
 ) -> Result<Json<ApiResponse<StorageBackendView>>, ApiError> {
-    let now = OffsetDateTime::now_utc();
+    let now = commands::now();
     let sealed = seal_credentials(&app, id, body.config.as_ref())?;
     let patch = BackendPatch { name: body.name, backend_type: body.backend_type, config: body.config };
-    app.execute::<StorageBackend, _>(&auth.ctx.metadata(), id, |state| {
-        Ok::<_, Rejection>(decision(id, backend::update(state, patch.clone(), now)?, &sealed))
-    })
-    .await?;
-    Ok(ApiResponse::with_message(fetch(&app, id).await?, "Storage backend updated"))
+    let executed = app
+        .execute::<StorageBackend, _>(&auth.ctx.metadata(), id, |state| {
+            Ok::<_, Rejection>(decision(id, backend::update(state, patch.clone(), now)?, &sealed))
+        })
+        .await?;
+    Ok(ApiResponse::with_message(view_of(&executed.state)?, "Storage backend updated"))
 }
 
 /// Delete a storage backend.
@@ -133,12 +134,17 @@ pub async fn delete(
     auth: Auth<Admin>,
     IdPath(id): IdPath,
 ) -> Result<Json<ApiResponse<super::Deleted>>, ApiError> {
-    let now = OffsetDateTime::now_utc();
+    let now = commands::now();
     app.execute::<StorageBackend, _>(&auth.ctx.metadata(), id, |s| {
         Ok::<_, Rejection>(decision(id, backend::delete(s, now)?, &BTreeMap::new()))
     })
     .await?;
     Ok(ApiResponse::with_message(super::Deleted { id }, "Storage backend deleted"))
+}
+
+/// The backend as the command left it (never a later command's change).
+fn view_of(backend: &StorageBackend) -> Result<StorageBackendView, ApiError> {
+    StorageBackendView::of(backend).ok_or_else(|| ApiError::Internal("a storage command left no backend".into()))
 }
 
 async fn fetch(app: &App, id: Uuid) -> Result<StorageBackendView, ApiError> {

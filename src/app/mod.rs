@@ -60,8 +60,12 @@ pub struct App {
     pub stream_locks: StreamLocks,
     pub read_your_writes_timeout: Duration,
     pub config: ServeConfig,
-    /// Cancelled on SIGTERM/SIGINT; background tasks and WebSockets watch it.
+    /// Cancelled on SIGTERM/SIGINT: the server stops accepting and WebSockets close.
     pub shutdown: CancellationToken,
+    /// Cancelled by [`serve`] once the requests in flight at shutdown have
+    /// finished (or the grace period ran out): the background tasks they may
+    /// wait on (the projection runner) stop only then.
+    pub background: CancellationToken,
 }
 
 impl App {
@@ -87,8 +91,9 @@ impl App {
         let wake = Arc::new(Notify::new());
         let writer = EventWriter::spawn(pool.clone(), wake.clone());
         let poll = Duration::from_millis(config.projection_poll_ms);
+        let background = CancellationToken::new();
         let progress =
-            ProjectionRunner::start(pool.clone(), db_config, hub.clone(), wake, poll, shutdown.clone()).await?;
+            ProjectionRunner::start(pool.clone(), db_config, hub.clone(), wake, poll, background.clone()).await?;
         Ok(Arc::new(Self {
             pool,
             writer,
@@ -109,6 +114,7 @@ impl App {
             read_your_writes_timeout: config.read_your_writes_timeout(),
             config,
             shutdown,
+            background,
         }))
     }
 }

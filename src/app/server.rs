@@ -1,13 +1,17 @@
 //! Router assembly (API, WebSocket, Swagger UI, the built web UI) and the
 //! HTTP server with graceful shutdown.
 
+use std::future::IntoFuture;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderValue, header};
 use axum::http::{Method, Uri};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
@@ -24,10 +28,12 @@ pub fn router(app: Arc<App>) -> Router {
     let ui_dir = app.config.ui_dir.clone();
     let index = ui_dir.join("index.html");
     let max_body = app.config.max_body_bytes;
+    let request_timeout = app.config.request_timeout();
     Router::new()
-        .merge(api_router)
+        .merge(api_router.layer(axum::middleware::from_fn_with_state(request_timeout, deadline)))
         .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi))
         .route("/api/{*rest}", any(unknown_endpoint))
+        .method_not_allowed_fallback(method_not_allowed)
         .fallback_service(web_ui(ui_dir, index))
         .layer(axum::middleware::from_fn_with_state(max_body, api::body_limit::refuse_oversized))
         .layer(axum::middleware::from_fn(api::context::request_id))
@@ -60,6 +66,12 @@ async fn unknown_endpoint(method: Method, uri: Uri) -> crate::error::ApiError {
     crate::error::ApiError::NotFound(format!("no endpoint {method} {}", uri.path()))
 }
 
+/// A known path asked with a method it does not have: the JSON error shape
+/// (axum still adds the `Allow` header listing the methods it has).
+async fn method_not_allowed(method: Method, uri: Uri) -> crate::error::ApiError {
+    crate::error::ApiError::MethodNotAllowed(format!("{} does not accept {method}", uri.path()))
+}
+
 /// Kernel send buffer asked for on every accepted connection. Linux doubles
 /// it for its bookkeeping, so a connection holds at most ~128 KiB of unsent
 /// data in the kernel, instead of the autotuned default of up to 4 MiB
@@ -76,12 +88,45 @@ pub fn cap_send_buffer(stream: &mut tokio::net::TcpStream) {
     }
 }
 
-/// Serves until the app's shutdown token is cancelled, then finishes
-/// in-flight requests (WebSockets are closed by their own tasks).
+/// Answers 503 for an API request that has not finished within `limit`.
+///
+/// The database's own timeouts (statement, lock, pool) cannot fire when it
+/// stops answering altogether (a frozen server, a network dropping packets):
+/// this bound always holds. Dropping the handler's future is what a client
+/// disconnecting does too, so handlers are already safe to stop at any await.
+/// For the WebSocket this bounds the handshake only: the socket lives on in
+/// its own task.
+async fn deadline(State(limit): State<Duration>, request: Request, next: Next) -> Response {
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => crate::error::ApiError::Unavailable(format!(
+            "no answer within {} s (the database is slow or not answering); a command may or may not have \
+             taken effect: check before retrying",
+            limit.as_secs()
+        ))
+        .into_response(),
+    }
+}
+
+/// Serves until the app's shutdown token is cancelled; then refuses new
+/// connections at once, lets requests in flight finish for up to the
+/// configured grace period (WebSockets are closed by their own tasks), and
+/// only then stops the background tasks those requests may be waiting on
+/// (the projections, for read-your-writes).
 pub async fn serve(app: Arc<App>, listener: TcpListener) -> std::io::Result<()> {
     let shutdown = app.shutdown.clone();
-    let service = router(app).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener.tap_io(cap_send_buffer), service)
-        .with_graceful_shutdown(async move { shutdown.cancelled().await })
-        .await
+    let grace = app.config.shutdown_grace();
+    let service = router(app.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    let server = axum::serve(listener.tap_io(cap_send_buffer), service)
+        .with_graceful_shutdown(shutdown.clone().cancelled_owned());
+    let mut server = std::pin::pin!(server.into_future());
+    let result = tokio::select! {
+        result = &mut server => result,
+        () = async { shutdown.cancelled().await; tokio::time::sleep(grace).await } => {
+            tracing::warn!(grace_secs = grace.as_secs(), "requests still in flight after the grace period; dropping them");
+            Ok(())
+        }
+    };
+    app.background.cancel();
+    result
 }

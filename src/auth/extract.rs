@@ -11,7 +11,9 @@ use axum::http::request::Parts;
 
 use super::{OperatorIdentity, OperatorRole};
 use crate::api::context::RequestContext;
+use crate::api::extract::path_id;
 use crate::app::App;
+use crate::domain::clone_session::Role;
 use crate::error::ApiError;
 
 /// The least role an endpoint needs.
@@ -86,57 +88,126 @@ impl<R: Requirement> FromRequestParts<Arc<App>> for Auth<R> {
     }
 }
 
-/// Authorises a node callback on `session`: a session token whose role is in
-/// `roles`, or (when `operators` is set) an operator token with that role.
-/// A retired token (its session ended) passes only when `retired_ok`.
-/// Returns the request context with the caller recorded as actor.
-pub async fn session_caller(
-    app: &App,
-    headers: &HeaderMap,
-    mut ctx: RequestContext,
-    session: uuid::Uuid,
-    roles: &[crate::domain::clone_session::Role],
-    operators: Option<OperatorRole>,
-    retired_ok: bool,
-) -> Result<RequestContext, ApiError> {
-    let token = bearer(headers);
-    if let (Some(needed), Some(t)) = (operators, token)
-        && (t.starts_with("pbo_") || !t.starts_with("pbn_"))
-    {
-        let identity = app.authenticate(Some(t)).await?;
-        require(&identity, needed)?;
-        ctx.actor = Some(format!("operator:{}", identity.name));
-        return Ok(ctx);
-    }
-    let token = token.ok_or_else(|| ApiError::Unauthorized("missing node token (Authorization: Bearer …)".into()))?;
-    let conn = app.pool.get().await?;
-    let (role, liveness) = if retired_ok {
-        app.session_tokens.verify(&*conn, token, session).await?
-    } else {
-        super::node_tokens::verify_session_token(&*conn, token, session).await?
-    };
-    if liveness == super::node_tokens::Liveness::Retired && !retired_ok {
-        return Err(ApiError::Unauthorized("node token expired: the clone session has ended".into()));
-    }
-    if !roles.contains(&role) {
-        return Err(ApiError::Forbidden(format!("a {} token may not do this", role.as_str())));
-    }
-    ctx.actor = Some(format!("node:{}", role.as_str()));
-    Ok(ctx)
+/// Which callers a node-facing clone-session route accepts besides the
+/// session's own node tokens.
+pub trait SessionPolicy {
+    /// Operators of at least this role may act too.
+    const OPERATORS: Option<OperatorRole>;
+    /// Whether a retired token (its session ended) passes. Callbacks are
+    /// replayed after the end and must be answered; keys are never handed out.
+    /// A route that refuses retired tokens checks them in the database, not
+    /// the 5-second cache, so a token dies the moment its session ends.
+    const RETIRED_OK: bool;
 }
 
-/// Authorises a node's own call (disk reports, partition-operation updates)
-/// with its `pbk_…` token; records the node as the actor.
-pub async fn node_caller(
-    app: &App,
-    headers: &HeaderMap,
-    mut ctx: RequestContext,
-    node: uuid::Uuid,
-) -> Result<RequestContext, ApiError> {
-    let token =
-        bearer(headers).ok_or_else(|| ApiError::Unauthorized("missing node token (Authorization: Bearer …)".into()))?;
-    let conn = app.pool.get().await?;
-    super::node_tokens::verify_node_token(&*conn, token, node).await?;
-    ctx.actor = Some(format!("node:{node}"));
-    Ok(ctx)
+/// Clone progress from the nodes (`source-ready`, `progress`).
+pub struct Callback;
+/// `complete` / `failed`: either node, or an operator settling a stuck session.
+pub struct Settle;
+/// Certificates and CSRs: a live node token only.
+pub struct Keys;
+
+impl SessionPolicy for Callback {
+    const OPERATORS: Option<OperatorRole> = None;
+    const RETIRED_OK: bool = true;
+}
+impl SessionPolicy for Settle {
+    const OPERATORS: Option<OperatorRole> = Some(OperatorRole::Operator);
+    const RETIRED_OK: bool = true;
+}
+impl SessionPolicy for Keys {
+    const OPERATORS: Option<OperatorRole> = None;
+    const RETIRED_OK: bool = false;
+}
+
+/// The caller of a route under `/clone-sessions/{id}/…` that nodes call,
+/// authenticated before anything else of the request is read: the token
+/// first (401), then the `{id}` of the path (400) and whether the token
+/// belongs to that session (403). Only then do the query and body extractors
+/// run, so an unauthenticated request learns nothing about what it sent.
+/// The role a route needs may depend on the body (`progress`), so it is
+/// checked by [`SessionAuth::as_role`] in the handler.
+pub struct SessionAuth<P> {
+    /// The session of the path.
+    pub session: uuid::Uuid,
+    /// The node token's role; `None` for an operator.
+    role: Option<Role>,
+    ctx: RequestContext,
+    _policy: PhantomData<P>,
+}
+
+impl<P: SessionPolicy + Send + Sync> FromRequestParts<Arc<App>> for SessionAuth<P> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, ApiError> {
+        let mut ctx = RequestContext::from_request_parts(parts, app).await?;
+        let token = bearer(&parts.headers);
+        if let (Some(needed), Some(t)) = (P::OPERATORS, token)
+            && !t.starts_with("pbn_")
+        {
+            let identity = app.authenticate(Some(t)).await?;
+            require(&identity, needed)?;
+            ctx.actor = Some(format!("operator:{}", identity.name));
+            let session = path_id(parts, app, "id").await?;
+            return Ok(Self { session, role: None, ctx, _policy: PhantomData });
+        }
+        let token =
+            token.ok_or_else(|| ApiError::Unauthorized("missing node token (Authorization: Bearer …)".into()))?;
+        let conn = app.pool.get().await?;
+        let verified = if P::RETIRED_OK {
+            app.session_tokens.verify(&*conn, token).await?
+        } else {
+            super::node_tokens::verify_session_token(&*conn, token).await?
+        };
+        if verified.liveness == super::node_tokens::Liveness::Retired && !P::RETIRED_OK {
+            return Err(ApiError::Unauthorized("node token expired: the clone session has ended".into()));
+        }
+        let session = path_id(parts, app, "id").await?;
+        if verified.session != session {
+            return Err(ApiError::Forbidden("this node token belongs to another clone session".into()));
+        }
+        ctx.actor = Some(format!("node:{}", verified.role.as_str()));
+        Ok(Self { session, role: Some(verified.role), ctx, _policy: PhantomData })
+    }
+}
+
+impl<P> SessionAuth<P> {
+    /// The request context for acting in one of `roles`: 403 for a node token
+    /// of another role (operators, where the route admits them, pass).
+    pub fn as_role(self, roles: &[Role]) -> Result<RequestContext, ApiError> {
+        match self.role {
+            Some(role) if !roles.contains(&role) => {
+                Err(ApiError::Forbidden(format!("a {} token may not do this", role.as_str())))
+            }
+            _ => Ok(self.ctx),
+        }
+    }
+}
+
+/// A node's own call under `/nodes/{id}/…` (disk reports, partition
+/// operations) with its `pbk_…` token, authenticated before anything else of
+/// the request is read: the token (401), the `{id}` of the path (400), then
+/// whether it is that node's token (403). Records the node as the actor.
+pub struct NodeAuth {
+    /// The node of the path.
+    pub node: uuid::Uuid,
+    pub ctx: RequestContext,
+}
+
+impl FromRequestParts<Arc<App>> for NodeAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, ApiError> {
+        let mut ctx = RequestContext::from_request_parts(parts, app).await?;
+        let token = bearer(&parts.headers)
+            .ok_or_else(|| ApiError::Unauthorized("missing node token (Authorization: Bearer …)".into()))?;
+        let conn = app.pool.get().await?;
+        let verified = super::node_tokens::verify_node_token(&*conn, token).await?;
+        let node = path_id(parts, app, "id").await?;
+        if verified != node {
+            return Err(ApiError::Forbidden("this node token belongs to another node".into()));
+        }
+        ctx.actor = Some(format!("node:{node}"));
+        Ok(Self { node, ctx })
+    }
 }

@@ -16,7 +16,9 @@ mod extract;
 pub mod node_tokens;
 pub mod operator_tokens;
 
-pub use extract::{Admin, Auth, Operator, Viewer, bearer, node_caller, require, session_caller};
+pub use extract::{
+    Admin, Auth, Callback, Keys, NodeAuth, Operator, SessionAuth, SessionPolicy, Settle, Viewer, bearer, require,
+};
 
 use ring::digest::{SHA256, digest};
 use ring::rand::{SecureRandom, SystemRandom};

@@ -58,22 +58,32 @@ pub fn issue_session_tokens(session: Uuid) -> (SessionTokens, Vec<SecretOp>) {
     (tokens, ops)
 }
 
-/// The role `token` holds on `session` and whether it is still live: 401
-/// when it is no session token at all, 403 when it belongs to another session.
-pub async fn verify_session_token(client: &impl Db, token: &str, session: Uuid) -> Result<(Role, Liveness), ApiError> {
+/// A verified session token: the session it belongs to, its role, and
+/// whether it is still live.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionToken {
+    pub session: Uuid,
+    pub role: Role,
+    pub liveness: Liveness,
+}
+
+/// The session, role and liveness of `token`, from the token alone (it names
+/// its session): 401 when it is no session token at all. Whether it is the
+/// token of the session a request is about is the caller's check (403).
+pub async fn verify_session_token(client: &impl Db, token: &str) -> Result<SessionToken, ApiError> {
     let invalid = || ApiError::Unauthorized("invalid or expired node token".into());
     let rest = token.strip_prefix("pbn_").ok_or_else(invalid)?;
     let mut parts = rest.splitn(3, '_');
     let (Some(id), Some(role), Some(_)) = (parts.next(), parts.next(), parts.next()) else {
         return Err(invalid());
     };
-    let id = Uuid::try_parse(id).map_err(|_| invalid())?;
+    let session = Uuid::try_parse(id).map_err(|_| invalid())?;
     let role = match role {
         "source" => Role::Source,
         "target" => Role::Target,
         _ => return Err(invalid()),
     };
-    let owner = stream_name("clone_session", id);
+    let owner = stream_name("clone_session", session);
     let digest = hash(token);
     let matches = |stored: Option<Vec<u8>>| stored.is_some_and(|h| same_hash(&h, &digest));
     let liveness = if matches(stored_hash(client, &owner, &session_kind(role)).await?) {
@@ -83,10 +93,7 @@ pub async fn verify_session_token(client: &impl Db, token: &str, session: Uuid) 
     } else {
         return Err(invalid());
     };
-    if id != session {
-        return Err(ApiError::Forbidden("this node token belongs to another clone session".into()));
-    }
-    Ok((role, liveness))
+    Ok(SessionToken { session, role, liveness })
 }
 
 /// A node's own token (disk reports, partition-operation updates) and its secret row.
@@ -96,20 +103,19 @@ pub fn issue_node_token(node: Uuid) -> (String, SecretOp) {
     (token, op)
 }
 
-/// 401 unless `token` is the live token of a node; 403 when of another node.
-pub async fn verify_node_token(client: &impl Db, token: &str, node: Uuid) -> Result<(), ApiError> {
+/// The node whose live token `token` is, from the token alone (it names its
+/// node); 401 otherwise. Whether it is the node a request is about is the
+/// caller's check (403).
+pub async fn verify_node_token(client: &impl Db, token: &str) -> Result<Uuid, ApiError> {
     let invalid = || ApiError::Unauthorized("invalid node token".into());
     let rest = token.strip_prefix("pbk_").ok_or_else(invalid)?;
     let (id, _) = rest.split_once('_').ok_or_else(invalid)?;
-    let id = Uuid::try_parse(id).map_err(|_| invalid())?;
-    let stored = stored_hash(client, &stream_name("node", id), "token").await?;
+    let node = Uuid::try_parse(id).map_err(|_| invalid())?;
+    let stored = stored_hash(client, &stream_name("node", node), "token").await?;
     if !stored.is_some_and(|h| same_hash(&h, &hash(token))) {
         return Err(invalid());
     }
-    if id != node {
-        return Err(ApiError::Forbidden("this node token belongs to another node".into()));
-    }
-    Ok(())
+    Ok(node)
 }
 
 async fn stored_hash(client: &impl Db, owner: &str, kind: &str) -> Result<Option<Vec<u8>>, ApiError> {
@@ -126,30 +132,28 @@ pub struct SessionTokenCache {
     entries: std::sync::Mutex<std::collections::HashMap<Vec<u8>, VerifiedToken>>,
 }
 
-/// Session, role and liveness of a token hash, and when that was checked.
-type VerifiedToken = (Uuid, Role, Liveness, std::time::Instant);
+/// A verified token and when it was checked.
+type VerifiedToken = (SessionToken, std::time::Instant);
 
 const SESSION_TOKEN_TTL: std::time::Duration = std::time::Duration::from_secs(5);
 
 impl SessionTokenCache {
-    pub async fn verify(&self, client: &impl Db, token: &str, session: Uuid) -> Result<(Role, Liveness), ApiError> {
+    /// [`verify_session_token`], answered from the cache when checked in the last 5 s.
+    pub async fn verify(&self, client: &impl Db, token: &str) -> Result<SessionToken, ApiError> {
         let digest = hash(token);
         let cached = {
             let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-            entries.get(&digest).filter(|(.., at)| at.elapsed() < SESSION_TOKEN_TTL).map(|(s, r, l, _)| (*s, *r, *l))
+            entries.get(&digest).filter(|(_, at)| at.elapsed() < SESSION_TOKEN_TTL).map(|(verified, _)| *verified)
         };
-        if let Some((owner, role, liveness)) = cached {
-            if owner != session {
-                return Err(ApiError::Forbidden("this node token belongs to another clone session".into()));
-            }
-            return Ok((role, liveness));
+        if let Some(verified) = cached {
+            return Ok(verified);
         }
-        let (role, liveness) = verify_session_token(client, token, session).await?;
+        let verified = verify_session_token(client, token).await?;
         let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         if entries.len() > 50_000 {
             entries.clear();
         }
-        entries.insert(digest, (session, role, liveness, std::time::Instant::now()));
-        Ok((role, liveness))
+        entries.insert(digest, (verified, std::time::Instant::now()));
+        Ok(verified)
     }
 }

@@ -4,7 +4,6 @@
 
 use std::net::IpAddr;
 
-use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::Decision;
@@ -36,9 +35,7 @@ pub async fn create(
     let (certificates, mut secrets) = issue_certificates(app, id, &spec).await?;
     let (tokens, token_secrets) = issue_session_tokens(id);
     secrets.extend(token_secrets);
-    // Microseconds, as PostgreSQL keeps them, so the view equals later reads.
-    let now = OffsetDateTime::now_utc();
-    let now = now.replace_nanosecond(now.nanosecond() / 1_000 * 1_000).unwrap_or(now);
+    let now = super::now();
     let executed = app
         .execute::<CloneSession, _>(metadata, id, |state| {
             let events = session::create(state, id, spec.clone(), metadata.actor.clone(), certificates.clone(), now)?;
@@ -49,14 +46,48 @@ pub async fn create(
     Ok((CloneSessionView::created(&created, &certificates, names, executed.last_position), tokens))
 }
 
-pub async fn update(app: &App, metadata: &Metadata, id: Uuid, patch: SessionPatch) -> Result<(), ApiError> {
+/// Changes a pending session; returns its view right after this change,
+/// built from the state the command left (not read back from the query
+/// table, where a concurrent change may already show).
+pub async fn update(
+    app: &App,
+    metadata: &Metadata,
+    id: Uuid,
+    patch: SessionPatch,
+) -> Result<CloneSessionView, ApiError> {
     if let Some(target) = patch.target_node_id {
         check_references(app, target, None, None)
             .await
             .map_err(|_| ApiError::NotFound("Target node not found".into()))?;
     }
-    app.execute::<CloneSession, _>(metadata, id, |state| session::update(state, patch.clone())).await?;
-    Ok(())
+    let executed = app.execute::<CloneSession, _>(metadata, id, |state| session::update(state, patch.clone())).await?;
+    let position = if executed.wrote {
+        executed.last_position
+    } else {
+        super::position_at(app, &stream_name(CloneSession::CATEGORY, id), executed.version).await?
+    };
+    let names = current_names(app, executed.state.spec.as_ref()).await?;
+    CloneSessionView::pending(id, &executed.state, names, position)
+        .ok_or_else(|| ApiError::Internal(format!("clone session {id} is not pending after an accepted update")))
+}
+
+/// The current names of what `spec` refers to; a deleted node or backend has none.
+async fn current_names(app: &App, spec: Option<&SessionSpec>) -> Result<ReferencedNames, ApiError> {
+    let Some(spec) = spec else { return Ok(ReferencedNames { source: None, target: None, backend: None }) };
+    let source = super::registered_node(app, spec.source_node_id).await?;
+    let target = match spec.target_node_id {
+        Some(target) => super::registered_node(app, target).await?,
+        None => None,
+    };
+    let backend = match spec.staging_backend_id {
+        Some(backend) => {
+            let (state, _) =
+                app.storage_backends.load(&app.pool, &stream_name(StorageBackend::CATEGORY, backend)).await?;
+            state.details.map(|details| details.name)
+        }
+        None => None,
+    };
+    Ok(ReferencedNames { source, target, backend })
 }
 
 /// Runs a session command; when it ends the session, the session's keys are
@@ -124,7 +155,7 @@ async fn check_references(
         }
         None => None,
     };
-    Ok(ReferencedNames { source, target, backend })
+    Ok(ReferencedNames { source: Some(source), target, backend })
 }
 
 /// Certificates for both roles of a direct session, as event facts plus the

@@ -54,6 +54,24 @@ pub struct Executed<A> {
     pub wrote: bool,
     /// Log position of the last event written (0 when none was).
     pub last_position: i64,
+    /// The stream's version `state` is at (after the events written, if any).
+    pub version: i64,
+}
+
+/// The time a command happens, at PostgreSQL's precision (microseconds), so
+/// a response built from the decision equals what the read model later shows.
+pub fn now() -> time::OffsetDateTime {
+    let now = time::OffsetDateTime::now_utc();
+    now.replace_nanosecond(now.nanosecond() / 1_000 * 1_000).unwrap_or(now)
+}
+
+/// The log position of `stream`'s event at `version` (0 for version 0): the
+/// position of a view built from a state no command changed.
+pub async fn position_at(app: &App, stream: &str, version: i64) -> Result<i64, ApiError> {
+    let conn = app.pool.get().await?;
+    let row =
+        conn.query_opt("SELECT position FROM events WHERE stream = $1 AND version = $2", &[&stream, &version]).await?;
+    Ok(row.map_or(0, |r| r.get(0)))
 }
 
 /// The hostname of node `id`, or `None` when it is not registered. Read from
@@ -85,7 +103,7 @@ impl App {
             let (mut state, version) = A::cache(self).load(&self.pool, &stream).await?;
             let decision: Decision<A::Event> = decide(&state)?.into();
             if decision.events.is_empty() && decision.claims.is_empty() {
-                return Ok(Executed { state, wrote: false, last_position: 0 });
+                return Ok(Executed { state, wrote: false, last_position: 0, version });
             }
             let mut writes = vec![StreamWrite {
                 stream: stream.clone(),
@@ -106,7 +124,12 @@ impl App {
                     for claim in &decision.claims {
                         self.claims.invalidate(&claim.stream());
                     }
-                    return Ok(Executed { state, wrote: true, last_position: appended.last_position });
+                    return Ok(Executed {
+                        state,
+                        wrote: true,
+                        last_position: appended.last_position,
+                        version: appended.versions[0],
+                    });
                 }
                 Err(StoreError::Conflict { stream: stale, .. }) => {
                     A::cache(self).invalidate(&stream);

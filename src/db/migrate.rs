@@ -7,7 +7,12 @@ mod embedded_migrations {
 }
 
 pub async fn run(config: &tokio_postgres::Config) -> anyhow::Result<()> {
-    let mut client = super::connect(config).await?;
+    let mut client = super::connect(config).await.map_err(|err| {
+        anyhow::anyhow!(
+            "cannot connect to PostgreSQL ({}); check DATABASE_URL and that the server is running",
+            super::describe(&err)
+        )
+    })?;
     // Serialise concurrent start-ups of several instances.
     client.execute("SELECT pg_advisory_lock(7431)", &[]).await?;
     let report = embedded_migrations::migrations::runner().run_async(&mut client).await;

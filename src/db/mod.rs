@@ -13,7 +13,9 @@ use std::time::Duration;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime, Timeouts};
 use tokio_postgres::NoTls;
 
-use crate::config::CommonConfig;
+use anyhow::Context;
+
+use crate::config::{CommonConfig, DbTimeouts};
 use embedded::EmbeddedPostgres;
 
 /// A connected database, plus the embedded cluster when we started one.
@@ -29,14 +31,17 @@ impl Database {
         let (url, embedded) = match &common.database_url {
             Some(url) => (url.clone(), None),
             None => {
-                let cluster = EmbeddedPostgres::new(common.data_dir.join("postgres"))?;
-                let url = cluster.start(false).await?;
+                let cluster = EmbeddedPostgres::new(common.data_dir.join("postgres")).map_err(embedded_failed)?;
+                let url = cluster.start(false).await.map_err(embedded_failed)?;
                 tracing::info!(dir = %cluster.dir().display(), "started the embedded PostgreSQL cluster");
                 (url, Some(cluster))
             }
         };
-        let config = tokio_postgres::Config::from_str(&url)?;
-        let pool = pool(config.clone(), common.db_pool_size)?;
+        let mut config = tokio_postgres::Config::from_str(&url).context(
+            "DATABASE_URL is not a PostgreSQL connection string (postgres://user@host/db or key=value pairs)",
+        )?;
+        bound_connection(&mut config, &common.db_timeouts);
+        let pool = pool_with(config.clone(), common.db_pool_size, &common.db_timeouts)?;
         Ok(Self { pool, config, embedded })
     }
 
@@ -51,17 +56,48 @@ impl Database {
     }
 }
 
-/// A pool whose waits are bounded, so a lost database turns into a prompt
-/// 503 rather than a hung request.
-pub fn pool(mut config: tokio_postgres::Config, size: usize) -> anyhow::Result<Pool> {
-    config.connect_timeout(Duration::from_secs(5));
+/// A pool with the default [`DbTimeouts`].
+pub fn pool(config: tokio_postgres::Config, size: usize) -> anyhow::Result<Pool> {
+    pool_with(config, size, &DbTimeouts::default())
+}
+
+/// A pool whose every wait is bounded, so a lost, locked or overloaded
+/// database turns into a prompt 503 rather than a hung request: getting,
+/// creating and checking a connection (client side), and each statement and
+/// lock wait (PostgreSQL side, set at connection start-up so no code path
+/// can forget them).
+pub fn pool_with(mut config: tokio_postgres::Config, size: usize, timeouts: &DbTimeouts) -> anyhow::Result<Pool> {
+    bound_connection(&mut config, timeouts);
+    let options = format!(
+        "{} -c statement_timeout={}s -c lock_timeout={}s",
+        config.get_options().unwrap_or_default(),
+        timeouts.statement_secs,
+        timeouts.lock_secs
+    );
+    config.options(options.trim_start());
     let manager = Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
-    let timeouts = Timeouts {
-        wait: Some(Duration::from_secs(5)),
-        create: Some(Duration::from_secs(5)),
-        recycle: Some(Duration::from_secs(5)),
-    };
+    let wait = Some(timeouts.connect());
+    let timeouts = Timeouts { wait, create: wait, recycle: wait };
     Ok(Pool::builder(manager).max_size(size).timeouts(timeouts).runtime(Runtime::Tokio1).build()?)
+}
+
+/// Bounds for every connection, pooled or dedicated (migrations, LISTEN):
+/// opening it, and noticing a peer that vanished without closing (TCP
+/// keepalives: probes after 10 s idle, every 5 s, 3 unanswered = dead).
+/// Dedicated connections get no statement timeout: a migration may
+/// legitimately run long, and LISTEN waits by design.
+fn bound_connection(config: &mut tokio_postgres::Config, timeouts: &DbTimeouts) {
+    config
+        .connect_timeout(timeouts.connect())
+        .keepalives(true)
+        .keepalives_idle(Duration::from_secs(10))
+        .keepalives_interval(Duration::from_secs(5))
+        .keepalives_retries(3);
+}
+
+/// The embedded cluster's failure, with what the user can do about it.
+fn embedded_failed(err: anyhow::Error) -> anyhow::Error {
+    err.context("could not run the embedded PostgreSQL cluster (or set DATABASE_URL to use an existing server)")
 }
 
 /// A dedicated connection outside the pool (migrations, LISTEN).
@@ -85,6 +121,9 @@ pub fn describe(err: &tokio_postgres::Error) -> String {
             db.message(),
             db.detail().map(|d| format!(" ({d})")).unwrap_or_default()
         ),
-        None => err.to_string(),
+        None => match std::error::Error::source(err) {
+            Some(cause) => format!("{err}: {cause}"),
+            None => err.to_string(),
+        },
     }
 }

@@ -89,6 +89,9 @@ impl DomainEvent for NodeEvent {}
 pub struct Node {
     pub id: Option<Uuid>,
     pub details: Option<NodeDetails>,
+    /// When it was registered and last changed (for views built from the state).
+    pub created_at: Option<OffsetDateTime>,
+    pub updated_at: Option<OffsetDateTime>,
 }
 
 impl Aggregate for Node {
@@ -97,11 +100,16 @@ impl Aggregate for Node {
 
     fn apply(&mut self, event: &NodeEvent) {
         match event {
-            NodeEvent::Registered { id, details, .. } => {
+            NodeEvent::Registered { id, details, at } => {
                 self.id = Some(*id);
                 self.details = Some(details.clone());
+                self.created_at = Some(*at);
+                self.updated_at = Some(*at);
             }
-            NodeEvent::Updated { details, .. } => self.details = Some(details.clone()),
+            NodeEvent::Updated { details, at } => {
+                self.details = Some(details.clone());
+                self.updated_at = Some(*at);
+            }
             NodeEvent::Deleted { .. } => self.details = None,
         }
     }

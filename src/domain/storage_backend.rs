@@ -100,6 +100,9 @@ impl DomainEvent for BackendEvent {
 pub struct StorageBackend {
     pub id: Option<Uuid>,
     pub details: Option<BackendDetails>,
+    /// When it was created and last changed (for views built from the state).
+    pub created_at: Option<OffsetDateTime>,
+    pub updated_at: Option<OffsetDateTime>,
 }
 
 impl Aggregate for StorageBackend {
@@ -108,11 +111,16 @@ impl Aggregate for StorageBackend {
 
     fn apply(&mut self, event: &BackendEvent) {
         match event {
-            BackendEvent::Created { id, details, .. } => {
+            BackendEvent::Created { id, details, at } => {
                 self.id = Some(*id);
                 self.details = Some(details.clone());
+                self.created_at = Some(*at);
+                self.updated_at = Some(*at);
             }
-            BackendEvent::Updated { details, .. } => self.details = Some(details.clone()),
+            BackendEvent::Updated { details, at, .. } => {
+                self.details = Some(details.clone());
+                self.updated_at = Some(*at);
+            }
             BackendEvent::Deleted { .. } => self.details = None,
         }
     }

@@ -106,7 +106,8 @@ pub enum GroupBy {
     Day,
     Status,
     Mode,
-    /// The source node (by hostname when it still exists).
+    /// The source node, by id: machines that share a hostname (clones
+    /// usually keep the source's) are separate groups; the hostname is a label.
     Node,
 }
 
@@ -116,7 +117,16 @@ impl GroupBy {
             GroupBy::Day => "to_char(date_trunc('day', r.created_at AT TIME ZONE 'UTC'), 'YYYY-MM-DD')",
             GroupBy::Status => "r.status",
             GroupBy::Mode => "r.clone_mode",
-            GroupBy::Node => "COALESCE(n.hostname, r.source_node_id::text)",
+            GroupBy::Node => "r.source_node_id::text",
+        }
+    }
+
+    /// Groups are ordered by key, except nodes: by hostname (what a person
+    /// looks for), then id so that equal hostnames keep a stable order.
+    fn order(self) -> &'static str {
+        match self {
+            GroupBy::Node => "min(n.hostname), grp",
+            GroupBy::Day | GroupBy::Status | GroupBy::Mode => "grp",
         }
     }
 }
@@ -124,8 +134,16 @@ impl GroupBy {
 /// One group of the clone report.
 #[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
 pub struct ReportRow {
+    /// The group's key: the day, status or mode; for `node`, the node's id.
     #[schema(example = "2026-11-25")]
     pub group: String,
+    /// For `group_by=node`: the source node's id (the key).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub node_id: Option<Uuid>,
+    /// For `group_by=node`: the source node's current hostname, a label only
+    /// (absent when the node is no longer registered).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hostname: Option<String>,
     /// Sessions created in the period.
     pub created: i64,
     /// Of those, sessions whose source reported ready.
@@ -157,7 +175,7 @@ pub async fn report(
     group_by: GroupBy,
 ) -> Result<(Vec<ReportRow>, Vec<FailureReason>), tokio_postgres::Error> {
     let sql = format!(
-        "SELECT {key} AS grp, count(*),
+        "SELECT {key} AS grp, min(n.hostname), count(*),
             count(*) FILTER (WHERE r.started_at IS NOT NULL),
             count(*) FILTER (WHERE r.status = 'completed'),
             count(*) FILTER (WHERE r.status = 'failed'),
@@ -169,24 +187,29 @@ pub async fn report(
             percentile_cont(0.95) WITHIN GROUP (ORDER BY r.duration_seconds) FILTER (WHERE r.status = 'completed')
          FROM clone_reports r LEFT JOIN nodes n ON n.id = r.source_node_id
          WHERE r.created_at >= $1 AND r.created_at < $2
-         GROUP BY grp ORDER BY grp",
-        key = group_by.key()
+         GROUP BY grp ORDER BY {order}",
+        key = group_by.key(),
+        order = group_by.order()
     );
+    let node = group_by == GroupBy::Node;
     let rows = client.query(&sql, &[&from, &to]).await?;
     let groups = rows
         .iter()
         .map(|r| ReportRow {
             group: r.get(0),
-            created: r.get(1),
-            started: r.get(2),
-            completed: r.get(3),
-            failed: r.get(4),
-            cancelled: r.get(5),
-            bytes_cloned: r.get(6),
-            avg_transfer_rate_bps: r.get(7),
-            p95_transfer_rate_bps: r.get(8),
-            median_duration_seconds: r.get(9),
-            p95_duration_seconds: r.get(10),
+            // The key of a node group is the id itself.
+            node_id: if node { Uuid::parse_str(r.get(0)).ok() } else { None },
+            hostname: if node { r.get(1) } else { None },
+            created: r.get(2),
+            started: r.get(3),
+            completed: r.get(4),
+            failed: r.get(5),
+            cancelled: r.get(6),
+            bytes_cloned: r.get(7),
+            avg_transfer_rate_bps: r.get(8),
+            p95_transfer_rate_bps: r.get(9),
+            median_duration_seconds: r.get(10),
+            p95_duration_seconds: r.get(11),
         })
         .collect();
     let reasons = client

@@ -98,6 +98,29 @@ pub struct NodeView {
     pub updated_at: OffsetDateTime,
 }
 
+impl NodeView {
+    /// The view of `node` as the projection folds it; `None` unless it is
+    /// registered. Built from the state a command left, so the command's
+    /// response never shows a later command's change.
+    pub fn of(node: &crate::domain::node::Node) -> Option<Self> {
+        let (Some(id), Some(details), Some(created_at), Some(updated_at)) =
+            (node.id, &node.details, node.created_at, node.updated_at)
+        else {
+            return None;
+        };
+        Some(NodeView {
+            id,
+            mac_address: details.mac_address.as_str().to_owned(),
+            hostname: details.hostname.clone(),
+            ip_address: details.ip_address.clone(),
+            arch: details.arch.clone(),
+            state: state(details),
+            created_at,
+            updated_at,
+        })
+    }
+}
+
 const COLUMNS: &str = "id, mac_address, hostname, ip_address, arch, state, created_at, updated_at";
 
 fn view(row: &Row) -> NodeView {

@@ -98,24 +98,52 @@ pub struct StorageBackendView {
     pub updated_at: OffsetDateTime,
 }
 
+impl StorageBackendView {
+    /// The view of `backend` as the projection folds it; `None` unless it
+    /// exists. Built from the state a command left, so the command's response
+    /// never shows a later command's change.
+    pub fn of(backend: &crate::domain::storage_backend::StorageBackend) -> Option<Self> {
+        let (Some(id), Some(details), Some(created_at), Some(updated_at)) =
+            (backend.id, &backend.details, backend.created_at, backend.updated_at)
+        else {
+            return None;
+        };
+        Some(Self::shown(
+            id,
+            details.name.clone(),
+            backend_type(details),
+            &details.config,
+            &details.credentials,
+            created_at,
+            updated_at,
+        ))
+    }
+
+    /// The one way a backend becomes a view, from the state or from a row:
+    /// the public config plus `has_<credential>` flags, never a credential.
+    fn shown(
+        id: Uuid,
+        name: String,
+        backend_type: String,
+        config: &Value,
+        credentials: &BTreeSet<String>,
+        created_at: OffsetDateTime,
+        updated_at: OffsetDateTime,
+    ) -> Self {
+        let config = match serde_json::from_value::<BackendType>(Value::String(backend_type.clone())) {
+            Ok(parsed) => backend_config::shown(parsed, config, credentials),
+            Err(_) => config.clone(),
+        };
+        StorageBackendView { id, name, backend_type, config, created_at, updated_at }
+    }
+}
+
 const COLUMNS: &str = "id, name, type, config, credentials, created_at, updated_at";
 
 fn view(row: &Row) -> StorageBackendView {
-    let backend_type: String = row.get(2);
     let config: Value = row.get(3);
     let credentials: BTreeSet<String> = row.get::<_, Vec<String>>(4).into_iter().collect();
-    let config = match serde_json::from_value::<BackendType>(Value::String(backend_type.clone())) {
-        Ok(parsed) => backend_config::shown(parsed, &config, &credentials),
-        Err(_) => config,
-    };
-    StorageBackendView {
-        id: row.get(0),
-        name: row.get(1),
-        backend_type,
-        config,
-        created_at: row.get(5),
-        updated_at: row.get(6),
-    }
+    StorageBackendView::shown(row.get(0), row.get(1), row.get(2), &config, &credentials, row.get(5), row.get(6))
 }
 
 pub async fn get(client: &impl Db, id: Uuid) -> Result<Option<StorageBackendView>, tokio_postgres::Error> {

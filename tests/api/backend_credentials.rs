@@ -22,6 +22,7 @@ async fn a_backend_secret_is_sealed_and_only_its_presence_is_shown() {
     let id = created["data"]["id"].as_str().expect("id").to_owned();
     let (_, read) = app.get(&format!("/storage/backends/{id}")).await;
     let (_, list) = app.get("/storage/backends").await;
+    assert_eq!(created["data"], read["data"], "the response built from the state is the folded row");
     let messages = ws.until("storage.backend_created").await;
 
     let client = app.db.client().await;

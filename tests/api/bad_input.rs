@@ -119,3 +119,81 @@ async fn extreme_numbers_are_refused_and_the_projections_keep_going() {
     assert_eq!(status, StatusCode::OK, "the projections kept going: {body}");
     assert_eq!(app.get("/ready").await.1["projections_failing"], false);
 }
+
+/// Every extractor answers the JSON error shape, and every text bound for the
+/// log passes the same U+0000 check: `?error=` of `failed` once went through
+/// another extractor that let a NUL reach PostgreSQL (500) and answered a
+/// repeated parameter with a plain-text 400.
+#[tokio::test(flavor = "multi_thread")]
+async fn query_errors_are_json_422s_naming_the_parameter_whoever_asks() {
+    let app = TestApp::spawn().await;
+    let session = app.direct_session().await;
+    let id = session["id"].as_str().expect("id");
+    for token in [app.node_token(id, "target"), crate::support::ADMIN_TOKEN.to_owned()] {
+        for query in ["error=x%00y", "error=a&error=b", "error=ok&n%00ame=1"] {
+            let path = format!("/clone-sessions/{id}/failed?{query}");
+            let (status, body) = app.call(reqwest::Method::POST, &path, Some(&token), None).await;
+            assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{query}: {body}");
+            assert_eq!(body["success"], false);
+            let field = body["fields"][0]["field"].as_str().expect("field");
+            assert!(["error", "query"].contains(&field), "{query}: {body}");
+        }
+    }
+    let (status, body) = app.get("/nodes?limit=1&limit=2").await;
+    assert_eq!((status, &body["fields"][0]["field"]), (StatusCode::UNPROCESSABLE_ENTITY, &json!("limit")), "{body}");
+    assert_eq!(app.get(&format!("/clone-sessions/{id}")).await.1["data"]["status"], "pending", "nothing was written");
+}
+
+/// A path that exists asked with a method it lacks (once an empty 405) and a
+/// path that does not exist both answer the JSON error shape.
+#[tokio::test]
+async fn wrong_methods_and_unknown_routes_are_json_errors() {
+    let app = TestApp::spawn().await;
+    for (method, path) in [
+        (reqwest::Method::PUT, "/nodes"),
+        (reqwest::Method::DELETE, "/clone-sessions"),
+        (reqwest::Method::PATCH, "/health"),
+    ] {
+        let response = app
+            .http
+            .request(method.clone(), app.url(path))
+            .bearer_auth(crate::support::ADMIN_TOKEN)
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
+        assert!(response.headers().contains_key("allow"), "{method} {path}: the Allow header stays");
+        let body: serde_json::Value = response.json().await.expect("a JSON body");
+        assert_eq!(body["success"], false, "{body}");
+        assert_eq!(body["error"], "Method not allowed", "{body}");
+    }
+    for (method, path) in [(reqwest::Method::GET, "/no-such-thing"), (reqwest::Method::POST, "/nodes/x/y/z")] {
+        let (status, body) = app.call(method.clone(), path, Some(crate::support::ADMIN_TOKEN), None).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{method} {path}: {body}");
+        assert_eq!(body["success"], false);
+    }
+}
+
+/// The spec's envelopes always carry `message` (null when there is nothing to
+/// say): generated clients read the key unconditionally.
+#[tokio::test(flavor = "multi_thread")]
+async fn every_envelope_carries_a_message_key() {
+    let app = TestApp::spawn().await;
+    let session = app.direct_session().await;
+    let id = session["id"].as_str().expect("id");
+    let node = session["source_node_id"].as_str().expect("node");
+    let responses = [
+        ("GET one", app.get(&format!("/clone-sessions/{id}")).await),
+        ("GET list", app.get("/clone-sessions").await),
+        ("GET node", app.get(&format!("/nodes/{node}")).await),
+        ("PATCH", app.patch(&format!("/clone-sessions/{id}"), json!({"name": "renamed"})).await),
+        ("callback", app.source_ready(id, 1000).await),
+        ("progress", app.progress(id, 10).await),
+        ("report", app.get("/reports/clones").await),
+        ("audit", app.get("/events").await),
+    ];
+    for (kind, (status, body)) in responses {
+        assert_eq!(status, StatusCode::OK, "{kind}: {body}");
+        assert!(body.as_object().expect("object").contains_key("message"), "{kind}: {body}");
+    }
+}

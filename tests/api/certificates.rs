@@ -252,7 +252,8 @@ async fn with_the_ca_disabled_certificates_are_a_503() {
     let (status, body) =
         app.get(&format!("/clone-sessions/{}/certs?role=source", session["id"].as_str().expect("id"))).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
-    let (status, _) =
-        app.get(&format!("/clone-sessions/{}/certs?role=middle", session["id"].as_str().expect("id"))).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let id = session["id"].as_str().expect("id");
+    let path = format!("/clone-sessions/{id}/certs?role=middle");
+    let (status, _) = app.call(reqwest::Method::GET, &path, Some(&app.node_token(id, "source")), None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "an authenticated node asking a bad role");
 }

@@ -138,7 +138,9 @@ async fn progress_input_is_validated() {
         (json!({"role": "target", "bytes_transferred": 1, "transfer_rate_bps": -5}), "transfer_rate_bps"),
         (json!({"role": "target"}), "bytes_transferred"),
     ] {
-        let (status, response) = app.post(&path, body.clone()).await;
+        // An authenticated node: without a valid token the answer is 401 whatever the body.
+        let token = app.node_token(id, "target");
+        let (status, response) = app.call(reqwest::Method::POST, &path, Some(&token), Some(body.clone())).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {response}");
         assert_eq!(response["fields"][0]["field"], field, "{response}");
     }

@@ -230,3 +230,46 @@ async fn the_history_summarises_each_step() {
     assert!(summaries.contains(&"source ready at 10.0.0.5:9999, 500.1 GB on /dev/sda"), "{summaries:?}");
     assert_eq!(app.get(&format!("/clone-sessions/{}/history", uuid::Uuid::new_v4())).await.0, StatusCode::NOT_FOUND);
 }
+
+/// A command's response shows the state right after that command: ten
+/// concurrent PATCHes each see their own change (one once showed another's,
+/// read back from the query table after a later commit). The response is
+/// built from the decision, and equals what a query shows afterwards.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_patches_each_answer_with_their_own_change() {
+    let app = std::sync::Arc::new(TestApp::spawn().await);
+    let session = app.direct_session().await;
+    let id = session["id"].as_str().expect("id").to_owned();
+    let node = session["source_node_id"].as_str().expect("node").to_owned();
+    // With a credential, so the built view must show `has_*` as the row does.
+    let config = json!({"bucket": "b", "secret_access_key": "s3cr3t"});
+    let (_, backend) = app.post("/storage/backends", json!({"name": "b", "type": "s3", "config": config})).await;
+    let backend = backend["data"]["id"].as_str().expect("backend").to_owned();
+    let targets = [
+        (format!("/clone-sessions/{id}"), "name"),
+        (format!("/nodes/{node}"), "hostname"),
+        (format!("/storage/backends/{backend}"), "name"),
+    ];
+    for (path, field) in &targets {
+        let mut tasks = Vec::new();
+        for n in 0..10 {
+            let (app, path, field) = (app.clone(), path.clone(), *field);
+            tasks.push(tokio::spawn(async move {
+                let value = format!("conc-{n}");
+                let (status, body) = app.patch(&path, json!({ field: value })).await;
+                (value, status, body)
+            }));
+        }
+        for task in tasks {
+            let (value, status, body) = task.await.expect("task");
+            assert_eq!(status, StatusCode::OK, "{path}: {body}");
+            assert_eq!(body["data"][field], value.as_str(), "{path}: the response shows its own change");
+        }
+        let (status, patched) = app.patch(path, json!({ *field: "last" })).await;
+        assert_eq!(status, StatusCode::OK, "{patched}");
+        let (_, unchanged) = app.patch(path, json!({ *field: "last" })).await;
+        let (_, fetched) = app.get(path).await;
+        assert_eq!(patched["data"], fetched["data"], "{path}: the built view is the folded row");
+        assert_eq!(unchanged["data"], fetched["data"], "{path}: a no-op answers the state it saw");
+    }
+}

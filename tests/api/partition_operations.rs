@@ -218,3 +218,53 @@ async fn apply_checks_the_queue_against_the_latest_scan() {
     let detail = body["detail"].as_str().expect("detail");
     assert!(detail.contains("no longer fits") && detail.contains("overlap partition 4"), "{detail}");
 }
+
+/// Given GPT disks with 512- and 4096-byte sectors, when a `create` would
+/// end on the disk's last byte (the backup GPT header), then it is refused
+/// naming the backup GPT and the last usable byte; up to that byte it is
+/// queued. A sector size other than 512 or 4096 is a 422 naming the field.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_plan_check_keeps_clear_of_the_backup_gpt_on_either_sector_size() {
+    let app = TestApp::spawn().await;
+    for (logical, backup_bytes) in [(512, 33 * 512), (4096, 5 * 4096)] {
+        let mut disk = sda();
+        disk["logical_sector_size"] = json!(logical);
+        disk["physical_sector_size"] = json!(4096);
+        let node = node_with(&app, json!([disk])).await;
+        let (_, shown) = app.get(&format!("/nodes/{node}/disks/sda")).await;
+        assert_eq!(
+            (shown["data"]["logical_sector_size"].clone(), shown["data"]["physical_sector_size"].clone()),
+            (json!(logical), json!(4096)),
+            "{shown}"
+        );
+
+        let to_the_end = json!({"start_bytes": FREE, "size_bytes": 100 * GIB - FREE, "type": "linux"});
+        let (status, body) = queue(&app, &node, "create", to_the_end).await;
+        assert_eq!(status, StatusCode::CONFLICT, "{logical}: {body}");
+        let last_usable = 100 * GIB - backup_bytes - 1;
+        let detail = body["detail"].as_str().expect("detail");
+        assert!(detail.contains("inside the backup GPT"), "{detail}");
+        assert!(detail.contains(&format!("the last usable byte is {last_usable}")), "{detail}");
+        queued(
+            &app,
+            &node,
+            "create",
+            json!({"start_bytes": FREE, "size_bytes": last_usable - FREE + 1, "type": "linux"}),
+        )
+        .await;
+    }
+
+    let node = app.node("odd-sectors").await;
+    for (logical, physical, field, message) in [
+        (json!(1024), json!(null), "disks[0].logical_sector_size", "1024 is not a sector size in bytes: 512 or 4096"),
+        (json!(4096), json!(512), "disks[0].physical_sector_size", "512 is smaller than logical_sector_size 4096"),
+    ] {
+        let mut disk = sda();
+        disk["logical_sector_size"] = logical;
+        disk["physical_sector_size"] = physical;
+        let (status, body) = report(&app, &node, json!([disk])).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(body["fields"][0]["field"], field, "{body}");
+        assert!(body["detail"].as_str().expect("detail").contains(message), "{body}");
+    }
+}

@@ -399,3 +399,40 @@ async fn node_tokens_for_disks_are_per_node_and_rotatable() {
     assert_eq!(app.call(Method::POST, &path, Some(token_a), Some(report.clone())).await.0, 401, "the old token died");
     assert_eq!(app.call(Method::POST, &path, Some(fresh), Some(report)).await.0, 200);
 }
+
+/// Authentication comes before anything else of the request is read: without
+/// a token (or with a forged one) every node-facing route answers 401, never
+/// a 400 or 422 that would describe the input (`ip: missing field`).
+#[tokio::test(flavor = "multi_thread")]
+async fn node_routes_authenticate_before_reading_path_query_or_body() {
+    let app = TestApp::spawn().await;
+    let session = app.direct_session().await;
+    let id = session["id"].as_str().expect("id");
+    let node = session["source_node_id"].as_str().expect("node");
+    let op = uuid::Uuid::new_v4();
+    let routes = [
+        (Method::POST, format!("/clone-sessions/{id}/source-ready")),
+        (Method::POST, format!("/clone-sessions/{id}/progress")),
+        (Method::POST, format!("/clone-sessions/{id}/complete")),
+        (Method::POST, format!("/clone-sessions/{id}/failed?error=x%00y&error=z")),
+        (Method::GET, format!("/clone-sessions/{id}/certs?role=nobody&role=x")),
+        (Method::POST, format!("/clone-sessions/{id}/csr?role=nobody")),
+        (Method::POST, "/clone-sessions/not-a-uuid/progress".to_owned()),
+        (Method::POST, format!("/nodes/{node}/disks/report")),
+        (Method::GET, format!("/nodes/{node}/partition-operations?status=bogus")),
+        (Method::POST, format!("/nodes/{node}/partition-operations/{op}/status")),
+        (Method::POST, "/nodes/not-a-uuid/disks/report".to_owned()),
+    ];
+    for (method, path) in routes {
+        for token in [None, Some("pbn_forged"), Some("pbk_forged_x")] {
+            let mut request = app.http.request(method.clone(), app.url(&path)).body("{\"ip\": 5, not json");
+            if let Some(token) = token {
+                request = request.bearer_auth(token);
+            }
+            let response = request.send().await.expect("request");
+            let status = response.status();
+            let body: Value = response.json().await.expect("JSON");
+            assert_eq!(status, StatusCode::UNAUTHORIZED, "{method} {path} with {token:?}: {body}");
+        }
+    }
+}

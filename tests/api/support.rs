@@ -110,6 +110,10 @@ pub struct TestApp {
     pub addr: std::net::SocketAddr,
     pub http: reqwest::Client,
     pub data_dir: PathBuf,
+    /// Cancelling it shuts the controller down, as SIGTERM does.
+    pub shutdown: CancellationToken,
+    /// The server task; ends when shutdown has finished.
+    pub server: tokio::task::JoinHandle<std::io::Result<()>>,
     /// Node tokens of the sessions this test created, by session id.
     node_tokens: std::sync::Mutex<std::collections::HashMap<String, Value>>,
 }
@@ -118,10 +122,16 @@ pub struct TestApp {
 pub const ADMIN_TOKEN: &str = "pbt-test-admin-token-0123456789abcdef0123456789";
 
 pub fn serve_config(extra: &[&str]) -> ServeConfig {
+    parse_serve(extra).1
+}
+
+/// The settings `pureboot serve EXTRA…` would run with (common ones too).
+fn parse_serve(extra: &[&str]) -> (pureboot::config::CommonConfig, ServeConfig) {
     let mut args = vec!["pureboot", "serve", "--listen", "127.0.0.1:0", "--admin-token", ADMIN_TOKEN];
     args.extend_from_slice(extra);
-    match Cli::try_parse_from(args).expect("serve arguments").command {
-        Command::Serve(config) => config,
+    let cli = Cli::try_parse_from(args).expect("serve arguments");
+    match cli.command {
+        Command::Serve(config) => (cli.common, config),
         _ => unreachable!("parsed a serve command"),
     }
 }
@@ -141,15 +151,15 @@ impl TestApp {
         // The controller's warnings appear in a failing test's output.
         let filter = std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into());
         let _ = tracing_subscriber::fmt().with_test_writer().with_env_filter(filter).try_init();
-        let config = serve_config(extra);
-        let pool = pureboot::db::pool(db.config.clone(), 16).expect("pool");
-        let app = App::start(pool, db.config.clone(), config, &data_dir, CancellationToken::new())
-            .await
-            .expect("controller starts");
+        let (common, config) = parse_serve(extra);
+        let pool = pureboot::db::pool_with(db.config.clone(), 16, &common.db_timeouts).expect("pool");
+        let shutdown = CancellationToken::new();
+        let app =
+            App::start(pool, db.config.clone(), config, &data_dir, shutdown.clone()).await.expect("controller starts");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
-        tokio::spawn(serve(app.clone(), listener));
-        Self { db, addr, http: reqwest::Client::new(), data_dir, node_tokens: Default::default() }
+        let server = tokio::spawn(serve(app.clone(), listener));
+        Self { db, addr, http: reqwest::Client::new(), data_dir, shutdown, server, node_tokens: Default::default() }
     }
 
     pub fn url(&self, path: &str) -> String {

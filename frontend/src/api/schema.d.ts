@@ -491,7 +491,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The database is reachable and the projections have caught up with the log. */
+        /**
+         * The database is reachable and the projections have caught up with the log.
+         *     A database that does not answer within the readiness deadline
+         *     (`PUREBOOT_READY_TIMEOUT_SECS`) counts as unreachable.
+         */
         get: operations["health_ready"];
         put?: never;
         post?: never;
@@ -591,7 +595,7 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        /** @description A page of a list: `{"success": true, "data": [...], "total": N}`. */
+        /** @description A page of a list: `{"success": true, "data": [...], "total": N, "message": null}`. */
         ApiList_CloneSessionResponse: {
             success: boolean;
             data: {
@@ -670,8 +674,10 @@ export interface components {
              * @description Matching items in all pages.
              */
             total: number;
+            /** @description Always null for a list; present so every envelope has the same keys. */
+            message: string | null;
         };
-        /** @description A page of a list: `{"success": true, "data": [...], "total": N}`. */
+        /** @description A page of a list: `{"success": true, "data": [...], "total": N, "message": null}`. */
         ApiList_DiskInfoResponse: {
             success: boolean;
             data: {
@@ -698,6 +704,18 @@ export interface components {
                 model?: string | null;
                 serial?: string | null;
                 partition_table: components["schemas"]["PartitionTable"];
+                /**
+                 * Format: int32
+                 * @description Bytes per logical sector (512 or 4096): partitions are whole numbers of them.
+                 * @example 512
+                 */
+                logical_sector_size: number;
+                /**
+                 * Format: int32
+                 * @description Bytes per physical sector (512 or 4096).
+                 * @example 4096
+                 */
+                physical_sector_size: number;
                 /** @description In partition-number order. */
                 partitions: components["schemas"]["PartitionInfo"][];
                 /** Format: date-time */
@@ -708,8 +726,10 @@ export interface components {
              * @description Matching items in all pages.
              */
             total: number;
+            /** @description Always null for a list; present so every envelope has the same keys. */
+            message: string | null;
         };
-        /** @description A page of a list: `{"success": true, "data": [...], "total": N}`. */
+        /** @description A page of a list: `{"success": true, "data": [...], "total": N, "message": null}`. */
         ApiList_NodeResponse: {
             success: boolean;
             data: {
@@ -734,8 +754,10 @@ export interface components {
              * @description Matching items in all pages.
              */
             total: number;
+            /** @description Always null for a list; present so every envelope has the same keys. */
+            message: string | null;
         };
-        /** @description A page of a list: `{"success": true, "data": [...], "total": N}`. */
+        /** @description A page of a list: `{"success": true, "data": [...], "total": N, "message": null}`. */
         ApiList_PartitionOperationResponse: {
             success: boolean;
             data: {
@@ -780,8 +802,10 @@ export interface components {
              * @description Matching items in all pages.
              */
             total: number;
+            /** @description Always null for a list; present so every envelope has the same keys. */
+            message: string | null;
         };
-        /** @description A page of a list: `{"success": true, "data": [...], "total": N}`. */
+        /** @description A page of a list: `{"success": true, "data": [...], "total": N, "message": null}`. */
         ApiList_StorageBackendResponse: {
             success: boolean;
             data: {
@@ -806,6 +830,8 @@ export interface components {
              * @description Matching items in all pages.
              */
             total: number;
+            /** @description Always null for a list; present so every envelope has the same keys. */
+            message: string | null;
         };
         /** @description A single object: `{"success": true, "data": {...}, "message": ...}`. */
         ApiResponse_CallbackStatus: {
@@ -815,7 +841,8 @@ export interface components {
                 /** @example source_ready */
                 status: string;
             };
-            message?: string | null;
+            /** @description What the command did, in words; null for a plain read. */
+            message: string | null;
         };
         /** @description A single object: `{"success": true, "data": {...}, "message": ...}`. */
         ApiResponse_CloneCertBundle: {
@@ -826,7 +853,8 @@ export interface components {
                 key_pem: string;
                 ca_pem: string;
             };
-            message?: string | null;
+            /** @description What the command did, in words; null for a plain read. */
+            message: string | null;
         };
         /** @description A single object: `{"success": true, "data": {...}, "message": ...}`. */
         ApiResponse_CloneDeleteOutcome: {
@@ -841,7 +869,8 @@ export interface components {
                  */
                 outcome: string;
             };
-            message?: string | null;
+            /** @description What the command did, in words; null for a plain read. */
+            message: string | null;
         };
         /** @description A single object: `{"success": true, "data": {...}, "message": ...}`. */
         ApiResponse_CloneSessionCreated: {
@@ -853,7 +882,8 @@ export interface components {
             data: components["schemas"]["CloneSessionResponse"] & {
                 node_tokens: components["schemas"]["SessionTokens"];
             };
-            message?: string | null;
+            /** @description What the command did, in words; null for a plain read. */
+            message: string | null;
         };
         /** @description A single object: `{"success": true, "data": {...}, "message": ...}`. */
         ApiResponse_CloneSessionResponse: {
@@ -930,7 +960,8 @@ export interface components {
                  */
                 last_position: number;
             };
-            message?: string | null;
+            /** @description What the command did, in words; null for a plain read. */
+            message: string | null;
         };
         /** @description A single object: `{"success": true, "data": {...}, "message": ...}`. */
         ApiResponse_CompletionAck: {
@@ -942,7 +973,8 @@ export interface components {
                 /** Format: int64 */
                 duration_seconds: number;
             };
-            message?: string | null;
+            /** @description What the command did, in words; null for a plain read. */
+            message: string | null;
         };
         /** @description A single object: `{"success": true, "data": {...}, "message": ...}`. */
         ApiResponse_Deleted: {
@@ -952,7 +984,8 @@ export interface components {
                 /** Format: uuid */
                 id: string;
             };
-            message?: string | null;
+            /** @description What the command did, in words; null for a plain read. */
+            message: string | null;
         };
         /** @description A single object: `{"success": true, "data": {...}, "message": ...}`. */
         ApiResponse_DiskInfoResponse: {
@@ -982,12 +1015,25 @@ export interface components {
                 model?: string | null;
                 serial?: string | null;
                 partition_table: components["schemas"]["PartitionTable"];
+                /**
+                 * Format: int32
+                 * @description Bytes per logical sector (512 or 4096): partitions are whole numbers of them.
+                 * @example 512
+                 */
+                logical_sector_size: number;
+                /**
+                 * Format: int32
+                 * @description Bytes per physical sector (512 or 4096).
+                 * @example 4096
+                 */
+                physical_sector_size: number;
                 /** @description In partition-number order. */
                 partitions: components["schemas"]["PartitionInfo"][];
                 /** Format: date-time */
                 scanned_at: string;
             };
-            message?: string | null;
+            /** @description What the command did, in words; null for a plain read. */
+            message: string | null;
         };
         /** @description A single object: `{"success": true, "data": {...}, "message": ...}`. */
         ApiResponse_DiskScanStatus: {
@@ -1006,7 +1052,8 @@ export interface components {
                 /** Format: date-time */
                 last_scanned_at?: string | null;
             };
-            message?: string | null;
+            /** @description What the command did, in words; null for a plain read. */
+            message: string | null;
         };
         /** @description A single object: `{"success": true, "data": {...}, "message": ...}`. */
         ApiResponse_NodeRegistered: {
@@ -1019,7 +1066,8 @@ export interface components {
                 /** @example pbk_0b8d6c5e8a574a0f9a4e1f1d2b6c7e01_5f2c… */
                 node_token: string;
             };
-            message?: string | null;
+            /** @description What the command did, in words; null for a plain read. */
+            message: string | null;
         };
         /** @description A single object: `{"success": true, "data": {...}, "message": ...}`. */
         ApiResponse_NodeResponse: {
@@ -1042,7 +1090,8 @@ export interface components {
                 /** Format: date-time */
                 updated_at: string;
             };
-            message?: string | null;
+            /** @description What the command did, in words; null for a plain read. */
+            message: string | null;
         };
         /** @description A single object: `{"success": true, "data": {...}, "message": ...}`. */
         ApiResponse_NodeTokenRotated: {
@@ -1051,7 +1100,8 @@ export interface components {
             data: {
                 node_token: string;
             };
-            message?: string | null;
+            /** @description What the command did, in words; null for a plain read. */
+            message: string | null;
         };
         /** @description A single object: `{"success": true, "data": {...}, "message": ...}`. */
         ApiResponse_PartitionOperationResponse: {
@@ -1097,7 +1147,8 @@ export interface components {
                  */
                 executed_at?: string | null;
             };
-            message?: string | null;
+            /** @description What the command did, in words; null for a plain read. */
+            message: string | null;
         };
         /** @description A single object: `{"success": true, "data": {...}, "message": ...}`. */
         ApiResponse_ProgressAck: {
@@ -1110,7 +1161,8 @@ export interface components {
                  */
                 progress_percent: number;
             };
-            message?: string | null;
+            /** @description What the command did, in words; null for a plain read. */
+            message: string | null;
         };
         /** @description A single object: `{"success": true, "data": {...}, "message": ...}`. */
         ApiResponse_SignedCertificate: {
@@ -1123,7 +1175,8 @@ export interface components {
                 /** Format: date-time */
                 not_after: string;
             };
-            message?: string | null;
+            /** @description What the command did, in words; null for a plain read. */
+            message: string | null;
         };
         /** @description A single object: `{"success": true, "data": {...}, "message": ...}`. */
         ApiResponse_StorageBackendResponse: {
@@ -1146,7 +1199,8 @@ export interface components {
                 /** Format: date-time */
                 updated_at: string;
             };
-            message?: string | null;
+            /** @description What the command did, in words; null for a plain read. */
+            message: string | null;
         };
         /** @description A single object: `{"success": true, "data": {...}, "message": ...}`. */
         ApiResponse_Vec_CloneHistoryEntry: {
@@ -1172,7 +1226,8 @@ export interface components {
                 request_id?: string | null;
                 payload: Record<string, unknown>;
             }[];
-            message?: string | null;
+            /** @description What the command did, in words; null for a plain read. */
+            message: string | null;
         };
         /** @description A single object: `{"success": true, "data": {...}, "message": ...}`. */
         ApiResponse_Vec_DiskInfoResponse: {
@@ -1201,12 +1256,25 @@ export interface components {
                 model?: string | null;
                 serial?: string | null;
                 partition_table: components["schemas"]["PartitionTable"];
+                /**
+                 * Format: int32
+                 * @description Bytes per logical sector (512 or 4096): partitions are whole numbers of them.
+                 * @example 512
+                 */
+                logical_sector_size: number;
+                /**
+                 * Format: int32
+                 * @description Bytes per physical sector (512 or 4096).
+                 * @example 4096
+                 */
+                physical_sector_size: number;
                 /** @description In partition-number order. */
                 partitions: components["schemas"]["PartitionInfo"][];
                 /** Format: date-time */
                 scanned_at: string;
             }[];
-            message?: string | null;
+            /** @description What the command did, in words; null for a plain read. */
+            message: string | null;
         };
         /** @description A single object: `{"success": true, "data": {...}, "message": ...}`. */
         ApiResponse_Vec_PartitionOperationResponse: {
@@ -1248,7 +1316,8 @@ export interface components {
                  */
                 executed_at?: string | null;
             }[];
-            message?: string | null;
+            /** @description What the command did, in words; null for a plain read. */
+            message: string | null;
         };
         /** @description One event of the log, as the audit trail shows it. */
         AuditEntry: {
@@ -1281,6 +1350,8 @@ export interface components {
              * @description Pass as `after` for the next page; `null` when this page was the last.
              */
             next_after?: number | null;
+            /** @description Always null; present so every envelope has the same keys. */
+            message: string | null;
         };
         /**
          * @description A backend's `config`, one shape per `type` (documentation of the request;
@@ -1366,6 +1437,8 @@ export interface components {
             groups: components["schemas"]["ReportRow"][];
             /** @description Failure reasons in the period, most frequent first. */
             failure_reasons: components["schemas"]["FailureReason"][];
+            /** @description Always null; present so every envelope has the same keys. */
+            message: string | null;
         };
         /**
          * @description `CloneSessionCreate`.
@@ -1588,6 +1661,18 @@ export interface components {
             model?: string | null;
             serial?: string | null;
             partition_table: components["schemas"]["PartitionTable"];
+            /**
+             * Format: int32
+             * @description Bytes per logical sector (512 or 4096): partitions are whole numbers of them.
+             * @example 512
+             */
+            logical_sector_size: number;
+            /**
+             * Format: int32
+             * @description Bytes per physical sector (512 or 4096).
+             * @example 4096
+             */
+            physical_sector_size: number;
             /** @description In partition-number order. */
             partitions: components["schemas"]["PartitionInfo"][];
             /** Format: date-time */
@@ -1838,7 +1923,7 @@ export interface components {
             used_bytes?: number | null;
             /**
              * Format: double
-             * @description `used_bytes / size_bytes` in percent, rounded to 0.1.
+             * @description `used_bytes / size_bytes` in percent, rounded up to 0.1.
              * @example 42.5
              */
             used_percent?: number | null;
@@ -1850,7 +1935,8 @@ export interface components {
             /**
              * Format: int64
              * @description The smallest size a resize may give it: used bytes plus a safety
-             *     margin of 10 % of the used bytes, at least 1 GiB, capped at its size.
+             *     margin of 10 % of the used bytes, at least 1 GiB, rounded up to a
+             *     whole 4096 bytes, capped at its size.
              *     Null when it cannot be shrunk at all (see `can_shrink`).
              */
             min_size_bytes?: number | null;
@@ -1949,8 +2035,21 @@ export interface components {
         };
         /** @description One group of the clone report. */
         ReportRow: {
-            /** @example 2026-11-25 */
+            /**
+             * @description The group's key: the day, status or mode; for `node`, the node's id.
+             * @example 2026-11-25
+             */
             group: string;
+            /**
+             * Format: uuid
+             * @description For `group_by=node`: the source node's id (the key).
+             */
+            node_id?: string | null;
+            /**
+             * @description For `group_by=node`: the source node's current hostname, a label only
+             *     (absent when the node is no longer registered).
+             */
+            hostname?: string | null;
             /**
              * Format: int64
              * @description Sessions created in the period.
@@ -2033,6 +2132,21 @@ export interface components {
             model?: string | null;
             serial?: string | null;
             partition_table?: null | components["schemas"]["PartitionTable"];
+            /**
+             * Format: int64
+             * @description Bytes per logical sector, the unit partitions are addressed in
+             *     (`/sys/block/<dev>/queue/logical_block_size`): 512 or 4096; 512 when
+             *     absent.
+             * @example 512
+             */
+            logical_sector_size?: number | null;
+            /**
+             * Format: int64
+             * @description Bytes per physical sector (`/sys/block/<dev>/queue/physical_block_size`):
+             *     512 or 4096, at least the logical size; the logical size when absent.
+             * @example 4096
+             */
+            physical_sector_size?: number | null;
             partitions?: components["schemas"]["ReportedPartition"][];
         };
         /**
@@ -2218,7 +2332,17 @@ export interface components {
         /** @description Everything the server sends on the socket: an event, or housekeeping. */
         WsServerMessage: components["schemas"]["WsEventMessage"] | components["schemas"]["WsControlMessage"];
     };
-    responses: never;
+    responses: {
+        /** @description The database is unavailable, or did not answer within its time limits (statement, lock, connection or request timeout); retry later. A command that timed out may or may not have taken effect. */
+        ServiceUnavailable: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorResponse"];
+            };
+        };
+    };
     parameters: never;
     requestBodies: never;
     headers: never;
@@ -2244,7 +2368,7 @@ export interface operations {
                     "application/x-pem-file": string;
                 };
             };
-            /** @description The CA is disabled */
+            /** @description The CA is disabled; or: The database is unavailable, or did not answer within its time limits (statement, lock, connection or request timeout); retry later. A command that timed out may or may not have taken effect. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2285,7 +2409,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The CA is disabled */
+            /** @description The CA is disabled; or: The database is unavailable, or did not answer within its time limits (statement, lock, connection or request timeout); retry later. A command that timed out may or may not have taken effect. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2345,6 +2469,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     clone_sessions_create: {
@@ -2422,6 +2547,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     clone_sessions_get: {
@@ -2477,6 +2603,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     clone_sessions_delete: {
@@ -2530,6 +2657,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     clone_sessions_update: {
@@ -2596,6 +2724,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     clone_sessions_certs: {
@@ -2665,7 +2794,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The CA is disabled */
+            /** @description The CA is disabled; or: The database is unavailable, or did not answer within its time limits (statement, lock, connection or request timeout); retry later. A command that timed out may or may not have taken effect. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2738,6 +2867,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     clone_sessions_csr: {
@@ -2819,7 +2949,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The CA is disabled */
+            /** @description The CA is disabled; or: The database is unavailable, or did not answer within its time limits (statement, lock, connection or request timeout); retry later. A command that timed out may or may not have taken effect. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2909,6 +3039,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     clone_sessions_history: {
@@ -2964,6 +3095,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     clone_sessions_progress: {
@@ -3041,6 +3173,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     clone_sessions_source_ready: {
@@ -3118,6 +3251,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     audit_events: {
@@ -3172,7 +3306,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Database unavailable */
+            /** @description Database unavailable; or: The database is unavailable, or did not answer within its time limits (statement, lock, connection or request timeout); retry later. A command that timed out may or may not have taken effect. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3240,6 +3374,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     nodes_create: {
@@ -3304,6 +3439,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     nodes_get: {
@@ -3349,6 +3485,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     nodes_delete: {
@@ -3403,6 +3540,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     nodes_update: {
@@ -3477,6 +3615,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     list_disks: {
@@ -3524,6 +3663,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     report_disks: {
@@ -3595,6 +3735,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     request_disk_scan: {
@@ -3651,6 +3792,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     get_disk_scan_status: {
@@ -3698,6 +3840,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     get_disk: {
@@ -3751,6 +3894,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     apply_partition_operations: {
@@ -3822,6 +3966,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     list_partition_operations: {
@@ -3885,6 +4030,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     queue_partition_operation: {
@@ -3969,6 +4115,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     remove_partition_operation: {
@@ -4040,6 +4187,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     poll_partition_operations: {
@@ -4107,6 +4255,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     report_partition_operation_status: {
@@ -4185,6 +4334,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     nodes_rotate_token: {
@@ -4239,6 +4389,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     health_ready: {
@@ -4258,7 +4409,7 @@ export interface operations {
                     "application/json": components["schemas"]["Readiness"];
                 };
             };
-            /** @description Not ready */
+            /** @description Not ready (database unreachable or not answering in time, or projections behind) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4276,7 +4427,10 @@ export interface operations {
                 from?: string;
                 /** @description Sessions created before (RFC 3339); default: now. */
                 to?: string;
-                /** @description `day` (default), `status`, `mode` or `node` (the source node). */
+                /**
+                 * @description `day` (default), `status`, `mode` or `node` (the source node, by id;
+                 *     its hostname is a label).
+                 */
                 group_by?: components["schemas"]["GroupBy"];
                 /** @description `json` (default) or `csv`. */
                 format?: string;
@@ -4313,6 +4467,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     storage_backends_list: {
@@ -4363,6 +4518,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     storage_backends_create: {
@@ -4429,6 +4585,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     storage_backends_get: {
@@ -4484,6 +4641,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     storage_backends_delete: {
@@ -4540,6 +4698,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     storage_backends_update: {
@@ -4616,6 +4775,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     events_events: {
@@ -4675,7 +4835,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Database unavailable */
+            /** @description Database unavailable; or: The database is unavailable, or did not answer within its time limits (statement, lock, connection or request timeout); retry later. A command that timed out may or may not have taken effect. */
             503: {
                 headers: {
                     [name: string]: unknown;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { PartitionInfo } from '../types/disk';
-import { diskSegments, maxSizeBytes, partitionCaption } from './diskLayout';
+import { diskSegments, lastUsableByte, maxSizeBytes, partitionCaption } from './diskLayout';
 
 /** A partition of `size` bytes from `start`; its end is inclusive, as the API reports it. */
 function partition(number: number, start: number, size: number, extra: Partial<PartitionInfo> = {}): PartitionInfo {
@@ -65,17 +65,33 @@ describe('partitionCaption', () => {
 });
 
 describe('maxSizeBytes', () => {
-  const disk = { size_bytes: 1000, partitions: [partition(1, 10, 90), partition(2, 100, 300), partition(3, 600, 200)] };
+  const S = 512;
+  const disk = {
+    size_bytes: 1000 * S,
+    partition_table: 'mbr' as const,
+    logical_sector_size: S,
+    partitions: [partition(1, 10 * S, 90 * S), partition(2, 100 * S, 300 * S), partition(3, 600 * S, 200 * S)],
+  };
 
   it('grows up to the next partition', () => {
-    expect(maxSizeBytes(disk, disk.partitions[1]!)).toBe(500);
+    expect(maxSizeBytes(disk, disk.partitions[1]!)).toBe(500 * S);
   });
 
   it('grows the last partition up to the end of the disk', () => {
-    expect(maxSizeBytes(disk, disk.partitions[2]!)).toBe(400);
+    expect(maxSizeBytes(disk, disk.partitions[2]!)).toBe(400 * S);
   });
 
   it('never says less than the current size', () => {
-    expect(maxSizeBytes(disk, disk.partitions[0]!)).toBe(90);
+    expect(maxSizeBytes(disk, disk.partitions[0]!)).toBe(90 * S);
+  });
+
+  it('stops before the backup GPT, 33 sectors of 512 bytes or 5 of 4096', () => {
+    expect(maxSizeBytes({ ...disk, partition_table: 'gpt' }, disk.partitions[2]!)).toBe((400 - 33) * S);
+    const big = { ...disk, partition_table: 'gpt' as const, logical_sector_size: 4096, size_bytes: 1000 * 4096 };
+    expect(lastUsableByte(big)).toBe(995 * 4096 - 1);
+  });
+
+  it('counts whole sectors only', () => {
+    expect(lastUsableByte({ ...disk, size_bytes: 1000 * S + 100 })).toBe(1000 * S - 1);
   });
 });

@@ -43,13 +43,30 @@ export function partitionCaption(partition: Pick<PartitionInfo, 'number' | 'type
     .join(' ');
 }
 
+/** The layout facts the usable bounds depend on. */
+type Geometry = Pick<DiskInfo, 'size_bytes' | 'partition_table' | 'logical_sector_size'>;
+
+/**
+ * The last byte a partition may use, as the controller's plan check computes
+ * it (src/domain/disks/geometry.rs): whole logical sectors only, and on GPT
+ * not the backup partition entries (16 KiB) and header at the end of the disk
+ * (UEFI Specification 2.10, §5.3).
+ */
+export function lastUsableByte(disk: Geometry): number {
+  const sector = disk.logical_sector_size;
+  const sectors = Math.floor(disk.size_bytes / sector);
+  const reserved = disk.partition_table === 'gpt' ? Math.ceil((128 * 128) / sector) + 1 : 0;
+  return (sectors - reserved) * sector - 1;
+}
+
 /**
  * The largest size `partition` could grow to on the scanned layout: up to the
- * next partition or the end of the disk (its start stays put).
+ * next partition or the last usable byte (its start stays put), in whole sectors.
  */
-export function maxSizeBytes(disk: Pick<DiskInfo, 'size_bytes' | 'partitions'>, partition: PartitionInfo): number {
+export function maxSizeBytes(disk: Geometry & Pick<DiskInfo, 'partitions'>, partition: PartitionInfo): number {
   const next = disk.partitions
     .filter((other) => other.number !== partition.number && other.start_bytes > partition.start_bytes)
-    .reduce((limit, other) => Math.min(limit, other.start_bytes), disk.size_bytes);
-  return Math.max(partition.size_bytes, next - partition.start_bytes);
+    .reduce((limit, other) => Math.min(limit, other.start_bytes), lastUsableByte(disk) + 1);
+  const room = next - partition.start_bytes;
+  return Math.max(partition.size_bytes, room - (room % disk.logical_sector_size));
 }

@@ -10,19 +10,16 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::body::Bytes;
-use axum::extract::{Query, State};
-use axum::http::HeaderMap;
+use axum::extract::State;
 use time::OffsetDateTime;
 
 use super::schemas::{
     CallbackStatus, CloneFailure, CloneProgressUpdate, CloneSourceReady, CompletionAck, FailureQuery, ProgressAck,
 };
-use crate::api::context::RequestContext;
 use crate::api::envelope::ApiResponse;
-use crate::api::extract::{ApiJson, IdPath, parse_json};
+use crate::api::extract::{ApiJson, ApiQuery};
 use crate::app::App;
-use crate::auth::{OperatorRole, session_caller};
+use crate::auth::{Callback, SessionAuth, Settle};
 use crate::commands::clone_sessions::run;
 use crate::domain::clone_session::{self as session, ProgressReport, Role, SourceEndpoint, progress_percent};
 use crate::error::{ApiError, ErrorBody};
@@ -40,12 +37,11 @@ const EITHER: &[Role] = &[Role::Source, Role::Target];
               (status = 422, body = ErrorBody)))]
 pub async fn source_ready(
     State(app): State<Arc<App>>,
-    headers: HeaderMap,
-    ctx: RequestContext,
-    IdPath(id): IdPath,
+    auth: SessionAuth<Callback>,
     ApiJson(body): ApiJson<CloneSourceReady>,
 ) -> Result<Json<ApiResponse<CallbackStatus>>, ApiError> {
-    let ctx = session_caller(&app, &headers, ctx, id, &[Role::Source], None, true).await?;
+    let id = auth.session;
+    let ctx = auth.as_role(&[Role::Source])?;
     let endpoint = SourceEndpoint { ip: body.ip, port: body.port, size_bytes: body.size_bytes, device: body.device };
     let message = format!("Source ready at {}:{}", endpoint.ip, endpoint.port);
     let now = OffsetDateTime::now_utc();
@@ -64,12 +60,11 @@ pub async fn source_ready(
               (status = 422, body = ErrorBody)))]
 pub async fn progress(
     State(app): State<Arc<App>>,
-    headers: HeaderMap,
-    ctx: RequestContext,
-    IdPath(id): IdPath,
+    auth: SessionAuth<Callback>,
     ApiJson(body): ApiJson<CloneProgressUpdate>,
 ) -> Result<Json<ApiResponse<ProgressAck>>, ApiError> {
-    let ctx = session_caller(&app, &headers, ctx, id, &[body.role], None, true).await?;
+    let id = auth.session;
+    let ctx = auth.as_role(&[body.role])?;
     let report = ProgressReport {
         role: body.role,
         bytes_transferred: body.bytes_transferred,
@@ -90,15 +85,13 @@ pub async fn progress(
               (status = 409, description = "Session pending, failed or cancelled", body = ErrorBody)))]
 pub async fn complete(
     State(app): State<Arc<App>>,
-    headers: HeaderMap,
-    ctx: RequestContext,
-    IdPath(id): IdPath,
+    auth: SessionAuth<Settle>,
 ) -> Result<Json<ApiResponse<CompletionAck>>, ApiError> {
-    let ctx = session_caller(&app, &headers, ctx, id, EITHER, Some(OperatorRole::Operator), true).await?;
+    let id = auth.session;
+    let ctx = auth.as_role(EITHER)?;
     let now = OffsetDateTime::now_utc();
-    run(&app, &ctx.metadata(), id, |s| session::complete(s, now)).await?;
-    let view = super::fetch(&app, id).await?;
-    let ack = CompletionAck { status: view.status, duration_seconds: view.duration_seconds.unwrap_or(0) };
+    let state = run(&app, &ctx.metadata(), id, |s| session::complete(s, now)).await?;
+    let ack = CompletionAck { status: state.status.to_string(), duration_seconds: state.duration_seconds.unwrap_or(0) };
     Ok(ApiResponse::with_message(ack, "Clone completed successfully"))
 }
 
@@ -114,18 +107,12 @@ pub async fn complete(
               (status = 422, description = "No error given", body = ErrorBody)))]
 pub async fn failed(
     State(app): State<Arc<App>>,
-    headers: HeaderMap,
-    ctx: RequestContext,
-    IdPath(id): IdPath,
-    Query(query): Query<FailureQuery>,
-    body: Bytes,
+    auth: SessionAuth<Settle>,
+    ApiQuery(query): ApiQuery<FailureQuery>,
+    ApiJson(from_body): ApiJson<CloneFailure>,
 ) -> Result<Json<ApiResponse<CallbackStatus>>, ApiError> {
-    let ctx = session_caller(&app, &headers, ctx, id, EITHER, Some(OperatorRole::Operator), true).await?;
-    let from_body = if body.iter().all(u8::is_ascii_whitespace) {
-        CloneFailure::default()
-    } else {
-        parse_json::<CloneFailure>(&body)?
-    };
+    let id = auth.session;
+    let ctx = auth.as_role(EITHER)?;
     let error =
         query.error.or(from_body.error).ok_or_else(|| ApiError::invalid("error", "an error message is required"))?;
     let message = format!("Clone failed: {error}");

@@ -4,14 +4,12 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::HeaderMap;
 
 use super::schemas::{CloneCertBundle, RoleQuery};
-use crate::api::context::RequestContext;
 use crate::api::envelope::ApiResponse;
-use crate::api::extract::{ApiQuery, IdPath};
+use crate::api::extract::ApiQuery;
 use crate::app::App;
-use crate::auth::session_caller;
+use crate::auth::{Keys, SessionAuth};
 use crate::commands::clone_sessions::certificate_bundle;
 use crate::domain::clone_session::Role;
 use crate::error::{ApiError, ErrorBody};
@@ -39,13 +37,12 @@ pub fn parse_role(role: Option<&str>) -> Result<Role, ApiError> {
               (status = 503, description = "The CA is disabled", body = ErrorBody)))]
 pub async fn certs(
     State(app): State<Arc<App>>,
-    headers: HeaderMap,
-    ctx: RequestContext,
-    IdPath(id): IdPath,
+    auth: SessionAuth<Keys>,
     ApiQuery(query): ApiQuery<RoleQuery>,
 ) -> Result<Json<ApiResponse<CloneCertBundle>>, ApiError> {
+    let id = auth.session;
     let role = parse_role(query.role.as_deref())?;
-    session_caller(&app, &headers, ctx, id, &[role], None, false).await?;
+    auth.as_role(&[role])?;
     let bundle = certificate_bundle(&app, id, role).await?;
     Ok(ApiResponse::ok(CloneCertBundle { cert_pem: bundle.cert_pem, key_pem: bundle.key_pem, ca_pem: bundle.ca_pem }))
 }

@@ -89,8 +89,8 @@ pub async fn update(
         target_device: body.target_device,
         resize_mode: body.resize_mode,
     };
-    command::update(&app, &auth.ctx.metadata(), id, patch).await?;
-    Ok(ApiResponse::with_message(super::fetch(&app, id).await?, "Clone session updated"))
+    let view = command::update(&app, &auth.ctx.metadata(), id, patch).await?;
+    Ok(ApiResponse::with_message(view, "Clone session updated"))
 }
 
 /// Cancel a cloning session, or delete any other (its history stays in the log).

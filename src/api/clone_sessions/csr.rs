@@ -4,18 +4,16 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::HeaderMap;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 
 use super::certs::parse_role;
 use super::schemas::RoleQuery;
-use crate::api::context::RequestContext;
 use crate::api::envelope::ApiResponse;
-use crate::api::extract::{ApiJson, ApiQuery, IdPath};
+use crate::api::extract::{ApiJson, ApiQuery};
 use crate::app::App;
-use crate::auth::session_caller;
+use crate::auth::{Keys, SessionAuth};
 use crate::commands::clone_sessions::sign_csr;
 use crate::error::{ApiError, ErrorBody};
 
@@ -51,14 +49,13 @@ pub struct SignedCertificate {
               (status = 503, description = "The CA is disabled", body = ErrorBody)))]
 pub async fn csr(
     State(app): State<Arc<App>>,
-    headers: HeaderMap,
-    ctx: RequestContext,
-    IdPath(id): IdPath,
+    auth: SessionAuth<Keys>,
     ApiQuery(query): ApiQuery<RoleQuery>,
     ApiJson(body): ApiJson<CsrRequest>,
 ) -> Result<Json<ApiResponse<SignedCertificate>>, ApiError> {
+    let id = auth.session;
     let role = parse_role(query.role.as_deref())?;
-    let ctx = session_caller(&app, &headers, ctx, id, &[role], None, false).await?;
+    let ctx = auth.as_role(&[role])?;
     let (cert_pem, facts) = sign_csr(&app, &ctx.metadata(), id, role, &body.csr_pem).await?;
     let ca_pem = app.ca.as_ref().map(|ca| ca.ca_pem().to_owned()).unwrap_or_default();
     let signed = SignedCertificate { cert_pem, ca_pem, serial: facts.serial, not_after: facts.not_after };

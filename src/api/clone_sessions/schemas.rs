@@ -76,7 +76,7 @@ pub struct CloneProgressUpdate {
 }
 
 /// Body form of `POST …/failed` (the query parameter `error` also works).
-#[derive(Debug, Default, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct CloneFailure {
     #[schema(example = "read error on /dev/sda at sector 1234")]
     pub error: Option<String>,

@@ -7,15 +7,13 @@ use axum::extract::State;
 
 use super::paths::NodeOperationPath;
 use super::schemas::{OperationStatusUpdate, StatusFilter};
-use crate::api::context::RequestContext;
 use crate::api::envelope::{ApiList, ApiResponse};
-use crate::api::extract::{ApiJson, ApiQuery, IdPath};
+use crate::api::extract::{ApiJson, ApiQuery};
 use crate::app::App;
-use crate::auth::node_caller;
+use crate::auth::NodeAuth;
 use crate::commands::disks as command;
 use crate::error::{ApiError, ErrorBody};
 use crate::projections::partition_operations::{self, PartitionOperationView};
-use axum::http::HeaderMap;
 
 /// The operations handed to the node (by `apply`), by device and sequence:
 /// run them in this order. Queued operations stay invisible until applied;
@@ -27,12 +25,9 @@ use axum::http::HeaderMap;
               (status = 404, description = "Node not found", body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn poll(
     State(app): State<Arc<App>>,
-    headers: HeaderMap,
-    ctx: RequestContext,
-    IdPath(node_id): IdPath,
+    NodeAuth { node: node_id, .. }: NodeAuth,
     ApiQuery(filter): ApiQuery<StatusFilter>,
 ) -> Result<Json<ApiList<PartitionOperationView>>, ApiError> {
-    node_caller(&app, &headers, ctx, node_id).await?;
     command::ensure_node(&app, node_id).await?;
     let conn = app.read_model().await?;
     let ops = partition_operations::list_for_node(&*conn, node_id, filter.status).await?;
@@ -54,12 +49,10 @@ pub async fn poll(
               (status = 422, body = ErrorBody)))]
 pub async fn report_status(
     State(app): State<Arc<App>>,
-    headers: HeaderMap,
-    ctx: RequestContext,
+    NodeAuth { ctx, .. }: NodeAuth,
     path: NodeOperationPath,
     ApiJson(body): ApiJson<OperationStatusUpdate>,
 ) -> Result<Json<ApiResponse<PartitionOperationView>>, ApiError> {
-    let ctx = node_caller(&app, &headers, ctx, path.node_id).await?;
     let id = path.operation_id;
     command::report_status(&app, &ctx.metadata(), path.node_id, id, body.status, body.error_message).await?;
     let view = super::fetch_operation(&app, id).await?;

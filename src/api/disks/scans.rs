@@ -8,16 +8,14 @@ use serde_json::Value;
 
 use super::paths::DiskPath;
 use super::schemas::DiskReport;
-use crate::api::context::RequestContext;
 use crate::api::envelope::{ApiList, ApiResponse};
 use crate::api::extract::{ApiJson, IdPath, parse_json};
 use crate::app::App;
-use crate::auth::{Auth, Operator, Viewer, node_caller};
+use crate::auth::{Auth, NodeAuth, Operator, Viewer};
 use crate::commands::disks as command;
 use crate::domain::disks::DiskScan;
 use crate::error::{ApiError, ErrorBody};
 use crate::projections::disk_info::{self, DiskInfoView, ScanStatusView};
-use axum::http::HeaderMap;
 
 /// The node's scan: every disk it sees, with partitions. Stored whole or not
 /// at all; disks it no longer lists leave its view (their history stays in the log).
@@ -31,12 +29,9 @@ use axum::http::HeaderMap;
             overlapping another, ending before it starts, a duplicate number…)", body = ErrorBody)))]
 pub async fn report(
     State(app): State<Arc<App>>,
-    headers: HeaderMap,
-    ctx: RequestContext,
-    IdPath(node_id): IdPath,
+    NodeAuth { node: node_id, ctx }: NodeAuth,
     ApiJson(body): ApiJson<Value>,
 ) -> Result<Json<ApiResponse<Vec<DiskInfoView>>>, ApiError> {
-    let ctx = node_caller(&app, &headers, ctx, node_id).await?;
     let body = match body {
         Value::Array(disks) => serde_json::json!({ "disks": disks }),
         other => other,

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use crate::domain::disks::geometry::DEFAULT_SECTOR_SIZE;
 use crate::domain::disks::operation::{
     CreateParams, DeleteParams, FormatParams, MoveParams, ResizeParams, SetFlagParams,
 };
@@ -30,6 +31,15 @@ pub struct ReportedDisk {
     pub serial: Option<String>,
     /// `unknown` when absent.
     pub partition_table: Option<PartitionTable>,
+    /// Bytes per logical sector, the unit partitions are addressed in
+    /// (`/sys/block/<dev>/queue/logical_block_size`): 512 or 4096; 512 when
+    /// absent.
+    #[schema(example = 512, minimum = 512, maximum = 4096)]
+    pub logical_sector_size: Option<i64>,
+    /// Bytes per physical sector (`/sys/block/<dev>/queue/physical_block_size`):
+    /// 512 or 4096, at least the logical size; the logical size when absent.
+    #[schema(example = 4096, minimum = 512, maximum = 4096)]
+    pub physical_sector_size: Option<i64>,
     #[serde(default)]
     pub partitions: Vec<ReportedPartition>,
 }
@@ -56,12 +66,15 @@ pub struct ReportedPartition {
 
 impl From<ReportedDisk> for DiskScan {
     fn from(d: ReportedDisk) -> Self {
+        let logical_sector_size = d.logical_sector_size.unwrap_or(DEFAULT_SECTOR_SIZE);
         DiskScan {
             device: d.device,
             size_bytes: d.size_bytes,
             model: d.model,
             serial: d.serial,
             partition_table: d.partition_table.unwrap_or(PartitionTable::Unknown),
+            logical_sector_size,
+            physical_sector_size: d.physical_sector_size.unwrap_or(logical_sector_size),
             partitions: d.partitions.into_iter().map(PartitionScan::from).collect(),
         }
     }

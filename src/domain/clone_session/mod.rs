@@ -124,6 +124,9 @@ pub struct SourceEndpoint {
 pub struct CloneSession {
     /// `None` until created; the spec of the session as last updated.
     pub spec: Option<SessionSpec>,
+    /// Who created it and when (for views built from the state).
+    pub created_by: Option<String>,
+    pub created_at: Option<OffsetDateTime>,
     pub deleted: bool,
     pub status: CloneStatus,
     pub source: Option<SourceEndpoint>,
@@ -135,6 +138,8 @@ pub struct CloneSession {
     /// How many certificates each role has been issued (source, target),
     /// replaced ones included: bounds re-signing (see [`reissue`]).
     pub issued: [u32; 2],
+    /// Seconds from source-ready to completion, once completed.
+    pub duration_seconds: Option<i64>,
 }
 
 impl CloneSession {
@@ -158,7 +163,11 @@ impl Aggregate for CloneSession {
     fn apply(&mut self, event: &CloneSessionEvent) {
         use CloneSessionEvent as E;
         match event {
-            E::Created(created) => self.spec = Some(created.spec.clone()),
+            E::Created(created) => {
+                self.spec = Some(created.spec.clone());
+                self.created_by = created.created_by.clone();
+                self.created_at = Some(created.at);
+            }
             E::Updated(update) => {
                 if let Some(spec) = &mut self.spec {
                     update.apply_to(spec);
@@ -179,9 +188,10 @@ impl Aggregate for CloneSession {
                 self.status = CloneStatus::Cloning;
                 self.bytes_transferred = p.bytes_transferred;
             }
-            E::Completed { bytes_transferred, .. } => {
+            E::Completed { bytes_transferred, duration_seconds, .. } => {
                 self.status = CloneStatus::Completed;
                 self.bytes_transferred = *bytes_transferred;
+                self.duration_seconds = Some(*duration_seconds);
             }
             E::Failed { error, .. } => {
                 self.status = CloneStatus::Failed;

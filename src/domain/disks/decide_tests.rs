@@ -27,6 +27,8 @@ fn disk(device: &str) -> DiskScan {
         model: None,
         serial: None,
         partition_table: PartitionTable::Gpt,
+        logical_sector_size: 512,
+        physical_sector_size: 512,
         partitions: vec![PartitionScan {
             number: 1,
             start_bytes: MIB,

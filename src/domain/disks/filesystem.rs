@@ -20,12 +20,15 @@ use utoipa::ToSchema;
 const GIB: i64 = 1024 * 1024 * 1024;
 
 /// The safety margin kept above the used bytes when shrinking: 10 % of the
-/// used space, but at least 1 GiB. Filesystems need free room for their own
+/// used space (rounded up to a whole byte), but at least 1 GiB. Filesystems need free room for their own
 /// metadata, journals and the files that are written while the node is back
 /// in service; a tighter floor makes `resize2fs`/`ntfsresize` fail or leaves
 /// a full filesystem.
 pub const SHRINK_MARGIN_PERCENT: i64 = 10;
 pub const SHRINK_MARGIN_MIN_BYTES: i64 = GIB;
+
+/// The shrink floor is a multiple of this: the largest logical sector size.
+const FLOOR_UNIT: i128 = 4096;
 
 /// Filesystems the controller can ask a node to create (`format`, `create`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -119,8 +122,28 @@ pub fn shrink_limit(filesystem: Option<&str>, size_bytes: i64, used_bytes: Optio
     let Some(used) = used_bytes else {
         return ShrinkLimit::Refused("its used space is unknown (rescan the disk)".into());
     };
-    let margin = (used / 100 * SHRINK_MARGIN_PERCENT).max(SHRINK_MARGIN_MIN_BYTES);
-    ShrinkLimit::Floor(used.saturating_add(margin).min(size_bytes))
+    ShrinkLimit::Floor(shrink_floor(used, size_bytes))
+}
+
+/// Used bytes plus the margin, rounded up to a whole 4096 bytes and capped
+/// at the partition's size. A minimum, so every step rounds up: the margin
+/// is `ceil(used × 10 / 100)` in exact integer arithmetic (i128, so no
+/// product overflows), never `used / 100 × 10`, which truncated 20 GiB's
+/// margin by 8 bytes; and the floor is a whole number of sectors of either
+/// size a disk may have (512 or 4096 bytes), so the size it names is one a
+/// resize can be given.
+pub fn shrink_floor(used_bytes: i64, size_bytes: i64) -> i64 {
+    let used = i128::from(used_bytes.max(0));
+    let percent = ceil_div(used * i128::from(SHRINK_MARGIN_PERCENT), 100);
+    let unaligned = used + percent.max(i128::from(SHRINK_MARGIN_MIN_BYTES));
+    let floor = ceil_div(unaligned, FLOOR_UNIT) * FLOOR_UNIT;
+    // The cap makes the result fit an i64 again.
+    i64::try_from(floor.min(i128::from(size_bytes))).unwrap_or(size_bytes)
+}
+
+/// `n / d` rounded up, for `n ≥ 0` and `d > 0`.
+fn ceil_div(n: i128, d: i128) -> i128 {
+    (n + d - 1) / d
 }
 
 /// The smallest size a resize may give the partition: used bytes plus the
@@ -137,10 +160,15 @@ pub fn can_shrink(filesystem: Option<&str>, size_bytes: i64, used_bytes: Option<
     min_size_bytes(filesystem, size_bytes, used_bytes).is_some_and(|floor| floor < size_bytes)
 }
 
-/// `used / size` in percent, rounded to 0.1.
+/// `used / size` in percent, to 0.1, rounded up: a disk is never shown
+/// emptier than it is (99.96 % used reads 100.0, not 99.9 or a rounded-down
+/// figure). Computed in exact integers (tenths of a percent) and converted to
+/// a float only at the end, so large disks lose no precision.
 pub fn used_percent(size_bytes: i64, used_bytes: Option<i64>) -> Option<f64> {
-    let used = used_bytes?;
-    (size_bytes > 0).then(|| (used as f64 / size_bytes as f64 * 1000.0).round() / 10.0)
+    let used = i128::from(used_bytes?.max(0));
+    let tenths = (size_bytes > 0).then(|| ceil_div(used * 1000, i128::from(size_bytes)))?;
+    // At most 1000 for a valid report (used ≤ size), so the cast is exact.
+    Some(tenths as f64 / 10.0)
 }
 
 /// The spec's `size_human`: GiB with one decimal ("465.8 GB"), or TiB from
@@ -163,7 +191,10 @@ mod tests {
 
     #[test]
     fn used_percent_is_rounded_to_a_tenth_and_absent_without_usage() {
-        assert_eq!(used_percent(3_000, Some(1_000)), Some(33.3));
+        assert_eq!(used_percent(3_000, Some(1_000)), Some(33.4), "33.33… rounds up");
+        assert_eq!(used_percent(3_000, Some(1_500)), Some(50.0));
+        assert_eq!(used_percent(10_000, Some(9_996)), Some(100.0), "never shown emptier than it is");
+        assert_eq!(used_percent(i64::MAX, Some(i64::MAX - 1)), Some(100.0), "no overflow, no float error");
         assert_eq!(used_percent(3_000, None), None);
         assert_eq!(used_percent(0, Some(0)), None);
     }
@@ -199,6 +230,54 @@ mod tests {
         ] {
             assert!(!can_shrink(fs, 100 * GIB, used), "{fs:?} {used:?}");
             assert_eq!(min_size_bytes(fs, 100 * GIB, used), None);
+        }
+    }
+
+    #[test]
+    fn the_floor_of_20_gib_used_is_the_documented_value() {
+        assert_eq!(min_size_bytes(Some("ext4"), 100 * GIB, Some(20 * GIB)), Some(23_622_320_128));
+    }
+
+    /// Sizes from bytes to exabytes: every power of two and its neighbours,
+    /// values around the 1 GiB / 10 % crossover, and a deterministic
+    /// pseudo-random spread (a 64-bit LCG, so a failure reproduces).
+    fn many_sizes() -> Vec<i64> {
+        let mut sizes: Vec<i64> = (0..62).flat_map(|k| [(1_i64 << k) - 1, 1 << k, (1 << k) + 1]).collect();
+        sizes.extend((0..2000).map(|i| 10 * GIB - 1000 + i));
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        for _ in 0..20_000 {
+            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            sizes.push(i64::try_from(x >> (1 + x % 40)).expect("fits"));
+        }
+        sizes
+    }
+
+    #[test]
+    fn the_floor_is_the_least_whole_4096_bytes_that_keep_the_margin() {
+        // Up to 4 EiB used, so that the cap at the partition's size stays out of play.
+        for used in many_sizes().into_iter().filter(|used| *used <= i64::MAX / 2) {
+            let size = i64::MAX;
+            let floor = i128::from(shrink_floor(used, size));
+            let used = i128::from(used);
+            assert!(floor * 100 >= used * 110, "{used}: {floor} keeps less than 10 %");
+            assert!(floor - used >= i128::from(GIB), "{used}: {floor} keeps less than 1 GiB");
+            assert_eq!(floor % 4096, 0, "{used}: {floor} is no whole 4096 bytes");
+            // The least such: 4096 bytes less would break one of the rules.
+            let less = floor - 4096;
+            assert!(less * 100 < used * 110 || less - used < i128::from(GIB), "{used}: {floor} is not the least");
+        }
+    }
+
+    #[test]
+    fn the_floor_never_exceeds_the_partition_and_percentages_never_understate() {
+        for size in many_sizes().into_iter().filter(|s| *s > 0) {
+            for used in [0, size / 3, size / 2, size - 1, size] {
+                assert!(shrink_floor(used, size) <= size, "{used} of {size}");
+                let tenths = (used_percent(size, Some(used)).expect("percent") * 10.0).round() as i128;
+                let (used, size) = (i128::from(used), i128::from(size));
+                assert!(tenths * size >= used * 1000, "{used} of {size}: {tenths}‰ understates");
+                assert!((tenths - 1) * size < used * 1000, "{used} of {size}: {tenths}‰ is not the least");
+            }
         }
     }
 }

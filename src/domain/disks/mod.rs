@@ -38,6 +38,7 @@ mod decide;
 mod device;
 mod events;
 pub mod filesystem;
+pub mod geometry;
 pub mod operation;
 pub mod plan;
 pub mod scan;

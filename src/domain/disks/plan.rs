@@ -3,21 +3,20 @@
 //! replays every operation still to come on that scan, in sequence order,
 //! and refuses the first one that would not fit.
 //!
-//! The simulation only knows what a scan shows: disk bounds, where each
-//! partition lies, its filesystem and used bytes. Alignment and the sectors a
-//! partition table reserves are the node's partitioning tool's business,
-//! except that new placements (`create`, `move`) must leave the first MiB
-//! alone: it holds the partition table and the boot loader gap on every
-//! layout modern tools make.
+//! The simulation knows what a scan shows: disk bounds, sector sizes, the
+//! partition table, where each partition lies, its filesystem and used
+//! bytes. It refuses what the node's partitioning tool would refuse, so that
+//! a plan fails here rather than on the node after `apply`: the areas the
+//! partition table reserves (the GPT's primary and backup areas, the MBR's
+//! first track and 32-bit limits), partial sectors, and new placements
+//! (`create`, `move`) off the 1 MiB alignment; see [`super::geometry`].
 
 use std::collections::BTreeMap;
 
 use super::filesystem::{ShrinkLimit, shrink_limit, size_human};
+use super::geometry::Geometry;
 use super::operation::OperationSpec;
 use super::scan::{DiskScan, PartitionTable};
-
-/// New partitions may not start inside the first MiB.
-pub const FIRST_USABLE_BYTE: i64 = 1024 * 1024;
 
 /// An operation to replay, with its place in the device's queue.
 #[derive(Debug, Clone, Copy)]
@@ -62,6 +61,7 @@ pub struct Layout {
     pub device: String,
     pub size_bytes: i64,
     pub table: PartitionTable,
+    pub geometry: Geometry,
     pub partitions: BTreeMap<i32, Slot>,
     /// Partitions a queued `delete` removed, and by which operation.
     deleted_by: BTreeMap<i32, i32>,
@@ -87,6 +87,11 @@ impl Layout {
             device: disk.device.clone(),
             size_bytes: disk.size_bytes,
             table: disk.partition_table,
+            geometry: Geometry {
+                size_bytes: disk.size_bytes,
+                logical_sector: disk.logical_sector_size,
+                table: disk.partition_table,
+            },
             partitions,
             deleted_by: BTreeMap::new(),
         }
@@ -112,11 +117,13 @@ impl Layout {
                     self.check_shrink(&slot, p.new_size_bytes)?;
                 }
                 let end = last_byte(slot.start, p.new_size_bytes)?;
+                self.geometry.check_whole_sectors(p.new_size_bytes)?;
                 self.check_room(Some(slot.number), slot.start, end)?;
                 self.existing_mut(slot.number)?.end = end;
             }
             OperationSpec::Create(p) => {
                 let end = last_byte(p.start_bytes, p.size_bytes)?;
+                self.geometry.check_whole_sectors(p.size_bytes)?;
                 self.check_placement(None, p.start_bytes, end)?;
                 let number = self.free_number()?;
                 let slot = Slot {
@@ -185,17 +192,21 @@ impl Layout {
         }
     }
 
-    /// A new placement: inside the usable area and clear of every other partition.
+    /// A new placement: inside the usable area, on the 1 MiB alignment and
+    /// clear of every other partition.
     fn check_placement(&self, moving: Option<i32>, start: i64, end: i64) -> Result<(), String> {
-        if start < FIRST_USABLE_BYTE {
+        let first = self.geometry.first_usable_byte();
+        if start < first {
             return Err(format!(
-                "it would start at byte {start}, inside the first MiB that holds the partition table (start at {FIRST_USABLE_BYTE} or later)"
+                "it would start at byte {start}, inside the first MiB that holds the partition table (start at {first} or later)"
             ));
         }
+        self.geometry.check_aligned_start(start)?;
         self.check_room(moving, start, end)
     }
 
-    /// `start..=end` lies on the disk and overlaps no partition but `own`.
+    /// `start..=end` lies on the disk, outside the areas the partition table
+    /// reserves, and overlaps no partition but `own`.
     fn check_room(&self, own: Option<i32>, start: i64, end: i64) -> Result<(), String> {
         if end >= self.size_bytes {
             return Err(format!(
@@ -204,6 +215,7 @@ impl Layout {
                 self.size_bytes - 1
             ));
         }
+        self.geometry.check_extent(&self.device, start, end)?;
         let clash =
             self.partitions.values().filter(|s| Some(s.number) != own).find(|s| start <= s.end && s.start <= end);
         match clash {

@@ -34,6 +34,8 @@ fn disk() -> DiskScan {
         model: None,
         serial: None,
         partition_table: PartitionTable::Gpt,
+        logical_sector_size: 512,
+        physical_sector_size: 512,
         partitions: vec![
             part(1, MIB, 512 * MIB, "vfat", 10 * MIB),
             part(2, 513 * MIB, 40 * GIB, "ext4", 10 * GIB),
@@ -162,4 +164,78 @@ fn shrinking_a_freshly_formatted_partition_uses_its_new_usage() {
         spec(K::Resize, json!({"partition": 2, "new_size_bytes": 2 * GIB})),
     ])
     .expect("an empty filesystem shrinks to its margin");
+}
+
+/// `disk()` with other sector sizes and table, nothing after partition 3.
+fn disk_with(logical: i64, table: PartitionTable) -> DiskScan {
+    DiskScan { logical_sector_size: logical, physical_sector_size: 4096, partition_table: table, ..disk() }
+}
+
+fn replay_on(disk: &DiskScan, specs: &[OperationSpec]) -> Result<Layout, PlanConflict> {
+    let ops = specs.iter().zip(1..).map(|(spec, sequence)| PlannedOp { sequence, spec });
+    Layout::of(disk).replay(ops)
+}
+
+/// Creates a partition from the free space's start up to and including byte `last`.
+fn create_up_to(last: i64) -> OperationSpec {
+    let start = p3_end() + 1;
+    spec(K::Create, json!({"start_bytes": start, "size_bytes": last - start + 1, "type": "linux"}))
+}
+
+#[test]
+fn on_gpt_nothing_reaches_the_backup_header_with_either_sector_size() {
+    // LastUsableLBA is 34 sectors before the end with 512-byte sectors, 6 with 4096.
+    for (logical, reserved) in [(512, 33 * 512), (4096, 5 * 4096)] {
+        let gpt = disk_with(logical, PartitionTable::Gpt);
+        let last_usable = 100 * GIB - reserved - 1;
+        let conflict = replay_on(&gpt, &[create_up_to(100 * GIB - 1)]).expect_err("ends on the disk's last byte");
+        assert!(conflict.reason.contains("inside the backup GPT"), "{logical}: {conflict}");
+        assert!(conflict.reason.contains(&format!("last usable byte is {last_usable}")), "{logical}: {conflict}");
+        replay_on(&gpt, &[create_up_to(last_usable)]).expect("ends on the last usable byte");
+        let grow = spec(K::Resize, json!({"partition": 3, "new_size_bytes": 100 * GIB - (513 * MIB + 40 * GIB)}));
+        let conflict = replay_on(&gpt, &[grow]).expect_err("grown to the disk's end");
+        assert!(conflict.reason.contains("inside the backup GPT"), "{logical}: {conflict}");
+    }
+}
+
+#[test]
+fn on_mbr_the_whole_disk_after_the_first_mib_is_usable() {
+    for logical in [512, 4096] {
+        let mbr = disk_with(logical, PartitionTable::Mbr);
+        replay_on(&mbr, &[create_up_to(100 * GIB - 1)]).expect("no backup table on MBR");
+        let first_track = spec(K::Create, json!({"start_bytes": 63 * 512, "size_bytes": MIB, "type": "linux"}));
+        let conflict = replay_on(&mbr, &[first_track]).expect_err("first track");
+        assert!(conflict.reason.contains("first MiB"), "{conflict}");
+    }
+}
+
+#[test]
+fn sizes_are_whole_sectors_and_new_starts_keep_the_mib_alignment() {
+    let big_sectors = disk_with(4096, PartitionTable::Gpt);
+    let start = p3_end() + 1;
+    let odd = spec(K::Create, json!({"start_bytes": start, "size_bytes": GIB + 512, "type": "linux"}));
+    let conflict = replay_on(&big_sectors, std::slice::from_ref(&odd)).expect_err("not whole 4096-byte sectors");
+    assert!(conflict.reason.contains("4096-byte sectors"), "{conflict}");
+    replay_on(&disk_with(512, PartitionTable::Gpt), &[odd]).expect("whole 512-byte sectors");
+    let shrink = spec(K::Resize, json!({"partition": 2, "new_size_bytes": 20 * GIB + 512}));
+    let conflict = replay_on(&big_sectors, &[shrink]).expect_err("resize to a partial sector");
+    assert!(conflict.reason.contains("4096-byte sectors"), "{conflict}");
+
+    let unaligned = spec(K::Create, json!({"start_bytes": start + 4096, "size_bytes": GIB, "type": "linux"}));
+    let conflict = replay_on(&big_sectors, &[unaligned]).expect_err("off the MiB grid");
+    assert!(conflict.reason.contains("not on a 1 MiB boundary"), "{conflict}");
+    let moved = spec(K::Move, json!({"partition": 3, "new_start_bytes": 70 * GIB + 512}));
+    let conflict = replay_on(&big_sectors, &[moved]).expect_err("moved off the MiB grid");
+    assert!(conflict.reason.contains("not on a 1 MiB boundary"), "{conflict}");
+}
+
+#[test]
+fn the_shrink_floor_of_20_gib_used_is_exact() {
+    let mut scan = disk();
+    scan.partitions[1].used_bytes = Some(20 * GIB);
+    // 20 GiB + 10 % = 22 GiB = 23,622,320,128 bytes (truncating arithmetic said …120).
+    let to = |size: i64| spec(K::Resize, json!({"partition": 2, "new_size_bytes": size}));
+    let conflict = replay_on(&scan, &[to(23_622_320_127)]).expect_err("one byte under the floor");
+    assert!(conflict.reason.contains("minimum size of 23622320128 bytes"), "{conflict}");
+    replay_on(&scan, &[to(23_622_320_128)]).expect("exactly the floor");
 }

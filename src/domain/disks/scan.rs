@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::Device;
+use super::geometry::{DEFAULT_SECTOR_SIZE, SECTOR_SIZES};
 use crate::domain::{Rejection, check_text};
 
 /// Disks one report may list, and partitions one disk may hold (GPT's 128,
@@ -37,8 +38,19 @@ pub struct DiskScan {
     pub model: Option<String>,
     pub serial: Option<String>,
     pub partition_table: PartitionTable,
+    /// Bytes per logical sector (512 or 4096), the unit partitions are
+    /// addressed in; 512 for events recorded before the field existed.
+    #[serde(default = "default_sector_size")]
+    pub logical_sector_size: i64,
+    /// Bytes per physical sector (512 or 4096, at least the logical size).
+    #[serde(default = "default_sector_size")]
+    pub physical_sector_size: i64,
     /// In partition-number order.
     pub partitions: Vec<PartitionScan>,
+}
+
+fn default_sector_size() -> i64 {
+    DEFAULT_SECTOR_SIZE
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -96,6 +108,7 @@ fn check_disk(at: &str, disk: &DiskScan) -> Result<(), Rejection> {
             return Err(field(at, name, format!("must be at most {TEXT_MAX} characters")));
         }
     }
+    check_sector_sizes(at, disk)?;
     if disk.partitions.len() > MAX_PARTITIONS {
         return Err(field(at, "partitions", format!("at most {MAX_PARTITIONS} partitions per disk")));
     }
@@ -103,6 +116,29 @@ fn check_disk(at: &str, disk: &DiskScan) -> Result<(), Rejection> {
         check_partition(&format!("{at}.partitions[{j}]"), disk, partition)?;
     }
     check_numbers_and_overlaps(at, disk)
+}
+
+/// Both sizes are 512 or 4096, and a physical sector holds whole logical
+/// ones (512-byte emulation on 4096-byte media, never the reverse).
+fn check_sector_sizes(at: &str, disk: &DiskScan) -> Result<(), Rejection> {
+    for (name, size) in
+        [("logical_sector_size", disk.logical_sector_size), ("physical_sector_size", disk.physical_sector_size)]
+    {
+        if !SECTOR_SIZES.contains(&size) {
+            return Err(field(at, name, format!("{size} is not a sector size in bytes: 512 or 4096")));
+        }
+    }
+    if disk.physical_sector_size < disk.logical_sector_size {
+        return Err(field(
+            at,
+            "physical_sector_size",
+            format!(
+                "{} is smaller than logical_sector_size {} (a physical sector holds whole logical ones)",
+                disk.physical_sector_size, disk.logical_sector_size
+            ),
+        ));
+    }
+    Ok(())
 }
 
 fn check_partition(at: &str, disk: &DiskScan, p: &PartitionScan) -> Result<(), Rejection> {

@@ -27,6 +27,8 @@ fn disk(partitions: Vec<PartitionScan>) -> DiskScan {
         model: Some("QEMU HARDDISK".into()),
         serial: None,
         partition_table: PartitionTable::Gpt,
+        logical_sector_size: 512,
+        physical_sector_size: 512,
         partitions,
     }
 }

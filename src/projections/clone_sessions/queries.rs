@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::domain::clone_session::{
-    CertificateIssued, CloneMode, CloneStatus, ResizeMode, Role, SessionCreated, progress_percent,
+    CertificateIssued, CloneMode, CloneSession, CloneStatus, ResizeMode, Role, SessionCreated, progress_percent,
 };
 use crate::projections::session_batch::text;
 
@@ -70,9 +70,9 @@ pub struct CloneSessionView {
     pub last_position: i64,
 }
 
-/// Names of what a session refers to, shown in its view.
+/// Names of what a session refers to, shown in its view (`None` once deleted).
 pub struct ReferencedNames {
-    pub source: String,
+    pub source: Option<String>,
     pub target: Option<String>,
     pub backend: Option<String>,
 }
@@ -94,7 +94,7 @@ impl CloneSessionView {
             status: CloneStatus::Pending.to_string(),
             clone_mode: text(&spec.clone_mode),
             source_node_id: spec.source_node_id,
-            source_node_name: Some(names.source),
+            source_node_name: names.source,
             target_node_id: spec.target_node_id,
             target_node_name: names.target,
             source_device: spec.source_device.clone(),
@@ -120,6 +120,21 @@ impl CloneSessionView {
             target_cert_expires_at: expiry(Role::Target),
             last_position,
         }
+    }
+}
+
+impl CloneSessionView {
+    /// The view of a pending session in `state` (the only status in which it
+    /// can be changed), as the projection folds it — built from the state a
+    /// command left, so its response never shows a later command's change.
+    /// `None` when `state` is not a pending session.
+    pub fn pending(id: Uuid, state: &CloneSession, names: ReferencedNames, last_position: i64) -> Option<Self> {
+        let (Some(spec), Some(at)) = (&state.spec, state.created_at) else { return None };
+        if state.status != CloneStatus::Pending || state.deleted {
+            return None;
+        }
+        let created = SessionCreated { id, spec: spec.clone(), created_by: state.created_by.clone(), at };
+        Some(Self::created(&created, &state.certificates, names, last_position))
     }
 }
 

@@ -26,8 +26,9 @@ impl Projection for DiskInfoProjection {
     fn tables(&self) -> &'static [&'static str] {
         &["disk_info", "disk_scans"]
     }
+    /// 2: sector sizes.
     fn version(&self) -> u32 {
-        1
+        2
     }
     fn apply<'a>(&'a self, tx: &'a Transaction<'a>, events: &'a [RecordedEvent]) -> ApplyResult<'a> {
         Box::pin(node_disk_events::fold(
@@ -39,6 +40,12 @@ impl Projection for DiskInfoProjection {
     }
 }
 
+/// A sector size as stored (validated to 512 or 4096 when reported, so it
+/// always fits; the default should an old event hold anything else).
+fn sector(bytes: i64) -> i32 {
+    i32::try_from(bytes).unwrap_or(512)
+}
+
 async fn apply(tx: &Transaction<'_>, event: &RecordedEvent, node_id: Uuid, decoded: E) -> Result<(), ProjectionError> {
     match decoded {
         E::DiskScanned { disk_id, disk, at } => {
@@ -48,10 +55,12 @@ async fn apply(tx: &Transaction<'_>, event: &RecordedEvent, node_id: Uuid, decod
                 .unwrap_or_default();
             tx.execute(
                 "INSERT INTO disk_info (id, node_id, device, size_bytes, model, serial, partition_table, partitions,
-                     scanned_at, last_position)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                     scanned_at, last_position, logical_sector_size, physical_sector_size)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
                  ON CONFLICT (node_id, device) DO UPDATE SET id = EXCLUDED.id, size_bytes = EXCLUDED.size_bytes,
                      model = EXCLUDED.model, serial = EXCLUDED.serial, partition_table = EXCLUDED.partition_table,
+                     logical_sector_size = EXCLUDED.logical_sector_size,
+                     physical_sector_size = EXCLUDED.physical_sector_size,
                      partitions = EXCLUDED.partitions, scanned_at = EXCLUDED.scanned_at,
                      last_position = EXCLUDED.last_position",
                 &[
@@ -65,6 +74,8 @@ async fn apply(tx: &Transaction<'_>, event: &RecordedEvent, node_id: Uuid, decod
                     &Json(&disk.partitions),
                     &at,
                     &event.position,
+                    &sector(disk.logical_sector_size),
+                    &sector(disk.physical_sector_size),
                 ],
             )
             .await?;

@@ -31,6 +31,12 @@ pub struct DiskInfoView {
     pub serial: Option<String>,
     #[schema(value_type = PartitionTable)]
     pub partition_table: String,
+    /// Bytes per logical sector (512 or 4096): partitions are whole numbers of them.
+    #[schema(example = 512)]
+    pub logical_sector_size: i32,
+    /// Bytes per physical sector (512 or 4096).
+    #[schema(example = 4096)]
+    pub physical_sector_size: i32,
     /// In partition-number order.
     pub partitions: Vec<PartitionView>,
     #[serde(with = "time::serde::rfc3339")]
@@ -63,14 +69,15 @@ pub struct PartitionView {
     pub label: Option<String>,
     pub flags: Vec<String>,
     pub used_bytes: Option<i64>,
-    /// `used_bytes / size_bytes` in percent, rounded to 0.1.
+    /// `used_bytes / size_bytes` in percent, rounded up to 0.1.
     #[schema(example = 42.5)]
     pub used_percent: Option<f64>,
     /// Whether a resize may make it smaller: its filesystem shrinks (ext4,
     /// ntfs, btrfs, fat32; not xfs or anything else) and its usage is known.
     pub can_shrink: bool,
     /// The smallest size a resize may give it: used bytes plus a safety
-    /// margin of 10 % of the used bytes, at least 1 GiB, capped at its size.
+    /// margin of 10 % of the used bytes, at least 1 GiB, rounded up to a
+    /// whole 4096 bytes, capped at its size.
     /// Null when it cannot be shrunk at all (see `can_shrink`).
     pub min_size_bytes: Option<i64>,
     #[schema(example = "/")]
@@ -113,7 +120,8 @@ pub struct ScanStatusView {
     pub last_scanned_at: Option<OffsetDateTime>,
 }
 
-const SELECT: &str = "SELECT id, node_id, device, size_bytes, model, serial, partition_table, partitions, scanned_at
+const SELECT: &str = "SELECT id, node_id, device, size_bytes, model, serial, partition_table, partitions, scanned_at,
+        logical_sector_size, physical_sector_size
     FROM disk_info";
 
 fn view(row: &Row) -> Result<DiskInfoView, tokio_postgres::Error> {
@@ -128,6 +136,8 @@ fn view(row: &Row) -> Result<DiskInfoView, tokio_postgres::Error> {
         model: row.try_get(4)?,
         serial: row.try_get(5)?,
         partition_table: row.try_get(6)?,
+        logical_sector_size: row.try_get(9)?,
+        physical_sector_size: row.try_get(10)?,
         partitions: partitions.into_iter().map(PartitionView::from).collect(),
         scanned_at: row.try_get(8)?,
     })
