@@ -9,6 +9,7 @@ mod certificates;
 mod clone_callbacks;
 mod clone_sessions;
 mod cursors;
+mod disk_responses;
 mod disks;
 mod embedded;
 mod event_log;
