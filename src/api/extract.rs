@@ -121,13 +121,21 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
-        let Query(pairs) = Query::<Vec<(String, String)>>::try_from_uri(&parts.uri)
+        Self::from_uri(&parts.uri)
+    }
+}
+
+impl<T: DeserializeOwned> ApiQuery<T> {
+    /// The query of `uri`, for a handler that must authenticate from the
+    /// query (the WebSocket's `token`) before it reads the rest.
+    pub fn from_uri(uri: &axum::http::Uri) -> Result<Self, ApiError> {
+        let Query(pairs) = Query::<Vec<(String, String)>>::try_from_uri(uri)
             .map_err(|rejection| query_error(&rejection.body_text()))?;
         for (name, value) in &pairs {
             refuse_nul("query", name)?;
             refuse_nul(name, value)?;
         }
-        Query::<T>::try_from_uri(&parts.uri)
+        Query::<T>::try_from_uri(uri)
             .map(|Query(value)| ApiQuery(value))
             .map_err(|rejection| query_error(&rejection.body_text()))
     }

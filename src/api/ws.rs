@@ -4,7 +4,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
-use axum::extract::{State, WebSocketUpgrade};
+use axum::extract::{Query, State, WebSocketUpgrade};
+use axum::http::Uri;
 use axum::response::Response;
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -25,6 +26,17 @@ pub struct WsParams {
     /// An operator token (any role), for browsers that cannot set headers on
     /// a WebSocket; `Authorization: Bearer` works too.
     pub token: Option<String>,
+}
+
+/// The query's `token`, read alone (whatever else the query holds) so the
+/// caller is authenticated first; none unless it is given exactly once.
+fn query_token(uri: &Uri) -> Option<String> {
+    let Query(pairs) = Query::<Vec<(String, String)>>::try_from_uri(uri).ok()?;
+    let mut tokens = pairs.into_iter().filter(|(name, _)| name == "token").map(|(_, value)| value);
+    match (tokens.next(), tokens.next()) {
+        (Some(token), None) => Some(token),
+        _ => None,
+    }
 }
 
 /// Read and write buffer of one WebSocket client.
@@ -53,10 +65,14 @@ const MAX_CLIENT_MESSAGE: usize = 16 * 1024;
 pub async fn events(
     State(app): State<Arc<App>>,
     headers: axum::http::HeaderMap,
-    ApiQuery(params): ApiQuery<WsParams>,
+    uri: Uri,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
-    app.authenticate(params.token.as_deref().or(crate::auth::bearer(&headers))).await?;
+    // Authenticate before reading anything else of the request, as every
+    // route does: an anonymous caller learns nothing about its query (a bad
+    // `from` is a 401 for it, not a 422 naming the parameter).
+    app.authenticate(query_token(&uri).as_deref().or(crate::auth::bearer(&headers))).await?;
+    let ApiQuery(params) = ApiQuery::<WsParams>::from_uri(&uri)?;
     if let Some(from) = params.from {
         super::cursor::not_negative("from", from)?;
         let conn = app.pool.get().await?;

@@ -1,56 +1,73 @@
 //! Disk and partition-operation commands. Each one first checks that the
 //! node exists (on its aggregate, as clone sessions check their nodes), then
 //! decides on the node's `node_disks` aggregate.
+//!
+//! Each answers with views built from the aggregate's state right after its
+//! own events, folded as the projections fold them: read back from the query
+//! tables, a response could show a concurrent command's change (another
+//! report's layout, an operation already handed out or removed).
 
-use time::OffsetDateTime;
 use uuid::Uuid;
 
+use super::Executed;
 use crate::app::App;
 use crate::domain::Rejection;
 use crate::domain::disks::{self as disks, Device, DiskEvent, DiskScan, NodeDisks, OperationSpec, ReportedStatus};
 use crate::error::ApiError;
 use crate::event_store::Metadata;
+use crate::projections::disk_info::{DiskInfoView, ScanStatusView};
+use crate::projections::partition_operations::PartitionOperationView;
 
-/// Records a scan report (whole, or not at all).
-pub async fn report(app: &App, metadata: &Metadata, node_id: Uuid, scan: Vec<DiskScan>) -> Result<(), ApiError> {
-    let now = OffsetDateTime::now_utc();
-    run(app, metadata, node_id, |state| disks::report(state, scan.clone(), now, Uuid::new_v4)).await?;
-    Ok(())
+/// Records a scan report (whole, or not at all); returns the node's disks
+/// as this report left them.
+pub async fn report(
+    app: &App,
+    metadata: &Metadata,
+    node_id: Uuid,
+    scan: Vec<DiskScan>,
+) -> Result<Vec<DiskInfoView>, ApiError> {
+    let executed =
+        run(app, metadata, node_id, |state| disks::report(state, scan.clone(), super::now(), Uuid::new_v4)).await?;
+    Ok(DiskInfoView::all_of(node_id, &executed.state))
 }
 
-/// Asks for a fresh scan; `false` when one was already pending.
-pub async fn request_scan(app: &App, metadata: &Metadata, node_id: Uuid) -> Result<bool, ApiError> {
-    let now = OffsetDateTime::now_utc();
-    run(app, metadata, node_id, |state| disks::request_scan(state, now)).await
+/// Asks for a fresh scan; `false` when one was already pending. Returns the
+/// scan status this request left.
+pub async fn request_scan(app: &App, metadata: &Metadata, node_id: Uuid) -> Result<(bool, ScanStatusView), ApiError> {
+    let executed = run(app, metadata, node_id, |state| disks::request_scan(state, super::now())).await?;
+    Ok((executed.wrote, ScanStatusView::of(node_id, &executed.state)))
 }
 
-/// Queues an operation; returns its id.
+/// Queues an operation; returns it as just queued.
 pub async fn queue(
     app: &App,
     metadata: &Metadata,
     node_id: Uuid,
     device: &Device,
     spec: OperationSpec,
-) -> Result<Uuid, ApiError> {
+) -> Result<PartitionOperationView, ApiError> {
     let id = Uuid::new_v4();
-    let now = OffsetDateTime::now_utc();
-    run(app, metadata, node_id, |state| disks::queue(state, device, spec.clone(), id, now)).await?;
-    Ok(id)
+    let executed =
+        run(app, metadata, node_id, |state| disks::queue(state, device, spec.clone(), id, super::now())).await?;
+    operation_view(node_id, &executed.state, id)
 }
 
 pub async fn remove(app: &App, metadata: &Metadata, node_id: Uuid, device: &Device, id: Uuid) -> Result<(), ApiError> {
-    let now = OffsetDateTime::now_utc();
-    run(app, metadata, node_id, |state| disks::remove(state, device, id, now)).await?;
+    run(app, metadata, node_id, |state| disks::remove(state, device, id, super::now())).await?;
     Ok(())
 }
 
-/// Hands the device's queued operations to the node; returns their ids in
-/// sequence order.
-pub async fn apply(app: &App, metadata: &Metadata, node_id: Uuid, device: &Device) -> Result<Vec<Uuid>, ApiError> {
-    let now = OffsetDateTime::now_utc();
+/// Hands the device's queued operations to the node; returns those it
+/// handed out, in sequence order, as this command left them.
+pub async fn apply(
+    app: &App,
+    metadata: &Metadata,
+    node_id: Uuid,
+    device: &Device,
+) -> Result<Vec<PartitionOperationView>, ApiError> {
     let mut handed_out = Vec::new();
-    run(app, metadata, node_id, |state| {
-        let events = disks::apply(state, device, now)?;
+    let executed = run(app, metadata, node_id, |state| {
+        let events = disks::apply(state, device, super::now())?;
         handed_out = events
             .iter()
             .flat_map(|e| match e {
@@ -61,10 +78,16 @@ pub async fn apply(app: &App, metadata: &Metadata, node_id: Uuid, device: &Devic
         Ok(events)
     })
     .await?;
-    Ok(handed_out)
+    Ok(executed
+        .state
+        .queue(device.as_str())
+        .filter(|op| handed_out.contains(&op.id))
+        .map(|op| PartitionOperationView::of(node_id, op))
+        .collect())
 }
 
-/// A node's status callback for one of its operations.
+/// A node's status callback for one of its operations; returns the
+/// operation as this report left it (as it was, for a repeat).
 pub async fn report_status(
     app: &App,
     metadata: &Metadata,
@@ -72,10 +95,11 @@ pub async fn report_status(
     id: Uuid,
     status: ReportedStatus,
     error: Option<String>,
-) -> Result<(), ApiError> {
-    let now = OffsetDateTime::now_utc();
-    run(app, metadata, node_id, |state| disks::report_status(state, id, status, error.clone(), now)).await?;
-    Ok(())
+) -> Result<PartitionOperationView, ApiError> {
+    let executed =
+        run(app, metadata, node_id, |state| disks::report_status(state, id, status, error.clone(), super::now()))
+            .await?;
+    operation_view(node_id, &executed.state, id)
 }
 
 /// 404 unless the node is registered.
@@ -86,14 +110,23 @@ pub async fn ensure_node(app: &App, node_id: Uuid) -> Result<(), ApiError> {
     }
 }
 
-/// Checks the node, then decides; returns whether anything was written.
+/// Operation `id` in the state a command left (which accepted it, so it is there).
+fn operation_view(node_id: Uuid, state: &NodeDisks, id: Uuid) -> Result<PartitionOperationView, ApiError> {
+    state
+        .operation(id)
+        .map(|op| PartitionOperationView::of(node_id, op))
+        .ok_or_else(|| ApiError::Internal(format!("partition operation {id} is missing after an accepted command")))
+}
+
+/// Checks the node, then decides. Commands read the clock inside `decide`,
+/// once per attempt: a decision retried after losing a race to another
+/// command is stamped after that command, so event times follow log order.
 async fn run(
     app: &App,
     metadata: &Metadata,
     node_id: Uuid,
     decide: impl FnMut(&NodeDisks) -> Result<Vec<DiskEvent>, Rejection>,
-) -> Result<bool, ApiError> {
+) -> Result<Executed<NodeDisks>, ApiError> {
     ensure_node(app, node_id).await?;
-    let executed = app.execute::<NodeDisks, _>(metadata, node_id, decide).await?;
-    Ok(executed.wrote)
+    app.execute::<NodeDisks, _>(metadata, node_id, decide).await
 }

@@ -12,6 +12,7 @@ mod clone_callbacks;
 mod clone_sessions;
 mod cursors;
 mod device_paths;
+mod disk_responses;
 mod disks;
 mod embedded;
 mod event_log;

@@ -436,3 +436,31 @@ async fn node_routes_authenticate_before_reading_path_query_or_body() {
         }
     }
 }
+
+/// The WebSocket takes its token from the query or the header, and
+/// authenticates before it reads the rest of the query: an anonymous or
+/// forged caller gets 401 for any `from`, never a 422 naming it; an
+/// authenticated one gets the 422.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_websocket_authenticates_before_reading_its_query() {
+    let app = TestApp::spawn().await;
+    let queries = ["from=abc", "from=-1", "from=1&from=2", "from=x%00y", "from=999999", "token=a&token=b&from=abc"];
+    for query in queries {
+        for (header, in_query) in [(None, None), (Some("pbk_forged_x"), None), (None, Some("pbk_forged_x"))] {
+            let path = match in_query {
+                Some(token) => format!("/ws?{query}&token={token}"),
+                None => format!("/ws?{query}"),
+            };
+            let (status, body) = app.call(Method::GET, &path, header, None).await;
+            assert_eq!(status, StatusCode::UNAUTHORIZED, "{path} with {header:?}: {body}");
+            assert_eq!(body["fields"], Value::Null, "nothing about the query: {body}");
+        }
+    }
+    for (path, header) in
+        [("/ws?from=abc".to_owned(), Some(ADMIN_TOKEN)), (format!("/ws?from=abc&token={ADMIN_TOKEN}"), None)]
+    {
+        let (status, body) = app.call(Method::GET, &path, header, None).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{path}: {body}");
+        assert_eq!(body["fields"][0]["field"], "from", "{body}");
+    }
+}

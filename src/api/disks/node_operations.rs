@@ -53,9 +53,9 @@ pub async fn report_status(
     path: NodeOperationPath,
     ApiJson(body): ApiJson<OperationStatusUpdate>,
 ) -> Result<Json<ApiResponse<PartitionOperationView>>, ApiError> {
-    let id = path.operation_id;
-    command::report_status(&app, &ctx.metadata(), path.node_id, id, body.status, body.error_message).await?;
-    let view = super::fetch_operation(&app, id).await?;
+    let view =
+        command::report_status(&app, &ctx.metadata(), path.node_id, path.operation_id, body.status, body.error_message)
+            .await?;
     let message = format!("Operation #{} is {}", view.sequence, view.status);
     Ok(ApiResponse::with_message(view, message))
 }

@@ -37,8 +37,7 @@ pub async fn queue(
     ApiJson(body): ApiJson<PartitionOperationCreate>,
 ) -> Result<Json<ApiResponse<PartitionOperationView>>, ApiError> {
     let spec = OperationSpec::parse(body.operation, &body.params)?;
-    let id = command::queue(&app, &auth.ctx.metadata(), path.node_id, &path.device, spec).await?;
-    let view = super::fetch_operation(&app, id).await?;
+    let view = command::queue(&app, &auth.ctx.metadata(), path.node_id, &path.device, spec).await?;
     let message = format!("Operation #{} queued", view.sequence);
     Ok(ApiResponse::with_message(view, message))
 }
@@ -92,13 +91,7 @@ pub async fn apply(
     auth: Auth<Operator>,
     path: DiskPath,
 ) -> Result<Json<ApiResponse<Vec<PartitionOperationView>>>, ApiError> {
-    let ids = command::apply(&app, &auth.ctx.metadata(), path.node_id, &path.device).await?;
-    let conn = app.read_model().await?;
-    let handed_out: Vec<_> = partition_operations::list_for_device(&*conn, path.node_id, path.device.as_str(), None)
-        .await?
-        .into_iter()
-        .filter(|op| ids.contains(&op.id))
-        .collect();
+    let handed_out = command::apply(&app, &auth.ctx.metadata(), path.node_id, &path.device).await?;
     let message = format!("{} operation(s) handed to the node", handed_out.len());
     Ok(ApiResponse::with_message(handed_out, message))
 }

@@ -39,9 +39,7 @@ pub async fn report(
     let report: DiskReport = parse_json(body.to_string().as_bytes())?;
     let scan: Vec<DiskScan> = report.disks.into_iter().map(DiskScan::from).collect();
     let count = scan.len();
-    command::report(&app, &ctx.metadata(), node_id, scan).await?;
-    let conn = app.read_model().await?;
-    let disks = disk_info::list(&*conn, node_id).await?;
+    let disks = command::report(&app, &ctx.metadata(), node_id, scan).await?;
     Ok(ApiResponse::with_message(disks, format!("Scan recorded: {count} disk(s)")))
 }
 
@@ -92,9 +90,7 @@ pub async fn request_scan(
     auth: Auth<Operator>,
     IdPath(node_id): IdPath,
 ) -> Result<Json<ApiResponse<ScanStatusView>>, ApiError> {
-    let requested = command::request_scan(&app, &auth.ctx.metadata(), node_id).await?;
-    let conn = app.read_model().await?;
-    let status = disk_info::scan_status(&*conn, node_id).await?;
+    let (requested, status) = command::request_scan(&app, &auth.ctx.metadata(), node_id).await?;
     let message = if requested { "Scan requested" } else { "A scan is already pending" };
     Ok(ApiResponse::with_message(status, message))
 }

@@ -21,12 +21,16 @@ const ERROR_MAX: usize = 4096;
 
 /// A node records a scan: one `DiskScanned` per disk, then `ScanCompleted`
 /// naming the devices that are gone. `new_id` names disks seen for the first time.
+///
+/// The report is stamped no earlier than the last request, so it always ends
+/// a pending scan (a clock stepped back must not leave it pending forever).
 pub fn report(
     state: &NodeDisks,
     disks: Vec<DiskScan>,
     now: OffsetDateTime,
     mut new_id: impl FnMut() -> Uuid,
 ) -> Result<Vec<E>, Rejection> {
+    let now = state.scan_requested_at.map_or(now, |requested| now.max(requested));
     let disks = validate_report(disks)?;
     let devices: Vec<String> = disks.iter().map(|d| d.device.clone()).collect();
     let removed = state.disks.keys().filter(|d| !devices.contains(d)).cloned().collect();
@@ -43,10 +47,19 @@ pub fn report(
 }
 
 /// Asks the node for a fresh scan; while one is pending, asking again changes nothing.
+///
+/// The request is stamped after the last report (by a microsecond, the log's
+/// precision, if need be), so it is pending once recorded: a report recorded
+/// just before it with a later or equal clock reading (a retry after losing
+/// the race, or a clock stepped back) must not make the request look answered.
 pub fn request_scan(state: &NodeDisks, now: OffsetDateTime) -> Result<Vec<E>, Rejection> {
+    let at = match state.last_scanned_at {
+        Some(scanned) if scanned >= now => scanned.checked_add(time::Duration::microseconds(1)).unwrap_or(scanned),
+        _ => now,
+    };
     Ok(match state.scan_status() {
         ScanStatus::Pending => vec![],
-        _ => vec![E::ScanRequested { at: now }],
+        _ => vec![E::ScanRequested { at }],
     })
 }
 

@@ -124,6 +124,20 @@ fn scan_requests_are_pending_until_a_report_arrives() {
 }
 
 #[test]
+fn a_request_is_pending_and_a_report_done_whatever_the_clocks_say() {
+    let scanned_at = t0() + Duration::seconds(5);
+    let events = report(&NodeDisks::default(), vec![disk("sda")], scanned_at, Uuid::new_v4).expect("valid");
+    for read in [scanned_at, t0()] {
+        let mut after = events.clone();
+        after.extend(request_scan(&given(&events), read).expect("requested"));
+        assert_eq!(given(&after).scan_status(), ScanStatus::Pending, "requested with the clock at {read}");
+        let earlier = read - Duration::seconds(60);
+        after.extend(report(&given(&after), vec![disk("sda")], earlier, Uuid::new_v4).expect("valid"));
+        assert_eq!(given(&after).scan_status(), ScanStatus::Done, "reported with the clock at {earlier}");
+    }
+}
+
+#[test]
 fn sequences_count_per_device_and_are_never_reused() {
     let mut events = queued(&[grow(20), grow(30)], false);
     when(&mut events, |s| remove(s, &sda(), id(2), t0()));

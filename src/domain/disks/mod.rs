@@ -63,6 +63,8 @@ use crate::event_store::Aggregate;
 pub struct KnownDisk {
     pub id: Uuid,
     pub scan: DiskScan,
+    /// When the report that last listed it was recorded (for its view).
+    pub scanned_at: OffsetDateTime,
 }
 
 #[derive(Debug, Clone)]
@@ -76,6 +78,13 @@ pub struct Operation {
     /// Completed before the device's last scan, so the scan already shows it.
     pub settled: bool,
     pub error: Option<String>,
+    /// When it was queued, handed out (cleared when taken back after an
+    /// earlier failure), started, and reported completed or failed: the
+    /// times its view shows, kept so a command can answer with that view.
+    pub created_at: OffsetDateTime,
+    pub applied_at: Option<OffsetDateTime>,
+    pub started_at: Option<OffsetDateTime>,
+    pub executed_at: Option<OffsetDateTime>,
 }
 
 /// Where the node's scan stands.
@@ -128,12 +137,6 @@ impl NodeDisks {
     fn operation_mut(&mut self, id: Uuid) -> Option<&mut Operation> {
         self.operations.iter_mut().find(|o| o.id == id)
     }
-
-    fn set_status(&mut self, id: Uuid, status: OperationStatus) {
-        if let Some(op) = self.operation_mut(id) {
-            op.status = status;
-        }
-    }
 }
 
 /// The scan-status rule, shared with the read model.
@@ -153,11 +156,11 @@ impl Aggregate for NodeDisks {
     fn apply(&mut self, event: &DiskEvent) {
         use DiskEvent as E;
         match event {
-            E::DiskScanned { disk_id, disk, .. } => {
+            E::DiskScanned { disk_id, disk, at } => {
                 for op in self.operations.iter_mut().filter(|o| o.device == disk.device) {
                     op.settled |= op.status == OperationStatus::Completed;
                 }
-                let known = KnownDisk { id: *disk_id, scan: disk.clone() };
+                let known = KnownDisk { id: *disk_id, scan: disk.clone(), scanned_at: *at };
                 self.disks.insert(disk.device.clone(), known);
             }
             E::ScanCompleted { removed, at, .. } => {
@@ -178,23 +181,40 @@ impl Aggregate for NodeDisks {
                     handed_out: false,
                     settled: false,
                     error: None,
+                    created_at: q.at,
+                    applied_at: None,
+                    started_at: None,
+                    executed_at: None,
                 });
             }
             E::OperationRemoved { id, .. } => self.operations.retain(|o| o.id != *id),
-            E::OperationsApplied { ids, .. } => {
+            E::OperationsApplied { ids, at, .. } => {
                 for op in self.operations.iter_mut().filter(|o| ids.contains(&o.id)) {
                     op.handed_out = true;
+                    op.applied_at = Some(*at);
                 }
             }
-            E::OperationStarted { op, .. } => self.set_status(op.id, OperationStatus::Running),
-            E::OperationCompleted { op, .. } => self.set_status(op.id, OperationStatus::Completed),
-            E::OperationFailed { op, error, withdrawn, .. } => {
-                self.set_status(op.id, OperationStatus::Failed);
+            E::OperationStarted { op, at } => {
+                if let Some(started) = self.operation_mut(op.id) {
+                    started.status = OperationStatus::Running;
+                    started.started_at = Some(*at);
+                }
+            }
+            E::OperationCompleted { op, at } => {
+                if let Some(completed) = self.operation_mut(op.id) {
+                    completed.status = OperationStatus::Completed;
+                    completed.executed_at = Some(*at);
+                }
+            }
+            E::OperationFailed { op, error, withdrawn, at } => {
                 if let Some(failed) = self.operation_mut(op.id) {
+                    failed.status = OperationStatus::Failed;
                     failed.error = error.clone();
+                    failed.executed_at = Some(*at);
                 }
                 for later in self.operations.iter_mut().filter(|o| withdrawn.contains(&o.id)) {
                     later.handed_out = false;
+                    later.applied_at = None;
                 }
             }
         }

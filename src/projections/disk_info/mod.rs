@@ -40,19 +40,10 @@ impl Projection for DiskInfoProjection {
     }
 }
 
-/// A sector size as stored (validated to 512 or 4096 when reported, so it
-/// always fits; the default should an old event hold anything else).
-fn sector(bytes: i64) -> i32 {
-    i32::try_from(bytes).unwrap_or(512)
-}
-
 async fn apply(tx: &Transaction<'_>, event: &RecordedEvent, node_id: Uuid, decoded: E) -> Result<(), ProjectionError> {
     match decoded {
         E::DiskScanned { disk_id, disk, at } => {
-            let table = serde_json::to_value(disk.partition_table)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default();
+            let table = queries::table_name(disk.partition_table);
             tx.execute(
                 "INSERT INTO disk_info (id, node_id, device, size_bytes, model, serial, partition_table, partitions,
                      scanned_at, last_position, logical_sector_size, physical_sector_size)
@@ -74,8 +65,8 @@ async fn apply(tx: &Transaction<'_>, event: &RecordedEvent, node_id: Uuid, decod
                     &Json(&disk.partitions),
                     &at,
                     &event.position,
-                    &sector(disk.logical_sector_size),
-                    &sector(disk.physical_sector_size),
+                    &queries::sector(disk.logical_sector_size),
+                    &queries::sector(disk.physical_sector_size),
                 ],
             )
             .await?;

@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::domain::disks::filesystem::{can_shrink, min_size_bytes, size_human, used_percent};
-use crate::domain::disks::{PartitionScan, PartitionTable, ScanStatus, scan_status as status_of};
+use crate::domain::disks::{KnownDisk, NodeDisks, PartitionScan, PartitionTable, ScanStatus, scan_status as status_of};
 
 /// The spec's `DiskInfoResponse`.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -41,6 +41,44 @@ pub struct DiskInfoView {
     pub partitions: Vec<PartitionView>,
     #[serde(with = "time::serde::rfc3339")]
     pub scanned_at: OffsetDateTime,
+}
+
+impl DiskInfoView {
+    /// The view of a disk in the node's aggregate, as the projection folds
+    /// it: a command's response built from the state it left.
+    pub fn of(node_id: Uuid, disk: &KnownDisk) -> Self {
+        let scan = &disk.scan;
+        Self {
+            id: disk.id,
+            node_id,
+            device: scan.device.clone(),
+            size_bytes: scan.size_bytes,
+            size_human: size_human(scan.size_bytes),
+            model: scan.model.clone(),
+            serial: scan.serial.clone(),
+            partition_table: table_name(scan.partition_table),
+            logical_sector_size: sector(scan.logical_sector_size),
+            physical_sector_size: sector(scan.physical_sector_size),
+            partitions: scan.partitions.iter().cloned().map(PartitionView::from).collect(),
+            scanned_at: disk.scanned_at,
+        }
+    }
+
+    /// The node's disks in the aggregate, by device path (as [`list`] orders them).
+    pub fn all_of(node_id: Uuid, state: &NodeDisks) -> Vec<Self> {
+        state.disks.values().map(|disk| Self::of(node_id, disk)).collect()
+    }
+}
+
+/// A partition table's name as stored and shown (`gpt`, `mbr`, `unknown`).
+pub(super) fn table_name(table: PartitionTable) -> String {
+    serde_json::to_value(table).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+}
+
+/// A sector size as stored (validated to 512 or 4096 when reported, so it
+/// always fits; the default should an old event hold anything else).
+pub(super) fn sector(bytes: i64) -> i32 {
+    i32::try_from(bytes).unwrap_or(512)
 }
 
 /// The spec's `PartitionInfo`, plus the reported mountpoint.
@@ -120,6 +158,18 @@ pub struct ScanStatusView {
     pub last_scanned_at: Option<OffsetDateTime>,
 }
 
+impl ScanStatusView {
+    /// The node's scan status in its aggregate, as the projection folds it.
+    pub fn of(node_id: Uuid, state: &NodeDisks) -> Self {
+        Self {
+            node_id,
+            status: state.scan_status(),
+            requested_at: state.scan_requested_at,
+            last_scanned_at: state.last_scanned_at,
+        }
+    }
+}
+
 const SELECT: &str = "SELECT id, node_id, device, size_bytes, model, serial, partition_table, partitions, scanned_at,
         logical_sector_size, physical_sector_size
     FROM disk_info";
@@ -143,9 +193,10 @@ fn view(row: &Row) -> Result<DiskInfoView, tokio_postgres::Error> {
     })
 }
 
-/// The node's current disks, by device path.
+/// The node's current disks, by device path in byte order (`COLLATE "C"`,
+/// as the aggregate keeps them, whatever the database's collation).
 pub async fn list(client: &impl Db, node_id: Uuid) -> Result<Vec<DiskInfoView>, tokio_postgres::Error> {
-    let sql = format!("{SELECT} WHERE node_id = $1 ORDER BY device");
+    let sql = format!("{SELECT} WHERE node_id = $1 ORDER BY device COLLATE \"C\"");
     client.query(&sql, &[&node_id]).await?.iter().map(view).collect()
 }
 

@@ -3,7 +3,7 @@
 
 mod queries;
 
-pub use queries::{PartitionOperationView, get, list_for_device, list_for_node};
+pub use queries::{PartitionOperationView, list_for_device, list_for_node};
 
 use deadpool_postgres::Transaction;
 use tokio_postgres::types::Json;

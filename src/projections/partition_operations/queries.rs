@@ -8,7 +8,7 @@ use crate::db::Db;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::domain::disks::{OperationKind, OperationStatus};
+use crate::domain::disks::{Operation, OperationKind, OperationStatus};
 
 /// The spec's `PartitionOperationResponse`, plus when it was handed to the
 /// node and started.
@@ -43,6 +43,28 @@ pub struct PartitionOperationView {
     pub executed_at: Option<OffsetDateTime>,
 }
 
+impl PartitionOperationView {
+    /// The view of an operation in the node's aggregate, as the projection
+    /// folds it: a command's response built from the state it left.
+    pub fn of(node_id: Uuid, op: &Operation) -> Self {
+        Self {
+            id: op.id,
+            node_id,
+            session_id: None,
+            device: op.device.clone(),
+            operation: op.spec.kind().as_str().to_owned(),
+            params: op.spec.params(),
+            sequence: op.sequence,
+            status: op.status.as_str().to_owned(),
+            error_message: op.error.clone(),
+            created_at: op.created_at,
+            applied_at: op.applied_at,
+            started_at: op.started_at,
+            executed_at: op.executed_at,
+        }
+    }
+}
+
 const SELECT: &str = "SELECT id, node_id, session_id, device, operation, params, sequence, status, error_message,
         created_at, applied_at, started_at, executed_at
     FROM partition_operations";
@@ -67,11 +89,6 @@ fn view(row: &Row) -> Result<PartitionOperationView, tokio_postgres::Error> {
 
 fn views(rows: Vec<Row>) -> Result<Vec<PartitionOperationView>, tokio_postgres::Error> {
     rows.iter().map(view).collect()
-}
-
-pub async fn get(client: &impl Db, id: Uuid) -> Result<Option<PartitionOperationView>, tokio_postgres::Error> {
-    let sql = format!("{SELECT} WHERE id = $1");
-    client.query_opt(&sql, &[&id]).await?.as_ref().map(view).transpose()
 }
 
 /// A device's operations in sequence order, optionally of one status.
