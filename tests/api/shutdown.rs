@@ -1,6 +1,6 @@
 //! Shutdown (SIGTERM in production, the app's token here): new connections
 //! are refused at once, requests in flight finish with their real answer —
-//! including those that wait for the projections — and a request stuck
+//! including queries that wait for the projections — and a request stuck
 //! past the grace period does not hold the process up.
 
 use std::time::Duration;
@@ -32,11 +32,15 @@ async fn a_request_in_flight_at_shutdown_finishes_with_its_answer_and_new_connec
     app.settle().await;
     let holder = app.db.client().await;
     holder.batch_execute("BEGIN; LOCK TABLE projection_checkpoints IN ACCESS EXCLUSIVE MODE").await.expect("lock");
-    // and a node registration in flight: committed, its answer waiting for the projections
+    // and a node registered (commands answer once committed) whose query is
+    // in flight, waiting for the projections to include the registration
     let node = json!({"mac_address": "52:54:00:aa:bb:03", "hostname": "in-flight", "ip_address": "10.0.0.9"});
-    let request = tokio::spawn(app.http.post(app.url("/nodes")).bearer_auth(ADMIN_TOKEN).json(&node).send());
+    let created = app.http.post(app.url("/nodes")).bearer_auth(ADMIN_TOKEN).json(&node).send().await.expect("send");
+    assert_eq!(created.status(), StatusCode::OK);
+    let id = created.json::<serde_json::Value>().await.expect("JSON")["data"]["id"].as_str().expect("id").to_owned();
+    let request = tokio::spawn(app.http.get(app.url(&format!("/nodes/{id}"))).bearer_auth(ADMIN_TOKEN).send());
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    assert!(!request.is_finished(), "the request should be waiting for the projections");
+    assert!(!request.is_finished(), "the query should be waiting for the projections");
 
     // When shutdown begins
     app.shutdown.cancel();
