@@ -3,6 +3,9 @@
 
 mod support;
 
+mod agent;
+mod agent_harness;
+
 mod audit;
 mod bad_input;
 mod certificates;

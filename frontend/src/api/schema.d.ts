@@ -63,7 +63,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get one clone session. */
+        /**
+         * Get one clone session. The session's own node tokens may read it too:
+         *     the agents learn the source's address and watch for a cancel this way.
+         */
         get: operations["clone_sessions_get"];
         put?: never;
         post?: never;
@@ -105,7 +108,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** The copy finished: → completed, with the duration since source-ready. */
+        /**
+         * The copy finished: → completed, with the duration since source-ready and
+         *     (optionally) the digest of what the target holds now.
+         */
         post: operations["clone_sessions_complete"];
         delete?: never;
         options?: never;
@@ -1278,6 +1284,18 @@ export interface components {
             key_pem: string;
             ca_pem: string;
         };
+        /**
+         * @description Optional body of `POST …/complete` (an extension of the spec: an empty
+         *     body still works).
+         */
+        CloneCompletion: {
+            /**
+             * @description BLAKE3 (hex) over the concatenated BLAKE3 digests of every chunk, in
+             *     order: which content landed on the target, recorded in the completed event.
+             * @example af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262
+             */
+            digest?: string | null;
+        };
         /** @description The outcome of a DELETE. */
         CloneDeleteOutcome: {
             /** Format: uuid */
@@ -1336,6 +1354,13 @@ export interface components {
             /** Format: int64 */
             transfer_rate_bps?: number | null;
             status?: null | components["schemas"]["TransferPhase"];
+            /**
+             * Format: int64
+             * @description Bytes actually sent over the network so far (optional, an extension
+             *     of the spec): below `bytes_transferred` when empty chunks were skipped
+             *     or a resumed target already held most of the data.
+             */
+            bytes_on_wire?: number | null;
         };
         /** @description The clone report. */
         CloneReport: {
@@ -1470,6 +1495,7 @@ export interface components {
         };
         /**
          * @description `CloneSourceReady`: the source serves its disk at ip:port.
+         *     (`Serialize` too: the node agent sends this very type.)
          * @example {
          *       "device": "/dev/sda",
          *       "ip": "10.0.0.5",
@@ -2566,7 +2592,12 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        /** @description Optional: the target's content digest */
+        requestBody?: {
+            content: {
+                "application/json": null | components["schemas"]["CloneCompletion"];
+            };
+        };
         responses: {
             200: {
                 headers: {
