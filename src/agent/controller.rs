@@ -69,13 +69,14 @@ impl Controller {
         Ok((status, serde_json::from_str(&text).unwrap_or(Value::String(text))))
     }
 
-    /// The session as the controller sees it now.
+    /// The session as the controller sees it now; `None` once it is deleted.
     pub async fn session_state(&self) -> Result<Option<SessionState>, String> {
         match self.session_call(Method::GET, "", None).await {
             Ok((StatusCode::OK, body)) => serde_json::from_value(body["data"].clone())
                 .map(Some)
                 .map_err(|e| format!("unexpected session document: {e}")),
-            Ok((StatusCode::NOT_FOUND, _)) => Ok(None),
+            // Deleting a session removes its node tokens: 401 then means it is gone.
+            Ok((StatusCode::NOT_FOUND | StatusCode::UNAUTHORIZED, _)) => Ok(None),
             Ok((status, body)) => Err(format!("GET session answered {status}: {}", error_text(&body))),
             Err(e) => Err(format!("controller unreachable: {e}")),
         }

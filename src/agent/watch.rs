@@ -79,11 +79,16 @@ impl Watch {
 
 /// Waits until the source has announced where it serves.
 pub async fn source_address(controller: &Controller, watch: &Watch) -> Result<(String, u16), AgentError> {
+    let mut said = false;
     loop {
         if let Ok(Some(SessionState { source_ip: Some(ip), source_port, .. })) = controller.session_state().await
             && let Ok(port) = u16::try_from(source_port)
         {
             return Ok((ip, port));
+        }
+        if !said {
+            tracing::info!("waiting for the source to announce where it serves");
+            said = true;
         }
         tokio::select! {
             () = watch.ended.cancelled() => return Err(watch.ended_error()),
