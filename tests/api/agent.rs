@@ -47,6 +47,36 @@ async fn a_gpt_image_is_cloned_byte_for_byte_verified_and_its_digest_recorded() 
     std::fs::remove_dir_all(&clone.dir).expect("cleanup");
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn agents_started_only_from_the_kernel_parameters_of_the_create_response_clone() {
+    // Given the kernel parameters the create response shows for each role
+    let app = TestApp::spawn().await;
+    let clone = Clone::new(&app).await;
+    let url = format!("pureboot.url=http://{}", app.addr);
+    for role in ["source", "target"] {
+        let line = clone.parameters[role].as_str().expect("parameters");
+        assert!(line.starts_with(&url), "{line}");
+        assert!(line.contains(&format!("pureboot.role={role}")) && line.contains(&clone.ca_sha256), "{line}");
+        std::fs::write(clone.dir.join(format!("{role}.cmdline")), format!("quiet {line} console=ttyS0\n"))
+            .expect("cmdline");
+    }
+    let source_image = clone.dir.join("src.img");
+    crate::agent_harness::noise_image(&source_image, 3 * MIB + 5);
+    let target_image = clone.dir.join("dst.img");
+
+    // When the agents get nothing else but where the disk and state are
+    let cmdline =
+        |role: &str| vec!["--cmdline".to_owned(), clone.dir.join(format!("{role}.cmdline")).display().to_string()];
+    let mut source = clone.spawn("source", &source_image, &cmdline("source"));
+    let mut target = clone.spawn("target", &target_image, &cmdline("target"));
+
+    // Then they clone
+    assert_eq!(target.exit(Duration::from_secs(60)).await, 0, "{}", target.log_text());
+    assert_eq!(source.exit(Duration::from_secs(10)).await, 0, "{}", source.log_text());
+    assert!(identical(&source_image, &target_image));
+    std::fs::remove_dir_all(&clone.dir).expect("cleanup");
+}
+
 mod handshake {
     use std::sync::Arc;
 

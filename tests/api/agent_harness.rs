@@ -153,6 +153,8 @@ pub struct Clone {
     pub target_token: String,
     pub ca_sha256: String,
     pub url: String,
+    /// The create response's `agent_parameters`.
+    pub parameters: Value,
 }
 
 impl Clone {
@@ -169,6 +171,7 @@ impl Clone {
             target_token: app.node_token(&id, "target"),
             ca_sha256: ca_fingerprint(app).await,
             url: url.to_owned(),
+            parameters: session["agent_parameters"].clone(),
             dir: scratch(),
             id,
         }
@@ -177,19 +180,29 @@ impl Clone {
     /// Starts an agent of `role` on `device` with extra flags.
     pub fn agent(&self, role: &str, device: &Path, extra: &[&str]) -> Agent {
         let token = if role == "source" { &self.source_token } else { &self.target_token };
+        let mut args: Vec<String> = vec![format!("clone-{role}")];
+        for flag in ["--url", &self.url, "--session", &self.id, "--token", token, "--ca-sha256", &self.ca_sha256] {
+            args.push(flag.to_owned());
+        }
+        args.extend(["--cmdline", "/dev/null"].map(str::to_owned));
+        args.extend(extra.iter().map(|a| (*a).to_owned()));
+        self.spawn(role, device, &args)
+    }
+
+    /// Starts an agent with `args` plus the device, a state directory, 1 MiB
+    /// chunks and (unless given) an ephemeral listen port.
+    pub fn spawn(&self, role: &str, device: &Path, args: &[String]) -> Agent {
         let state = self.dir.join(format!("state-{role}"));
         let log = self.dir.join(format!("{role}-{}.log", Uuid::new_v4().simple()));
         let mut command = Command::new(env!("CARGO_BIN_EXE_pureboot-agent"));
         command
-            .arg(format!("clone-{role}"))
-            .args(["--url", &self.url, "--session", &self.id, "--token", token, "--ca-sha256", &self.ca_sha256])
+            .args(args)
             .arg("--device")
             .arg(device)
             .arg("--state-dir")
             .arg(&state)
-            .args(["--cmdline", "/dev/null", "--chunk-mib", "1"])
-            .args(if extra.contains(&"--listen") { &[][..] } else { &["--listen", "127.0.0.1:0"][..] })
-            .args(extra)
+            .args(["--chunk-mib", "1"])
+            .args(if args.iter().any(|a| a == "--listen") { &[][..] } else { &["--listen", "127.0.0.1:0"][..] })
             .env("PUREBOOT_AGENT_LOG", "info")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

@@ -590,6 +590,12 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description `pureboot.*` kernel parameters for each role's node agent. */
+        AgentParameters: {
+            /** @example pureboot.url=http://10.0.0.1:8080 pureboot.session=… pureboot.role=source pureboot.token=pbn_… pureboot.ca_sha256=… pureboot.device=/dev/sda */
+            source: string;
+            target: string;
+        };
         /** @description A page of a list: `{"success": true, "data": [...], "total": N}`. */
         ApiList_CloneSessionResponse: {
             success: boolean;
@@ -846,6 +852,7 @@ export interface components {
              */
             data: components["schemas"]["CloneSessionResponse"] & {
                 node_tokens: components["schemas"]["SessionTokens"];
+                agent_parameters?: null | components["schemas"]["AgentParameters"];
             };
             message?: string | null;
         };
@@ -1412,6 +1419,7 @@ export interface components {
          */
         CloneSessionCreated: components["schemas"]["CloneSessionResponse"] & {
             node_tokens: components["schemas"]["SessionTokens"];
+            agent_parameters?: null | components["schemas"]["AgentParameters"];
         };
         /** @description The spec's `CloneSessionResponse`, plus certificate expiry and duration. */
         CloneSessionResponse: {
