@@ -231,6 +231,19 @@ mod data {
         assert!(identical(&source_image, &target_image));
         assert!(allocated(&target_image) <= data + data / 20, "target allocates {}", allocated(&target_image));
         assert_eq!(done["digest"], content_digest(&source_image, MIB));
+
+        // And the recorded progress tells logical bytes from bytes on the wire
+        let (_, history) = app.get(&format!("/clone-sessions/{}/history", clone.id)).await;
+        let last_target_report = history["data"]
+            .as_array()
+            .expect("history")
+            .iter()
+            .filter(|e| e["event_type"] == "clone_session.progress_reported" && e["payload"]["role"] == "target")
+            .last()
+            .map(|e| e["payload"].clone())
+            .expect("target progress");
+        assert_eq!(last_target_report["bytes_on_wire"], wire, "{last_target_report}");
+        assert_eq!(last_target_report["reported_bytes"], 1024 * MIB, "{last_target_report}");
         std::fs::remove_dir_all(&clone.dir).expect("cleanup");
     }
 
@@ -388,6 +401,10 @@ mod resume {
         controller.stop().await;
         tokio::time::sleep(Duration::from_secs(10)).await;
         let written_meanwhile = allocated(&target_image);
+        let outbox = target.state.join(format!("outbox-{}-target.json", clone.id));
+        let queued: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&outbox).expect("outbox file")).expect("JSON");
+        assert!(!queued.as_array().expect("queue").is_empty(), "nothing kept for the controller: {queued}");
         let controller = Stoppable::start(&app, Some(addr)).await;
 
         // Then the clone went on, the queued callbacks arrive, and it completes
