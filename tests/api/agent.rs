@@ -238,8 +238,8 @@ mod data {
             .as_array()
             .expect("history")
             .iter()
-            .filter(|e| e["event_type"] == "clone_session.progress_reported" && e["payload"]["role"] == "target")
-            .last()
+            .rev()
+            .find(|e| e["event_type"] == "clone_session.progress_reported" && e["payload"]["role"] == "target")
             .map(|e| e["payload"].clone())
             .expect("target progress");
         assert_eq!(last_target_report["bytes_on_wire"], wire, "{last_target_report}");
