@@ -26,9 +26,12 @@
 //! - [`db`]: connection pool, migrations, the embedded PostgreSQL cluster.
 //! - [`app`]: shared state, start-up order, router, graceful shutdown, and the
 //!   wait that gives queries read-your-writes.
+//! - [`agent`]: the node agent (`pureboot-agent`): enrolment, clone source and
+//!   target over mutual TLS; talks to the controller only over HTTP.
 //! - [`bench`]: the load tool (`pureboot bench …`) behind BENCHMARKS.md.
 //! - [`error`]: the one API error type and its JSON shape.
 
+pub mod agent;
 pub mod api;
 pub mod app;
 pub mod auth;

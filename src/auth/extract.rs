@@ -106,6 +106,10 @@ pub struct Callback;
 pub struct Settle;
 /// Certificates and CSRs: a live node token only.
 pub struct Keys;
+/// Reading the session (`GET /clone-sessions/{id}`): viewers, and the
+/// session's agents, which learn the source's address and watch for a cancel
+/// this way, also after the end (to see how it ended).
+pub struct Watch;
 
 impl SessionPolicy for Callback {
     const OPERATORS: Option<OperatorRole> = None;
@@ -113,6 +117,10 @@ impl SessionPolicy for Callback {
 }
 impl SessionPolicy for Settle {
     const OPERATORS: Option<OperatorRole> = Some(OperatorRole::Operator);
+    const RETIRED_OK: bool = true;
+}
+impl SessionPolicy for Watch {
+    const OPERATORS: Option<OperatorRole> = Some(OperatorRole::Viewer);
     const RETIRED_OK: bool = true;
 }
 impl SessionPolicy for Keys {

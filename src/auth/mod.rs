@@ -17,7 +17,7 @@ pub mod node_tokens;
 pub mod operator_tokens;
 
 pub use extract::{
-    Admin, Auth, Callback, Keys, NodeAuth, Operator, SessionAuth, SessionPolicy, Settle, Viewer, bearer, require,
+    Admin, Auth, Callback, Keys, NodeAuth, Operator, SessionAuth, SessionPolicy, Settle, Viewer, Watch, bearer, require,
 };
 
 use ring::digest::{SHA256, digest};

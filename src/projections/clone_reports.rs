@@ -82,7 +82,7 @@ impl SessionFold for CloneReportsProjection {
             E::SourceReady { endpoint, at } => {
                 (SOURCE_READY, json!({"id": id, "at": ts(at), "size": endpoint.size_bytes}))
             }
-            E::Completed { duration_seconds, bytes_transferred, at } => {
+            E::Completed { duration_seconds, bytes_transferred, at, .. } => {
                 let row = json!({"id": id, "at": ts(at), "duration": duration_seconds, "bytes": bytes_transferred});
                 (COMPLETED, row)
             }

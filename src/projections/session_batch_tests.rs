@@ -55,6 +55,7 @@ fn progress(bytes: i64, rate: Option<i64>) -> CloneSessionEvent {
         bytes_total: None,
         transfer_rate_bps: rate,
         status: None,
+        bytes_on_wire: None,
     })
 }
 

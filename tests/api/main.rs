@@ -3,6 +3,9 @@
 
 mod support;
 
+mod agent;
+mod agent_harness;
+
 mod audit;
 mod backend_credentials;
 mod bad_input;

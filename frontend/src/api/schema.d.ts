@@ -63,7 +63,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get one clone session. */
+        /**
+         * Get one clone session. The session's own node tokens may read it too:
+         *     the agents learn the source's address and watch for a cancel this way.
+         */
         get: operations["clone_sessions_get"];
         put?: never;
         post?: never;
@@ -105,7 +108,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** The copy finished: → completed, with the duration since source-ready. */
+        /**
+         * The copy finished: → completed, with the duration since source-ready and
+         *     (optionally) the digest of what the target holds now.
+         */
         post: operations["clone_sessions_complete"];
         delete?: never;
         options?: never;
@@ -595,6 +601,12 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description `pureboot.*` kernel parameters for each role's node agent. */
+        AgentParameters: {
+            /** @example pureboot.url=http://10.0.0.1:8080 pureboot.session=… pureboot.role=source pureboot.token=pbn_… pureboot.ca_sha256=… pureboot.device=/dev/sda */
+            source: string;
+            target: string;
+        };
         /** @description A page of a list: `{"success": true, "data": [...], "total": N, "message": null}`. */
         ApiList_CloneSessionResponse: {
             success: boolean;
@@ -881,6 +893,7 @@ export interface components {
              */
             data: components["schemas"]["CloneSessionResponse"] & {
                 node_tokens: components["schemas"]["SessionTokens"];
+                agent_parameters?: null | components["schemas"]["AgentParameters"];
             };
             /** @description What the command did, in words; null for a plain read. */
             message: string | null;
@@ -1371,6 +1384,18 @@ export interface components {
             key_pem: string;
             ca_pem: string;
         };
+        /**
+         * @description Optional body of `POST …/complete` (an extension of the spec: an empty
+         *     body still works).
+         */
+        CloneCompletion: {
+            /**
+             * @description BLAKE3 (hex) over the concatenated BLAKE3 digests of every chunk, in
+             *     order: which content landed on the target, recorded in the completed event.
+             * @example af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262
+             */
+            digest?: string | null;
+        };
         /** @description The outcome of a DELETE. */
         CloneDeleteOutcome: {
             /** Format: uuid */
@@ -1429,6 +1454,13 @@ export interface components {
             /** Format: int64 */
             transfer_rate_bps?: number | null;
             status?: null | components["schemas"]["TransferPhase"];
+            /**
+             * Format: int64
+             * @description Bytes actually sent over the network so far (optional, an extension
+             *     of the spec): below `bytes_transferred` when empty chunks were skipped
+             *     or a resumed target already held most of the data.
+             */
+            bytes_on_wire?: number | null;
         };
         /** @description The clone report. */
         CloneReport: {
@@ -1482,6 +1514,7 @@ export interface components {
          */
         CloneSessionCreated: components["schemas"]["CloneSessionResponse"] & {
             node_tokens: components["schemas"]["SessionTokens"];
+            agent_parameters?: null | components["schemas"]["AgentParameters"];
         };
         /** @description The spec's `CloneSessionResponse`, plus certificate expiry and duration. */
         CloneSessionResponse: {
@@ -1565,6 +1598,7 @@ export interface components {
         };
         /**
          * @description `CloneSourceReady`: the source serves its disk at ip:port.
+         *     (`Serialize` too: the node agent sends this very type.)
          * @example {
          *       "device": "/dev/sda",
          *       "ip": "10.0.0.5",
@@ -2814,7 +2848,12 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        /** @description Optional: the target's content digest */
+        requestBody?: {
+            content: {
+                "application/json": null | components["schemas"]["CloneCompletion"];
+            };
+        };
         responses: {
             200: {
                 headers: {

@@ -11,6 +11,7 @@ export type CloneSession = Schemas['CloneSessionResponse'];
 
 /** Bearer tokens the source and target nodes use for their callbacks. */
 export type NodeTokens = Schemas['SessionTokens'];
+export type AgentParameters = Schemas['AgentParameters'];
 /**
  * The create response: the session plus its node tokens, returned only there
  * (the UI shows them once). A controller from before node tokens omits them,

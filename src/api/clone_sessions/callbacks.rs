@@ -10,14 +10,16 @@
 use std::sync::Arc;
 
 use axum::Json;
+use axum::body::Bytes;
 use axum::extract::State;
 use time::OffsetDateTime;
 
 use super::schemas::{
-    CallbackStatus, CloneFailure, CloneProgressUpdate, CloneSourceReady, CompletionAck, FailureQuery, ProgressAck,
+    CallbackStatus, CloneCompletion, CloneFailure, CloneProgressUpdate, CloneSourceReady, CompletionAck, FailureQuery,
+    ProgressAck,
 };
 use crate::api::envelope::ApiResponse;
-use crate::api::extract::{ApiJson, ApiQuery};
+use crate::api::extract::{ApiJson, ApiQuery, parse_json};
 use crate::app::App;
 use crate::auth::{Callback, SessionAuth, Settle};
 use crate::commands::clone_sessions::run;
@@ -70,14 +72,17 @@ pub async fn progress(
         bytes_transferred: body.bytes_transferred,
         transfer_rate_bps: body.transfer_rate_bps,
         status: body.status,
+        bytes_on_wire: body.bytes_on_wire,
     };
     let state = run(&app, &ctx.metadata(), id, |s| session::progress(s, report.clone())).await?;
     let percent = progress_percent(state.bytes_transferred, state.bytes_total());
     Ok(ApiResponse::ok(ProgressAck { progress_percent: percent }))
 }
 
-/// The copy finished: → completed, with the duration since source-ready.
+/// The copy finished: → completed, with the duration since source-ready and
+/// (optionally) the digest of what the target holds now.
 #[utoipa::path(operation_id = "clone_sessions_complete", post, path = "/clone-sessions/{id}/complete", tag = "node-callbacks", params(("id" = Uuid, Path)),
+    request_body(content = Option<CloneCompletion>, description = "Optional: the target's content digest"),
     security(("node_token" = []), ("bearer" = [])),
     responses((status = 400, description = "Malformed id or JSON", body = ErrorBody), (status = 200, body = ApiResponse<CompletionAck>),
               (status = 401, description = "Missing or invalid token (node tokens die when the session ends)", body = ErrorBody),
@@ -86,11 +91,17 @@ pub async fn progress(
 pub async fn complete(
     State(app): State<Arc<App>>,
     auth: SessionAuth<Settle>,
+    body: Bytes,
 ) -> Result<Json<ApiResponse<CompletionAck>>, ApiError> {
     let id = auth.session;
     let ctx = auth.as_role(EITHER)?;
+    let body = if body.iter().all(u8::is_ascii_whitespace) {
+        CloneCompletion::default()
+    } else {
+        parse_json::<CloneCompletion>(&body)?
+    };
     let now = OffsetDateTime::now_utc();
-    let state = run(&app, &ctx.metadata(), id, |s| session::complete(s, now)).await?;
+    let state = run(&app, &ctx.metadata(), id, |s| session::complete(s, body.digest.clone(), now)).await?;
     let ack = CompletionAck { status: state.status.to_string(), duration_seconds: state.duration_seconds.unwrap_or(0) };
     Ok(ApiResponse::with_message(ack, "Clone completed successfully"))
 }

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::State;
+use axum::http::{HeaderMap, header};
 use serde::Serialize;
 use time::OffsetDateTime;
 use utoipa::ToSchema;
@@ -26,6 +27,47 @@ pub struct CloneSessionCreated {
     #[serde(flatten)]
     pub session: CloneSessionView,
     pub node_tokens: SessionTokens,
+    /// Direct mode: the kernel command line parameters that start each
+    /// role's `pureboot-agent` (shown only now, as they hold the tokens).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agent_parameters: Option<AgentParameters>,
+}
+
+/// `pureboot.*` kernel parameters for each role's node agent.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AgentParameters {
+    #[schema(
+        example = "pureboot.url=http://10.0.0.1:8080 pureboot.session=… pureboot.role=source pureboot.token=pbn_… pureboot.ca_sha256=… pureboot.device=/dev/sda"
+    )]
+    pub source: String,
+    pub target: String,
+}
+
+impl AgentParameters {
+    /// `url`: how the nodes reach this controller (as the operator's request did).
+    fn new(session: &CloneSessionView, tokens: &SessionTokens, url: &str, ca_pem: &str) -> Option<Self> {
+        let ca = pem::parse(ca_pem).ok()?;
+        let fingerprint = crate::ca::hex(ring::digest::digest(&ring::digest::SHA256, ca.contents()).as_ref());
+        let line = |role: &str, token: &str, device: &str| {
+            format!(
+                "pureboot.url={url} pureboot.session={} pureboot.role={role} pureboot.token={token} \
+                 pureboot.ca_sha256={fingerprint} pureboot.device={device}",
+                session.id
+            )
+        };
+        Some(Self {
+            source: line("source", &tokens.source, &session.source_device),
+            target: line("target", &tokens.target, &session.target_device),
+        })
+    }
+}
+
+/// The controller's URL as the request reached it (`X-Forwarded-Proto` and
+/// `Host` honoured, for a controller behind a TLS proxy).
+fn request_url(headers: &HeaderMap) -> Option<String> {
+    let host = headers.get(header::HOST)?.to_str().ok()?;
+    let scheme = headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()).unwrap_or("http");
+    Some(format!("{scheme}://{host}"))
 }
 
 /// The outcome of a DELETE.
@@ -52,6 +94,7 @@ pub struct DeleteOutcome {
 pub async fn create(
     State(app): State<Arc<App>>,
     auth: Auth<Operator>,
+    headers: HeaderMap,
     ApiJson(body): ApiJson<CloneSessionCreate>,
 ) -> Result<Json<ApiResponse<CloneSessionCreated>>, ApiError> {
     let spec = SessionSpec {
@@ -65,7 +108,11 @@ pub async fn create(
         resize_mode: body.resize_mode,
     };
     let (session, node_tokens) = command::create(&app, &auth.ctx.metadata(), spec).await?;
-    let created = CloneSessionCreated { session, node_tokens };
+    let agent_parameters = match (session.clone_mode.as_str(), request_url(&headers), app.ca.as_ref()) {
+        ("direct", Some(url), Some(ca)) => AgentParameters::new(&session, &node_tokens, &url, ca.ca_pem()),
+        _ => None,
+    };
+    let created = CloneSessionCreated { session, node_tokens, agent_parameters };
     Ok(ApiResponse::with_message(created, "Clone session created"))
 }
 

@@ -11,9 +11,9 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::api::envelope::{ApiList, ApiResponse};
-use crate::api::extract::{ApiQuery, IdPath, Page};
+use crate::api::extract::{ApiQuery, Page};
 use crate::app::App;
-use crate::auth::{Auth, Viewer};
+use crate::auth::{Auth, SessionAuth, Viewer, Watch};
 use crate::domain::clone_session::CloneStatus;
 use crate::error::{ApiError, ErrorBody};
 use crate::projections::clone_sessions::{self, CloneSessionView, PageKey};
@@ -55,14 +55,14 @@ pub async fn list(
     Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
-/// Get one clone session.
+/// Get one clone session. The session's own node tokens may read it too:
+/// the agents learn the source's address and watch for a cancel this way.
 #[utoipa::path(operation_id = "clone_sessions_get", get, path = "/clone-sessions/{id}", tag = "clone-sessions", params(("id" = Uuid, Path)),
-    security(("bearer" = [])),
+    security(("bearer" = []), ("node_token" = [])),
     responses((status = 401, description = "Missing or invalid token", body = ErrorBody), (status = 403, description = "Role not allowed", body = ErrorBody), (status = 200, body = ApiResponse<CloneSessionView>), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn get(
     State(app): State<Arc<App>>,
-    _auth: Auth<Viewer>,
-    IdPath(id): IdPath,
+    auth: SessionAuth<Watch>,
 ) -> Result<Json<ApiResponse<CloneSessionView>>, ApiError> {
-    Ok(ApiResponse::ok(super::fetch(&app, id).await?))
+    Ok(ApiResponse::ok(super::fetch(&app, auth.session).await?))
 }

@@ -51,7 +51,8 @@ pub struct CloneSessionUpdate {
 }
 
 /// `CloneSourceReady`: the source serves its disk at ip:port.
-#[derive(Debug, Deserialize, ToSchema)]
+/// (`Serialize` too: the node agent sends this very type.)
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[schema(example = json!({"ip": "10.0.0.5", "port": 9999, "size_bytes": 500107862016_i64, "device": "/dev/sda"}))]
 pub struct CloneSourceReady {
     pub ip: String,
@@ -63,7 +64,7 @@ pub struct CloneSourceReady {
 }
 
 /// `CloneProgressUpdate`.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[schema(example = json!({"role": "target", "bytes_transferred": 1073741824, "transfer_rate_bps": 104857600, "status": "transferring"}))]
 pub struct CloneProgressUpdate {
     pub role: Role,
@@ -73,10 +74,26 @@ pub struct CloneProgressUpdate {
     #[schema(minimum = 0)]
     pub transfer_rate_bps: Option<i64>,
     pub status: Option<TransferPhase>,
+    /// Bytes actually sent over the network so far (optional, an extension
+    /// of the spec): below `bytes_transferred` when empty chunks were skipped
+    /// or a resumed target already held most of the data.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0)]
+    pub bytes_on_wire: Option<i64>,
+}
+
+/// Optional body of `POST …/complete` (an extension of the spec: an empty
+/// body still works).
+#[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
+pub struct CloneCompletion {
+    /// BLAKE3 (hex) over the concatenated BLAKE3 digests of every chunk, in
+    /// order: which content landed on the target, recorded in the completed event.
+    #[schema(example = "af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262")]
+    pub digest: Option<String>,
 }
 
 /// Body form of `POST …/failed` (the query parameter `error` also works).
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
 pub struct CloneFailure {
     #[schema(example = "read error on /dev/sda at sector 1234")]
     pub error: Option<String>,

@@ -137,12 +137,16 @@ pub struct ProgressReport {
     pub bytes_transferred: i64,
     pub transfer_rate_bps: Option<i64>,
     pub status: Option<TransferPhase>,
+    pub bytes_on_wire: Option<i64>,
 }
 
 pub fn progress(state: &CloneSession, report: ProgressReport) -> Result<Vec<E>, Rejection> {
     existing(state)?;
     if report.bytes_transferred < 0 {
         return Err(Rejection::invalid("bytes_transferred", "must be at least 0"));
+    }
+    if report.bytes_on_wire.is_some_and(|b| b < 0) {
+        return Err(Rejection::invalid("bytes_on_wire", "must be at least 0"));
     }
     if report.transfer_rate_bps.is_some_and(|r| r < 0) {
         return Err(Rejection::invalid("transfer_rate_bps", "must be at least 0"));
@@ -172,11 +176,18 @@ pub fn progress(state: &CloneSession, report: ProgressReport) -> Result<Vec<E>, 
         bytes_total: total,
         transfer_rate_bps: report.transfer_rate_bps,
         status: report.status,
+        bytes_on_wire: report.bytes_on_wire,
     })])
 }
 
-pub fn complete(state: &CloneSession, now: OffsetDateTime) -> Result<Vec<E>, Rejection> {
+/// `digest`: the target's content digest (64 hex digits), if it sent one.
+pub fn complete(state: &CloneSession, digest: Option<String>, now: OffsetDateTime) -> Result<Vec<E>, Rejection> {
     existing(state)?;
+    if let Some(d) = &digest
+        && (d.len() != 64 || !d.bytes().all(|b| b.is_ascii_hexdigit()))
+    {
+        return Err(Rejection::invalid("digest", "must be 64 hexadecimal digits (a BLAKE3 digest)"));
+    }
     match state.status {
         CloneStatus::Completed => Ok(vec![]),
         CloneStatus::SourceReady | CloneStatus::Cloning => {
@@ -184,6 +195,7 @@ pub fn complete(state: &CloneSession, now: OffsetDateTime) -> Result<Vec<E>, Rej
             Ok(vec![E::Completed {
                 duration_seconds: (now - started).whole_seconds().max(0),
                 bytes_transferred: state.bytes_total().unwrap_or(state.bytes_transferred),
+                digest: digest.map(|d| d.to_ascii_lowercase()),
                 at: now,
             }])
         }

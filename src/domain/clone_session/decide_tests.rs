@@ -53,7 +53,13 @@ fn cloning(bytes: i64) -> Vec<E> {
 }
 
 fn report(bytes: i64) -> ProgressReport {
-    ProgressReport { role: Role::Target, bytes_transferred: bytes, transfer_rate_bps: Some(10), status: None }
+    ProgressReport {
+        role: Role::Target,
+        bytes_transferred: bytes,
+        transfer_rate_bps: Some(10),
+        status: None,
+        bytes_on_wire: None,
+    }
 }
 
 fn is_conflict<T: std::fmt::Debug>(result: Result<T, Rejection>) -> bool {
@@ -121,26 +127,31 @@ fn progress_beyond_the_disk_is_invalid() {
 fn progress_on_pending_or_terminal_sessions_conflicts() {
     assert!(is_conflict(progress(&given(&created()), report(1))));
     let mut done = cloning(10);
-    done.extend(complete(&given(&done), t0()).expect("completes"));
+    done.extend(complete(&given(&done), None, t0()).expect("completes"));
     assert!(is_conflict(progress(&given(&done), report(20))));
 }
 
 #[test]
 fn complete_reports_duration_and_full_bytes_and_repeats_are_no_ops() {
     let state = given(&cloning(10));
-    let events = complete(&state, t0() + Duration::seconds(90)).expect("completes");
+    let events = complete(&state, None, t0() + Duration::seconds(90)).expect("completes");
     assert_eq!(
         events,
-        vec![E::Completed { duration_seconds: 90, bytes_transferred: 1000, at: t0() + Duration::seconds(90) }]
+        vec![E::Completed {
+            duration_seconds: 90,
+            bytes_transferred: 1000,
+            digest: None,
+            at: t0() + Duration::seconds(90)
+        }]
     );
     let mut all = cloning(10);
     all.extend(events);
-    assert_eq!(complete(&given(&all), t0()), Ok(vec![]));
+    assert_eq!(complete(&given(&all), None, t0()), Ok(vec![]));
 }
 
 #[test]
 fn complete_on_pending_conflicts() {
-    assert!(is_conflict(complete(&given(&created()), t0())));
+    assert!(is_conflict(complete(&given(&created()), None, t0())));
 }
 
 #[test]
@@ -150,7 +161,7 @@ fn failing_twice_with_the_same_error_is_a_no_op_but_a_new_error_conflicts() {
     let state = given(&events);
     assert_eq!(fail(&state, "disk read error".into(), t0()), Ok(vec![]));
     assert!(is_conflict(fail(&state, "other".into(), t0())));
-    assert!(is_conflict(complete(&state, t0())));
+    assert!(is_conflict(complete(&state, None, t0())));
 }
 
 #[test]
@@ -164,7 +175,7 @@ fn a_deleted_session_is_not_found() {
     let mut events = created();
     events.extend(delete(&given(&events), t0()).expect("deletes"));
     let state = given(&events);
-    assert!(matches!(complete(&state, t0()), Err(Rejection::NotFound(_))));
+    assert!(matches!(complete(&state, None, t0()), Err(Rejection::NotFound(_))));
     assert!(matches!(delete(&state, t0()), Err(Rejection::NotFound(_))));
 }
 
@@ -210,4 +221,15 @@ fn each_role_is_issued_a_bounded_number_of_certificates() {
     assert!(is_conflict(reissue(&state, certificate(Role::Target, "x"))), "one more is refused");
     assert!(is_conflict(may_reissue(&state, Role::Target)), "and refused before signing");
     assert!(reissue(&state, certificate(Role::Source, "s")).is_ok(), "the other role has its own count");
+}
+
+#[test]
+fn complete_records_a_well_formed_digest_and_refuses_others() {
+    let state = given(&cloning(10));
+    let digest = "AB".repeat(32);
+    let events = complete(&state, Some(digest), t0()).expect("completes");
+    assert!(matches!(&events[0], E::Completed { digest: Some(d), .. } if *d == "ab".repeat(32)));
+    for bad in ["abc".to_owned(), "zz".repeat(32)] {
+        assert!(matches!(complete(&state, Some(bad), t0()), Err(Rejection::Invalid { .. })));
+    }
 }

@@ -90,6 +90,10 @@ pub struct ProgressReported {
     pub bytes_total: Option<i64>,
     pub transfer_rate_bps: Option<i64>,
     pub status: Option<TransferPhase>,
+    /// Bytes the node actually sent or received over the network (absent in
+    /// reports that predate it or do not give it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bytes_on_wire: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -117,6 +121,10 @@ pub enum CloneSessionEvent {
     Completed {
         duration_seconds: i64,
         bytes_transferred: i64,
+        /// The target's content digest (BLAKE3 over the chunk digests), when
+        /// an agent sent one: the audit trail of what landed on the disk.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        digest: Option<String>,
         #[serde(with = "time::serde::rfc3339")]
         at: OffsetDateTime,
     },

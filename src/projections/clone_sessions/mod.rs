@@ -125,7 +125,7 @@ impl SessionFold for CloneSessionsProjection {
                     "started": ts(started), "at": at, "pos": pos});
                 (SOURCE_READY, row)
             }
-            E::Completed { duration_seconds, bytes_transferred, at: done } => {
+            E::Completed { duration_seconds, bytes_transferred, at: done, .. } => {
                 let row = json!({"id": id, "duration": duration_seconds, "bytes": bytes_transferred,
                     "done": ts(done), "at": at, "pos": pos});
                 (COMPLETED, row)

@@ -49,6 +49,7 @@ export function CloneDetailPage() {
       {created?.nodeTokens && (
         <NodeTokensNotice
           tokens={created.nodeTokens}
+          parameters={created.agentParameters}
           onDismiss={() => navigate(location.pathname, { replace: true, state: null })}
         />
       )}

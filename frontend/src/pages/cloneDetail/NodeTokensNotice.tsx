@@ -1,15 +1,24 @@
-import type { NodeTokens } from '../../types/clone';
+import type { AgentParameters, NodeTokens } from '../../types/clone';
 
 /** Router state the new-clone form hands to the detail page, read once. */
 export interface CreatedNavigationState {
   nodeTokens?: NodeTokens;
+  agentParameters?: AgentParameters;
 }
 
 /**
  * The node tokens of a session just created. The controller returns them only
  * in the create response, so this is the one chance to copy them.
  */
-export function NodeTokensNotice({ tokens, onDismiss }: { tokens: NodeTokens; onDismiss: () => void }) {
+export function NodeTokensNotice({
+  tokens,
+  parameters,
+  onDismiss,
+}: {
+  tokens: NodeTokens;
+  parameters?: AgentParameters;
+  onDismiss: () => void;
+}) {
   return (
     <aside className="notice notice-warning" aria-labelledby="node-tokens-title">
       <h2 id="node-tokens-title">Node tokens — copy them now</h2>
@@ -28,6 +37,21 @@ export function NodeTokensNotice({ tokens, onDismiss }: { tokens: NodeTokens; on
           </>
         )}
       </dl>
+      {parameters && (
+        <>
+          <h3>Kernel parameters for each node's agent</h3>
+          <dl className="token-list">
+            <dt>Source</dt>
+            <dd>
+              <code>{parameters.source}</code>
+            </dd>
+            <dt>Target</dt>
+            <dd>
+              <code>{parameters.target}</code>
+            </dd>
+          </dl>
+        </>
+      )}
       <button type="button" onClick={onDismiss}>
         Dismiss
       </button>

@@ -39,7 +39,10 @@ export function NewClonePage() {
     if (Object.keys(problems).length > 0) return;
     try {
       const created = await create.mutateAsync(toCreateRequest(values));
-      const state: CreatedNavigationState = { nodeTokens: created.data.node_tokens ?? undefined };
+      const state: CreatedNavigationState = {
+        nodeTokens: created.data.node_tokens ?? undefined,
+        agentParameters: created.data.agent_parameters ?? undefined,
+      };
       navigate(`/clone/${created.data.id}`, { state });
     } catch (error) {
       setErrors(fieldErrorsFrom(error, FIELD_KEYWORDS));
