@@ -93,7 +93,7 @@ describe('direct clone, created in the UI and followed live', () => {
     const tag = await sourceDevice.evaluate((element) => element.tagName);
     assert.equal(tag, 'SELECT', 'the source device is picked from its disks');
     const option = await sourceDevice.locator('option[value="/dev/sda"]').textContent();
-    assert.match(option, /\/dev\/sda — 465\.8 GB Samsung SSD 870/);
+    assert.match(option, /\/dev\/sda — 465.8 GiB Samsung SSD 870/);
     state.sourceDevice = await chooseDevice(page, 'source', '/dev/sda');
     assert.equal(state.sourceDevice, '/dev/sda');
     await chooseNode(page, 'target', state.target.id);
@@ -146,7 +146,7 @@ describe('direct clone, created in the UI and followed live', () => {
       previous = now;
     }
     await waitForStatus(page, 'Cloning');
-    await page.getByText('120.0 MB/s').first().waitFor();
+    await page.getByText('114.4 MiB/s').first().waitFor();
     await assertNotReloaded();
     await screenshot(page, '03-clone-detail-cloning');
   });
@@ -210,7 +210,7 @@ describe('direct clone, created in the UI and followed live', () => {
     await page.getByRole('heading', { name: `Disks of e2e-source-${run}` }).waitFor();
     // The disk the source reported (the disks page itself is tested in node-disks.test.mjs).
     const card = page.locator('section.card[data-device="/dev/sda"]');
-    await card.getByRole('heading', { name: '/dev/sda — 465.8 GB' }).waitFor();
+    await card.getByRole('heading', { name: '/dev/sda — 465.8 GiB' }).waitFor();
     assert.equal(await card.getByRole('list', { name: 'Partition layout of /dev/sda' }).locator('li[data-partition]').count(), 3);
   });
 

@@ -6,6 +6,8 @@ import { NewClonePage } from './pages/newClone/NewClonePage';
 import { NodesPage } from './pages/nodes/NodesPage';
 import { NodeDisksPage } from './pages/disks/NodeDisksPage';
 import { NotFoundPage } from './pages/NotFoundPage';
+import { AuditPage } from './pages/audit/AuditPage';
+import { ReportsPage } from './pages/reports/ReportsPage';
 
 export function App() {
   return (
@@ -17,6 +19,8 @@ export function App() {
         <Route path="clone/:id" element={<CloneDetailPage />} />
         <Route path="nodes" element={<NodesPage />} />
         <Route path="nodes/:id/disks" element={<NodeDisksPage />} />
+        <Route path="audit" element={<AuditPage />} />
+        <Route path="reports" element={<ReportsPage />} />
         <Route path="*" element={<NotFoundPage />} />
       </Route>
     </Routes>

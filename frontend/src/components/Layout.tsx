@@ -35,6 +35,12 @@ export function Layout() {
               <NavLink to="/nodes">Nodes</NavLink>
             </li>
             <li>
+              <NavLink to="/audit">Audit log</NavLink>
+            </li>
+            <li>
+              <NavLink to="/reports">Reports</NavLink>
+            </li>
+            <li>
               <a href="/api/docs">API docs</a>
             </li>
           </ul>
