@@ -7,7 +7,10 @@ import { NodesPage } from './pages/nodes/NodesPage';
 import { NodeDisksPage } from './pages/disks/NodeDisksPage';
 import { NotFoundPage } from './pages/NotFoundPage';
 import { AuditPage } from './pages/audit/AuditPage';
-import { ReportsPage } from './pages/reports/ReportsPage';
+import { lazy, Suspense } from 'react';
+
+// The reports page carries the chart library: loaded when first opened, not with every page.
+const ReportsPage = lazy(() => import('./pages/reports/ReportsPage').then((m) => ({ default: m.ReportsPage })));
 
 export function App() {
   return (
@@ -20,7 +23,14 @@ export function App() {
         <Route path="nodes" element={<NodesPage />} />
         <Route path="nodes/:id/disks" element={<NodeDisksPage />} />
         <Route path="audit" element={<AuditPage />} />
-        <Route path="reports" element={<ReportsPage />} />
+        <Route
+          path="reports"
+          element={
+            <Suspense fallback={<p role="status">Loading reports…</p>}>
+              <ReportsPage />
+            </Suspense>
+          }
+        />
         <Route path="*" element={<NotFoundPage />} />
       </Route>
     </Routes>

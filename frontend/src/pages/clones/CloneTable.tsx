@@ -1,12 +1,14 @@
 import { Link } from 'react-router-dom';
 import { RelativeTime } from '../../components/RelativeTime';
 import { StatusBadge } from '../../components/StatusBadge';
+import { useStalls } from '../../hooks/useStalls';
 import type { CloneSession } from '../../types/clone';
 import { CloneProgressCell } from './CloneProgressCell';
 import { sessionTitle, sourceName, targetName } from './sessionText';
 
 /** Clone sessions as a table that scrolls sideways on narrow screens. */
 export function CloneTable({ sessions }: { sessions: CloneSession[] }) {
+  const stalls = useStalls(sessions);
   return (
     <div className="table-scroll" role="region" aria-label="Clone sessions" tabIndex={0}>
       <table>
@@ -23,7 +25,7 @@ export function CloneTable({ sessions }: { sessions: CloneSession[] }) {
         </thead>
         <tbody>
           {sessions.map((session) => (
-            <tr key={session.id} data-session-id={session.id}>
+            <tr key={session.id} data-session-id={session.id} data-stalled={stalls.get(session.id)?.stalled ? 'true' : undefined}>
               <td>
                 <Link to={`/clone/${session.id}`}>{sessionTitle(session)}</Link>
               </td>
@@ -42,7 +44,7 @@ export function CloneTable({ sessions }: { sessions: CloneSession[] }) {
                 <StatusBadge status={session.status} />
               </td>
               <td>
-                <CloneProgressCell session={session} />
+                <CloneProgressCell session={session} stall={stalls.get(session.id)} />
               </td>
               <td>
                 <RelativeTime value={session.created_at} />
