@@ -85,10 +85,10 @@ export function formatRelative(iso: string | null | undefined, now: Date = new D
   return format.format(Math.round(diff / 60), 'minute');
 }
 
-/** Absolute local date and time, for tooltips and detail pages. */
+/** Absolute local date and time with the time zone ("Nov 25, 2026, 5:00:00 PM UTC"), for tooltips and detail pages. */
 export function formatDateTime(iso: string | null | undefined, locale?: string): string {
   const time = parseDate(iso);
-  return time ? time.toLocaleString(locale, { dateStyle: 'medium', timeStyle: 'medium' }) : NONE;
+  return time ? time.toLocaleString(locale, { dateStyle: 'medium', timeStyle: 'long' }) : NONE;
 }
 
 /** Local time of day with seconds, for lists of events on one day. */

@@ -1,4 +1,5 @@
 import { Link, useParams } from 'react-router-dom';
+import { usePageTitle } from '../../hooks/usePageTitle';
 import { isNotFound } from '../../api/client';
 import { ErrorNotice } from '../../components/ErrorNotice';
 import { RelativeTime } from '../../components/RelativeTime';
@@ -36,6 +37,7 @@ export function NodeDisksPage() {
   const scan = useRequestScan(id);
   const hostname = node.data?.data.hostname ?? id;
   const list = disks.data?.data ?? [];
+  usePageTitle(`Disks of ${hostname}`);
   const unknownNode = isNotFound(node.error) || isNotFound(disks.error);
   const pending = scanStatus.data?.data.status === 'pending';
 

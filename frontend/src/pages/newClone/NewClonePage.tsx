@@ -1,4 +1,5 @@
 import { useCallback, useState, type FormEvent } from 'react';
+import { usePageTitle } from '../../hooks/usePageTitle';
 import { useNavigate } from 'react-router-dom';
 import { ErrorNotice } from '../../components/ErrorNotice';
 import { Field } from '../../components/Field';
@@ -13,6 +14,7 @@ import { NodeSelect } from './NodeSelect';
 import { StagingBackendField } from './StagingBackendField';
 
 export function NewClonePage() {
+  usePageTitle('New clone');
   const navigate = useNavigate();
   const nodes = useNodes();
   const create = useCreateCloneSession();

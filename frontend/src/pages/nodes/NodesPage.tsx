@@ -1,10 +1,12 @@
 import { Link } from 'react-router-dom';
+import { usePageTitle } from '../../hooks/usePageTitle';
 import { ErrorNotice } from '../../components/ErrorNotice';
 import { useNodes } from '../../hooks/useNodes';
 import { NONE } from '../../lib/format';
 
 /** The registered bare-metal nodes, each with a way into its disks. */
 export function NodesPage() {
+  usePageTitle('Nodes');
   const nodes = useNodes();
   const list = nodes.data?.data ?? [];
 
