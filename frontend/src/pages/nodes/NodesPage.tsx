@@ -20,7 +20,7 @@ export function NodesPage() {
       )}
       {list.length > 0 && (
         <div className="table-scroll" role="region" aria-label="Nodes" tabIndex={0}>
-          <table>
+          <table className="cards-on-phone">
             <thead>
               <tr>
                 <th scope="col">Hostname</th>
@@ -36,14 +36,14 @@ export function NodesPage() {
             <tbody>
               {list.map((node) => (
                 <tr key={node.id} data-node-id={node.id}>
-                  <td>{node.hostname}</td>
-                  <td>
+                  <td data-label="Hostname">{node.hostname}</td>
+                  <td data-label="MAC address">
                     <code>{node.mac_address}</code>
                   </td>
-                  <td>{node.ip_address ? <code>{node.ip_address}</code> : NONE}</td>
-                  <td>{node.arch}</td>
-                  <td>{node.state}</td>
-                  <td>
+                  <td data-label="IP address">{node.ip_address ? <code>{node.ip_address}</code> : NONE}</td>
+                  <td data-label="Architecture">{node.arch}</td>
+                  <td data-label="State">{node.state}</td>
+                  <td data-label="Actions">
                     <Link to={`/nodes/${node.id}/disks`} aria-label={`Disks of ${node.hostname}`}>
                       Disks
                     </Link>
