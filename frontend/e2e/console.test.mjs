@@ -160,6 +160,17 @@ describe('operator console', () => {
     await screenshot(page, 'console-05-detail-completed-1440');
   });
 
+  it('retries a failed session as a new one with the same parameters', async () => {
+    await openSignedIn(page, `/clone/${sessions.failed.id}`, page.getByRole('heading', { name: sessions.failed.name }));
+    await page.getByRole('button', { name: 'Retry', exact: true }).click();
+    await page.getByRole('heading', { name: `${sessions.failed.name} (retry)` }).waitFor();
+    await waitForStatus(page, 'Pending');
+    const retried = (await apiOk('GET', `/clone-sessions/${new URL(page.url()).pathname.split('/').pop()}`)).data;
+    assert.equal(retried.source_node_id, nodes.source.id);
+    assert.equal(retried.target_node_id, nodes.target.id);
+    assert.notEqual(retried.id, sessions.failed.id);
+  });
+
   it('keeps a deleted session’s history on its page', async () => {
     await apiOk('DELETE', `/clone-sessions/${sessions.done.id}`);
     await openSignedIn(page, `/clone/${sessions.done.id}`, page.getByRole('heading', { name: 'Deleted clone session' }));

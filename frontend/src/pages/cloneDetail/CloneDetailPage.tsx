@@ -6,6 +6,7 @@ import { StatusBadge } from '../../components/StatusBadge';
 import { useCloneHistory, useCloneSession } from '../../hooks/useCloneSessions';
 import { sessionTitle } from '../clones/sessionText';
 import { CloneActions } from './CloneActions';
+import { RetryButton } from './RetryButton';
 import { CloneFacts } from './CloneFacts';
 import { CloneTimeline } from './CloneTimeline';
 import { CloneTransfer } from './CloneTransfer';
@@ -36,6 +37,7 @@ export function CloneDetailPage() {
         <h1>{sessionTitle(session)}</h1>
         <StatusBadge status={session.status} />
         <div className="spacer" />
+        {(session.status === 'failed' || session.status === 'cancelled') && <RetryButton session={session} />}
         <CloneActions session={session} />
       </div>
 
