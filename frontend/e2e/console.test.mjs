@@ -239,6 +239,18 @@ describe('operator console', () => {
     assert.match(csv, /direct/);
   });
 
+  it('searches and sorts the node list', async () => {
+    await openSignedIn(page, '/nodes', page.getByRole('heading', { name: 'Nodes' }));
+    await page.getByLabel('Search').fill(`e2e-console-src-${run}`);
+    await page.getByRole('cell', { name: `e2e-console-src-${run}`, exact: true }).waitFor();
+    assert.equal(await page.locator('tr[data-node-id]').count(), 1);
+    await page.getByLabel('Search').fill(`e2e-console-`);
+    await page.getByLabel('Sort by').selectOption('hostname');
+    const names = await page.locator('tr[data-node-id] td[data-label="Hostname"]').allTextContents();
+    assert.deepEqual(names, [...names].sort((a, b) => a.localeCompare(b)));
+    assert.ok(names.length >= 2);
+  });
+
   it('has no horizontal scroll at 390 px on any page; screenshots at 390 px', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
     const pages = [

@@ -1,4 +1,5 @@
-import { Link } from 'react-router-dom';
+import { Link, useSearchParams } from 'react-router-dom';
+import { filterNodes, type NodeSort } from '../../lib/nodeList';
 import { usePageTitle } from '../../hooks/usePageTitle';
 import { ErrorNotice } from '../../components/ErrorNotice';
 import { useNodes } from '../../hooks/useNodes';
@@ -8,14 +9,39 @@ import { NONE } from '../../lib/format';
 export function NodesPage() {
   usePageTitle('Nodes');
   const nodes = useNodes();
-  const list = nodes.data?.data ?? [];
+  const [params, setParams] = useSearchParams();
+  const search = params.get('q') ?? '';
+  const sort = (params.get('sort') as NodeSort | null) ?? 'hostname';
+  const all = nodes.data?.data ?? [];
+  const list = filterNodes(all, search, sort);
+  const set = (key: string, value: string) => {
+    const next = new URLSearchParams(params);
+    if (value) next.set(key, value);
+    else next.delete(key);
+    setParams(next, { replace: true });
+  };
 
   return (
     <section>
       <h1>Nodes</h1>
+      <div className="toolbar">
+        <div className="field field-inline">
+          <label htmlFor="node-search">Search</label>
+          <input id="node-search" type="search" value={search} onChange={(e) => set('q', e.target.value)} placeholder="hostname, MAC, IP" />
+        </div>
+        <div className="field field-inline">
+          <label htmlFor="node-sort">Sort by</label>
+          <select id="node-sort" value={sort} onChange={(e) => set('sort', e.target.value)}>
+            <option value="hostname">Hostname</option>
+            <option value="state">State</option>
+            <option value="registered">Newest first</option>
+          </select>
+        </div>
+      </div>
       {nodes.isPending && <p role="status">Loading nodes…</p>}
       {nodes.isError && <ErrorNotice error={nodes.error} what="nodes" />}
-      {nodes.isSuccess && list.length === 0 && (
+      {nodes.isSuccess && all.length > 0 && list.length === 0 && <p className="empty-state">No node matches “{search}”.</p>}
+      {nodes.isSuccess && all.length === 0 && (
         <p className="empty-state">No nodes yet — nodes register themselves when they boot from PureBoot.</p>
       )}
       {list.length > 0 && (
@@ -54,9 +80,9 @@ export function NodesPage() {
           </table>
         </div>
       )}
-      {nodes.isSuccess && nodes.data.total > list.length && (
+      {nodes.isSuccess && nodes.data.total > all.length && (
         <p className="muted">
-          Showing the first {list.length} of {nodes.data.total} nodes.
+          Showing the first {all.length} of {nodes.data.total} nodes.
         </p>
       )}
     </section>
