@@ -116,7 +116,7 @@ describe('operator console', () => {
   it('shows why each row is where it is, with bars coloured by state', async () => {
     sessions.failed = await createSession(`e2e-console-failed-${run}`);
     await sessions.failed.call('source-ready', 'source', { ip: '10.0.0.42', port: 9999, size_bytes: SIZE, device: '/dev/sda' });
-    await sessions.failed.call('progress', 'target', { role: 'target', bytes_transferred: SIZE / 3, status: 'transferring' });
+    await sessions.failed.call('progress', 'target', { role: 'target', bytes_transferred: Math.floor(SIZE / 3), status: 'transferring' });
     await sessions.failed.call('failed', 'target', { error: 'read error on /dev/sda at sector 1234' });
     sessions.pending = await createSession(`e2e-console-pending-${run}`);
     sessions.done = await createSession(`e2e-console-done-${run}`);
