@@ -20,10 +20,11 @@ export function CloneTransfer({ session }: { session: CloneSession }) {
   const eta = cloning && !stalled ? etaSeconds(session.bytes_transferred, session.bytes_total, session.transfer_rate_bps) : null;
   const started = parseDate(session.started_at);
   const elapsed = cloning && started ? (now.getTime() - started.getTime()) / 1000 : null;
-  const averageRate =
-    session.status === 'completed' && session.duration_seconds
-      ? (session.bytes_total ?? session.bytes_transferred) / session.duration_seconds
-      : null;
+  const completed = session.status === 'completed';
+  // Over the whole transfer (source ready → completed); unknown for a clone done within a second.
+  const averageRate = session.duration_seconds
+    ? (session.bytes_total ?? session.bytes_transferred) / session.duration_seconds
+    : null;
   return (
     <section aria-labelledby="transfer-title" className={`card${useStaleClass()}`} data-testid="transfer-card">
       <h2 id="transfer-title">
@@ -38,7 +39,7 @@ export function CloneTransfer({ session }: { session: CloneSession }) {
         <dd data-testid="bytes-transferred">
           <Bytes value={session.bytes_transferred} /> of <Bytes value={session.bytes_total} />
         </dd>
-        {averageRate !== null ? (
+        {completed ? (
           <>
             <dt>Average rate</dt>
             <dd>{formatRate(averageRate)}</dd>
