@@ -182,7 +182,7 @@ describe('direct clone, created in the UI and followed live', () => {
   it('lists the completed session, also under its status filter', async () => {
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Clone sessions' }).click();
     const row = page.locator(`tr[data-session-id="${state.sessionId}"]`);
-    await row.getByText('Completed').waitFor();
+    await row.getByTestId('status-badge').filter({ hasText: 'Completed' }).waitFor();
     assert.match(await row.textContent(), new RegExp(`e2e-source-${run}.*e2e-target-${run}`));
     await screenshot(page, '05-clone-list');
 
