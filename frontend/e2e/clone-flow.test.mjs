@@ -102,6 +102,12 @@ describe('direct clone, created in the UI and followed live', () => {
     await page.getByLabel('Name (optional)', { exact: true }).fill(`e2e-clone-${run}`);
     await screenshot(page, '02-new-clone-form');
 
+    // The review step comes first: what is copied where, nothing created yet.
+    await page.getByRole('button', { name: 'Review', exact: true }).click();
+    const review = page.getByRole('region', { name: 'Review the clone' });
+    await review.getByText(/will be overwritten/).waitFor();
+    await screenshot(page, '02b-new-clone-review');
+
     const [response] = await Promise.all([
       page.waitForResponse(
         (r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/api/v1/clone-sessions',

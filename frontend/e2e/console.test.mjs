@@ -8,6 +8,8 @@ import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import {
   ADMIN_TOKEN,
+  chooseDevice,
+  chooseNode,
   BASE_URL,
   apiOk,
   disk500,
@@ -214,6 +216,22 @@ describe('operator console', () => {
     }
   });
 
+  it('offers Retry on an error notice and recovers with it', async () => {
+    let refuse = true;
+    await page.route(/\/api\/v1\/events/, (route) =>
+      refuse
+        ? route.fulfill({ status: 503, contentType: 'application/json', body: JSON.stringify({ success: false, error: 'Service unavailable', detail: 'test', fields: [] }) })
+        : route.continue(),
+    );
+    await openSignedIn(page, '/audit', page.getByRole('heading', { name: 'Audit log' }));
+    const notice = page.getByRole('alert').filter({ hasText: 'Could not load the audit log' });
+    await notice.waitFor({ timeout: 30_000 });
+    refuse = false;
+    await notice.getByRole('button', { name: 'Retry' }).click();
+    await page.locator('table.audit-table tbody tr').first().waitFor();
+    await page.unroute(/\/api\/v1\/events/);
+  });
+
   it('reports clones by day, mode and node with a chart, and downloads the CSV', async () => {
     await openSignedIn(page, '/reports', page.getByRole('heading', { name: 'Reports' }));
     assert.equal(await page.title(), 'Reports · PureBoot');
@@ -237,6 +255,38 @@ describe('operator console', () => {
     const csv = readFileSync(await download.path(), 'utf8');
     assert.match(csv.split('\n')[0], /group/i);
     assert.match(csv, /direct/);
+  });
+
+  it('reviews a clone before creating it, warns of a smaller or busy target, and offers the tokens to copy', async () => {
+    const small = await registerNode(`e2e-console-small-${run}`);
+    await reportDisks(small.node.id, small.token, [{ ...disk500(), size_bytes: 250_059_350_016, partitions: [] }]);
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: BASE_URL });
+    await openSignedIn(page, '/clone/new', page.getByRole('heading', { name: 'New clone' }));
+    assert.equal(await page.title(), 'New clone · PureBoot');
+    await page.getByLabel('Direct (peer to peer)').check();
+    await chooseNode(page, 'source', nodes.source.id);
+    await chooseDevice(page, 'source', '/dev/sda');
+    await chooseNode(page, 'target', small.node.id);
+    await chooseDevice(page, 'target', '/dev/sda');
+    await page.getByRole('button', { name: 'Review', exact: true }).click();
+    const warnings = page.getByRole('list', { name: 'Warnings' });
+    await warnings.getByText(/smaller than the source \(232\.9 GiB target, 465\.8 GiB source\) and no shrink/).waitFor();
+    // The source is still busy in the stalled session of the first test.
+    await warnings.getByText(/source node is already in an unfinished session/).waitFor();
+    await screenshot(page, 'console-08-review-warnings-1440');
+    assert.equal((await apiOk('GET', '/clone-sessions?status=pending&limit=200')).data.filter((s) => s.target_node_id === small.node.id).length, 0, 'nothing created by Review');
+
+    await page.getByRole('button', { name: 'Back to edit' }).click();
+    await page.getByLabel('Resize mode', { exact: true }).selectOption('shrink_source');
+    await page.getByRole('button', { name: 'Review', exact: true }).click();
+    await warnings.getByText(/must shrink to fit/).waitFor();
+    await page.getByRole('button', { name: 'Create clone session' }).click();
+    const notice = page.getByRole('complementary').filter({ hasText: 'Node tokens' });
+    await notice.waitFor();
+    const token = await notice.locator('dd code').first().textContent();
+    await notice.getByRole('button', { name: 'Copy the source token' }).click();
+    await notice.getByRole('button', { name: 'Copy the source token' }).filter({ hasText: 'Copied' }).waitFor();
+    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), token);
   });
 
   it('searches and sorts the node list', async () => {

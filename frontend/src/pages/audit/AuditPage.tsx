@@ -116,7 +116,7 @@ export function AuditPage() {
       </form>
 
       {events.isPending && <p role="status">Loading the audit log…</p>}
-      {events.isError && <ErrorNotice error={events.error} what="the audit log" />}
+      {events.isError && <ErrorNotice error={events.error} what="the audit log" onRetry={() => void events.refetch()} />}
       {events.isSuccess && entries.length === 0 && <p className="empty-state">No events match these filters.</p>}
       {entries.length > 0 && (
         <div className="table-scroll" role="region" aria-label="Audit log entries" tabIndex={0}>

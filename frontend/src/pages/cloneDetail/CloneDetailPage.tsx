@@ -24,7 +24,7 @@ export function CloneDetailPage() {
   if (query.isPending) return <p role="status">Loading clone session…</p>;
   if (query.isError) {
     if (isNotFound(query.error)) return <DeletedSession sessionId={id} />;
-    return <ErrorNotice error={query.error} what="the clone session" />;
+    return <ErrorNotice error={query.error} what="the clone session" onRetry={() => void query.refetch()} />;
   }
 
   const session = query.data.data;

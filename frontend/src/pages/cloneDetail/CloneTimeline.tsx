@@ -24,7 +24,7 @@ export function CloneTimeline({ sessionId }: { sessionId: string }) {
         (isNotFound(history.error) ? (
           <p className="muted">This controller does not record a timeline for the session.</p>
         ) : (
-          <ErrorNotice error={history.error} what="the timeline" />
+          <ErrorNotice error={history.error} what="the timeline" onRetry={() => void history.refetch()} />
         ))}
       {history.isSuccess && entries.length === 0 && <p className="muted">No events recorded yet.</p>}
       {items.length > 0 && (

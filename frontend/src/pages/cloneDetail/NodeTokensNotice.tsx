@@ -1,3 +1,4 @@
+import { CopyButton } from '../../components/CopyButton';
 import type { NodeTokens } from '../../types/clone';
 
 /** Router state the new-clone form hands to the detail page, read once. */
@@ -17,13 +18,13 @@ export function NodeTokensNotice({ tokens, onDismiss }: { tokens: NodeTokens; on
       <dl className="token-list">
         <dt>Source</dt>
         <dd>
-          <code>{tokens.source}</code>
+          <code>{tokens.source}</code> <CopyButton text={tokens.source} label="Copy the source token" />
         </dd>
         {tokens.target && (
           <>
             <dt>Target</dt>
             <dd>
-              <code>{tokens.target}</code>
+              <code>{tokens.target}</code> <CopyButton text={tokens.target} label="Copy the target token" />
             </dd>
           </>
         )}

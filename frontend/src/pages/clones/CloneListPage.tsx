@@ -71,7 +71,7 @@ export function CloneListPage() {
       </div>
 
       {sessions.isPending && <p role="status">Loading clone sessions…</p>}
-      {sessions.isError && <ErrorNotice error={sessions.error} what="clone sessions" />}
+      {sessions.isError && <ErrorNotice error={sessions.error} what="clone sessions" onRetry={() => void sessions.refetch()} />}
       {sessions.isSuccess && rows.length === 0 && (
         <div className="empty-state">
           {status ? (

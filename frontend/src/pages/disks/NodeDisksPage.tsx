@@ -68,7 +68,7 @@ export function NodeDisksPage() {
       {unknownNode && <p className="notice notice-error">No node with id {id}.</p>}
 
       {disks.isPending && <p role="status">Loading disks…</p>}
-      {disks.isError && !unknownNode && <ErrorNotice error={disks.error} what="disks" />}
+      {disks.isError && !unknownNode && <ErrorNotice error={disks.error} what="disks" onRetry={() => void disks.refetch()} />}
       {disks.isSuccess && list.length === 0 && (
         <p className="empty-state">No disks reported yet — use Request scan; the node reports back when it next checks in.</p>
       )}

@@ -39,7 +39,7 @@ export function NodesPage() {
         </div>
       </div>
       {nodes.isPending && <p role="status">Loading nodes…</p>}
-      {nodes.isError && <ErrorNotice error={nodes.error} what="nodes" />}
+      {nodes.isError && <ErrorNotice error={nodes.error} what="nodes" onRetry={() => void nodes.refetch()} />}
       {nodes.isSuccess && all.length > 0 && list.length === 0 && <p className="empty-state">No node matches “{search}”.</p>}
       {nodes.isSuccess && all.length === 0 && (
         <p className="empty-state">No nodes yet — nodes register themselves when they boot from PureBoot.</p>

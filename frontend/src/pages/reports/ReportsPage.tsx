@@ -110,7 +110,7 @@ export function ReportsPage() {
       </div>
 
       {report.isPending && <p role="status">Loading the report…</p>}
-      {report.isError && <ErrorNotice error={report.error} what="the report" />}
+      {report.isError && <ErrorNotice error={report.error} what="the report" onRetry={() => void report.refetch()} />}
       {report.isSuccess && rows.length === 0 && <p className="empty-state">No clone sessions in this period.</p>}
       {rows.length > 0 && (
         <>
