@@ -301,6 +301,21 @@ describe('operator console', () => {
     assert.ok(names.length >= 2);
   });
 
+  it('shows what each node is doing, and a node page with its disks, sessions and events', async () => {
+    await openSignedIn(page, '/nodes', page.getByRole('heading', { name: 'Nodes' }));
+    const sourceRow = page.locator(`tr[data-node-id="${nodes.source.id}"]`);
+    // The newest unfinished session of the source: the review test's, pending.
+    await sourceRow.locator('td[data-label="Activity"]').filter({ hasText: /^Source of .+ \((Pending|Cloning|Source Ready)\)$/ }).waitFor();
+    await sourceRow.getByRole('link', { name: `e2e-console-src-${run}`, exact: true }).click();
+    await page.getByRole('heading', { name: `e2e-console-src-${run}`, level: 1 }).waitFor();
+    assert.equal(await page.title(), `Node e2e-console-src-${run} · PureBoot`);
+    await page.getByText('/dev/sda — 465.8 GiB').waitFor();
+    const roles = page.getByTestId('node-sessions');
+    await roles.locator(`li[data-session-id="${sessions.failed.id}"]`).filter({ hasText: 'Source of' }).waitFor();
+    await page.getByTestId('node-events').getByText(/node\./).first().waitFor();
+    await screenshot(page, 'console-09-node-1440');
+  });
+
   it('has no horizontal scroll at 390 px on any page; screenshots at 390 px', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
     const pages = [
@@ -308,6 +323,7 @@ describe('operator console', () => {
       [`/clone/${sessions.failed.id}`, sessions.failed.name, 'detail'],
       ['/clone/new', 'New clone', 'new'],
       ['/nodes', 'Nodes', 'nodes'],
+      [`/nodes/${nodes.source.id}`, `e2e-console-src-${run}`, 'node'],
       [`/nodes/${nodes.source.id}/disks`, `Disks of e2e-console-src-${run}`, 'disks'],
       ['/audit', 'Audit log', 'audit'],
       ['/reports', 'Reports', 'reports'],

@@ -4,6 +4,7 @@ import { CloneListPage } from './pages/clones/CloneListPage';
 import { CloneDetailPage } from './pages/cloneDetail/CloneDetailPage';
 import { NewClonePage } from './pages/newClone/NewClonePage';
 import { NodesPage } from './pages/nodes/NodesPage';
+import { NodeDetailPage } from './pages/nodes/NodeDetailPage';
 import { NodeDisksPage } from './pages/disks/NodeDisksPage';
 import { NotFoundPage } from './pages/NotFoundPage';
 import { AuditPage } from './pages/audit/AuditPage';
@@ -21,6 +22,7 @@ export function App() {
         <Route path="clone/new" element={<NewClonePage />} />
         <Route path="clone/:id" element={<CloneDetailPage />} />
         <Route path="nodes" element={<NodesPage />} />
+        <Route path="nodes/:id" element={<NodeDetailPage />} />
         <Route path="nodes/:id/disks" element={<NodeDisksPage />} />
         <Route path="audit" element={<AuditPage />} />
         <Route

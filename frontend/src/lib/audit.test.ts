@@ -4,7 +4,7 @@ import { isoToLocalInput, localInputToIso, streamFilter, streamLink } from './au
 describe('streamLink', () => {
   it('links sessions and nodes to their pages', () => {
     expect(streamLink('clone_session:6f1c2f44-1111')).toEqual({ to: '/clone/6f1c2f44-1111', label: 'Session 6f1c2f44' });
-    expect(streamLink('node:abcdef12-2222')?.to).toBe('/nodes/abcdef12-2222/disks');
+    expect(streamLink('node:abcdef12-2222')?.to).toBe('/nodes/abcdef12-2222');
   });
   it('links nothing it has no page for', () => {
     expect(streamLink('api_token:x')).toBeNull();

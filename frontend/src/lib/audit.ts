@@ -1,11 +1,11 @@
 /** How audit-log entries are linked and filtered: pure helpers for the audit page. */
 
-/** Where a stream's subject is shown in the UI: a session's page, a node's disks; null when nothing is. */
+/** Where a stream's subject is shown in the UI: a session's page, a node's page; null when nothing is. */
 export function streamLink(stream: string): { to: string; label: string } | null {
   const [category, id] = splitStream(stream);
   if (!id) return null;
   if (category === 'clone_session') return { to: `/clone/${id}`, label: `Session ${id.slice(0, 8)}` };
-  if (category === 'node') return { to: `/nodes/${id}/disks`, label: `Node ${id.slice(0, 8)}` };
+  if (category === 'node') return { to: `/nodes/${id}`, label: `Node ${id.slice(0, 8)}` };
   return null;
 }
 

@@ -1,5 +1,8 @@
 import { Link, useSearchParams } from 'react-router-dom';
 import { filterNodes, type NodeSort } from '../../lib/nodeList';
+import { activityText } from '../../lib/nodeActivity';
+import { useCloneSessions } from '../../hooks/useCloneSessions';
+import { CLONE_STATUS_LABELS, isCloneStatus } from '../../types/clone';
 import { usePageTitle } from '../../hooks/usePageTitle';
 import { ErrorNotice } from '../../components/ErrorNotice';
 import { useNodes } from '../../hooks/useNodes';
@@ -9,6 +12,9 @@ import { NONE } from '../../lib/format';
 export function NodesPage() {
   usePageTitle('Nodes');
   const nodes = useNodes();
+  // What each node is doing: its unfinished session among the newest ones (the API has no per-node filter).
+  const sessions = useCloneSessions({ limit: 200, offset: 0 });
+  const statusLabel = (status: string) => (isCloneStatus(status) ? CLONE_STATUS_LABELS[status] : status);
   const [params, setParams] = useSearchParams();
   const search = params.get('q') ?? '';
   const sort = (params.get('sort') as NodeSort | null) ?? 'hostname';
@@ -54,6 +60,7 @@ export function NodesPage() {
                 <th scope="col">IP address</th>
                 <th scope="col">Architecture</th>
                 <th scope="col">State</th>
+                <th scope="col">Activity</th>
                 <th scope="col">
                   <span className="visually-hidden">Actions</span>
                 </th>
@@ -62,13 +69,16 @@ export function NodesPage() {
             <tbody>
               {list.map((node) => (
                 <tr key={node.id} data-node-id={node.id}>
-                  <td data-label="Hostname">{node.hostname}</td>
+                  <td data-label="Hostname">
+                    <Link to={`/nodes/${node.id}`}>{node.hostname}</Link>
+                  </td>
                   <td data-label="MAC address">
                     <code>{node.mac_address}</code>
                   </td>
                   <td data-label="IP address">{node.ip_address ? <code>{node.ip_address}</code> : NONE}</td>
                   <td data-label="Architecture">{node.arch}</td>
                   <td data-label="State">{node.state}</td>
+                  <td data-label="Activity">{activityText(sessions.data?.data ?? [], node.id, statusLabel)}</td>
                   <td data-label="Actions">
                     <Link to={`/nodes/${node.id}/disks`} aria-label={`Disks of ${node.hostname}`}>
                       Disks
