@@ -93,7 +93,7 @@ describe('direct clone, created in the UI and followed live', () => {
     const tag = await sourceDevice.evaluate((element) => element.tagName);
     assert.equal(tag, 'SELECT', 'the source device is picked from its disks');
     const option = await sourceDevice.locator('option[value="/dev/sda"]').textContent();
-    assert.match(option, /\/dev\/sda — 465\.8 GB Samsung SSD 870/);
+    assert.match(option, /\/dev\/sda — 465.8 GiB Samsung SSD 870/);
     state.sourceDevice = await chooseDevice(page, 'source', '/dev/sda');
     assert.equal(state.sourceDevice, '/dev/sda');
     await chooseNode(page, 'target', state.target.id);
@@ -101,6 +101,12 @@ describe('direct clone, created in the UI and followed live', () => {
     await page.getByLabel('Resize mode', { exact: true }).selectOption('none');
     await page.getByLabel('Name (optional)', { exact: true }).fill(`e2e-clone-${run}`);
     await screenshot(page, '02-new-clone-form');
+
+    // The review step comes first: what is copied where, nothing created yet.
+    await page.getByRole('button', { name: 'Review', exact: true }).click();
+    const review = page.getByRole('region', { name: 'Review the clone' });
+    await review.getByText(/will be overwritten/).waitFor();
+    await screenshot(page, '02b-new-clone-review');
 
     const [response] = await Promise.all([
       page.waitForResponse(
@@ -146,7 +152,7 @@ describe('direct clone, created in the UI and followed live', () => {
       previous = now;
     }
     await waitForStatus(page, 'Cloning');
-    await page.getByText('120.0 MB/s').first().waitFor();
+    await page.getByText('114.4 MiB/s').first().waitFor();
     await assertNotReloaded();
     await screenshot(page, '03-clone-detail-cloning');
   });
@@ -182,7 +188,7 @@ describe('direct clone, created in the UI and followed live', () => {
   it('lists the completed session, also under its status filter', async () => {
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Clone sessions' }).click();
     const row = page.locator(`tr[data-session-id="${state.sessionId}"]`);
-    await row.getByText('Completed').waitFor();
+    await row.getByTestId('status-badge').filter({ hasText: 'Completed' }).waitFor();
     assert.match(await row.textContent(), new RegExp(`e2e-source-${run}.*e2e-target-${run}`));
     await screenshot(page, '05-clone-list');
 
@@ -210,7 +216,7 @@ describe('direct clone, created in the UI and followed live', () => {
     await page.getByRole('heading', { name: `Disks of e2e-source-${run}` }).waitFor();
     // The disk the source reported (the disks page itself is tested in node-disks.test.mjs).
     const card = page.locator('section.card[data-device="/dev/sda"]');
-    await card.getByRole('heading', { name: '/dev/sda — 465.8 GB' }).waitFor();
+    await card.getByRole('heading', { name: '/dev/sda — 465.8 GiB' }).waitFor();
     assert.equal(await card.getByRole('list', { name: 'Partition layout of /dev/sda' }).locator('li[data-partition]').count(), 3);
   });
 

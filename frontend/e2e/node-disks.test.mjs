@@ -92,7 +92,7 @@ describe('a node’s disks: reported, resized, refused and applied, followed liv
     await markPage();
 
     const disk = state.disk;
-    await card().getByRole('heading', { name: `${DEVICE} — ${disk.size_human}` }).waitFor();
+    await card().getByRole('heading', { name: `${DEVICE} — ${binary(disk.size_bytes)}` }).waitFor();
     assert.match(await card().textContent(), /Samsung SSD 870 EVO 500GB, serial S6PXNS0T412345A · partition table GPT/);
     await page.locator('[data-scan-status="done"]').waitFor();
 
@@ -101,7 +101,7 @@ describe('a node’s disks: reported, resized, refused and applied, followed liv
       const caption = [`#${p.number}`, p.type, p.filesystem, p.label].join(' ');
       assert.equal(
         await bar().locator(`li[data-partition="${p.number}"]`).innerText(),
-        `${caption}, ${p.size_human}, ${p.used_percent.toFixed(1)}% used`,
+        `${caption}, ${binary(p.size_bytes)}, ${p.used_percent.toFixed(1)}% used`,
       );
     }
     assert.match(await bar().locator('li.segment-free').innerText(), /^Free space, 65\.\d GiB$/);
@@ -110,7 +110,7 @@ describe('a node’s disks: reported, resized, refused and applied, followed liv
     const ratio = (await width(3)) / (await width(2));
     assert.ok(ratio > 2.8 && ratio < 3.2, `data/root width ratio ${ratio}`);
 
-    // The table: the API's size_human, usage and the shrink limits the resize form relies on.
+    // The table: sizes in binary units (the API's size_human says GB for GiB), usage and the shrink limits the resize form relies on.
     for (const p of disk.partitions) {
       const row = await cells(partitionRow(p.number));
       const [number, type, filesystem, label, mountpoint, size, used, , canShrink, minimum] = row;
@@ -118,7 +118,7 @@ describe('a node’s disks: reported, resized, refused and applied, followed liv
         [number, type, filesystem, label, mountpoint],
         [String(p.number), p.type, p.filesystem, p.label, p.mountpoint],
       );
-      assert.equal(size, p.size_human);
+      assert.equal(size, binary(p.size_bytes));
       assert.equal(used, `${p.used_percent.toFixed(1)}% (${binary(p.used_bytes)})`);
       assert.equal(canShrink, p.can_shrink ? 'yes' : 'no');
       assert.equal(minimum, p.min_size_bytes === null || p.min_size_bytes === undefined ? '—' : binary(p.min_size_bytes));
@@ -226,8 +226,8 @@ describe('a node’s disks: reported, resized, refused and applied, followed liv
     const [rescanned] = await reportDisks(state.node.id, state.token, [disk500(60 * GIB)]);
     const root = rescanned.partitions.find((p) => p.number === 2);
     await page.locator('[data-scan-status="done"]').waitFor();
-    await bar().locator('li[data-partition="2"]').filter({ hasText: `, ${root.size_human}, ` }).waitFor();
-    assert.equal((await cells(partitionRow(2)))[5], root.size_human);
+    await bar().locator('li[data-partition="2"]').filter({ hasText: `, ${binary(root.size_bytes)}, ` }).waitFor();
+    assert.equal((await cells(partitionRow(2)))[5], binary(root.size_bytes));
     // The 40 GiB the root gave up now lies free between it and the data partition.
     assert.deepEqual(
       await bar().locator('li').evaluateAll((items) => items.map((item) => item.dataset.partition ?? 'free')),

@@ -86,6 +86,26 @@ async function readJson(response: Response): Promise<unknown> {
   }
 }
 
+/**
+ * A non-JSON download (e.g. a CSV report) with the session's token, as a Blob.
+ * A link cannot carry the bearer token, so downloads go through fetch.
+ */
+export async function downloadBlob(path: string): Promise<Blob> {
+  const headers: Record<string, string> = {};
+  const token = getToken();
+  if (token) headers.Authorization = `Bearer ${token}`;
+  let response: Response;
+  try {
+    response = await fetch(`${API_BASE}${path}`, { headers });
+  } catch {
+    throw new ApiError(0, {}, 'The controller could not be reached');
+  }
+  if (response.ok) return response.blob();
+  if (response.status === 401) reportUnauthorized();
+  const payload = await readJson(response);
+  throw new ApiError(response.status, (payload ?? {}) as Partial<ErrorBody>, `HTTP ${response.status}`);
+}
+
 export const apiClient = {
   get: <T>(path: string) => request<T>('GET', path),
   post: <T>(path: string, body: unknown = {}) => request<T>('POST', path, body),

@@ -1,7 +1,7 @@
 import { ApiError } from '../api/client';
 
-/** A failed request, explained in the server's words. */
-export function ErrorNotice({ error, what }: { error: unknown; what: string }) {
+/** A failed request, explained in the server's words, with a way to try again when one is given. */
+export function ErrorNotice({ error, what, onRetry }: { error: unknown; what: string; onRetry?: () => void }) {
   const reason =
     error instanceof ApiError
       ? error.status === 0
@@ -13,6 +13,14 @@ export function ErrorNotice({ error, what }: { error: unknown; what: string }) {
   return (
     <div className="notice notice-error" role="alert">
       <strong>Could not load {what}.</strong> {reason}
+      {onRetry && (
+        <>
+          {' '}
+          <button type="button" className="retry" onClick={onRetry}>
+            Retry
+          </button>
+        </>
+      )}
     </div>
   );
 }

@@ -1,7 +1,10 @@
-import { NavLink, Outlet } from 'react-router-dom';
+import { useEffect, useRef, useState } from 'react';
+import { Link, NavLink, Outlet } from 'react-router-dom';
 import { getToken, signOut } from '../auth/session';
 import { useCloneUpdates } from '../hooks/useCloneUpdates';
 import type { ConnectionState } from '../hooks/useWebSocket';
+import { LiveContext } from '../hooks/useLive';
+import { useStalledSessions } from '../hooks/useStalls';
 
 const CONNECTION_TEXT: Record<ConnectionState, string> = {
   connecting: 'Connecting…',
@@ -13,6 +16,8 @@ const CONNECTION_TEXT: Record<ConnectionState, string> = {
 /** Page frame: navigation, the live-updates indicator, and the one event-stream connection. */
 export function Layout() {
   const { state } = useCloneUpdates();
+  const staleSince = useStaleSince(state);
+  const stalled = useStalledSessions();
 
   return (
     <>
@@ -35,10 +40,21 @@ export function Layout() {
               <NavLink to="/nodes">Nodes</NavLink>
             </li>
             <li>
+              <NavLink to="/audit">Audit log</NavLink>
+            </li>
+            <li>
+              <NavLink to="/reports">Reports</NavLink>
+            </li>
+            <li>
               <a href="/api/docs">API docs</a>
             </li>
           </ul>
         </nav>
+        {stalled.length > 0 && (
+          <Link className="stall-count" to="/clone?status=cloning" data-testid="stall-count">
+            ⚠ {stalled.length} stalled
+          </Link>
+        )}
         <span className={`connection connection-${state}`} data-connection={state} role="status">
           <span className="visually-hidden">Live updates: </span>
           {CONNECTION_TEXT[state]}
@@ -50,8 +66,25 @@ export function Layout() {
         )}
       </header>
       <main id="main" tabIndex={-1}>
-        <Outlet />
+        <LiveContext.Provider value={{ state, staleSince }}>
+          <Outlet />
+        </LiveContext.Provider>
       </main>
     </>
   );
+}
+
+/** When the stream went from open to anything else; null while open and before it first opened. */
+function useStaleSince(state: ConnectionState): Date | null {
+  const [since, setSince] = useState<Date | null>(null);
+  const wasOpen = useRef(false);
+  useEffect(() => {
+    if (state === 'open') {
+      wasOpen.current = true;
+      setSince(null);
+    } else if (wasOpen.current) {
+      setSince((current) => current ?? new Date());
+    }
+  }, [state]);
+  return since;
 }

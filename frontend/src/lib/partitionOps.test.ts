@@ -30,7 +30,7 @@ describe('describeParams', () => {
     expect(describeParams('set_flag', { partition: 1, flag: 'boot', value: false })).toBe('partition 1: boot off');
     expect(
       describeParams('create', { start_bytes: 1048576, size_bytes: 10 * GIB, type: 'linux', filesystem: 'ext4', label: 'data' }),
-    ).toBe('10.0 GiB linux ext4 “data” at byte 1048576');
+    ).toBe('10.0 GiB linux ext4 “data” starting at 1.0 MiB');
   });
 
   it('does not break on missing params', () => {

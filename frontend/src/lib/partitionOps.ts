@@ -45,7 +45,7 @@ export function describeParams(operation: OperationKind, params: Record<string, 
         .filter(Boolean)
         .join(' ');
       const label = textParam(params, 'label');
-      return `${what}${label ? ` “${label}”` : ''} at byte ${numberParam(params, 'start_bytes') ?? '?'}`;
+      return `${what}${label ? ` “${label}”` : ''} starting at ${bytes(numberParam(params, 'start_bytes'))}`;
     }
     case 'delete':
       return partition(params);

@@ -128,3 +128,18 @@ export function applyProgressToList(
   });
   return changed ? { ...cached, data } : cached;
 }
+
+/**
+ * Whether a list shown with `filters` may lack the session a progress report is about: the
+ * report means the session is cloning, so a list of cloning sessions (the only status filter
+ * a report can move a session into) without it may be stale. An unfiltered list is not: a
+ * report changes no session's place in it.
+ */
+export function mayBeMissingFromList(
+  filters: { status?: string },
+  cached: ApiListResponse<CloneSession> | undefined,
+  sessionId: string,
+): boolean {
+  if (filters.status !== 'cloning' || !cached?.data) return false;
+  return !cached.data.some((session) => session.id === sessionId);
+}

@@ -104,3 +104,50 @@ describe('foldProgressIntoCache', () => {
     });
   });
 });
+
+describe('foldProgressIntoCache on filtered lists', () => {
+  let unsubscribe = () => {};
+  afterEach(() => unsubscribe());
+
+  /** A list page on screen (an active observer) that counts its fetches. */
+  function watchedList(status: string | undefined, rows: ApiResponse<CloneSession>['data'][]) {
+    const client = new QueryClient({ defaultOptions: { queries: { retry: false } } });
+    const queryKey = cloneSessionKeys.list({ status, limit: 20, offset: 0 });
+    const page = { success: true, data: rows, total: rows.length };
+    client.setQueryData(queryKey, page);
+    const fetches: number[] = [];
+    const observer = new QueryObserver(client, {
+      queryKey,
+      queryFn: async () => {
+        fetches.push(Date.now());
+        return page;
+      },
+      staleTime: Infinity,
+    });
+    unsubscribe = observer.subscribe(() => {});
+    return { client, fetches };
+  }
+
+  it('refetches a Cloning list that lacks the session once, not on every report', async () => {
+    const { client, fetches } = watchedList('cloning', []);
+    foldProgressIntoCache(client, progress);
+    await settle();
+    foldProgressIntoCache(client, { ...progress, bytes_transferred: 600 });
+    await settle();
+    expect(fetches).toHaveLength(1);
+  });
+
+  it('leaves an unfiltered list without the session alone (it is on another page)', async () => {
+    const { client, fetches } = watchedList(undefined, [session({ id: 'other', status: 'completed' }).data]);
+    foldProgressIntoCache(client, progress);
+    await settle();
+    expect(fetches).toHaveLength(0);
+  });
+
+  it('refetches a Source Ready list whose row turns cloning', async () => {
+    const { client, fetches } = watchedList('source_ready', [session({ status: 'source_ready' }).data]);
+    foldProgressIntoCache(client, progress);
+    await settle();
+    expect(fetches).toHaveLength(1);
+  });
+});

@@ -7,7 +7,8 @@ import type { QueryClient } from '@tanstack/react-query';
 import type { ApiListResponse, ApiResponse } from '../api/client';
 import type { CloneProgressData } from '../api/events';
 import type { CloneSession } from '../types/clone';
-import { applyProgressToDetail, applyProgressToList } from './cloneEvents';
+import type { CloneListParams } from '../api/clone';
+import { applyProgressToDetail, applyProgressToList, mayBeMissingFromList } from './cloneEvents';
 import { cloneSessionKeys } from './queryKeys';
 
 export function foldProgressIntoCache(queryClient: QueryClient, progress: CloneProgressData): void {
@@ -37,5 +38,25 @@ export function foldProgressIntoCache(queryClient: QueryClient, progress: CloneP
   }
   if (statusChanged || queryClient.isFetching({ queryKey: cloneSessionKeys.lists() }) > 0) {
     void queryClient.invalidateQueries({ queryKey: cloneSessionKeys.lists() });
+    return;
+  }
+
+  // A list that cannot patch the session (it is not among its rows) but whose filter admits a
+  // session that reports progress (a Cloning list, when the session started cloning with this
+  // report) may be missing it: fetch that list again, once per session, so it converges to what a
+  // fresh fetch shows. After that fetch the session is either listed (and patched from then on)
+  // or on another page (and stays off this one).
+  for (const query of queryClient.getQueryCache().findAll({ queryKey: cloneSessionKeys.lists() })) {
+    const filters = (query.queryKey[2] ?? {}) as CloneListParams;
+    const data = query.state.data as ApiListResponse<CloneSession> | undefined;
+    if (!mayBeMissingFromList(filters, data, progress.session_id)) continue;
+    const checked = checkedSessions.get(query) ?? new Set<string>();
+    checkedSessions.set(query, checked);
+    if (checked.has(progress.session_id)) continue;
+    checked.add(progress.session_id);
+    void queryClient.invalidateQueries({ queryKey: query.queryKey, exact: true });
   }
 }
+
+/** Per list query, the sessions already refetched for (see above): one refetch each, not one per report. */
+const checkedSessions = new WeakMap<object, Set<string>>();

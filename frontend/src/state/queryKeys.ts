@@ -27,3 +27,9 @@ export const nodeKeys = {
 export const storageKeys = {
   backends: ['storage', 'backends'] as const,
 };
+
+export const auditKeys = {
+  all: ['audit'] as const,
+  events: (params: object) => [...auditKeys.all, 'events', params] as const,
+  report: (params: object) => [...auditKeys.all, 'report', params] as const,
+};

@@ -1,11 +1,15 @@
 import { RelativeTime } from '../../components/RelativeTime';
 import { formatDateTime, formatDuration, NONE } from '../../lib/format';
-import { RESIZE_MODE_LABELS, type CloneSession } from '../../types/clone';
+import { RESIZE_MODE_LABELS, TERMINAL_STATUSES, type CloneSession } from '../../types/clone';
 import { sourceName, targetName } from '../clones/sessionText';
 
 /** Where the data comes from and goes to, when, and the session certificates' expiry. */
 export function CloneFacts({ session }: { session: CloneSession }) {
   const staged = session.clone_mode === 'staged';
+  // An ended session's certificates were revoked with it: their expiry no longer matters.
+  const ended = TERMINAL_STATUSES.includes(session.status);
+  const certExpiry = (value: string | null | undefined) =>
+    !value ? 'not issued' : ended ? 'revoked when the session ended' : <CertExpiry value={value} />;
   return (
     <section aria-labelledby="facts-title" className="card">
       <h2 id="facts-title">Details</h2>
@@ -60,8 +64,7 @@ export function CloneFacts({ session }: { session: CloneSession }) {
   );
 }
 
-function certExpiry(value: string | null | undefined) {
-  if (!value) return 'not issued';
+function CertExpiry({ value }: { value: string }) {
   return (
     <>
       {formatDateTime(value)} (<RelativeTime value={value} />)

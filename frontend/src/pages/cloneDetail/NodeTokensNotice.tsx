@@ -1,3 +1,4 @@
+import { CopyButton } from '../../components/CopyButton';
 import type { AgentParameters, NodeTokens } from '../../types/clone';
 
 /** Router state the new-clone form hands to the detail page, read once. */
@@ -26,13 +27,13 @@ export function NodeTokensNotice({
       <dl className="token-list">
         <dt>Source</dt>
         <dd>
-          <code>{tokens.source}</code>
+          <code>{tokens.source}</code> <CopyButton text={tokens.source} label="Copy the source token" />
         </dd>
         {tokens.target && (
           <>
             <dt>Target</dt>
             <dd>
-              <code>{tokens.target}</code>
+              <code>{tokens.target}</code> <CopyButton text={tokens.target} label="Copy the target token" />
             </dd>
           </>
         )}
@@ -43,11 +44,13 @@ export function NodeTokensNotice({
           <dl className="token-list">
             <dt>Source</dt>
             <dd>
-              <code>{parameters.source}</code>
+              <code>{parameters.source}</code>{' '}
+              <CopyButton text={parameters.source} label="Copy the source agent's kernel parameters" />
             </dd>
             <dt>Target</dt>
             <dd>
-              <code>{parameters.target}</code>
+              <code>{parameters.target}</code>{' '}
+              <CopyButton text={parameters.target} label="Copy the target agent's kernel parameters" />
             </dd>
           </dl>
         </>

@@ -4,12 +4,16 @@ import { Pagination } from '../../components/Pagination';
 import { useCloneSessions } from '../../hooks/useCloneSessions';
 import { CLONE_STATUSES, CLONE_STATUS_LABELS, isCloneStatus } from '../../types/clone';
 import { CloneTable } from './CloneTable';
+import { usePageTitle } from '../../hooks/usePageTitle';
+import { setStallMinutes, useStallMinutes } from '../../state/settings';
 
 const PAGE_SIZE = 20;
 
 /** All clone sessions, newest first; filter and page live in the URL so views can be shared. */
 export function CloneListPage() {
+  usePageTitle('Clone sessions');
   const [params, setParams] = useSearchParams();
+  const stallMinutes = useStallMinutes();
   const status = params.get('status') ?? '';
   const offset = Math.max(0, Number(params.get('offset')) || 0);
   const sessions = useCloneSessions({ status: status || undefined, limit: PAGE_SIZE, offset });
@@ -52,10 +56,22 @@ export function CloneListPage() {
             ))}
           </select>
         </div>
+        <div className="field field-inline">
+          <label htmlFor="stall-minutes">Stalled after (min)</label>
+          <input
+            id="stall-minutes"
+            type="number"
+            min={0.1}
+            step={0.1}
+            className="short-number"
+            defaultValue={stallMinutes}
+            onChange={(event) => setStallMinutes(Number(event.target.value))}
+          />
+        </div>
       </div>
 
       {sessions.isPending && <p role="status">Loading clone sessions…</p>}
-      {sessions.isError && <ErrorNotice error={sessions.error} what="clone sessions" />}
+      {sessions.isError && <ErrorNotice error={sessions.error} what="clone sessions" onRetry={() => void sessions.refetch()} />}
       {sessions.isSuccess && rows.length === 0 && (
         <div className="empty-state">
           {status ? (

@@ -1,15 +1,17 @@
 import { Link } from 'react-router-dom';
 import { RelativeTime } from '../../components/RelativeTime';
 import { StatusBadge } from '../../components/StatusBadge';
+import { useStalls } from '../../hooks/useStalls';
 import type { CloneSession } from '../../types/clone';
 import { CloneProgressCell } from './CloneProgressCell';
 import { sessionTitle, sourceName, targetName } from './sessionText';
 
-/** Clone sessions as a table that scrolls sideways on narrow screens. */
+/** Clone sessions as a table; on a phone each row becomes a card (styles.css). */
 export function CloneTable({ sessions }: { sessions: CloneSession[] }) {
+  const stalls = useStalls(sessions);
   return (
     <div className="table-scroll" role="region" aria-label="Clone sessions" tabIndex={0}>
-      <table>
+      <table className="cards-on-phone">
         <thead>
           <tr>
             <th scope="col">Name</th>
@@ -23,12 +25,12 @@ export function CloneTable({ sessions }: { sessions: CloneSession[] }) {
         </thead>
         <tbody>
           {sessions.map((session) => (
-            <tr key={session.id} data-session-id={session.id}>
-              <td>
+            <tr key={session.id} data-session-id={session.id} data-stalled={stalls.get(session.id)?.stalled ? 'true' : undefined}>
+              <td data-label="Name">
                 <Link to={`/clone/${session.id}`}>{sessionTitle(session)}</Link>
               </td>
-              <td>{session.clone_mode}</td>
-              <td>
+              <td data-label="Mode">{session.clone_mode}</td>
+              <td data-label="Source → target">
                 <span className="nowrap">
                   {sourceName(session)} <code>{session.source_device}</code>
                 </span>{' '}
@@ -38,16 +40,16 @@ export function CloneTable({ sessions }: { sessions: CloneSession[] }) {
                   {session.clone_mode === 'direct' && <> <code>{session.target_device}</code></>}
                 </span>
               </td>
-              <td>
+              <td data-label="Status">
                 <StatusBadge status={session.status} />
               </td>
-              <td>
-                <CloneProgressCell session={session} />
+              <td data-label="Progress">
+                <CloneProgressCell session={session} stall={stalls.get(session.id)} />
               </td>
-              <td>
+              <td data-label="Created">
                 <RelativeTime value={session.created_at} />
               </td>
-              <td>
+              <td data-label="Started">
                 <RelativeTime value={session.started_at} />
               </td>
             </tr>

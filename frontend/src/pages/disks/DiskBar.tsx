@@ -24,7 +24,7 @@ export function DiskBar({ disk }: { disk: DiskInfo }) {
         }
         const { partition } = segment;
         const used = partition.used_percent;
-        const text = `${partitionCaption(partition)}, ${partition.size_human}${
+        const text = `${partitionCaption(partition)}, ${formatBinaryBytes(partition.size_bytes)}${
           used === null || used === undefined ? '' : `, ${formatPercent(used)} used`
         }`;
         return (

@@ -1,4 +1,5 @@
 import { RelativeTime } from '../../components/RelativeTime';
+import { Bytes } from '../../components/Bytes';
 import type { DiskInfo } from '../../types/disk';
 import { DiskBar } from './DiskBar';
 import { OperationQueue } from './OperationQueue';
@@ -13,7 +14,7 @@ export function DiskCard({ nodeId, disk }: { nodeId: string; disk: DiskInfo }) {
   return (
     <section className="card" aria-labelledby={headingId} data-device={disk.device}>
       <h2 id={headingId}>
-        <code>{disk.device}</code> — {disk.size_human}
+        <code>{disk.device}</code> — <Bytes value={disk.size_bytes} />
       </h2>
       <p className="muted">
         {disk.model ?? 'Unknown model'}

@@ -1,4 +1,5 @@
 import { Link, useParams } from 'react-router-dom';
+import { usePageTitle } from '../../hooks/usePageTitle';
 import { isNotFound } from '../../api/client';
 import { ErrorNotice } from '../../components/ErrorNotice';
 import { RelativeTime } from '../../components/RelativeTime';
@@ -36,6 +37,7 @@ export function NodeDisksPage() {
   const scan = useRequestScan(id);
   const hostname = node.data?.data.hostname ?? id;
   const list = disks.data?.data ?? [];
+  usePageTitle(`Disks of ${hostname}`);
   const unknownNode = isNotFound(node.error) || isNotFound(disks.error);
   const pending = scanStatus.data?.data.status === 'pending';
 
@@ -66,7 +68,7 @@ export function NodeDisksPage() {
       {unknownNode && <p className="notice notice-error">No node with id {id}.</p>}
 
       {disks.isPending && <p role="status">Loading disks…</p>}
-      {disks.isError && !unknownNode && <ErrorNotice error={disks.error} what="disks" />}
+      {disks.isError && !unknownNode && <ErrorNotice error={disks.error} what="disks" onRetry={() => void disks.refetch()} />}
       {disks.isSuccess && list.length === 0 && (
         <p className="empty-state">No disks reported yet — use Request scan; the node reports back when it next checks in.</p>
       )}

@@ -40,7 +40,7 @@ export function OperationQueue({ nodeId, device }: { nodeId: string; device: str
   const removing = remove.isPending ? remove.variables : null;
   const removeFailed = remove.isError ? list.find((operation) => operation.id === remove.variables) : undefined;
 
-  if (operations.isError) return <ErrorNotice error={operations.error} what="the operation queue" />;
+  if (operations.isError) return <ErrorNotice error={operations.error} what="the operation queue" onRetry={() => void operations.refetch()} />;
 
   return (
     <div className="operation-queue">

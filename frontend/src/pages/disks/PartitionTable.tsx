@@ -34,7 +34,7 @@ export function PartitionTable({ device, partitions }: { device: string; partiti
               <td>{partition.label ?? NONE}</td>
               <td>{partition.mountpoint ? <code>{partition.mountpoint}</code> : NONE}</td>
               <td className="nowrap" title={bytesTitle(partition.size_bytes)}>
-                {partition.size_human}
+                {formatBinaryBytes(partition.size_bytes)}
               </td>
               <td className="nowrap">
                 {partition.used_bytes === null || partition.used_bytes === undefined ? (

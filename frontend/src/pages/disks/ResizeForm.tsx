@@ -114,7 +114,7 @@ export function ResizeForm({ nodeId, disk }: { nodeId: string; disk: DiskInfo })
             >
               {partitions.map((p) => (
                 <option key={p.number} value={p.number}>
-                  {partitionCaption(p)} — {p.size_human}
+                  {partitionCaption(p)} — {formatBinaryBytes(p.size_bytes)}
                 </option>
               ))}
             </select>

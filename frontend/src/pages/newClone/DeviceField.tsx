@@ -33,7 +33,7 @@ export function DeviceField({ id, label, nodeId, value, error, onChange }: Devic
           <select {...control} value={value} onChange={(event) => onChange(event.target.value)}>
             {known.map((disk) => (
               <option key={disk.device} value={disk.device}>
-                {disk.device} — {disk.size_human || formatBytes(disk.size_bytes)}
+                {disk.device} — {formatBytes(disk.size_bytes)}
                 {disk.model ? ` ${disk.model}` : ''}
               </option>
             ))}

@@ -1,4 +1,5 @@
 import { useCallback, useState, type FormEvent } from 'react';
+import { usePageTitle } from '../../hooks/usePageTitle';
 import { useNavigate } from 'react-router-dom';
 import { ErrorNotice } from '../../components/ErrorNotice';
 import { Field } from '../../components/Field';
@@ -11,13 +12,17 @@ import { FIELD_KEYWORDS, INITIAL_VALUES, toCreateRequest, validateCloneForm, typ
 import { DeviceField } from './DeviceField';
 import { NodeSelect } from './NodeSelect';
 import { StagingBackendField } from './StagingBackendField';
+import { ReviewPanel } from './ReviewPanel';
 
 export function NewClonePage() {
+  usePageTitle('New clone');
   const navigate = useNavigate();
   const nodes = useNodes();
   const create = useCreateCloneSession();
   const [values, setValues] = useState<CloneFormValues>(INITIAL_VALUES);
   const [errors, setErrors] = useState<FieldErrors>({});
+  // The review step: shown once the form is complete, before anything is created.
+  const [reviewing, setReviewing] = useState(false);
   const staged = values.clone_mode === 'staged';
   const backends = useStorageBackends(staged);
 
@@ -37,6 +42,10 @@ export function NewClonePage() {
     const problems = validateCloneForm(values);
     setErrors(problems);
     if (Object.keys(problems).length > 0) return;
+    setReviewing(true);
+  }
+
+  async function confirm() {
     try {
       const created = await create.mutateAsync(toCreateRequest(values));
       const state: CreatedNavigationState = {
@@ -45,6 +54,7 @@ export function NewClonePage() {
       };
       navigate(`/clone/${created.data.id}`, { state });
     } catch (error) {
+      setReviewing(false);
       setErrors(fieldErrorsFrom(error, FIELD_KEYWORDS));
     }
   }
@@ -54,12 +64,21 @@ export function NewClonePage() {
   return (
     <section className="narrow">
       <h1>New clone</h1>
-      {nodes.isError && <ErrorNotice error={nodes.error} what="nodes" />}
+      {nodes.isError && <ErrorNotice error={nodes.error} what="nodes" onRetry={() => void nodes.refetch()} />}
       {nodes.isSuccess && nodeList.length === 0 && (
         <p className="notice">No nodes are registered yet. Nodes appear here once they have booted from PureBoot.</p>
       )}
 
-      <form onSubmit={submit} noValidate aria-describedby={errors[FORM_ERROR] ? 'form-error' : undefined}>
+      {reviewing && (
+        <ReviewPanel
+          values={values}
+          nodes={nodeList}
+          busy={create.isPending}
+          onConfirm={() => void confirm()}
+          onBack={() => setReviewing(false)}
+        />
+      )}
+      <form hidden={reviewing} onSubmit={submit} noValidate aria-describedby={errors[FORM_ERROR] ? 'form-error' : undefined}>
         <fieldset>
           <legend>Clone mode</legend>
           {(Object.keys(CLONE_MODE_LABELS) as CloneMode[]).map((mode) => (
@@ -153,8 +172,8 @@ export function NewClonePage() {
             {errors[FORM_ERROR]}
           </p>
         )}
-        <button type="submit" className="primary" disabled={create.isPending}>
-          {create.isPending ? 'Creating…' : 'Create clone session'}
+        <button type="submit" className="primary">
+          Review
         </button>
       </form>
     </section>

@@ -1,24 +1,58 @@
-import { Link } from 'react-router-dom';
+import { Link, useSearchParams } from 'react-router-dom';
+import { filterNodes, type NodeSort } from '../../lib/nodeList';
+import { activityText } from '../../lib/nodeActivity';
+import { useCloneSessions } from '../../hooks/useCloneSessions';
+import { CLONE_STATUS_LABELS, isCloneStatus } from '../../types/clone';
+import { usePageTitle } from '../../hooks/usePageTitle';
 import { ErrorNotice } from '../../components/ErrorNotice';
 import { useNodes } from '../../hooks/useNodes';
 import { NONE } from '../../lib/format';
 
 /** The registered bare-metal nodes, each with a way into its disks. */
 export function NodesPage() {
+  usePageTitle('Nodes');
   const nodes = useNodes();
-  const list = nodes.data?.data ?? [];
+  // What each node is doing: its unfinished session among the newest ones (the API has no per-node filter).
+  const sessions = useCloneSessions({ limit: 200, offset: 0 });
+  const statusLabel = (status: string) => (isCloneStatus(status) ? CLONE_STATUS_LABELS[status] : status);
+  const [params, setParams] = useSearchParams();
+  const search = params.get('q') ?? '';
+  const sort = (params.get('sort') as NodeSort | null) ?? 'hostname';
+  const all = nodes.data?.data ?? [];
+  const list = filterNodes(all, search, sort);
+  const set = (key: string, value: string) => {
+    const next = new URLSearchParams(params);
+    if (value) next.set(key, value);
+    else next.delete(key);
+    setParams(next, { replace: true });
+  };
 
   return (
     <section>
       <h1>Nodes</h1>
+      <div className="toolbar">
+        <div className="field field-inline">
+          <label htmlFor="node-search">Search</label>
+          <input id="node-search" type="search" value={search} onChange={(e) => set('q', e.target.value)} placeholder="hostname, MAC, IP" />
+        </div>
+        <div className="field field-inline">
+          <label htmlFor="node-sort">Sort by</label>
+          <select id="node-sort" value={sort} onChange={(e) => set('sort', e.target.value)}>
+            <option value="hostname">Hostname</option>
+            <option value="state">State</option>
+            <option value="registered">Newest first</option>
+          </select>
+        </div>
+      </div>
       {nodes.isPending && <p role="status">Loading nodes…</p>}
-      {nodes.isError && <ErrorNotice error={nodes.error} what="nodes" />}
-      {nodes.isSuccess && list.length === 0 && (
+      {nodes.isError && <ErrorNotice error={nodes.error} what="nodes" onRetry={() => void nodes.refetch()} />}
+      {nodes.isSuccess && all.length > 0 && list.length === 0 && <p className="empty-state">No node matches “{search}”.</p>}
+      {nodes.isSuccess && all.length === 0 && (
         <p className="empty-state">No nodes yet — nodes register themselves when they boot from PureBoot.</p>
       )}
       {list.length > 0 && (
         <div className="table-scroll" role="region" aria-label="Nodes" tabIndex={0}>
-          <table>
+          <table className="cards-on-phone">
             <thead>
               <tr>
                 <th scope="col">Hostname</th>
@@ -26,6 +60,7 @@ export function NodesPage() {
                 <th scope="col">IP address</th>
                 <th scope="col">Architecture</th>
                 <th scope="col">State</th>
+                <th scope="col">Activity</th>
                 <th scope="col">
                   <span className="visually-hidden">Actions</span>
                 </th>
@@ -34,14 +69,17 @@ export function NodesPage() {
             <tbody>
               {list.map((node) => (
                 <tr key={node.id} data-node-id={node.id}>
-                  <td>{node.hostname}</td>
-                  <td>
+                  <td data-label="Hostname">
+                    <Link to={`/nodes/${node.id}`}>{node.hostname}</Link>
+                  </td>
+                  <td data-label="MAC address">
                     <code>{node.mac_address}</code>
                   </td>
-                  <td>{node.ip_address ? <code>{node.ip_address}</code> : NONE}</td>
-                  <td>{node.arch}</td>
-                  <td>{node.state}</td>
-                  <td>
+                  <td data-label="IP address">{node.ip_address ? <code>{node.ip_address}</code> : NONE}</td>
+                  <td data-label="Architecture">{node.arch}</td>
+                  <td data-label="State">{node.state}</td>
+                  <td data-label="Activity">{activityText(sessions.data?.data ?? [], node.id, statusLabel)}</td>
+                  <td data-label="Actions">
                     <Link to={`/nodes/${node.id}/disks`} aria-label={`Disks of ${node.hostname}`}>
                       Disks
                     </Link>
@@ -52,9 +90,9 @@ export function NodesPage() {
           </table>
         </div>
       )}
-      {nodes.isSuccess && nodes.data.total > list.length && (
+      {nodes.isSuccess && nodes.data.total > all.length && (
         <p className="muted">
-          Showing the first {list.length} of {nodes.data.total} nodes.
+          Showing the first {all.length} of {nodes.data.total} nodes.
         </p>
       )}
     </section>

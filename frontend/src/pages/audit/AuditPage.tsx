@@ -1,0 +1,191 @@
+import { useQuery } from '@tanstack/react-query';
+import { useState, type FormEvent } from 'react';
+import { Link, useSearchParams } from 'react-router-dom';
+import { auditApi, type AuditEntry } from '../../api/audit';
+import { ErrorNotice } from '../../components/ErrorNotice';
+import { useNodes } from '../../hooks/useNodes';
+import { usePageTitle } from '../../hooks/usePageTitle';
+import { isoToLocalInput, localInputToIso, streamFilter, streamLink } from '../../lib/audit';
+import { formatDateTime, timeZoneLabel } from '../../lib/format';
+import { auditKeys } from '../../state/queryKeys';
+
+const PAGE_SIZE = 50;
+const CATEGORIES = ['clone_session', 'node', 'storage_backend', 'api_token', 'partition'];
+const FILTERS = ['category', 'event_type', 'actor', 'node', 'session', 'from', 'to'] as const;
+
+/**
+ * The controller's event log, filtered by kind, type, actor, node, session and time, paged
+ * forwards with the log's cursor (oldest first, as the API serves it). Filters live in the URL.
+ */
+export function AuditPage() {
+  usePageTitle('Audit log');
+  const [params, setParams] = useSearchParams();
+  const get = (key: string) => params.get(key) ?? '';
+  const after = Number(params.get('after')) || undefined;
+  // Cursors of the pages before this one, for "Previous" (the API pages forwards only).
+  const [previous, setPrevious] = useState<(number | undefined)[]>([]);
+  const nodes = useNodes();
+
+  const query = {
+    category: get('category') || undefined,
+    event_type: get('event_type') || undefined,
+    actor: get('actor') || undefined,
+    stream: streamFilter(get('node'), get('session')),
+    from: get('from') || undefined,
+    to: get('to') || undefined,
+    after,
+    limit: PAGE_SIZE,
+  };
+  const events = useQuery({ queryKey: auditKeys.events(query), queryFn: () => auditApi.events(query) });
+
+  function apply(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const form = new FormData(event.currentTarget);
+    const next = new URLSearchParams();
+    for (const key of FILTERS) {
+      const raw = String(form.get(key) ?? '').trim();
+      const value = key === 'from' || key === 'to' ? localInputToIso(raw) : raw;
+      if (value) next.set(key, value);
+    }
+    setPrevious([]);
+    setParams(next);
+  }
+
+  function goTo(cursor: number | undefined) {
+    const next = new URLSearchParams(params);
+    if (cursor) next.set('after', String(cursor));
+    else next.delete('after');
+    setParams(next);
+  }
+
+  const zone = timeZoneLabel();
+  const entries = events.data?.data ?? [];
+  const nextAfter = events.data?.next_after ?? null;
+
+  return (
+    <section>
+      <h1>Audit log</h1>
+      <form className="filters card" onSubmit={apply} aria-label="Audit log filters" key={params.toString()}>
+        <div className="field">
+          <label htmlFor="audit-category">Kind</label>
+          <select id="audit-category" name="category" defaultValue={get('category')}>
+            <option value="">Everything</option>
+            {CATEGORIES.map((value) => (
+              <option key={value} value={value}>
+                {value}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div className="field">
+          <label htmlFor="audit-type">Event type</label>
+          <input id="audit-type" name="event_type" type="text" placeholder="clone_session.failed" defaultValue={get('event_type')} />
+        </div>
+        <div className="field">
+          <label htmlFor="audit-actor">Actor</label>
+          <input id="audit-actor" name="actor" type="text" placeholder="operator:alice" defaultValue={get('actor')} />
+        </div>
+        <div className="field">
+          <label htmlFor="audit-node">Node</label>
+          <select id="audit-node" name="node" defaultValue={get('node')}>
+            <option value="">Any node</option>
+            {(nodes.data?.data ?? []).map((node) => (
+              <option key={node.id} value={node.id}>
+                {node.hostname}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div className="field">
+          <label htmlFor="audit-session">Session id</label>
+          <input id="audit-session" name="session" type="text" defaultValue={get('session')} />
+        </div>
+        <div className="field">
+          <label htmlFor="audit-from">From ({zone})</label>
+          <input id="audit-from" name="from" type="datetime-local" defaultValue={isoToLocalInput(get('from'))} />
+        </div>
+        <div className="field">
+          <label htmlFor="audit-to">To ({zone})</label>
+          <input id="audit-to" name="to" type="datetime-local" defaultValue={isoToLocalInput(get('to'))} />
+        </div>
+        <div className="field field-submit">
+          <button type="submit" className="primary">
+            Apply filters
+          </button>
+        </div>
+      </form>
+
+      {events.isPending && <p role="status">Loading the audit log…</p>}
+      {events.isError && <ErrorNotice error={events.error} what="the audit log" onRetry={() => void events.refetch()} />}
+      {events.isSuccess && entries.length === 0 && <p className="empty-state">No events match these filters.</p>}
+      {entries.length > 0 && (
+        <div className="table-scroll" role="region" aria-label="Audit log entries" tabIndex={0}>
+          <table className="audit-table">
+            <thead>
+              <tr>
+                <th scope="col">Time ({zone})</th>
+                <th scope="col">Event</th>
+                <th scope="col">Subject</th>
+                <th scope="col">Actor</th>
+                <th scope="col">Details</th>
+              </tr>
+            </thead>
+            <tbody>
+              {entries.map((entry) => (
+                <AuditRow key={entry.position} entry={entry} />
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <nav className="pagination" aria-label="Audit log pages">
+        <button
+          type="button"
+          disabled={previous.length === 0}
+          onClick={() => {
+            const rest = previous.slice(0, -1);
+            goTo(previous[previous.length - 1]);
+            setPrevious(rest);
+          }}
+        >
+          Previous
+        </button>
+        <button
+          type="button"
+          disabled={nextAfter === null}
+          onClick={() => {
+            setPrevious([...previous, after]);
+            goTo(nextAfter ?? undefined);
+          }}
+        >
+          Next
+        </button>
+        <button type="button" onClick={() => void events.refetch()}>
+          Refresh
+        </button>
+      </nav>
+    </section>
+  );
+}
+
+function AuditRow({ entry }: { entry: AuditEntry }) {
+  const link = streamLink(entry.stream);
+  return (
+    <tr data-position={entry.position} data-event-type={entry.event_type}>
+      <td className="nowrap">
+        <time dateTime={entry.recorded_at}>{formatDateTime(entry.recorded_at)}</time>
+      </td>
+      <td>
+        <code>{entry.event_type}</code>
+      </td>
+      <td>{link ? <Link to={link.to}>{link.label}</Link> : <code>{entry.stream}</code>}</td>
+      <td>{entry.actor ?? '—'}</td>
+      <td>
+        <details>
+          <summary>Payload</summary>
+          <pre className="payload">{JSON.stringify(entry.payload, null, 2)}</pre>
+        </details>
+      </td>
+    </tr>
+  );
+}
