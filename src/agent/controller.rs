@@ -31,6 +31,7 @@ pub struct SessionState {
     pub status: String,
     pub source_ip: Option<String>,
     pub source_port: i32,
+    pub source_device: String,
     pub error_message: Option<String>,
 }
 

@@ -33,9 +33,9 @@ use super::tls::server_config;
 use super::watch::Watch;
 use super::{finish, prepare};
 use crate::api::clone_sessions::schemas::CloneSourceReady;
+use crate::domain::disks::Device;
 
 /// The longest device name the controller records.
-const DEVICE_MAX: usize = 50;
 
 pub async fn run(config: AgentConfig) -> Result<(), AgentError> {
     let (controller, outbox) = prepare(&config)?;
@@ -70,7 +70,7 @@ async fn serve(config: &AgentConfig, controller: &Controller, outbox: &Outbox) -
         .map_err(|e| AgentError::Failed(format!("cannot listen on {}: {e}", config.listen)))?;
     let local = listener.local_addr().map_err(|e| AgentError::Failed(format!("no local address: {e}")))?;
     let ip = advertised_ip(config, local)?;
-    let device = short_device(&config.device.display().to_string());
+    let device = announced_device(config, controller).await?;
     let manifest =
         Manifest { session: config.session, size: disk.size, chunk_size: config.chunk_size, device: device.clone() };
     let reporter = Reporter::new(outbox.clone(), Role::Source, disk.size);
@@ -237,8 +237,16 @@ fn advertised_ip(config: &AgentConfig, local: SocketAddr) -> Result<IpAddr, Agen
         .map_err(|e| AgentError::Config(format!("cannot tell which IP to announce ({e}); set --advertise-ip")))
 }
 
-/// The device as the controller records it: at most 50 characters (the end kept).
-fn short_device(device: &str) -> String {
-    let count = device.chars().count();
-    if count <= DEVICE_MAX { device.to_owned() } else { device.chars().skip(count - DEVICE_MAX).collect() }
+/// The device named in `source-ready`, held by the controller to its
+/// device-path rule (`/dev/…`): a block device as given; for an image file,
+/// which is not a device, the device the session already names.
+async fn announced_device(config: &AgentConfig, controller: &Controller) -> Result<String, AgentError> {
+    if let Ok(device) = Device::parse_field("device", &config.device.display().to_string()) {
+        return Ok(device.to_string());
+    }
+    match controller.session_state().await {
+        Ok(Some(state)) => Ok(state.source_device),
+        Ok(None) => Err(AgentError::Ended("the clone session no longer exists".into())),
+        Err(e) => Err(AgentError::Failed(format!("cannot read the clone session: {e}"))),
+    }
 }
