@@ -17,6 +17,10 @@ pub fn partition(number: i32, start: i64, end: i64) -> PartitionScan {
         flags: vec![],
         used_bytes: Some(0),
         mountpoint: None,
+        name: None,
+        type_id: None,
+        uuid: None,
+        fs_min_bytes: None,
     }
 }
 
