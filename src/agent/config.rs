@@ -19,7 +19,7 @@ pub use crate::domain::clone_session::Role;
 #[command(
     name = "pureboot-agent",
     version,
-    about = "PureBoot node agent: serves or receives a disk for a clone session"
+    about = "PureBoot node agent: serves or receives a disk for a clone session, or reports the node's disks"
 )]
 struct Cli {
     /// The role; without it, `pureboot.role=` on the kernel command line decides.
@@ -35,6 +35,23 @@ enum Command {
     CloneSource,
     /// Copy the session's source disk onto this node's disk.
     CloneTarget,
+    /// Report this node's disks (every disk, or each `--device`) to the
+    /// controller with the node's `pbk_…` token.
+    Scan(ScanArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct ScanArgs {
+    /// Print the report as JSON instead of posting it (no controller needed)
+    #[arg(long, visible_alias = "print")]
+    dry_run: bool,
+    /// Keep running: report once, then again whenever the controller has a
+    /// scan request pending (`POST /nodes/{id}/disks/scan`)
+    #[arg(long)]
+    watch: bool,
+    /// --watch: seconds between looks at the scan status
+    #[arg(long, default_value_t = 5)]
+    poll_secs: u64,
 }
 
 #[derive(Debug, clap::Args)]
@@ -45,16 +62,18 @@ struct Args {
     /// The clone session's id [kernel: pureboot.session]
     #[arg(long, env = "PUREBOOT_SESSION", global = true)]
     session: Option<String>,
-    /// The session's node token for this role (pbn_…) [kernel: pureboot.token]
+    /// The session's node token for this role (pbn_…), or for `scan` the
+    /// node's own token (pbk_…) [kernel: pureboot.token]
     #[arg(long, env = "PUREBOOT_TOKEN", global = true, hide_env_values = true)]
     token: Option<String>,
     /// SHA-256 fingerprint of the controller's CA certificate (hex, colons
     /// allowed): the CA is trusted only if it matches [kernel: pureboot.ca_sha256]
     #[arg(long, env = "PUREBOOT_CA_SHA256", global = true)]
     ca_sha256: Option<String>,
-    /// The disk (block device or image file) to serve or to write [kernel: pureboot.device]
+    /// The disk (block device or image file) to serve or to write; `scan`
+    /// takes it more than once [kernel: pureboot.device]
     #[arg(long, env = "PUREBOOT_DEVICE", global = true)]
-    device: Option<String>,
+    device: Vec<String>,
     /// Source: address to listen on [kernel: pureboot.listen] (default 0.0.0.0:9999)
     #[arg(long, env = "PUREBOOT_LISTEN", global = true)]
     listen: Option<String>,
@@ -94,7 +113,30 @@ struct Args {
     hold_before_verify: bool,
 }
 
-/// The validated settings.
+/// What the command line asks for.
+#[derive(Debug)]
+pub enum Invocation {
+    Clone(AgentConfig),
+    Scan(ScanConfig),
+}
+
+/// The validated settings of `scan`.
+#[derive(Debug, Clone)]
+pub struct ScanConfig {
+    /// Base URL without a trailing slash; `None` only with `dry_run`.
+    pub url: Option<String>,
+    /// The node's `pbk_<node>_<secret>` token; `None` only with `dry_run`.
+    pub token: Option<String>,
+    /// The node the token belongs to (read from the token).
+    pub node: Option<Uuid>,
+    /// Disks to scan; empty means every disk `lsblk` lists.
+    pub devices: Vec<PathBuf>,
+    pub dry_run: bool,
+    pub watch: bool,
+    pub poll: Duration,
+}
+
+/// The validated settings of a clone role.
 #[derive(Debug, Clone)]
 pub struct AgentConfig {
     pub role: Role,
@@ -121,7 +163,7 @@ pub struct AgentConfig {
 
 impl AgentConfig {
     /// From the process's arguments, environment and kernel command line.
-    pub fn load() -> Result<Self, AgentError> {
+    pub fn load() -> Result<Invocation, AgentError> {
         let cli = match Cli::try_parse() {
             Ok(cli) => cli,
             Err(error) if error.use_stderr() => {
@@ -134,9 +176,12 @@ impl AgentConfig {
         Self::from_cli(cli)
     }
 
-    fn from_cli(cli: Cli) -> Result<Self, AgentError> {
+    fn from_cli(cli: Cli) -> Result<Invocation, AgentError> {
         let a = cli.args;
         let kernel = std::fs::read_to_string(&a.cmdline).map(|text| kernel_params(&text)).unwrap_or_default();
+        if let Some(Command::Scan(scan)) = cli.command {
+            return scan_config(a, scan, &kernel).map(Invocation::Scan);
+        }
         let pick = |flag: Option<String>, key: &str| flag.or_else(|| kernel.get(key).cloned());
         let need = |value: Option<String>, flag: &str, env: &str, key: &str| {
             value.filter(|v| !v.is_empty()).ok_or_else(|| {
@@ -148,6 +193,7 @@ impl AgentConfig {
         let role = match (cli.command, kernel.get("role").map(String::as_str)) {
             (Some(Command::CloneSource), _) | (None, Some("source")) => Role::Source,
             (Some(Command::CloneTarget), _) | (None, Some("target")) => Role::Target,
+            (Some(Command::Scan(_)), _) => unreachable!("handled above"),
             (None, Some(other)) => {
                 return Err(AgentError::Config(format!("pureboot.role={other} is neither source nor target")));
             }
@@ -177,7 +223,11 @@ impl AgentConfig {
         let ca_sha256 = parse_fingerprint(&fingerprint).ok_or_else(|| {
             AgentError::Config(format!("--ca-sha256 {fingerprint} is not a SHA-256 fingerprint (64 hex digits)"))
         })?;
-        let device = PathBuf::from(need(pick(a.device, "device"), "device", "PUREBOOT_DEVICE", "device")?);
+        if a.device.len() > 1 {
+            return Err(AgentError::Config("--device is given more than once; a clone takes one disk".into()));
+        }
+        let device =
+            PathBuf::from(need(pick(a.device.into_iter().next(), "device"), "device", "PUREBOOT_DEVICE", "device")?);
         let listen = pick(a.listen, "listen").unwrap_or_else(|| "0.0.0.0:9999".into());
         let listen: SocketAddr =
             listen.parse().map_err(|_| AgentError::Config(format!("--listen {listen} is not an IP:port")))?;
@@ -202,7 +252,7 @@ impl AgentConfig {
                 _ => Err(AgentError::Config(format!("--max-rate-mib {r} is not a positive number"))),
             })
             .transpose()?;
-        Ok(Self {
+        Ok(Invocation::Clone(Self {
             role,
             url,
             session,
@@ -219,8 +269,55 @@ impl AgentConfig {
             progress_interval: Duration::from_millis(a.progress_interval_ms.max(100)),
             crl_refresh: Duration::from_secs(a.crl_refresh_secs.max(1)),
             hold_before_verify: a.hold_before_verify,
-        })
+        }))
     }
+}
+
+/// `scan`'s settings: the controller and token are needed unless it only prints.
+fn scan_config(a: Args, scan: ScanArgs, kernel: &HashMap<String, String>) -> Result<ScanConfig, AgentError> {
+    let pick = |flag: Option<String>, key: &str| flag.or_else(|| kernel.get(key).cloned()).filter(|v| !v.is_empty());
+    let url = pick(a.url, "url").map(|url| url.trim_end_matches('/').to_owned());
+    let token = pick(a.token, "token");
+    let missing = |what: &str, env: &str, key: &str| {
+        AgentError::Config(format!(
+            "missing --{what} (or {env}, or pureboot.{key}= on the kernel command line); --dry-run needs neither"
+        ))
+    };
+    let node = match (&url, &token) {
+        (Some(url), Some(token)) => {
+            if !url.starts_with("http://") && !url.starts_with("https://") {
+                return Err(AgentError::Config(format!("--url {url} must start with http:// or https://")));
+            }
+            Some(node_of_token(token).ok_or_else(|| {
+                AgentError::Config("--token is not a node token (it should look like pbk_<node id>_<secret>)".into())
+            })?)
+        }
+        _ if scan.dry_run => None,
+        (None, _) => return Err(missing("url", "PUREBOOT_URL", "url")),
+        (_, None) => return Err(missing("token", "PUREBOOT_TOKEN", "token")),
+    };
+    if scan.dry_run && scan.watch {
+        return Err(AgentError::Config("--watch posts reports; it cannot be combined with --dry-run".into()));
+    }
+    let mut devices: Vec<PathBuf> = a.device.into_iter().map(PathBuf::from).collect();
+    if devices.is_empty() {
+        devices.extend(kernel.get("device").map(PathBuf::from));
+    }
+    Ok(ScanConfig {
+        url,
+        token,
+        node,
+        devices,
+        dry_run: scan.dry_run,
+        watch: scan.watch,
+        poll: Duration::from_secs(scan.poll_secs.max(1)),
+    })
+}
+
+/// The node id a `pbk_<node>_<secret>` token names.
+fn node_of_token(token: &str) -> Option<Uuid> {
+    let (node, _secret) = token.strip_prefix("pbk_")?.split_once('_')?;
+    Uuid::try_parse(node).ok()
 }
 
 fn number<T: std::str::FromStr>(value: Option<String>, flag: &str, default: T) -> Result<T, AgentError> {
@@ -254,6 +351,13 @@ mod tests {
     use super::*;
 
     fn parse(args: &[&str], cmdline: &str) -> Result<AgentConfig, AgentError> {
+        match invocation(args, cmdline)? {
+            Invocation::Clone(config) => Ok(config),
+            Invocation::Scan(_) => panic!("a clone role was expected"),
+        }
+    }
+
+    fn invocation(args: &[&str], cmdline: &str) -> Result<Invocation, AgentError> {
         let dir = std::env::temp_dir().join(format!("pba-cfg-{}", Uuid::new_v4().simple()));
         std::fs::create_dir_all(&dir).expect("dir");
         let path = dir.join("cmdline");
@@ -289,5 +393,23 @@ mod tests {
         let args = ["clone-source", "--url", "http://c", "--session", SESSION, "--token", "pbn_x_target_y"];
         let Err(AgentError::Config(line)) = parse(&args, "") else { panic!("refused") };
         assert!(line.contains("is not the source token"), "{line}");
+    }
+
+    #[test]
+    fn scan_reads_its_node_from_the_token_and_only_printing_needs_no_controller() {
+        let token = "pbk_0b8d6c5e8a574a0f9a4e1f1d2b6c7e01_secret";
+        let args = ["scan", "--url", "http://c/", "--token", token, "--device", "/dev/a", "--device", "/dev/b"];
+        let Ok(Invocation::Scan(scan)) = invocation(&args, "") else { panic!("valid") };
+        assert_eq!(scan.node, Some(Uuid::try_parse(SESSION).expect("uuid")));
+        assert_eq!(scan.devices, vec![PathBuf::from("/dev/a"), PathBuf::from("/dev/b")]);
+        assert!(
+            matches!(invocation(&["scan", "--print"], ""), Ok(Invocation::Scan(s)) if s.dry_run && s.node.is_none())
+        );
+        let Err(AgentError::Config(line)) = invocation(&["scan", "--url", "http://c"], "") else { panic!("refused") };
+        assert!(line.starts_with("missing --token"), "{line}");
+        let Err(AgentError::Config(line)) = invocation(&["scan", "--url", "http://c", "--token", "pbn_x"], "") else {
+            panic!("refused")
+        };
+        assert!(line.contains("not a node token"), "{line}");
     }
 }

@@ -23,9 +23,11 @@
 //! - [`progress`]: counters and the periodic progress report.
 //! - [`watch`]: follows the session (source address, cancel).
 //! - [`source`] / [`target`]: the two roles.
+//! - [`scan`]: `pureboot-agent scan`, the node's disks reported to the controller.
 //!
 //! # Exit codes
-//! 0 the clone completed; 1 it failed (reported to the controller);
+//! 0 the clone (or scan) completed; 1 it failed (a clone reports it to the
+//! controller);
 //! 2 a configuration mistake (one line on stderr); 3 the session ended
 //! elsewhere (cancelled, deleted, failed by the other side).
 
@@ -36,6 +38,7 @@ pub mod enrol;
 pub mod outbox;
 pub mod progress;
 pub mod protocol;
+pub mod scan;
 pub mod source;
 pub mod target;
 pub mod tls;
@@ -43,7 +46,7 @@ pub mod watch;
 
 use std::process::ExitCode;
 
-use config::{AgentConfig, Role};
+use config::{AgentConfig, Invocation, Role};
 
 /// Why the agent stopped without completing.
 #[derive(Debug, thiserror::Error)]
@@ -91,9 +94,12 @@ pub fn main() -> ExitCode {
         }
     };
     let outcome = runtime.block_on(async move {
-        match config.role {
-            Role::Source => source::run(config).await,
-            Role::Target => target::run(config).await,
+        match config {
+            Invocation::Scan(config) => scan::run(config).await,
+            Invocation::Clone(config) => match config.role {
+                Role::Source => source::run(config).await,
+                Role::Target => target::run(config).await,
+            },
         }
     });
     // Blocking disk reads may still be running when a cancel stops the

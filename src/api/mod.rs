@@ -87,6 +87,7 @@ pub fn router() -> OpenApiRouter<Arc<App>> {
         .routes(routes!(disks::scans::report))
         .routes(routes!(disks::scans::request_scan))
         .routes(routes!(disks::scans::scan_status))
+        .routes(routes!(disks::scans::scan_request))
         .routes(routes!(disks::scans::get))
         .routes(routes!(disks::operations::list, disks::operations::queue))
         .routes(routes!(disks::operations::remove))

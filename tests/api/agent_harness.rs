@@ -28,7 +28,8 @@ pub fn scratch() -> PathBuf {
     dir
 }
 
-fn run(program: &str, args: &[&str], stdin: Option<&str>) {
+/// Runs a tool (no shell) and asserts it succeeded.
+pub fn run(program: &str, args: &[&str], stdin: Option<&str>) {
     let mut command = std::process::Command::new(program);
     command.args(args).stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() });
     let mut child = command.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap_or_else(|e| {

@@ -5,6 +5,7 @@ mod support;
 
 mod agent;
 mod agent_harness;
+mod agent_scan;
 
 mod audit;
 mod backend_credentials;

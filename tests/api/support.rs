@@ -205,6 +205,12 @@ impl TestApp {
         tokens.get(id).and_then(|t| t[role].as_str()).map(str::to_owned).unwrap_or_default()
     }
 
+    /// The `pbk_…` token of node `id` (registered by this test).
+    pub fn node_key(&self, id: &str) -> String {
+        let tokens = self.node_tokens.lock().expect("tokens");
+        tokens.get(id).and_then(Value::as_str).map(str::to_owned).unwrap_or_default()
+    }
+
     fn default_token(&self, path: &str, body: Option<&Value>) -> String {
         let (path, query) = path.split_once('?').unwrap_or((path, ""));
         let mut parts = path.trim_start_matches('/').split('/');

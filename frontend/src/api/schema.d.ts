@@ -337,6 +337,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/nodes/{id}/disks/scan-request": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The node's own view of [`scan_status`], with its node token: a node agent
+         *     (`pureboot-agent scan --watch`) polls it and answers `pending` with a report.
+         */
+        get: operations["poll_disk_scan_request"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/nodes/{id}/disks/scan-status": {
         parameters: {
             query?: never;
@@ -1976,6 +1996,18 @@ export interface components {
             min_size_bytes?: number | null;
             /** @example / */
             mountpoint?: string | null;
+            /** @description The partition's own name (GPT), not its filesystem's label. */
+            name?: string | null;
+            /** @description The raw type: a GPT type GUID or an MBR type code (`0x83`). */
+            type_id?: string | null;
+            /** @description The filesystem's UUID (or vfat/ntfs serial). */
+            uuid?: string | null;
+            /**
+             * Format: int64
+             * @description Bytes: the smallest size the filesystem's own tool (on the node) says
+             *     it can shrink to; null where no tool tells.
+             */
+            fs_min_bytes?: number | null;
         };
         /**
          * @description The spec's `PartitionOperationCreate`.
@@ -2205,6 +2237,21 @@ export interface components {
             /** Format: int64 */
             used_bytes?: number | null;
             mountpoint?: string | null;
+            /** @description The partition's own name (GPT), not its filesystem's label. */
+            name?: string | null;
+            /**
+             * @description The raw type: a GPT type GUID or an MBR type code (`0x83`).
+             * @example 0FC63DAF-8483-4772-8E79-3D69D8477DE4
+             */
+            type_id?: string | null;
+            /** @description The filesystem's UUID (or vfat/ntfs serial) as `blkid` prints it. */
+            uuid?: string | null;
+            /**
+             * Format: int64
+             * @description Bytes: the smallest size the filesystem's own tool says it can shrink
+             *     to (`resize2fs -P` × block size), where a tool tells.
+             */
+            fs_min_bytes?: number | null;
         };
         /**
          * @description What a node may report about an operation.
@@ -3814,6 +3861,63 @@ export interface operations {
                 };
             };
             /** @description Role not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Node not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    poll_disk_scan_request: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiResponse_DiskScanStatus"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing or invalid node token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Another node's token */
             403: {
                 headers: {
                     [name: string]: unknown;

@@ -109,3 +109,19 @@ pub async fn scan_status(
     let conn = app.read_model().await?;
     Ok(ApiResponse::ok(disk_info::scan_status(&*conn, node_id).await?))
 }
+
+/// The node's own view of [`scan_status`], with its node token: a node agent
+/// (`pureboot-agent scan --watch`) polls it and answers `pending` with a report.
+#[utoipa::path(get, path = "/nodes/{id}/disks/scan-request", operation_id = "poll_disk_scan_request", tag = "node-callbacks", params(("id" = Uuid, Path)),
+    security(("node_token" = [])),
+    responses((status = 401, description = "Missing or invalid node token", body = ErrorBody), (status = 403, description = "Another node's token", body = ErrorBody),
+              (status = 200, body = ApiResponse<ScanStatusView>), (status = 400, body = ErrorBody),
+              (status = 404, description = "Node not found", body = ErrorBody)))]
+pub async fn scan_request(
+    State(app): State<Arc<App>>,
+    NodeAuth { node: node_id, .. }: NodeAuth,
+) -> Result<Json<ApiResponse<ScanStatusView>>, ApiError> {
+    command::ensure_node(&app, node_id).await?;
+    let conn = app.read_model().await?;
+    Ok(ApiResponse::ok(disk_info::scan_status(&*conn, node_id).await?))
+}

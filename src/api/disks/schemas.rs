@@ -11,12 +11,12 @@ use crate::domain::disks::{DiskScan, OperationKind, OperationStatus, PartitionSc
 
 /// `POST …/disks/report`: every disk the node sees now. Disks it no longer
 /// lists leave the node's view. (A bare JSON array of disks is accepted too.)
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct DiskReport {
     pub disks: Vec<ReportedDisk>,
 }
 
-#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[schema(example = json!({"device": "/dev/sda", "size_bytes": 107374182400_i64, "model": "QEMU HARDDISK",
     "serial": "QM00001", "partition_table": "gpt", "partitions": [
         {"number": 1, "start_bytes": 1048576, "end_bytes": 537919487, "size_bytes": 536870912, "type": "efi",
@@ -46,7 +46,7 @@ pub struct ReportedDisk {
 
 /// One partition as `parted unit B print` shows it: `end_bytes` is the last
 /// byte, so `size_bytes` must equal `end_bytes - start_bytes + 1`.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ReportedPartition {
     pub number: i32,
     pub start_bytes: i64,
@@ -62,6 +62,20 @@ pub struct ReportedPartition {
     pub flags: Vec<String>,
     pub used_bytes: Option<i64>,
     pub mountpoint: Option<String>,
+    /// The partition's own name (GPT), not its filesystem's label.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The raw type: a GPT type GUID or an MBR type code (`0x83`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = "0FC63DAF-8483-4772-8E79-3D69D8477DE4")]
+    pub type_id: Option<String>,
+    /// The filesystem's UUID (or vfat/ntfs serial) as `blkid` prints it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uuid: Option<String>,
+    /// Bytes: the smallest size the filesystem's own tool says it can shrink
+    /// to (`resize2fs -P` × block size), where a tool tells.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fs_min_bytes: Option<i64>,
 }
 
 impl From<ReportedDisk> for DiskScan {
@@ -93,6 +107,10 @@ impl From<ReportedPartition> for PartitionScan {
             flags: p.flags,
             used_bytes: p.used_bytes,
             mountpoint: p.mountpoint,
+            name: p.name,
+            type_id: p.type_id,
+            uuid: p.uuid,
+            fs_min_bytes: p.fs_min_bytes,
         }
     }
 }

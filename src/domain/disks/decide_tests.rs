@@ -40,6 +40,10 @@ fn disk(device: &str) -> DiskScan {
             flags: vec![],
             used_bytes: Some(GIB),
             mountpoint: None,
+            name: None,
+            type_id: None,
+            uuid: None,
+            fs_min_bytes: None,
         }],
     }
 }

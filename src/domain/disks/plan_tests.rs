@@ -22,6 +22,10 @@ fn part(number: i32, start: i64, size: i64, filesystem: &str, used: i64) -> Part
         flags: vec![],
         used_bytes: Some(used),
         mountpoint: None,
+        name: None,
+        type_id: None,
+        uuid: None,
+        fs_min_bytes: None,
     }
 }
 

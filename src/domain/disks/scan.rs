@@ -69,6 +69,19 @@ pub struct PartitionScan {
     pub flags: Vec<String>,
     pub used_bytes: Option<i64>,
     pub mountpoint: Option<String>,
+    /// The partition's own name (GPT), as opposed to its filesystem's label.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The table's raw type: a GPT type GUID or an MBR type code (`0x83`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub type_id: Option<String>,
+    /// The filesystem's UUID (or serial, for vfat/ntfs) as `blkid` prints it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uuid: Option<String>,
+    /// Bytes: the smallest size the filesystem's own tool says it can be
+    /// shrunk to (`resize2fs -P` × block size); absent where no tool tells.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fs_min_bytes: Option<i64>,
 }
 
 impl DiskScan {
@@ -172,7 +185,18 @@ fn check_partition(at: &str, disk: &DiskScan, p: &PartitionScan) -> Result<(), R
         return Err(named(format!("used_bytes {used} is not between 0 and its size {}", p.size_bytes)));
     }
     check_text(&format!("{at}.type"), &p.part_type, NAME_MAX)?;
-    for (name, value) in [("filesystem", &p.filesystem), ("label", &p.label), ("mountpoint", &p.mountpoint)] {
+    if let Some(min) = p.fs_min_bytes.filter(|m| *m < 0 || *m > p.size_bytes) {
+        return Err(named(format!("fs_min_bytes {min} is not between 0 and its size {}", p.size_bytes)));
+    }
+    let texts = [
+        ("filesystem", &p.filesystem),
+        ("label", &p.label),
+        ("mountpoint", &p.mountpoint),
+        ("name", &p.name),
+        ("type_id", &p.type_id),
+        ("uuid", &p.uuid),
+    ];
+    for (name, value) in texts {
         if value.as_ref().is_some_and(|v| v.chars().count() > TEXT_MAX) {
             return Err(Rejection::invalid(&format!("{at}.{name}"), format!("must be at most {TEXT_MAX} characters")));
         }

@@ -17,6 +17,10 @@ pub fn partition(number: i32, start: i64, end: i64) -> PartitionScan {
         flags: vec![],
         used_bytes: Some(0),
         mountpoint: None,
+        name: None,
+        type_id: None,
+        uuid: None,
+        fs_min_bytes: None,
     }
 }
 
@@ -91,6 +95,18 @@ fn used_bytes_beyond_the_partition_are_refused() {
     let mut p = partition(1, MIB, 2 * MIB - 1);
     p.used_bytes = Some(2 * MIB);
     assert_eq!(refusal(vec![disk(vec![p])]).0, "disks[0].partitions[0]");
+}
+
+#[test]
+fn a_shrink_minimum_beyond_the_partition_or_an_overlong_uuid_is_refused() {
+    let mut p = partition(1, MIB, 2 * MIB - 1);
+    p.fs_min_bytes = Some(MIB + 1);
+    let (field, message) = refusal(vec![disk(vec![p.clone()])]);
+    assert_eq!(field, "disks[0].partitions[0]");
+    assert!(message.contains("fs_min_bytes"), "{message}");
+    p.fs_min_bytes = Some(MIB);
+    p.uuid = Some("u".repeat(256));
+    assert_eq!(refusal(vec![disk(vec![p])]).0, "disks[0].partitions[0].uuid");
 }
 
 #[test]

@@ -120,6 +120,15 @@ pub struct PartitionView {
     pub min_size_bytes: Option<i64>,
     #[schema(example = "/")]
     pub mountpoint: Option<String>,
+    /// The partition's own name (GPT), not its filesystem's label.
+    pub name: Option<String>,
+    /// The raw type: a GPT type GUID or an MBR type code (`0x83`).
+    pub type_id: Option<String>,
+    /// The filesystem's UUID (or vfat/ntfs serial).
+    pub uuid: Option<String>,
+    /// Bytes: the smallest size the filesystem's own tool (on the node) says
+    /// it can shrink to; null where no tool tells.
+    pub fs_min_bytes: Option<i64>,
 }
 
 impl From<PartitionScan> for PartitionView {
@@ -140,6 +149,10 @@ impl From<PartitionScan> for PartitionView {
             flags: p.flags,
             used_bytes: p.used_bytes,
             mountpoint: p.mountpoint,
+            name: p.name,
+            type_id: p.type_id,
+            uuid: p.uuid,
+            fs_min_bytes: p.fs_min_bytes,
         }
     }
 }
