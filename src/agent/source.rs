@@ -35,8 +35,6 @@ use super::{finish, prepare};
 use crate::api::clone_sessions::schemas::CloneSourceReady;
 use crate::domain::disks::Device;
 
-/// The longest device name the controller records.
-
 pub async fn run(config: AgentConfig) -> Result<(), AgentError> {
     let (controller, outbox) = prepare(&config)?;
     let result = serve(&config, &controller, &outbox).await;
