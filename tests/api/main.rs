@@ -26,6 +26,7 @@ mod partition_operations;
 mod projections;
 mod registry;
 mod reports;
+mod retarget;
 mod security;
 mod shutdown;
 mod socket_limits;
