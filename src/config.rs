@@ -126,6 +126,12 @@ pub struct ServeConfig {
     /// a client that does not read for this long is disconnected.
     #[arg(long, env = "PUREBOOT_WS_SEND_TIMEOUT_MS", default_value_t = 10_000)]
     pub ws_send_timeout_ms: u64,
+    /// How often an open WebSocket re-checks its token (milliseconds): a
+    /// socket whose token was revoked is closed (code 4001) within twice
+    /// this (a check may use an answer up to this old, shared by the sockets
+    /// of one token).
+    #[arg(long, env = "PUREBOOT_WS_TOKEN_RECHECK_MS", default_value_t = 2_000)]
+    pub ws_token_recheck_ms: u64,
     /// The first admin token (≥ 32 characters). When unset and no admin token
     /// exists, one is generated and printed once at start-up.
     #[arg(long, env = "PUREBOOT_ADMIN_TOKEN", hide_env_values = true)]

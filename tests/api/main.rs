@@ -31,3 +31,4 @@ mod security;
 mod shutdown;
 mod socket_limits;
 mod timeouts;
+mod ws_revocation;

@@ -587,7 +587,9 @@ export interface paths {
          *     something exactly when `prev_position > P`, and should refetch. Send
          *     `{"type":"ping"}` to get `{"type":"pong"}` (`WsControlMessage`). A client
          *     that falls too far behind receives `{"type":"resync","position":N}` and
-         *     close code 4000; it should reconnect with `?from=N`. A client that does not
+         *     close code 4000; it should reconnect with `?from=N`. When the token is
+         *     revoked the socket is closed with code 4001 (`token revoked`) within
+         *     twice `PUREBOOT_WS_TOKEN_RECHECK_MS` (2 s by default). A client that does not
          *     read for the send timeout (10 s by default) is disconnected. A close frame
          *     from the client is answered with one.
          */
