@@ -13,6 +13,7 @@ mod certificate_limits;
 mod certificates;
 mod clone_callbacks;
 mod clone_sessions;
+mod connection_limits;
 mod cursors;
 mod device_paths;
 mod disk_responses;
