@@ -116,6 +116,22 @@ pub struct ServeConfig {
     /// flight get this long to finish before the rest are dropped (seconds).
     #[arg(long, env = "PUREBOOT_SHUTDOWN_GRACE_SECS", default_value_t = 10)]
     pub shutdown_grace_secs: u64,
+    /// Longest the server waits for a request's complete header (milliseconds),
+    /// counted from when it starts waiting: the connection opened, or the
+    /// previous response was sent (so it is also how long a kept-alive
+    /// connection may idle). A client that sends nothing, or stops halfway
+    /// through its header, is disconnected then; the body and the answer are
+    /// bounded by `PUREBOOT_REQUEST_TIMEOUT_SECS`.
+    #[arg(long, env = "PUREBOOT_HEADER_READ_TIMEOUT_MS", default_value_t = 10_000,
+        value_parser = clap::value_parser!(u64).range(1..))]
+    pub header_read_timeout_ms: u64,
+    /// Most connections open at once, WebSockets included. Further ones wait
+    /// in the kernel's listen backlog, unanswered, until one closes; keep it
+    /// below the process's file-descriptor limit (`ulimit -n`) minus the
+    /// database pool.
+    #[arg(long, env = "PUREBOOT_MAX_CONNECTIONS", default_value_t = 1024,
+        value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: u32,
     /// Largest accepted request body.
     #[arg(long, env = "PUREBOOT_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
     pub max_body_bytes: usize,
@@ -126,6 +142,12 @@ pub struct ServeConfig {
     /// a client that does not read for this long is disconnected.
     #[arg(long, env = "PUREBOOT_WS_SEND_TIMEOUT_MS", default_value_t = 10_000)]
     pub ws_send_timeout_ms: u64,
+    /// How often an open WebSocket re-checks its token (milliseconds): a
+    /// socket whose token was revoked is closed (code 4001) within twice
+    /// this (a check may use an answer up to this old, shared by the sockets
+    /// of one token).
+    #[arg(long, env = "PUREBOOT_WS_TOKEN_RECHECK_MS", default_value_t = 2_000)]
+    pub ws_token_recheck_ms: u64,
     /// The first admin token (≥ 32 characters). When unset and no admin token
     /// exists, one is generated and printed once at start-up.
     #[arg(long, env = "PUREBOOT_ADMIN_TOKEN", hide_env_values = true)]
@@ -149,6 +171,10 @@ impl ServeConfig {
 
     pub fn shutdown_grace(&self) -> Duration {
         Duration::from_secs(self.shutdown_grace_secs)
+    }
+
+    pub fn header_read_timeout(&self) -> Duration {
+        Duration::from_millis(self.header_read_timeout_ms)
     }
 }
 

@@ -13,7 +13,7 @@ use utoipa::IntoParams;
 use super::extract::ApiQuery;
 use crate::app::App;
 use crate::error::ApiError;
-use crate::fanout::websocket::{Client, Subscription};
+use crate::fanout::websocket::{Client, CredentialCheck, Subscription, Validity};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -52,7 +52,9 @@ const MAX_CLIENT_MESSAGE: usize = 16 * 1024;
 /// something exactly when `prev_position > P`, and should refetch. Send
 /// `{"type":"ping"}` to get `{"type":"pong"}` (`WsControlMessage`). A client
 /// that falls too far behind receives `{"type":"resync","position":N}` and
-/// close code 4000; it should reconnect with `?from=N`. A client that does not
+/// close code 4000; it should reconnect with `?from=N`. When the token is
+/// revoked the socket is closed with code 4001 (`token revoked`) within
+/// twice `PUREBOOT_WS_TOKEN_RECHECK_MS` (2 s by default). A client that does not
 /// read for the send timeout (10 s by default) is disconnected. A close frame
 /// from the client is answered with one.
 #[utoipa::path(operation_id = "events_events", get, path = "/ws", tag = "events", params(WsParams),
@@ -71,7 +73,9 @@ pub async fn events(
     // Authenticate before reading anything else of the request, as every
     // route does: an anonymous caller learns nothing about its query (a bad
     // `from` is a 401 for it, not a 422 naming the parameter).
-    app.authenticate(query_token(&uri).as_deref().or(crate::auth::bearer(&headers))).await?;
+    let token = query_token(&uri).or_else(|| crate::auth::bearer(&headers).map(str::to_owned));
+    app.authenticate(token.as_deref()).await?;
+    let token = token.unwrap_or_default();
     let ApiQuery(params) = ApiQuery::<WsParams>::from_uri(&uri)?;
     if let Some(from) = params.from {
         super::cursor::not_negative("from", from)?;
@@ -90,13 +94,33 @@ pub async fn events(
         .max_frame_size(MAX_CLIENT_MESSAGE);
     let subscription = Subscription::to(&app.hub);
     Ok(upgrade.on_upgrade(move |socket| {
+        let recheck_every = Duration::from_millis(app.config.ws_token_recheck_ms);
         let client = Client {
             socket,
             pool: app.pool.clone(),
             from: params.from,
             shutdown: app.shutdown.clone(),
             send_timeout: Duration::from_millis(app.config.ws_send_timeout_ms),
+            credential: credential_check(app.clone(), token, recheck_every),
+            recheck_every,
         };
         client.serve(subscription)
     }))
+}
+
+/// Re-checks `token` for an open socket, trusting a verification at most
+/// `max_age` old (shared with the other sockets and requests of the token).
+fn credential_check(app: Arc<App>, token: String, max_age: Duration) -> CredentialCheck {
+    let token = Arc::new(token);
+    Box::new(move || {
+        let (app, token) = (app.clone(), token.clone());
+        Box::pin(async move {
+            let Ok(conn) = app.pool.get().await else { return Validity::Unknown };
+            match app.tokens.verify_within(&*conn, &token, max_age).await {
+                Ok(Some(_)) => Validity::Valid,
+                Ok(None) => Validity::Revoked,
+                Err(_) => Validity::Unknown,
+            }
+        })
+    })
 }

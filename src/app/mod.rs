@@ -1,5 +1,6 @@
 //! The running controller: shared state, start-up order, HTTP server.
 
+mod connections;
 mod consistency;
 mod server;
 

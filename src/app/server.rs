@@ -1,8 +1,6 @@
 //! Router assembly (API, WebSocket, Swagger UI, the built web UI) and the
 //! HTTP server with graceful shutdown.
 
-use std::future::IntoFuture;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -13,13 +11,13 @@ use axum::http::{Method, Uri};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
-use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::set_header::SetResponseHeaderLayer;
 use utoipa_swagger_ui::SwaggerUi;
 
 use super::App;
+use super::connections::{self, Limits};
 use crate::api;
 
 /// The whole HTTP surface of the controller.
@@ -113,20 +111,22 @@ async fn deadline(State(limit): State<Duration>, request: Request, next: Next) -
 /// configured grace period (WebSockets are closed by their own tasks), and
 /// only then stops the background tasks those requests may be waiting on
 /// (the projections, for read-your-writes).
+///
+/// Every connection is bounded ([`super::connections`]): its request headers
+/// must arrive within `PUREBOOT_HEADER_READ_TIMEOUT_MS`, and at most
+/// `PUREBOOT_MAX_CONNECTIONS` are open at once.
 pub async fn serve(app: Arc<App>, listener: TcpListener) -> std::io::Result<()> {
     let shutdown = app.shutdown.clone();
     let grace = app.config.shutdown_grace();
-    let service = router(app.clone()).into_make_service_with_connect_info::<SocketAddr>();
-    let server = axum::serve(listener.tap_io(cap_send_buffer), service)
-        .with_graceful_shutdown(shutdown.clone().cancelled_owned());
-    let mut server = std::pin::pin!(server.into_future());
-    let result = tokio::select! {
-        result = &mut server => result,
+    let limits =
+        Limits { header_read_timeout: app.config.header_read_timeout(), max_connections: app.config.max_connections };
+    let server = connections::accept(listener, router(app.clone()), limits, shutdown.clone());
+    tokio::select! {
+        () = server => {}
         () = async { shutdown.cancelled().await; tokio::time::sleep(grace).await } => {
             tracing::warn!(grace_secs = grace.as_secs(), "requests still in flight after the grace period; dropping them");
-            Ok(())
         }
     };
     app.background.cancel();
-    result
+    Ok(())
 }

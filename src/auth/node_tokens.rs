@@ -48,14 +48,19 @@ pub fn retire_session_tokens(session: Uuid) -> Vec<SecretOp> {
 
 /// Fresh tokens for both roles of `session`, and the secret rows holding their hashes.
 pub fn issue_session_tokens(session: Uuid) -> (SessionTokens, Vec<SecretOp>) {
-    let owner = stream_name("clone_session", session);
-    let token = |role: Role| format!("pbn_{}_{}_{}", session.simple(), role.as_str(), random_secret());
-    let tokens = SessionTokens { source: token(Role::Source), target: token(Role::Target) };
-    let ops = [(Role::Source, &tokens.source), (Role::Target, &tokens.target)]
-        .into_iter()
-        .map(|(role, t)| SecretOp::Put { owner: owner.clone(), kind: session_kind(role), value: hash(t) })
-        .collect();
-    (tokens, ops)
+    let (source, source_op) = issue_role_token(session, Role::Source);
+    let (target, target_op) = issue_role_token(session, Role::Target);
+    (SessionTokens { source, target }, vec![source_op, target_op])
+}
+
+/// A fresh token for one role and the secret row holding its hash. Written
+/// over the role's current row, it retires the previous token at once (a
+/// retargeted session: the old node's token answers 401 everywhere).
+pub fn issue_role_token(session: Uuid, role: Role) -> (String, SecretOp) {
+    let token = format!("pbn_{}_{}_{}", session.simple(), role.as_str(), random_secret());
+    let op =
+        SecretOp::Put { owner: stream_name("clone_session", session), kind: session_kind(role), value: hash(&token) };
+    (token, op)
 }
 
 /// A verified session token: the session it belongs to, its role, and
@@ -155,5 +160,13 @@ impl SessionTokenCache {
         }
         entries.insert(digest, (verified, std::time::Instant::now()));
         Ok(verified)
+    }
+
+    /// Drops the cached tokens of one role of `session`, after its token was
+    /// replaced, so this instance refuses the old token at once (other
+    /// instances within the 5 s of their entries).
+    pub fn forget(&self, session: Uuid, role: Role) {
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        entries.retain(|_, (verified, _)| verified.session != session || verified.role != role);
     }
 }

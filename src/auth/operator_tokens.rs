@@ -163,8 +163,22 @@ pub struct TokenCache {
 impl TokenCache {
     /// The identity behind `token`, or `None` when it is unknown or revoked.
     pub async fn verify(&self, client: &impl Db, token: &str) -> Result<Option<OperatorIdentity>, StoreError> {
+        self.verify_within(client, token, CACHE_TTL).await
+    }
+
+    /// [`TokenCache::verify`], trusting a cached answer only when it is
+    /// younger than `max_age` (at most [`CACHE_TTL`]). Open WebSockets
+    /// re-check their token this way: sockets sharing a token share one query
+    /// per `max_age`, and a revocation reaches them within `max_age` plus
+    /// their re-check interval.
+    pub async fn verify_within(
+        &self,
+        client: &impl Db,
+        token: &str,
+        max_age: Duration,
+    ) -> Result<Option<OperatorIdentity>, StoreError> {
         let digest = hash(token);
-        if let Some(identity) = self.fresh(&digest) {
+        if let Some(identity) = self.fresh(&digest, max_age.min(CACHE_TTL)) {
             return Ok(Some(identity));
         }
         let row = match parse_id(token) {
@@ -188,19 +202,26 @@ impl TokenCache {
         let identity = row
             .filter(|r| same_hash(&r.get::<_, Vec<u8>>(2), &digest))
             .and_then(|r| Some(OperatorIdentity { name: r.get(0), role: OperatorRole::parse(r.get(1))? }));
-        if let Some(identity) = &identity {
-            let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-            if entries.len() > 10_000 {
-                entries.clear();
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        match &identity {
+            Some(identity) => {
+                if entries.len() > 10_000 {
+                    entries.clear();
+                }
+                entries.insert(digest, (identity.clone(), Instant::now()));
             }
-            entries.insert(digest, (identity.clone(), Instant::now()));
+            // Revoked since it was cached (a socket's re-check found out):
+            // new requests on this instance are refused from now on too.
+            None => {
+                entries.remove(&digest);
+            }
         }
         Ok(identity)
     }
 
-    fn fresh(&self, digest: &[u8]) -> Option<OperatorIdentity> {
+    fn fresh(&self, digest: &[u8], max_age: Duration) -> Option<OperatorIdentity> {
         let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        entries.get(digest).filter(|(_, at)| at.elapsed() < CACHE_TTL).map(|(identity, _)| identity.clone())
+        entries.get(digest).filter(|(_, at)| at.elapsed() < max_age).map(|(identity, _)| identity.clone())
     }
 }
 

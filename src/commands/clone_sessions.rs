@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::Decision;
 use crate::app::App;
-use crate::auth::node_tokens::{SessionTokens, issue_session_tokens, retire_session_tokens};
+use crate::auth::node_tokens::{SessionTokens, issue_role_token, issue_session_tokens, retire_session_tokens};
 use crate::domain::Rejection;
 use crate::domain::clone_session::{
     self as session, CloneMode, CloneSession, CloneSessionEvent, Role, SessionPatch, SessionSpec,
@@ -46,29 +46,92 @@ pub async fn create(
     Ok((CloneSessionView::created(&created, &certificates, names, executed.last_position), tokens))
 }
 
+/// The new credentials of a role whose node changed, shown only in the
+/// PATCH response that changed it.
+pub struct RoleToken {
+    pub role: Role,
+    pub token: String,
+}
+
 /// Changes a pending session; returns its view right after this change,
 /// built from the state the command left (not read back from the query
 /// table, where a concurrent change may already show).
+///
+/// A new target node takes the role over: in the same transaction the old
+/// target's token is replaced by a new one (returned here, once), and in
+/// direct mode a certificate is issued for the new node, superseding the old
+/// one (which the CRL then lists) and replacing its sealed key. Only the
+/// target can move: the source is fixed at creation.
 pub async fn update(
     app: &App,
     metadata: &Metadata,
     id: Uuid,
     patch: SessionPatch,
-) -> Result<CloneSessionView, ApiError> {
+) -> Result<(CloneSessionView, Option<RoleToken>), ApiError> {
+    let mut credentials = None;
     if let Some(target) = patch.target_node_id {
         check_references(app, target, None, None)
             .await
             .map_err(|_| ApiError::NotFound("Target node not found".into()))?;
+        credentials = Some(retarget_credentials(app, id, target).await?);
     }
-    let executed = app.execute::<CloneSession, _>(metadata, id, |state| session::update(state, patch.clone())).await?;
+    let mut retargeted = false;
+    let executed = app
+        .execute::<CloneSession, _>(metadata, id, |state| {
+            let (certificate, secrets) = match &credentials {
+                Some((_, certificate, secrets)) => (certificate.clone(), secrets.clone()),
+                None => (None, Vec::new()),
+            };
+            let events = session::update(state, patch.clone(), certificate)?;
+            retargeted =
+                events.iter().any(|e| matches!(e, CloneSessionEvent::Updated(u) if u.target_node_id.is_some()));
+            let secrets = if retargeted { secrets } else { Vec::new() };
+            Ok::<_, Rejection>(Decision { events, claims: Vec::new(), secrets })
+        })
+        .await?;
+    let token = match credentials.filter(|_| retargeted && executed.wrote) {
+        Some((token, _, _)) => {
+            app.session_tokens.forget(id, Role::Target);
+            Some(RoleToken { role: Role::Target, token })
+        }
+        None => None,
+    };
     let position = if executed.wrote {
         executed.last_position
     } else {
         super::position_at(app, &stream_name(CloneSession::CATEGORY, id), executed.version).await?
     };
     let names = current_names(app, executed.state.spec.as_ref()).await?;
-    CloneSessionView::pending(id, &executed.state, names, position)
-        .ok_or_else(|| ApiError::Internal(format!("clone session {id} is not pending after an accepted update")))
+    let view = CloneSessionView::pending(id, &executed.state, names, position)
+        .ok_or_else(|| ApiError::Internal(format!("clone session {id} is not pending after an accepted update")))?;
+    Ok((view, token))
+}
+
+/// Credentials for `target` taking over the target role of session `id`: a
+/// new token, and in direct mode (with a CA) a certificate naming the node's
+/// IP, with the secret rows that replace the old ones. Prepared before the
+/// command so no signing happens inside its transaction; thrown away unless
+/// the target really changes. Without a new private key (no CA), the old
+/// one is deleted all the same.
+async fn retarget_credentials(
+    app: &App,
+    id: Uuid,
+    target: Uuid,
+) -> Result<(String, Option<session::CertificateIssued>, Vec<SecretOp>), ApiError> {
+    let (state, _) = app.clone_sessions.load(&app.pool, &stream_name(CloneSession::CATEGORY, id)).await?;
+    let (token, token_op) = issue_role_token(id, Role::Target);
+    let owner = stream_name("clone_session", id);
+    let mut secrets = vec![
+        token_op,
+        SecretOp::Delete { owner: owner.clone(), kind: cert_kind(Role::Target) },
+        SecretOp::Delete { owner: owner.clone(), kind: key_kind(Role::Target) },
+    ];
+    let direct = state.spec.as_ref().is_some_and(|s| s.clone_mode == CloneMode::Direct);
+    let Some(ca) = app.ca.as_ref().filter(|_| direct) else { return Ok((token, None, secrets)) };
+    let issued =
+        ca.issue(id, Role::Target, node_ip(app, target).await?).map_err(|e| ApiError::Internal(e.to_string()))?;
+    secrets.extend(certificate_secrets(app, &owner, Role::Target, issued.cert_pem, issued.key_pem)?);
+    Ok((token, Some(issued.facts), secrets))
 }
 
 /// The current names of what `spec` refers to; a deleted node or backend has none.
@@ -174,22 +237,32 @@ async fn issue_certificates(
     for role in [Role::Source, Role::Target] {
         let san_ip = role_ip(app, spec, role).await?;
         let issued = ca.issue(id, role, san_ip).map_err(|e| ApiError::Internal(e.to_string()))?;
-        secrets.push(SecretOp::Put {
-            owner: owner.clone(),
-            kind: cert_kind(role),
-            value: issued.cert_pem.into_bytes(),
-        });
-        if let Some(key) = issued.key_pem {
-            let kind = key_kind(role);
-            let sealed = app
-                .secrets
-                .seal(&format!("{owner}/{kind}"), key.as_bytes())
-                .map_err(|e| ApiError::Internal(e.to_string()))?;
-            secrets.push(SecretOp::Put { owner: owner.clone(), kind, value: sealed });
-        }
+        secrets.extend(certificate_secrets(app, &owner, role, issued.cert_pem, issued.key_pem)?);
         facts.push(issued.facts);
     }
     Ok((facts, secrets))
+}
+
+/// The secret rows of a role's certificate: its PEM, and its private key
+/// sealed (a put replaces the row, so a previous key is gone with it).
+fn certificate_secrets(
+    app: &App,
+    owner: &str,
+    role: Role,
+    cert_pem: String,
+    key_pem: Option<String>,
+) -> Result<Vec<SecretOp>, ApiError> {
+    let mut secrets =
+        vec![SecretOp::Put { owner: owner.to_owned(), kind: cert_kind(role), value: cert_pem.into_bytes() }];
+    if let Some(key) = key_pem {
+        let kind = key_kind(role);
+        let sealed = app
+            .secrets
+            .seal(&format!("{owner}/{kind}"), key.as_bytes())
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        secrets.push(SecretOp::Put { owner: owner.to_owned(), kind, value: sealed });
+    }
+    Ok(secrets)
 }
 
 /// The IP a role's certificate names beside its CN: the registered IP of
@@ -202,7 +275,14 @@ async fn role_ip(app: &App, spec: &SessionSpec, role: Role) -> Result<Option<IpA
         Role::Source => Some(spec.source_node_id),
         Role::Target => spec.target_node_id,
     };
-    let Some(node) = node else { return Ok(None) };
+    match node {
+        Some(node) => node_ip(app, node).await,
+        None => Ok(None),
+    }
+}
+
+/// The registered IP of `node`, if it has a valid one.
+async fn node_ip(app: &App, node: Uuid) -> Result<Option<IpAddr>, ApiError> {
     let (node, _) = app.nodes.load(&app.pool, &stream_name(Node::CATEGORY, node)).await?;
     Ok(node.details.and_then(|d| d.ip_address).and_then(|ip| ip.parse().ok()))
 }

@@ -13,6 +13,10 @@
 //! (`app::server`). Reading runs concurrently with sending, backlog replay
 //! included, so a client's close is answered with a close frame and a
 //! WebSocket ping with a pong at any time.
+//!
+//! The token a client connected with is re-checked all along: a revoked
+//! token closes its sockets (code 4001) within the same few seconds in which
+//! it stops working for new requests.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,6 +24,7 @@ use std::time::Duration;
 use async_broadcast::RecvError;
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use deadpool_postgres::Pool;
+use futures::future::BoxFuture;
 use futures::stream::{SplitSink, SplitStream};
 use futures::{SinkExt, StreamExt};
 use tokio::sync::mpsc;
@@ -48,6 +53,9 @@ impl Subscription {
 const CATCH_UP_PAGE: i64 = 1_000;
 /// Close code telling a client it fell behind and must resume with `?from=`.
 pub const CLOSE_RESYNC: u16 = 4000;
+/// Close code telling a client its token was revoked: reconnecting with it
+/// is refused (401); it needs a new token.
+pub const CLOSE_TOKEN_REVOKED: u16 = 4001;
 /// `{"type":"ping"}`s awaiting their pong; more are dropped unanswered (a
 /// client sending pings faster than it reads pongs gains nothing by it).
 const PONGS_PENDING: usize = 4;
@@ -59,7 +67,25 @@ pub struct Client {
     pub shutdown: CancellationToken,
     /// Deadline of each send, the close frame included.
     pub send_timeout: Duration,
+    /// Re-checks the token the client connected with, every `recheck_every`:
+    /// a token revoked after the handshake must not keep a socket open.
+    pub credential: CredentialCheck,
+    pub recheck_every: Duration,
 }
+
+/// Whether the credential a socket was opened with still holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Validity {
+    Valid,
+    /// Revoked (or otherwise no longer accepted): the socket is closed.
+    Revoked,
+    /// Could not be checked (the database is away): the socket stays open
+    /// and the next check decides; new requests get 503 meanwhile.
+    Unknown,
+}
+
+/// Asks whether the socket's credential still holds (see [`Validity`]).
+pub type CredentialCheck = Box<dyn FnMut() -> BoxFuture<'static, Validity> + Send>;
 
 enum End {
     /// The connection failed or the client vanished: nothing more to send.
@@ -70,12 +96,14 @@ enum End {
     ClientClosed,
     /// The client fell behind the hub's queue: tell it where to resume.
     Resync,
+    /// The client's token was revoked.
+    Revoked,
     Shutdown,
 }
 
 impl Client {
     pub async fn serve(self, subscription: Subscription) {
-        let Client { socket, pool, from, shutdown, send_timeout } = self;
+        let Client { socket, pool, from, shutdown, send_timeout, credential, recheck_every } = self;
         let Subscription { mut live, published } = subscription;
         let (sink, mut incoming) = socket.split();
         let (ping, pongs) = mpsc::channel(PONGS_PENDING);
@@ -84,6 +112,7 @@ impl Client {
         let end = tokio::select! {
             end = writer.run(&mut live, published) => end,
             end = read(&mut incoming, ping) => end,
+            end = watch_credential(credential, recheck_every) => end,
             _ = shutdown.cancelled() => End::Shutdown,
         };
         drop(live);
@@ -106,6 +135,18 @@ async fn read(incoming: &mut SplitStream<WebSocket>, ping: mpsc::Sender<()>) -> 
         }
     }
     End::Gone
+}
+
+/// Returns once the credential no longer holds; checks every `every`.
+async fn watch_credential(mut check: CredentialCheck, every: Duration) -> End {
+    let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        if check().await == Validity::Revoked {
+            return End::Revoked;
+        }
+    }
 }
 
 struct Writer {
@@ -211,6 +252,7 @@ impl Writer {
                 }
                 (CLOSE_RESYNC, "fell behind: reconnect with ?from=<position>")
             }
+            End::Revoked => (CLOSE_TOKEN_REVOKED, "token revoked"),
             End::Shutdown => (1001, "controller shutting down"),
         };
         let frame = CloseFrame { code: close.0, reason: close.1.into() };

@@ -173,11 +173,21 @@ impl TestApp {
         let token = self.default_token(path, body.as_ref());
         let (status, response) = self.call(method, path, Some(&token), body).await;
         let data = &response["data"];
-        for key in ["node_tokens", "node_token"] {
-            if let (Some(id), Some(tokens)) = (data["id"].as_str(), data.get(key)) {
-                self.node_tokens.lock().expect("tokens").insert(id.to_owned(), tokens.clone());
+        let mut tokens = self.node_tokens.lock().expect("tokens");
+        match (data["id"].as_str(), data.get("node_tokens"), data.get("node_token")) {
+            // a session's tokens, or a node's own token
+            (Some(id), Some(issued), _) | (Some(id), None, Some(issued @ Value::String(_))) => {
+                tokens.insert(id.to_owned(), issued.clone());
             }
+            // a retargeted session: the role's new token replaces its old one
+            (Some(id), None, Some(issued)) => {
+                if let (Some(role), Some(entry)) = (issued["role"].as_str(), tokens.get_mut(id)) {
+                    entry[role] = issued["token"].clone();
+                }
+            }
+            _ => {}
         }
+        drop(tokens);
         (status, response)
     }
 

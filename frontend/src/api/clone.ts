@@ -9,6 +9,7 @@ import type {
   CloneSessionCreate,
   CloneSessionCreated,
   CloneSessionUpdate,
+  CloneSessionUpdated,
   CloneSourceReady,
 } from '../types/clone';
 
@@ -33,7 +34,7 @@ export const cloneApi = {
     return apiClient.post('/clone-sessions', data);
   },
 
-  update(sessionId: string, data: CloneSessionUpdate): Promise<ApiResponse<CloneSession>> {
+  update(sessionId: string, data: CloneSessionUpdate): Promise<ApiResponse<CloneSessionUpdated>> {
     return apiClient.patch(session(sessionId), data);
   },
 

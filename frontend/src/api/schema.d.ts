@@ -74,7 +74,10 @@ export interface paths {
         delete: operations["clone_sessions_delete"];
         options?: never;
         head?: never;
-        /** Change a pending session. */
+        /**
+         * Change a pending session. A new `target_node_id` retires the old
+         *     target's token and certificate and returns the new target's token once.
+         */
         patch: operations["clone_sessions_update"];
         trace?: never;
     };
@@ -604,7 +607,9 @@ export interface paths {
          *     something exactly when `prev_position > P`, and should refetch. Send
          *     `{"type":"ping"}` to get `{"type":"pong"}` (`WsControlMessage`). A client
          *     that falls too far behind receives `{"type":"resync","position":N}` and
-         *     close code 4000; it should reconnect with `?from=N`. A client that does not
+         *     close code 4000; it should reconnect with `?from=N`. When the token is
+         *     revoked the socket is closed with code 4001 (`token revoked`) within
+         *     twice `PUREBOOT_WS_TOKEN_RECHECK_MS` (2 s by default). A client that does not
          *     read for the send timeout (10 s by default) is disconnected. A close frame
          *     from the client is answered with one.
          */
@@ -992,6 +997,19 @@ export interface components {
                  *     messages it already applied, or resume the stream with `?from=` here.
                  */
                 last_position: number;
+            };
+            /** @description What the command did, in words; null for a plain read. */
+            message: string | null;
+        };
+        /** @description A single object: `{"success": true, "data": {...}, "message": ...}`. */
+        ApiResponse_CloneSessionUpdated: {
+            success: boolean;
+            /**
+             * @description A session after a PATCH; when the PATCH moved the target to another node,
+             *     also the new target's token (shown only now: the old one is dead).
+             */
+            data: components["schemas"]["CloneSessionResponse"] & {
+                node_token?: null | components["schemas"]["NodeTokenIssued"];
             };
             /** @description What the command did, in words; null for a plain read. */
             message: string | null;
@@ -1617,6 +1635,13 @@ export interface components {
             resize_mode?: null | components["schemas"]["ResizeMode"];
         };
         /**
+         * @description A session after a PATCH; when the PATCH moved the target to another node,
+         *     also the new target's token (shown only now: the old one is dead).
+         */
+        CloneSessionUpdated: components["schemas"]["CloneSessionResponse"] & {
+            node_token?: null | components["schemas"]["NodeTokenIssued"];
+        };
+        /**
          * @description `CloneSourceReady`: the source serves its disk at ip:port.
          *     (`Serialize` too: the node agent sends this very type.)
          * @example {
@@ -1900,6 +1925,13 @@ export interface components {
          * @enum {string}
          */
         NodeState: "discovered" | "pending" | "installing" | "installed" | "active" | "retired";
+        /** @description A role's new node token, replacing the one its previous node held. */
+        NodeTokenIssued: {
+            role: components["schemas"]["Role"];
+            token: string;
+            /** @description Direct mode: the kernel command line that starts the role's agent. */
+            agent_parameters?: string | null;
+        };
         /** @description A node's new token; the previous one stopped working. */
         NodeTokenRotated: {
             node_token: string;
@@ -2756,12 +2788,13 @@ export interface operations {
             };
         };
         responses: {
+            /** @description Updated; `node_token` only when the target node changed */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ApiResponse_CloneSessionResponse"];
+                    "application/json": components["schemas"]["ApiResponse_CloneSessionUpdated"];
                 };
             };
             /** @description Cannot update session in {status} status */

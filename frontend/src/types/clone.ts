@@ -18,6 +18,8 @@ export type AgentParameters = Schemas['AgentParameters'];
  * so the UI still checks for their presence.
  */
 export type CloneSessionCreated = Schemas['CloneSessionCreated'];
+/** The PATCH response: when the target node changed, also its new token (shown once). */
+export type CloneSessionUpdated = Schemas['CloneSessionUpdated'];
 export type CloneSessionCreate = Schemas['CloneSessionCreate'];
 export type CloneSessionUpdate = Schemas['CloneSessionUpdate'];
 export type CloneHistoryEntry = Schemas['CloneHistoryEntry'];

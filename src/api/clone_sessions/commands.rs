@@ -16,7 +16,7 @@ use crate::app::App;
 use crate::auth::node_tokens::SessionTokens;
 use crate::auth::{Auth, Operator};
 use crate::commands::clone_sessions as command;
-use crate::domain::clone_session::{self as session, CloneStatus, SessionPatch, SessionSpec};
+use crate::domain::clone_session::{self as session, CloneStatus, Role, SessionPatch, SessionSpec};
 use crate::error::{ApiError, ErrorBody};
 use crate::projections::clone_sessions::CloneSessionView;
 
@@ -46,20 +46,47 @@ pub struct AgentParameters {
 impl AgentParameters {
     /// `url`: how the nodes reach this controller (as the operator's request did).
     fn new(session: &CloneSessionView, tokens: &SessionTokens, url: &str, ca_pem: &str) -> Option<Self> {
-        let ca = pem::parse(ca_pem).ok()?;
-        let fingerprint = crate::ca::hex(ring::digest::digest(&ring::digest::SHA256, ca.contents()).as_ref());
-        let line = |role: &str, token: &str, device: &str| {
-            format!(
-                "pureboot.url={url} pureboot.session={} pureboot.role={role} pureboot.token={token} \
-                 pureboot.ca_sha256={fingerprint} pureboot.device={device}",
-                session.id
-            )
-        };
         Some(Self {
-            source: line("source", &tokens.source, &session.source_device),
-            target: line("target", &tokens.target, &session.target_device),
+            source: agent_line(session, Role::Source, &tokens.source, url, ca_pem)?,
+            target: agent_line(session, Role::Target, &tokens.target, url, ca_pem)?,
         })
     }
+}
+
+/// The kernel command line that starts `role`'s agent with `token`.
+fn agent_line(session: &CloneSessionView, role: Role, token: &str, url: &str, ca_pem: &str) -> Option<String> {
+    let ca = pem::parse(ca_pem).ok()?;
+    let fingerprint = crate::ca::hex(ring::digest::digest(&ring::digest::SHA256, ca.contents()).as_ref());
+    let device = match role {
+        Role::Source => &session.source_device,
+        Role::Target => &session.target_device,
+    };
+    Some(format!(
+        "pureboot.url={url} pureboot.session={} pureboot.role={} pureboot.token={token} \
+         pureboot.ca_sha256={fingerprint} pureboot.device={device}",
+        session.id,
+        role.as_str()
+    ))
+}
+
+/// A session after a PATCH; when the PATCH moved the target to another node,
+/// also the new target's token (shown only now: the old one is dead).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CloneSessionUpdated {
+    #[serde(flatten)]
+    pub session: CloneSessionView,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub node_token: Option<NodeTokenIssued>,
+}
+
+/// A role's new node token, replacing the one its previous node held.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NodeTokenIssued {
+    pub role: Role,
+    pub token: String,
+    /// Direct mode: the kernel command line that starts the role's agent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agent_parameters: Option<String>,
 }
 
 /// The controller's URL as the request reached it (`X-Forwarded-Proto` and
@@ -116,28 +143,37 @@ pub async fn create(
     Ok(ApiResponse::with_message(created, "Clone session created"))
 }
 
-/// Change a pending session.
+/// Change a pending session. A new `target_node_id` retires the old
+/// target's token and certificate and returns the new target's token once.
 #[utoipa::path(operation_id = "clone_sessions_update", patch, path = "/clone-sessions/{id}", tag = "clone-sessions", params(("id" = Uuid, Path)),
     request_body = CloneSessionUpdate, security(("bearer" = [])),
     responses(
-        (status = 200, body = ApiResponse<CloneSessionView>),
+        (status = 200, description = "Updated; `node_token` only when the target node changed", body = ApiResponse<CloneSessionUpdated>),
         (status = 400, description = "Cannot update session in {status} status", body = ErrorBody),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn update(
     State(app): State<Arc<App>>,
     auth: Auth<Operator>,
+    headers: HeaderMap,
     IdPath(id): IdPath,
     ApiJson(body): ApiJson<CloneSessionUpdate>,
-) -> Result<Json<ApiResponse<CloneSessionView>>, ApiError> {
+) -> Result<Json<ApiResponse<CloneSessionUpdated>>, ApiError> {
     let patch = SessionPatch {
         name: body.name,
         target_node_id: body.target_node_id,
         target_device: body.target_device,
         resize_mode: body.resize_mode,
     };
-    let view = command::update(&app, &auth.ctx.metadata(), id, patch).await?;
-    Ok(ApiResponse::with_message(view, "Clone session updated"))
+    let (session, token) = command::update(&app, &auth.ctx.metadata(), id, patch).await?;
+    let node_token = token.map(|t| {
+        let agent_parameters = match (session.clone_mode.as_str(), request_url(&headers), app.ca.as_ref()) {
+            ("direct", Some(url), Some(ca)) => agent_line(&session, t.role, &t.token, &url, ca.ca_pem()),
+            _ => None,
+        };
+        NodeTokenIssued { role: t.role, token: t.token, agent_parameters }
+    });
+    Ok(ApiResponse::with_message(CloneSessionUpdated { session, node_token }, "Clone session updated"))
 }
 
 /// Cancel a cloning session, or delete any other (its history stays in the log).

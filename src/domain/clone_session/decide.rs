@@ -82,7 +82,17 @@ pub struct SessionPatch {
     pub resize_mode: Option<ResizeMode>,
 }
 
-pub fn update(state: &CloneSession, patch: SessionPatch) -> Result<Vec<E>, Rejection> {
+/// A change of target hands the role to another machine, so the role's
+/// credentials change with it: `target_certificate` is the certificate the
+/// CA issued for the new target (direct mode; `None` without a CA or in
+/// staged mode). It is recorded only when the target really changes, and it
+/// supersedes the old target's certificate (which the CRL then lists). The
+/// old target's token and key are replaced beside the log (the command).
+pub fn update(
+    state: &CloneSession,
+    patch: SessionPatch,
+    target_certificate: Option<CertificateIssued>,
+) -> Result<Vec<E>, Rejection> {
     let spec = existing(state)?;
     if state.status != CloneStatus::Pending {
         return Err(Rejection::NotAllowed(format!("Cannot update session in {} status", state.status)));
@@ -99,7 +109,15 @@ pub fn update(state: &CloneSession, patch: SessionPatch) -> Result<Vec<E>, Rejec
     };
     changes.apply_to(&mut next);
     check_spec(next)?;
-    Ok(if changes.is_empty() { vec![] } else { vec![E::Updated(changes)] })
+    if changes.is_empty() {
+        return Ok(vec![]);
+    }
+    let retargeted = changes.target_node_id.is_some();
+    let mut events = vec![E::Updated(changes)];
+    if retargeted && spec.clone_mode == CloneMode::Direct {
+        events.extend(target_certificate.filter(|c| c.role == Role::Target).map(E::CertificateIssued));
+    }
+    Ok(events)
 }
 
 pub fn source_ready(state: &CloneSession, endpoint: SourceEndpoint, now: OffsetDateTime) -> Result<Vec<E>, Rejection> {

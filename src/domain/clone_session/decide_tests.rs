@@ -184,12 +184,12 @@ fn updates_only_while_pending_and_only_what_changed() {
     let state = given(&created());
     let patch =
         SessionPatch { name: Some("lab".into()), resize_mode: Some(ResizeMode::GrowTarget), ..Default::default() };
-    let events = update(&state, patch.clone()).expect("updates");
+    let events = update(&state, patch.clone(), None).expect("updates");
     assert_eq!(
         events,
         vec![E::Updated(SessionUpdated { resize_mode: Some(ResizeMode::GrowTarget), ..Default::default() })]
     );
-    let err = update(&given(&ready()), patch).expect_err("refused");
+    let err = update(&given(&ready()), patch, None).expect_err("refused");
     assert_eq!(err, Rejection::NotAllowed("Cannot update session in source_ready status".into()));
 }
 
@@ -232,4 +232,25 @@ fn complete_records_a_well_formed_digest_and_refuses_others() {
     for bad in ["abc".to_owned(), "zz".repeat(32)] {
         assert!(matches!(complete(&state, Some(bad), t0()), Err(Rejection::Invalid { .. })));
     }
+}
+
+#[test]
+fn a_new_target_gets_a_new_certificate_and_its_own_allowance() {
+    let mut events = created();
+    events.extend(reissue(&given(&events), certificate(Role::Target, "old")).expect("signed"));
+    let state = given(&events);
+    let same = SessionPatch { target_node_id: Some(Uuid::from_u128(2)), ..Default::default() };
+    assert_eq!(
+        update(&state, same, Some(certificate(Role::Target, "unused"))),
+        Ok(vec![]),
+        "no change, no certificate"
+    );
+
+    let other = SessionPatch { target_node_id: Some(Uuid::from_u128(3)), ..Default::default() };
+    let retargeted = update(&state, other, Some(certificate(Role::Target, "new"))).expect("retargets");
+    assert!(matches!(&retargeted[..], [E::Updated(_), E::CertificateIssued(c)] if c.serial == "new"));
+    events.extend(retargeted);
+    let state = given(&events);
+    assert_eq!(state.certificates.iter().find(|c| c.role == Role::Target).map(|c| c.serial.as_str()), Some("new"));
+    assert_eq!(state.issued[Role::Target.index()], 1, "the new node's first certificate");
 }

@@ -172,6 +172,10 @@ impl Aggregate for CloneSession {
                 if let Some(spec) = &mut self.spec {
                     update.apply_to(spec);
                 }
+                // A new target node starts its own allowance of certificates.
+                if update.target_node_id.is_some() {
+                    self.issued[Role::Target.index()] = 0;
+                }
             }
             E::CertificateIssued(cert) => {
                 self.certificates.retain(|c| c.role != cert.role);
