@@ -2,7 +2,7 @@
 # The node agent's benchmark, one command, figures side by side from one run:
 #   (a) a plain file-to-file copy of the image (dd, fsync: the disk limit),
 #   (b) the same bytes through rustls TLS 1.3 over loopback (the TLS limit,
-#       examples/tls-loopback.rs, 4 streams like the agent),
+#       bench/tls-loopback.rs, 4 streams like the agent),
 #   (c) a clone of the image between two agents on loopback through a real
 #       controller, verification on (fsync, page cache dropped, re-read).
 # Reports MB/s, CPU seconds per GB on each side and the ratio to min(a, b).
