@@ -120,6 +120,11 @@ async fn deliver(controller: Controller, inner: Arc<Inner>) {
             Ok((status, _)) if status.is_success() => false,
             Ok((status, _)) if status.is_server_error() || *status == StatusCode::TOO_MANY_REQUESTS => true,
             Ok((StatusCode::REQUEST_TIMEOUT, _)) => true,
+            // A report still queued when the session ended: expected, not alarming.
+            Ok((StatusCode::CONFLICT, body)) if callback.path == "/progress" => {
+                tracing::debug!(reason = %error_text(body), "a late progress report was refused");
+                false
+            }
             Ok((status, body)) => {
                 tracing::warn!(path = %callback.path, %status, reason = %error_text(body), "the controller refused a callback");
                 false
