@@ -1,6 +1,6 @@
 /** The audit log (GET /events) and the clone report (GET /reports/clones). */
 import { apiClient, downloadBlob, queryString } from './client';
-import type { components } from './schema';
+import type { components, operations } from './schema';
 
 type Schemas = components['schemas'];
 export type AuditEntry = Schemas['AuditEntry'];
@@ -9,23 +9,11 @@ export type CloneReport = Schemas['CloneReport'];
 export type ReportRow = Schemas['ReportRow'];
 export type GroupBy = Schemas['GroupBy'];
 
-/** The audit log's filters; `from`/`to` are RFC 3339, `after` is the cursor of the previous page. */
-export interface AuditParams {
-  stream?: string;
-  category?: string;
-  event_type?: string;
-  actor?: string;
-  from?: string;
-  to?: string;
-  after?: number;
-  limit?: number;
-}
+/** The audit log's filters, as the OpenAPI declares them; `after` is the cursor of the previous page. */
+export type AuditParams = NonNullable<operations['audit_events']['parameters']['query']>;
 
-export interface ReportParams {
-  from?: string;
-  to?: string;
-  group_by?: GroupBy;
-}
+/** The clone report's filters; the format is chosen by the call (JSON or CSV). */
+export type ReportParams = Omit<NonNullable<operations['reports_clones']['parameters']['query']>, 'format'>;
 
 export const auditApi = {
   events(params: AuditParams): Promise<AuditPage> {
