@@ -201,7 +201,7 @@ mod data {
     use std::os::unix::fs::FileExt;
 
     use super::*;
-    use crate::agent_harness::{allocated, noise, noise_image, session};
+    use crate::agent_harness::{UnderWay, allocated, noise, noise_image, session};
 
     #[tokio::test(flavor = "multi_thread")]
     async fn a_sparse_image_sends_little_more_than_its_data_and_stays_sparse() {
@@ -288,11 +288,7 @@ mod data {
         // Given a clone under way at a limited rate
         let app = TestApp::spawn().await;
         let clone = Clone::new(&app).await;
-        let source_image = clone.dir.join("src.img");
-        noise_image(&source_image, 32 * MIB);
-        let mut source = clone.agent("source", &source_image, &[]);
-        let mut target = clone.agent("target", &clone.dir.join("dst.img"), &["--max-rate-mib", "4"]);
-        until_status(&app, &clone.id, "cloning", Duration::from_secs(30)).await;
+        let UnderWay { source_image, mut source, mut target, .. } = clone.under_way(&app, 32 * MIB, 4).await;
 
         // When the image is truncated under the source
         std::fs::OpenOptions::new().write(true).open(&source_image).expect("open").set_len(8 * MIB).expect("truncate");
@@ -311,7 +307,7 @@ mod data {
 
 mod resume {
     use super::*;
-    use crate::agent_harness::{Stoppable, allocated, noise_image};
+    use crate::agent_harness::{Stoppable, UnderWay, allocated, noise_image};
 
     /// Waits until the target image holds at least `bytes` of data.
     async fn until_written(path: &std::path::Path, bytes: u64) {
@@ -388,13 +384,8 @@ mod resume {
         let app = TestApp::spawn().await;
         let controller = Stoppable::start(&app, None).await;
         let clone = Clone::with_controller(&app, &format!("http://{}", controller.addr)).await;
-        let source_image = clone.dir.join("src.img");
         let size = 48 * MIB;
-        noise_image(&source_image, size);
-        let target_image = clone.dir.join("dst.img");
-        let mut source = clone.agent("source", &source_image, &[]);
-        let mut target = clone.agent("target", &target_image, &["--max-rate-mib", "3"]);
-        until_status(&app, &clone.id, "cloning", Duration::from_secs(30)).await;
+        let UnderWay { source_image, target_image, mut source, mut target } = clone.under_way(&app, size, 3).await;
 
         // When the controller is away for 10 s mid-clone
         let addr = controller.addr;
@@ -425,11 +416,7 @@ mod resume {
     async fn cancelling_through_the_api_stops_both_agents_within_five_seconds() {
         let app = TestApp::spawn().await;
         let clone = Clone::new(&app).await;
-        let source_image = clone.dir.join("src.img");
-        noise_image(&source_image, 32 * MIB);
-        let mut source = clone.agent("source", &source_image, &[]);
-        let mut target = clone.agent("target", &clone.dir.join("dst.img"), &["--max-rate-mib", "2"]);
-        until_status(&app, &clone.id, "cloning", Duration::from_secs(30)).await;
+        let UnderWay { mut source, mut target, .. } = clone.under_way(&app, 32 * MIB, 2).await;
 
         let (status, body) = app.delete(&format!("/clone-sessions/{}", clone.id)).await;
         assert_eq!(status, reqwest::StatusCode::OK, "{body}");

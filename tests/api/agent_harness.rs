@@ -178,6 +178,20 @@ impl Clone {
         }
     }
 
+    /// A clone under way: `size` bytes of noise in `src.img`, both agents
+    /// started (the target capped at `target_mib_per_s` so the test can act
+    /// mid-transfer), and the session `cloning`. Returns the source and target
+    /// images and agents.
+    pub async fn under_way(&self, app: &TestApp, size: u64, target_mib_per_s: u32) -> UnderWay {
+        let source_image = self.dir.join("src.img");
+        let target_image = self.dir.join("dst.img");
+        noise_image(&source_image, size);
+        let source = self.agent("source", &source_image, &[]);
+        let target = self.agent("target", &target_image, &["--max-rate-mib", &target_mib_per_s.to_string()]);
+        until_status(app, &self.id, "cloning", Duration::from_secs(30)).await;
+        UnderWay { source_image, target_image, source, target }
+    }
+
     /// Starts an agent of `role` on `device` with extra flags.
     pub fn agent(&self, role: &str, device: &Path, extra: &[&str]) -> Agent {
         let token = if role == "source" { &self.source_token } else { &self.target_token };
@@ -228,6 +242,14 @@ impl Clone {
 }
 
 /// A running agent process.
+/// What [`Clone::under_way`] started.
+pub struct UnderWay {
+    pub source_image: PathBuf,
+    pub target_image: PathBuf,
+    pub source: Agent,
+    pub target: Agent,
+}
+
 pub struct Agent {
     pub child: Child,
     lines: tokio::sync::mpsc::UnboundedReceiver<Value>,
