@@ -5,7 +5,6 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
-use time::OffsetDateTime;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -165,7 +164,7 @@ pub async fn delete(
     auth: Auth<Admin>,
     IdPath(id): IdPath,
 ) -> Result<Json<ApiResponse<super::Deleted>>, ApiError> {
-    let now = OffsetDateTime::now_utc();
+    let now = crate::commands::now();
     let kill_token = SecretOp::DeleteOwner { owner: stream_name("node", id) };
     app.execute::<Node, _>(&auth.ctx.metadata(), id, |s| {
         let (events, claims) = node::delete(s, now)?;

@@ -12,7 +12,6 @@ use std::sync::Arc;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
-use time::OffsetDateTime;
 
 use super::schemas::{
     CallbackStatus, CloneCompletion, CloneFailure, CloneProgressUpdate, CloneSourceReady, CompletionAck, FailureQuery,
@@ -46,7 +45,7 @@ pub async fn source_ready(
     let ctx = auth.as_role(&[Role::Source])?;
     let endpoint = SourceEndpoint { ip: body.ip, port: body.port, size_bytes: body.size_bytes, device: body.device };
     let message = format!("Source ready at {}:{}", endpoint.ip, endpoint.port);
-    let now = OffsetDateTime::now_utc();
+    let now = crate::commands::now();
     let state = run(&app, &ctx.metadata(), id, |s| session::source_ready(s, endpoint.clone(), now)).await?;
     Ok(ApiResponse::with_message(CallbackStatus { status: state.status.to_string() }, message))
 }
@@ -100,7 +99,7 @@ pub async fn complete(
     } else {
         parse_json::<CloneCompletion>(&body)?
     };
-    let now = OffsetDateTime::now_utc();
+    let now = crate::commands::now();
     let state = run(&app, &ctx.metadata(), id, |s| session::complete(s, body.digest.clone(), now)).await?;
     let ack = CompletionAck { status: state.status.to_string(), duration_seconds: state.duration_seconds.unwrap_or(0) };
     Ok(ApiResponse::with_message(ack, "Clone completed successfully"))
@@ -127,7 +126,7 @@ pub async fn failed(
     let error =
         query.error.or(from_body.error).ok_or_else(|| ApiError::invalid("error", "an error message is required"))?;
     let message = format!("Clone failed: {error}");
-    let now = OffsetDateTime::now_utc();
+    let now = crate::commands::now();
     let state = run(&app, &ctx.metadata(), id, |s| session::fail(s, error.clone(), now)).await?;
     Ok(ApiResponse::with_message(CallbackStatus { status: state.status.to_string() }, message))
 }

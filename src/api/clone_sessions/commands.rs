@@ -6,7 +6,6 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, header};
 use serde::Serialize;
-use time::OffsetDateTime;
 use utoipa::ToSchema;
 
 use super::schemas::{CloneSessionCreate, CloneSessionUpdate};
@@ -186,7 +185,7 @@ pub async fn delete(
     auth: Auth<Operator>,
     IdPath(id): IdPath,
 ) -> Result<Json<ApiResponse<DeleteOutcome>>, ApiError> {
-    let now = OffsetDateTime::now_utc();
+    let now = crate::commands::now();
     let state = command::run(&app, &auth.ctx.metadata(), id, |s| session::delete(s, now)).await?;
     let cancelled = state.status == CloneStatus::Cancelled && !state.deleted;
     let (outcome, message) =
