@@ -10,7 +10,6 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::State;
 
 use super::schemas::{
@@ -18,7 +17,7 @@ use super::schemas::{
     ProgressAck,
 };
 use crate::api::envelope::ApiResponse;
-use crate::api::extract::{ApiJson, ApiQuery, parse_json};
+use crate::api::extract::{ApiJson, ApiQuery};
 use crate::app::App;
 use crate::auth::{Callback, SessionAuth, Settle};
 use crate::commands::clone_sessions::run;
@@ -90,15 +89,10 @@ pub async fn progress(
 pub async fn complete(
     State(app): State<Arc<App>>,
     auth: SessionAuth<Settle>,
-    body: Bytes,
+    ApiJson(body): ApiJson<CloneCompletion>,
 ) -> Result<Json<ApiResponse<CompletionAck>>, ApiError> {
     let id = auth.session;
     let ctx = auth.as_role(EITHER)?;
-    let body = if body.iter().all(u8::is_ascii_whitespace) {
-        CloneCompletion::default()
-    } else {
-        parse_json::<CloneCompletion>(&body)?
-    };
     let now = crate::commands::now();
     let state = run(&app, &ctx.metadata(), id, |s| session::complete(s, body.digest.clone(), now)).await?;
     let ack = CompletionAck { status: state.status.to_string(), duration_seconds: state.duration_seconds.unwrap_or(0) };

@@ -84,7 +84,7 @@ pub struct CloneProgressUpdate {
 
 /// Optional body of `POST …/complete` (an extension of the spec: an empty
 /// body still works).
-#[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct CloneCompletion {
     /// BLAKE3 (hex) over the concatenated BLAKE3 digests of every chunk, in
     /// order: which content landed on the target, recorded in the completed event.
