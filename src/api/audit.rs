@@ -12,8 +12,8 @@ use super::extract::ApiQuery;
 use crate::app::App;
 use crate::auth::{Auth, Viewer};
 use crate::error::{ApiError, ErrorBody};
-use crate::event_store::RecordedEvent;
 use crate::event_store::read::{EventFilter, read_filtered};
+use crate::event_store::{Category, RecordedEvent};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -69,7 +69,7 @@ impl From<RecordedEvent> for AuditEntry {
         // Backend events written before credentials were sealed (schema 1)
         // may hold them in clear; the log keeps them, the audit never shows them.
         if e.schema_version < 2
-            && e.stream.starts_with("storage_backend:")
+            && e.category() == Some(Category::StorageBackend)
             && let Some(config) = e.payload.get_mut("config")
         {
             crate::domain::backend_config::strip_credentials(config);

@@ -17,7 +17,7 @@ use crate::commands::{self, Decision};
 use crate::domain::Rejection;
 use crate::domain::node::{self, MacAddress, Node, NodeDetails, NodeState};
 use crate::error::{ApiError, ErrorBody};
-use crate::event_store::{AppendRequest, SecretOp, stream_name};
+use crate::event_store::{Aggregate, AppendRequest, SecretOp};
 use crate::projections::nodes::{self as view, NodeView};
 
 /// Register a node.
@@ -165,7 +165,7 @@ pub async fn delete(
     IdPath(id): IdPath,
 ) -> Result<Json<ApiResponse<super::Deleted>>, ApiError> {
     let now = crate::commands::now();
-    let kill_token = SecretOp::DeleteOwner { owner: stream_name("node", id) };
+    let kill_token = SecretOp::DeleteOwner { owner: Node::stream(id) };
     app.execute::<Node, _>(&auth.ctx.metadata(), id, |s| {
         let (events, claims) = node::delete(s, now)?;
         Ok::<_, Rejection>(Decision { events, claims, secrets: vec![kill_token.clone()] })

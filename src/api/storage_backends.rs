@@ -21,7 +21,7 @@ use crate::domain::storage_backend::{
     self as backend, BackendEvent, BackendInput, BackendPatch, BackendType, StorageBackend,
 };
 use crate::error::{ApiError, ErrorBody};
-use crate::event_store::{Aggregate, SecretOp, stream_name};
+use crate::event_store::{Aggregate, SecretOp};
 use crate::projections::storage_backends::{self as view, StorageBackendView};
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -156,7 +156,7 @@ async fn fetch(app: &App, id: Uuid) -> Result<StorageBackendView, ApiError> {
 /// backend and the field) before the decision: which of them the backend's
 /// type accepts is decided on the current state, inside the command.
 fn seal_credentials(app: &App, id: Uuid, config: Option<&Value>) -> Result<BTreeMap<String, Vec<u8>>, ApiError> {
-    let owner = stream_name(StorageBackend::CATEGORY, id);
+    let owner = StorageBackend::stream(id);
     backend_config::credential_values(config)
         .into_iter()
         .map(|(name, value)| {
@@ -179,7 +179,7 @@ fn decision(
     (events, claims, removed): backend::Decided,
     sealed: &BTreeMap<String, Vec<u8>>,
 ) -> Decision<BackendEvent> {
-    let owner = stream_name(StorageBackend::CATEGORY, id);
+    let owner = StorageBackend::stream(id);
     let mut secrets = Vec::new();
     for event in &events {
         let given: BTreeSet<&String> = match event {

@@ -7,9 +7,10 @@ use crate::db::Db;
 use uuid::Uuid;
 
 use super::{hash, random_secret, same_hash};
-use crate::domain::clone_session::Role;
+use crate::domain::clone_session::{CloneSession, Role};
+use crate::domain::node::Node;
 use crate::error::ApiError;
-use crate::event_store::{SecretOp, stream_name};
+use crate::event_store::{Aggregate, SecretOp};
 
 /// One token per role, returned once when the session is created.
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
@@ -39,7 +40,7 @@ pub enum Liveness {
 
 /// The secret operations that retire a session's tokens when it ends.
 pub fn retire_session_tokens(session: Uuid) -> Vec<SecretOp> {
-    let owner = stream_name("clone_session", session);
+    let owner = CloneSession::stream(session);
     [Role::Source, Role::Target]
         .into_iter()
         .map(|role| SecretOp::Rename { owner: owner.clone(), kind: session_kind(role), to: retired_kind(role) })
@@ -58,8 +59,7 @@ pub fn issue_session_tokens(session: Uuid) -> (SessionTokens, Vec<SecretOp>) {
 /// retargeted session: the old node's token answers 401 everywhere).
 pub fn issue_role_token(session: Uuid, role: Role) -> (String, SecretOp) {
     let token = format!("pbn_{}_{}_{}", session.simple(), role.as_str(), random_secret());
-    let op =
-        SecretOp::Put { owner: stream_name("clone_session", session), kind: session_kind(role), value: hash(&token) };
+    let op = SecretOp::Put { owner: CloneSession::stream(session), kind: session_kind(role), value: hash(&token) };
     (token, op)
 }
 
@@ -88,7 +88,7 @@ pub async fn verify_session_token(client: &impl Db, token: &str) -> Result<Sessi
         "target" => Role::Target,
         _ => return Err(invalid()),
     };
-    let owner = stream_name("clone_session", session);
+    let owner = CloneSession::stream(session);
     let digest = hash(token);
     let matches = |stored: Option<Vec<u8>>| stored.is_some_and(|h| same_hash(&h, &digest));
     let liveness = if matches(stored_hash(client, &owner, &session_kind(role)).await?) {
@@ -104,7 +104,7 @@ pub async fn verify_session_token(client: &impl Db, token: &str) -> Result<Sessi
 /// A node's own token (disk reports, partition-operation updates) and its secret row.
 pub fn issue_node_token(node: Uuid) -> (String, SecretOp) {
     let token = format!("pbk_{}_{}", node.simple(), random_secret());
-    let op = SecretOp::Put { owner: stream_name("node", node), kind: "token".into(), value: hash(&token) };
+    let op = SecretOp::Put { owner: Node::stream(node), kind: "token".into(), value: hash(&token) };
     (token, op)
 }
 
@@ -116,7 +116,7 @@ pub async fn verify_node_token(client: &impl Db, token: &str) -> Result<Uuid, Ap
     let rest = token.strip_prefix("pbk_").ok_or_else(invalid)?;
     let (id, _) = rest.split_once('_').ok_or_else(invalid)?;
     let node = Uuid::try_parse(id).map_err(|_| invalid())?;
-    let stored = stored_hash(client, &stream_name("node", node), "token").await?;
+    let stored = stored_hash(client, &Node::stream(node), "token").await?;
     if !stored.is_some_and(|h| same_hash(&h, &hash(token))) {
         return Err(invalid());
     }

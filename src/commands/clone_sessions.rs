@@ -17,7 +17,7 @@ use crate::domain::node::Node;
 use crate::domain::storage_backend::StorageBackend;
 use crate::error::ApiError;
 use crate::event_store::Aggregate;
-use crate::event_store::{Metadata, SecretOp, stream_name};
+use crate::event_store::{Metadata, SecretOp};
 use crate::projections::clone_sessions::{self, CloneSessionView, ReferencedNames};
 
 /// Creates a session (with certificates in direct mode); returns its view and
@@ -99,7 +99,7 @@ pub async fn update(
     let position = if executed.wrote {
         executed.last_position
     } else {
-        super::position_at(app, &stream_name(CloneSession::CATEGORY, id), executed.version).await?
+        super::position_at(app, &CloneSession::stream(id), executed.version).await?
     };
     let names = current_names(app, executed.state.spec.as_ref()).await?;
     let view = CloneSessionView::pending(id, &executed.state, names, position)
@@ -118,9 +118,9 @@ async fn retarget_credentials(
     id: Uuid,
     target: Uuid,
 ) -> Result<(String, Option<session::CertificateIssued>, Vec<SecretOp>), ApiError> {
-    let (state, _) = app.clone_sessions.load(&app.pool, &stream_name(CloneSession::CATEGORY, id)).await?;
+    let (state, _) = app.clone_sessions.load(&app.pool, &CloneSession::stream(id)).await?;
     let (token, token_op) = issue_role_token(id, Role::Target);
-    let owner = stream_name("clone_session", id);
+    let owner = CloneSession::stream(id);
     let mut secrets = vec![
         token_op,
         SecretOp::Delete { owner: owner.clone(), kind: cert_kind(Role::Target) },
@@ -144,8 +144,7 @@ async fn current_names(app: &App, spec: Option<&SessionSpec>) -> Result<Referenc
     };
     let backend = match spec.staging_backend_id {
         Some(backend) => {
-            let (state, _) =
-                app.storage_backends.load(&app.pool, &stream_name(StorageBackend::CATEGORY, backend)).await?;
+            let (state, _) = app.storage_backends.load(&app.pool, &StorageBackend::stream(backend)).await?;
             state.details.map(|details| details.name)
         }
         None => None,
@@ -175,7 +174,7 @@ pub async fn run(
 /// its node tokens retired; when it is deleted, every secret of it goes.
 fn end_of_session_secrets(id: Uuid, events: &[CloneSessionEvent]) -> Vec<SecretOp> {
     use CloneSessionEvent as E;
-    let owner = stream_name("clone_session", id);
+    let owner = CloneSession::stream(id);
     if events.iter().any(|e| matches!(e, E::Deleted { .. })) {
         return vec![SecretOp::DeleteOwner { owner }];
     }
@@ -212,8 +211,7 @@ async fn check_references(
     };
     let backend = match backend {
         Some(backend) => {
-            let (state, _) =
-                app.storage_backends.load(&app.pool, &stream_name(StorageBackend::CATEGORY, backend)).await?;
+            let (state, _) = app.storage_backends.load(&app.pool, &StorageBackend::stream(backend)).await?;
             Some(state.details.ok_or_else(|| ApiError::NotFound("Storage backend not found".into()))?.name)
         }
         None => None,
@@ -231,7 +229,7 @@ async fn issue_certificates(
     let Some(ca) = app.ca.as_ref().filter(|_| spec.clone_mode == CloneMode::Direct) else {
         return Ok((Vec::new(), Vec::new()));
     };
-    let owner = stream_name("clone_session", id);
+    let owner = CloneSession::stream(id);
     let mut facts = Vec::new();
     let mut secrets = Vec::new();
     for role in [Role::Source, Role::Target] {
@@ -283,7 +281,7 @@ async fn role_ip(app: &App, spec: &SessionSpec, role: Role) -> Result<Option<IpA
 
 /// The registered IP of `node`, if it has a valid one.
 async fn node_ip(app: &App, node: Uuid) -> Result<Option<IpAddr>, ApiError> {
-    let (node, _) = app.nodes.load(&app.pool, &stream_name(Node::CATEGORY, node)).await?;
+    let (node, _) = app.nodes.load(&app.pool, &Node::stream(node)).await?;
     Ok(node.details.and_then(|d| d.ip_address).and_then(|ip| ip.parse().ok()))
 }
 
@@ -310,7 +308,7 @@ pub async fn certificate_bundle(app: &App, id: Uuid, role: Role) -> Result<CertB
         return Err(ApiError::BadRequest("Certificates only available for direct mode sessions".into()));
     }
     let ca = app.ca.as_ref().ok_or_else(|| ApiError::Unavailable("CA service not initialized".into()))?;
-    let owner = stream_name("clone_session", id);
+    let owner = CloneSession::stream(id);
     let rows = conn
         .query(
             "SELECT kind, value FROM secrets WHERE owner = $1 AND kind = ANY($2)",
@@ -343,7 +341,7 @@ pub async fn sign_csr(
     csr_pem: &str,
 ) -> Result<(String, session::CertificateIssued), ApiError> {
     let ca = app.ca.as_ref().ok_or_else(|| ApiError::Unavailable("CA service not initialized".into()))?;
-    let (state, _) = app.clone_sessions.load(&app.pool, &stream_name(CloneSession::CATEGORY, id)).await?;
+    let (state, _) = app.clone_sessions.load(&app.pool, &CloneSession::stream(id)).await?;
     session::may_reissue(&state, role)?;
     let spec = state.spec.ok_or_else(|| ApiError::NotFound("Clone session not found".into()))?;
     let san_ip = role_ip(app, &spec, role).await?;
@@ -351,7 +349,7 @@ pub async fn sign_csr(
         crate::ca::CaError::Csr(message) => ApiError::invalid("csr_pem", message),
         other => ApiError::Internal(other.to_string()),
     })?;
-    let owner = stream_name("clone_session", id);
+    let owner = CloneSession::stream(id);
     let secrets = vec![
         SecretOp::Put { owner: owner.clone(), kind: cert_kind(role), value: issued.cert_pem.clone().into_bytes() },
         SecretOp::Delete { owner, kind: key_kind(role) },

@@ -24,7 +24,7 @@ use crate::domain::unique_claim::{self, ClaimChange, UniqueClaim};
 use crate::error::ApiError;
 use crate::event_store::codec::encode;
 use crate::event_store::{
-    Aggregate, AggregateCache, AppendRequest, ExpectedVersion, Metadata, SecretOp, StoreError, StreamWrite, stream_name,
+    Aggregate, AggregateCache, AppendRequest, ExpectedVersion, Metadata, SecretOp, StoreError, StreamWrite,
 };
 
 const MAX_ATTEMPTS: usize = 5;
@@ -77,7 +77,7 @@ pub async fn position_at(app: &App, stream: &str, version: i64) -> Result<i64, A
 /// The hostname of node `id`, or `None` when it is not registered. Read from
 /// the node's aggregate, which is current without waiting for the projections.
 pub async fn registered_node(app: &App, id: Uuid) -> Result<Option<String>, ApiError> {
-    let (node, _) = app.nodes.load(&app.pool, &stream_name(Node::CATEGORY, id)).await?;
+    let (node, _) = app.nodes.load(&app.pool, &Node::stream(id)).await?;
     Ok(node.details.map(|details| details.hostname))
 }
 
@@ -97,7 +97,7 @@ impl App {
         A: Cached,
         D: Into<Decision<A::Event>>,
     {
-        let stream = stream_name(A::CATEGORY, id);
+        let stream = A::stream(id);
         let _turn = self.stream_locks.lock(&stream).await;
         for _ in 0..MAX_ATTEMPTS {
             let (mut state, version) = A::cache(self).load(&self.pool, &stream).await?;

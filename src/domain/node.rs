@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::unique_claim::{ClaimAction, ClaimChange};
 use super::{Rejection, check_text};
-use crate::event_store::{Aggregate, DomainEvent};
+use crate::event_store::{Aggregate, Category, DomainEvent};
 
 /// Lifecycle state of a node as PureBoot tracks it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, Default)]
@@ -96,7 +96,7 @@ pub struct Node {
 
 impl Aggregate for Node {
     type Event = NodeEvent;
-    const CATEGORY: &'static str = "node";
+    const CATEGORY: Category = Category::Node;
 
     fn apply(&mut self, event: &NodeEvent) {
         match event {

@@ -15,7 +15,7 @@ use uuid::Uuid;
 use super::backend_config::{self, ParsedConfig};
 use super::unique_claim::{ClaimAction, ClaimChange};
 use super::{Rejection, check_text};
-use crate::event_store::{Aggregate, DomainEvent};
+use crate::event_store::{Aggregate, Category, DomainEvent};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -107,7 +107,7 @@ pub struct StorageBackend {
 
 impl Aggregate for StorageBackend {
     type Event = BackendEvent;
-    const CATEGORY: &'static str = "storage_backend";
+    const CATEGORY: Category = Category::StorageBackend;
 
     fn apply(&mut self, event: &BackendEvent) {
         match event {

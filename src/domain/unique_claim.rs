@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::Rejection;
-use crate::event_store::{Aggregate, DomainEvent};
+use crate::event_store::{Aggregate, Category, DomainEvent};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", content = "data")]
@@ -27,7 +27,7 @@ pub struct UniqueClaim {
 
 impl Aggregate for UniqueClaim {
     type Event = ClaimEvent;
-    const CATEGORY: &'static str = "unique";
+    const CATEGORY: Category = Category::Unique;
 
     fn apply(&mut self, event: &ClaimEvent) {
         self.owner = match event {
@@ -56,7 +56,7 @@ pub enum ClaimAction {
 
 impl ClaimChange {
     pub fn stream(&self) -> String {
-        format!("{}:{}", UniqueClaim::CATEGORY, self.key)
+        UniqueClaim::stream(&self.key)
     }
 }
 

@@ -14,14 +14,19 @@ use std::sync::Mutex;
 
 use deadpool_postgres::Pool;
 
-use super::{DomainEvent, RecordedEvent, StoreError, read::read_stream};
+use super::{Category, DomainEvent, RecordedEvent, StoreError, read::read_stream};
 
 /// A consistency boundary rebuilt by folding its events. `apply` holds no rules.
 pub trait Aggregate: Default + Clone + Send + Sync + 'static {
     type Event: DomainEvent + Send + Sync;
-    /// The stream category, e.g. `clone_session`.
-    const CATEGORY: &'static str;
+    /// The category of its streams.
+    const CATEGORY: Category;
     fn apply(&mut self, event: &Self::Event);
+
+    /// The stream of the instance `id` (`category:id`).
+    fn stream(id: impl std::fmt::Display) -> String {
+        Self::CATEGORY.stream(id)
+    }
 }
 
 /// Most aggregates kept in one cache; when full it is simply cleared.

@@ -9,6 +9,7 @@ pub mod append;
 pub mod codec;
 pub mod read;
 mod secrets;
+pub mod stream;
 pub mod writer;
 
 use serde_json::Value;
@@ -16,6 +17,7 @@ use time::OffsetDateTime;
 
 pub use aggregate::{Aggregate, AggregateCache};
 pub use codec::DomainEvent;
+pub use stream::{Category, StreamIdError};
 pub use writer::EventWriter;
 
 /// Who caused an append and through which request; stored beside every event.
@@ -103,9 +105,14 @@ pub struct RecordedEvent {
 }
 
 impl RecordedEvent {
-    /// The id part of `category:id`.
-    pub fn stream_id(&self) -> &str {
-        self.stream.split_once(':').map_or("", |(_, id)| id)
+    /// The category of its stream; `None` for one this build does not know.
+    pub fn category(&self) -> Option<Category> {
+        stream::split(&self.stream).0
+    }
+
+    /// The UUID of the aggregate whose stream it is in.
+    pub fn id(&self) -> Result<uuid::Uuid, StreamIdError> {
+        stream::id(&self.stream)
     }
 
     /// Decodes the payload into the aggregate's event enum, upcasting old versions.
@@ -130,9 +137,4 @@ impl From<deadpool_postgres::PoolError> for StoreError {
     fn from(err: deadpool_postgres::PoolError) -> Self {
         StoreError::Unavailable(err.to_string())
     }
-}
-
-/// The stream name for an aggregate instance.
-pub fn stream_name(category: &str, id: impl std::fmt::Display) -> String {
-    format!("{category}:{id}")
 }

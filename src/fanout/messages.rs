@@ -17,7 +17,8 @@ use crate::domain::clone_session::{CloneSessionEvent as E, progress_percent};
 use crate::domain::disks::DiskEvent;
 use crate::domain::node::NodeEvent;
 use crate::domain::storage_backend::BackendEvent;
-use crate::event_store::RecordedEvent;
+use crate::event_store::{Category, RecordedEvent};
+use uuid::Uuid;
 
 /// Everything the server sends on the socket: an event, or housekeeping.
 #[derive(Debug, Serialize, ToSchema)]
@@ -81,13 +82,18 @@ impl Frame {
 /// The message for `event`, or `None` for events clients never see
 /// (uniqueness claims, certificate issuance).
 pub fn to_message(event: &RecordedEvent) -> Option<Frame> {
-    let (kind, data) = match event.stream.split_once(':')?.0 {
-        "clone_session" => clone_session(event)?,
-        "node" => node(event)?,
-        "node_disks" => node_disks(event)?,
-        "storage_backend" => storage_backend(event)?,
-        _ => return None,
+    let route: fn(&RecordedEvent, Uuid) -> Option<(&'static str, Value)> = match event.category()? {
+        Category::CloneSession => clone_session,
+        Category::Node => node,
+        Category::NodeDisks => node_disks,
+        Category::StorageBackend => storage_backend,
+        Category::Unique => return None,
     };
+    let id = event
+        .id()
+        .map_err(|err| tracing::warn!(position = event.position, error = %err, "event skipped by fan-out"))
+        .ok()?;
+    let (kind, data) = route(event, id)?;
     let timestamp = event.recorded_at.format(&Rfc3339).unwrap_or_default();
     let data = serde_json::value::to_raw_value(&data)
         .map_err(|err| tracing::warn!(position = event.position, error = %err, "unserialisable message skipped"))
@@ -102,8 +108,7 @@ fn decode<T: crate::event_store::DomainEvent>(event: &RecordedEvent) -> Option<T
         .ok()
 }
 
-fn clone_session(event: &RecordedEvent) -> Option<(&'static str, Value)> {
-    let session_id = event.stream_id();
+fn clone_session(event: &RecordedEvent, session_id: Uuid) -> Option<(&'static str, Value)> {
     Some(match decode::<E>(event)? {
         E::Created(_) => ("clone.created", json!({ "session_id": session_id })),
         E::Updated(_) => ("clone.updated", json!({ "session_id": session_id })),
@@ -132,20 +137,19 @@ fn clone_session(event: &RecordedEvent) -> Option<(&'static str, Value)> {
     })
 }
 
-fn node(event: &RecordedEvent) -> Option<(&'static str, Value)> {
+fn node(event: &RecordedEvent, node_id: Uuid) -> Option<(&'static str, Value)> {
     let kind = match decode::<NodeEvent>(event)? {
         NodeEvent::Registered { .. } => "node.created",
         NodeEvent::Updated { .. } => "node.updated",
         NodeEvent::Deleted { .. } => "node.deleted",
     };
-    Some((kind, json!({ "node_id": event.stream_id() })))
+    Some((kind, json!({ "node_id": node_id })))
 }
 
 /// One `partition.scan_complete` per scanned disk (a report of N disks
 /// sends N), so each message names its `device` as the spec's does.
-fn node_disks(event: &RecordedEvent) -> Option<(&'static str, Value)> {
+fn node_disks(event: &RecordedEvent, node_id: Uuid) -> Option<(&'static str, Value)> {
     use DiskEvent as D;
-    let node_id = event.stream_id();
     Some(match decode::<D>(event)? {
         D::DiskScanned { disk_id, disk, at } => (
             "partition.scan_complete",
@@ -185,11 +189,11 @@ fn node_disks(event: &RecordedEvent) -> Option<(&'static str, Value)> {
     })
 }
 
-fn storage_backend(event: &RecordedEvent) -> Option<(&'static str, Value)> {
+fn storage_backend(event: &RecordedEvent, backend_id: Uuid) -> Option<(&'static str, Value)> {
     let kind = match decode::<BackendEvent>(event)? {
         BackendEvent::Created { .. } => "storage.backend_created",
         BackendEvent::Updated { .. } => "storage.backend_updated",
         BackendEvent::Deleted { .. } => "storage.backend_deleted",
     };
-    Some((kind, json!({ "backend_id": event.stream_id() })))
+    Some((kind, json!({ "backend_id": backend_id })))
 }

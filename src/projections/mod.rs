@@ -35,11 +35,18 @@ pub enum ProjectionError {
     Decode { position: i64, event_type: String, source: serde_json::Error },
     #[error("database unavailable: {0}")]
     Unavailable(#[from] deadpool_postgres::PoolError),
+    #[error("event {position}: {source}")]
+    StreamId { position: i64, source: crate::event_store::StreamIdError },
 }
 
 impl ProjectionError {
     pub fn decode(event: &RecordedEvent, source: serde_json::Error) -> Self {
         Self::Decode { position: event.position, event_type: event.event_type.clone(), source }
+    }
+
+    /// The UUID of `event`'s aggregate; a malformed stream id stops the fold.
+    pub fn id(event: &RecordedEvent) -> Result<uuid::Uuid, Self> {
+        event.id().map_err(|source| Self::StreamId { position: event.position, source })
     }
 }
 

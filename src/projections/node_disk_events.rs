@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::ProjectionError;
 use crate::domain::disks::DiskEvent;
 use crate::domain::node::NodeEvent;
-use crate::event_store::RecordedEvent;
+use crate::event_store::{Category, RecordedEvent};
 
 /// How a disk read model applies one `node_disks` event.
 pub type ApplyDiskEvent =
@@ -24,16 +24,15 @@ pub async fn fold(
     forget: ForgetNode,
 ) -> Result<(), ProjectionError> {
     for event in events {
-        let node_id: Uuid = event.stream_id().parse().unwrap_or_default();
-        match event.stream.split_once(':').map(|(category, _)| category) {
-            Some("node_disks") => {
+        match event.category() {
+            Some(Category::NodeDisks) => {
                 let decoded = event.decode().map_err(|e| ProjectionError::decode(event, e))?;
-                apply(tx, event, node_id, decoded).await?;
+                apply(tx, event, ProjectionError::id(event)?, decoded).await?;
             }
-            Some("node") => {
+            Some(Category::Node) => {
                 let decoded: NodeEvent = event.decode().map_err(|e| ProjectionError::decode(event, e))?;
                 if let NodeEvent::Deleted { .. } = decoded {
-                    forget(tx, node_id).await?;
+                    forget(tx, ProjectionError::id(event)?).await?;
                 }
             }
             _ => {}

@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use super::{ApplyResult, Projection, ProjectionError};
 use crate::domain::node::{NodeDetails, NodeEvent};
-use crate::event_store::RecordedEvent;
+use crate::event_store::{Category, RecordedEvent};
 
 pub struct NodesProjection;
 
@@ -30,7 +30,7 @@ impl Projection for NodesProjection {
     }
     fn apply<'a>(&'a self, tx: &'a Transaction<'a>, events: &'a [RecordedEvent]) -> ApplyResult<'a> {
         Box::pin(async move {
-            for event in events.iter().filter(|e| e.stream.starts_with("node:")) {
+            for event in events.iter().filter(|e| e.category() == Some(Category::Node)) {
                 let decoded: NodeEvent = event.decode().map_err(|e| ProjectionError::decode(event, e))?;
                 apply(tx, event, decoded).await?;
             }
@@ -40,7 +40,7 @@ impl Projection for NodesProjection {
 }
 
 async fn apply(tx: &Transaction<'_>, event: &RecordedEvent, decoded: NodeEvent) -> Result<(), ProjectionError> {
-    let id: Uuid = event.stream_id().parse().unwrap_or_default();
+    let id = ProjectionError::id(event)?;
     match decoded {
         NodeEvent::Registered { id, details, at } => {
             tx.execute(

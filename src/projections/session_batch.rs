@@ -24,7 +24,7 @@ use uuid::Uuid;
 use super::ProjectionError;
 use crate::db::Db;
 use crate::domain::clone_session::{CloneSessionEvent, ProgressReported};
-use crate::event_store::RecordedEvent;
+use crate::event_store::{Category, RecordedEvent};
 
 /// One row for one set-based statement; `sql` reads `$1::jsonb` as a row set.
 #[derive(Debug, Clone, PartialEq)]
@@ -86,9 +86,9 @@ type Level = Vec<(&'static str, Vec<Value>)>;
 fn levels(events: &[RecordedEvent], fold: &dyn SessionFold) -> Result<Vec<Level>, ProjectionError> {
     let mut sessions: Vec<SessionChanges> = Vec::new();
     let mut index: HashMap<Uuid, usize> = HashMap::new();
-    for event in events.iter().filter(|e| e.stream.starts_with("clone_session:")) {
+    for event in events.iter().filter(|e| e.category() == Some(Category::CloneSession)) {
         let decoded: CloneSessionEvent = event.decode().map_err(|e| ProjectionError::decode(event, e))?;
-        let id: Uuid = event.stream_id().parse().unwrap_or_default();
+        let id = ProjectionError::id(event)?;
         let slot = *index.entry(id).or_insert_with(|| {
             sessions.push(SessionChanges { id, changes: Vec::new(), progress: None });
             sessions.len() - 1

@@ -33,7 +33,7 @@ fn recorded(position: i64, session: Uuid, event: &CloneSessionEvent) -> Recorded
     let new = encode(event).expect("encodes");
     RecordedEvent {
         position,
-        stream: format!("clone_session:{session}"),
+        stream: Category::CloneSession.stream(session),
         version: position,
         event_type: new.event_type,
         schema_version: new.schema_version,
@@ -128,8 +128,16 @@ fn a_sessions_changes_keep_their_order_across_levels() {
 #[test]
 fn events_of_other_streams_are_ignored() {
     let mut event = recorded(1, Uuid::new_v4(), &cancelled());
-    event.stream = format!("node:{}", Uuid::new_v4());
+    event.stream = Category::Node.stream(Uuid::new_v4());
     assert!(levels(&[event], &Recording).expect("folds").is_empty());
+}
+
+#[test]
+fn a_malformed_session_id_stops_the_fold_instead_of_folding_into_the_nil_uuid() {
+    let mut event = recorded(7, Uuid::new_v4(), &cancelled());
+    event.stream = "clone_session:not-a-uuid".into();
+    let refused = levels(&[event], &Recording).expect_err("refused");
+    assert!(matches!(refused, ProjectionError::StreamId { position: 7, .. }), "{refused}");
 }
 
 #[test]

@@ -15,7 +15,7 @@ use uuid::Uuid;
 use super::{ApplyResult, Projection, ProjectionError};
 use crate::domain::backend_config;
 use crate::domain::storage_backend::{BackendDetails, BackendEvent, BackendType};
-use crate::event_store::RecordedEvent;
+use crate::event_store::{Category, RecordedEvent};
 
 pub struct StorageBackendsProjection;
 
@@ -34,7 +34,7 @@ impl Projection for StorageBackendsProjection {
     }
     fn apply<'a>(&'a self, tx: &'a Transaction<'a>, events: &'a [RecordedEvent]) -> ApplyResult<'a> {
         Box::pin(async move {
-            for event in events.iter().filter(|e| e.stream.starts_with("storage_backend:")) {
+            for event in events.iter().filter(|e| e.category() == Some(Category::StorageBackend)) {
                 let decoded: BackendEvent = event.decode().map_err(|e| ProjectionError::decode(event, e))?;
                 apply(tx, event, decoded).await?;
             }
@@ -44,7 +44,7 @@ impl Projection for StorageBackendsProjection {
 }
 
 async fn apply(tx: &Transaction<'_>, event: &RecordedEvent, decoded: BackendEvent) -> Result<(), ProjectionError> {
-    let id: Uuid = event.stream_id().parse().unwrap_or_default();
+    let id = ProjectionError::id(event)?;
     match decoded {
         BackendEvent::Created { id, details, at } => {
             tx.execute(

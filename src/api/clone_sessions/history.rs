@@ -12,10 +12,10 @@ use crate::api::envelope::ApiResponse;
 use crate::api::extract::IdPath;
 use crate::app::App;
 use crate::auth::{Auth, Viewer};
-use crate::domain::clone_session::CloneSessionEvent as E;
+use crate::domain::clone_session::{CloneSession, CloneSessionEvent as E};
 use crate::error::{ApiError, ErrorBody};
 use crate::event_store::read::read_stream;
-use crate::event_store::{RecordedEvent, stream_name};
+use crate::event_store::{Aggregate, RecordedEvent};
 
 /// One event of a session's life.
 #[derive(Debug, Serialize, ToSchema)]
@@ -47,7 +47,7 @@ pub async fn history(
     IdPath(id): IdPath,
 ) -> Result<Json<ApiResponse<Vec<TimelineEntry>>>, ApiError> {
     let conn = app.pool.get().await?;
-    let events = read_stream(&*conn, &stream_name("clone_session", id), 0).await?;
+    let events = read_stream(&*conn, &CloneSession::stream(id), 0).await?;
     if events.is_empty() {
         return Err(ApiError::NotFound("Clone session not found".into()));
     }

@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 
-use crate::event_store::Aggregate;
+use crate::event_store::{Aggregate, Category};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, Default)]
 #[serde(rename_all = "snake_case")]
@@ -158,7 +158,7 @@ pub fn progress_percent(transferred: i64, total: Option<i64>) -> f64 {
 
 impl Aggregate for CloneSession {
     type Event = CloneSessionEvent;
-    const CATEGORY: &'static str = "clone_session";
+    const CATEGORY: Category = Category::CloneSession;
 
     fn apply(&mut self, event: &CloneSessionEvent) {
         use CloneSessionEvent as E;

@@ -56,7 +56,7 @@ use time::OffsetDateTime;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::event_store::Aggregate;
+use crate::event_store::{Aggregate, Category};
 
 /// A device in the node's current view.
 #[derive(Debug, Clone)]
@@ -151,7 +151,7 @@ pub fn scan_status(requested: Option<OffsetDateTime>, scanned: Option<OffsetDate
 
 impl Aggregate for NodeDisks {
     type Event = DiskEvent;
-    const CATEGORY: &'static str = "node_disks";
+    const CATEGORY: Category = Category::NodeDisks;
 
     fn apply(&mut self, event: &DiskEvent) {
         use DiskEvent as E;
