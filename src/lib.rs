@@ -30,6 +30,13 @@
 //!   target over mutual TLS; talks to the controller only over HTTP.
 //! - [`bench`]: the load tool (`pureboot bench …`) behind BENCHMARKS.md.
 //! - [`error`]: the one API error type and its JSON shape.
+//!
+//! # A new projection
+//! One module under [`projections`] declares `const DEF: ProjectionDef`
+//! (name, tables, fold version; SQL in `projections/`) and folds with the
+//! helpers in `projections::fold` (per event, or set-based for clone-session
+//! events); listing it in `projections::all()` gives it a checkpoint, live
+//! updates and rebuilds.
 
 pub mod agent;
 pub mod api;

@@ -7,29 +7,27 @@ use time::OffsetDateTime;
 use crate::db::Db;
 use uuid::Uuid;
 
-use super::session_batch::{self, Change, MergedProgress, SessionFold, ts};
-use super::{ApplyResult, Projection};
+use super::fold::sessions::{self, Change, MergedProgress, SessionFold, ts};
+use super::{ApplyResult, Projection, ProjectionDef};
 use crate::ca::Revoked;
 use crate::domain::clone_session::CloneSessionEvent as E;
 use crate::event_store::RecordedEvent;
 
 pub struct CertificatesProjection;
 
+const DEF: ProjectionDef = ProjectionDef {
+    name: "certificates",
+    schema: include_str!("../../projections/certificates.sql"),
+    tables: &["session_certificates", "ended_sessions"],
+    version: 4,
+};
+
 impl Projection for CertificatesProjection {
-    fn name(&self) -> &'static str {
-        "certificates"
-    }
-    fn schema(&self) -> &'static str {
-        include_str!("../../projections/certificates.sql")
-    }
-    fn tables(&self) -> &'static [&'static str] {
-        &["session_certificates", "ended_sessions"]
-    }
-    fn version(&self) -> u32 {
-        4
+    fn def(&self) -> &'static ProjectionDef {
+        &DEF
     }
     fn apply<'a>(&'a self, tx: &'a Transaction<'a>, events: &'a [RecordedEvent]) -> ApplyResult<'a> {
-        Box::pin(session_batch::apply(tx, events, self))
+        Box::pin(sessions::apply(tx, events, self))
     }
 }
 

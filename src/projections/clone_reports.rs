@@ -9,28 +9,26 @@ use crate::db::Db;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::session_batch::{self, Change, MergedProgress, SessionFold, text, ts};
-use super::{ApplyResult, Projection};
+use super::fold::sessions::{self, Change, MergedProgress, SessionFold, text, ts};
+use super::{ApplyResult, Projection, ProjectionDef};
 use crate::domain::clone_session::CloneSessionEvent as E;
 use crate::event_store::RecordedEvent;
 
 pub struct CloneReportsProjection;
 
+const DEF: ProjectionDef = ProjectionDef {
+    name: "clone_reports",
+    schema: include_str!("../../projections/clone_reports.sql"),
+    tables: &["clone_reports"],
+    version: 2,
+};
+
 impl Projection for CloneReportsProjection {
-    fn name(&self) -> &'static str {
-        "clone_reports"
-    }
-    fn schema(&self) -> &'static str {
-        include_str!("../../projections/clone_reports.sql")
-    }
-    fn tables(&self) -> &'static [&'static str] {
-        &["clone_reports"]
-    }
-    fn version(&self) -> u32 {
-        2
+    fn def(&self) -> &'static ProjectionDef {
+        &DEF
     }
     fn apply<'a>(&'a self, tx: &'a Transaction<'a>, events: &'a [RecordedEvent]) -> ApplyResult<'a> {
-        Box::pin(session_batch::apply(tx, events, self))
+        Box::pin(sessions::apply(tx, events, self))
     }
 }
 
@@ -47,7 +45,7 @@ const UPDATED: &str = "UPDATE clone_reports r SET target_node_id = COALESCE(v.ta
 const SOURCE_READY: &str = "UPDATE clone_reports r SET status = 'source_ready', started_at = v.at, bytes_total = v.size
     FROM jsonb_to_recordset($1::jsonb) AS v(id uuid, at timestamptz, size bigint) WHERE r.session_id = v.id";
 
-/// Merged progress reports (see `session_batch`).
+/// Merged progress reports (see `fold::sessions`).
 const PROGRESS: &str = "UPDATE clone_reports r SET status = 'cloning', bytes_cloned = v.bytes,
         last_rate_bps = COALESCE(v.rate, r.last_rate_bps)
     FROM jsonb_to_recordset($1::jsonb) AS v(id uuid, bytes bigint, rate bigint) WHERE r.session_id = v.id";

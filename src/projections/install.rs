@@ -128,10 +128,10 @@ async fn rebuild_in(tx: &Transaction<'_>, projections: &[&dyn Projection]) -> Re
     }
     super::begin_fold(tx).await?;
     for projection in projections {
-        for table in projection.tables() {
+        for table in projection.def().tables {
             tx.batch_execute(&format!("DROP TABLE IF EXISTS {table} CASCADE")).await?;
         }
-        tx.batch_execute(projection.schema()).await?;
+        tx.batch_execute(projection.def().schema).await?;
     }
     let mut position = 0;
     let mut events = read_after(tx, position, REBUILD_BATCH).await?;

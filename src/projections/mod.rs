@@ -6,17 +6,20 @@
 //! neither lose nor double-apply an event. The tables are disposable: the
 //! definition (SQL text + fold version) is fingerprinted, and when it changes
 //! the controller drops and rebuilds them from the log at start-up.
+//!
+//! A new projection is one file with one declaration, a `const DEF:
+//! ProjectionDef` (name, tables, fold version, SQL in `projections/`), and a
+//! fold built from the helpers in [`fold`]; it is listed in [`all`].
 
 pub mod certificates;
 pub mod clone_reports;
 pub mod clone_sessions;
 pub mod disk_info;
+pub mod fold;
 mod install;
-mod node_disk_events;
 pub mod nodes;
 pub mod partition_operations;
 mod runner;
-mod session_batch;
 pub mod storage_backends;
 
 use deadpool_postgres::Transaction;
@@ -52,17 +55,30 @@ impl ProjectionError {
 
 pub type ApplyResult<'a> = BoxFuture<'a, Result<(), ProjectionError>>;
 
-/// One read model.
-pub trait Projection: Send + Sync {
-    fn name(&self) -> &'static str;
-    /// The `CREATE` statements of its tables.
-    fn schema(&self) -> &'static str;
+/// What a read model is, apart from its fold: each projection declares one,
+/// as its `const DEF`.
+#[derive(Debug)]
+pub struct ProjectionDef {
+    /// Its checkpoint's key in `projection_checkpoints`.
+    pub name: &'static str,
+    /// The `CREATE` statements of its tables (`include_str!` of `projections/<name>.sql`).
+    pub schema: &'static str,
     /// The tables `schema` creates, dropped before a rebuild.
-    fn tables(&self) -> &'static [&'static str];
+    pub tables: &'static [&'static str],
     /// Bump when the fold changes meaning, so existing tables get rebuilt.
-    fn version(&self) -> u32;
+    pub version: u32,
+}
+
+/// One read model: its declaration and its fold.
+pub trait Projection: Send + Sync {
+    /// Its `DEF`.
+    fn def(&self) -> &'static ProjectionDef;
     /// Applies events (in position order) inside the runner's transaction.
     fn apply<'a>(&'a self, tx: &'a Transaction<'a>, events: &'a [RecordedEvent]) -> ApplyResult<'a>;
+    /// `def().name`, the runner's key.
+    fn name(&self) -> &'static str {
+        self.def().name
+    }
 }
 
 /// Starts a fold in `tx`. The folds' statements join a batch's row set to a
@@ -91,6 +107,7 @@ pub fn all() -> Vec<Box<dyn Projection>> {
 
 /// The fingerprint stored beside a projection's checkpoint.
 pub fn definition(projection: &dyn Projection) -> String {
-    let text = format!("{}\n--version {}", projection.schema(), projection.version());
+    let def = projection.def();
+    let text = format!("{}\n--version {}", def.schema, def.version);
     crate::ca::hex(ring::digest::digest(&ring::digest::SHA256, text.as_bytes()).as_ref())
 }

@@ -9,38 +9,35 @@ use crate::db::Db;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{ApplyResult, Projection, ProjectionError};
+use super::{ApplyResult, Projection, ProjectionDef, ProjectionError, fold};
 use crate::domain::node::{NodeDetails, NodeEvent};
 use crate::event_store::{Category, RecordedEvent};
 
 pub struct NodesProjection;
 
+const DEF: ProjectionDef = ProjectionDef {
+    name: "nodes",
+    schema: include_str!("../../projections/nodes.sql"),
+    tables: &["nodes"],
+    version: 1,
+};
+
 impl Projection for NodesProjection {
-    fn name(&self) -> &'static str {
-        "nodes"
-    }
-    fn schema(&self) -> &'static str {
-        include_str!("../../projections/nodes.sql")
-    }
-    fn tables(&self) -> &'static [&'static str] {
-        &["nodes"]
-    }
-    fn version(&self) -> u32 {
-        1
+    fn def(&self) -> &'static ProjectionDef {
+        &DEF
     }
     fn apply<'a>(&'a self, tx: &'a Transaction<'a>, events: &'a [RecordedEvent]) -> ApplyResult<'a> {
         Box::pin(async move {
-            for event in events.iter().filter(|e| e.category() == Some(Category::Node)) {
-                let decoded: NodeEvent = event.decode().map_err(|e| ProjectionError::decode(event, e))?;
-                apply(tx, event, decoded).await?;
+            for decoded in fold::events_of::<NodeEvent>(events, Category::Node) {
+                let (_, id, decoded) = decoded?;
+                apply(tx, id, decoded).await?;
             }
             Ok(())
         })
     }
 }
 
-async fn apply(tx: &Transaction<'_>, event: &RecordedEvent, decoded: NodeEvent) -> Result<(), ProjectionError> {
-    let id = ProjectionError::id(event)?;
+async fn apply(tx: &Transaction<'_>, id: Uuid, decoded: NodeEvent) -> Result<(), ProjectionError> {
     match decoded {
         NodeEvent::Registered { id, details, at } => {
             tx.execute(

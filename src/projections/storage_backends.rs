@@ -12,39 +12,36 @@ use crate::db::Db;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{ApplyResult, Projection, ProjectionError};
+use super::{ApplyResult, Projection, ProjectionDef, ProjectionError, fold};
 use crate::domain::backend_config;
 use crate::domain::storage_backend::{BackendDetails, BackendEvent, BackendType};
 use crate::event_store::{Category, RecordedEvent};
 
 pub struct StorageBackendsProjection;
 
+const DEF: ProjectionDef = ProjectionDef {
+    name: "storage_backends",
+    schema: include_str!("../../projections/storage_backends.sql"),
+    tables: &["storage_backends"],
+    version: 2,
+};
+
 impl Projection for StorageBackendsProjection {
-    fn name(&self) -> &'static str {
-        "storage_backends"
-    }
-    fn schema(&self) -> &'static str {
-        include_str!("../../projections/storage_backends.sql")
-    }
-    fn tables(&self) -> &'static [&'static str] {
-        &["storage_backends"]
-    }
-    fn version(&self) -> u32 {
-        2
+    fn def(&self) -> &'static ProjectionDef {
+        &DEF
     }
     fn apply<'a>(&'a self, tx: &'a Transaction<'a>, events: &'a [RecordedEvent]) -> ApplyResult<'a> {
         Box::pin(async move {
-            for event in events.iter().filter(|e| e.category() == Some(Category::StorageBackend)) {
-                let decoded: BackendEvent = event.decode().map_err(|e| ProjectionError::decode(event, e))?;
-                apply(tx, event, decoded).await?;
+            for decoded in fold::events_of::<BackendEvent>(events, Category::StorageBackend) {
+                let (_, id, decoded) = decoded?;
+                apply(tx, id, decoded).await?;
             }
             Ok(())
         })
     }
 }
 
-async fn apply(tx: &Transaction<'_>, event: &RecordedEvent, decoded: BackendEvent) -> Result<(), ProjectionError> {
-    let id = ProjectionError::id(event)?;
+async fn apply(tx: &Transaction<'_>, id: Uuid, decoded: BackendEvent) -> Result<(), ProjectionError> {
     match decoded {
         BackendEvent::Created { id, details, at } => {
             tx.execute(

@@ -7,32 +7,74 @@ pub use page_cache::{PageCache, PageKey};
 pub use queries::{CloneSessionView, ReferencedNames, get, list};
 
 use deadpool_postgres::Transaction;
+use serde::Serialize;
 use serde_json::json;
+use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::session_batch::{self, Change, MergedProgress, SessionFold, text, ts};
-use super::{ApplyResult, Projection};
-use crate::domain::clone_session::{CloneSessionEvent as E, Role};
+use super::fold::sessions::{self, Change, MergedProgress, SessionFold, text, ts};
+use super::{ApplyResult, Projection, ProjectionDef};
+use crate::domain::clone_session::{CloneSessionEvent as E, Role, SessionCreated};
 use crate::event_store::RecordedEvent;
 
 pub struct CloneSessionsProjection;
 
+const DEF: ProjectionDef = ProjectionDef {
+    name: "clone_sessions",
+    schema: include_str!("../../../projections/clone_sessions.sql"),
+    tables: &["clone_sessions", "clone_session_counts"],
+    version: 2,
+};
+
 impl Projection for CloneSessionsProjection {
-    fn name(&self) -> &'static str {
-        "clone_sessions"
-    }
-    fn schema(&self) -> &'static str {
-        include_str!("../../../projections/clone_sessions.sql")
-    }
-    fn tables(&self) -> &'static [&'static str] {
-        &["clone_sessions", "clone_session_counts"]
-    }
-    fn version(&self) -> u32 {
-        2
+    fn def(&self) -> &'static ProjectionDef {
+        &DEF
     }
     fn apply<'a>(&'a self, tx: &'a Transaction<'a>, events: &'a [RecordedEvent]) -> ApplyResult<'a> {
-        Box::pin(session_batch::apply(tx, events, self))
+        Box::pin(sessions::apply(tx, events, self))
     }
+}
+
+/// A created session's columns: the one mapping of `clone_session.created`
+/// to a row, which the fold inserts (with `status` 'pending') and
+/// [`CloneSessionView::created`] shows.
+#[derive(Debug, Clone, Serialize)]
+pub struct CreatedRow {
+    pub id: Uuid,
+    pub name: Option<String>,
+    pub clone_mode: String,
+    pub source_node_id: Uuid,
+    pub target_node_id: Option<Uuid>,
+    pub source_device: String,
+    pub target_device: String,
+    pub staging_backend_id: Option<Uuid>,
+    pub resize_mode: String,
+    #[serde(serialize_with = "timestamp")]
+    pub created_at: OffsetDateTime,
+    pub created_by: Option<String>,
+}
+
+impl CreatedRow {
+    pub fn of(created: &SessionCreated) -> Self {
+        let spec = &created.spec;
+        CreatedRow {
+            id: created.id,
+            name: spec.name.clone(),
+            clone_mode: text(&spec.clone_mode),
+            source_node_id: spec.source_node_id,
+            target_node_id: spec.target_node_id,
+            source_device: spec.source_device.clone(),
+            target_device: spec.target_device.clone(),
+            staging_backend_id: spec.staging_backend_id,
+            resize_mode: text(&spec.resize_mode),
+            created_at: created.at,
+            created_by: created.created_by.clone(),
+        }
+    }
+}
+
+fn timestamp<S: serde::Serializer>(at: &OffsetDateTime, serializer: S) -> Result<S::Ok, S::Error> {
+    ts(at).serialize(serializer)
 }
 
 const CREATED: &str = "INSERT INTO clone_sessions (id, name, status, clone_mode, source_node_id, target_node_id,
@@ -69,7 +111,7 @@ const SOURCE_READY: &str = "UPDATE clone_sessions s SET status = 'source_ready',
         started timestamptz, at timestamptz, pos bigint)
     WHERE s.id = v.id";
 
-/// Merged progress reports (see `session_batch`).
+/// Merged progress reports (see `fold::sessions`).
 const PROGRESS: &str = "UPDATE clone_sessions s SET status = 'cloning', bytes_transferred = v.bytes,
         transfer_rate_bps = COALESCE(v.rate, s.transfer_rate_bps), transfer_status = COALESCE(v.phase, s.transfer_status),
         updated_at = v.at, last_position = v.pos
@@ -101,12 +143,9 @@ impl SessionFold for CloneSessionsProjection {
         let (at, pos) = (ts(&event.recorded_at), event.position);
         let (sql, row) = match decoded {
             E::Created(c) => {
-                let spec = &c.spec;
-                let row = json!({"id": c.id, "name": spec.name, "clone_mode": text(&spec.clone_mode),
-                    "source_node_id": spec.source_node_id, "target_node_id": spec.target_node_id,
-                    "source_device": spec.source_device, "target_device": spec.target_device,
-                    "staging_backend_id": spec.staging_backend_id, "resize_mode": text(&spec.resize_mode),
-                    "created_at": ts(&c.at), "created_by": c.created_by, "at": at, "pos": pos});
+                let mut row = json!(CreatedRow::of(c));
+                row["at"] = at;
+                row["pos"] = json!(pos);
                 (CREATED, row)
             }
             E::Updated(u) => {

@@ -8,10 +8,10 @@ use crate::db::Db;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::CreatedRow;
 use crate::domain::clone_session::{
     CertificateIssued, CloneMode, CloneSession, CloneStatus, ResizeMode, Role, SessionCreated, progress_percent,
 };
-use crate::projections::session_batch::text;
 
 /// The spec's `CloneSessionResponse`, plus certificate expiry and duration.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -79,42 +79,43 @@ pub struct ReferencedNames {
 
 impl CloneSessionView {
     /// The view of a session just created, as the projection folds it from
-    /// `created` and the certificate events (a test holds the two equal).
+    /// `created` (through the fold's own [`CreatedRow`]) and the certificate
+    /// events; the other columns at their defaults (a test holds the two equal).
     pub fn created(
         created: &SessionCreated,
         certificates: &[CertificateIssued],
         names: ReferencedNames,
         last_position: i64,
     ) -> Self {
-        let spec = &created.spec;
+        let row = CreatedRow::of(created);
         let expiry = |role: Role| certificates.iter().rev().find(|c| c.role == role).map(|c| c.not_after);
         CloneSessionView {
-            id: created.id,
-            name: spec.name.clone(),
+            id: row.id,
+            name: row.name,
             status: CloneStatus::Pending.to_string(),
-            clone_mode: text(&spec.clone_mode),
-            source_node_id: spec.source_node_id,
+            clone_mode: row.clone_mode,
+            source_node_id: row.source_node_id,
             source_node_name: names.source,
-            target_node_id: spec.target_node_id,
+            target_node_id: row.target_node_id,
             target_node_name: names.target,
-            source_device: spec.source_device.clone(),
-            target_device: spec.target_device.clone(),
+            source_device: row.source_device,
+            target_device: row.target_device,
             source_ip: None,
             source_port: DEFAULT_SOURCE_PORT,
-            staging_backend_id: spec.staging_backend_id,
+            staging_backend_id: row.staging_backend_id,
             staging_backend_name: names.backend,
             staging_path: None,
             staging_status: None,
-            resize_mode: text(&spec.resize_mode),
+            resize_mode: row.resize_mode,
             bytes_total: None,
             bytes_transferred: 0,
             transfer_rate_bps: None,
             progress_percent: 0.0,
             error_message: None,
-            created_at: created.at,
+            created_at: row.created_at,
             started_at: None,
             completed_at: None,
-            created_by: created.created_by.clone(),
+            created_by: row.created_by,
             duration_seconds: None,
             source_cert_expires_at: expiry(Role::Source),
             target_cert_expires_at: expiry(Role::Target),

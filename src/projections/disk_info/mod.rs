@@ -9,34 +9,36 @@ use deadpool_postgres::Transaction;
 use tokio_postgres::types::Json;
 use uuid::Uuid;
 
-use super::{ApplyResult, Projection, ProjectionError, node_disk_events};
+use super::{ApplyResult, Projection, ProjectionDef, ProjectionError};
 use crate::db::Db;
 use crate::domain::disks::DiskEvent as E;
 use crate::event_store::RecordedEvent;
+use crate::projections::fold::node_disks::{self, NodeDiskFact};
 
 pub struct DiskInfoProjection;
 
+const DEF: ProjectionDef = ProjectionDef {
+    name: "disk_info",
+    schema: include_str!("../../../projections/disk_info.sql"),
+    tables: &["disk_info", "disk_scans"],
+    // 2: sector sizes.
+    version: 2,
+};
+
 impl Projection for DiskInfoProjection {
-    fn name(&self) -> &'static str {
-        "disk_info"
-    }
-    fn schema(&self) -> &'static str {
-        include_str!("../../../projections/disk_info.sql")
-    }
-    fn tables(&self) -> &'static [&'static str] {
-        &["disk_info", "disk_scans"]
-    }
-    /// 2: sector sizes.
-    fn version(&self) -> u32 {
-        2
+    fn def(&self) -> &'static ProjectionDef {
+        &DEF
     }
     fn apply<'a>(&'a self, tx: &'a Transaction<'a>, events: &'a [RecordedEvent]) -> ApplyResult<'a> {
-        Box::pin(node_disk_events::fold(
-            tx,
-            events,
-            |tx, event, node_id, decoded| Box::pin(apply(tx, event, node_id, decoded)),
-            |tx, node_id| Box::pin(forget_node(tx, node_id)),
-        ))
+        Box::pin(async move {
+            for fact in node_disks::facts(events) {
+                match fact? {
+                    (event, node_id, NodeDiskFact::Disk(decoded)) => apply(tx, event, node_id, decoded).await?,
+                    (_, node_id, NodeDiskFact::NodeDeleted) => forget_node(tx, node_id).await?,
+                }
+            }
+            Ok(())
+        })
     }
 }
 

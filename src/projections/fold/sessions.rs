@@ -21,10 +21,10 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 
-use super::ProjectionError;
 use crate::db::Db;
 use crate::domain::clone_session::{CloneSessionEvent, ProgressReported};
 use crate::event_store::{Category, RecordedEvent};
+use crate::projections::ProjectionError;
 
 /// One row for one set-based statement; `sql` reads `$1::jsonb` as a row set.
 #[derive(Debug, Clone, PartialEq)]
@@ -86,9 +86,8 @@ type Level = Vec<(&'static str, Vec<Value>)>;
 fn levels(events: &[RecordedEvent], fold: &dyn SessionFold) -> Result<Vec<Level>, ProjectionError> {
     let mut sessions: Vec<SessionChanges> = Vec::new();
     let mut index: HashMap<Uuid, usize> = HashMap::new();
-    for event in events.iter().filter(|e| e.category() == Some(Category::CloneSession)) {
-        let decoded: CloneSessionEvent = event.decode().map_err(|e| ProjectionError::decode(event, e))?;
-        let id = ProjectionError::id(event)?;
+    for decoded in super::events_of::<CloneSessionEvent>(events, Category::CloneSession) {
+        let (event, id, decoded) = decoded?;
         let slot = *index.entry(id).or_insert_with(|| {
             sessions.push(SessionChanges { id, changes: Vec::new(), progress: None });
             sessions.len() - 1
@@ -155,5 +154,5 @@ pub fn text<T: serde::Serialize>(value: &T) -> String {
 }
 
 #[cfg(test)]
-#[path = "session_batch_tests.rs"]
+#[path = "sessions_tests.rs"]
 mod tests;

@@ -1,0 +1,37 @@
+//! The fold helpers projections share. Two shapes, chosen by load:
+//!
+//! - per event, in position order: [`events_of`] (one stream category) and
+//!   [`node_disks::facts`] (a node's disk stream and the node's deletion)
+//!   give each event with its aggregate's id, decoded; the projection runs
+//!   its statements for it. Used where events are rare (registries, disks).
+//! - set-based, [`sessions`]: clone-session events, most of the log under
+//!   load, become a handful of statements per batch (profiled; see there).
+//!
+//! Either way a malformed stream id or an undecodable payload stops the
+//! batch with a [`ProjectionError`]; the runner retries and reports it.
+
+pub mod node_disks;
+pub mod sessions;
+
+use uuid::Uuid;
+
+use super::ProjectionError;
+use crate::event_store::{Category, DomainEvent, RecordedEvent};
+
+/// An event of the batch with its aggregate's id and decoded payload.
+pub type Decoded<'e, E> = (&'e RecordedEvent, Uuid, E);
+
+/// The events of `category` in `events`, in order, each decoded as `E`.
+pub fn events_of<E: DomainEvent>(
+    events: &[RecordedEvent],
+    category: Category,
+) -> impl Iterator<Item = Result<Decoded<'_, E>, ProjectionError>> {
+    events.iter().filter(move |event| event.category() == Some(category)).map(decode)
+}
+
+/// `event`'s aggregate id and payload.
+pub fn decode<E: DomainEvent>(event: &RecordedEvent) -> Result<Decoded<'_, E>, ProjectionError> {
+    let id = ProjectionError::id(event)?;
+    let decoded = event.decode().map_err(|e| ProjectionError::decode(event, e))?;
+    Ok((event, id, decoded))
+}
