@@ -44,7 +44,8 @@ const CLIENT_BUFFER: usize = 4 * 1024;
 /// Largest message a client may send.
 const MAX_CLIENT_MESSAGE: usize = 16 * 1024;
 
-/// Upgrade to a WebSocket of events (`WsEventMessage`).
+/// Upgrade to a WebSocket of events (`WsEventMessage`: `type` and `data` as
+/// `WsEventData` lists them, one schema per message type).
 ///
 /// Each event message carries its `position` and `prev_position`, the
 /// position of the message sent before it on this connection (for the first,
@@ -59,7 +60,7 @@ const MAX_CLIENT_MESSAGE: usize = 16 * 1024;
 /// from the client is answered with one.
 #[utoipa::path(operation_id = "events_events", get, path = "/ws", tag = "events", params(WsParams),
     responses((status = 101, description = "Switching to the WebSocket protocol; then messages of this shape",
-                body = crate::fanout::messages::ServerMessage),
+                body = crate::fanout::contract::WsServerMessage),
               (status = 400, description = "Not a WebSocket handshake", body = crate::error::ErrorBody),
               (status = 401, description = "Missing or invalid token", body = crate::error::ErrorBody),
               (status = 422, description = "`from` negative or past the log's head", body = crate::error::ErrorBody),

@@ -14,8 +14,9 @@ const QUEUE: usize = 8_192;
 #[derive(Debug)]
 pub struct Frame {
     pub position: i64,
-    /// The message type, e.g. `clone.progress`.
+    /// The message's `type`, e.g. `clone.progress` ([`WsEventData::kind`](super::contract::WsEventData::kind)).
     pub kind: &'static str,
+    /// The message's `data` (the variant's struct in [`super::contract`]), serialised.
     pub data: Box<serde_json::value::RawValue>,
     /// When the event was recorded (RFC 3339).
     pub timestamp: String,

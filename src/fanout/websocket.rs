@@ -30,7 +30,8 @@ use futures::{SinkExt, StreamExt};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use super::messages::{ControlMessage, ServerMessage, to_message};
+use super::contract::WsControlMessage;
+use super::messages::{Outgoing, to_message};
 use super::{Frame, Hub};
 use crate::event_store::read::read_after;
 
@@ -180,7 +181,7 @@ impl Writer {
             }
             for event in events.iter().take_while(|e| e.position <= until) {
                 while self.pongs.try_recv().is_ok() {
-                    self.send(&ServerMessage::Control(ControlMessage::Pong)).await?;
+                    self.send(&Outgoing::Control(WsControlMessage::Pong)).await?;
                 }
                 match to_message(event) {
                     Some(frame) => self.event(&frame).await?,
@@ -204,7 +205,7 @@ impl Writer {
                     Err(RecvError::Closed) => Err(End::Shutdown),
                 },
                 pong = self.pongs.recv() => match pong {
-                    Some(()) => self.send(&ServerMessage::Control(ControlMessage::Pong)).await,
+                    Some(()) => self.send(&Outgoing::Control(WsControlMessage::Pong)).await,
                     None => Err(End::Gone),
                 },
             };
@@ -221,7 +222,7 @@ impl Writer {
         Ok(())
     }
 
-    async fn send(&mut self, message: &ServerMessage<'_>) -> Result<(), End> {
+    async fn send(&mut self, message: &Outgoing<'_>) -> Result<(), End> {
         let text = serde_json::to_string(message).map_err(|_| End::Gone)?;
         self.send_frame(Message::Text(text.into())).await
     }
@@ -246,7 +247,7 @@ impl Writer {
                 return;
             }
             End::Resync => {
-                let resync = ServerMessage::Control(ControlMessage::Resync { position: self.last });
+                let resync = Outgoing::Control(WsControlMessage::Resync { position: self.last });
                 if self.send(&resync).await.is_err() {
                     return;
                 }

@@ -355,7 +355,9 @@ impl Ws {
                 .expect("stream open")
                 .expect("message");
             if let Message::Text(text) = message {
-                return serde_json::from_str(&text).expect("JSON message");
+                let message: Value = serde_json::from_str(&text).expect("JSON message");
+                assert_documented(&message);
+                return message;
             }
         }
     }
@@ -376,6 +378,16 @@ impl Ws {
     pub async fn send_json(&mut self, value: Value) {
         self.stream.send(Message::Text(value.to_string().into())).await.expect("send");
     }
+}
+
+/// Every message a test receives is one the OpenAPI documents: it reads as
+/// the typed `WsServerMessage` and writes back as the same JSON, so the
+/// published contract cannot drift from what the socket sends.
+fn assert_documented(message: &Value) {
+    let typed: pureboot::fanout::contract::WsServerMessage = serde_json::from_value(message.clone())
+        .unwrap_or_else(|err| panic!("{message} is not a documented WsServerMessage: {err}"));
+    let written = serde_json::to_value(&typed).expect("serialises");
+    assert_eq!(&written, message, "the typed message writes back differently");
 }
 
 /// Every row of a table as JSON, ordered, for comparing read models.

@@ -600,7 +600,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Upgrade to a WebSocket of events (`WsEventMessage`).
+         * Upgrade to a WebSocket of events (`WsEventMessage`: `type` and `data` as
+         *     `WsEventData` lists them, one schema per message type).
          * @description Each event message carries its `position` and `prev_position`, the
          *     position of the message sent before it on this connection (for the first,
          *     the `from` given): a client that last handled position P has missed
@@ -2402,6 +2403,68 @@ export interface components {
          * @enum {string}
          */
         TransferPhase: "transferring" | "verifying" | "resizing";
+        /** @description `storage.backend_created`, `storage.backend_updated`, `storage.backend_deleted`. */
+        WsBackendRef: {
+            /** Format: uuid */
+            backend_id: string;
+        };
+        WsCloneCompleted: {
+            /** Format: uuid */
+            session_id: string;
+            /**
+             * Format: int64
+             * @description Seconds from source-ready to completion.
+             */
+            duration_seconds: number;
+        };
+        WsCloneFailed: {
+            /** Format: uuid */
+            session_id: string;
+            error: string;
+        };
+        WsCloneProgress: {
+            /** Format: uuid */
+            session_id: string;
+            /**
+             * Format: int64
+             * @description Bytes copied so far; never lower than in an earlier message.
+             */
+            bytes_transferred: number;
+            /** Format: int64 */
+            bytes_total?: number | null;
+            /**
+             * Format: double
+             * @description `bytes_transferred / bytes_total`, in percent, rounded to 0.1.
+             */
+            progress_percent: number;
+            /**
+             * Format: int64
+             * @description Bytes per second, as the node last measured it.
+             */
+            transfer_rate_bps?: number | null;
+            status?: null | components["schemas"]["TransferPhase"];
+        };
+        WsCloneSourceReady: {
+            /** Format: uuid */
+            session_id: string;
+            /** @example 10.0.0.5 */
+            source_ip: string;
+            /** Format: int32 */
+            source_port: number;
+            /**
+             * Format: int64
+             * @description Size of the source device, in bytes.
+             */
+            size_bytes: number;
+        };
+        WsCloneStarted: {
+            /** Format: uuid */
+            session_id: string;
+            /** Format: uuid */
+            source_node_id: string;
+            /** Format: uuid */
+            target_node_id?: string | null;
+        };
         /** @description Connection housekeeping, told apart by `type`. */
         WsControlMessage: {
             /** @enum {string} */
@@ -2412,15 +2475,105 @@ export interface components {
             /** @enum {string} */
             type: "resync";
         };
-        /** @description One event of the log, as the socket sends it. */
-        WsEventMessage: {
-            /**
-             * @description e.g. `clone.progress`, `node.created`, `partition.scan_complete`.
-             * @example clone.progress
-             */
-            type: string;
-            /** @description The event's facts; their shape depends on `type`. */
-            data: Record<string, unknown>;
+        /** @description An event message's `type` and `data`, told apart by `type`. */
+        WsEventData: {
+            data: components["schemas"]["WsSessionRef"];
+            /** @enum {string} */
+            type: "clone.created";
+        } | {
+            data: components["schemas"]["WsSessionRef"];
+            /** @enum {string} */
+            type: "clone.updated";
+        } | {
+            data: components["schemas"]["WsCloneStarted"];
+            /** @enum {string} */
+            type: "clone.started";
+        } | {
+            data: components["schemas"]["WsCloneSourceReady"];
+            /** @enum {string} */
+            type: "clone.source_ready";
+        } | {
+            data: components["schemas"]["WsCloneProgress"];
+            /** @enum {string} */
+            type: "clone.progress";
+        } | {
+            data: components["schemas"]["WsCloneCompleted"];
+            /** @enum {string} */
+            type: "clone.completed";
+        } | {
+            data: components["schemas"]["WsCloneFailed"];
+            /** @enum {string} */
+            type: "clone.failed";
+        } | {
+            data: components["schemas"]["WsSessionRef"];
+            /** @enum {string} */
+            type: "clone.cancelled";
+        } | {
+            data: components["schemas"]["WsSessionRef"];
+            /** @enum {string} */
+            type: "clone.deleted";
+        } | {
+            data: components["schemas"]["WsNodeRef"];
+            /** @enum {string} */
+            type: "node.created";
+        } | {
+            data: components["schemas"]["WsNodeRef"];
+            /** @enum {string} */
+            type: "node.updated";
+        } | {
+            data: components["schemas"]["WsNodeRef"];
+            /** @enum {string} */
+            type: "node.deleted";
+        } | {
+            data: components["schemas"]["WsScanComplete"];
+            /** @enum {string} */
+            type: "partition.scan_complete";
+        } | {
+            data: components["schemas"]["WsScanRequested"];
+            /** @enum {string} */
+            type: "partition.scan_requested";
+        } | {
+            data: components["schemas"]["WsOperationQueued"];
+            /** @enum {string} */
+            type: "partition.operation_queued";
+        } | {
+            data: components["schemas"]["WsOperationRemoved"];
+            /** @enum {string} */
+            type: "partition.operation_removed";
+        } | {
+            data: components["schemas"]["WsOperationsApplied"];
+            /** @enum {string} */
+            type: "partition.operations_applied";
+        } | {
+            data: components["schemas"]["WsOperationRef"];
+            /** @enum {string} */
+            type: "partition.operation_started";
+        } | {
+            data: components["schemas"]["WsOperationRef"];
+            /** @enum {string} */
+            type: "partition.operation_complete";
+        } | {
+            data: components["schemas"]["WsOperationFailed"];
+            /** @enum {string} */
+            type: "partition.operation_failed";
+        } | {
+            data: components["schemas"]["WsBackendRef"];
+            /** @enum {string} */
+            type: "storage.backend_created";
+        } | {
+            data: components["schemas"]["WsBackendRef"];
+            /** @enum {string} */
+            type: "storage.backend_updated";
+        } | {
+            data: components["schemas"]["WsBackendRef"];
+            /** @enum {string} */
+            type: "storage.backend_deleted";
+        };
+        /**
+         * @description One event of the log as the socket sends it: `type` and `data`, plus
+         *     where it stands in the log.
+         */
+        WsEventMessage: components["schemas"]["WsEventData"] & {
             /**
              * Format: int64
              * @description The event's log position: resume after it with `?from=`.
@@ -2442,8 +2595,91 @@ export interface components {
              */
             timestamp: string;
         };
+        /** @description `node.created`, `node.updated`, `node.deleted`. */
+        WsNodeRef: {
+            /** Format: uuid */
+            node_id: string;
+        };
+        WsOperationFailed: {
+            /** Format: uuid */
+            node_id: string;
+            device: string;
+            /** Format: uuid */
+            operation_id: string;
+            operation: components["schemas"]["OperationKind"];
+            error?: string | null;
+            /** @description Operations queued after it that were handed out and are pending again. */
+            withdrawn: string[];
+        };
+        WsOperationQueued: {
+            /** Format: uuid */
+            node_id: string;
+            device: string;
+            /** Format: uuid */
+            operation_id: string;
+            operation: components["schemas"]["OperationKind"];
+            /**
+             * Format: int32
+             * @description 1, 2, 3… per node and device, never reused.
+             */
+            sequence: number;
+            /** @description The operation's parameters, as `queue_partition_operation` took them. */
+            params: Record<string, unknown>;
+        };
+        /** @description `partition.operation_started`, `partition.operation_complete`. */
+        WsOperationRef: {
+            /** Format: uuid */
+            node_id: string;
+            device: string;
+            /** Format: uuid */
+            operation_id: string;
+            operation: components["schemas"]["OperationKind"];
+        };
+        WsOperationRemoved: {
+            /** Format: uuid */
+            node_id: string;
+            device: string;
+            /** Format: uuid */
+            operation_id: string;
+        };
+        /** @description `apply`: these pending operations (in sequence order) are now the node's. */
+        WsOperationsApplied: {
+            /** Format: uuid */
+            node_id: string;
+            device: string;
+            operation_ids: string[];
+        };
+        /** @description One disk of a scan report (a report of N disks sends N messages). */
+        WsScanComplete: {
+            /** Format: uuid */
+            node_id: string;
+            /** @example /dev/sda */
+            device: string;
+            /** Format: uuid */
+            disk_id: string;
+            /** Format: int64 */
+            size_bytes: number;
+            partition_table: components["schemas"]["PartitionTable"];
+            partition_count: number;
+            /** Format: date-time */
+            scanned_at: string;
+        };
+        WsScanRequested: {
+            /** Format: uuid */
+            node_id: string;
+            /** Format: date-time */
+            requested_at: string;
+        };
         /** @description Everything the server sends on the socket: an event, or housekeeping. */
         WsServerMessage: components["schemas"]["WsEventMessage"] | components["schemas"]["WsControlMessage"];
+        /**
+         * @description `clone.created`, `clone.updated`, `clone.cancelled`, `clone.deleted`:
+         *     which session changed (fetch it for the rest).
+         */
+        WsSessionRef: {
+            /** Format: uuid */
+            session_id: string;
+        };
     };
     responses: {
         /** @description The database is unavailable, or did not answer within its time limits (statement, lock, connection or request timeout); retry later. A command that timed out may or may not have taken effect. */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ApiListResponse, ApiResponse } from '../api/client';
-import type { CloneProgressData } from '../api/events';
+import type { CloneProgressData, WebSocketEvent } from '../api/events';
+import type { components } from '../api/schema';
 import type { CloneSession } from '../types/clone';
 import { applyProgress, applyProgressToDetail, applyProgressToList, cacheEffects } from './cloneEvents';
 import { cloneSessionKeys, nodeKeys, storageKeys } from './queryKeys';
@@ -23,6 +24,11 @@ function session(overrides: Partial<CloneSession> = {}): CloneSession {
     last_position: 1,
     ...overrides,
   };
+}
+
+/** `data` of one event type, as a full message (the envelope's fields do not matter here). */
+function event(message: components['schemas']['WsEventData']): WebSocketEvent {
+  return { ...message, position: 2, prev_position: 1, timestamp: '2026-11-25T17:00:00Z' };
 }
 
 function progress(overrides: Partial<CloneProgressData> = {}): CloneProgressData {
@@ -104,59 +110,72 @@ describe('applyProgressToList', () => {
 
 describe('cacheEffects', () => {
   it('patches on progress and refreshes only the timeline', () => {
-    const effects = cacheEffects({ type: 'clone.progress', data: progress() });
+    const effects = cacheEffects(event({ type: 'clone.progress', data: progress() }));
 
     expect(effects.progress?.session_id).toBe('s1');
     expect(effects.invalidate).toEqual([cloneSessionKeys.history('s1')]);
   });
 
   it('refreshes the session and the lists on lifecycle events', () => {
-    const effects = cacheEffects({ type: 'clone.completed', data: { session_id: 's1', duration_seconds: 3 } });
+    const effects = cacheEffects(event({ type: 'clone.completed', data: { session_id: 's1', duration_seconds: 3 } }));
 
     expect(effects.progress).toBeNull();
     expect(effects.invalidate).toEqual([cloneSessionKeys.lists(), cloneSessionKeys.detail('s1')]);
   });
 
   it('refreshes only the lists when a session is created', () => {
-    expect(cacheEffects({ type: 'clone.created', data: { session_id: 's9' } }).invalidate).toEqual([
+    expect(cacheEffects(event({ type: 'clone.created', data: { session_id: 's9' } })).invalidate).toEqual([
       cloneSessionKeys.lists(),
     ]);
   });
 
   it('refreshes all of a node disk queries when a scan arrives', () => {
-    const effects = cacheEffects({ type: 'partition.scan_complete', data: { node_id: 'n1', device: '/dev/sda' } });
+    const effects = cacheEffects(
+      event({
+        type: 'partition.scan_complete',
+        data: {
+          node_id: 'n1',
+          device: '/dev/sda',
+          disk_id: 'd1',
+          size_bytes: 1000,
+          partition_table: 'gpt',
+          partition_count: 1,
+          scanned_at: '2026-11-25T17:00:00Z',
+        },
+      }),
+    );
 
     expect(effects.invalidate).toEqual([nodeKeys.disks('n1')]);
   });
 
   it('refreshes only the scan status when a scan is requested', () => {
-    expect(cacheEffects({ type: 'partition.scan_requested', data: { node_id: 'n1' } }).invalidate).toEqual([
+    expect(cacheEffects(event({ type: 'partition.scan_requested', data: { node_id: 'n1', requested_at: '2026-11-25T17:00:00Z' } })).invalidate).toEqual([
       nodeKeys.scanStatus('n1'),
     ]);
   });
 
   it('refreshes only the device queue on operation events', () => {
-    for (const type of [
-      'partition.operation_queued',
-      'partition.operation_started',
-      'partition.operation_complete',
-      'partition.operation_failed',
-    ] as const) {
-      const effects = cacheEffects({
-        type,
-        data: { node_id: 'n1', device: '/dev/sda', operation_id: 'o1', operation: 'resize' },
-      });
+    const op = { node_id: 'n1', device: '/dev/sda', operation_id: 'o1', operation: 'resize' } as const;
+    const messages: components['schemas']['WsEventData'][] = [
+      { type: 'partition.operation_queued', data: { ...op, sequence: 1, params: {} } },
+      { type: 'partition.operation_started', data: op },
+      { type: 'partition.operation_complete', data: op },
+      { type: 'partition.operation_failed', data: { ...op, error: 'bad', withdrawn: [] } },
+    ];
+    for (const message of messages) {
+      const effects = cacheEffects(event(message));
       expect(effects.invalidate).toEqual([nodeKeys.operations('n1', '/dev/sda')]);
     }
     expect(
-      cacheEffects({ type: 'partition.operation_removed', data: { node_id: 'n1', device: '/dev/sdb', operation_id: 'o1' } })
+      cacheEffects(
+        event({ type: 'partition.operation_removed', data: { node_id: 'n1', device: '/dev/sdb', operation_id: 'o1' } }),
+      )
         .invalidate,
     ).toEqual([nodeKeys.operations('n1', '/dev/sdb')]);
     expect(
-      cacheEffects({
-        type: 'partition.operations_applied',
-        data: { node_id: 'n1', device: '/dev/sda', operation_ids: ['o1'] },
-      }).invalidate,
+      cacheEffects(
+        event({ type: 'partition.operations_applied', data: { node_id: 'n1', device: '/dev/sda', operation_ids: ['o1'] } }),
+      ).invalidate,
     ).toEqual([nodeKeys.operations('n1', '/dev/sda')]);
   });
 
@@ -174,7 +193,7 @@ describe('cacheEffects', () => {
   });
 
   it('refreshes the storage backends on backend events', () => {
-    expect(cacheEffects({ type: 'storage.backend_created', data: { backend_id: 'b1' } }).invalidate).toEqual([
+    expect(cacheEffects(event({ type: 'storage.backend_created', data: { backend_id: 'b1' } })).invalidate).toEqual([
       storageKeys.backends,
     ]);
   });
