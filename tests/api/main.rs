@@ -4,6 +4,9 @@
 mod support;
 
 mod agent;
+mod agent_apply;
+mod agent_apply_ops;
+mod agent_grow;
 mod agent_harness;
 mod agent_scan;
 
