@@ -9,6 +9,7 @@ mod agent_apply_ops;
 mod agent_grow;
 mod agent_harness;
 mod agent_scan;
+mod agent_scan_layouts;
 
 mod audit;
 mod backend_credentials;
