@@ -110,3 +110,29 @@ async fn a_shrink_below_the_tools_minimum_fails_stops_the_queue_and_changes_noth
         assert_eq!(&ext_file(&at, name), digest, "{name}");
     }
 }
+
+#[tokio::test]
+async fn apply_sets_the_mbr_boot_mark_and_a_type_flag_needs_root() {
+    // Given a reported MBR disk with two Linux partitions, the second marked bootable
+    let app = TestApp::spawn().await;
+    let image = scratch().join("mbr.img");
+    let path = image.to_str().expect("utf-8");
+    run("truncate", &["-s", "64M", path], None);
+    run(
+        "sfdisk",
+        &["--quiet", path],
+        Some("label: dos\nstart=2048, size=20480, type=83\nstart=22528, size=20480, type=83, bootable\n"),
+    );
+    let disk = NodeDisk::report(&app, image).await;
+    // When the boot mark moves to partition 1 and partition 2 becomes an LVM member
+    disk.queue(&app, "set_flag", json!({"partition": 1, "flag": "boot", "value": true})).await;
+    disk.queue(&app, "set_flag", json!({"partition": 2, "flag": "boot", "value": false})).await;
+    disk.queue(&app, "set_flag", json!({"partition": 2, "flag": "lvm", "value": true})).await;
+    succeeded(&disk.apply(&app).await);
+    // Then sfdisk shows exactly that, and so does the agent's report
+    let table = disk.table();
+    assert_eq!((&table[0]["bootable"], &table[0]["type"]), (&json!(true), &json!("83")));
+    assert_eq!((&table[1]["bootable"], &table[1]["type"]), (&json!(null), &json!("8e")));
+    let view = disk.view(&app).await;
+    assert_eq!((&view["partitions"][0]["flags"], &view["partitions"][1]["type"]), (&json!(["boot"]), &json!("lvm")));
+}

@@ -229,3 +229,34 @@ impl Table {
         Ok(table)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Table;
+
+    fn table(label: &str, sector_size: u64) -> Table {
+        Table { disk: "/dev/x".into(), label: label.into(), sector_size, last_lba: None, partitions: vec![] }
+    }
+
+    #[test]
+    fn type_names_become_the_tables_own_ids() {
+        let (gpt, mbr) = (table("gpt", 512), table("dos", 512));
+        assert_eq!(gpt.type_id("linux").as_deref(), Ok("0FC63DAF-8483-4772-8E79-3D69D8477DE4"));
+        assert_eq!(gpt.type_id("fat32").as_deref(), Ok("EBD0A0A2-B9E5-4433-87C0-68B6B72699C7"));
+        assert_eq!(
+            gpt.type_id("c12a7328-f81f-11d2-ba4b-00a0c93ec93b").as_deref(),
+            Ok("C12A7328-F81F-11D2-BA4B-00A0C93EC93B")
+        );
+        assert_eq!(mbr.type_id("linux").as_deref(), Ok("83"));
+        assert_eq!(mbr.type_id("0x8E").as_deref(), Ok("8e"));
+        assert!(mbr.type_id("bios_grub").is_err_and(|e| e.contains("no dos type id")));
+    }
+
+    #[test]
+    fn byte_counts_must_be_whole_sectors() {
+        let kn = table("gpt", 4096);
+        assert_eq!(kn.sectors("size_bytes", 1 << 20), Ok(256));
+        assert!(kn.sectors("size_bytes", 512).is_err_and(|e| e.contains("not a whole number of 4096-byte sectors")));
+        assert!(kn.sectors("start_bytes", -4096).is_err());
+    }
+}
