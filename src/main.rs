@@ -125,12 +125,20 @@ async fn run_server(common: CommonConfig, config: ServeConfig) -> anyhow::Result
     let shutdown = CancellationToken::new();
     tokio::spawn(cancel_on_signal(shutdown.clone()));
     let listen = config.listen;
+    let metrics_listen = config.cluster.metrics_listen;
     let result = async {
         let app = App::start(db.pool.clone(), db.config.clone(), config, &common.data_dir, shutdown).await?;
         let listener = TcpListener::bind(listen).await.with_context(|| {
             format!("cannot listen on {listen}; choose another address with --listen or PUREBOOT_LISTEN")
         })?;
         tracing::info!("listening on http://{}", listener.local_addr()?);
+        if let Some(address) = metrics_listen {
+            let metrics = TcpListener::bind(address).await.with_context(|| {
+                format!("cannot listen on {address} for metrics; choose another PUREBOOT_METRICS_LISTEN")
+            })?;
+            tracing::info!("metrics (no token) on http://{address}/metrics");
+            tokio::spawn(pureboot::metrics::serve_open(app.clone(), metrics));
+        }
         serve(app, listener).await?;
         anyhow::Ok(())
     }
