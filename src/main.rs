@@ -8,6 +8,7 @@ use tracing_subscriber::EnvFilter;
 
 use pureboot::app::{App, serve};
 use pureboot::auth::operator_tokens;
+use pureboot::ca::{SecretBox, keys};
 use pureboot::cli::{Cli, Command, EmbeddedDbCommand, ProjectionsCommand, TokenCommand};
 use pureboot::config::{CommonConfig, LogFormat, ServeConfig};
 use pureboot::db::{Database, embedded::EmbeddedPostgres, migrate};
@@ -69,6 +70,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                         }
                     }
                 }
+                Ok(())
+            })
+            .await
+        }
+        Command::RotateKek { from, to } => {
+            with_database(&cli.common, |pool| async move {
+                let (old, new) = (SecretBox::load(&from)?, SecretBox::load(&to)?);
+                let count = keys::rotate(&pool, &old, &from, &new).await?;
+                println!("re-sealed {count} keys with {}; now give every instance PUREBOOT_KEK_FILE={0}", to.display());
                 Ok(())
             })
             .await

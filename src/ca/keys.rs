@@ -99,6 +99,26 @@ pub async fn master_key(pool: &Pool, kek: &SecretBox) -> Result<SecretBox, KeysE
     Ok(SecretBox::from_key(&key)?)
 }
 
+/// Re-seals every shared key, sealed now with `old` (read from
+/// `old_source`), with `new`, in one transaction; returns how many. Running
+/// instances are unaffected (they hold the keys opened); each must be given
+/// `new` before its next start.
+pub async fn rotate(pool: &Pool, old: &SecretBox, old_source: &Path, new: &SecretBox) -> Result<usize, KeysError> {
+    let mut conn = pool.get().await?;
+    let tx = conn.transaction().await?;
+    let rows = tx.query("SELECT name, sealed FROM controller_keys ORDER BY name FOR UPDATE", &[]).await?;
+    for row in &rows {
+        let name: String = row.try_get(0)?;
+        let plain = old
+            .open(&context(&name), row.try_get(1)?)
+            .map_err(|_| KeysError::WrongKek(old_source.display().to_string()))?;
+        let sealed = new.seal(&context(&name), &plain)?;
+        tx.execute("UPDATE controller_keys SET sealed = $2 WHERE name = $1", &[&name, &sealed]).await?;
+    }
+    tx.commit().await?;
+    Ok(rows.len())
+}
+
 /// The plaintext of key `name` (or why it would not open) and its
 /// certificate, storing `create()`'s first unless another instance stored
 /// one before: insert-if-absent, then read back, so concurrent first starts

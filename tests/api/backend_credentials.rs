@@ -33,8 +33,7 @@ async fn a_backend_secret_is_sealed_and_only_its_presence_is_shown() {
         .expect("sealed row")
         .get(0);
     assert!(!sealed.windows(16).any(|w| w == &SECRET.as_bytes()[..16]), "not stored in clear");
-    let kek = pureboot::ca::SecretBox::load(std::path::Path::new(crate::support::test_kek())).expect("kek");
-    let secret_box = pureboot::ca::keys::master_key(&app.db.pool(), &kek).await.expect("master key");
+    let secret_box = app.master_key().await;
     let opened = secret_box.open(&format!("{owner}/credential:secret_access_key"), &sealed).expect("opens");
     assert_eq!(opened, SECRET.as_bytes());
 

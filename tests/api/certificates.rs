@@ -254,8 +254,7 @@ async fn a_data_dir_from_before_keeps_its_ca_and_master_key() {
 
     let session = app.direct_session().await;
     assert_eq!(bundle(&app, session["id"].as_str().expect("id"), "source").await.ca_pem, cert_pem);
-    let kek = pureboot::ca::SecretBox::load(std::path::Path::new(crate::support::test_kek())).expect("kek");
-    let master = pureboot::ca::keys::master_key(&app.db.pool(), &kek).await.expect("master key");
+    let master = app.master_key().await;
     let old = pureboot::ca::SecretBox::load(&data_dir.join("master.key")).expect("old master key");
     let sealed = old.seal("row", b"sealed before the upgrade").expect("seal");
     assert_eq!(master.open("row", &sealed).expect("opens"), b"sealed before the upgrade");
@@ -296,4 +295,40 @@ async fn with_the_ca_disabled_certificates_are_a_503() {
     let path = format!("/clone-sessions/{id}/certs?role=middle");
     let (status, _) = app.call(reqwest::Method::GET, &path, Some(&app.node_token(id, "source")), None).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "an authenticated node asking a bad role");
+}
+
+/// Rotating the key-encryption key re-seals the keys in the database: an
+/// instance given the new key opens them (same CA), one given the old refuses.
+#[tokio::test(flavor = "multi_thread")]
+async fn rotating_the_kek_keeps_the_ca_and_refuses_the_old_key() {
+    use std::os::unix::fs::PermissionsExt;
+    let first = TestApp::spawn().await;
+    let session = first.direct_session().await;
+    let ca_before = bundle(&first, session["id"].as_str().expect("id"), "source").await.ca_pem;
+    let old_path = std::path::Path::new(crate::support::test_kek());
+    let new_path = std::env::temp_dir().join(format!("pbt-new-kek-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::write(&new_path, [3u8; 32]).expect("new kek");
+    std::fs::set_permissions(&new_path, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    let (old, new) =
+        (pureboot::ca::SecretBox::load(old_path).expect("old"), pureboot::ca::SecretBox::load(&new_path).expect("new"));
+
+    let rotated = pureboot::ca::keys::rotate(&first.db.pool(), &old, old_path, &new).await.expect("rotates");
+
+    assert_eq!(rotated, 2, "the master key and the CA");
+    let mut config = crate::support::serve_config(&[]);
+    config.cluster.kek_file = Some(new_path);
+    let data_dir = std::env::temp_dir().join(format!("pbt-ca-{}", uuid::Uuid::new_v4().simple()));
+    let started =
+        pureboot::app::App::start(first.db.pool(), first.db.config.clone(), config, &data_dir, Default::default())
+            .await
+            .expect("starts with the new key");
+    assert_eq!(started.ca.as_ref().map(|ca| ca.ca_pem()), Some(ca_before.as_str()), "the same CA");
+    started.background.cancel();
+    let data_dir = std::env::temp_dir().join(format!("pbt-ca-{}", uuid::Uuid::new_v4().simple()));
+    let config = crate::support::serve_config(&[]);
+    let refused =
+        pureboot::app::App::start(first.db.pool(), first.db.config.clone(), config, &data_dir, Default::default())
+            .await;
+    let message = refused.err().expect("the old key is refused").to_string();
+    assert!(message.contains("does not open the keys"), "{message}");
 }

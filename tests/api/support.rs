@@ -182,6 +182,12 @@ impl TestApp {
         Self { db, addr, http: reqwest::Client::new(), data_dir, shutdown, server, node_tokens: Default::default() }
     }
 
+    /// The master key sealing `secrets` (kept in the database, under the test KEK).
+    pub async fn master_key(&self) -> pureboot::ca::SecretBox {
+        let kek = pureboot::ca::SecretBox::load(std::path::Path::new(test_kek())).expect("test KEK");
+        pureboot::ca::keys::master_key(&self.db.pool(), &kek).await.expect("master key")
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}/api/v1{path}", self.addr)
     }
