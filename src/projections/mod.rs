@@ -12,6 +12,8 @@ pub mod clone_reports;
 pub mod clone_sessions;
 pub mod disk_info;
 mod install;
+mod lag;
+mod leader;
 mod node_disk_events;
 pub mod nodes;
 pub mod partition_operations;
@@ -25,6 +27,7 @@ use futures::future::BoxFuture;
 use crate::event_store::RecordedEvent;
 
 pub use install::{InstallError, ensure_installed, rebuild, status};
+pub use lag::{Lag, lag};
 pub use runner::{Progress, ProjectionRunner};
 
 #[derive(Debug, thiserror::Error)]
@@ -35,6 +38,8 @@ pub enum ProjectionError {
     Decode { position: i64, event_type: String, source: serde_json::Error },
     #[error("database unavailable: {0}")]
     Unavailable(#[from] deadpool_postgres::PoolError),
+    #[error("this instance no longer holds the projection leader lock")]
+    NotLeader,
 }
 
 impl ProjectionError {
