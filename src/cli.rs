@@ -36,6 +36,15 @@ pub enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Re-seal the keys in the database with a new key-encryption key.
+    RotateKek {
+        /// The key-encryption key the instances use now.
+        #[arg(long)]
+        from: PathBuf,
+        /// The new one (32 random bytes, mode 600), e.g. `head -c 32 /dev/urandom > new.key`.
+        #[arg(long)]
+        to: PathBuf,
+    },
     /// Load-test a running controller (see BENCHMARKS.md).
     Bench(crate::bench::BenchArgs),
     /// Print the OpenAPI document (as committed in openapi/openapi.json).

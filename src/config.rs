@@ -154,6 +154,8 @@ pub struct ServeConfig {
     pub admin_token: Option<String>,
     #[command(flatten)]
     pub ca: CaConfig,
+    #[command(flatten)]
+    pub cluster: ClusterConfig,
 }
 
 impl ServeConfig {
@@ -207,4 +209,20 @@ impl CaConfig {
             key_size: self.key_size,
         }
     }
+}
+
+/// What several instances on one database share, and what operators scrape.
+#[derive(Debug, Clone, Args)]
+pub struct ClusterConfig {
+    /// The key-encryption key (a file of 32 random bytes, mode 600) that
+    /// seals the CA and master key in the database; every instance on one
+    /// database needs the same. Defaults to `<data-dir>/kek.key`, generated
+    /// on first start.
+    #[arg(long, env = "PUREBOOT_KEK_FILE")]
+    pub kek_file: Option<PathBuf>,
+    /// Serve `GET /metrics` here too, without a token (e.g. `0.0.0.0:9100`,
+    /// reachable by the Prometheus server only). On the main listener it
+    /// always asks for an operator token.
+    #[arg(long, env = "PUREBOOT_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
 }

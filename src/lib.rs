@@ -30,6 +30,7 @@
 //!   target over mutual TLS; talks to the controller only over HTTP.
 //! - [`bench`]: the load tool (`pureboot bench …`) behind BENCHMARKS.md.
 //! - [`error`]: the one API error type and its JSON shape.
+//! - [`metrics`]: what `GET /metrics` reports to Prometheus.
 //!
 //! # A new projection
 //! One module under [`projections`] declares `const DEF: ProjectionDef`
@@ -52,4 +53,5 @@ pub mod domain;
 pub mod error;
 pub mod event_store;
 pub mod fanout;
+pub mod metrics;
 pub mod projections;

@@ -8,6 +8,7 @@ use tracing_subscriber::EnvFilter;
 
 use pureboot::app::{App, serve};
 use pureboot::auth::operator_tokens;
+use pureboot::ca::{SecretBox, keys};
 use pureboot::cli::{Cli, Command, EmbeddedDbCommand, ProjectionsCommand, TokenCommand};
 use pureboot::config::{CommonConfig, LogFormat, ServeConfig};
 use pureboot::db::{Database, embedded::EmbeddedPostgres, migrate};
@@ -73,6 +74,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             })
             .await
         }
+        Command::RotateKek { from, to } => {
+            with_database(&cli.common, |pool| async move {
+                let (old, new) = (SecretBox::load(&from)?, SecretBox::load(&to)?);
+                let count = keys::rotate(&pool, &old, &from, &new).await?;
+                println!("re-sealed {count} keys with {}; now give every instance PUREBOOT_KEK_FILE={0}", to.display());
+                Ok(())
+            })
+            .await
+        }
         Command::Healthcheck { url } => {
             let status = reqwest::get(&url).await.with_context(|| format!("{url} did not answer"))?.status();
             anyhow::ensure!(status.is_success(), "{url} answered {status}");
@@ -125,12 +135,20 @@ async fn run_server(common: CommonConfig, config: ServeConfig) -> anyhow::Result
     let shutdown = CancellationToken::new();
     tokio::spawn(cancel_on_signal(shutdown.clone()));
     let listen = config.listen;
+    let metrics_listen = config.cluster.metrics_listen;
     let result = async {
         let app = App::start(db.pool.clone(), db.config.clone(), config, &common.data_dir, shutdown).await?;
         let listener = TcpListener::bind(listen).await.with_context(|| {
             format!("cannot listen on {listen}; choose another address with --listen or PUREBOOT_LISTEN")
         })?;
         tracing::info!("listening on http://{}", listener.local_addr()?);
+        if let Some(address) = metrics_listen {
+            let metrics = TcpListener::bind(address).await.with_context(|| {
+                format!("cannot listen on {address} for metrics; choose another PUREBOOT_METRICS_LISTEN")
+            })?;
+            tracing::info!("metrics (no token) on http://{address}/metrics");
+            tokio::spawn(pureboot::metrics::serve_open(app.clone(), metrics));
+        }
         serve(app, listener).await?;
         anyhow::Ok(())
     }

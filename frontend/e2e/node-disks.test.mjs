@@ -94,6 +94,8 @@ describe('a node’s disks: reported, resized, refused and applied, followed liv
     const disk = state.disk;
     await card().getByRole('heading', { name: `${DEVICE} — ${binary(disk.size_bytes)}` }).waitFor();
     assert.match(await card().textContent(), /Samsung SSD 870 EVO 500GB, serial S6PXNS0T412345A · partition table GPT/);
+    // A report without sector sizes reads as 512-byte sectors.
+    assert.match(await card().textContent(), /· sectors 512 B logical, 512 B physical ·/);
     await page.locator('[data-scan-status="done"]').waitFor();
 
     // The bar: one segment per partition saying what it is, and the unallocated end of the disk.

@@ -38,6 +38,21 @@ enum Command {
     /// Report this node's disks (every disk, or each `--device`) to the
     /// controller with the node's `pbk_…` token.
     Scan(ScanArgs),
+    /// Carry out the partition operations the controller handed to this
+    /// node (`POST /nodes/{id}/disks/{device}/apply`), then report a fresh
+    /// scan; with the node's `pbk_…` token.
+    Apply(ApplyArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct ApplyArgs {
+    /// Keep running: look for handed-out operations and scan requests
+    /// every --poll-secs
+    #[arg(long)]
+    watch: bool,
+    /// --watch: seconds between looks
+    #[arg(long, default_value_t = 5)]
+    poll_secs: u64,
 }
 
 #[derive(Debug, clap::Args)]
@@ -52,6 +67,9 @@ struct ScanArgs {
     /// --watch: seconds between looks at the scan status
     #[arg(long, default_value_t = 5)]
     poll_secs: u64,
+    /// Whether --dry-run exists for this command (`scan`, not `apply`).
+    #[arg(skip = true)]
+    print_allowed: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -118,9 +136,11 @@ struct Args {
 pub enum Invocation {
     Clone(AgentConfig),
     Scan(ScanConfig),
+    /// `apply`: the same settings as a `scan` that posts (never `dry_run`).
+    Apply(ScanConfig),
 }
 
-/// The validated settings of `scan`.
+/// The validated settings of `scan` and `apply`.
 #[derive(Debug, Clone)]
 pub struct ScanConfig {
     /// Base URL without a trailing slash; `None` only with `dry_run`.
@@ -179,8 +199,14 @@ impl AgentConfig {
     fn from_cli(cli: Cli) -> Result<Invocation, AgentError> {
         let a = cli.args;
         let kernel = std::fs::read_to_string(&a.cmdline).map(|text| kernel_params(&text)).unwrap_or_default();
-        if let Some(Command::Scan(scan)) = cli.command {
-            return scan_config(a, scan, &kernel).map(Invocation::Scan);
+        match cli.command {
+            Some(Command::Scan(scan)) => return scan_config(a, scan, &kernel).map(Invocation::Scan),
+            Some(Command::Apply(apply)) => {
+                let scan =
+                    ScanArgs { dry_run: false, watch: apply.watch, poll_secs: apply.poll_secs, print_allowed: false };
+                return scan_config(a, scan, &kernel).map(Invocation::Apply);
+            }
+            _ => {}
         }
         let pick = |flag: Option<String>, key: &str| flag.or_else(|| kernel.get(key).cloned());
         let need = |value: Option<String>, flag: &str, env: &str, key: &str| {
@@ -193,7 +219,7 @@ impl AgentConfig {
         let role = match (cli.command, kernel.get("role").map(String::as_str)) {
             (Some(Command::CloneSource), _) | (None, Some("source")) => Role::Source,
             (Some(Command::CloneTarget), _) | (None, Some("target")) => Role::Target,
-            (Some(Command::Scan(_)), _) => unreachable!("handled above"),
+            (Some(Command::Scan(_) | Command::Apply(_)), _) => unreachable!("handled above"),
             (None, Some(other)) => {
                 return Err(AgentError::Config(format!("pureboot.role={other} is neither source nor target")));
             }
@@ -275,13 +301,12 @@ impl AgentConfig {
 
 /// `scan`'s settings: the controller and token are needed unless it only prints.
 fn scan_config(a: Args, scan: ScanArgs, kernel: &HashMap<String, String>) -> Result<ScanConfig, AgentError> {
+    let hint = if scan.print_allowed { "; --dry-run needs neither" } else { "" };
     let pick = |flag: Option<String>, key: &str| flag.or_else(|| kernel.get(key).cloned()).filter(|v| !v.is_empty());
     let url = pick(a.url, "url").map(|url| url.trim_end_matches('/').to_owned());
     let token = pick(a.token, "token");
     let missing = |what: &str, env: &str, key: &str| {
-        AgentError::Config(format!(
-            "missing --{what} (or {env}, or pureboot.{key}= on the kernel command line); --dry-run needs neither"
-        ))
+        AgentError::Config(format!("missing --{what} (or {env}, or pureboot.{key}= on the kernel command line){hint}"))
     };
     let node = match (&url, &token) {
         (Some(url), Some(token)) => {
@@ -353,7 +378,7 @@ mod tests {
     fn parse(args: &[&str], cmdline: &str) -> Result<AgentConfig, AgentError> {
         match invocation(args, cmdline)? {
             Invocation::Clone(config) => Ok(config),
-            Invocation::Scan(_) => panic!("a clone role was expected"),
+            Invocation::Scan(_) | Invocation::Apply(_) => panic!("a clone role was expected"),
         }
     }
 

@@ -33,6 +33,9 @@ pub struct SessionState {
     pub source_port: i32,
     pub source_device: String,
     pub error_message: Option<String>,
+    /// none, shrink_source or grow_target.
+    #[serde(default)]
+    pub resize_mode: Option<String>,
 }
 
 impl SessionState {

@@ -24,17 +24,22 @@
 //! - [`watch`]: follows the session (source address, cancel).
 //! - [`source`] / [`target`]: the two roles.
 //! - [`scan`]: `pureboot-agent scan`, the node's disks reported to the controller.
+//! - [`apply`]: `pureboot-agent apply`, the partition operations handed to the node.
+//! - [`node_api`]: the node-token calls `scan` and `apply` make.
+//! - [`tool`]: running the standard Linux tools (arguments, never a shell).
 //!
 //! # Exit codes
-//! 0 the clone (or scan) completed; 1 it failed (a clone reports it to the
+//! 0 the clone (or scan, or apply) completed; 1 it failed (a clone reports it to the
 //! controller);
 //! 2 a configuration mistake (one line on stderr); 3 the session ended
 //! elsewhere (cancelled, deleted, failed by the other side).
 
+pub mod apply;
 pub mod config;
 pub mod controller;
 pub mod disk;
 pub mod enrol;
+pub mod node_api;
 pub mod outbox;
 pub mod progress;
 pub mod protocol;
@@ -42,6 +47,7 @@ pub mod scan;
 pub mod source;
 pub mod target;
 pub mod tls;
+pub mod tool;
 pub mod watch;
 
 use std::process::ExitCode;
@@ -96,6 +102,7 @@ pub fn main() -> ExitCode {
     let outcome = runtime.block_on(async move {
         match config {
             Invocation::Scan(config) => scan::run(config).await,
+            Invocation::Apply(config) => apply::run(config).await,
             Invocation::Clone(config) => match config.role {
                 Role::Source => source::run(config).await,
                 Role::Target => target::run(config).await,

@@ -36,7 +36,8 @@ impl Counters {
     fn phase(&self) -> TransferPhase {
         match self.phase.load(Ordering::Relaxed) {
             0 => TransferPhase::Transferring,
-            _ => TransferPhase::Verifying,
+            1 => TransferPhase::Verifying,
+            _ => TransferPhase::Resizing,
         }
     }
 }
@@ -81,6 +82,12 @@ impl Reporter {
     pub fn verifying(&self) {
         self.counters.phase.store(1, Ordering::Relaxed);
         self.counters.logical.store(0, Ordering::Relaxed);
+        self.report(None);
+    }
+
+    /// Enters the resizing phase (growing the target's last partition) and says so at once.
+    pub fn resizing(&self) {
+        self.counters.phase.store(2, Ordering::Relaxed);
         self.report(None);
     }
 

@@ -10,7 +10,10 @@
 //! 2. **Verifying.** Everything is flushed and dropped from the page cache,
 //!    then read back from the disk and compared with the source's digests;
 //!    mismatched chunks are fetched again (at most three rounds).
-//! 3. **Complete** with the content digest (BLAKE3 over the chunk digests).
+//! 3. **Resizing** (only with `resize_mode = grow_target`): the last
+//!    partition and its filesystem grow to fill a larger disk
+//!    ([`fill_disk`](super::apply::grow::fill_disk)).
+//! 4. **Complete** with the content digest (BLAKE3 over the chunk digests).
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -46,6 +49,23 @@ pub async fn run(config: AgentConfig) -> Result<(), AgentError> {
         () = watch.ended.cancelled() => Err(watch.ended_error()),
     };
     finish(result, &outbox, config.callback_deadline).await
+}
+
+/// Whether the session asks the target to grow its last partition
+/// (`resize_mode = grow_target`), read when the copy is verified (an
+/// operator may change it until then). Retried for 30 s: skipping a
+/// requested grow for want of an answer would leave the disk half done.
+async fn grows(controller: &Controller) -> Result<bool, AgentError> {
+    let mut last_error = String::new();
+    for _ in 0..30 {
+        match controller.session_state().await {
+            Ok(Some(state)) => return Ok(state.resize_mode.as_deref() == Some("grow_target")),
+            Ok(None) => return Err(AgentError::Ended("the session was deleted".into())),
+            Err(error) => last_error = error,
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    Err(AgentError::Failed(format!("cannot read the session's resize mode: {last_error}")))
 }
 
 /// Fetches chunks from the source and writes them.
@@ -135,6 +155,13 @@ async fn clone(
     }
 
     let digest = content_digest(&expected);
+    if grows(controller).await? {
+        fetcher.reporter.resizing();
+        let disk = config.device.to_str().unwrap_or_default();
+        super::apply::grow::fill_disk(disk).await.map_err(|e| {
+            AgentError::Failed(format!("the clone is verified, but growing its last partition failed: {e}"))
+        })?;
+    }
     stop.cancel();
     fetcher.reporter.report(None);
     let completion = CloneCompletion { digest: Some(digest.clone()) };

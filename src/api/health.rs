@@ -10,7 +10,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::app::App;
-use crate::event_store::read::head;
+use crate::projections::lag;
 
 /// Projections may trail the log by this many events and still be "caught up"
 /// (under load the runner is always up to one batch behind).
@@ -29,12 +29,28 @@ pub struct Readiness {
     #[schema(example = "ready")]
     pub status: &'static str,
     pub database: bool,
-    /// Highest position in the log.
+    /// `leader` while this instance applies the projections (it holds the
+    /// leader lock), `standby` while another does.
+    #[schema(example = "leader")]
+    pub role: Role,
+    /// Highest position in the log (`null` when the database did not answer).
     pub log_position: Option<i64>,
-    /// Position the projections have applied.
+    /// Position the projections have applied (by whichever instance leads).
     pub projection_position: i64,
+    /// Events in the log the projections have not applied yet.
+    pub lag_events: Option<i64>,
+    /// Age in seconds of the oldest event not applied yet (0 when caught up).
+    pub lag_seconds: Option<f64>,
     /// True while a projection batch keeps failing (see the log).
     pub projections_failing: bool,
+}
+
+/// An instance's part in applying the projections.
+#[derive(Serialize, ToSchema, Clone, Copy)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Leader,
+    Standby,
 }
 
 /// The process is up.
@@ -43,7 +59,8 @@ pub async fn health() -> Json<Health> {
     Json(Health { status: "ok" })
 }
 
-/// The database is reachable and the projections have caught up with the log.
+/// The database is reachable and the projections have caught up with the log;
+/// says whether this instance leads the projections or stands by.
 /// A database that does not answer within the readiness deadline
 /// (`PUREBOOT_READY_TIMEOUT_SECS`) counts as unreachable.
 #[utoipa::path(operation_id = "health_ready",
@@ -54,18 +71,21 @@ pub async fn health() -> Json<Health> {
     )
 )]
 pub async fn ready(State(app): State<Arc<App>>) -> impl IntoResponse {
-    let log_head = async {
-        let conn = app.pool.get().await.ok()?;
-        head(&*conn).await.ok()
-    };
-    let log_position = tokio::time::timeout(app.config.ready_timeout(), log_head).await.ok().flatten();
     let projection_position = app.progress.position();
-    let ok = !app.progress.failing() && log_position.is_some_and(|h| h - projection_position <= READY_LAG);
+    let measure = async {
+        let conn = app.pool.get().await.ok()?;
+        lag(&*conn, projection_position).await.ok()
+    };
+    let lag = tokio::time::timeout(app.config.ready_timeout(), measure).await.ok().flatten();
+    let ok = !app.progress.failing() && lag.is_some_and(|l| l.events <= READY_LAG);
     let body = Readiness {
         status: if ok { "ready" } else { "not_ready" },
-        database: log_position.is_some(),
-        log_position,
+        database: lag.is_some(),
+        role: if app.progress.leader() { Role::Leader } else { Role::Standby },
+        log_position: lag.map(|l| l.head),
         projection_position,
+        lag_events: lag.map(|l| l.events),
+        lag_seconds: lag.map(|l| l.seconds),
         projections_failing: app.progress.failing(),
     };
     (if ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE }, Json(body))

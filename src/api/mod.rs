@@ -13,6 +13,7 @@ pub mod disks;
 pub mod envelope;
 pub mod extract;
 pub mod health;
+pub mod metrics;
 pub mod nodes;
 pub mod reports;
 pub mod storage_backends;
@@ -74,7 +75,7 @@ impl utoipa::Modify for SecuritySchemes {
     }
 }
 
-/// Every route under `/api/v1`, with its OpenAPI description.
+/// Every route under `/api/v1` (and `/metrics`), with its OpenAPI description.
 pub fn router() -> OpenApiRouter<Arc<App>> {
     let v1 = OpenApiRouter::new()
         .routes(routes!(health::health))
@@ -113,7 +114,8 @@ pub fn router() -> OpenApiRouter<Arc<App>> {
         .routes(routes!(clone_sessions::callbacks::progress))
         .routes(routes!(clone_sessions::callbacks::complete))
         .routes(routes!(clone_sessions::callbacks::failed));
-    let mut router = OpenApiRouter::with_openapi(ApiDoc::openapi()).nest("/api/v1", v1);
+    let mut router =
+        OpenApiRouter::with_openapi(ApiDoc::openapi()).routes(routes!(metrics::metrics)).nest("/api/v1", v1);
     document_unavailable(router.get_openapi_mut());
     router
 }

@@ -13,7 +13,7 @@ use utoipa::IntoParams;
 use super::extract::ApiQuery;
 use crate::app::App;
 use crate::error::ApiError;
-use crate::fanout::websocket::{Client, CredentialCheck, Subscription, Validity};
+use crate::fanout::websocket::{Client, CredentialCheck, Ending, Subscription, Validity};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -105,7 +105,14 @@ pub async fn events(
             credential: credential_check(app.clone(), token, recheck_every),
             recheck_every,
         };
-        client.serve(subscription)
+        async move {
+            let counter = match client.serve(subscription).await {
+                Ending::Resync => &app.metrics.ws_resyncs,
+                Ending::Dropped => &app.metrics.ws_dropped,
+                Ending::Closed => return,
+            };
+            counter.inc();
+        }
     }))
 }
 

@@ -16,6 +16,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::auth::node_tokens::SessionTokenCache;
 use crate::auth::operator_tokens::{self, TokenCache};
+use crate::ca::keys::{self, SharedKeys};
 use crate::ca::{CertificateAuthority, CrlCache, SecretBox};
 use crate::commands::StreamLocks;
 use crate::config::ServeConfig;
@@ -27,8 +28,13 @@ use crate::domain::storage_backend::StorageBackend;
 use crate::domain::unique_claim::UniqueClaim;
 use crate::event_store::{AggregateCache, EventWriter};
 use crate::fanout::Hub;
+use crate::metrics::Metrics;
 use crate::projections::clone_sessions::PageCache;
 use crate::projections::{self, Progress, ProjectionRunner};
+
+/// Key of the advisory lock instances take turns through start-up with
+/// (7431 serialises migrations, 7432 projection installs).
+const STARTUP_LOCK: i64 = 7433;
 
 /// Everything a request handler may need. Shared as `Arc<App>`.
 pub struct App {
@@ -40,6 +46,8 @@ pub struct App {
     pub progress: Progress,
     /// Live WebSocket fan-out.
     pub hub: Hub,
+    /// What `GET /metrics` reports.
+    pub metrics: Metrics,
     /// `None` when the CA is disabled (`PUREBOOT_CA_ENABLED=false`).
     pub ca: Option<CertificateAuthority>,
     /// Seals private keys stored in the database.
@@ -70,8 +78,10 @@ pub struct App {
 }
 
 impl App {
-    /// Migrates, installs projections, loads the CA and starts the background
-    /// tasks (writer, projection runner). Refuses to start on a bad CA or key file.
+    /// Migrates, installs projections, loads the shared keys (master key, CA)
+    /// and starts the background tasks (writer, projection runner). Refuses
+    /// to start on a bad CA, a bad key file or a key-encryption key that does
+    /// not open the keys in the database.
     pub async fn start(
         pool: Pool,
         db_config: tokio_postgres::Config,
@@ -80,17 +90,24 @@ impl App {
         shutdown: CancellationToken,
     ) -> anyhow::Result<Arc<Self>> {
         migrate::run(&db_config).await?;
+        // Instances starting together take turns through the steps that
+        // write shared state (rebuilt projections, the keys, the first admin
+        // token); the lock goes with the connection, dropped after them.
+        let turn = crate::db::connect(&db_config).await?;
+        turn.execute("SELECT pg_advisory_lock($1)", &[&STARTUP_LOCK]).await?;
         projections::ensure_installed(&pool).await?;
-        let ca_settings = config.ca.settings(data_dir);
-        let ca = if ca_settings.enabled { Some(CertificateAuthority::load_or_create(&ca_settings)?) } else { None };
-        let secrets = SecretBox::load_or_create(&data_dir.join("master.key"))?;
+        let (kek, kek_source) = keys::load_kek(config.cluster.kek_file.as_deref(), data_dir)?;
+        let SharedKeys { secrets, ca } =
+            keys::load(&pool, &kek, &kek_source, &config.ca.settings(data_dir), data_dir).await?;
         if let Some(token) = operator_tokens::ensure_admin(&pool, config.admin_token.as_deref()).await? {
             // Printed once, on stdout, never through the log.
             println!("Created the first admin API token (shown only now; keep it safe):\n{token}");
         }
+        drop(turn);
         let hub = Hub::new();
         let wake = Arc::new(Notify::new());
-        let writer = EventWriter::spawn(pool.clone(), wake.clone());
+        let metrics = Metrics::default();
+        let writer = EventWriter::spawn(pool.clone(), wake.clone(), metrics.append.clone());
         let poll = Duration::from_millis(config.projection_poll_ms);
         let background = CancellationToken::new();
         let progress =
@@ -100,6 +117,7 @@ impl App {
             writer,
             progress,
             hub,
+            metrics,
             ca,
             secrets,
             crl: CrlCache::default(),

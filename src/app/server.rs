@@ -42,6 +42,7 @@ pub fn router(app: Arc<App>) -> Router {
         ))
         .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
         .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
+        .layer(axum::middleware::from_fn_with_state(app.clone(), crate::metrics::http::track))
         .with_state(app)
 }
 

@@ -9,7 +9,7 @@ use ring::rand::{SecureRandom, SystemRandom};
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
-use super::{CaError, CaSettings, files};
+use super::{CaError, CaSettings};
 use crate::domain::clone_session::{CertificateIssued, Role};
 
 /// How far `not_before` is moved into the past, so a node whose clock is a
@@ -32,27 +32,21 @@ pub struct CertificateAuthority {
 }
 
 impl CertificateAuthority {
-    /// Loads the CA from `cert_dir`, generating it on first start.
-    pub fn load_or_create(settings: &CaSettings) -> Result<Self, CaError> {
+    /// Generates a new CA: its private key and self-signed certificate (PEM).
+    pub fn generate(settings: &CaSettings) -> Result<(String, String), CaError> {
         settings.validate()?;
-        let algorithm = settings.algorithm()?;
-        let key_path = settings.cert_dir.join("ca.key");
-        let cert_path = settings.cert_dir.join("ca.crt");
-        if !key_path.exists() && !cert_path.exists() {
-            files::ensure_private_dir(&settings.cert_dir)?;
-            let (key_pem, cert_pem) = generate_ca(algorithm, settings.ca_validity_years)?;
-            files::write_private(&key_path, key_pem.as_bytes())?;
-            files::write_public(&cert_path, cert_pem.as_bytes())?;
-            tracing::info!(dir = %settings.cert_dir.display(), "generated a new certificate authority");
-        }
-        let key_pem = String::from_utf8_lossy(&files::read_private(&key_path)?).into_owned();
-        let ca_pem = String::from_utf8_lossy(&files::read(&cert_path)?).into_owned();
-        let key = KeyPair::from_pem(&key_pem)?;
-        let issuer = Issuer::from_ca_cert_pem(&ca_pem, key)?;
+        generate_ca(settings.algorithm()?, settings.ca_validity_years)
+    }
+
+    /// The CA of `key_pem` and `cert_pem`, issuing with `settings`.
+    pub fn from_pem(settings: &CaSettings, key_pem: &str, cert_pem: &str) -> Result<Self, CaError> {
+        settings.validate()?;
+        let key = KeyPair::from_pem(key_pem)?;
+        let issuer = Issuer::from_ca_cert_pem(cert_pem, key)?;
         Ok(Self {
             issuer,
-            ca_pem,
-            algorithm,
+            ca_pem: cert_pem.to_owned(),
+            algorithm: settings.algorithm()?,
             validity: Duration::hours(i64::from(settings.session_cert_validity_hours)),
         })
     }

@@ -26,10 +26,6 @@ pub fn write_private(path: &Path, contents: &[u8]) -> Result<(), CaError> {
     file.write_all(contents).map_err(io_err(path))
 }
 
-pub fn write_public(path: &Path, contents: &[u8]) -> Result<(), CaError> {
-    fs::write(path, contents).map_err(io_err(path))
-}
-
 /// Reads a key file, refusing one that group or others could read.
 pub fn read_private(path: &Path) -> Result<Vec<u8>, CaError> {
     let mode = fs::metadata(path).map_err(io_err(path))?.permissions().mode();

@@ -1,9 +1,10 @@
 //! The certificate authority that lets a source and a target node trust each
 //! other for one clone session, and the sealed storage of what must stay secret.
 //!
-//! The CA key and certificate live in `cert_dir` (`ca.key` mode 600, `ca.crt`);
-//! they are generated on first start and loaded afterwards, so a restart never
-//! changes the CA. Session certificates: CN `clone-{id}-{role}`, O `PureBoot`,
+//! The CA key and certificate live in the database, shared by every instance
+//! ([`keys`]); they are generated on first start and loaded afterwards, so a
+//! restart never changes the CA (`cert_dir` only holds the CA of an older data
+//! directory, imported once). Session certificates: CN `clone-{id}-{role}`, O `PureBoot`,
 //! CA:false, serverAuth for the source and clientAuth for the target, SAN DNS =
 //! CN plus the IP of the role's node when it registered one (whether the
 //! controller made the key or signed a CSR), valid for
@@ -13,6 +14,7 @@ mod authority;
 mod crl;
 mod csr;
 mod files;
+pub mod keys;
 pub mod secret_box;
 mod settings;
 

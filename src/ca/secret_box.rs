@@ -1,6 +1,7 @@
-//! AES-256-GCM sealing of secrets kept in the database (private keys), with a
-//! master key file (mode 600) created on first start. A database dump alone
-//! therefore reveals no private key.
+//! AES-256-GCM sealing of secrets kept in the database (private keys). The
+//! master key that seals them lives in the database too, itself sealed with
+//! the key-encryption key every instance is given (see [`super::keys`]), so a
+//! database dump alone reveals no private key.
 
 use std::path::Path;
 
@@ -15,21 +16,28 @@ pub struct SecretBox {
 }
 
 impl SecretBox {
-    /// Loads the master key from `path`, creating it (mode 600) when absent.
+    /// Loads a key file (32 bytes, mode 600), creating it when absent.
     pub fn load_or_create(path: &Path) -> Result<Self, CaError> {
-        let rng = SystemRandom::new();
         if !path.exists() {
             if let Some(dir) = path.parent() {
                 files::ensure_private_dir(dir)?;
             }
-            let mut key = [0u8; 32];
-            rng.fill(&mut key).map_err(|_| CaError::Config("the system RNG failed".into()))?;
-            files::write_private(path, &key)?;
+            files::write_private(path, &random_key()?)?;
         }
-        let bytes = files::read_private(path)?;
-        let unbound = UnboundKey::new(&AES_256_GCM, &bytes)
-            .map_err(|_| CaError::Config(format!("{} must hold exactly 32 bytes", path.display())))?;
-        Ok(Self { key: LessSafeKey::new(unbound), rng })
+        Self::load(path)
+    }
+
+    /// Loads a key file that must exist: 32 bytes, mode 600.
+    pub fn load(path: &Path) -> Result<Self, CaError> {
+        Self::from_key(&files::read_private(path)?)
+            .map_err(|_| CaError::Config(format!("{} must hold exactly 32 bytes", path.display())))
+    }
+
+    /// A box for a raw 32-byte key.
+    pub fn from_key(key: &[u8]) -> Result<Self, CaError> {
+        let unbound = UnboundKey::new(&AES_256_GCM, key)
+            .map_err(|_| CaError::Config("a sealing key must be exactly 32 bytes".into()))?;
+        Ok(Self { key: LessSafeKey::new(unbound), rng: SystemRandom::new() })
     }
 
     /// Encrypts `plaintext`, binding it to `context` (e.g. the owner and kind),
@@ -57,6 +65,13 @@ impl SecretBox {
             self.key.open_in_place(nonce, Aad::from(context.as_bytes()), &mut body).map_err(|_| CaError::Unseal)?;
         Ok(plain.to_vec())
     }
+}
+
+/// 32 random bytes: a fresh AES-256 key.
+pub fn random_key() -> Result<[u8; 32], CaError> {
+    let mut key = [0u8; 32];
+    SystemRandom::new().fill(&mut key).map_err(|_| CaError::Config("the system RNG failed".into()))?;
+    Ok(key)
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ use deadpool_postgres::Pool;
 use tokio::sync::{Notify, mpsc, oneshot};
 
 use super::{AppendRequest, Appended, StoreError, append::append_batch};
+use crate::metrics::AppendMetrics;
 
 /// Most requests committed in one transaction.
 const MAX_BATCH: usize = 512;
@@ -24,10 +25,10 @@ pub struct EventWriter {
 impl EventWriter {
     /// Starts the writer. `committed` is notified after every commit so the
     /// local projection runner can pick the new events up without waiting for
-    /// NOTIFY to round-trip through the database.
-    pub fn spawn(pool: Pool, committed: Arc<Notify>) -> Self {
+    /// NOTIFY to round-trip through the database; `metrics` counts commits.
+    pub fn spawn(pool: Pool, committed: Arc<Notify>, metrics: AppendMetrics) -> Self {
         let (queue, rx) = mpsc::channel(4 * MAX_BATCH);
-        tokio::spawn(run(pool, rx, committed));
+        tokio::spawn(run(pool, rx, committed, metrics));
         Self { queue }
     }
 
@@ -41,7 +42,12 @@ impl EventWriter {
     }
 }
 
-async fn run(pool: Pool, mut rx: mpsc::Receiver<(AppendRequest, Reply)>, committed: Arc<Notify>) {
+async fn run(
+    pool: Pool,
+    mut rx: mpsc::Receiver<(AppendRequest, Reply)>,
+    committed: Arc<Notify>,
+    metrics: AppendMetrics,
+) {
     let mut jobs = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = rx.recv().await {
         jobs.push(first);
@@ -55,6 +61,7 @@ async fn run(pool: Pool, mut rx: mpsc::Receiver<(AppendRequest, Reply)>, committ
         match commit(&pool, &requests).await {
             Ok(outcomes) => {
                 committed.notify_one();
+                metrics.committed(requests.len(), outcomes.iter().filter(|o| o.is_ok()).count());
                 for (reply, outcome) in replies.into_iter().zip(outcomes) {
                     let _ = reply.send(outcome);
                 }
@@ -66,6 +73,7 @@ async fn run(pool: Pool, mut rx: mpsc::Receiver<(AppendRequest, Reply)>, committ
                 for (request, reply) in requests.into_iter().zip(replies) {
                     let outcome = commit(&pool, std::slice::from_ref(&request)).await;
                     committed.notify_one();
+                    metrics.committed(1, usize::from(outcome.as_ref().is_ok_and(|o| o.iter().all(Result::is_ok))));
                     let _ =
                         reply
                             .send(outcome.and_then(|mut o| {

@@ -102,8 +102,19 @@ enum End {
     Shutdown,
 }
 
+/// How a connection ended, for the metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    /// Told to resync: it fell behind the hub's queue.
+    Resync,
+    /// Dropped: a send missed its deadline.
+    Dropped,
+    /// Closed by the client, a revoked token, shutdown, or a failed connection.
+    Closed,
+}
+
 impl Client {
-    pub async fn serve(self, subscription: Subscription) {
+    pub async fn serve(self, subscription: Subscription) -> Ending {
         let Client { socket, pool, from, shutdown, send_timeout, credential, recheck_every } = self;
         let Subscription { mut live, published } = subscription;
         let (sink, mut incoming) = socket.split();
@@ -117,7 +128,13 @@ impl Client {
             _ = shutdown.cancelled() => End::Shutdown,
         };
         drop(live);
+        let ending = match end {
+            End::Resync => Ending::Resync,
+            End::Stalled => Ending::Dropped,
+            _ => Ending::Closed,
+        };
         writer.finish(end, incoming).await;
+        ending
     }
 }
 

@@ -17,6 +17,8 @@ pub mod clone_sessions;
 pub mod disk_info;
 pub mod fold;
 mod install;
+mod lag;
+mod leader;
 pub mod nodes;
 pub mod partition_operations;
 mod runner;
@@ -28,6 +30,7 @@ use futures::future::BoxFuture;
 use crate::event_store::RecordedEvent;
 
 pub use install::{InstallError, ensure_installed, rebuild, status};
+pub use lag::{Lag, lag};
 pub use runner::{Progress, ProjectionRunner};
 
 #[derive(Debug, thiserror::Error)]
@@ -40,6 +43,8 @@ pub enum ProjectionError {
     Unavailable(#[from] deadpool_postgres::PoolError),
     #[error("event {position}: {source}")]
     StreamId { position: i64, source: crate::event_store::StreamIdError },
+    #[error("this instance no longer holds the projection leader lock")]
+    NotLeader,
 }
 
 impl ProjectionError {

@@ -1,21 +1,25 @@
-//! The live projection loop: wake on NOTIFY (or the local writer, or a poll
-//! tick), read the next batch after the last position, hand it to the
-//! WebSocket hub, apply it to every projection with its checkpoint in one
-//! transaction, then announce the new position to waiting queries.
+//! The live projection loop of every instance: wake on NOTIFY (or the local
+//! writer, or a poll tick), read the log after the last position and hand it
+//! to this instance's WebSocket hub. The leader ([`super::leader`]) also
+//! applies each batch to every projection with its checkpoint in one
+//! transaction; standbys follow the shared checkpoint instead. Either way the
+//! position waiting queries see is the one the projections have applied.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use deadpool_postgres::Pool;
+use deadpool_postgres::{Object, Pool};
 use futures::StreamExt;
 use tokio::sync::{Notify, watch};
 use tokio_postgres::{AsyncMessage, NoTls};
 use tokio_util::sync::CancellationToken;
 
+use super::leader::{self, LockSession};
 use super::{Projection, ProjectionError, all};
 use crate::db::Db;
+use crate::event_store::RecordedEvent;
 use crate::event_store::append::NOTIFY_CHANNEL;
 use crate::event_store::read::read_after;
 use crate::fanout::Hub;
@@ -23,11 +27,16 @@ use crate::fanout::Hub;
 /// Events applied per transaction.
 const BATCH: i64 = 1_000;
 
+/// Notified by the leader when a batch commits, so standbys' waiting
+/// queries are answered at once rather than at their next poll.
+pub const APPLIED_CHANNEL: &str = "pureboot_applied";
+
 /// How far the projections have got; shared with request handlers.
 #[derive(Clone)]
 pub struct Progress {
     position: watch::Receiver<i64>,
     failing: Arc<AtomicBool>,
+    leader: Arc<AtomicBool>,
 }
 
 impl Progress {
@@ -41,6 +50,11 @@ impl Progress {
         self.failing.load(Ordering::Relaxed)
     }
 
+    /// True while this instance holds the leader lock and applies the projections.
+    pub fn leader(&self) -> bool {
+        self.leader.load(Ordering::Relaxed)
+    }
+
     /// Waits until the projections have applied `position`; false on timeout.
     pub async fn wait_for(&self, position: i64, timeout: Duration) -> bool {
         let mut rx = self.position.clone();
@@ -50,10 +64,17 @@ impl Progress {
 
 pub struct ProjectionRunner {
     failing: Arc<AtomicBool>,
+    leader: Arc<AtomicBool>,
     pool: Pool,
+    db_config: tokio_postgres::Config,
     projections: Vec<Box<dyn Projection>>,
     hub: Hub,
+    /// The position the projections have applied (by this or another instance).
     position: watch::Sender<i64>,
+    /// The last position handed to the hub; ahead of `position` on a standby.
+    fanned_out: i64,
+    lock: Option<LockSession>,
+    last_attempt: Option<Instant>,
 }
 
 impl ProjectionRunner {
@@ -68,25 +89,42 @@ impl ProjectionRunner {
     ) -> Result<Progress, ProjectionError> {
         let start = {
             let conn = pool.get().await?;
-            conn.query_one("SELECT COALESCE(min(position), 0) FROM projection_checkpoints", &[]).await?.get::<_, i64>(0)
+            checkpoint(&conn).await?
         };
         hub.start_at(start);
         let (position, rx) = watch::channel(start);
         let failing = Arc::new(AtomicBool::new(false));
-        let runner = Self { failing: failing.clone(), pool, projections: all(), hub, position };
-        tokio::spawn(listen(db_config, wake.clone(), shutdown.clone()));
+        let leader = Arc::new(AtomicBool::new(false));
+        tokio::spawn(listen(db_config.clone(), wake.clone(), shutdown.clone()));
+        let runner = Self {
+            failing: failing.clone(),
+            leader: leader.clone(),
+            pool,
+            db_config,
+            projections: all(),
+            hub,
+            position,
+            fanned_out: start,
+            lock: None,
+            last_attempt: None,
+        };
         tokio::spawn(runner.run(wake, poll, shutdown));
-        Ok(Progress { position: rx, failing })
+        Ok(Progress { position: rx, failing, leader })
     }
 
-    async fn run(self, wake: Arc<Notify>, poll: Duration, shutdown: CancellationToken) {
+    async fn run(mut self, wake: Arc<Notify>, poll: Duration, shutdown: CancellationToken) {
         let mut failures = 0u32;
         loop {
+            self.campaign().await;
             let outcome = self.step().await;
             self.failing.store(outcome.is_err(), Ordering::Relaxed);
             match outcome {
-                Ok(applied) if applied as i64 == BATCH => continue,
+                Ok(read) if read as i64 == BATCH => continue,
                 Ok(_) => failures = 0,
+                Err(ProjectionError::NotLeader) => {
+                    self.stand_down("the projection leader lock was lost; standing by");
+                    continue;
+                }
                 Err(err) => {
                     failures += 1;
                     tracing::warn!(error = %err, failures, "projection batch failed; retrying");
@@ -97,32 +135,103 @@ impl ProjectionRunner {
                     }
                 }
             }
+            // A standby wakes often enough to take over promptly.
+            let tick = if self.is_leader() { poll } else { poll.min(leader::RETRY) };
             tokio::select! {
                 _ = wake.notified() => {}
-                _ = tokio::time::sleep(poll) => {}
+                _ = tokio::time::sleep(tick) => {}
                 _ = shutdown.cancelled() => return,
+            }
+        }
+        // Dropping `self` closes the lock session: the lock is released at once.
+    }
+
+    fn is_leader(&self) -> bool {
+        self.lock.as_ref().is_some_and(|l| l.holds && l.alive())
+    }
+
+    /// Keeps the leader lock, or asks for it (at most every [`leader::RETRY`]).
+    async fn campaign(&mut self) {
+        if self.lock.as_ref().is_some_and(|l| !l.alive()) {
+            if self.leader.load(Ordering::Relaxed) {
+                self.stand_down("lost the projection leader lock connection; standing by");
+            }
+            self.lock = None;
+        }
+        if self.is_leader() || self.last_attempt.is_some_and(|t| t.elapsed() < leader::RETRY) {
+            return;
+        }
+        self.last_attempt = Some(Instant::now());
+        if self.lock.is_none() {
+            match LockSession::open(&self.db_config).await {
+                Ok(session) => self.lock = Some(session),
+                Err(err) => return tracing::debug!(error = %err, "cannot open the leader lock connection"),
+            }
+        }
+        let Some(session) = self.lock.as_mut() else { return };
+        match session.try_lock().await {
+            Ok(true) => {
+                self.leader.store(true, Ordering::Relaxed);
+                tracing::info!(pid = session.pid, "this instance is now the projection leader");
+            }
+            Ok(false) => {}
+            Err(err) => {
+                tracing::debug!(error = %err, "asking for the leader lock failed");
+                self.lock = None;
             }
         }
     }
 
-    /// Applies one batch; returns how many events it read.
-    async fn step(&self) -> Result<usize, ProjectionError> {
-        let after = *self.position.borrow();
+    /// Stops leading. The next attempt waits one retry longer than a
+    /// standby's, so a healthy standby takes over rather than the instance
+    /// whose connection just failed.
+    fn stand_down(&mut self, why: &str) {
+        tracing::warn!("{why}");
+        self.leader.store(false, Ordering::Relaxed);
+        self.lock = None;
+        self.last_attempt = Some(Instant::now() + leader::RETRY);
+    }
+
+    /// Fans out (and, as leader, applies) one batch; returns how many events it read.
+    async fn step(&mut self) -> Result<usize, ProjectionError> {
+        let leading = self.is_leader();
+        // The leader reads from what is applied, a standby from what it sent.
+        let after = if leading { *self.position.borrow() } else { self.fanned_out };
         let mut conn = self.pool.get().await?;
         let events = read_after(&*conn, after, BATCH).await?;
-        let Some(last) = events.last().map(|e| e.position) else {
-            return Ok(0);
-        };
         // Committed events go to the WebSockets at once, before the query
         // tables have them: a client that reacts with a query waits for the
-        // projections anyway (`app::consistency`), and a retried batch is not
-        // published twice (the hub skips positions it has sent).
+        // projections anyway (`app::consistency`), and a batch read again is
+        // not published twice (the hub skips positions it has sent).
         self.hub.publish(&events);
+        if let Some(last) = events.last() {
+            self.fanned_out = self.fanned_out.max(last.position);
+        }
+        let applied = match self.lock.as_ref().filter(|_| leading) {
+            Some(session) if !events.is_empty() => self.apply(&mut conn, &events, session.pid).await?,
+            _ => checkpoint(&conn).await?,
+        };
+        self.position.send_if_modified(|p| {
+            let moved = applied > *p;
+            *p = (*p).max(applied);
+            moved
+        });
+        Ok(events.len())
+    }
+
+    /// Applies `events` with the checkpoints in one transaction, fenced by the
+    /// leader lock of session `pid`; returns the new position.
+    async fn apply(&self, conn: &mut Object, events: &[RecordedEvent], pid: i32) -> Result<i64, ProjectionError> {
+        let last = events.last().map_or(0, |e| e.position);
         let tx = conn.transaction().await?;
+        if !tx.query_one(&leader::fence_sql(), &[&pid]).await?.get::<_, bool>(0) {
+            return Err(ProjectionError::NotLeader);
+        }
         super::begin_fold(&tx).await?;
         let names: Vec<&str> = self.projections.iter().map(|p| p.name()).collect();
-        // Locked in name order, so concurrent runners (other instances) queue
-        // instead of deadlocking; each then skips what another already applied.
+        // Locked in name order, so a batch that raced a change of leader
+        // queues instead of deadlocking; the next one then skips what the
+        // other already applied.
         let checkpoints: HashMap<String, i64> = tx
             .query(
                 "SELECT name, position FROM projection_checkpoints WHERE name = ANY($1) ORDER BY name FOR UPDATE",
@@ -145,14 +254,20 @@ impl ProjectionRunner {
             &[&names, &last],
         )
         .await?;
+        tx.execute("SELECT pg_notify($1, $2)", &[&APPLIED_CHANNEL, &last.to_string()]).await?;
         tx.commit().await?;
-        self.position.send_replace(last);
-        Ok(events.len())
+        Ok(last)
     }
 }
 
-/// Turns `NOTIFY pureboot_events` (appends by any instance) into wake-ups,
-/// reconnecting after a lost connection. The poll tick covers any gap.
+/// The position every projection has applied (the lowest checkpoint).
+async fn checkpoint(conn: &Object) -> Result<i64, ProjectionError> {
+    Ok(conn.query_one("SELECT COALESCE(min(position), 0) FROM projection_checkpoints", &[]).await?.get(0))
+}
+
+/// Turns `NOTIFY pureboot_events` (appends by any instance) and
+/// `pureboot_applied` (the leader's batches) into wake-ups, reconnecting
+/// after a lost connection. The poll tick covers any gap.
 async fn listen(config: tokio_postgres::Config, wake: Arc<Notify>, shutdown: CancellationToken) {
     while !shutdown.is_cancelled() {
         if let Ok((client, mut connection)) = config.connect(NoTls).await {
@@ -165,7 +280,7 @@ async fn listen(config: tokio_postgres::Config, wake: Arc<Notify>, shutdown: Can
                     }
                 }
             });
-            if client.batch_execute(&format!("LISTEN {NOTIFY_CHANNEL}")).await.is_ok() {
+            if client.batch_execute(&format!("LISTEN {NOTIFY_CHANNEL}; LISTEN {APPLIED_CHANNEL}")).await.is_ok() {
                 tokio::select! {
                     _ = driver => {}
                     _ = shutdown.cancelled() => return,

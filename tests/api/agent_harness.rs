@@ -64,7 +64,8 @@ pub fn gpt_image(dir: &Path, size_mib: u64, data_mib: usize) -> PathBuf {
     run("truncate", &["-s", &format!("{size_mib}M"), image_s], None);
     // 1 MiB alignment: EFI at 1 MiB (32 MiB), root from 33 MiB to the end.
     run("sfdisk", &["--quiet", image_s], Some("label: gpt\nstart=2048, size=65536, type=U\nstart=67584, type=L\n"));
-    run("mkfs.vfat", &["-n", "EFI", "--offset", "2048", image_s, &(32 * 1024).to_string()], None);
+    // FAT16 pinned: on a large image mkfs.vfat would pick FAT32, too big for 32 MiB.
+    run("mkfs.vfat", &["-F", "16", "-n", "EFI", "--offset", "2048", image_s, &(32 * 1024).to_string()], None);
     let root_kib = (size_mib - 33 - 1) * 1024;
     run(
         "mkfs.ext4",
@@ -351,4 +352,46 @@ impl Stoppable {
             abort.abort();
         }
     }
+}
+
+/// A loop device over an image, detached when the test ends, passed or not.
+/// (Needs root; partition scanning makes no partition nodes here, so the
+/// agent reaches partitions through loop devices of its own.)
+pub struct Loop(pub String);
+
+impl Loop {
+    pub fn attach(image: &Path) -> Self {
+        Self::attach_with(image, &[])
+    }
+
+    /// With extra `losetup` flags, e.g. `--sector-size 4096`.
+    pub fn attach_with(image: &Path, flags: &[&str]) -> Self {
+        let out = std::process::Command::new("losetup")
+            .args(["-f", "--show"])
+            .args(flags)
+            .arg(image)
+            .output()
+            .expect("losetup (util-linux) is needed");
+        assert!(out.status.success(), "losetup: {}", String::from_utf8_lossy(&out.stderr));
+        Self(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+    }
+}
+
+impl Drop for Loop {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("losetup").args(["-d", &self.0]).status();
+    }
+}
+
+/// Runs `pureboot-agent <command>` with the node's `pbk_…` token on
+/// `device` to its end (asynchronously: the controller runs on this
+/// test's runtime).
+pub async fn node_agent(app: &TestApp, node: &str, command: &str, device: &str) -> std::process::Output {
+    let url = format!("http://{}", app.addr);
+    Command::new(env!("CARGO_BIN_EXE_pureboot-agent"))
+        .args([command, "--url", &url, "--token", &app.node_key(node), "--device", device, "--cmdline", "/dev/null"])
+        .env("PUREBOOT_AGENT_LOG", "info")
+        .output()
+        .await
+        .expect("run pureboot-agent")
 }

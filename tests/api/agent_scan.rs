@@ -10,7 +10,7 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::agent_harness::{MIB, noise, run, scratch};
+use crate::agent_harness::{Loop, MIB, noise, run, scratch};
 use crate::support::TestApp;
 
 const EXT4_UUID: &str = "5b0c6f0e-3c1d-4f7e-9a55-0d4a1b2c3d4e";
@@ -100,26 +100,6 @@ fn assert_layout(disk: &Value, image: &Path) {
     let minimum = root["fs_min_bytes"].as_i64().expect("ext4 shrink minimum");
     assert_eq!(minimum, resize2fs_minimum(image));
     assert!(minimum >= 6 * mib && minimum < 64 * mib, "{minimum}");
-}
-
-/// Detaches the loop device when the test ends, passed or not.
-struct Loop(String);
-
-impl Loop {
-    fn attach(image: &Path) -> Self {
-        let out = std::process::Command::new("losetup")
-            .args(["-f", "--show", image.to_str().expect("utf-8")])
-            .output()
-            .expect("losetup (util-linux) is needed");
-        assert!(out.status.success(), "losetup: {}", String::from_utf8_lossy(&out.stderr));
-        Self(String::from_utf8_lossy(&out.stdout).trim().to_owned())
-    }
-}
-
-impl Drop for Loop {
-    fn drop(&mut self) {
-        let _ = std::process::Command::new("losetup").args(["-d", &self.0]).status();
-    }
 }
 
 #[tokio::test]

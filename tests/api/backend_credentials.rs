@@ -33,7 +33,7 @@ async fn a_backend_secret_is_sealed_and_only_its_presence_is_shown() {
         .expect("sealed row")
         .get(0);
     assert!(!sealed.windows(16).any(|w| w == &SECRET.as_bytes()[..16]), "not stored in clear");
-    let secret_box = pureboot::ca::SecretBox::load_or_create(&app.data_dir.join("master.key")).expect("master key");
+    let secret_box = app.master_key().await;
     let opened = secret_box.open(&format!("{owner}/credential:secret_access_key"), &sealed).expect("opens");
     assert_eq!(opened, SECRET.as_bytes());
 

@@ -1,5 +1,6 @@
 //! The CA: certificate properties, chaining, a real mutual-TLS handshake
-//! between the two roles, persistence across restarts, refused settings.
+//! between the two roles, persistence across restarts (in the database,
+//! imported from an older data directory), refused settings.
 
 use std::sync::Arc;
 
@@ -209,19 +210,54 @@ async fn source_and_target_complete_a_mutual_tls_handshake_and_swapped_roles_fai
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn the_ca_survives_a_restart_and_its_key_file_is_private() {
-    use std::os::unix::fs::PermissionsExt;
-    let db = TestDb::new().await;
-    let data_dir = std::env::temp_dir().join(format!("pbt-ca-{}", uuid::Uuid::new_v4().simple()));
-    let first = TestApp::spawn_in(db, &[], data_dir.clone()).await;
-    let ca_before = std::fs::read_to_string(data_dir.join("certs/ca.crt")).expect("ca.crt");
-    let mode = std::fs::metadata(data_dir.join("certs/ca.key")).expect("ca.key").permissions().mode();
-    assert_eq!(mode & 0o777, 0o600);
+async fn the_ca_survives_a_restart_and_its_key_is_sealed_in_the_database() {
+    // Given a controller that created its CA
+    let first = TestApp::spawn().await;
+    let session = first.direct_session().await;
+    let ca_before = bundle(&first, session["id"].as_str().expect("id"), "source").await.ca_pem;
+    let client = first.db.client().await;
+    let row = client.query_one("SELECT sealed, certificate FROM controller_keys WHERE name = 'ca'", &[]).await;
+    let (sealed, certificate): (Vec<u8>, String) = row.map(|r| (r.get(0), r.get(1))).expect("the CA row");
+    assert!(!sealed.windows(11).any(|w| w == b"PRIVATE KEY"), "the CA key is stored sealed");
+    assert_eq!(certificate, ca_before);
+
+    // When it restarts (in another data directory: nothing of the CA is on disk)
     let again = TestDb { name: first.db.name.clone(), config: first.db.config.clone() };
-    let second = TestApp::spawn_in(again, &[], data_dir.clone()).await;
+    let second = TestApp::spawn_with(again, &[]).await;
+
+    // Then it issues under the same CA
     let session = second.direct_session().await;
     let bundle = bundle(&second, session["id"].as_str().expect("id"), "source").await;
     assert_eq!(bundle.ca_pem, ca_before, "restarting must not change the CA");
+}
+
+/// A data directory from before the keys moved to the database: its CA and
+/// master key are imported on first start, so what was issued and sealed
+/// under them stays valid.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_data_dir_from_before_keeps_its_ca_and_master_key() {
+    use std::os::unix::fs::OpenOptionsExt;
+    let data_dir = std::env::temp_dir().join(format!("pbt-ca-{}", uuid::Uuid::new_v4().simple()));
+    let settings = crate::support::serve_config(&[]).ca.settings(&data_dir);
+    let (key_pem, cert_pem) = pureboot::ca::CertificateAuthority::generate(&settings).expect("a CA");
+    std::fs::create_dir_all(data_dir.join("certs")).expect("dir");
+    let private = |name: &str, bytes: &[u8]| {
+        let mut options = std::fs::OpenOptions::new();
+        let mut file = options.write(true).create_new(true).mode(0o600).open(data_dir.join(name)).expect(name);
+        std::io::Write::write_all(&mut file, bytes).expect(name);
+    };
+    private("certs/ca.key", key_pem.as_bytes());
+    private("master.key", &[42u8; 32]);
+    std::fs::write(data_dir.join("certs/ca.crt"), &cert_pem).expect("ca.crt");
+
+    let app = TestApp::spawn_in(TestDb::new().await, &[], data_dir.clone()).await;
+
+    let session = app.direct_session().await;
+    assert_eq!(bundle(&app, session["id"].as_str().expect("id"), "source").await.ca_pem, cert_pem);
+    let master = app.master_key().await;
+    let old = pureboot::ca::SecretBox::load(&data_dir.join("master.key")).expect("old master key");
+    let sealed = old.seal("row", b"sealed before the upgrade").expect("seal");
+    assert_eq!(master.open("row", &sealed).expect("opens"), b"sealed before the upgrade");
 }
 
 #[tokio::test]
@@ -236,8 +272,11 @@ async fn unusable_ca_settings_and_loose_key_files_refuse_to_start() {
     let message = refused.err().expect("RSA refused").to_string();
     assert!(message.contains("RSA"), "{message}");
 
-    let started = TestApp::spawn_in(TestDb::new().await, &[], data_dir.clone()).await;
-    drop(started);
+    // A CA of an older data directory, whose key file others could read
+    std::fs::create_dir_all(data_dir.join("certs")).expect("dir");
+    for name in ["certs/ca.key", "certs/ca.crt"] {
+        std::fs::write(data_dir.join(name), "-----BEGIN-----").expect("write");
+    }
     std::fs::set_permissions(data_dir.join("certs/ca.key"), std::fs::Permissions::from_mode(0o644)).expect("chmod");
     let config = crate::support::serve_config(&[]);
     let refused = pureboot::app::App::start(pool, db.config.clone(), config, &data_dir, Default::default()).await;
@@ -256,4 +295,40 @@ async fn with_the_ca_disabled_certificates_are_a_503() {
     let path = format!("/clone-sessions/{id}/certs?role=middle");
     let (status, _) = app.call(reqwest::Method::GET, &path, Some(&app.node_token(id, "source")), None).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "an authenticated node asking a bad role");
+}
+
+/// Rotating the key-encryption key re-seals the keys in the database: an
+/// instance given the new key opens them (same CA), one given the old refuses.
+#[tokio::test(flavor = "multi_thread")]
+async fn rotating_the_kek_keeps_the_ca_and_refuses_the_old_key() {
+    use std::os::unix::fs::PermissionsExt;
+    let first = TestApp::spawn().await;
+    let session = first.direct_session().await;
+    let ca_before = bundle(&first, session["id"].as_str().expect("id"), "source").await.ca_pem;
+    let old_path = std::path::Path::new(crate::support::test_kek());
+    let new_path = std::env::temp_dir().join(format!("pbt-new-kek-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::write(&new_path, [3u8; 32]).expect("new kek");
+    std::fs::set_permissions(&new_path, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    let (old, new) =
+        (pureboot::ca::SecretBox::load(old_path).expect("old"), pureboot::ca::SecretBox::load(&new_path).expect("new"));
+
+    let rotated = pureboot::ca::keys::rotate(&first.db.pool(), &old, old_path, &new).await.expect("rotates");
+
+    assert_eq!(rotated, 2, "the master key and the CA");
+    let mut config = crate::support::serve_config(&[]);
+    config.cluster.kek_file = Some(new_path);
+    let data_dir = std::env::temp_dir().join(format!("pbt-ca-{}", uuid::Uuid::new_v4().simple()));
+    let started =
+        pureboot::app::App::start(first.db.pool(), first.db.config.clone(), config, &data_dir, Default::default())
+            .await
+            .expect("starts with the new key");
+    assert_eq!(started.ca.as_ref().map(|ca| ca.ca_pem()), Some(ca_before.as_str()), "the same CA");
+    started.background.cancel();
+    let data_dir = std::env::temp_dir().join(format!("pbt-ca-{}", uuid::Uuid::new_v4().simple()));
+    let config = crate::support::serve_config(&[]);
+    let refused =
+        pureboot::app::App::start(first.db.pool(), first.db.config.clone(), config, &data_dir, Default::default())
+            .await;
+    let message = refused.err().expect("the old key is refused").to_string();
+    assert!(message.contains("does not open the keys"), "{message}");
 }

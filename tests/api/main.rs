@@ -4,8 +4,12 @@
 mod support;
 
 mod agent;
+mod agent_apply;
+mod agent_apply_ops;
+mod agent_grow;
 mod agent_harness;
 mod agent_scan;
+mod agent_scan_layouts;
 
 mod audit;
 mod backend_credentials;
@@ -14,6 +18,8 @@ mod certificate_limits;
 mod certificates;
 mod clone_callbacks;
 mod clone_sessions;
+mod cluster;
+mod cluster_harness;
 mod connection_limits;
 mod cursors;
 mod device_paths;
@@ -22,6 +28,7 @@ mod disks;
 mod embedded;
 mod event_log;
 mod fanout;
+mod metrics;
 mod openapi;
 mod partition_node_side;
 mod partition_operations;

@@ -60,7 +60,7 @@ async fn workload(app: &TestApp) {
     crate::disks::workload(app).await;
 }
 
-async fn snapshot(db: &TestDb) -> Vec<Vec<serde_json::Value>> {
+pub async fn snapshot(db: &TestDb) -> Vec<Vec<serde_json::Value>> {
     let client = db.client().await;
     let mut tables = Vec::new();
     for table in TABLES {
@@ -170,7 +170,7 @@ async fn wait_ready(http: &reqwest::Client, port: u16) {
     panic!("controller did not become ready");
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
 }
 
@@ -276,7 +276,7 @@ async fn killing_the_controller_loses_no_acknowledged_event_and_checkpoints_stay
 }
 
 /// Waits until every projection's checkpoint has reached the head of the log.
-async fn wait_caught_up(client: &tokio_postgres::Client) {
+pub async fn wait_caught_up(client: &tokio_postgres::Client) {
     let deadline = Instant::now() + Duration::from_secs(30);
     while Instant::now() < deadline {
         let row = client

@@ -161,7 +161,7 @@ async fn private_keys_are_stored_encrypted() {
         .get(0);
     assert!(!stored.windows(11).any(|w| w == b"PRIVATE KEY"), "not plain PEM");
     assert!(!stored.windows(16).any(|w| w == &served.key_pem.as_bytes()[40..56]), "no PEM fragment either");
-    let secret_box = pureboot::ca::SecretBox::load_or_create(&app.data_dir.join("master.key")).expect("master key");
+    let secret_box = app.master_key().await;
     let opened =
         secret_box.open(&format!("clone_session:{id}/key:source"), &stored).expect("opens with the master key");
     assert_eq!(opened, served.key_pem.as_bytes());

@@ -127,13 +127,33 @@ pub fn serve_config(extra: &[&str]) -> ServeConfig {
 
 /// The settings `pureboot serve EXTRA…` would run with (common ones too).
 fn parse_serve(extra: &[&str]) -> (pureboot::config::CommonConfig, ServeConfig) {
-    let mut args = vec!["pureboot", "serve", "--listen", "127.0.0.1:0", "--admin-token", ADMIN_TOKEN];
+    let mut args =
+        vec!["pureboot", "serve", "--listen", "127.0.0.1:0", "--admin-token", ADMIN_TOKEN, "--kek-file", test_kek()];
     args.extend_from_slice(extra);
     let cli = Cli::try_parse_from(args).expect("serve arguments");
     match cli.command {
         Command::Serve(config) => (cli.common, config),
         _ => unreachable!("parsed a serve command"),
     }
+}
+
+/// The key-encryption key every test controller shares (as instances of one
+/// site do), so a second instance on a test's database opens its keys.
+/// Written to a unique file and renamed into place: test processes race here.
+pub fn test_kek() -> &'static str {
+    static PATH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    PATH.get_or_init(|| {
+        use std::os::unix::fs::OpenOptionsExt;
+        let path = std::env::temp_dir().join("pbt-test-kek.key");
+        if !path.exists() {
+            let partial = std::env::temp_dir().join(format!("pbt-kek-{}", Uuid::new_v4().simple()));
+            let mut file =
+                std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&partial).expect("kek");
+            std::io::Write::write_all(&mut file, &[7u8; 32]).expect("write kek");
+            std::fs::rename(&partial, &path).expect("kek in place");
+        }
+        path.display().to_string()
+    })
 }
 
 impl TestApp {
@@ -160,6 +180,12 @@ impl TestApp {
         let addr = listener.local_addr().expect("addr");
         let server = tokio::spawn(serve(app.clone(), listener));
         Self { db, addr, http: reqwest::Client::new(), data_dir, shutdown, server, node_tokens: Default::default() }
+    }
+
+    /// The master key sealing `secrets` (kept in the database, under the test KEK).
+    pub async fn master_key(&self) -> pureboot::ca::SecretBox {
+        let kek = pureboot::ca::SecretBox::load(std::path::Path::new(test_kek())).expect("test KEK");
+        pureboot::ca::keys::master_key(&self.db.pool(), &kek).await.expect("master key")
     }
 
     pub fn url(&self, path: &str) -> String {

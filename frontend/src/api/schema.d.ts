@@ -521,7 +521,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The database is reachable and the projections have caught up with the log.
+         * The database is reachable and the projections have caught up with the log;
+         *     says whether this instance leads the projections or stands by.
          *     A database that does not answer within the readiness deadline
          *     (`PUREBOOT_READY_TIMEOUT_SECS`) counts as unreachable.
          */
@@ -615,6 +616,31 @@ export interface paths {
          *     from the client is answered with one.
          */
         get: operations["events_events"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Prometheus metrics in the OpenMetrics 1.0 text format: HTTP requests by
+         *     route template and status with latency histograms (seconds), commands
+         *     appended and group-commit batch sizes, the projections' lag (events,
+         *     seconds) and this instance's role, WebSocket clients, resyncs and drops,
+         *     the database pool, sessions by status, bytes cloned, certificates issued
+         *     and revoked. Needs any operator token here; served without one on
+         *     `PUREBOOT_METRICS_LISTEN`, an address only the Prometheus server reaches.
+         */
+        get: operations["metrics_metrics"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2120,15 +2146,30 @@ export interface components {
             status: string;
             database: boolean;
             /**
+             * @description `leader` while this instance applies the projections (it holds the
+             *     leader lock), `standby` while another does.
+             */
+            role: components["schemas"]["Role"];
+            /**
              * Format: int64
-             * @description Highest position in the log.
+             * @description Highest position in the log (`null` when the database did not answer).
              */
             log_position?: number | null;
             /**
              * Format: int64
-             * @description Position the projections have applied.
+             * @description Position the projections have applied (by whichever instance leads).
              */
             projection_position: number;
+            /**
+             * Format: int64
+             * @description Events in the log the projections have not applied yet.
+             */
+            lag_events?: number | null;
+            /**
+             * Format: double
+             * @description Age in seconds of the oldest event not applied yet (0 when caught up).
+             */
+            lag_seconds?: number | null;
             /** @description True while a projection batch keeps failing (see the log). */
             projections_failing: boolean;
         };
@@ -5256,6 +5297,36 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+        };
+    };
+    metrics_metrics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The metrics */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/openmetrics-text; version=1.0.0; charset=utf-8": string;
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
 }

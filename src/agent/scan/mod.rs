@@ -6,18 +6,10 @@
 
 pub mod probe;
 
-use std::time::Duration;
-
-use reqwest::StatusCode;
-use serde_json::Value;
-
 use super::AgentError;
 use super::config::ScanConfig;
-use super::controller::error_text;
+use super::node_api::NodeApi;
 use crate::api::disks::schemas::DiskReport;
-
-/// How long one request to the controller may take.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub async fn run(config: ScanConfig) -> Result<(), AgentError> {
     if config.dry_run {
@@ -26,14 +18,14 @@ pub async fn run(config: ScanConfig) -> Result<(), AgentError> {
         println!("{text}");
         return Ok(());
     }
-    let client = Client::new(&config)?;
+    let client = NodeApi::new(&config)?;
     client.report(&read(&config).await?).await?;
     if !config.watch {
         return Ok(());
     }
     loop {
         tokio::time::sleep(config.poll).await;
-        match client.pending().await {
+        match client.scan_pending().await {
             Ok(true) => client.report(&read(&config).await?).await?,
             Ok(false) => {}
             // The controller may be restarting: keep watching.
@@ -43,7 +35,7 @@ pub async fn run(config: ScanConfig) -> Result<(), AgentError> {
 }
 
 /// The report of the configured disks, or of every disk `lsblk` lists.
-async fn read(config: &ScanConfig) -> Result<DiskReport, AgentError> {
+pub async fn read(config: &ScanConfig) -> Result<DiskReport, AgentError> {
     let devices = if config.devices.is_empty() {
         probe::all_disks().await.map_err(AgentError::Failed)?
     } else {
@@ -54,51 +46,4 @@ async fn read(config: &ScanConfig) -> Result<DiskReport, AgentError> {
         disks.push(probe::disk(device).await.map_err(AgentError::Failed)?);
     }
     Ok(DiskReport { disks })
-}
-
-/// The node's calls to the controller.
-struct Client {
-    http: reqwest::Client,
-    /// `<url>/api/v1/nodes/<id>`.
-    base: String,
-    token: String,
-}
-
-impl Client {
-    fn new(config: &ScanConfig) -> Result<Self, AgentError> {
-        let (Some(url), Some(token), Some(node)) = (&config.url, &config.token, config.node) else {
-            return Err(AgentError::Config("scan needs --url and --token unless --dry-run".into()));
-        };
-        let http = reqwest::Client::builder()
-            .timeout(REQUEST_TIMEOUT)
-            .build()
-            .map_err(|e| AgentError::Config(format!("cannot build the HTTP client: {e}")))?;
-        Ok(Self { http, base: format!("{url}/api/v1/nodes/{node}"), token: token.clone() })
-    }
-
-    async fn report(&self, report: &DiskReport) -> Result<(), AgentError> {
-        let request = self.http.post(format!("{}/disks/report", self.base)).bearer_auth(&self.token).json(report);
-        let (status, body) = answer(request).await.map_err(AgentError::Failed)?;
-        if status != StatusCode::OK {
-            return Err(AgentError::Failed(format!("the report was refused ({status}): {}", error_text(&body))));
-        }
-        tracing::info!(disks = report.disks.len(), "disk report posted");
-        Ok(())
-    }
-
-    /// Whether the controller is waiting for a scan.
-    async fn pending(&self) -> Result<bool, String> {
-        let request = self.http.get(format!("{}/disks/scan-request", self.base)).bearer_auth(&self.token);
-        match answer(request).await? {
-            (StatusCode::OK, body) => Ok(body["data"]["status"] == "pending"),
-            (status, body) => Err(format!("{status}: {}", error_text(&body))),
-        }
-    }
-}
-
-async fn answer(request: reqwest::RequestBuilder) -> Result<(StatusCode, Value), String> {
-    let response = request.send().await.map_err(|e| format!("controller unreachable: {e}"))?;
-    let status = response.status();
-    let text = response.text().await.map_err(|e| e.to_string())?;
-    Ok((status, serde_json::from_str(&text).unwrap_or(Value::String(text))))
 }

@@ -2,7 +2,8 @@
 //! deploy environments and installers use: `lsblk --json --bytes` (model,
 //! serial, sector sizes), `sfdisk --json` (the table), `blkid -p -o export`
 //! at each partition's offset (filesystem type, label, UUID) and, for ext2/3/4,
-//! `dumpe2fs -h` (used bytes) and `resize2fs -P` (shrink minimum). Each is run
+//! `dumpe2fs -h` (used bytes) and `resize2fs -P` (shrink minimum), for ntfs
+//! `ntfsinfo` and `ntfsresize --info` (the same two). Each is run
 //! with arguments, never through a shell. Partitions are reached by offset
 //! into the whole disk, so image files and loop devices without partition
 //! nodes are read the same way as real disks.
@@ -12,13 +13,16 @@ use std::os::unix::fs::FileTypeExt;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
-use tokio::process::Command;
 
+use crate::agent::apply::access::PartitionAccess;
+use crate::agent::apply::operations::GPT_ATTRIBUTE_FLAGS;
+use crate::agent::tool::run as tool;
 use crate::api::disks::schemas::{ReportedDisk, ReportedPartition};
 use crate::domain::disks::PartitionTable;
 
-/// GPT type GUIDs and MBR type codes by the names the controller uses.
-const TYPE_NAMES: &[(&str, &str)] = &[
+/// GPT type GUIDs and MBR type codes by the names the controller uses
+/// (GPT first: `apply` picks the first of a name that fits the table).
+pub const TYPE_NAMES: &[(&str, &str)] = &[
     ("C12A7328-F81F-11D2-BA4B-00A0C93EC93B", "efi"),
     ("0FC63DAF-8483-4772-8E79-3D69D8477DE4", "linux"),
     ("4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709", "linux"),
@@ -118,8 +122,16 @@ async fn partition(disk: &str, entry: &Value, sector: i64) -> Result<ReportedPar
         .iter()
         .find(|(id, _)| id.eq_ignore_ascii_case(raw_type))
         .map_or_else(|| type_id.to_lowercase(), |(_, name)| (*name).to_owned());
-    let mut flags: Vec<String> =
-        entry["attrs"].as_str().unwrap_or_default().split_whitespace().map(str::to_lowercase).collect();
+    // GPT attributes under the flag names operators set them by.
+    let mut flags: Vec<String> = entry["attrs"]
+        .as_str()
+        .unwrap_or_default()
+        .split_whitespace()
+        .map(|attr| match GPT_ATTRIBUTE_FLAGS.iter().find(|(a, _)| a.eq_ignore_ascii_case(attr)) {
+            Some((_, flag)) => (*flag).to_owned(),
+            None => attr.to_lowercase(),
+        })
+        .collect();
     if entry["bootable"].as_bool() == Some(true) {
         flags.push("boot".into());
     }
@@ -157,7 +169,49 @@ async fn partition(disk: &str, entry: &Value, sector: i64) -> Result<ReportedPar
             Err(error) => tracing::warn!(device = disk, partition = number, "no ext usage: {error}"),
         }
     }
+    if p.filesystem.as_deref() == Some("ntfs") {
+        let sector = u64::try_from(sector).unwrap_or(512);
+        let (Ok(at), Ok(bytes), Ok(part)) = (u64::try_from(start), u64::try_from(size), u32::try_from(number)) else {
+            return Ok(p);
+        };
+        match ntfs_usage(disk, part, at, bytes, sector).await {
+            Ok((used, min)) => {
+                p.used_bytes = Some(used.min(size));
+                p.fs_min_bytes = Some(min.min(size));
+            }
+            Err(error) => tracing::warn!(device = disk, partition = number, "no ntfs usage: {error}"),
+        }
+    }
     Ok(p)
+}
+
+/// Used bytes (`ntfsinfo -m`: clusters in use × cluster size) and the
+/// shrink minimum (`ntfsresize --info`: "You might resize at N bytes").
+/// ntfs-3g's tools open a device, not an offset: the partition is reached
+/// through a [`PartitionAccess`] (a loop device unless the kernel has a node).
+async fn ntfs_usage(disk: &str, number: u32, start: u64, size: u64, sector: u64) -> Result<(i64, i64), String> {
+    let access = PartitionAccess::at(disk, number, start, size, sector).await?;
+    let path = access.path().to_owned();
+    // --force: a volume a resize left marked for Windows' chkdsk is still read.
+    let info = tool("ntfsinfo", &["--force", "--mft", &path]).await;
+    let resize = tool("ntfsresize", &["--info", "--force", "--no-progress-bar", &path]).await;
+    access.close().await?;
+    let (info, resize) = (info?, resize?);
+    let field = |key: &str| {
+        info.lines()
+            .find_map(|l| l.trim().strip_prefix(key))
+            .and_then(|v| v.split_whitespace().next()?.parse::<i64>().ok())
+            .ok_or_else(|| format!("ntfsinfo printed no '{key}'"))
+    };
+    let used = (field("Volume Size in Clusters:")? - field("Free Clusters:")?) * field("Cluster Size:")?;
+    let min = resize
+        .lines()
+        .find_map(|l| l.strip_prefix("You might resize at "))
+        .and_then(|v| v.split_whitespace().next()?.parse::<i64>().ok())
+        .ok_or_else(|| {
+            format!("ntfsresize --info printed no minimum: {}", crate::agent::tool::summary("ntfsresize", &resize))
+        })?;
+    Ok((used, min))
 }
 
 /// `blkid -p -o export` of the bytes `[offset, offset + size)`: empty when
@@ -199,22 +253,4 @@ fn number(value: &Value) -> Option<i64> {
 
 fn number_of(entry: &Value, key: &str) -> Result<i64, String> {
     number(&entry[key]).ok_or_else(|| format!("sfdisk: partition without '{key}'"))
-}
-
-/// Runs `program` with `args` (no shell); its stdout, or its first line of
-/// stderr as the error.
-async fn tool(program: &str, args: &[&str]) -> Result<String, String> {
-    let output = Command::new(program)
-        .args(args)
-        .env("LC_ALL", "C")
-        .stdin(std::process::Stdio::null())
-        .output()
-        .await
-        .map_err(|e| format!("cannot run {program}: {e}"))?;
-    if !output.status.success() {
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        let first = stderr.lines().find(|l| !l.trim().is_empty()).unwrap_or("no message");
-        return Err(format!("{program} failed ({}): {first}", output.status));
-    }
-    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }

@@ -19,7 +19,8 @@ export function DiskCard({ nodeId, disk }: { nodeId: string; disk: DiskInfo }) {
       <p className="muted">
         {disk.model ?? 'Unknown model'}
         {disk.serial ? `, serial ${disk.serial}` : ''} · partition table{' '}
-        {TABLE_NAMES[disk.partition_table] ?? disk.partition_table} · scanned <RelativeTime value={disk.scanned_at} />
+        {TABLE_NAMES[disk.partition_table] ?? disk.partition_table} · sectors {disk.logical_sector_size} B logical,{' '}
+        {disk.physical_sector_size} B physical · scanned <RelativeTime value={disk.scanned_at} />
       </p>
       <DiskBar disk={disk} />
       <h3>Partitions</h3>

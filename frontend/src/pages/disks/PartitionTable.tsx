@@ -22,7 +22,12 @@ export function PartitionTable({ device, partitions }: { device: string; partiti
             <th scope="col">Used</th>
             <th scope="col">Flags</th>
             <th scope="col">Can shrink</th>
-            <th scope="col">Minimum size</th>
+            <th scope="col" title="Used space plus the safety margin: the smallest size a resize may ask for">
+              Minimum size
+            </th>
+            <th scope="col" title="What the filesystem's own tool on the node says (resize2fs -P, ntfsresize --info)">
+              Shrink minimum (tool)
+            </th>
           </tr>
         </thead>
         <tbody>
@@ -52,6 +57,13 @@ export function PartitionTable({ device, partitions }: { device: string; partiti
                   NONE
                 ) : (
                   <span title={bytesTitle(partition.min_size_bytes)}>{formatBinaryBytes(partition.min_size_bytes)}</span>
+                )}
+              </td>
+              <td className="nowrap">
+                {partition.fs_min_bytes === null || partition.fs_min_bytes === undefined ? (
+                  NONE
+                ) : (
+                  <span title={bytesTitle(partition.fs_min_bytes)}>{formatBinaryBytes(partition.fs_min_bytes)}</span>
                 )}
               </td>
             </tr>
