@@ -17,7 +17,9 @@
 //! - [`config`] / [`cli`]: settings from flags and the environment.
 //! - [`domain`]: aggregates — state, events, `decide` (pure), `apply` (no rules).
 //! - [`event_store`]: the append-only log, optimistic concurrency, group commit.
-//! - [`commands`]: load → decide → append; answered once committed.
+//! - [`commands`]: one module per aggregate, one function per command, all
+//!   run by the [`commands::Executor`] (load → decide → append; answered once
+//!   committed; the one clock a command reads).
 //! - [`projections`]: the runner, checkpoints, rebuilds, and one module per read model.
 //! - [`fanout`]: the WebSocket hub and per-client sessions.
 //! - [`api`]: HTTP handlers, extractors, envelopes, OpenAPI.
@@ -30,6 +32,13 @@
 //!   target over mutual TLS; talks to the controller only over HTTP.
 //! - [`bench`]: the load tool (`pureboot bench …`) behind BENCHMARKS.md.
 //! - [`error`]: the one API error type and its JSON shape.
+//!
+//! # Recipes
+//! - **A command**: a pure `decide` in `domain/<aggregate>` (state, input,
+//!   time → events or a rejection) → one function in
+//!   `commands/<aggregate>.rs` that runs it through
+//!   `app.commands.execute` and returns a view of the state it left → a
+//!   thin handler in `api/` (caller extractor, parse, command, respond).
 
 pub mod agent;
 pub mod api;
