@@ -23,7 +23,10 @@
 //! - [`projections`]: the runner, checkpoints, rebuilds, and one module per read model.
 //! - [`fanout`]: the WebSocket hub and per-client sessions.
 //! - [`api`]: HTTP handlers, extractors, envelopes, OpenAPI.
-//! - [`auth`]: operator and node tokens, roles, the `Auth<R>` extractor.
+//! - [`auth`]: operator and node tokens, roles, and the caller extractors
+//!   (`Auth<Role>`, `SessionAuth<Policy>`, `NodeAuth`).
+//! - [`request`]: what every request carries into a command: its id, its
+//!   caller's metadata, its path ids.
 //! - [`ca`]: the certificate authority and sealed secret storage.
 //! - [`db`]: connection pool, migrations, the embedded PostgreSQL cluster.
 //! - [`app`]: shared state, start-up order, router, graceful shutdown, and the
@@ -39,6 +42,10 @@
 //!   `commands/<aggregate>.rs` that runs it through
 //!   `app.commands.execute` and returns a view of the state it left → a
 //!   thin handler in `api/` (caller extractor, parse, command, respond).
+//! - **A callback**: a handler whose caller is one extractor
+//!   (`SessionAuth<Policy>` for a session's node, `NodeAuth` for a node),
+//!   authenticated before anything else of the request is read, then a
+//!   command as above.
 
 pub mod agent;
 pub mod api;
@@ -55,3 +62,4 @@ pub mod error;
 pub mod event_store;
 pub mod fanout;
 pub mod projections;
+pub mod request;

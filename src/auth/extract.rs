@@ -10,11 +10,10 @@ use axum::http::HeaderMap;
 use axum::http::request::Parts;
 
 use super::{OperatorIdentity, OperatorRole};
-use crate::api::context::RequestContext;
-use crate::api::extract::path_id;
 use crate::app::App;
 use crate::domain::clone_session::Role;
 use crate::error::ApiError;
+use crate::request::{RequestContext, path_id};
 
 /// The least role an endpoint needs.
 pub trait Requirement {
