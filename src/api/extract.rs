@@ -6,10 +6,8 @@
 //! `Query` or `Path`, whose rejections are plain text), and every text a
 //! request carries into the log — JSON strings and keys, query names and
 //! values — passes [`refuse_nul`]. Headers that reach the log (the request
-//! id) are checked where they are read (`api::context`). Path segments are
+//! id) are checked where they are read ([`crate::request`]). Path segments are
 //! parsed into ids and device names, which admit no control characters.
-
-use std::collections::HashMap;
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
@@ -21,6 +19,7 @@ use utoipa::IntoParams;
 use uuid::Uuid;
 
 use crate::error::ApiError;
+use crate::request::parse_id;
 
 /// A JSON body. An empty body reads as `{}` (nodes post callbacks without one).
 pub struct ApiJson<T>(pub T);
@@ -97,20 +96,6 @@ impl<S: Send + Sync> FromRequestParts<S> for IdPath {
             .map_err(|rejection| ApiError::BadRequest(rejection.body_text()))?;
         parse_id(&raw).map(IdPath)
     }
-}
-
-/// The path parameter `name` as a UUID (400 otherwise), on routes with
-/// several parameters.
-pub async fn path_id<S: Send + Sync>(parts: &mut Parts, state: &S, name: &str) -> Result<Uuid, ApiError> {
-    let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
-        .await
-        .map_err(|rejection| ApiError::BadRequest(rejection.body_text()))?;
-    let raw = params.get(name).ok_or_else(|| ApiError::Internal(format!("route has no {{{name}}} parameter")))?;
-    parse_id(raw)
-}
-
-pub fn parse_id(raw: &str) -> Result<Uuid, ApiError> {
-    Uuid::parse_str(raw).map_err(|_| ApiError::BadRequest(format!("'{raw}' is not a valid id: expected a UUID")))
 }
 
 /// Query parameters; a bad value (U+0000 included) or a repeated parameter

@@ -6,7 +6,6 @@ pub mod audit;
 pub mod body_limit;
 pub mod ca;
 pub mod clone_sessions;
-pub mod context;
 pub mod csv_export;
 pub mod cursor;
 pub mod disks;

@@ -11,13 +11,10 @@ use uuid::Uuid;
 use super::envelope::{ApiList, ApiResponse};
 use super::extract::{ApiJson, ApiQuery, IdPath, Page};
 use crate::app::App;
-use crate::auth::node_tokens::issue_node_token;
 use crate::auth::{Admin, Auth, Viewer};
-use crate::commands::{self, Decision};
-use crate::domain::Rejection;
-use crate::domain::node::{self, MacAddress, Node, NodeDetails, NodeState};
+use crate::commands::nodes as command;
+use crate::domain::node::{MacAddress, NodeDetails, NodePatch, NodeState};
 use crate::error::{ApiError, ErrorBody};
-use crate::event_store::{Aggregate, AppendRequest, SecretOp};
 use crate::projections::nodes::{self as view, NodeView};
 
 /// Register a node.
@@ -100,16 +97,8 @@ pub async fn create(
         arch: body.arch,
         state: body.state,
     };
-    let id = Uuid::new_v4();
-    let now = commands::now();
-    let (node_token, secret) = issue_node_token(id);
-    let executed = app
-        .execute::<Node, _>(&auth.ctx.metadata(), id, |s| {
-            let (events, claims) = node::register(s, id, details.clone(), now)?;
-            Ok::<_, Rejection>(Decision { events, claims, secrets: vec![secret.clone()] })
-        })
-        .await?;
-    let registered = NodeRegistered { node: view_of(&executed.state)?, node_token };
+    let (node, node_token) = command::register(&app, &auth.ctx.metadata(), details).await?;
+    let registered = NodeRegistered { node, node_token };
     Ok(ApiResponse::with_message(registered, "Node registered"))
 }
 
@@ -137,22 +126,15 @@ pub async fn update(
     IdPath(id): IdPath,
     ApiJson(body): ApiJson<NodeUpdate>,
 ) -> Result<Json<ApiResponse<NodeView>>, ApiError> {
-    let mac = body.mac_address.as_deref().map(MacAddress::parse).transpose()?;
-    let now = commands::now();
-    let executed = app
-        .execute::<Node, _>(&auth.ctx.metadata(), id, |state| {
-            let current = state.details.clone().ok_or_else(|| Rejection::NotFound("Node not found".into()))?;
-            let details = NodeDetails {
-                mac_address: mac.clone().unwrap_or(current.mac_address),
-                hostname: body.hostname.clone().unwrap_or(current.hostname),
-                ip_address: body.ip_address.clone().unwrap_or(current.ip_address),
-                arch: body.arch.clone().unwrap_or(current.arch),
-                state: body.state.unwrap_or(current.state),
-            };
-            node::update(state, details, now)
-        })
-        .await?;
-    Ok(ApiResponse::with_message(view_of(&executed.state)?, "Node updated"))
+    let patch = NodePatch {
+        mac_address: body.mac_address.as_deref().map(MacAddress::parse).transpose()?,
+        hostname: body.hostname,
+        ip_address: body.ip_address,
+        arch: body.arch,
+        state: body.state,
+    };
+    let node = command::update(&app, &auth.ctx.metadata(), id, patch).await?;
+    Ok(ApiResponse::with_message(node, "Node updated"))
 }
 
 /// Delete a node (its history stays in the log; its token dies).
@@ -164,13 +146,7 @@ pub async fn delete(
     auth: Auth<Admin>,
     IdPath(id): IdPath,
 ) -> Result<Json<ApiResponse<super::Deleted>>, ApiError> {
-    let now = crate::commands::now();
-    let kill_token = SecretOp::DeleteOwner { owner: Node::stream(id) };
-    app.execute::<Node, _>(&auth.ctx.metadata(), id, |s| {
-        let (events, claims) = node::delete(s, now)?;
-        Ok::<_, Rejection>(Decision { events, claims, secrets: vec![kill_token.clone()] })
-    })
-    .await?;
+    command::delete(&app, &auth.ctx.metadata(), id).await?;
     Ok(ApiResponse::with_message(super::Deleted { id }, "Node deleted"))
 }
 
@@ -183,16 +159,8 @@ pub async fn rotate_token(
     auth: Auth<Admin>,
     IdPath(id): IdPath,
 ) -> Result<Json<ApiResponse<NodeTokenRotated>>, ApiError> {
-    fetch(&app, id).await?;
-    let (node_token, secret) = issue_node_token(id);
-    let request = AppendRequest { secrets: vec![secret], metadata: auth.ctx.metadata(), ..Default::default() };
-    app.writer.append(request).await?;
+    let node_token = command::rotate_token(&app, &auth.ctx.metadata(), id).await?;
     Ok(ApiResponse::with_message(NodeTokenRotated { node_token }, "Node token rotated"))
-}
-
-/// The node as the command left it (never a later command's change).
-fn view_of(node: &Node) -> Result<NodeView, ApiError> {
-    NodeView::of(node).ok_or_else(|| ApiError::Internal("a node command left no node".into()))
 }
 
 async fn fetch(app: &App, id: Uuid) -> Result<NodeView, ApiError> {

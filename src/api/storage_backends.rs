@@ -1,6 +1,5 @@
 //! `/storage/backends`: where staged clones park their images.
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use axum::Json;
@@ -14,14 +13,10 @@ use super::envelope::{ApiList, ApiResponse};
 use super::extract::{ApiJson, ApiQuery, IdPath, Page};
 use crate::app::App;
 use crate::auth::{Admin, Auth, Viewer};
-use crate::commands::{self, Decision};
-use crate::domain::Rejection;
+use crate::commands::storage_backends as command;
 use crate::domain::backend_config::{self, BackendConfigSchema};
-use crate::domain::storage_backend::{
-    self as backend, BackendEvent, BackendInput, BackendPatch, BackendType, StorageBackend,
-};
+use crate::domain::storage_backend::{BackendInput, BackendPatch, BackendType};
 use crate::error::{ApiError, ErrorBody};
-use crate::event_store::{Aggregate, SecretOp};
 use crate::projections::storage_backends::{self as view, StorageBackendView};
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -79,15 +74,8 @@ pub async fn create(
 ) -> Result<Json<ApiResponse<StorageBackendView>>, ApiError> {
     let config = backend_config::parse(body.backend_type, &body.config)?;
     let input = BackendInput { name: body.name, backend_type: body.backend_type, config };
-    let id = Uuid::new_v4();
-    let sealed = seal_credentials(&app, id, Some(&body.config))?;
-    let now = commands::now();
-    let executed = app
-        .execute::<StorageBackend, _>(&auth.ctx.metadata(), id, |s| {
-            Ok::<_, Rejection>(decision(id, backend::create(s, id, input.clone(), now)?, &sealed))
-        })
-        .await?;
-    Ok(ApiResponse::with_message(view_of(&executed.state)?, "Storage backend created"))
+    let created = command::create(&app, &auth.ctx.metadata(), input, &body.config).await?;
+    Ok(ApiResponse::with_message(created, "Storage backend created"))
 }
 
 /// Get one storage backend.
@@ -114,15 +102,9 @@ pub async fn update(
     IdPath(id): IdPath,
     ApiJson(body): ApiJson<StorageBackendUpdate>,
 ) -> Result<Json<ApiResponse<StorageBackendView>>, ApiError> {
-    let now = commands::now();
-    let sealed = seal_credentials(&app, id, body.config.as_ref())?;
     let patch = BackendPatch { name: body.name, backend_type: body.backend_type, config: body.config };
-    let executed = app
-        .execute::<StorageBackend, _>(&auth.ctx.metadata(), id, |state| {
-            Ok::<_, Rejection>(decision(id, backend::update(state, patch.clone(), now)?, &sealed))
-        })
-        .await?;
-    Ok(ApiResponse::with_message(view_of(&executed.state)?, "Storage backend updated"))
+    let updated = command::update(&app, &auth.ctx.metadata(), id, patch).await?;
+    Ok(ApiResponse::with_message(updated, "Storage backend updated"))
 }
 
 /// Delete a storage backend.
@@ -134,69 +116,11 @@ pub async fn delete(
     auth: Auth<Admin>,
     IdPath(id): IdPath,
 ) -> Result<Json<ApiResponse<super::Deleted>>, ApiError> {
-    let now = commands::now();
-    app.execute::<StorageBackend, _>(&auth.ctx.metadata(), id, |s| {
-        Ok::<_, Rejection>(decision(id, backend::delete(s, now)?, &BTreeMap::new()))
-    })
-    .await?;
+    command::delete(&app, &auth.ctx.metadata(), id).await?;
     Ok(ApiResponse::with_message(super::Deleted { id }, "Storage backend deleted"))
-}
-
-/// The backend as the command left it (never a later command's change).
-fn view_of(backend: &StorageBackend) -> Result<StorageBackendView, ApiError> {
-    StorageBackendView::of(backend).ok_or_else(|| ApiError::Internal("a storage command left no backend".into()))
 }
 
 async fn fetch(app: &App, id: Uuid) -> Result<StorageBackendView, ApiError> {
     let conn = app.read_model().await?;
     view::get(&*conn, id).await?.ok_or_else(|| ApiError::NotFound("Storage backend not found".into()))
-}
-
-/// The request's credential values, sealed (AES-256-GCM, bound to the
-/// backend and the field) before the decision: which of them the backend's
-/// type accepts is decided on the current state, inside the command.
-fn seal_credentials(app: &App, id: Uuid, config: Option<&Value>) -> Result<BTreeMap<String, Vec<u8>>, ApiError> {
-    let owner = StorageBackend::stream(id);
-    backend_config::credential_values(config)
-        .into_iter()
-        .map(|(name, value)| {
-            let kind = credential_kind(name);
-            let sealed = app.secrets.seal(&format!("{owner}/{kind}"), value.as_bytes());
-            Ok((name.to_owned(), sealed.map_err(|e| ApiError::Internal(e.to_string()))?))
-        })
-        .collect()
-}
-
-fn credential_kind(name: &str) -> String {
-    format!("credential:{name}")
-}
-
-/// The decision with its secret operations: the sealed value of every
-/// credential the events say was set, a delete for each one removed, and
-/// every secret of a deleted backend.
-fn decision(
-    id: Uuid,
-    (events, claims, removed): backend::Decided,
-    sealed: &BTreeMap<String, Vec<u8>>,
-) -> Decision<BackendEvent> {
-    let owner = StorageBackend::stream(id);
-    let mut secrets = Vec::new();
-    for event in &events {
-        let given: BTreeSet<&String> = match event {
-            BackendEvent::Created { details, .. } => details.credentials.iter().collect(),
-            BackendEvent::Updated { details, credentials_changed, .. } => {
-                details.credentials.intersection(credentials_changed).collect()
-            }
-            BackendEvent::Deleted { .. } => {
-                secrets.push(SecretOp::DeleteOwner { owner: owner.clone() });
-                continue;
-            }
-        };
-        secrets.extend(given.into_iter().filter_map(|name| {
-            let value = sealed.get(name)?.clone();
-            Some(SecretOp::Put { owner: owner.clone(), kind: credential_kind(name), value })
-        }));
-    }
-    secrets.extend(removed.iter().map(|name| SecretOp::Delete { owner: owner.clone(), kind: credential_kind(name) }));
-    Decision { events, claims, secrets }
 }

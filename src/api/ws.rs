@@ -75,7 +75,7 @@ pub async fn events(
     // route does: an anonymous caller learns nothing about its query (a bad
     // `from` is a 401 for it, not a 422 naming the parameter).
     let token = query_token(&uri).or_else(|| crate::auth::bearer(&headers).map(str::to_owned));
-    app.authenticate(token.as_deref()).await?;
+    crate::auth::authenticate(&app, token.as_deref()).await?;
     let token = token.unwrap_or_default();
     let ApiQuery(params) = ApiQuery::<WsParams>::from_uri(&uri)?;
     if let Some(from) = params.from {

@@ -18,15 +18,10 @@ use crate::auth::node_tokens::SessionTokenCache;
 use crate::auth::operator_tokens::{self, TokenCache};
 use crate::ca::keys::{self, SharedKeys};
 use crate::ca::{CertificateAuthority, CrlCache, SecretBox};
-use crate::commands::StreamLocks;
+use crate::commands::Executor;
 use crate::config::ServeConfig;
 use crate::db::migrate;
-use crate::domain::clone_session::CloneSession;
-use crate::domain::disks::NodeDisks;
-use crate::domain::node::Node;
-use crate::domain::storage_backend::StorageBackend;
-use crate::domain::unique_claim::UniqueClaim;
-use crate::event_store::{AggregateCache, EventWriter};
+use crate::event_store::EventWriter;
 use crate::fanout::Hub;
 use crate::metrics::Metrics;
 use crate::projections::clone_sessions::PageCache;
@@ -38,10 +33,13 @@ const STARTUP_LOCK: i64 = 7433;
 
 /// Everything a request handler may need. Shared as `Arc<App>`.
 pub struct App {
-    /// Connections for reads and for the writer.
+    /// Connections for queries (through [`App::read_model`]), token checks
+    /// and the event writer.
     pub pool: Pool,
-    /// The group-commit append path; the only way events enter the log.
-    pub writer: EventWriter,
+    /// Runs every command: the append path, the aggregate caches and the
+    /// per-stream turns. Handlers call `commands::<aggregate>::…`, which go
+    /// through it.
+    pub commands: Executor,
     /// How far the projections have got (for read-your-writes and readiness).
     pub progress: Progress,
     /// Live WebSocket fan-out.
@@ -50,24 +48,21 @@ pub struct App {
     pub metrics: Metrics,
     /// `None` when the CA is disabled (`PUREBOOT_CA_ENABLED=false`).
     pub ca: Option<CertificateAuthority>,
-    /// Seals private keys stored in the database.
+    /// Seals private keys and credentials stored in the database.
     pub secrets: SecretBox,
     /// The last signed CRL, until the next revocation.
     pub crl: CrlCache,
-    pub clone_sessions: AggregateCache<CloneSession>,
     /// Serialised session list pages of the current projection position.
     pub session_pages: PageCache,
-    pub nodes: AggregateCache<Node>,
-    pub node_disks: AggregateCache<NodeDisks>,
-    pub storage_backends: AggregateCache<StorageBackend>,
-    pub claims: AggregateCache<UniqueClaim>,
     /// Recently verified operator tokens.
     pub tokens: TokenCache,
     /// Recently verified session (node) tokens, for callbacks.
     pub session_tokens: SessionTokenCache,
-    /// Commands on one stream take turns within this process.
-    pub stream_locks: StreamLocks,
+    /// How long a query waits for the projections to reach the log's head
+    /// before answering from what they have
+    /// (`PUREBOOT_READ_YOUR_WRITES_TIMEOUT_MS`).
     pub read_your_writes_timeout: Duration,
+    /// The settings the controller was started with.
     pub config: ServeConfig,
     /// Cancelled on SIGTERM/SIGINT: the server stops accepting and WebSockets close.
     pub shutdown: CancellationToken,
@@ -113,23 +108,17 @@ impl App {
         let progress =
             ProjectionRunner::start(pool.clone(), db_config, hub.clone(), wake, poll, background.clone()).await?;
         Ok(Arc::new(Self {
+            commands: Executor::new(pool.clone(), writer),
             pool,
-            writer,
             progress,
             hub,
             metrics,
             ca,
             secrets,
             crl: CrlCache::default(),
-            clone_sessions: AggregateCache::default(),
             session_pages: PageCache::default(),
-            nodes: AggregateCache::default(),
-            node_disks: AggregateCache::default(),
-            storage_backends: AggregateCache::default(),
-            claims: AggregateCache::default(),
             tokens: TokenCache::default(),
             session_tokens: SessionTokenCache::default(),
-            stream_locks: StreamLocks::default(),
             read_your_writes_timeout: config.read_your_writes_timeout(),
             config,
             shutdown,

@@ -34,7 +34,7 @@ pub fn router(app: Arc<App>) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .fallback_service(web_ui(ui_dir, index))
         .layer(axum::middleware::from_fn_with_state(max_body, api::body_limit::refuse_oversized))
-        .layer(axum::middleware::from_fn(api::context::request_id))
+        .layer(axum::middleware::from_fn(crate::request::request_id))
         .layer(DefaultBodyLimit::max(max_body))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,

@@ -10,11 +10,10 @@ use axum::http::HeaderMap;
 use axum::http::request::Parts;
 
 use super::{OperatorIdentity, OperatorRole};
-use crate::api::context::RequestContext;
-use crate::api::extract::path_id;
 use crate::app::App;
 use crate::domain::clone_session::Role;
 use crate::error::ApiError;
+use crate::request::{RequestContext, path_id};
 
 /// The least role an endpoint needs.
 pub trait Requirement {
@@ -51,17 +50,11 @@ pub fn bearer(headers: &HeaderMap) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
 }
 
-impl App {
-    /// The operator behind `token`, or 401.
-    pub async fn authenticate(&self, token: Option<&str>) -> Result<OperatorIdentity, ApiError> {
-        let token =
-            token.ok_or_else(|| ApiError::Unauthorized("missing bearer token (Authorization: Bearer …)".into()))?;
-        let conn = self.pool.get().await?;
-        self.tokens
-            .verify(&*conn, token)
-            .await?
-            .ok_or_else(|| ApiError::Unauthorized("invalid or revoked token".into()))
-    }
+/// The operator behind `token`, or 401.
+pub async fn authenticate(app: &App, token: Option<&str>) -> Result<OperatorIdentity, ApiError> {
+    let token = token.ok_or_else(|| ApiError::Unauthorized("missing bearer token (Authorization: Bearer …)".into()))?;
+    let conn = app.pool.get().await?;
+    app.tokens.verify(&*conn, token).await?.ok_or_else(|| ApiError::Unauthorized("invalid or revoked token".into()))
 }
 
 /// 403 unless `identity` holds at least `needed`.
@@ -80,7 +73,7 @@ impl<R: Requirement> FromRequestParts<Arc<App>> for Auth<R> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, ApiError> {
-        let identity = app.authenticate(bearer(&parts.headers)).await?;
+        let identity = authenticate(app, bearer(&parts.headers)).await?;
         require(&identity, R::ROLE)?;
         let mut ctx = RequestContext::from_request_parts(parts, app).await?;
         ctx.actor = Some(format!("operator:{}", identity.name));
@@ -153,7 +146,7 @@ impl<P: SessionPolicy + Send + Sync> FromRequestParts<Arc<App>> for SessionAuth<
         if let (Some(needed), Some(t)) = (P::OPERATORS, token)
             && !t.starts_with("pbn_")
         {
-            let identity = app.authenticate(Some(t)).await?;
+            let identity = authenticate(app, Some(t)).await?;
             require(&identity, needed)?;
             ctx.actor = Some(format!("operator:{}", identity.name));
             let session = path_id(parts, app, "id").await?;

@@ -17,7 +17,8 @@ pub mod node_tokens;
 pub mod operator_tokens;
 
 pub use extract::{
-    Admin, Auth, Callback, Keys, NodeAuth, Operator, SessionAuth, SessionPolicy, Settle, Viewer, Watch, bearer, require,
+    Admin, Auth, Callback, Keys, NodeAuth, Operator, SessionAuth, SessionPolicy, Settle, Viewer, Watch, authenticate,
+    bearer, require,
 };
 
 use ring::digest::{SHA256, digest};

@@ -7,9 +7,10 @@
 //! tables, a response could show a concurrent command's change (another
 //! report's layout, an operation already handed out or removed).
 
+use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::Executed;
+use super::{Executed, nodes};
 use crate::app::App;
 use crate::domain::Rejection;
 use crate::domain::disks::{self as disks, Device, DiskEvent, DiskScan, NodeDisks, OperationSpec, ReportedStatus};
@@ -27,14 +28,14 @@ pub async fn report(
     scan: Vec<DiskScan>,
 ) -> Result<Vec<DiskInfoView>, ApiError> {
     let executed =
-        run(app, metadata, node_id, |state| disks::report(state, scan.clone(), super::now(), Uuid::new_v4)).await?;
+        run(app, metadata, node_id, |state, now| disks::report(state, scan.clone(), now, Uuid::new_v4)).await?;
     Ok(DiskInfoView::all_of(node_id, &executed.state))
 }
 
 /// Asks for a fresh scan; `false` when one was already pending. Returns the
 /// scan status this request left.
 pub async fn request_scan(app: &App, metadata: &Metadata, node_id: Uuid) -> Result<(bool, ScanStatusView), ApiError> {
-    let executed = run(app, metadata, node_id, |state| disks::request_scan(state, super::now())).await?;
+    let executed = run(app, metadata, node_id, disks::request_scan).await?;
     Ok((executed.wrote, ScanStatusView::of(node_id, &executed.state)))
 }
 
@@ -47,13 +48,12 @@ pub async fn queue(
     spec: OperationSpec,
 ) -> Result<PartitionOperationView, ApiError> {
     let id = Uuid::new_v4();
-    let executed =
-        run(app, metadata, node_id, |state| disks::queue(state, device, spec.clone(), id, super::now())).await?;
+    let executed = run(app, metadata, node_id, |state, now| disks::queue(state, device, spec.clone(), id, now)).await?;
     operation_view(node_id, &executed.state, id)
 }
 
 pub async fn remove(app: &App, metadata: &Metadata, node_id: Uuid, device: &Device, id: Uuid) -> Result<(), ApiError> {
-    run(app, metadata, node_id, |state| disks::remove(state, device, id, super::now())).await?;
+    run(app, metadata, node_id, |state, now| disks::remove(state, device, id, now)).await?;
     Ok(())
 }
 
@@ -66,8 +66,8 @@ pub async fn apply(
     device: &Device,
 ) -> Result<Vec<PartitionOperationView>, ApiError> {
     let mut handed_out = Vec::new();
-    let executed = run(app, metadata, node_id, |state| {
-        let events = disks::apply(state, device, super::now())?;
+    let executed = run(app, metadata, node_id, |state, now| {
+        let events = disks::apply(state, device, now)?;
         handed_out = events
             .iter()
             .flat_map(|e| match e {
@@ -97,17 +97,8 @@ pub async fn report_status(
     error: Option<String>,
 ) -> Result<PartitionOperationView, ApiError> {
     let executed =
-        run(app, metadata, node_id, |state| disks::report_status(state, id, status, error.clone(), super::now()))
-            .await?;
+        run(app, metadata, node_id, |state, now| disks::report_status(state, id, status, error.clone(), now)).await?;
     operation_view(node_id, &executed.state, id)
-}
-
-/// 404 unless the node is registered.
-pub async fn ensure_node(app: &App, node_id: Uuid) -> Result<(), ApiError> {
-    match super::registered_node(app, node_id).await? {
-        Some(_) => Ok(()),
-        None => Err(ApiError::NotFound("Node not found".into())),
-    }
 }
 
 /// Operation `id` in the state a command left (which accepted it, so it is there).
@@ -118,15 +109,16 @@ fn operation_view(node_id: Uuid, state: &NodeDisks, id: Uuid) -> Result<Partitio
         .ok_or_else(|| ApiError::Internal(format!("partition operation {id} is missing after an accepted command")))
 }
 
-/// Checks the node, then decides. Commands read the clock inside `decide`,
-/// once per attempt: a decision retried after losing a race to another
-/// command is stamped after that command, so event times follow log order.
+/// Checks the node (on its aggregate, so a node registered a moment ago
+/// counts), then decides on its disks.
 async fn run(
     app: &App,
     metadata: &Metadata,
     node_id: Uuid,
-    decide: impl FnMut(&NodeDisks) -> Result<Vec<DiskEvent>, Rejection>,
+    decide: impl FnMut(&NodeDisks, OffsetDateTime) -> Result<Vec<DiskEvent>, Rejection>,
 ) -> Result<Executed<NodeDisks>, ApiError> {
-    ensure_node(app, node_id).await?;
-    app.execute::<NodeDisks, _>(metadata, node_id, decide).await
+    if nodes::registered(app, node_id).await?.is_none() {
+        return Err(ApiError::NotFound("Node not found".into()));
+    }
+    app.commands.execute::<NodeDisks, _>(metadata, node_id, decide).await
 }

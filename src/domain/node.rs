@@ -137,8 +137,28 @@ pub fn register(state: &Node, id: Uuid, details: NodeDetails, now: OffsetDateTim
     Ok((vec![NodeEvent::Registered { id, details, at: now }], vec![claim]))
 }
 
-pub fn update(state: &Node, details: NodeDetails, now: OffsetDateTime) -> Result<Decided, Rejection> {
+/// What a PATCH changes: a field left `None` keeps its value
+/// (`ip_address: Some(None)` clears the address).
+#[derive(Debug, Clone, Default)]
+pub struct NodePatch {
+    pub mac_address: Option<MacAddress>,
+    pub hostname: Option<String>,
+    pub ip_address: Option<Option<String>>,
+    pub arch: Option<String>,
+    pub state: Option<NodeState>,
+}
+
+/// Applies `patch` to the node's details; a patch that changes nothing
+/// writes nothing.
+pub fn update(state: &Node, patch: NodePatch, now: OffsetDateTime) -> Result<Decided, Rejection> {
     let (id, current) = existing(state)?;
+    let details = NodeDetails {
+        mac_address: patch.mac_address.unwrap_or_else(|| current.mac_address.clone()),
+        hostname: patch.hostname.unwrap_or_else(|| current.hostname.clone()),
+        ip_address: patch.ip_address.unwrap_or_else(|| current.ip_address.clone()),
+        arch: patch.arch.unwrap_or_else(|| current.arch.clone()),
+        state: patch.state.unwrap_or(current.state),
+    };
     check_details(&details)?;
     if *current == details {
         return Ok((vec![], vec![]));
@@ -205,8 +225,13 @@ mod tests {
             details: details("aa:bb:cc:dd:ee:ff"),
             at: OffsetDateTime::UNIX_EPOCH,
         });
-        assert_eq!(update(&node, details("aa:bb:cc:dd:ee:ff"), OffsetDateTime::UNIX_EPOCH), Ok((vec![], vec![])));
-        let (_, claims) = update(&node, details("11:bb:cc:dd:ee:ff"), OffsetDateTime::UNIX_EPOCH).expect("ok");
+        let same = NodePatch { hostname: Some("node-1".into()), ..NodePatch::default() };
+        assert_eq!(update(&node, same, OffsetDateTime::UNIX_EPOCH), Ok((vec![], vec![])));
+        let moved = NodePatch {
+            mac_address: Some(MacAddress::parse("11:bb:cc:dd:ee:ff").expect("mac")),
+            ..NodePatch::default()
+        };
+        let (_, claims) = update(&node, moved, OffsetDateTime::UNIX_EPOCH).expect("ok");
         assert_eq!(claims.iter().map(|c| c.action).collect::<Vec<_>>(), [ClaimAction::Release, ClaimAction::Claim]);
     }
 

@@ -145,8 +145,10 @@ mod handshake {
         let other = Clone::new(&app).await;
         let revoked: Bundle = bundle(&app, &clone.id, "target").await;
         let (csr_pem, key_pem) = csr(&clone.id);
-        let (status, body) =
-            app.post(&format!("/clone-sessions/{}/csr?role=target", clone.id), json!({ "csr_pem": csr_pem })).await;
+        let (status, body) = app
+            .as_node(&clone.id, "target")
+            .post(&format!("/clone-sessions/{}/csr?role=target", clone.id), json!({ "csr_pem": csr_pem }))
+            .await;
         assert_eq!(status, reqwest::StatusCode::OK, "{body}");
         let current = body["data"]["cert_pem"].as_str().expect("cert").to_owned();
         let foreign = bundle(&app, &other.id, "target").await;
@@ -178,6 +180,7 @@ mod handshake {
         // source refuses that server and fails the session saying why
         let port: u16 = addr.rsplit(':').next().and_then(|p| p.parse().ok()).expect("port");
         let (status, body) = app
+            .as_node(&other.id, "source")
             .post(
                 &format!("/clone-sessions/{}/source-ready", other.id),
                 json!({"ip": "127.0.0.1", "port": port, "size_bytes": 4 * MIB, "device": "/dev/sda"}),

@@ -33,16 +33,19 @@ async fn a_role_gets_five_replacement_certificates_then_a_409() {
     let path = format!("/clone-sessions/{id}/csr?role=target");
     // The certificate issued at creation is the first of six.
     for n in 1..=5 {
-        let (status, body) = app.post(&path, json!({"csr_pem": csr()})).await;
+        let (status, body) = app.as_node(id, "target").post(&path, json!({"csr_pem": csr()})).await;
         assert_eq!(status, StatusCode::OK, "replacement {n}: {body}");
     }
-    let (status, body) = app.post(&path, json!({"csr_pem": csr()})).await;
+    let (status, body) = app.as_node(id, "target").post(&path, json!({"csr_pem": csr()})).await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
     let detail = body["detail"].as_str().expect("detail");
     assert!(detail.contains("target role already has 6 certificates"), "{detail}");
     assert_eq!(revoked_count(&crl(&app).await), 5, "the CRL grew by the five replaced, no more");
 
-    let (status, body) = app.post(&format!("/clone-sessions/{id}/csr?role=source"), json!({"csr_pem": csr()})).await;
+    let (status, body) = app
+        .as_node(id, "source")
+        .post(&format!("/clone-sessions/{id}/csr?role=source"), json!({"csr_pem": csr()}))
+        .await;
     assert_eq!(status, StatusCode::OK, "the other role has its own count: {body}");
 }
 

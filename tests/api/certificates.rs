@@ -24,7 +24,7 @@ pub struct Bundle {
 }
 
 pub async fn bundle(app: &TestApp, id: &str, role: &str) -> Bundle {
-    let (status, body) = app.get(&format!("/clone-sessions/{id}/certs?role={role}")).await;
+    let (status, body) = app.as_node(id, role).get(&format!("/clone-sessions/{id}/certs?role={role}")).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let text = |k: &str| body["data"][k].as_str().expect(k).to_owned();
     Bundle { cert_pem: text("cert_pem"), key_pem: text("key_pem"), ca_pem: text("ca_pem") }
@@ -109,8 +109,10 @@ async fn certificates_issued_at_creation_and_for_a_csr_carry_the_same_extensions
 
         let key = rcgen::KeyPair::generate().expect("key");
         let csr = rcgen::CertificateParams::default().serialize_request(&key).expect("csr").pem().expect("pem");
-        let (status, signed) =
-            app.post(&format!("/clone-sessions/{id}/csr?role={role}"), serde_json::json!({"csr_pem": csr})).await;
+        let (status, signed) = app
+            .as_node(id, role)
+            .post(&format!("/clone-sessions/{id}/csr?role={role}"), serde_json::json!({"csr_pem": csr}))
+            .await;
         assert_eq!(status, StatusCode::OK, "{signed}");
         let signed_pem = signed["data"]["cert_pem"].as_str().expect("cert");
         assert_eq!(extensions(signed_pem), extensions(&created.cert_pem), "{role}: the same extensions either way");
@@ -288,10 +290,9 @@ async fn unusable_ca_settings_and_loose_key_files_refuse_to_start() {
 async fn with_the_ca_disabled_certificates_are_a_503() {
     let app = TestApp::spawn_with(TestDb::new().await, &["--ca-enabled", "false"]).await;
     let session = app.direct_session().await;
-    let (status, body) =
-        app.get(&format!("/clone-sessions/{}/certs?role=source", session["id"].as_str().expect("id"))).await;
-    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
     let id = session["id"].as_str().expect("id");
+    let (status, body) = app.as_node(id, "source").get(&format!("/clone-sessions/{id}/certs?role=source")).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
     let path = format!("/clone-sessions/{id}/certs?role=middle");
     let (status, _) = app.call(reqwest::Method::GET, &path, Some(&app.node_token(id, "source")), None).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "an authenticated node asking a bad role");

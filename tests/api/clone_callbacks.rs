@@ -38,7 +38,7 @@ async fn the_happy_path_moves_through_every_state() {
     assert_eq!(view["data"]["status"], "cloning");
     assert_eq!(view["data"]["transfer_rate_bps"], 1000);
 
-    let (status, body) = app.post(&format!("/clone-sessions/{id}/complete"), json!({})).await;
+    let (status, body) = app.as_node(id, "target").post(&format!("/clone-sessions/{id}/complete"), json!({})).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["data"]["status"], "completed");
     assert!(body["data"]["duration_seconds"].is_i64());
@@ -54,23 +54,31 @@ async fn callbacks_that_make_no_sense_are_refused_with_409_and_a_reason() {
     let session = app.direct_session().await;
     let id = session["id"].as_str().expect("id");
 
-    let (status, body) = app.post(&format!("/clone-sessions/{id}/complete"), json!({})).await;
+    let (status, body) = app.as_node(id, "target").post(&format!("/clone-sessions/{id}/complete"), json!({})).await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert!(body["detail"].as_str().expect("detail").contains("pending"), "{body}");
     assert_eq!(app.progress(id, 1).await.0, StatusCode::CONFLICT);
 
     app.source_ready(id, 100).await;
-    app.post(&format!("/clone-sessions/{id}/complete"), json!({})).await;
+    app.as_node(id, "target").post(&format!("/clone-sessions/{id}/complete"), json!({})).await;
     let (status, body) = app.progress(id, 50).await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert!(body["detail"].as_str().expect("detail").contains("completed"), "{body}");
-    assert_eq!(app.post(&format!("/clone-sessions/{id}/failed?error=x"), json!({})).await.0, StatusCode::CONFLICT);
+    assert_eq!(
+        app.as_node(id, "target").post(&format!("/clone-sessions/{id}/failed?error=x"), json!({})).await.0,
+        StatusCode::CONFLICT
+    );
 
     let other = app.direct_session().await;
     let other = other["id"].as_str().expect("id");
-    app.post(&format!("/clone-sessions/{other}/failed"), json!({"error": "boot failed"})).await;
+    app.as_node(other, "target")
+        .post(&format!("/clone-sessions/{other}/failed"), json!({"error": "boot failed"}))
+        .await;
     assert_eq!(app.source_ready(other, 100).await.0, StatusCode::CONFLICT);
-    assert_eq!(app.post(&format!("/clone-sessions/{other}/complete"), json!({})).await.0, StatusCode::CONFLICT);
+    assert_eq!(
+        app.as_node(other, "target").post(&format!("/clone-sessions/{other}/complete"), json!({})).await.0,
+        StatusCode::CONFLICT
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -84,6 +92,7 @@ async fn repeated_callbacks_succeed_without_a_second_event() {
     app.progress(id, 10).await;
     assert_eq!(app.source_ready(id, 1_000).await.0, StatusCode::OK, "a replayed source-ready after cloning began");
     let (status, body) = app
+        .as_node(id, "source")
         .post(
             &format!("/clone-sessions/{id}/source-ready"),
             json!({"ip": "10.0.0.6", "port": 9999, "size_bytes": 1000, "device": "/dev/sda"}),
@@ -91,7 +100,10 @@ async fn repeated_callbacks_succeed_without_a_second_event() {
         .await;
     assert_eq!(status, StatusCode::CONFLICT, "a different source-ready: {body}");
     for _ in 0..2 {
-        assert_eq!(app.post(&format!("/clone-sessions/{id}/complete"), json!({})).await.0, StatusCode::OK);
+        assert_eq!(
+            app.as_node(id, "target").post(&format!("/clone-sessions/{id}/complete"), json!({})).await.0,
+            StatusCode::OK
+        );
     }
     let events = events_of(&app, id).await;
     assert_eq!(events.iter().filter(|e| *e == "clone_session.source_ready").count(), 1);
@@ -100,7 +112,10 @@ async fn repeated_callbacks_succeed_without_a_second_event() {
     let failing = app.direct_session().await;
     let failing = failing["id"].as_str().expect("id");
     for _ in 0..2 {
-        let (status, body) = app.post(&format!("/clone-sessions/{failing}/failed?error=disk%20gone"), json!({})).await;
+        let (status, body) = app
+            .as_node(failing, "target")
+            .post(&format!("/clone-sessions/{failing}/failed?error=disk%20gone"), json!({}))
+            .await;
         assert_eq!(status, StatusCode::OK, "{body}");
     }
     assert_eq!(events_of(&app, failing).await.iter().filter(|e| *e == "clone_session.failed").count(), 1);
@@ -144,9 +159,11 @@ async fn progress_input_is_validated() {
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {response}");
         assert_eq!(response["fields"][0]["field"], field, "{response}");
     }
-    let (status, body) = app.post(&format!("/clone-sessions/{id}/failed"), json!({})).await;
+    let (status, body) = app.as_node(id, "target").post(&format!("/clone-sessions/{id}/failed"), json!({})).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "failed needs an error: {body}");
-    let (status, _) = app.source_ready(&uuid::Uuid::new_v4().to_string(), 1).await;
+    let unknown = uuid::Uuid::new_v4();
+    let ready = json!({"ip": "10.0.0.5", "port": 9999, "size_bytes": 1, "device": "/dev/sda"});
+    let (status, _) = app.post(&format!("/clone-sessions/{unknown}/source-ready"), ready).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "no token of that session exists");
 }
 
@@ -177,10 +194,13 @@ async fn a_session_that_ends_destroys_its_private_keys() {
     let app = TestApp::spawn().await;
     let session = app.direct_session().await;
     let id = session["id"].as_str().expect("id");
-    assert_eq!(app.get(&format!("/clone-sessions/{id}/certs?role=target")).await.0, StatusCode::OK);
+    assert_eq!(
+        app.as_node(id, "target").get(&format!("/clone-sessions/{id}/certs?role=target")).await.0,
+        StatusCode::OK
+    );
     app.source_ready(id, 100).await;
-    app.post(&format!("/clone-sessions/{id}/complete"), json!({})).await;
-    let (status, body) = app.get(&format!("/clone-sessions/{id}/certs?role=target")).await;
+    app.as_node(id, "target").post(&format!("/clone-sessions/{id}/complete"), json!({})).await;
+    let (status, body) = app.as_node(id, "target").get(&format!("/clone-sessions/{id}/certs?role=target")).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "the node token died with the session: {body}");
     let client = app.db.client().await;
     let kinds: Vec<String> = client

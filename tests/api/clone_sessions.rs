@@ -81,7 +81,7 @@ async fn a_staged_session_shows_its_backend_and_has_no_certificates() {
         created.as_object_mut().expect("object").remove(shown_once);
     }
     assert_eq!(created, read["data"], "the staged view as folded");
-    let (status, body) = app.get(&format!("/clone-sessions/{id}/certs?role=source")).await;
+    let (status, body) = app.as_node(id, "source").get(&format!("/clone-sessions/{id}/certs?role=source")).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert_eq!(body["detail"], "Certificates only available for direct mode sessions");
 }

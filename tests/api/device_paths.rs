@@ -32,7 +32,8 @@ async fn session_device_fields_refuse_what_the_disk_routes_refuse() {
         let (status, response) = app.patch(&format!("/clone-sessions/{id}"), json!({"target_device": value})).await;
         assert_refused("target_device", value, status, &response);
         let ready = json!({"ip": "10.0.0.5", "port": 9999, "size_bytes": 100, "device": value});
-        let (status, response) = app.post(&format!("/clone-sessions/{id}/source-ready"), ready).await;
+        let (status, response) =
+            app.as_node(id, "source").post(&format!("/clone-sessions/{id}/source-ready"), ready).await;
         assert_refused("device", value, status, &response);
         // The disk routes say the same of the same string.
         let (status, response) = app.get(&format!("/nodes/{source}/disks/{}", urlencode(value))).await;

@@ -157,6 +157,6 @@ async fn scan_requests_and_status_reports_answer_with_the_state_they_left() {
     assert_eq!(apply(&app, &node).await.0, StatusCode::OK);
     let (status, started) = set_status(&app, &node, &last, json!({"status": "running"})).await;
     assert_eq!(status, StatusCode::OK, "{started}");
-    let (_, polled) = app.get(&format!("/nodes/{node}/partition-operations?status=running")).await;
+    let (_, polled) = app.as_node_key(&node).get(&format!("/nodes/{node}/partition-operations?status=running")).await;
     assert_eq!(polled["data"][0], started["data"], "the built view is the folded row");
 }

@@ -40,7 +40,7 @@ pub async fn node_with(app: &TestApp, disks: Value) -> String {
 }
 
 pub async fn report(app: &TestApp, node: &str, disks: Value) -> (StatusCode, Value) {
-    app.post(&format!("/nodes/{node}/disks/report"), json!({ "disks": disks })).await
+    app.as_node_key(node).post(&format!("/nodes/{node}/disks/report"), json!({ "disks": disks })).await
 }
 
 async fn log_length(app: &TestApp) -> i64 {
@@ -168,7 +168,7 @@ async fn disks_missing_from_a_new_report_leave_the_view_but_not_the_log() {
     let first_id = app.get(&format!("/nodes/{node}/disks/sda")).await.1["data"]["id"].clone();
 
     // Given as a bare array this time.
-    let (status, body) = app.post(&format!("/nodes/{node}/disks/report"), json!([sda()])).await;
+    let (status, body) = app.as_node_key(&node).post(&format!("/nodes/{node}/disks/report"), json!([sda()])).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let (_, list) = app.get(&format!("/nodes/{node}/disks")).await;
     assert_eq!(list["total"], 1);
@@ -216,7 +216,8 @@ async fn scan_status_is_pending_from_a_request_until_the_next_report() {
 async fn disk_routes_need_a_registered_node() {
     let app = TestApp::spawn().await;
     let stranger = uuid::Uuid::new_v4();
-    let (status, _) = report(&app, &stranger.to_string(), json!([sda()])).await;
+    // No node token exists for an unregistered node: an operator's is refused.
+    let (status, _) = app.post(&format!("/nodes/{stranger}/disks/report"), json!([sda()])).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "no node token exists for an unregistered node");
     let (status, _) = app.get(&format!("/nodes/{stranger}/partition-operations")).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
@@ -256,8 +257,10 @@ pub async fn workload(app: &TestApp) {
     let (status, body) = app.post(&format!("/nodes/{node}/disks/sda/apply"), json!({})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     for (id, status) in [(&ids[0], "running"), (&ids[0], "completed"), (&ids[1], "failed")] {
-        let (code, body) =
-            app.post(&format!("/nodes/{node}/partition-operations/{id}/status"), json!({"status": status})).await;
+        let (code, body) = app
+            .as_node_key(&node)
+            .post(&format!("/nodes/{node}/partition-operations/{id}/status"), json!({"status": status}))
+            .await;
         assert_eq!(code, StatusCode::OK, "{body}");
     }
     report(app, &node, json!([sda()])).await;

@@ -13,7 +13,7 @@ async fn a_session_lifecycle_arrives_as_the_spec_messages_in_order() {
     let id = session["id"].as_str().expect("id");
     app.source_ready(id, 2_000).await;
     app.progress(id, 500).await;
-    app.post(&format!("/clone-sessions/{id}/complete"), json!({})).await;
+    app.as_node(id, "target").post(&format!("/clone-sessions/{id}/complete"), json!({})).await;
 
     let messages = ws.until("clone.completed").await;
     let clone: Vec<&Value> = messages.iter().filter(|m| m["data"]["session_id"] == id).collect();
@@ -45,7 +45,9 @@ async fn failures_and_cancellations_are_broadcast() {
     let mut ws = app.ws("").await;
     let failing = app.direct_session().await;
     let failing = failing["id"].as_str().expect("id");
-    app.post(&format!("/clone-sessions/{failing}/failed?error=bad%20sector"), json!({})).await;
+    app.as_node(failing, "target")
+        .post(&format!("/clone-sessions/{failing}/failed?error=bad%20sector"), json!({}))
+        .await;
     let failed = ws.until("clone.failed").await.pop().expect("failed");
     assert_eq!(failed["data"], json!({"session_id": failing, "error": "bad sector"}));
 

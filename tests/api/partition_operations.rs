@@ -23,7 +23,7 @@ pub async fn queued(app: &TestApp, node: &str, operation: &str, params: Value) -
 }
 
 pub async fn set_status(app: &TestApp, node: &str, op: &str, body: Value) -> (StatusCode, Value) {
-    app.post(&format!("/nodes/{node}/partition-operations/{op}/status"), body).await
+    app.as_node_key(node).post(&format!("/nodes/{node}/partition-operations/{op}/status"), body).await
 }
 
 pub async fn apply(app: &TestApp, node: &str) -> (StatusCode, Value) {
@@ -32,7 +32,7 @@ pub async fn apply(app: &TestApp, node: &str) -> (StatusCode, Value) {
 
 /// Sequences of what the node sees when it polls.
 pub async fn node_sees(app: &TestApp, node: &str) -> Vec<(i64, String)> {
-    let (status, body) = app.get(&format!("/nodes/{node}/partition-operations")).await;
+    let (status, body) = app.as_node_key(node).get(&format!("/nodes/{node}/partition-operations")).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     body["data"]
         .as_array()
@@ -198,9 +198,9 @@ async fn apply_hands_out_the_queue_in_order_and_the_node_sees_only_that() {
     assert!(body["data"].as_array().expect("list").iter().all(|o| o["applied_at"].is_string()));
     queued(&app, &node, "delete", json!({"partition": 3})).await;
     assert_eq!(node_sees(&app, &node).await, [(1, "pending".into()), (2, "pending".into())]);
-    let (_, pending) = app.get(&format!("/nodes/{node}/partition-operations?status=running")).await;
+    let (_, pending) = app.as_node_key(&node).get(&format!("/nodes/{node}/partition-operations?status=running")).await;
     assert_eq!(pending["total"], 0);
-    let (status, _) = app.get(&format!("/nodes/{node}/partition-operations?status=done")).await;
+    let (status, _) = app.as_node_key(&node).get(&format!("/nodes/{node}/partition-operations?status=done")).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
 }
 

@@ -35,9 +35,12 @@ async fn workload(app: &TestApp) {
         app.source_ready(id, 1_000).await;
         app.progress(id, 100 * (round + 1)).await;
         match round {
-            0 => assert_eq!(app.post(&format!("/clone-sessions/{id}/complete"), json!({})).await.0, StatusCode::OK),
+            0 => assert_eq!(
+                app.as_node(id, "target").post(&format!("/clone-sessions/{id}/complete"), json!({})).await.0,
+                StatusCode::OK
+            ),
             1 => assert_eq!(
-                app.post(&format!("/clone-sessions/{id}/failed?error=disk"), json!({})).await.0,
+                app.as_node(id, "target").post(&format!("/clone-sessions/{id}/failed?error=disk"), json!({})).await.0,
                 StatusCode::OK
             ),
             2 => assert_eq!(app.delete(&format!("/clone-sessions/{id}")).await.0, StatusCode::OK),

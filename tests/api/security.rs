@@ -7,15 +7,11 @@ use crate::certificates::{Bundle, bundle, handshake_checking};
 use crate::support::{ADMIN_TOKEN, TestApp, TestDb};
 use pureboot::auth::{OperatorRole, operator_tokens};
 
-async fn token(app: &TestApp, name: &str, role: OperatorRole) -> String {
-    operator_tokens::create(&app.db.pool(), name, role).await.expect("token")
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn operator_endpoints_need_a_valid_token_of_a_sufficient_role() {
     let app = TestApp::spawn().await;
-    let viewer = token(&app, "viewer", OperatorRole::Viewer).await;
-    let operator = token(&app, "operator", OperatorRole::Operator).await;
+    let viewer = app.as_operator(OperatorRole::Viewer).await;
+    let operator = app.as_operator(OperatorRole::Operator).await;
     let source = app.node("s").await;
     let target = app.node("t").await;
     let session = json!({"clone_mode": "direct", "source_node_id": source, "target_node_id": target});
@@ -24,21 +20,21 @@ async fn operator_endpoints_need_a_valid_token_of_a_sufficient_role() {
         (None, 401),
         (Some("nonsense"), 401),
         (Some("pbo_00000000000000000000000000000000_x"), 401),
-        (Some(viewer.as_str()), 200),
+        (Some(viewer.token()), 200),
     ] {
         let (got, body) = app.call(Method::GET, "/clone-sessions", token, None).await;
         assert_eq!(got.as_u16(), status, "{token:?}: {body}");
     }
-    let (status, body) = app.call(Method::POST, "/clone-sessions", Some(&viewer), Some(session.clone())).await;
+    let (status, body) = viewer.post("/clone-sessions", session.clone()).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
     assert!(body["detail"].as_str().expect("detail").contains("viewer"));
-    let (status, created) = app.call(Method::POST, "/clone-sessions", Some(&operator), Some(session)).await;
+    let (status, created) = operator.post("/clone-sessions", session).await;
     assert_eq!(status, StatusCode::OK, "{created}");
     assert_eq!(created["data"]["created_by"], "operator:operator", "the actor is the token's name");
     let id = created["data"]["id"].as_str().expect("id");
-    assert_eq!(app.call(Method::DELETE, &format!("/clone-sessions/{id}"), Some(&viewer), None).await.0, 403);
+    assert_eq!(viewer.delete(&format!("/clone-sessions/{id}")).await.0, 403);
     let node = json!({"mac_address": "52:54:00:00:99:01", "hostname": "x"});
-    assert_eq!(app.call(Method::POST, "/nodes", Some(&operator), Some(node.clone())).await.0, 403, "nodes are admin's");
+    assert_eq!(operator.post("/nodes", node.clone()).await.0, 403, "nodes are admin's");
     assert_eq!(app.call(Method::POST, "/nodes", Some(ADMIN_TOKEN), Some(node)).await.0, 200);
     assert_eq!(app.call(Method::GET, "/ws", None, None).await.0, 401, "the WebSocket needs a token too");
 
@@ -51,7 +47,7 @@ async fn operator_endpoints_need_a_valid_token_of_a_sufficient_role() {
 
     operator_tokens::revoke(&app.db.pool(), "viewer").await.expect("revoke");
     let fresh = TestApp::spawn_with(TestDb { name: app.db.name.clone(), config: app.db.config.clone() }, &[]).await;
-    assert_eq!(fresh.call(Method::GET, "/clone-sessions", Some(&viewer), None).await.0, 401, "revoked");
+    assert_eq!(fresh.call(Method::GET, "/clone-sessions", Some(viewer.token()), None).await.0, 401, "revoked");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -103,7 +99,8 @@ async fn csr_signing_grants_only_what_the_controller_decides() {
     let id = session["id"].as_str().expect("id");
     let (replaced, kept) = (bundle(&app, id, "target").await, bundle(&app, id, "source").await);
     let (csr, key) = malicious_csr();
-    let (status, body) = app.post(&format!("/clone-sessions/{id}/csr?role=target"), json!({"csr_pem": csr})).await;
+    let (status, body) =
+        app.as_node(id, "target").post(&format!("/clone-sessions/{id}/csr?role=target"), json!({"csr_pem": csr})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
 
     let cert_pem = body["data"]["cert_pem"].as_str().expect("cert");
@@ -126,13 +123,16 @@ async fn csr_signing_grants_only_what_the_controller_decides() {
         "signed for the CSR's own key"
     );
 
-    let (status, _) = app.get(&format!("/clone-sessions/{id}/certs?role=target")).await;
+    let (status, _) = app.as_node(id, "target").get(&format!("/clone-sessions/{id}/certs?role=target")).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "the controller no longer holds a key for the role");
     let revoked = crl_serials(&app).await;
     assert_eq!(revoked, vec![serial_of(&replaced)], "the replaced certificate is revoked, the others are not");
     assert_ne!(serial_of(&kept), serial_of(&replaced));
 
-    let (status, body) = app.post(&format!("/clone-sessions/{id}/csr?role=target"), json!({"csr_pem": "junk"})).await;
+    let (status, body) = app
+        .as_node(id, "target")
+        .post(&format!("/clone-sessions/{id}/csr?role=target"), json!({"csr_pem": "junk"}))
+        .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     let tampered = {
         let mut der = pem::parse(csr.as_bytes()).expect("pem").into_contents();
@@ -140,7 +140,10 @@ async fn csr_signing_grants_only_what_the_controller_decides() {
         der[last] ^= 0x55;
         pem::encode(&pem::Pem::new("CERTIFICATE REQUEST", der))
     };
-    let (status, body) = app.post(&format!("/clone-sessions/{id}/csr?role=target"), json!({"csr_pem": tampered})).await;
+    let (status, body) = app
+        .as_node(id, "target")
+        .post(&format!("/clone-sessions/{id}/csr?role=target"), json!({"csr_pem": tampered}))
+        .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "a CSR whose signature does not verify: {body}");
 }
 
@@ -174,7 +177,7 @@ async fn ended_sessions_are_revoked_and_a_crl_checking_client_refuses_them() {
     let ended = ended["id"].as_str().expect("id");
     let (ended_source, ended_target) = (bundle(&app, ended, "source").await, bundle(&app, ended, "target").await);
     app.source_ready(ended, 10).await;
-    app.post(&format!("/clone-sessions/{ended}/complete"), json!({})).await;
+    app.as_node(ended, "target").post(&format!("/clone-sessions/{ended}/complete"), json!({})).await;
     let live = app.direct_session().await;
     let live = live["id"].as_str().expect("id");
     let (live_source, live_target) = (bundle(&app, live, "source").await, bundle(&app, live, "target").await);

@@ -39,7 +39,8 @@ async fn publish_large(app: &TestApp, nodes: &(String, String), count: usize) {
             .await;
         assert_eq!(status, 200, "{body}");
         let id = body["data"]["id"].as_str().expect("id");
-        let (status, body) = app.post(&format!("/clone-sessions/{id}/failed?error={error}"), json!({})).await;
+        let (status, body) =
+            app.as_node(id, "target").post(&format!("/clone-sessions/{id}/failed?error={error}"), json!({})).await;
         assert_eq!(status, 200, "{body}");
     }
 }

@@ -8,6 +8,7 @@ use std::time::Duration;
 use clap::Parser;
 use futures::{SinkExt, StreamExt};
 use pureboot::app::{App, serve};
+use pureboot::auth::{OperatorRole, operator_tokens};
 use pureboot::cli::{Cli, Command};
 use pureboot::config::ServeConfig;
 use reqwest::StatusCode;
@@ -114,8 +115,11 @@ pub struct TestApp {
     pub shutdown: CancellationToken,
     /// The server task; ends when shutdown has finished.
     pub server: tokio::task::JoinHandle<std::io::Result<()>>,
-    /// Node tokens of the sessions this test created, by session id.
+    /// Node tokens of the sessions this test created, by session id, and
+    /// the `pbk_…` tokens of the nodes it registered, by node id.
     node_tokens: std::sync::Mutex<std::collections::HashMap<String, Value>>,
+    /// Operator tokens made by [`TestApp::as_operator`], by role.
+    operator_tokens: std::sync::Mutex<std::collections::HashMap<String, String>>,
 }
 
 /// The admin token every test controller is started with.
@@ -179,7 +183,16 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         let server = tokio::spawn(serve(app.clone(), listener));
-        Self { db, addr, http: reqwest::Client::new(), data_dir, shutdown, server, node_tokens: Default::default() }
+        Self {
+            db,
+            addr,
+            http: reqwest::Client::new(),
+            data_dir,
+            shutdown,
+            server,
+            node_tokens: Default::default(),
+            operator_tokens: Default::default(),
+        }
     }
 
     /// The master key sealing `secrets` (kept in the database, under the test KEK).
@@ -192,12 +205,87 @@ impl TestApp {
         format!("http://{}/api/v1{path}", self.addr)
     }
 
-    /// Sends a request as whoever a real client of `path` would be: the
-    /// session's node token (of the right role) for node callbacks, the admin
-    /// token otherwise. Security tests use [`TestApp::call`] to choose.
-    pub async fn send(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-        let token = self.default_token(path, body.as_ref());
-        let (status, response) = self.call(method, path, Some(&token), body).await;
+    /// Requests as the admin operator (the token every test controller is
+    /// started with): what [`TestApp::get`], [`TestApp::post`],
+    /// [`TestApp::patch`] and [`TestApp::delete`] send.
+    pub fn as_admin(&self) -> Caller<'_> {
+        Caller { app: self, token: ADMIN_TOKEN.to_owned() }
+    }
+
+    /// Requests as an operator of `role`: the admin token, or a token named
+    /// after the role (`viewer`, `operator`), made on first use.
+    pub async fn as_operator(&self, role: OperatorRole) -> Caller<'_> {
+        if role == OperatorRole::Admin {
+            return self.as_admin();
+        }
+        let existing = self.operator_tokens.lock().expect("tokens").get(role.as_str()).cloned();
+        let token = match existing {
+            Some(token) => token,
+            None => {
+                let token =
+                    operator_tokens::create(&self.db.pool(), role.as_str(), role).await.expect("operator token");
+                self.operator_tokens.lock().expect("tokens").insert(role.as_str().to_owned(), token.clone());
+                token
+            }
+        };
+        Caller { app: self, token }
+    }
+
+    /// Requests as the node playing `role` (`source` or `target`) in clone
+    /// session `session`, with the `pbn_…` token this test was given for it
+    /// (at creation, or by the PATCH that moved the role). Panics when there
+    /// is none, so a callback is never sent with another token by mistake.
+    pub fn as_node(&self, session: &str, role: &str) -> Caller<'_> {
+        let token = self.node_token(session, role);
+        assert!(!token.is_empty(), "this test was given no {role} token for session {session}");
+        Caller { app: self, token }
+    }
+
+    /// Requests as node `node` itself, with the `pbk_…` token this test got
+    /// when it registered the node. Panics when there is none.
+    pub fn as_node_key(&self, node: &str) -> Caller<'_> {
+        let token = self.node_key(node);
+        assert!(!token.is_empty(), "this test registered no node {node}");
+        Caller { app: self, token }
+    }
+
+    /// A request with exactly this bearer token (or none). Every request
+    /// remembers the node tokens its response hands out, for
+    /// [`TestApp::as_node`] and [`TestApp::as_node_key`].
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut request = self.http.request(method, self.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let (status, response) = into_json(request.send().await.expect("request")).await;
+        self.remember_tokens(&response);
+        (status, response)
+    }
+
+    /// The node token of `role` for session `id` (created by this test).
+    pub fn node_token(&self, id: &str, role: &str) -> String {
+        let tokens = self.node_tokens.lock().expect("tokens");
+        tokens.get(id).and_then(|t| t[role].as_str()).map(str::to_owned).unwrap_or_default()
+    }
+
+    /// The `pbk_…` token of node `id` (registered by this test).
+    pub fn node_key(&self, id: &str) -> String {
+        let tokens = self.node_tokens.lock().expect("tokens");
+        tokens.get(id).and_then(Value::as_str).map(str::to_owned).unwrap_or_default()
+    }
+
+    /// Keeps the tokens a response hands out: a session's node tokens, a
+    /// node's own token, a retargeted role's new token.
+    fn remember_tokens(&self, response: &Value) {
         let data = &response["data"];
         let mut tokens = self.node_tokens.lock().expect("tokens");
         match (data["id"].as_str(), data.get("node_tokens"), data.get("node_token")) {
@@ -213,70 +301,10 @@ impl TestApp {
             }
             _ => {}
         }
-        drop(tokens);
-        (status, response)
-    }
-
-    /// A request with exactly this bearer token (or none).
-    pub async fn call(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        token: Option<&str>,
-        body: Option<Value>,
-    ) -> (StatusCode, Value) {
-        let mut request = self.http.request(method, self.url(path));
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
-        }
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        into_json(request.send().await.expect("request")).await
-    }
-
-    /// The node token of `role` for session `id` (created by this test).
-    pub fn node_token(&self, id: &str, role: &str) -> String {
-        let tokens = self.node_tokens.lock().expect("tokens");
-        tokens.get(id).and_then(|t| t[role].as_str()).map(str::to_owned).unwrap_or_default()
-    }
-
-    /// The `pbk_…` token of node `id` (registered by this test).
-    pub fn node_key(&self, id: &str) -> String {
-        let tokens = self.node_tokens.lock().expect("tokens");
-        tokens.get(id).and_then(Value::as_str).map(str::to_owned).unwrap_or_default()
-    }
-
-    fn default_token(&self, path: &str, body: Option<&Value>) -> String {
-        let (path, query) = path.split_once('?').unwrap_or((path, ""));
-        let mut parts = path.trim_start_matches('/').split('/');
-        let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
-        if let ["nodes", node, "disks", "report"] | ["nodes", node, "partition-operations", ..] = segments.as_slice() {
-            let tokens = self.node_tokens.lock().expect("tokens");
-            if let Some(token) = tokens.get(*node).and_then(Value::as_str) {
-                return token.to_owned();
-            }
-        }
-        if let (Some("clone-sessions"), Some(id), Some(action)) = (parts.next(), parts.next(), parts.next()) {
-            let role = match action {
-                "source-ready" => Some("source"),
-                "progress" => body.and_then(|b| b["role"].as_str()),
-                "complete" | "failed" => Some("target"),
-                "certs" | "csr" => query.split('&').find_map(|kv| kv.strip_prefix("role=")),
-                _ => None,
-            };
-            if let Some(role) = role {
-                let token = self.node_token(id, role);
-                if !token.is_empty() {
-                    return token;
-                }
-            }
-        }
-        ADMIN_TOKEN.to_owned()
     }
 
     pub async fn get(&self, path: &str) -> (StatusCode, Value) {
-        self.send(reqwest::Method::GET, path, None).await
+        self.as_admin().get(path).await
     }
 
     /// Returns once the projections include everything committed so far: a
@@ -288,7 +316,7 @@ impl TestApp {
     }
 
     pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
-        self.send(reqwest::Method::POST, path, Some(body)).await
+        self.as_admin().post(path, body).await
     }
 
     pub async fn post_raw(&self, path: &str, body: impl Into<reqwest::Body>) -> (StatusCode, Value) {
@@ -302,11 +330,11 @@ impl TestApp {
     }
 
     pub async fn patch(&self, path: &str, body: Value) -> (StatusCode, Value) {
-        self.send(reqwest::Method::PATCH, path, Some(body)).await
+        self.as_admin().patch(path, body).await
     }
 
     pub async fn delete(&self, path: &str) -> (StatusCode, Value) {
-        self.send(reqwest::Method::DELETE, path, None).await
+        self.as_admin().delete(path).await
     }
 
     /// Registers a node and returns its id.
@@ -332,16 +360,19 @@ impl TestApp {
         body["data"].clone()
     }
 
+    /// `source-ready` from session `id`'s source node.
     pub async fn source_ready(&self, id: &str, size: i64) -> (StatusCode, Value) {
-        self.post(
-            &format!("/clone-sessions/{id}/source-ready"),
-            json!({"ip": "10.0.0.5", "port": 9999, "size_bytes": size, "device": "/dev/sda"}),
-        )
-        .await
+        self.as_node(id, "source")
+            .post(
+                &format!("/clone-sessions/{id}/source-ready"),
+                json!({"ip": "10.0.0.5", "port": 9999, "size_bytes": size, "device": "/dev/sda"}),
+            )
+            .await
     }
 
+    /// Progress from session `id`'s target node.
     pub async fn progress(&self, id: &str, bytes: i64) -> (StatusCode, Value) {
-        self.post(
+        self.as_node(id, "target").post(
             &format!("/clone-sessions/{id}/progress"),
             json!({"role": "target", "bytes_transferred": bytes, "transfer_rate_bps": 1000, "status": "transferring"}),
         )
@@ -353,6 +384,41 @@ impl TestApp {
         let url = format!("ws://{}/api/v1/ws{query}{separator}token={ADMIN_TOKEN}", self.addr);
         let (stream, _) = tokio_tungstenite::connect_async(url).await.expect("websocket connects");
         Ws { stream }
+    }
+}
+
+/// Who a test request is sent as (see [`TestApp::as_admin`],
+/// [`TestApp::as_operator`], [`TestApp::as_node`], [`TestApp::as_node_key`]).
+pub struct Caller<'a> {
+    app: &'a TestApp,
+    token: String,
+}
+
+impl Caller<'_> {
+    /// The bearer token this caller presents.
+    pub fn token(&self) -> &str {
+        &self.token
+    }
+
+    /// Sends the request with this caller's token.
+    pub async fn send(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+        self.app.call(method, path, Some(&self.token), body).await
+    }
+
+    pub async fn get(&self, path: &str) -> (StatusCode, Value) {
+        self.send(reqwest::Method::GET, path, None).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.send(reqwest::Method::POST, path, Some(body)).await
+    }
+
+    pub async fn patch(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.send(reqwest::Method::PATCH, path, Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str) -> (StatusCode, Value) {
+        self.send(reqwest::Method::DELETE, path, None).await
     }
 }
 

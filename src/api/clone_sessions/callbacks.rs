@@ -20,8 +20,8 @@ use crate::api::envelope::ApiResponse;
 use crate::api::extract::{ApiJson, ApiQuery};
 use crate::app::App;
 use crate::auth::{Callback, SessionAuth, Settle};
-use crate::commands::clone_sessions::run;
-use crate::domain::clone_session::{self as session, ProgressReport, Role, SourceEndpoint, progress_percent};
+use crate::commands::clone_sessions as command;
+use crate::domain::clone_session::{ProgressReport, Role, SourceEndpoint, progress_percent};
 use crate::error::{ApiError, ErrorBody};
 
 const EITHER: &[Role] = &[Role::Source, Role::Target];
@@ -44,8 +44,7 @@ pub async fn source_ready(
     let ctx = auth.as_role(&[Role::Source])?;
     let endpoint = SourceEndpoint { ip: body.ip, port: body.port, size_bytes: body.size_bytes, device: body.device };
     let message = format!("Source ready at {}:{}", endpoint.ip, endpoint.port);
-    let now = crate::commands::now();
-    let state = run(&app, &ctx.metadata(), id, |s| session::source_ready(s, endpoint.clone(), now)).await?;
+    let state = command::source_ready(&app, &ctx.metadata(), id, endpoint).await?;
     Ok(ApiResponse::with_message(CallbackStatus { status: state.status.to_string() }, message))
 }
 
@@ -72,7 +71,7 @@ pub async fn progress(
         status: body.status,
         bytes_on_wire: body.bytes_on_wire,
     };
-    let state = run(&app, &ctx.metadata(), id, |s| session::progress(s, report.clone())).await?;
+    let state = command::progress(&app, &ctx.metadata(), id, report).await?;
     let percent = progress_percent(state.bytes_transferred, state.bytes_total());
     Ok(ApiResponse::ok(ProgressAck { progress_percent: percent }))
 }
@@ -93,8 +92,7 @@ pub async fn complete(
 ) -> Result<Json<ApiResponse<CompletionAck>>, ApiError> {
     let id = auth.session;
     let ctx = auth.as_role(EITHER)?;
-    let now = crate::commands::now();
-    let state = run(&app, &ctx.metadata(), id, |s| session::complete(s, body.digest.clone(), now)).await?;
+    let state = command::complete(&app, &ctx.metadata(), id, body.digest).await?;
     let ack = CompletionAck { status: state.status.to_string(), duration_seconds: state.duration_seconds.unwrap_or(0) };
     Ok(ApiResponse::with_message(ack, "Clone completed successfully"))
 }
@@ -120,7 +118,6 @@ pub async fn failed(
     let error =
         query.error.or(from_body.error).ok_or_else(|| ApiError::invalid("error", "an error message is required"))?;
     let message = format!("Clone failed: {error}");
-    let now = crate::commands::now();
-    let state = run(&app, &ctx.metadata(), id, |s| session::fail(s, error.clone(), now)).await?;
+    let state = command::fail(&app, &ctx.metadata(), id, error).await?;
     Ok(ApiResponse::with_message(CallbackStatus { status: state.status.to_string() }, message))
 }

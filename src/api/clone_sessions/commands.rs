@@ -15,7 +15,7 @@ use crate::app::App;
 use crate::auth::node_tokens::SessionTokens;
 use crate::auth::{Auth, Operator};
 use crate::commands::clone_sessions as command;
-use crate::domain::clone_session::{self as session, CloneStatus, Role, SessionPatch, SessionSpec};
+use crate::domain::clone_session::{CloneStatus, Role, SessionPatch, SessionSpec};
 use crate::error::{ApiError, ErrorBody};
 use crate::projections::clone_sessions::CloneSessionView;
 
@@ -185,8 +185,7 @@ pub async fn delete(
     auth: Auth<Operator>,
     IdPath(id): IdPath,
 ) -> Result<Json<ApiResponse<DeleteOutcome>>, ApiError> {
-    let now = crate::commands::now();
-    let state = command::run(&app, &auth.ctx.metadata(), id, |s| session::delete(s, now)).await?;
+    let state = command::delete(&app, &auth.ctx.metadata(), id).await?;
     let cancelled = state.status == CloneStatus::Cancelled && !state.deleted;
     let (outcome, message) =
         if cancelled { ("cancelled", "Clone session cancelled") } else { ("deleted", "Clone session deleted") };

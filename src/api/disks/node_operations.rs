@@ -28,7 +28,7 @@ pub async fn poll(
     NodeAuth { node: node_id, .. }: NodeAuth,
     ApiQuery(filter): ApiQuery<StatusFilter>,
 ) -> Result<Json<ApiList<PartitionOperationView>>, ApiError> {
-    command::ensure_node(&app, node_id).await?;
+    super::ensure_node(&app, node_id).await?;
     let conn = app.read_model().await?;
     let ops = partition_operations::list_for_node(&*conn, node_id, filter.status).await?;
     let total = ops.len() as i64;

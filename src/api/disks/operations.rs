@@ -54,7 +54,7 @@ pub async fn list(
     path: DiskPath,
     ApiQuery(filter): ApiQuery<StatusFilter>,
 ) -> Result<Json<ApiList<PartitionOperationView>>, ApiError> {
-    command::ensure_node(&app, path.node_id).await?;
+    super::ensure_node(&app, path.node_id).await?;
     let conn = app.read_model().await?;
     let ops = partition_operations::list_for_device(&*conn, path.node_id, path.device.as_str(), filter.status).await?;
     let total = ops.len() as i64;

@@ -8,10 +8,10 @@ use axum::extract::{FromRequestParts, Path};
 use axum::http::request::Parts;
 use uuid::Uuid;
 
-use crate::api::extract::parse_id;
 use crate::domain::Rejection;
 use crate::domain::disks::Device;
 use crate::error::ApiError;
+use crate::request::parse_id;
 
 /// `/nodes/{id}/disks/{device}…`
 pub struct DiskPath {

@@ -53,7 +53,7 @@ pub async fn list(
     _auth: Auth<Viewer>,
     IdPath(node_id): IdPath,
 ) -> Result<Json<ApiList<DiskInfoView>>, ApiError> {
-    command::ensure_node(&app, node_id).await?;
+    super::ensure_node(&app, node_id).await?;
     let conn = app.read_model().await?;
     let disks = disk_info::list(&*conn, node_id).await?;
     let total = disks.len() as i64;
@@ -72,7 +72,7 @@ pub async fn get(
     _auth: Auth<Viewer>,
     path: DiskPath,
 ) -> Result<Json<ApiResponse<DiskInfoView>>, ApiError> {
-    command::ensure_node(&app, path.node_id).await?;
+    super::ensure_node(&app, path.node_id).await?;
     let conn = app.read_model().await?;
     let disk = disk_info::get(&*conn, path.node_id, path.device.as_str())
         .await?
@@ -105,7 +105,7 @@ pub async fn scan_status(
     _auth: Auth<Viewer>,
     IdPath(node_id): IdPath,
 ) -> Result<Json<ApiResponse<ScanStatusView>>, ApiError> {
-    command::ensure_node(&app, node_id).await?;
+    super::ensure_node(&app, node_id).await?;
     let conn = app.read_model().await?;
     Ok(ApiResponse::ok(disk_info::scan_status(&*conn, node_id).await?))
 }
@@ -121,7 +121,7 @@ pub async fn scan_request(
     State(app): State<Arc<App>>,
     NodeAuth { node: node_id, .. }: NodeAuth,
 ) -> Result<Json<ApiResponse<ScanStatusView>>, ApiError> {
-    command::ensure_node(&app, node_id).await?;
+    super::ensure_node(&app, node_id).await?;
     let conn = app.read_model().await?;
     Ok(ApiResponse::ok(disk_info::scan_status(&*conn, node_id).await?))
 }

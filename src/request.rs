@@ -1,14 +1,20 @@
-//! Who is asking and through which request: the metadata every appended
-//! event records. The request id is taken from `X-Request-Id` when the client
-//! sends a sane one, generated otherwise, and always echoed back.
+//! What every HTTP request carries into a command, for `api` and `auth`
+//! alike: who is asking and through which request (the metadata every
+//! appended event records), and the ids of its path.
+//!
+//! The request id is taken from `X-Request-Id` when the client sends a sane
+//! one, generated otherwise, and always echoed back.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 
-use axum::extract::{ConnectInfo, FromRequestParts, Request};
+use axum::extract::{ConnectInfo, FromRequestParts, Path, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderName, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
+
+use uuid::Uuid;
 
 use crate::error::ApiError;
 use crate::event_store::Metadata;
@@ -68,4 +74,19 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestContext {
             remote_addr: parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string()),
         })
     }
+}
+
+/// The path parameter `name` as a UUID (400 otherwise). Callers check it
+/// after the token, so an unauthenticated request learns nothing of its path.
+pub async fn path_id<S: Send + Sync>(parts: &mut Parts, state: &S, name: &str) -> Result<Uuid, ApiError> {
+    let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
+        .await
+        .map_err(|rejection| ApiError::BadRequest(rejection.body_text()))?;
+    let raw = params.get(name).ok_or_else(|| ApiError::Internal(format!("route has no {{{name}}} parameter")))?;
+    parse_id(raw)
+}
+
+/// A path segment as a UUID: 400 naming the segment otherwise.
+pub fn parse_id(raw: &str) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(raw).map_err(|_| ApiError::BadRequest(format!("'{raw}' is not a valid id: expected a UUID")))
 }

@@ -1,0 +1,233 @@
+//! Clone-session commands: the operator's (create, update, delete) and the
+//! nodes' callbacks (source-ready, progress, complete, failed). Several need
+//! more than the session's state: the referenced nodes and backend, the
+//! certificates (see [`certificates`]), and the private keys and node tokens
+//! kept (sealed or hashed) outside the log until the session ends.
+
+mod certificates;
+
+pub use certificates::{cert_kind, key_kind, sign_csr};
+
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::{Decision, nodes, storage_backends};
+use crate::app::App;
+use crate::auth::node_tokens::{SessionTokens, issue_session_tokens, retire_session_tokens};
+use crate::domain::Rejection;
+use crate::domain::clone_session::{
+    self as session, CloneSession, CloneSessionEvent, ProgressReport, Role, SessionPatch, SessionSpec, SourceEndpoint,
+};
+use crate::error::ApiError;
+use crate::event_store::{Aggregate, Metadata, SecretOp};
+use crate::projections::clone_sessions::{CloneSessionView, ReferencedNames};
+
+/// Creates a session (with certificates in direct mode); returns its view and
+/// the node tokens of both roles (their hashes are stored, never the tokens).
+/// The view is built from what was decided, so the response does not wait
+/// for the projections (a test holds it equal to the folded row).
+pub async fn create(
+    app: &App,
+    metadata: &Metadata,
+    spec: SessionSpec,
+) -> Result<(CloneSessionView, SessionTokens), ApiError> {
+    let spec = session::check_spec(spec)?;
+    let names = check_references(app, spec.source_node_id, spec.target_node_id, spec.staging_backend_id).await?;
+    let id = Uuid::new_v4();
+    let (certificates, mut secrets) = certificates::issue(app, id, &spec).await?;
+    let (tokens, token_secrets) = issue_session_tokens(id);
+    secrets.extend(token_secrets);
+    let executed = app
+        .commands
+        .execute::<CloneSession, _>(metadata, id, |state, now| {
+            let events = session::create(state, id, spec.clone(), metadata.actor.clone(), certificates.clone(), now)?;
+            Ok::<_, Rejection>(Decision { events, claims: Vec::new(), secrets: secrets.clone() })
+        })
+        .await?;
+    let created = session::SessionCreated { id, spec, created_by: metadata.actor.clone(), at: executed.at };
+    Ok((CloneSessionView::created(&created, &certificates, names, executed.last_position), tokens))
+}
+
+/// The new credentials of a role whose node changed, shown only in the
+/// PATCH response that changed it.
+pub struct RoleToken {
+    pub role: Role,
+    pub token: String,
+}
+
+/// Changes a pending session; returns its view right after this change,
+/// built from the state the command left (not read back from the query
+/// table, where a concurrent change may already show).
+///
+/// A new target node takes the role over: in the same transaction the old
+/// target's token is replaced by a new one (returned here, once), and in
+/// direct mode a certificate is issued for the new node, superseding the old
+/// one (which the CRL then lists) and replacing its sealed key. Only the
+/// target can move: the source is fixed at creation.
+pub async fn update(
+    app: &App,
+    metadata: &Metadata,
+    id: Uuid,
+    patch: SessionPatch,
+) -> Result<(CloneSessionView, Option<RoleToken>), ApiError> {
+    let mut credentials = None;
+    if let Some(target) = patch.target_node_id {
+        check_references(app, target, None, None)
+            .await
+            .map_err(|_| ApiError::NotFound("Target node not found".into()))?;
+        credentials = Some(certificates::for_new_target(app, id, target).await?);
+    }
+    let mut retargeted = false;
+    let executed = app
+        .commands
+        .execute::<CloneSession, _>(metadata, id, |state, _| {
+            let (certificate, secrets) = match &credentials {
+                Some((_, certificate, secrets)) => (certificate.clone(), secrets.clone()),
+                None => (None, Vec::new()),
+            };
+            let events = session::update(state, patch.clone(), certificate)?;
+            retargeted =
+                events.iter().any(|e| matches!(e, CloneSessionEvent::Updated(u) if u.target_node_id.is_some()));
+            let secrets = if retargeted { secrets } else { Vec::new() };
+            Ok::<_, Rejection>(Decision { events, claims: Vec::new(), secrets })
+        })
+        .await?;
+    let token = match credentials.filter(|_| retargeted && executed.wrote) {
+        Some((token, _, _)) => {
+            app.session_tokens.forget(id, Role::Target);
+            Some(RoleToken { role: Role::Target, token })
+        }
+        None => None,
+    };
+    let position = if executed.wrote {
+        executed.last_position
+    } else {
+        app.commands.position_at::<CloneSession>(id, executed.version).await?
+    };
+    let names = current_names(app, executed.state.spec.as_ref()).await?;
+    let view = CloneSessionView::pending(id, &executed.state, names, position)
+        .ok_or_else(|| ApiError::Internal(format!("clone session {id} is not pending after an accepted update")))?;
+    Ok((view, token))
+}
+
+/// The current names of what `spec` refers to; a deleted node or backend has none.
+async fn current_names(app: &App, spec: Option<&SessionSpec>) -> Result<ReferencedNames, ApiError> {
+    let Some(spec) = spec else { return Ok(ReferencedNames { source: None, target: None, backend: None }) };
+    let source = nodes::registered(app, spec.source_node_id).await?;
+    let target = match spec.target_node_id {
+        Some(target) => nodes::registered(app, target).await?,
+        None => None,
+    };
+    let backend = match spec.staging_backend_id {
+        Some(backend) => storage_backends::existing(app, backend).await?,
+        None => None,
+    };
+    Ok(ReferencedNames { source, target, backend })
+}
+
+/// The source serves its disk: pending → source_ready.
+pub async fn source_ready(
+    app: &App,
+    metadata: &Metadata,
+    id: Uuid,
+    endpoint: SourceEndpoint,
+) -> Result<CloneSession, ApiError> {
+    run(app, metadata, id, |state, now| session::source_ready(state, endpoint.clone(), now)).await
+}
+
+/// A node's progress; the first one moves source_ready → cloning.
+pub async fn progress(
+    app: &App,
+    metadata: &Metadata,
+    id: Uuid,
+    report: ProgressReport,
+) -> Result<CloneSession, ApiError> {
+    run(app, metadata, id, |state, _| session::progress(state, report.clone())).await
+}
+
+/// The copy finished, with the target's digest if the node sent one.
+pub async fn complete(
+    app: &App,
+    metadata: &Metadata,
+    id: Uuid,
+    digest: Option<String>,
+) -> Result<CloneSession, ApiError> {
+    run(app, metadata, id, |state, now| session::complete(state, digest.clone(), now)).await
+}
+
+/// The copy failed for `error`.
+pub async fn fail(app: &App, metadata: &Metadata, id: Uuid, error: String) -> Result<CloneSession, ApiError> {
+    run(app, metadata, id, |state, now| session::fail(state, error.clone(), now)).await
+}
+
+/// Cancels a cloning session, or deletes any other.
+pub async fn delete(app: &App, metadata: &Metadata, id: Uuid) -> Result<CloneSession, ApiError> {
+    run(app, metadata, id, session::delete).await
+}
+
+/// Runs a session command; when it ends the session, the session's keys are
+/// destroyed in the same transaction.
+async fn run(
+    app: &App,
+    metadata: &Metadata,
+    id: Uuid,
+    decide: impl Fn(&CloneSession, OffsetDateTime) -> Result<Vec<CloneSessionEvent>, Rejection>,
+) -> Result<CloneSession, ApiError> {
+    let executed = app
+        .commands
+        .execute::<CloneSession, _>(metadata, id, |state, now| {
+            let events = decide(state, now)?;
+            let secrets = end_of_session_secrets(id, &events);
+            Ok::<_, Rejection>(Decision { events, claims: Vec::new(), secrets })
+        })
+        .await?;
+    Ok(executed.state)
+}
+
+/// When a session ends its private keys and certificates are destroyed and
+/// its node tokens retired; when it is deleted, every secret of it goes.
+fn end_of_session_secrets(id: Uuid, events: &[CloneSessionEvent]) -> Vec<SecretOp> {
+    use CloneSessionEvent as E;
+    let owner = CloneSession::stream(id);
+    if events.iter().any(|e| matches!(e, E::Deleted { .. })) {
+        return vec![SecretOp::DeleteOwner { owner }];
+    }
+    if !events.iter().any(|e| matches!(e, E::Completed { .. } | E::Failed { .. } | E::Cancelled { .. })) {
+        return Vec::new();
+    }
+    let mut ops: Vec<SecretOp> = [Role::Source, Role::Target]
+        .into_iter()
+        .flat_map(|role| [cert_kind(role), key_kind(role)])
+        .map(|kind| SecretOp::Delete { owner: owner.clone(), kind })
+        .collect();
+    ops.extend(retire_session_tokens(id));
+    ops
+}
+
+/// Checks the referenced node(s) and backend exist — on their aggregates,
+/// which are current without waiting for the projections — and returns
+/// their names.
+async fn check_references(
+    app: &App,
+    source: Uuid,
+    target: Option<Uuid>,
+    backend: Option<Uuid>,
+) -> Result<ReferencedNames, ApiError> {
+    let source =
+        nodes::registered(app, source).await?.ok_or_else(|| ApiError::NotFound("Source node not found".into()))?;
+    let target = match target {
+        Some(target) => Some(
+            nodes::registered(app, target).await?.ok_or_else(|| ApiError::NotFound("Target node not found".into()))?,
+        ),
+        None => None,
+    };
+    let backend = match backend {
+        Some(backend) => Some(
+            storage_backends::existing(app, backend)
+                .await?
+                .ok_or_else(|| ApiError::NotFound("Storage backend not found".into()))?,
+        ),
+        None => None,
+    };
+    Ok(ReferencedNames { source: Some(source), target, backend })
+}
