@@ -24,9 +24,10 @@
 //! - [`watch`]: follows the session (source address, cancel).
 //! - [`source`] / [`target`]: the two roles.
 //! - [`scan`]: `pureboot-agent scan`, the node's disks reported to the controller.
+//! - [`image`]: golden images: `capture` to and `restore` from a storage backend.
 //!
 //! # Exit codes
-//! 0 the clone (or scan) completed; 1 it failed (a clone reports it to the
+//! 0 the clone (or scan, capture, restore) completed; 1 it failed (a clone reports it to the
 //! controller);
 //! 2 a configuration mistake (one line on stderr); 3 the session ended
 //! elsewhere (cancelled, deleted, failed by the other side).
@@ -35,6 +36,7 @@ pub mod config;
 pub mod controller;
 pub mod disk;
 pub mod enrol;
+pub mod image;
 pub mod outbox;
 pub mod progress;
 pub mod protocol;
@@ -96,6 +98,7 @@ pub fn main() -> ExitCode {
     let outcome = runtime.block_on(async move {
         match config {
             Invocation::Scan(config) => scan::run(config).await,
+            Invocation::Image(config) => image::cli::run(config).await,
             Invocation::Clone(config) => match config.role {
                 Role::Source => source::run(config).await,
                 Role::Target => target::run(config).await,

@@ -5,6 +5,8 @@ mod support;
 
 mod agent;
 mod agent_harness;
+mod agent_image;
+mod agent_image_http;
 mod agent_scan;
 
 mod audit;
