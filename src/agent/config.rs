@@ -39,12 +39,13 @@ enum Command {
     /// Report this node's disks (every disk, or each `--device`) to the
     /// controller with the node's `pbk_…` token.
     Scan(ScanArgs),
-    /// Upload this node's disk to an image store as a golden image: zstd
-    /// chunks named by their BLAKE3 digest, stored once, then a manifest.
-    /// Rerun to resume. No controller needed.
+    /// Upload this node's disk (`--device PATH`) to an image store as a
+    /// golden image: zstd chunks named by their BLAKE3 digest, stored once,
+    /// then a manifest. Rerun to resume. No controller needed.
     Capture(ImageArgs),
-    /// Write a golden image from an image store onto this node's disk, check
-    /// every chunk, then read the disk back and verify it. No controller needed.
+    /// Write a golden image from an image store onto this node's disk
+    /// (`--device PATH`), check every chunk, then read the disk back and
+    /// verify it. No controller needed.
     Restore(ImageArgs),
 }
 

@@ -15,10 +15,14 @@ use crate::agent_image::{OPTIONS, agent};
 
 /// nginx serving `<dir>/www`: `/auto/` makes missing directories itself
 /// (`create_full_put_path`), `/strict/` needs the client to make them with
-/// MKCOL, and asks for basic auth (`agent` / `s3cret`).
+/// MKCOL, and asks for basic auth (`agent` / `s3cret`). The same tree is
+/// also served over HTTPS on `tls_port` with a certificate for `localhost`
+/// (its PEM in `cert`, the only CA that trusts it).
 struct WebDav {
     child: Child,
     port: u16,
+    tls_port: u16,
+    cert: PathBuf,
     www: PathBuf,
 }
 
@@ -39,7 +43,12 @@ impl WebDav {
             std::fs::create_dir_all(dir.join(sub)).expect("nginx dirs");
         }
         std::fs::write(dir.join("htpasswd"), "agent:{PLAIN}s3cret\n").expect("htpasswd");
-        let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
+        let free = || std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
+        let (port, tls_port) = (free(), free());
+        let tls = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).expect("certificate");
+        let cert = dir.join("cert.pem");
+        std::fs::write(&cert, tls.cert.pem()).expect("cert");
+        std::fs::write(dir.join("key.pem"), tls.signing_key.serialize_pem()).expect("key");
         let d = dir.display();
         let conf = format!(
             "daemon off; master_process off; worker_processes 1; pid {d}/nginx.pid; error_log {d}/error.log;
@@ -58,6 +67,13 @@ impl WebDav {
                    auth_basic images; auth_basic_user_file {d}/htpasswd;
                  }}
                }}
+               server {{
+                 listen 127.0.0.1:{tls_port} ssl;
+                 ssl_certificate {d}/cert.pem; ssl_certificate_key {d}/key.pem;
+                 root {d}/www;
+                 client_max_body_size 0;
+                 location /auto/ {{ dav_methods PUT DELETE MKCOL; create_full_put_path on; }}
+               }}
              }}"
         );
         std::fs::write(dir.join("nginx.conf"), conf).expect("nginx.conf");
@@ -68,7 +84,7 @@ impl WebDav {
             .stderr(Stdio::null())
             .spawn()
             .expect("start nginx");
-        let mut server = Self { child, port, www };
+        let mut server = Self { child, port, tls_port, cert, www };
         for _ in 0..100 {
             if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
                 return Some(server);
@@ -137,6 +153,20 @@ async fn the_http_backend_captures_and_restores_through_a_real_webdav_server() {
     assert_eq!(code, 0, "{err}");
     // Then that works too
     assert!(identical(&disk, &cli_target));
+
+    // When the store is reached over HTTPS, trusting its certificate
+    let https = format!("https://localhost:{}/auto/", server.tls_port);
+    let trusted = HttpOptions { ca_file: Some(server.cert.clone()), basic_auth: None };
+    let backend = HttpBackend::new(&https, &trusted).expect("https backend");
+    // Then the image captured over HTTP is there
+    assert!(backend.exists("images/golden/manifest.json").await.expect("HEAD over TLS"));
+    // And a server whose certificate is not from the given CA is refused
+    let other = dir.join("other.pem");
+    let stranger = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).expect("certificate");
+    std::fs::write(&other, stranger.cert.pem()).expect("other CA");
+    let untrusted = HttpOptions { ca_file: Some(other), basic_auth: None };
+    let error = HttpBackend::new(&https, &untrusted).expect("backend").exists("x").await.expect_err("refused");
+    assert!(error.contains("certificate"), "{error}");
     drop(server);
     std::fs::remove_dir_all(dir).expect("cleanup");
 }

@@ -12,7 +12,8 @@
 //! - get: `GET`, `404` meaning absent; exists: `HEAD`, same.
 //!
 //! Transient failures (connection errors, 5xx, 429) are retried for about
-//! half a minute; other answers fail at once with the status and URL.
+//! half a minute; other answers, and a refused TLS certificate, fail at once
+//! with the status or reason and the URL.
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -104,7 +105,16 @@ impl HttpBackend {
             if let Some(body) = body {
                 request = request.body(body.clone());
             }
-            let response = request.send().await.map_err(|e| Miss::Retry(format!("{method} {url}: {}", chain(&e))))?;
+            let response = request.send().await.map_err(|e| {
+                let reason = format!("{method} {url}: {}", chain(&e));
+                // A refused certificate stays refused: no point retrying.
+                let detail = format!("{e:?}");
+                if detail.contains("InvalidCertificate") || detail.contains("AlertReceived") {
+                    Miss::Fatal(reason)
+                } else {
+                    Miss::Retry(reason)
+                }
+            })?;
             let status = response.status();
             match accept(status) {
                 Some(value) => Ok((value, response)),
