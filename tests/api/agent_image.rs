@@ -174,6 +174,19 @@ async fn a_corrupt_or_missing_chunk_fails_the_restore_naming_the_chunk() {
     std::fs::remove_file(path_of(digest)).expect("remove");
     let error = restore(&backend, "golden", &dir.join("t3.img"), 4, |_| {}).await.expect_err("missing chunk");
     assert!(error.starts_with(&format!("chunk {index} ({digest}) of image golden is missing")), "{error}");
+
+    // When a manifest's chunk list was tampered with
+    let mut forged = manifest.clone();
+    forged.image = "forged".into();
+    forged.chunks.swap(data[0].0, data[1].0);
+    let forged_path = root.join(manifest_key("forged"));
+    std::fs::create_dir_all(forged_path.parent().expect("dir")).expect("mkdir");
+    std::fs::write(&forged_path, serde_json::to_vec(&forged).expect("json")).expect("forged manifest");
+    // Then the restore refuses it before touching the target
+    let target = dir.join("t4.img");
+    let error = restore(&backend, "forged", &target, 4, |_| {}).await.expect_err("forged manifest");
+    assert!(error.contains("does not match its chunks"), "{error}");
+    assert!(!target.exists(), "the target was not created");
     std::fs::remove_dir_all(dir).expect("cleanup");
 }
 

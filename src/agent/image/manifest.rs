@@ -110,7 +110,7 @@ impl ImageManifest {
     /// holds together (chunk count and lengths, digests, and the final digest
     /// over them, given `zero_digest(len)` for zero chunks), and decodes it.
     /// The error is one line naming the first fault.
-    pub fn plan(&self, zero_digest: impl Fn(u64) -> Digest) -> Result<Vec<Planned>, String> {
+    pub fn plan(&self, mut zero_digest: impl FnMut(u64) -> Digest) -> Result<Vec<Planned>, String> {
         let name = &self.image;
         if self.format != FORMAT || self.version != VERSION || self.compression != "zstd" {
             return Err(format!(

@@ -15,6 +15,7 @@
 //!
 //! Dropping the future stops the restore; running it again resumes it.
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
@@ -24,7 +25,7 @@ use serde::Serialize;
 use super::backend::Backend;
 use super::manifest::{ImageManifest, Planned};
 use super::{blocking, check_name, chunk_key, manifest_key};
-use crate::agent::disk::Disk;
+use crate::agent::disk::{Disk, zero_digest};
 use crate::agent::protocol::{Digest, content_digest, to_hex};
 
 /// Verify-and-repair rounds before the disk is declared unable to keep data.
@@ -105,8 +106,10 @@ pub async fn restore<B: Backend>(
     if manifest.image != image {
         return Err(format!("image {image}: {key} describes image {}", manifest.image));
     }
+    // Checked before the disk is touched: a bad manifest changes nothing.
+    let mut zeros = HashMap::new();
+    let plan = manifest.plan(|len| *zeros.entry(len).or_insert_with(|| zero_digest(len)))?;
     let disk = Arc::new(Disk::open_target(device, manifest.size_bytes)?);
-    let plan = manifest.plan(|len| disk.zero_digest(len))?;
     let figures =
         RestoreFigures { size_bytes: manifest.size_bytes, chunks_total: plan.len() as u64, ..Default::default() };
     let job = Job {
