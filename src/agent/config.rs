@@ -12,6 +12,7 @@ use clap::{Parser, Subcommand};
 use uuid::Uuid;
 
 use super::AgentError;
+use super::image::cli::{Direction, ImageArgs, ImageConfig};
 
 pub use crate::domain::clone_session::Role;
 
@@ -19,7 +20,7 @@ pub use crate::domain::clone_session::Role;
 #[command(
     name = "pureboot-agent",
     version,
-    about = "PureBoot node agent: serves or receives a disk for a clone session, or reports the node's disks"
+    about = "PureBoot node agent: serves or receives a disk for a clone session, captures or restores a golden image, or reports the node's disks"
 )]
 struct Cli {
     /// The role; without it, `pureboot.role=` on the kernel command line decides.
@@ -38,6 +39,14 @@ enum Command {
     /// Report this node's disks (every disk, or each `--device`) to the
     /// controller with the node's `pbk_…` token.
     Scan(ScanArgs),
+    /// Upload this node's disk (`--device PATH`) to an image store as a
+    /// golden image: zstd chunks named by their BLAKE3 digest, stored once,
+    /// then a manifest. Rerun to resume. No controller needed.
+    Capture(ImageArgs),
+    /// Write a golden image from an image store onto this node's disk
+    /// (`--device PATH`), check every chunk, then read the disk back and
+    /// verify it. No controller needed.
+    Restore(ImageArgs),
     /// Carry out the partition operations the controller handed to this
     /// node (`POST /nodes/{id}/disks/{device}/apply`), then report a fresh
     /// scan; with the node's `pbk_…` token.
@@ -138,6 +147,7 @@ pub enum Invocation {
     Scan(ScanConfig),
     /// `apply`: the same settings as a `scan` that posts (never `dry_run`).
     Apply(ScanConfig),
+    Image(ImageConfig),
 }
 
 /// The validated settings of `scan` and `apply`.
@@ -199,15 +209,23 @@ impl AgentConfig {
     fn from_cli(cli: Cli) -> Result<Invocation, AgentError> {
         let a = cli.args;
         let kernel = std::fs::read_to_string(&a.cmdline).map(|text| kernel_params(&text)).unwrap_or_default();
-        match cli.command {
+        let command = match cli.command {
             Some(Command::Scan(scan)) => return scan_config(a, scan, &kernel).map(Invocation::Scan),
             Some(Command::Apply(apply)) => {
                 let scan =
                     ScanArgs { dry_run: false, watch: apply.watch, poll_secs: apply.poll_secs, print_allowed: false };
                 return scan_config(a, scan, &kernel).map(Invocation::Apply);
             }
-            _ => {}
-        }
+            Some(Command::Capture(image)) => {
+                return ImageConfig::new(Direction::Capture, image, a.device, a.streams, a.chunk_mib)
+                    .map(Invocation::Image);
+            }
+            Some(Command::Restore(image)) => {
+                return ImageConfig::new(Direction::Restore, image, a.device, a.streams, a.chunk_mib)
+                    .map(Invocation::Image);
+            }
+            command => command,
+        };
         let pick = |flag: Option<String>, key: &str| flag.or_else(|| kernel.get(key).cloned());
         let need = |value: Option<String>, flag: &str, env: &str, key: &str| {
             value.filter(|v| !v.is_empty()).ok_or_else(|| {
@@ -216,10 +234,12 @@ impl AgentConfig {
                 ))
             })
         };
-        let role = match (cli.command, kernel.get("role").map(String::as_str)) {
+        let role = match (command, kernel.get("role").map(String::as_str)) {
             (Some(Command::CloneSource), _) | (None, Some("source")) => Role::Source,
             (Some(Command::CloneTarget), _) | (None, Some("target")) => Role::Target,
-            (Some(Command::Scan(_) | Command::Apply(_)), _) => unreachable!("handled above"),
+            (Some(Command::Scan(_) | Command::Apply(_) | Command::Capture(_) | Command::Restore(_)), _) => {
+                unreachable!("handled above")
+            }
             (None, Some(other)) => {
                 return Err(AgentError::Config(format!("pureboot.role={other} is neither source nor target")));
             }
@@ -378,7 +398,7 @@ mod tests {
     fn parse(args: &[&str], cmdline: &str) -> Result<AgentConfig, AgentError> {
         match invocation(args, cmdline)? {
             Invocation::Clone(config) => Ok(config),
-            Invocation::Scan(_) | Invocation::Apply(_) => panic!("a clone role was expected"),
+            Invocation::Scan(_) | Invocation::Apply(_) | Invocation::Image(_) => panic!("a clone role was expected"),
         }
     }
 

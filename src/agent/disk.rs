@@ -128,17 +128,7 @@ impl Disk {
     /// BLAKE3 of `len` zero bytes (cached: there are at most two lengths).
     pub fn zero_digest(&self, len: u64) -> Digest {
         let mut cache = self.zero_digests.lock().unwrap_or_else(|p| p.into_inner());
-        *cache.entry(len).or_insert_with(|| {
-            let mut hasher = blake3::Hasher::new();
-            let block = [0u8; 65536];
-            let mut left = len;
-            while left > 0 {
-                let n = left.min(block.len() as u64) as usize;
-                hasher.update(&block[..n]);
-                left -= n as u64;
-            }
-            *hasher.finalize().as_bytes()
-        })
+        *cache.entry(len).or_insert_with(|| zero_digest(len))
     }
 
     pub fn write_chunk(&self, offset: u64, data: &[u8]) -> Result<(), String> {
@@ -167,6 +157,19 @@ impl Disk {
         let _ = rustix::fs::fadvise(&self.file, 0, None, Advice::DontNeed);
         Ok(())
     }
+}
+
+/// BLAKE3 of `len` zero bytes, hashed 64 KiB at a time.
+pub fn zero_digest(len: u64) -> Digest {
+    let mut hasher = blake3::Hasher::new();
+    let block = [0u8; 65536];
+    let mut left = len;
+    while left > 0 {
+        let n = left.min(block.len() as u64) as usize;
+        hasher.update(&block[..n]);
+        left -= n as u64;
+    }
+    *hasher.finalize().as_bytes()
 }
 
 /// True when every byte is zero (compared a machine word at a time).

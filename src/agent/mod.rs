@@ -25,11 +25,12 @@
 //! - [`source`] / [`target`]: the two roles.
 //! - [`scan`]: `pureboot-agent scan`, the node's disks reported to the controller.
 //! - [`apply`]: `pureboot-agent apply`, the partition operations handed to the node.
+//! - [`image`]: golden images: `capture` to and `restore` from a storage backend.
 //! - [`node_api`]: the node-token calls `scan` and `apply` make.
 //! - [`tool`]: running the standard Linux tools (arguments, never a shell).
 //!
 //! # Exit codes
-//! 0 the clone (or scan, or apply) completed; 1 it failed (a clone reports it to the
+//! 0 the clone (or scan, apply, capture, restore) completed; 1 it failed (a clone reports it to the
 //! controller);
 //! 2 a configuration mistake (one line on stderr); 3 the session ended
 //! elsewhere (cancelled, deleted, failed by the other side).
@@ -39,6 +40,7 @@ pub mod config;
 pub mod controller;
 pub mod disk;
 pub mod enrol;
+pub mod image;
 pub mod node_api;
 pub mod outbox;
 pub mod progress;
@@ -103,6 +105,7 @@ pub fn main() -> ExitCode {
         match config {
             Invocation::Scan(config) => scan::run(config).await,
             Invocation::Apply(config) => apply::run(config).await,
+            Invocation::Image(config) => image::cli::run(config).await,
             Invocation::Clone(config) => match config.role {
                 Role::Source => source::run(config).await,
                 Role::Target => target::run(config).await,

@@ -64,7 +64,8 @@ pub fn gpt_image(dir: &Path, size_mib: u64, data_mib: usize) -> PathBuf {
     run("truncate", &["-s", &format!("{size_mib}M"), image_s], None);
     // 1 MiB alignment: EFI at 1 MiB (32 MiB), root from 33 MiB to the end.
     run("sfdisk", &["--quiet", image_s], Some("label: gpt\nstart=2048, size=65536, type=U\nstart=67584, type=L\n"));
-    // FAT16 pinned: on a large image mkfs.vfat would pick FAT32, too big for 32 MiB.
+    // FAT16 named: left to choose, mkfs.vfat sizes the FAT for the whole
+    // image file and refuses 32 MiB of FAT32 once the image reaches 1 GiB.
     run("mkfs.vfat", &["-F", "16", "-n", "EFI", "--offset", "2048", image_s, &(32 * 1024).to_string()], None);
     let root_kib = (size_mib - 33 - 1) * 1024;
     run(

@@ -8,6 +8,8 @@ mod agent_apply;
 mod agent_apply_ops;
 mod agent_grow;
 mod agent_harness;
+mod agent_image;
+mod agent_image_http;
 mod agent_scan;
 mod agent_scan_layouts;
 
