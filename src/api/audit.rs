@@ -54,11 +54,15 @@ pub struct AuditEntry {
     pub schema_version: i32,
     #[schema(value_type = Object)]
     pub payload: serde_json::Value,
-    #[schema(example = "operator:alice")]
+    #[schema(required = true, example = "operator:alice")]
     pub actor: Option<String>,
+    #[schema(required = true)]
     pub request_id: Option<String>,
+    #[schema(required = true)]
     pub remote_addr: Option<String>,
+    #[schema(required = true)]
     pub correlation_id: Option<String>,
+    #[schema(required = true)]
     pub causation_id: Option<String>,
     #[serde(with = "time::serde::rfc3339")]
     pub recorded_at: OffsetDateTime,
@@ -97,6 +101,7 @@ pub struct AuditPage {
     pub success: bool,
     pub data: Vec<AuditEntry>,
     /// Pass as `after` for the next page; `null` when this page was the last.
+    #[schema(required = true)]
     pub next_after: Option<i64>,
     /// Always null; present so every envelope has the same keys.
     #[schema(required = true)]
@@ -106,10 +111,17 @@ pub struct AuditPage {
 /// Query the audit log: filter by stream, category, type, actor and time;
 /// page with the `after` cursor (stable while events keep being appended;
 /// 422 when it is past the log's head).
-#[utoipa::path(operation_id = "audit_events", get, path = "/events", tag = "audit", params(AuditParams),
+#[utoipa::path(
+    operation_id = "list_audit_events", get, path = "/events", tag = "audit",
+    params(AuditParams),
     security(("bearer" = [])),
-    responses((status = 200, body = AuditPage), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody),
-               (status = 503, description = "Database unavailable", body = ErrorBody)))]
+    responses(
+        (status = 200, body = AuditPage),
+        (status = 401, body = ErrorBody),
+        (status = 422, body = ErrorBody),
+        (status = 503, description = "Database unavailable", body = ErrorBody)
+    )
+)]
 pub async fn events(
     State(app): State<Arc<App>>,
     _auth: Auth<Viewer>,

@@ -30,6 +30,7 @@ pub struct Readiness {
     pub status: &'static str,
     pub database: bool,
     /// Highest position in the log.
+    #[schema(required = true)]
     pub log_position: Option<i64>,
     /// Position the projections have applied.
     pub projection_position: i64,
@@ -38,7 +39,12 @@ pub struct Readiness {
 }
 
 /// The process is up.
-#[utoipa::path(operation_id = "health_health", get, path = "/health", tag = "health", responses((status = 200, body = Health)))]
+#[utoipa::path(
+    operation_id = "get_health", get, path = "/health", tag = "health",
+    responses(
+        (status = 200, body = Health)
+    )
+)]
 pub async fn health() -> Json<Health> {
     Json(Health { status: "ok" })
 }
@@ -46,11 +52,13 @@ pub async fn health() -> Json<Health> {
 /// The database is reachable and the projections have caught up with the log.
 /// A database that does not answer within the readiness deadline
 /// (`PUREBOOT_READY_TIMEOUT_SECS`) counts as unreachable.
-#[utoipa::path(operation_id = "health_ready",
-    get, path = "/ready", tag = "health",
+#[utoipa::path(
+    operation_id = "get_readiness", get, path = "/ready", tag = "health",
     responses(
         (status = 200, body = Readiness),
-        (status = 503, description = "Not ready (database unreachable or not answering in time, or projections behind)", body = Readiness)
+        (status = 503,
+            description = "Not ready (database unreachable or not answering in time, or projections behind)",
+            body = Readiness)
     )
 )]
 pub async fn ready(State(app): State<Arc<App>>) -> impl IntoResponse {
