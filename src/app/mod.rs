@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use deadpool_postgres::Pool;
+use secrecy::ExposeSecret;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
@@ -84,7 +85,9 @@ impl App {
         let ca_settings = config.ca.settings(data_dir);
         let ca = if ca_settings.enabled { Some(CertificateAuthority::load_or_create(&ca_settings)?) } else { None };
         let secrets = SecretBox::load_or_create(&data_dir.join("master.key"))?;
-        if let Some(token) = operator_tokens::ensure_admin(&pool, config.admin_token.as_deref()).await? {
+        if let Some(token) =
+            operator_tokens::ensure_admin(&pool, config.admin_token.as_ref().map(ExposeSecret::expose_secret)).await?
+        {
             // Printed once, on stdout, never through the log.
             println!("Created the first admin API token (shown only now; keep it safe):\n{token}");
         }
