@@ -20,8 +20,9 @@ use crate::event_store::read::{EventFilter, read_filtered};
 pub struct AuditParams {
     /// One stream, e.g. `clone_session:6f1c…`.
     pub stream: Option<String>,
-    /// A kind of stream: `clone_session`, `node`, `storage_backend`, `api_token`, …
-    pub category: Option<String>,
+    /// A kind of stream (the part of a stream id before `:`).
+    #[param(inline)]
+    pub category: Option<StreamCategory>,
     /// e.g. `clone_session.failed`.
     pub event_type: Option<String>,
     /// e.g. `operator:alice` or `node:target`.
@@ -40,6 +41,32 @@ pub struct AuditParams {
     pub after: Option<i64>,
     #[param(minimum = 1, maximum = 1000, default = 100)]
     pub limit: Option<i64>,
+}
+
+/// The kinds of stream in the log: each aggregate's `CATEGORY`, and the
+/// operator tokens' `api_token`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StreamCategory {
+    CloneSession,
+    Node,
+    NodeDisks,
+    StorageBackend,
+    ApiToken,
+    Unique,
+}
+
+impl StreamCategory {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StreamCategory::CloneSession => "clone_session",
+            StreamCategory::Node => "node",
+            StreamCategory::NodeDisks => "node_disks",
+            StreamCategory::StorageBackend => "storage_backend",
+            StreamCategory::ApiToken => "api_token",
+            StreamCategory::Unique => "unique",
+        }
+    }
 }
 
 /// One event of the log, as the audit trail shows it.
@@ -134,7 +161,7 @@ pub async fn events(
     let after = super::cursor::not_negative("after", params.after.unwrap_or(0))?;
     let filter = EventFilter {
         stream: params.stream,
-        category: params.category,
+        category: params.category.map(|category| category.as_str().to_owned()),
         event_type: params.event_type,
         actor: params.actor,
         from: params.from,
@@ -154,4 +181,30 @@ pub async fn events(
         next_after,
         message: None,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::StreamCategory;
+    use crate::event_store::Aggregate;
+
+    /// Every category the log holds can be asked for, under its own name.
+    #[test]
+    fn every_stream_category_is_a_filter_value() {
+        use crate::domain::unique_claim::UniqueClaim;
+        use crate::domain::{
+            clone_session::CloneSession, disks::NodeDisks, node::Node, storage_backend::StorageBackend,
+        };
+        let categories = [
+            CloneSession::CATEGORY,
+            Node::CATEGORY,
+            NodeDisks::CATEGORY,
+            StorageBackend::CATEGORY,
+            UniqueClaim::CATEGORY,
+        ];
+        for name in categories.into_iter().chain(["api_token"]) {
+            let category: StreamCategory = serde_json::from_value(serde_json::json!(name)).expect(name);
+            assert_eq!(category.as_str(), name);
+        }
+    }
 }

@@ -8,6 +8,7 @@ export type AuditPage = Schemas['AuditPage'];
 export type CloneReport = Schemas['CloneReport'];
 export type ReportRow = Schemas['ReportRow'];
 export type GroupBy = Schemas['GroupBy'];
+export type StreamCategory = NonNullable<AuditParams['category']>;
 
 /** The audit log's filters, as the OpenAPI declares them; `after` is the cursor of the previous page. */
 export type AuditParams = NonNullable<operations['list_audit_events']['parameters']['query']>;

@@ -2904,8 +2904,8 @@ export interface operations {
             query?: {
                 /** @description One stream, e.g. `clone_session:6f1c…`. */
                 stream?: string;
-                /** @description A kind of stream: `clone_session`, `node`, `storage_backend`, `api_token`, … */
-                category?: string;
+                /** @description A kind of stream (the part of a stream id before `:`). */
+                category?: "clone_session" | "node" | "node_disks" | "storage_backend" | "api_token" | "unique";
                 /** @description e.g. `clone_session.failed`. */
                 event_type?: string;
                 /** @description e.g. `operator:alice` or `node:target`. */
