@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, ValueEnum};
+use secrecy::SecretString;
 
 use crate::ca::CaSettings;
 
@@ -149,9 +150,11 @@ pub struct ServeConfig {
     #[arg(long, env = "PUREBOOT_WS_TOKEN_RECHECK_MS", default_value_t = 2_000)]
     pub ws_token_recheck_ms: u64,
     /// The first admin token (≥ 32 characters). When unset and no admin token
-    /// exists, one is generated and printed once at start-up.
-    #[arg(long, env = "PUREBOOT_ADMIN_TOKEN", hide_env_values = true)]
-    pub admin_token: Option<String>,
+    /// exists, one is generated and printed once at start-up. Kept in a
+    /// `SecretString`, so printing the configuration (`Debug`) shows
+    /// `[REDACTED]` and the memory is zeroed when dropped.
+    #[arg(long, env = "PUREBOOT_ADMIN_TOKEN", hide_env_values = true, value_parser = secret)]
+    pub admin_token: Option<SecretString>,
     #[command(flatten)]
     pub ca: CaConfig,
     #[command(flatten)]
@@ -225,4 +228,30 @@ pub struct ClusterConfig {
     /// always asks for an operator token.
     #[arg(long, env = "PUREBOOT_METRICS_LISTEN")]
     pub metrics_listen: Option<SocketAddr>,
+}
+
+/// Reads a secret argument straight into a [`SecretString`].
+fn secret(value: &str) -> Result<SecretString, std::convert::Infallible> {
+    Ok(SecretString::from(value.to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::ServeConfig;
+
+    #[derive(Parser)]
+    struct Serve {
+        #[command(flatten)]
+        config: ServeConfig,
+    }
+
+    #[test]
+    fn the_admin_token_never_shows_in_the_printed_configuration() {
+        let token = "pbt-never-printed-0123456789abcdef0123456789";
+        let serve = Serve::try_parse_from(["pureboot", "--admin-token", token]).expect("arguments");
+        let printed = format!("{:?}", serve.config);
+        assert!(printed.contains("admin_token") && !printed.contains(token), "{printed}");
+    }
 }

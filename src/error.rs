@@ -36,13 +36,19 @@ pub enum ApiError {
     /// 422: well-formed but invalid; names the fields.
     #[error("{detail}")]
     Validation { detail: String, fields: Vec<FieldError> },
-    /// 503: a dependency (database, CA) is unavailable; retry later.
+    /// 503: a dependency (database, CA) is unavailable or did not answer in
+    /// time; retry later. The text says why for the log only: a pool or
+    /// driver message names hosts and internals, so clients get [`UNAVAILABLE`].
     #[error("{0}")]
     Unavailable(String),
     /// 500: a bug or an unexpected store failure (details only in the log).
     #[error("internal error: {0}")]
     Internal(String),
 }
+
+/// The `detail` of every 503: the same words whatever failed.
+pub const UNAVAILABLE: &str = "a dependency (the database or the certificate authority) is unavailable or did not \
+    answer in time; retry later (a command that timed out may or may not have taken effect: check before retrying)";
 
 /// One invalid field of a request.
 #[derive(Debug, Clone, Serialize, ToSchema, PartialEq, Eq)]
@@ -120,7 +126,7 @@ impl IntoResponse for ApiError {
             }
             ApiError::Unavailable(details) => {
                 tracing::warn!(error = %details, "dependency unavailable");
-                details.clone()
+                UNAVAILABLE.to_owned()
             }
             other => other.to_string(),
         };

@@ -20,8 +20,9 @@ use crate::event_store::{Category, RecordedEvent};
 pub struct AuditParams {
     /// One stream, e.g. `clone_session:6f1c…`.
     pub stream: Option<String>,
-    /// A kind of stream: `clone_session`, `node`, `storage_backend`, `api_token`, …
-    pub category: Option<String>,
+    /// A kind of stream (the part of a stream id before `:`).
+    #[param(inline)]
+    pub category: Option<Category>,
     /// e.g. `clone_session.failed`.
     pub event_type: Option<String>,
     /// e.g. `operator:alice` or `node:target`.
@@ -54,11 +55,15 @@ pub struct AuditEntry {
     pub schema_version: i32,
     #[schema(value_type = Object)]
     pub payload: serde_json::Value,
-    #[schema(example = "operator:alice")]
+    #[schema(required = true, example = "operator:alice")]
     pub actor: Option<String>,
+    #[schema(required = true)]
     pub request_id: Option<String>,
+    #[schema(required = true)]
     pub remote_addr: Option<String>,
+    #[schema(required = true)]
     pub correlation_id: Option<String>,
+    #[schema(required = true)]
     pub causation_id: Option<String>,
     #[serde(with = "time::serde::rfc3339")]
     pub recorded_at: OffsetDateTime,
@@ -97,6 +102,7 @@ pub struct AuditPage {
     pub success: bool,
     pub data: Vec<AuditEntry>,
     /// Pass as `after` for the next page; `null` when this page was the last.
+    #[schema(required = true)]
     pub next_after: Option<i64>,
     /// Always null; present so every envelope has the same keys.
     #[schema(required = true)]
@@ -106,10 +112,17 @@ pub struct AuditPage {
 /// Query the audit log: filter by stream, category, type, actor and time;
 /// page with the `after` cursor (stable while events keep being appended;
 /// 422 when it is past the log's head).
-#[utoipa::path(operation_id = "audit_events", get, path = "/events", tag = "audit", params(AuditParams),
+#[utoipa::path(
+    operation_id = "list_audit_events", get, path = "/events", tag = "audit",
+    params(AuditParams),
     security(("bearer" = [])),
-    responses((status = 200, body = AuditPage), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody),
-               (status = 503, description = "Database unavailable", body = ErrorBody)))]
+    responses(
+        (status = 200, body = AuditPage),
+        (status = 401, body = ErrorBody),
+        (status = 422, body = ErrorBody),
+        (status = 503, description = "Database unavailable", body = ErrorBody)
+    )
+)]
 pub async fn events(
     State(app): State<Arc<App>>,
     _auth: Auth<Viewer>,
@@ -122,7 +135,7 @@ pub async fn events(
     let after = super::cursor::not_negative("after", params.after.unwrap_or(0))?;
     let filter = EventFilter {
         stream: params.stream,
-        category: params.category,
+        category: params.category.map(|category| category.as_str().to_owned()),
         event_type: params.event_type,
         actor: params.actor,
         from: params.from,
@@ -142,4 +155,18 @@ pub async fn events(
         next_after,
         message: None,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::event_store::Category;
+
+    /// Every category the log holds can be asked for, under its own name.
+    #[test]
+    fn every_stream_category_is_a_filter_value() {
+        for category in Category::ALL {
+            let parsed: Category = serde_json::from_value(serde_json::json!(category.as_str())).expect("known name");
+            assert_eq!(parsed, category);
+        }
+    }
 }

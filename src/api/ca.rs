@@ -7,7 +7,9 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use utoipa::IntoParams;
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type};
+use utoipa::{IntoParams, PartialSchema, ToSchema};
 
 use super::extract::ApiQuery;
 use crate::app::App;
@@ -20,9 +22,14 @@ fn authority(app: &App) -> Result<&CertificateAuthority, ApiError> {
 }
 
 /// The CA certificate (PEM) that every session certificate chains to.
-#[utoipa::path(operation_id = "ca_certificate", get, path = "/ca/certificate", tag = "ca",
-    responses((status = 200, description = "PEM", content_type = "application/x-pem-file", body = String),
-              (status = 503, description = "The CA is disabled", body = ErrorBody)))]
+#[utoipa::path(
+    operation_id = "get_ca_certificate", get, path = "/ca/certificate", tag = "ca",
+    responses(
+        (status = 200, description = "The certificate, PEM (RFC 7468 text)", content_type = "application/x-pem-file",
+            body = String),
+        (status = 503, description = "The CA is disabled", body = ErrorBody)
+    )
+)]
 pub async fn certificate(State(app): State<Arc<App>>) -> Result<Response, ApiError> {
     let pem = authority(&app)?.ca_pem().to_owned();
     Ok(([(header::CONTENT_TYPE, "application/x-pem-file")], pem).into_response())
@@ -31,24 +38,56 @@ pub async fn certificate(State(app): State<Arc<App>>) -> Result<Response, ApiErr
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct CrlParams {
-    /// `der` (default, `application/pkix-crl`) or `pem`.
-    pub format: Option<String>,
+    /// `der` (default, `application/pkix-crl`) or `pem` (`application/x-pem-file`).
+    #[param(inline)]
+    pub format: Option<CrlFormat>,
 }
 
+/// The encoding of the CRL.
+#[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum CrlFormat {
+    /// Binary DER (RFC 5280).
+    #[default]
+    Der,
+    /// The DER in base64 between `-----BEGIN X509 CRL-----` lines (RFC 7468).
+    Pem,
+}
+
+/// The schema of a binary body (`type: string, format: binary`): raw bytes,
+/// not JSON (a `Vec<u8>` would be documented as an array of integers).
+pub struct Binary;
+
+impl PartialSchema for Binary {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
+            .into()
+    }
+}
+
+impl ToSchema for Binary {}
+
 /// The signed CRL: certificates of ended sessions and replaced certificates.
-#[utoipa::path(operation_id = "ca_crl", get, path = "/ca/crl", tag = "ca", params(CrlParams),
-    responses((status = 200, description = "DER (or PEM with ?format=pem)", content_type = "application/pkix-crl", body = Vec<u8>),
-              (status = 422, description = "Unknown format", body = ErrorBody),
-              (status = 503, description = "The CA is disabled", body = ErrorBody)))]
+#[utoipa::path(
+    operation_id = "get_crl", get, path = "/ca/crl", tag = "ca",
+    params(CrlParams),
+    responses(
+        (status = 200, description = "The CRL: DER by default, PEM with `format=pem`",
+            content((inline(Binary) = "application/pkix-crl"), (String = "application/x-pem-file"))),
+        (status = 422, description = "Unknown format", body = ErrorBody),
+        (status = 503, description = "The CA is disabled", body = ErrorBody)
+    )
+)]
 pub async fn crl(State(app): State<Arc<App>>, ApiQuery(params): ApiQuery<CrlParams>) -> Result<Response, ApiError> {
     let der = current_crl(&app, authority(&app)?).await?;
-    match params.format.as_deref() {
-        None | Some("der") => Ok(([(header::CONTENT_TYPE, "application/pkix-crl")], der).into_response()),
-        Some("pem") => {
+    match params.format.unwrap_or_default() {
+        CrlFormat::Der => Ok(([(header::CONTENT_TYPE, "application/pkix-crl")], der).into_response()),
+        CrlFormat::Pem => {
             let pem = pem::encode(&pem::Pem::new("X509 CRL", der));
             Ok(([(header::CONTENT_TYPE, "application/x-pem-file")], pem).into_response())
         }
-        Some(other) => Err(ApiError::invalid("format", format!("'{other}' is not der or pem"))),
     }
 }
 

@@ -34,12 +34,17 @@ pub struct Readiness {
     #[schema(example = "leader")]
     pub role: Role,
     /// Highest position in the log (`null` when the database did not answer).
+    #[schema(required = true)]
     pub log_position: Option<i64>,
     /// Position the projections have applied (by whichever instance leads).
     pub projection_position: i64,
-    /// Events in the log the projections have not applied yet.
+    /// Events in the log the projections have not applied yet (`null` when
+    /// the database did not answer).
+    #[schema(required = true)]
     pub lag_events: Option<i64>,
-    /// Age in seconds of the oldest event not applied yet (0 when caught up).
+    /// Age in seconds of the oldest event not applied yet (0 when caught up;
+    /// `null` when the database did not answer).
+    #[schema(required = true)]
     pub lag_seconds: Option<f64>,
     /// True while a projection batch keeps failing (see the log).
     pub projections_failing: bool,
@@ -54,7 +59,12 @@ pub enum Role {
 }
 
 /// The process is up.
-#[utoipa::path(operation_id = "health_health", get, path = "/health", tag = "health", responses((status = 200, body = Health)))]
+#[utoipa::path(
+    operation_id = "get_health", get, path = "/health", tag = "health",
+    responses(
+        (status = 200, body = Health)
+    )
+)]
 pub async fn health() -> Json<Health> {
     Json(Health { status: "ok" })
 }
@@ -63,11 +73,13 @@ pub async fn health() -> Json<Health> {
 /// says whether this instance leads the projections or stands by.
 /// A database that does not answer within the readiness deadline
 /// (`PUREBOOT_READY_TIMEOUT_SECS`) counts as unreachable.
-#[utoipa::path(operation_id = "health_ready",
-    get, path = "/ready", tag = "health",
+#[utoipa::path(
+    operation_id = "get_readiness", get, path = "/ready", tag = "health",
     responses(
         (status = 200, body = Readiness),
-        (status = 503, description = "Not ready (database unreachable or not answering in time, or projections behind)", body = Readiness)
+        (status = 503,
+            description = "Not ready (database unreachable or not answering in time, or projections behind)",
+            body = Readiness)
     )
 )]
 pub async fn ready(State(app): State<Arc<App>>) -> impl IntoResponse {

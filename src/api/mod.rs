@@ -15,6 +15,7 @@ pub mod health;
 pub mod metrics;
 pub mod nodes;
 pub mod reports;
+mod shared_responses;
 pub mod storage_backends;
 pub mod ws;
 
@@ -38,9 +39,11 @@ use crate::app::App;
     ),
     tags(
         (name = "clone-sessions", description = "Clone sessions: create, inspect, change, cancel"),
-        (name = "node-callbacks", description = "Called by nodes: clone progress, disk scan reports, partition operations"),
+        (name = "node-callbacks",
+            description = "Called by nodes: clone progress, disk scan reports, partition operations"),
         (name = "nodes", description = "The node registry"),
-        (name = "disks", description = "A node's disks as it last reported them, and the partition operations queued on them"),
+        (name = "disks",
+            description = "A node's disks as it last reported them, and the partition operations queued on them"),
         (name = "storage", description = "Storage backends for staged clones"),
         (name = "events", description = "Live event stream"),
         (name = "health", description = "Liveness and readiness"),
@@ -51,12 +54,13 @@ use crate::app::App;
 )]
 pub struct ApiDoc;
 
-/// Declares the two kinds of bearer token the API accepts.
+/// Declares the kinds of token the API accepts: operator and node bearer tokens,
+/// and the operator token in the query that only the WebSocket takes.
 struct SecuritySchemes;
 
 impl utoipa::Modify for SecuritySchemes {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
         let components = openapi.components.get_or_insert_with(Default::default);
         let scheme = |description: &str| {
             SecurityScheme::Http(
@@ -69,7 +73,17 @@ impl utoipa::Modify for SecuritySchemes {
         );
         components.add_security_scheme(
             "node_token",
-            scheme("Node token: `pbn_…` for one role of one clone session (returned when the session is created), `pbk_…` for one node."),
+            scheme(
+                "Node token: `pbn_…` for one role of one clone session (returned when the session is created), \
+                 `pbk_…` for one node.",
+            ),
+        );
+        components.add_security_scheme(
+            "bearer_query",
+            SecurityScheme::ApiKey(ApiKey::Query(ApiKeyValue::with_description(
+                "token",
+                "An operator token in the query, for the WebSocket only: browsers cannot set its headers.",
+            ))),
         );
     }
 }
@@ -108,6 +122,7 @@ pub fn router() -> OpenApiRouter<Arc<App>> {
         .routes(routes!(ca::crl))
         .routes(routes!(audit::events))
         .routes(routes!(reports::clones))
+        .routes(routes!(reports::clones_csv))
         .routes(routes!(clone_sessions::history::history))
         .routes(routes!(clone_sessions::callbacks::source_ready))
         .routes(routes!(clone_sessions::callbacks::progress))
@@ -115,50 +130,8 @@ pub fn router() -> OpenApiRouter<Arc<App>> {
         .routes(routes!(clone_sessions::callbacks::failed));
     let mut router =
         OpenApiRouter::with_openapi(ApiDoc::openapi()).routes(routes!(metrics::metrics)).nest("/api/v1", v1);
-    document_unavailable(router.get_openapi_mut());
+    shared_responses::declare(router.get_openapi_mut());
     router
-}
-
-/// The operations that never touch the database or anything that can time out.
-const NEVER_UNAVAILABLE: &[&str] = &["health_health"];
-
-/// Declares the 503 on every operation that can return it: any request that
-/// reaches the database can meet it unavailable, locked or not answering
-/// within its time limits (the WebSocket handshake too). One shared response,
-/// added here after the routes are collected, so no operation can miss it; an
-/// operation's own 503 (the CA disabled, readiness) keeps its body and has the
-/// database named in its description.
-/// Whether a response's body is the error shape (readiness answers its own).
-fn is_error_body(response: &utoipa::openapi::Response) -> bool {
-    let schema = response.content.get("application/json").and_then(|c| c.schema.as_ref());
-    matches!(schema, Some(utoipa::openapi::RefOr::Ref(r)) if r.ref_location.ends_with("/ErrorResponse"))
-}
-
-fn document_unavailable(doc: &mut utoipa::openapi::OpenApi) {
-    use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
-    const NAME: &str = "ServiceUnavailable";
-    const WHY: &str = "The database is unavailable, or did not answer within its time limits (statement, lock, \
-        connection or request timeout); retry later. A command that timed out may or may not have taken effect.";
-    let json = ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorResponse"))).build();
-    let response = ResponseBuilder::new().description(WHY).content("application/json", json).build();
-    doc.components.get_or_insert_with(Default::default).responses.insert(NAME.into(), RefOr::T(response));
-    for item in doc.paths.paths.values_mut() {
-        let operations = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
-        for operation in operations.into_iter().flatten() {
-            if operation.operation_id.as_deref().is_some_and(|id| NEVER_UNAVAILABLE.contains(&id)) {
-                continue;
-            }
-            match operation.responses.responses.get_mut("503") {
-                Some(RefOr::T(own)) if is_error_body(own) => {
-                    own.description = format!("{}; or: {WHY}", own.description)
-                }
-                Some(_) => {}
-                None => {
-                    operation.responses.responses.insert("503".into(), RefOr::Ref(Ref::from_response_name(NAME)));
-                }
-            }
-        }
-    }
 }
 
 /// The OpenAPI document as committed in `openapi/openapi.json`.

@@ -67,8 +67,16 @@ pub struct NodeTokenRotated {
 }
 
 /// List nodes, newest first.
-#[utoipa::path(operation_id = "nodes_list", get, path = "/nodes", tag = "nodes", params(Page), security(("bearer" = [])),
-    responses((status = 200, body = ApiList<NodeView>), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+#[utoipa::path(
+    operation_id = "list_nodes", get, path = "/nodes", tag = "nodes",
+    params(Page),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = ApiList<NodeView>),
+        (status = 401, body = ErrorBody),
+        (status = 422, body = ErrorBody)
+    )
+)]
 pub async fn list(
     State(app): State<Arc<App>>,
     _auth: Auth<Viewer>,
@@ -80,11 +88,19 @@ pub async fn list(
 }
 
 /// Register a node. The response carries the node's token, shown only once.
-#[utoipa::path(operation_id = "nodes_create", post, path = "/nodes", tag = "nodes", request_body = NodeCreate, security(("bearer" = [])),
-    responses((status = 200, body = ApiResponse<NodeRegistered>), (status = 400, body = ErrorBody),
-              (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-              (status = 409, description = "MAC address already registered", body = ErrorBody),
-              (status = 422, body = ErrorBody)))]
+#[utoipa::path(
+    operation_id = "create_node", post, path = "/nodes", tag = "nodes",
+    request_body = NodeCreate,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = ApiResponse<NodeRegistered>),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 409, description = "MAC address already registered", body = ErrorBody),
+        (status = 422, body = ErrorBody)
+    )
+)]
 pub async fn create(
     State(app): State<Arc<App>>,
     auth: Auth<Admin>,
@@ -103,9 +119,17 @@ pub async fn create(
 }
 
 /// Get one node.
-#[utoipa::path(operation_id = "nodes_get", get, path = "/nodes/{id}", tag = "nodes", params(("id" = Uuid, Path)), security(("bearer" = [])),
-    responses((status = 200, body = ApiResponse<NodeView>), (status = 400, body = ErrorBody),
-              (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[utoipa::path(
+    operation_id = "get_node", get, path = "/nodes/{id}", tag = "nodes",
+    params(("id" = Uuid, Path)),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = ApiResponse<NodeView>),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody)
+    )
+)]
 pub async fn get(
     State(app): State<Arc<App>>,
     _auth: Auth<Viewer>,
@@ -115,11 +139,21 @@ pub async fn get(
 }
 
 /// Change a node.
-#[utoipa::path(operation_id = "nodes_update", patch, path = "/nodes/{id}", tag = "nodes", params(("id" = Uuid, Path)), request_body = NodeUpdate,
+#[utoipa::path(
+    operation_id = "update_node", patch, path = "/nodes/{id}", tag = "nodes",
+    params(("id" = Uuid, Path)),
+    request_body = NodeUpdate,
     security(("bearer" = [])),
-    responses((status = 400, description = "Malformed id or JSON", body = ErrorBody), (status = 200, body = ApiResponse<NodeView>), (status = 401, body = ErrorBody),
-              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-              (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses(
+        (status = 200, body = ApiResponse<NodeView>),
+        (status = 400, description = "Malformed id or JSON", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody)
+    )
+)]
 pub async fn update(
     State(app): State<Arc<App>>,
     auth: Auth<Admin>,
@@ -138,9 +172,18 @@ pub async fn update(
 }
 
 /// Delete a node (its history stays in the log; its token dies).
-#[utoipa::path(operation_id = "nodes_delete", delete, path = "/nodes/{id}", tag = "nodes", params(("id" = Uuid, Path)), security(("bearer" = [])),
-    responses((status = 400, description = "Malformed id or JSON", body = ErrorBody), (status = 200, body = ApiResponse<super::Deleted>), (status = 401, body = ErrorBody),
-              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[utoipa::path(
+    operation_id = "delete_node", delete, path = "/nodes/{id}", tag = "nodes",
+    params(("id" = Uuid, Path)),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = ApiResponse<super::Deleted>),
+        (status = 400, description = "Malformed id or JSON", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody)
+    )
+)]
 pub async fn delete(
     State(app): State<Arc<App>>,
     auth: Auth<Admin>,
@@ -151,9 +194,18 @@ pub async fn delete(
 }
 
 /// Rotate a node's token.
-#[utoipa::path(operation_id = "nodes_rotate_token", post, path = "/nodes/{id}/token", tag = "nodes", params(("id" = Uuid, Path)), security(("bearer" = [])),
-    responses((status = 400, description = "Malformed id or JSON", body = ErrorBody), (status = 200, body = ApiResponse<NodeTokenRotated>), (status = 401, body = ErrorBody),
-              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[utoipa::path(
+    operation_id = "rotate_node_token", post, path = "/nodes/{id}/token", tag = "nodes",
+    params(("id" = Uuid, Path)),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = ApiResponse<NodeTokenRotated>),
+        (status = 400, description = "Malformed id or JSON", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody)
+    )
+)]
 pub async fn rotate_token(
     State(app): State<Arc<App>>,
     auth: Auth<Admin>,

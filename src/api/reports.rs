@@ -1,4 +1,7 @@
-//! `GET /reports/clones`: what got cloned, how fast, and what failed.
+//! `GET /reports/clones` (JSON) and `GET /reports/clones.csv`: what got
+//! cloned, how fast, and what failed. Two operations rather than a `format`
+//! parameter, so each declares the one body it answers and a generated client
+//! never parses CSV as JSON.
 
 use std::sync::Arc;
 
@@ -31,8 +34,6 @@ pub struct ReportParams {
     /// its hostname is a label).
     #[param(value_type = Option<GroupBy>)]
     pub group_by: Option<GroupBy>,
-    /// `json` (default) or `csv`.
-    pub format: Option<String>,
 }
 
 /// The clone report.
@@ -51,16 +52,49 @@ pub struct CloneReport {
 /// Sessions created, started, completed, failed and cancelled; bytes cloned;
 /// mean and p95 transfer rate; median and p95 duration; failure reasons ranked.
 /// Served from the `clone_reports` projection.
-#[utoipa::path(operation_id = "reports_clones", get, path = "/reports/clones", tag = "audit", params(ReportParams),
+#[utoipa::path(
+    operation_id = "get_clone_report", get, path = "/reports/clones", tag = "audit",
+    params(ReportParams),
     security(("bearer" = [])),
-    responses((status = 200, description = "The report (JSON by default, CSV with format=csv)",
-                  content((CloneReport = "application/json"), (String = "text/csv"))),
-              (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses(
+        (status = 200, body = CloneReport),
+        (status = 401, body = ErrorBody),
+        (status = 422, body = ErrorBody)
+    )
+)]
 pub async fn clones(
     State(app): State<Arc<App>>,
     _auth: Auth<Viewer>,
     ApiQuery(params): ApiQuery<ReportParams>,
+) -> Result<axum::Json<CloneReport>, ApiError> {
+    let (group_by, groups, failure_reasons) = report(&app, params).await?;
+    Ok(axum::Json(CloneReport { success: true, group_by, groups, failure_reasons, message: None }))
+}
+
+/// The report's groups as CSV (RFC 4180, LF line ends), one line per group;
+/// the failure reasons are left out.
+#[utoipa::path(
+    operation_id = "get_clone_report_csv", get, path = "/reports/clones.csv", tag = "audit",
+    params(ReportParams),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The groups, one per line after a header line", content_type = "text/csv",
+            body = String),
+        (status = 401, body = ErrorBody),
+        (status = 422, body = ErrorBody)
+    )
+)]
+pub async fn clones_csv(
+    State(app): State<Arc<App>>,
+    _auth: Auth<Viewer>,
+    ApiQuery(params): ApiQuery<ReportParams>,
 ) -> Result<Response, ApiError> {
+    let (group_by, groups, _) = report(&app, params).await?;
+    Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], csv(group_by, &groups)?).into_response())
+}
+
+/// The report's grouping, groups and ranked failure reasons for `params`.
+async fn report(app: &App, params: ReportParams) -> Result<(GroupBy, Vec<ReportRow>, Vec<FailureReason>), ApiError> {
     let from = params.from.unwrap_or(OffsetDateTime::UNIX_EPOCH);
     let to = params.to.unwrap_or_else(OffsetDateTime::now_utc);
     if to <= from {
@@ -69,16 +103,7 @@ pub async fn clones(
     let group_by = params.group_by.unwrap_or(GroupBy::Day);
     let conn = app.read_model().await?;
     let (groups, failure_reasons) = clone_reports::report(&*conn, from, to, group_by).await?;
-    match params.format.as_deref() {
-        None | Some("json") => {
-            Ok(axum::Json(CloneReport { success: true, group_by, groups, failure_reasons, message: None })
-                .into_response())
-        }
-        Some("csv") => {
-            Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], csv(group_by, &groups)?).into_response())
-        }
-        Some(other) => Err(ApiError::invalid("format", format!("'{other}' is not json or csv"))),
-    }
+    Ok((group_by, groups, failure_reasons))
 }
 
 /// The groups as CSV, one line per group; for `group_by=node` the node's id

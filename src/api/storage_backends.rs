@@ -49,9 +49,17 @@ pub struct StorageBackendUpdate {
 }
 
 /// List storage backends, newest first.
-#[utoipa::path(operation_id = "storage_backends_list", get, path = "/storage/backends", tag = "storage", params(Page),
+#[utoipa::path(
+    operation_id = "list_storage_backends", get, path = "/storage/backends", tag = "storage",
+    params(Page),
     security(("bearer" = [])),
-    responses((status = 401, description = "Missing or invalid token", body = ErrorBody), (status = 403, description = "Role not allowed", body = ErrorBody), (status = 200, body = ApiList<StorageBackendView>), (status = 422, body = ErrorBody)))]
+    responses(
+        (status = 200, body = ApiList<StorageBackendView>),
+        (status = 401, description = "Missing or invalid token", body = ErrorBody),
+        (status = 403, description = "Role not allowed", body = ErrorBody),
+        (status = 422, body = ErrorBody)
+    )
+)]
 pub async fn list(
     State(app): State<Arc<App>>,
     _auth: Auth<Viewer>,
@@ -63,10 +71,19 @@ pub async fn list(
 }
 
 /// Create a storage backend.
-#[utoipa::path(operation_id = "storage_backends_create", post, path = "/storage/backends", tag = "storage", request_body = StorageBackendCreate,
+#[utoipa::path(
+    operation_id = "create_storage_backend", post, path = "/storage/backends", tag = "storage",
+    request_body = StorageBackendCreate,
     security(("bearer" = [])),
-    responses((status = 401, description = "Missing or invalid token", body = ErrorBody), (status = 403, description = "Role not allowed", body = ErrorBody), (status = 200, body = ApiResponse<StorageBackendView>), (status = 400, body = ErrorBody),
-              (status = 409, description = "Name already in use", body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses(
+        (status = 200, body = ApiResponse<StorageBackendView>),
+        (status = 400, body = ErrorBody),
+        (status = 401, description = "Missing or invalid token", body = ErrorBody),
+        (status = 403, description = "Role not allowed", body = ErrorBody),
+        (status = 409, description = "Name already in use", body = ErrorBody),
+        (status = 422, body = ErrorBody)
+    )
+)]
 pub async fn create(
     State(app): State<Arc<App>>,
     auth: Auth<Admin>,
@@ -79,9 +96,18 @@ pub async fn create(
 }
 
 /// Get one storage backend.
-#[utoipa::path(operation_id = "storage_backends_get", get, path = "/storage/backends/{id}", tag = "storage", params(("id" = Uuid, Path)),
+#[utoipa::path(
+    operation_id = "get_storage_backend", get, path = "/storage/backends/{id}", tag = "storage",
+    params(("id" = Uuid, Path)),
     security(("bearer" = [])),
-    responses((status = 401, description = "Missing or invalid token", body = ErrorBody), (status = 403, description = "Role not allowed", body = ErrorBody), (status = 200, body = ApiResponse<StorageBackendView>), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses(
+        (status = 200, body = ApiResponse<StorageBackendView>),
+        (status = 400, body = ErrorBody),
+        (status = 401, description = "Missing or invalid token", body = ErrorBody),
+        (status = 403, description = "Role not allowed", body = ErrorBody),
+        (status = 404, body = ErrorBody)
+    )
+)]
 pub async fn get(
     State(app): State<Arc<App>>,
     _auth: Auth<Viewer>,
@@ -91,11 +117,21 @@ pub async fn get(
 }
 
 /// Change a storage backend.
-#[utoipa::path(operation_id = "storage_backends_update", patch, path = "/storage/backends/{id}", tag = "storage", params(("id" = Uuid, Path)),
+#[utoipa::path(
+    operation_id = "update_storage_backend", patch, path = "/storage/backends/{id}", tag = "storage",
+    params(("id" = Uuid, Path)),
     request_body = StorageBackendUpdate,
     security(("bearer" = [])),
-    responses((status = 400, description = "Malformed id or JSON", body = ErrorBody), (status = 401, description = "Missing or invalid token", body = ErrorBody), (status = 403, description = "Role not allowed", body = ErrorBody), (status = 200, body = ApiResponse<StorageBackendView>), (status = 404, body = ErrorBody),
-              (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses(
+        (status = 200, body = ApiResponse<StorageBackendView>),
+        (status = 400, description = "Malformed id or JSON", body = ErrorBody),
+        (status = 401, description = "Missing or invalid token", body = ErrorBody),
+        (status = 403, description = "Role not allowed", body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody)
+    )
+)]
 pub async fn update(
     State(app): State<Arc<App>>,
     auth: Auth<Admin>,
@@ -108,9 +144,18 @@ pub async fn update(
 }
 
 /// Delete a storage backend.
-#[utoipa::path(operation_id = "storage_backends_delete", delete, path = "/storage/backends/{id}", tag = "storage", params(("id" = Uuid, Path)),
+#[utoipa::path(
+    operation_id = "delete_storage_backend", delete, path = "/storage/backends/{id}", tag = "storage",
+    params(("id" = Uuid, Path)),
     security(("bearer" = [])),
-    responses((status = 400, description = "Malformed id or JSON", body = ErrorBody), (status = 401, description = "Missing or invalid token", body = ErrorBody), (status = 403, description = "Role not allowed", body = ErrorBody), (status = 200, body = ApiResponse<super::Deleted>), (status = 404, body = ErrorBody)))]
+    responses(
+        (status = 200, body = ApiResponse<super::Deleted>),
+        (status = 400, description = "Malformed id or JSON", body = ErrorBody),
+        (status = 401, description = "Missing or invalid token", body = ErrorBody),
+        (status = 403, description = "Role not allowed", body = ErrorBody),
+        (status = 404, body = ErrorBody)
+    )
+)]
 pub async fn delete(
     State(app): State<Arc<App>>,
     auth: Auth<Admin>,

@@ -24,7 +24,9 @@ pub struct WsParams {
     #[param(minimum = 0)]
     pub from: Option<i64>,
     /// An operator token (any role), for browsers that cannot set headers on
-    /// a WebSocket; `Authorization: Bearer` works too.
+    /// a WebSocket; `Authorization: Bearer` works too. Documented as the
+    /// `bearer_query` security scheme rather than as a parameter.
+    #[param(ignore)]
     pub token: Option<String>,
 }
 
@@ -58,13 +60,19 @@ const MAX_CLIENT_MESSAGE: usize = 16 * 1024;
 /// twice `PUREBOOT_WS_TOKEN_RECHECK_MS` (2 s by default). A client that does not
 /// read for the send timeout (10 s by default) is disconnected. A close frame
 /// from the client is answered with one.
-#[utoipa::path(operation_id = "events_events", get, path = "/ws", tag = "events", params(WsParams),
-    responses((status = 101, description = "Switching to the WebSocket protocol; then messages of this shape",
-                body = crate::fanout::contract::WsServerMessage),
-              (status = 400, description = "Not a WebSocket handshake", body = crate::error::ErrorBody),
-              (status = 401, description = "Missing or invalid token", body = crate::error::ErrorBody),
-              (status = 422, description = "`from` negative or past the log's head", body = crate::error::ErrorBody),
-              (status = 503, description = "Database unavailable", body = crate::error::ErrorBody)))]
+#[utoipa::path(
+    operation_id = "stream_events", get, path = "/ws", tag = "events",
+    params(WsParams),
+    security(("bearer" = []), ("bearer_query" = [])),
+    responses(
+        (status = 101, description = "Switching to the WebSocket protocol; then messages of this shape",
+            body = crate::fanout::contract::WsServerMessage),
+        (status = 400, description = "Not a WebSocket handshake", body = crate::error::ErrorBody),
+        (status = 401, description = "Missing or invalid token", body = crate::error::ErrorBody),
+        (status = 422, description = "`from` negative or past the log's head", body = crate::error::ErrorBody),
+        (status = 503, description = "Database unavailable", body = crate::error::ErrorBody)
+    )
+)]
 pub async fn events(
     State(app): State<Arc<App>>,
     headers: axum::http::HeaderMap,

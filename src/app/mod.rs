@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use deadpool_postgres::Pool;
+use secrecy::ExposeSecret;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
@@ -94,7 +95,9 @@ impl App {
         let (kek, kek_source) = keys::load_kek(config.cluster.kek_file.as_deref(), data_dir)?;
         let SharedKeys { secrets, ca } =
             keys::load(&pool, &kek, &kek_source, &config.ca.settings(data_dir), data_dir).await?;
-        if let Some(token) = operator_tokens::ensure_admin(&pool, config.admin_token.as_deref()).await? {
+        if let Some(token) =
+            operator_tokens::ensure_admin(&pool, config.admin_token.as_ref().map(ExposeSecret::expose_secret)).await?
+        {
             // Printed once, on stdout, never through the log.
             println!("Created the first admin API token (shown only now; keep it safe):\n{token}");
         }

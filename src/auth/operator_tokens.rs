@@ -12,7 +12,7 @@ use uuid::Uuid;
 use super::{OperatorIdentity, OperatorRole, hash, random_secret, same_hash};
 use crate::event_store::append::append_batch;
 use crate::event_store::codec::encode;
-use crate::event_store::{AppendRequest, DomainEvent, ExpectedVersion, Metadata, StoreError, StreamWrite};
+use crate::event_store::{AppendRequest, Category, DomainEvent, ExpectedVersion, Metadata, StoreError, StreamWrite};
 
 /// Name of the admin token created (or taken from `PUREBOOT_ADMIN_TOKEN`) on first start.
 pub const BOOTSTRAP_NAME: &str = "bootstrap-admin";
@@ -98,7 +98,7 @@ pub async fn revoke(pool: &Pool, name: &str) -> Result<bool, TokenError> {
 
 async fn audit(tx: &tokio_postgres::Transaction<'_>, id: Uuid, event: TokenEvent) -> Result<(), TokenError> {
     let write = StreamWrite {
-        stream: format!("api_token:{id}"),
+        stream: Category::ApiToken.stream(id),
         expected: ExpectedVersion::Any,
         events: vec![encode(&event).map_err(StoreError::from)?],
     };

@@ -6,8 +6,12 @@ use std::fmt;
 
 use uuid::Uuid;
 
-/// Every stream category of the log; the one place their names are spelled.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// Every stream category of the log; the one place their names are spelled
+/// (serde and the OpenAPI schema `StreamCategory` use the same names, for
+/// the audit trail's filter).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[schema(as = StreamCategory)]
 pub enum Category {
     CloneSession,
     Node,
@@ -16,6 +20,8 @@ pub enum Category {
     StorageBackend,
     /// A unique value's claim, keyed by `scope/value` (not a UUID).
     Unique,
+    /// An operator API token's issue and revocation.
+    ApiToken,
 }
 
 impl Category {
@@ -26,14 +32,17 @@ impl Category {
             Category::NodeDisks => "node_disks",
             Category::StorageBackend => "storage_backend",
             Category::Unique => "unique",
+            Category::ApiToken => "api_token",
         }
     }
 
+    /// Every category, each once.
+    pub const ALL: [Category; 6] =
+        [Self::CloneSession, Self::Node, Self::NodeDisks, Self::StorageBackend, Self::Unique, Self::ApiToken];
+
     /// The category named `name`, `None` for one this build does not know.
     pub fn parse(name: &str) -> Option<Self> {
-        [Self::CloneSession, Self::Node, Self::NodeDisks, Self::StorageBackend, Self::Unique]
-            .into_iter()
-            .find(|c| c.as_str() == name)
+        Self::ALL.into_iter().find(|c| c.as_str() == name)
     }
 
     /// The stream of the aggregate instance `id` in this category.

@@ -59,7 +59,7 @@ pub fn to_message(event: &RecordedEvent) -> Option<Frame> {
         Category::Node => node,
         Category::NodeDisks => node_disks,
         Category::StorageBackend => storage_backend,
-        Category::Unique => return None,
+        Category::Unique | Category::ApiToken => return None,
     };
     let id = event.id().map_err(|err| skipped(event, &err)).ok()?;
     let message = route(event, id)?;

@@ -152,10 +152,14 @@ pub struct ReportRow {
     /// Bytes of completed clones.
     pub bytes_cloned: i64,
     /// Mean and 95th percentile transfer rate of completed clones.
+    #[schema(required = true)]
     pub avg_transfer_rate_bps: Option<f64>,
+    #[schema(required = true)]
     pub p95_transfer_rate_bps: Option<f64>,
     /// Median and 95th percentile duration of completed clones, seconds.
+    #[schema(required = true)]
     pub median_duration_seconds: Option<f64>,
+    #[schema(required = true)]
     pub p95_duration_seconds: Option<f64>,
 }
 

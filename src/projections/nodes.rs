@@ -83,7 +83,7 @@ pub struct NodeView {
     pub mac_address: String,
     #[schema(example = "rack1-node07")]
     pub hostname: String,
-    #[schema(example = "10.0.0.5")]
+    #[schema(required = true, example = "10.0.0.5")]
     pub ip_address: Option<String>,
     #[schema(example = "x86_64")]
     pub arch: String,

@@ -87,7 +87,8 @@ pub struct StorageBackendView {
     /// The public fields of the config, plus `has_<credential>` (true when
     /// that credential is set) for each credential of the type: credentials
     /// themselves are never returned.
-    #[schema(value_type = Object, example = json!({"bucket": "images", "access_key_id": "AKIA…", "has_secret_access_key": true}))]
+    #[schema(value_type = Object,
+        example = json!({"bucket": "images", "access_key_id": "AKIA…", "has_secret_access_key": true}))]
     pub config: Value,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,

@@ -193,8 +193,7 @@ async fn the_report_matches_figures_computed_from_the_sessions() {
         "p95_duration_seconds": done["p95_duration_seconds"]}])
     );
 
-    let csv =
-        app.http.get(app.url("/reports/clones?group_by=mode&format=csv")).bearer_auth(admin).send().await.expect("csv");
+    let csv = app.http.get(app.url("/reports/clones.csv?group_by=mode")).bearer_auth(admin).send().await.expect("csv");
     assert!(csv.headers()["content-type"].to_str().expect("type").starts_with("text/csv"));
     let text = csv.text().await.expect("text");
     let lines: Vec<&str> = text.lines().collect();

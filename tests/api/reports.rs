@@ -15,7 +15,7 @@ async fn session_from(app: &TestApp, source: &str) {
 }
 
 async fn csv(app: &TestApp, query: &str) -> String {
-    let url = app.url(&format!("/reports/clones?{query}&format=csv"));
+    let url = app.url(&format!("/reports/clones.csv?{query}"));
     let response = app.http.get(url).bearer_auth(ADMIN_TOKEN).send().await.expect("csv");
     assert_eq!(response.status(), StatusCode::OK);
     response.text().await.expect("text")

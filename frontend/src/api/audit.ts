@@ -1,4 +1,4 @@
-/** The audit log (GET /events) and the clone report (GET /reports/clones). */
+/** The audit log (GET /events) and the clone report (GET /reports/clones, or .csv). */
 import { apiClient, downloadBlob, queryString } from './client';
 import type { components, operations } from './schema';
 
@@ -8,12 +8,13 @@ export type AuditPage = Schemas['AuditPage'];
 export type CloneReport = Schemas['CloneReport'];
 export type ReportRow = Schemas['ReportRow'];
 export type GroupBy = Schemas['GroupBy'];
+export type StreamCategory = NonNullable<AuditParams['category']>;
 
 /** The audit log's filters, as the OpenAPI declares them; `after` is the cursor of the previous page. */
-export type AuditParams = NonNullable<operations['audit_events']['parameters']['query']>;
+export type AuditParams = NonNullable<operations['list_audit_events']['parameters']['query']>;
 
-/** The clone report's filters; the format is chosen by the call (JSON or CSV). */
-export type ReportParams = Omit<NonNullable<operations['reports_clones']['parameters']['query']>, 'format'>;
+/** The clone report's filters, the same for its JSON and CSV forms. */
+export type ReportParams = NonNullable<operations['get_clone_report']['parameters']['query']>;
 
 export const auditApi = {
   events(params: AuditParams): Promise<AuditPage> {
@@ -23,6 +24,6 @@ export const auditApi = {
     return apiClient.get(`/reports/clones${queryString({ ...params })}`);
   },
   cloneReportCsv(params: ReportParams): Promise<Blob> {
-    return downloadBlob(`/reports/clones${queryString({ ...params, format: 'csv' })}`);
+    return downloadBlob(`/reports/clones.csv${queryString({ ...params })}`);
   },
 };

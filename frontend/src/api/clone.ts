@@ -1,4 +1,4 @@
-/** Clone session endpoints (Phase 1 plan, Task 8) plus the session timeline. */
+/** Clone session endpoints (list, get, create, change, cancel, delete) and the session timeline. */
 import { apiClient, queryString } from './client';
 import type { ApiListResponse, ApiResponse } from './client';
 import type {

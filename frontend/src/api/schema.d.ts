@@ -12,7 +12,7 @@ export interface paths {
             cookie?: never;
         };
         /** The CA certificate (PEM) that every session certificate chains to. */
-        get: operations["ca_certificate"];
+        get: operations["get_ca_certificate"];
         put?: never;
         post?: never;
         delete?: never;
@@ -29,7 +29,7 @@ export interface paths {
             cookie?: never;
         };
         /** The signed CRL: certificates of ended sessions and replaced certificates. */
-        get: operations["ca_crl"];
+        get: operations["get_crl"];
         put?: never;
         post?: never;
         delete?: never;
@@ -46,10 +46,10 @@ export interface paths {
             cookie?: never;
         };
         /** List clone sessions, newest first. */
-        get: operations["clone_sessions_list"];
+        get: operations["list_clone_sessions"];
         put?: never;
         /** Create a clone session. Direct mode issues the source and target certificates. */
-        post: operations["clone_sessions_create"];
+        post: operations["create_clone_session"];
         delete?: never;
         options?: never;
         head?: never;
@@ -67,18 +67,18 @@ export interface paths {
          * Get one clone session. The session's own node tokens may read it too:
          *     the agents learn the source's address and watch for a cancel this way.
          */
-        get: operations["clone_sessions_get"];
+        get: operations["get_clone_session"];
         put?: never;
         post?: never;
         /** Cancel a cloning session, or delete any other (its history stays in the log). */
-        delete: operations["clone_sessions_delete"];
+        delete: operations["delete_clone_session"];
         options?: never;
         head?: never;
         /**
          * Change a pending session. A new `target_node_id` retires the old
          *     target's token and certificate and returns the new target's token once.
          */
-        patch: operations["clone_sessions_update"];
+        patch: operations["update_clone_session"];
         trace?: never;
     };
     "/api/v1/clone-sessions/{id}/certs": {
@@ -93,7 +93,7 @@ export interface paths {
          *     session. Needs that role's node token. Prefer `POST …/csr`, which keeps the
          *     private key on the node.
          */
-        get: operations["clone_sessions_certs"];
+        get: operations["get_clone_session_certs"];
         put?: never;
         post?: never;
         delete?: never;
@@ -115,7 +115,7 @@ export interface paths {
          * The copy finished: → completed, with the duration since source-ready and
          *     (optionally) the digest of what the target holds now.
          */
-        post: operations["clone_sessions_complete"];
+        post: operations["complete_clone_session"];
         delete?: never;
         options?: never;
         head?: never;
@@ -136,7 +136,7 @@ export interface paths {
          *     decides subject (CN `clone-{id}-{role}`), EKU, SAN (the CN plus the node's
          *     registered IP) and validity, whatever the CSR asks for.
          */
-        post: operations["clone_sessions_csr"];
+        post: operations["sign_clone_session_csr"];
         delete?: never;
         options?: never;
         head?: never;
@@ -153,7 +153,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** The copy failed: → failed with the reason (`?error=` or `{"error": ...}`). */
-        post: operations["clone_sessions_failed"];
+        post: operations["fail_clone_session"];
         delete?: never;
         options?: never;
         head?: never;
@@ -168,7 +168,7 @@ export interface paths {
             cookie?: never;
         };
         /** Every event of the session, in order, with a human summary. */
-        get: operations["clone_sessions_history"];
+        get: operations["get_clone_session_history"];
         put?: never;
         post?: never;
         delete?: never;
@@ -187,7 +187,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Progress from the source or target; the first one moves source_ready → cloning. */
-        post: operations["clone_sessions_progress"];
+        post: operations["report_clone_progress"];
         delete?: never;
         options?: never;
         head?: never;
@@ -204,7 +204,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** The source serves its disk: pending → source_ready (and `clone.started`). */
-        post: operations["clone_sessions_source_ready"];
+        post: operations["report_source_ready"];
         delete?: never;
         options?: never;
         head?: never;
@@ -223,7 +223,7 @@ export interface paths {
          *     page with the `after` cursor (stable while events keep being appended;
          *     422 when it is past the log's head).
          */
-        get: operations["audit_events"];
+        get: operations["list_audit_events"];
         put?: never;
         post?: never;
         delete?: never;
@@ -240,7 +240,7 @@ export interface paths {
             cookie?: never;
         };
         /** The process is up. */
-        get: operations["health_health"];
+        get: operations["get_health"];
         put?: never;
         post?: never;
         delete?: never;
@@ -257,10 +257,10 @@ export interface paths {
             cookie?: never;
         };
         /** List nodes, newest first. */
-        get: operations["nodes_list"];
+        get: operations["list_nodes"];
         put?: never;
         /** Register a node. The response carries the node's token, shown only once. */
-        post: operations["nodes_create"];
+        post: operations["create_node"];
         delete?: never;
         options?: never;
         head?: never;
@@ -275,15 +275,15 @@ export interface paths {
             cookie?: never;
         };
         /** Get one node. */
-        get: operations["nodes_get"];
+        get: operations["get_node"];
         put?: never;
         post?: never;
         /** Delete a node (its history stays in the log; its token dies). */
-        delete: operations["nodes_delete"];
+        delete: operations["delete_node"];
         options?: never;
         head?: never;
         /** Change a node. */
-        patch: operations["nodes_update"];
+        patch: operations["update_node"];
         trace?: never;
     };
     "/api/v1/nodes/{id}/disks": {
@@ -506,7 +506,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Rotate a node's token. */
-        post: operations["nodes_rotate_token"];
+        post: operations["rotate_node_token"];
         delete?: never;
         options?: never;
         head?: never;
@@ -526,7 +526,7 @@ export interface paths {
          *     A database that does not answer within the readiness deadline
          *     (`PUREBOOT_READY_TIMEOUT_SECS`) counts as unreachable.
          */
-        get: operations["health_ready"];
+        get: operations["get_readiness"];
         put?: never;
         post?: never;
         delete?: never;
@@ -547,7 +547,27 @@ export interface paths {
          *     mean and p95 transfer rate; median and p95 duration; failure reasons ranked.
          *     Served from the `clone_reports` projection.
          */
-        get: operations["reports_clones"];
+        get: operations["get_clone_report"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reports/clones.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The report's groups as CSV (RFC 4180, LF line ends), one line per group;
+         *     the failure reasons are left out.
+         */
+        get: operations["get_clone_report_csv"];
         put?: never;
         post?: never;
         delete?: never;
@@ -564,10 +584,10 @@ export interface paths {
             cookie?: never;
         };
         /** List storage backends, newest first. */
-        get: operations["storage_backends_list"];
+        get: operations["list_storage_backends"];
         put?: never;
         /** Create a storage backend. */
-        post: operations["storage_backends_create"];
+        post: operations["create_storage_backend"];
         delete?: never;
         options?: never;
         head?: never;
@@ -582,15 +602,15 @@ export interface paths {
             cookie?: never;
         };
         /** Get one storage backend. */
-        get: operations["storage_backends_get"];
+        get: operations["get_storage_backend"];
         put?: never;
         post?: never;
         /** Delete a storage backend. */
-        delete: operations["storage_backends_delete"];
+        delete: operations["delete_storage_backend"];
         options?: never;
         head?: never;
         /** Change a storage backend. */
-        patch: operations["storage_backends_update"];
+        patch: operations["update_storage_backend"];
         trace?: never;
     };
     "/api/v1/ws": {
@@ -615,7 +635,7 @@ export interface paths {
          *     read for the send timeout (10 s by default) is disconnected. A close frame
          *     from the client is answered with one.
          */
-        get: operations["events_events"];
+        get: operations["stream_events"];
         put?: never;
         post?: never;
         delete?: never;
@@ -659,80 +679,31 @@ export interface components {
             source: string;
             target: string;
         };
+        /** @description Several objects, all of them: `{"success": true, "data": [...], "message": ...}`. */
+        ApiItems_CloneHistoryEntry: {
+            success: boolean;
+            data: components["schemas"]["CloneHistoryEntry"][];
+            /** @description What the command did, in words; null for a plain read. */
+            message: string | null;
+        };
+        /** @description Several objects, all of them: `{"success": true, "data": [...], "message": ...}`. */
+        ApiItems_DiskInfoResponse: {
+            success: boolean;
+            data: components["schemas"]["DiskInfoResponse"][];
+            /** @description What the command did, in words; null for a plain read. */
+            message: string | null;
+        };
+        /** @description Several objects, all of them: `{"success": true, "data": [...], "message": ...}`. */
+        ApiItems_PartitionOperationResponse: {
+            success: boolean;
+            data: components["schemas"]["PartitionOperationResponse"][];
+            /** @description What the command did, in words; null for a plain read. */
+            message: string | null;
+        };
         /** @description A page of a list: `{"success": true, "data": [...], "total": N, "message": null}`. */
         ApiList_CloneSessionResponse: {
             success: boolean;
-            data: {
-                /** Format: uuid */
-                id: string;
-                /** @example rack1 disk swap */
-                name?: string | null;
-                status: components["schemas"]["CloneStatus"];
-                clone_mode: components["schemas"]["CloneMode"];
-                /** Format: uuid */
-                source_node_id: string;
-                /** @description Hostname of the source node (null if the node was deleted). */
-                source_node_name?: string | null;
-                /** Format: uuid */
-                target_node_id?: string | null;
-                target_node_name?: string | null;
-                /** @example /dev/sda */
-                source_device: string;
-                /** @example /dev/sda */
-                target_device: string;
-                /** @example 10.0.0.5 */
-                source_ip?: string | null;
-                /**
-                 * Format: int32
-                 * @example 9999
-                 */
-                source_port: number;
-                /** Format: uuid */
-                staging_backend_id?: string | null;
-                staging_backend_name?: string | null;
-                staging_path?: string | null;
-                staging_status?: string | null;
-                resize_mode: components["schemas"]["ResizeMode"];
-                /** Format: int64 */
-                bytes_total?: number | null;
-                /** Format: int64 */
-                bytes_transferred: number;
-                /** Format: int64 */
-                transfer_rate_bps?: number | null;
-                /**
-                 * Format: double
-                 * @description `bytes_transferred / bytes_total`, in percent, rounded to 0.1.
-                 * @example 42.5
-                 */
-                progress_percent: number;
-                error_message?: string | null;
-                /** Format: date-time */
-                created_at: string;
-                /** Format: date-time */
-                started_at?: string | null;
-                /** Format: date-time */
-                completed_at?: string | null;
-                created_by?: string | null;
-                /**
-                 * Format: int64
-                 * @description Seconds from source-ready to completion (completed sessions only).
-                 */
-                duration_seconds?: number | null;
-                /**
-                 * Format: date-time
-                 * @description Expiry of the source certificate (direct mode); the key is never shown.
-                 */
-                source_cert_expires_at?: string | null;
-                /** Format: date-time */
-                target_cert_expires_at?: string | null;
-                /**
-                 * Format: int64
-                 * @description Log position of the last event this view includes. A client that
-                 *     applies WebSocket messages can drop a fetched view older than the
-                 *     messages it already applied, or resume the stream with `?from=` here.
-                 */
-                last_position: number;
-            }[];
+            data: components["schemas"]["CloneSessionResponse"][];
             /**
              * Format: int64
              * @description Matching items in all pages.
@@ -744,47 +715,7 @@ export interface components {
         /** @description A page of a list: `{"success": true, "data": [...], "total": N, "message": null}`. */
         ApiList_DiskInfoResponse: {
             success: boolean;
-            data: {
-                /**
-                 * Format: uuid
-                 * @description Stable while the device stays in the node's reports.
-                 */
-                id: string;
-                /** Format: uuid */
-                node_id: string;
-                /** @example /dev/sda */
-                device: string;
-                /**
-                 * Format: int64
-                 * @example 107374182400
-                 */
-                size_bytes: number;
-                /**
-                 * @description GiB with one decimal, TiB from 1000 GiB (labelled GB/TB).
-                 * @example 100.0 GB
-                 */
-                size_human: string;
-                /** @example Samsung SSD 870 */
-                model?: string | null;
-                serial?: string | null;
-                partition_table: components["schemas"]["PartitionTable"];
-                /**
-                 * Format: int32
-                 * @description Bytes per logical sector (512 or 4096): partitions are whole numbers of them.
-                 * @example 512
-                 */
-                logical_sector_size: number;
-                /**
-                 * Format: int32
-                 * @description Bytes per physical sector (512 or 4096).
-                 * @example 4096
-                 */
-                physical_sector_size: number;
-                /** @description In partition-number order. */
-                partitions: components["schemas"]["PartitionInfo"][];
-                /** Format: date-time */
-                scanned_at: string;
-            }[];
+            data: components["schemas"]["DiskInfoResponse"][];
             /**
              * Format: int64
              * @description Matching items in all pages.
@@ -796,23 +727,7 @@ export interface components {
         /** @description A page of a list: `{"success": true, "data": [...], "total": N, "message": null}`. */
         ApiList_NodeResponse: {
             success: boolean;
-            data: {
-                /** Format: uuid */
-                id: string;
-                /** @example 52:54:00:12:34:56 */
-                mac_address: string;
-                /** @example rack1-node07 */
-                hostname: string;
-                /** @example 10.0.0.5 */
-                ip_address?: string | null;
-                /** @example x86_64 */
-                arch: string;
-                state: components["schemas"]["NodeState"];
-                /** Format: date-time */
-                created_at: string;
-                /** Format: date-time */
-                updated_at: string;
-            }[];
+            data: components["schemas"]["NodeResponse"][];
             /**
              * Format: int64
              * @description Matching items in all pages.
@@ -824,43 +739,7 @@ export interface components {
         /** @description A page of a list: `{"success": true, "data": [...], "total": N, "message": null}`. */
         ApiList_PartitionOperationResponse: {
             success: boolean;
-            data: {
-                /** Format: uuid */
-                id: string;
-                /** Format: uuid */
-                node_id: string;
-                /**
-                 * Format: uuid
-                 * @description The clone session that queued it (none yet: operators queue them).
-                 */
-                session_id?: string | null;
-                /** @example /dev/sda */
-                device: string;
-                operation: components["schemas"]["OperationKind"];
-                params: Record<string, unknown>;
-                /**
-                 * Format: int32
-                 * @description Position in the device's queue: 1, 2, 3… (never reused).
-                 */
-                sequence: number;
-                status: components["schemas"]["OperationStatus"];
-                error_message?: string | null;
-                /** Format: date-time */
-                created_at: string;
-                /**
-                 * Format: date-time
-                 * @description When `apply` handed it to the node; null while it is only queued
-                 *     (and again after an earlier operation on the device failed).
-                 */
-                applied_at?: string | null;
-                /** Format: date-time */
-                started_at?: string | null;
-                /**
-                 * Format: date-time
-                 * @description When the node reported it completed or failed.
-                 */
-                executed_at?: string | null;
-            }[];
+            data: components["schemas"]["PartitionOperationResponse"][];
             /**
              * Format: int64
              * @description Matching items in all pages.
@@ -872,23 +751,7 @@ export interface components {
         /** @description A page of a list: `{"success": true, "data": [...], "total": N, "message": null}`. */
         ApiList_StorageBackendResponse: {
             success: boolean;
-            data: {
-                /** Format: uuid */
-                id: string;
-                /** @example lab-nfs */
-                name: string;
-                type: components["schemas"]["BackendType"];
-                /**
-                 * @description The public fields of the config, plus `has_<credential>` (true when
-                 *     that credential is set) for each credential of the type: credentials
-                 *     themselves are never returned.
-                 */
-                config: Record<string, unknown>;
-                /** Format: date-time */
-                created_at: string;
-                /** Format: date-time */
-                updated_at: string;
-            }[];
+            data: components["schemas"]["StorageBackendResponse"][];
             /**
              * Format: int64
              * @description Matching items in all pages.
@@ -900,500 +763,119 @@ export interface components {
         /** @description A single object: `{"success": true, "data": {...}, "message": ...}`. */
         ApiResponse_CallbackStatus: {
             success: boolean;
-            /** @description Status after a callback. */
-            data: {
-                /** @example source_ready */
-                status: string;
-            };
+            data: components["schemas"]["CallbackStatus"];
             /** @description What the command did, in words; null for a plain read. */
             message: string | null;
         };
         /** @description A single object: `{"success": true, "data": {...}, "message": ...}`. */
         ApiResponse_CloneCertBundle: {
             success: boolean;
-            /** @description `CloneCertBundle`. */
-            data: {
-                cert_pem: string;
-                key_pem: string;
-                ca_pem: string;
-            };
+            data: components["schemas"]["CloneCertBundle"];
             /** @description What the command did, in words; null for a plain read. */
             message: string | null;
         };
         /** @description A single object: `{"success": true, "data": {...}, "message": ...}`. */
         ApiResponse_CloneDeleteOutcome: {
             success: boolean;
-            /** @description The outcome of a DELETE. */
-            data: {
-                /** Format: uuid */
-                id: string;
-                /**
-                 * @description `cancelled` (the session was cloning) or `deleted`.
-                 * @example deleted
-                 */
-                outcome: string;
-            };
+            data: components["schemas"]["CloneDeleteOutcome"];
             /** @description What the command did, in words; null for a plain read. */
             message: string | null;
         };
         /** @description A single object: `{"success": true, "data": {...}, "message": ...}`. */
         ApiResponse_CloneSessionCreated: {
             success: boolean;
-            /**
-             * @description A new session plus the node token of each role, shown only in this
-             *     response: they go into the source's and target's boot parameters.
-             */
-            data: components["schemas"]["CloneSessionResponse"] & {
-                node_tokens: components["schemas"]["SessionTokens"];
-                agent_parameters?: null | components["schemas"]["AgentParameters"];
-            };
+            data: components["schemas"]["CloneSessionCreated"];
             /** @description What the command did, in words; null for a plain read. */
             message: string | null;
         };
         /** @description A single object: `{"success": true, "data": {...}, "message": ...}`. */
         ApiResponse_CloneSessionResponse: {
             success: boolean;
-            /** @description The spec's `CloneSessionResponse`, plus certificate expiry and duration. */
-            data: {
-                /** Format: uuid */
-                id: string;
-                /** @example rack1 disk swap */
-                name?: string | null;
-                status: components["schemas"]["CloneStatus"];
-                clone_mode: components["schemas"]["CloneMode"];
-                /** Format: uuid */
-                source_node_id: string;
-                /** @description Hostname of the source node (null if the node was deleted). */
-                source_node_name?: string | null;
-                /** Format: uuid */
-                target_node_id?: string | null;
-                target_node_name?: string | null;
-                /** @example /dev/sda */
-                source_device: string;
-                /** @example /dev/sda */
-                target_device: string;
-                /** @example 10.0.0.5 */
-                source_ip?: string | null;
-                /**
-                 * Format: int32
-                 * @example 9999
-                 */
-                source_port: number;
-                /** Format: uuid */
-                staging_backend_id?: string | null;
-                staging_backend_name?: string | null;
-                staging_path?: string | null;
-                staging_status?: string | null;
-                resize_mode: components["schemas"]["ResizeMode"];
-                /** Format: int64 */
-                bytes_total?: number | null;
-                /** Format: int64 */
-                bytes_transferred: number;
-                /** Format: int64 */
-                transfer_rate_bps?: number | null;
-                /**
-                 * Format: double
-                 * @description `bytes_transferred / bytes_total`, in percent, rounded to 0.1.
-                 * @example 42.5
-                 */
-                progress_percent: number;
-                error_message?: string | null;
-                /** Format: date-time */
-                created_at: string;
-                /** Format: date-time */
-                started_at?: string | null;
-                /** Format: date-time */
-                completed_at?: string | null;
-                created_by?: string | null;
-                /**
-                 * Format: int64
-                 * @description Seconds from source-ready to completion (completed sessions only).
-                 */
-                duration_seconds?: number | null;
-                /**
-                 * Format: date-time
-                 * @description Expiry of the source certificate (direct mode); the key is never shown.
-                 */
-                source_cert_expires_at?: string | null;
-                /** Format: date-time */
-                target_cert_expires_at?: string | null;
-                /**
-                 * Format: int64
-                 * @description Log position of the last event this view includes. A client that
-                 *     applies WebSocket messages can drop a fetched view older than the
-                 *     messages it already applied, or resume the stream with `?from=` here.
-                 */
-                last_position: number;
-            };
+            data: components["schemas"]["CloneSessionResponse"];
             /** @description What the command did, in words; null for a plain read. */
             message: string | null;
         };
         /** @description A single object: `{"success": true, "data": {...}, "message": ...}`. */
         ApiResponse_CloneSessionUpdated: {
             success: boolean;
-            /**
-             * @description A session after a PATCH; when the PATCH moved the target to another node,
-             *     also the new target's token (shown only now: the old one is dead).
-             */
-            data: components["schemas"]["CloneSessionResponse"] & {
-                node_token?: null | components["schemas"]["NodeTokenIssued"];
-            };
+            data: components["schemas"]["CloneSessionUpdated"];
             /** @description What the command did, in words; null for a plain read. */
             message: string | null;
         };
         /** @description A single object: `{"success": true, "data": {...}, "message": ...}`. */
         ApiResponse_CompletionAck: {
             success: boolean;
-            /** @description Reply to `complete`. */
-            data: {
-                /** @example completed */
-                status: string;
-                /** Format: int64 */
-                duration_seconds: number;
-            };
+            data: components["schemas"]["CompletionAck"];
             /** @description What the command did, in words; null for a plain read. */
             message: string | null;
         };
         /** @description A single object: `{"success": true, "data": {...}, "message": ...}`. */
         ApiResponse_Deleted: {
             success: boolean;
-            /** @description `{"id": ...}` of a deleted resource. */
-            data: {
-                /** Format: uuid */
-                id: string;
-            };
+            data: components["schemas"]["Deleted"];
             /** @description What the command did, in words; null for a plain read. */
             message: string | null;
         };
         /** @description A single object: `{"success": true, "data": {...}, "message": ...}`. */
         ApiResponse_DiskInfoResponse: {
             success: boolean;
-            /** @description The spec's `DiskInfoResponse`. */
-            data: {
-                /**
-                 * Format: uuid
-                 * @description Stable while the device stays in the node's reports.
-                 */
-                id: string;
-                /** Format: uuid */
-                node_id: string;
-                /** @example /dev/sda */
-                device: string;
-                /**
-                 * Format: int64
-                 * @example 107374182400
-                 */
-                size_bytes: number;
-                /**
-                 * @description GiB with one decimal, TiB from 1000 GiB (labelled GB/TB).
-                 * @example 100.0 GB
-                 */
-                size_human: string;
-                /** @example Samsung SSD 870 */
-                model?: string | null;
-                serial?: string | null;
-                partition_table: components["schemas"]["PartitionTable"];
-                /**
-                 * Format: int32
-                 * @description Bytes per logical sector (512 or 4096): partitions are whole numbers of them.
-                 * @example 512
-                 */
-                logical_sector_size: number;
-                /**
-                 * Format: int32
-                 * @description Bytes per physical sector (512 or 4096).
-                 * @example 4096
-                 */
-                physical_sector_size: number;
-                /** @description In partition-number order. */
-                partitions: components["schemas"]["PartitionInfo"][];
-                /** Format: date-time */
-                scanned_at: string;
-            };
+            data: components["schemas"]["DiskInfoResponse"];
             /** @description What the command did, in words; null for a plain read. */
             message: string | null;
         };
         /** @description A single object: `{"success": true, "data": {...}, "message": ...}`. */
         ApiResponse_DiskScanStatus: {
             success: boolean;
-            /** @description `GET …/disks/scan-status`. */
-            data: {
-                /** Format: uuid */
-                node_id: string;
-                /**
-                 * @description `pending` from a request until the next report; `done` after a report;
-                 *     `none` before either.
-                 */
-                status: components["schemas"]["ScanStatus"];
-                /** Format: date-time */
-                requested_at?: string | null;
-                /** Format: date-time */
-                last_scanned_at?: string | null;
-            };
+            data: components["schemas"]["DiskScanStatus"];
             /** @description What the command did, in words; null for a plain read. */
             message: string | null;
         };
         /** @description A single object: `{"success": true, "data": {...}, "message": ...}`. */
         ApiResponse_NodeRegistered: {
             success: boolean;
-            /**
-             * @description A registered node and its node token (for disk reports and
-             *     partition-operation updates), shown only in this response.
-             */
-            data: components["schemas"]["NodeResponse"] & {
-                /** @example pbk_0b8d6c5e8a574a0f9a4e1f1d2b6c7e01_5f2c… */
-                node_token: string;
-            };
+            data: components["schemas"]["NodeRegistered"];
             /** @description What the command did, in words; null for a plain read. */
             message: string | null;
         };
         /** @description A single object: `{"success": true, "data": {...}, "message": ...}`. */
         ApiResponse_NodeResponse: {
             success: boolean;
-            /** @description A node as the API shows it. */
-            data: {
-                /** Format: uuid */
-                id: string;
-                /** @example 52:54:00:12:34:56 */
-                mac_address: string;
-                /** @example rack1-node07 */
-                hostname: string;
-                /** @example 10.0.0.5 */
-                ip_address?: string | null;
-                /** @example x86_64 */
-                arch: string;
-                state: components["schemas"]["NodeState"];
-                /** Format: date-time */
-                created_at: string;
-                /** Format: date-time */
-                updated_at: string;
-            };
+            data: components["schemas"]["NodeResponse"];
             /** @description What the command did, in words; null for a plain read. */
             message: string | null;
         };
         /** @description A single object: `{"success": true, "data": {...}, "message": ...}`. */
         ApiResponse_NodeTokenRotated: {
             success: boolean;
-            /** @description A node's new token; the previous one stopped working. */
-            data: {
-                node_token: string;
-            };
+            data: components["schemas"]["NodeTokenRotated"];
             /** @description What the command did, in words; null for a plain read. */
             message: string | null;
         };
         /** @description A single object: `{"success": true, "data": {...}, "message": ...}`. */
         ApiResponse_PartitionOperationResponse: {
             success: boolean;
-            /**
-             * @description The spec's `PartitionOperationResponse`, plus when it was handed to the
-             *     node and started.
-             */
-            data: {
-                /** Format: uuid */
-                id: string;
-                /** Format: uuid */
-                node_id: string;
-                /**
-                 * Format: uuid
-                 * @description The clone session that queued it (none yet: operators queue them).
-                 */
-                session_id?: string | null;
-                /** @example /dev/sda */
-                device: string;
-                operation: components["schemas"]["OperationKind"];
-                params: Record<string, unknown>;
-                /**
-                 * Format: int32
-                 * @description Position in the device's queue: 1, 2, 3… (never reused).
-                 */
-                sequence: number;
-                status: components["schemas"]["OperationStatus"];
-                error_message?: string | null;
-                /** Format: date-time */
-                created_at: string;
-                /**
-                 * Format: date-time
-                 * @description When `apply` handed it to the node; null while it is only queued
-                 *     (and again after an earlier operation on the device failed).
-                 */
-                applied_at?: string | null;
-                /** Format: date-time */
-                started_at?: string | null;
-                /**
-                 * Format: date-time
-                 * @description When the node reported it completed or failed.
-                 */
-                executed_at?: string | null;
-            };
+            data: components["schemas"]["PartitionOperationResponse"];
             /** @description What the command did, in words; null for a plain read. */
             message: string | null;
         };
         /** @description A single object: `{"success": true, "data": {...}, "message": ...}`. */
         ApiResponse_ProgressAck: {
             success: boolean;
-            /** @description Reply to a progress report. */
-            data: {
-                /**
-                 * Format: double
-                 * @example 42.5
-                 */
-                progress_percent: number;
-            };
+            data: components["schemas"]["ProgressAck"];
             /** @description What the command did, in words; null for a plain read. */
             message: string | null;
         };
         /** @description A single object: `{"success": true, "data": {...}, "message": ...}`. */
         ApiResponse_SignedCertificate: {
             success: boolean;
-            /** @description The signed certificate and the CA that signed it. */
-            data: {
-                cert_pem: string;
-                ca_pem: string;
-                serial: string;
-                /** Format: date-time */
-                not_after: string;
-            };
+            data: components["schemas"]["SignedCertificate"];
             /** @description What the command did, in words; null for a plain read. */
             message: string | null;
         };
         /** @description A single object: `{"success": true, "data": {...}, "message": ...}`. */
         ApiResponse_StorageBackendResponse: {
             success: boolean;
-            /** @description A storage backend as the API shows it. */
-            data: {
-                /** Format: uuid */
-                id: string;
-                /** @example lab-nfs */
-                name: string;
-                type: components["schemas"]["BackendType"];
-                /**
-                 * @description The public fields of the config, plus `has_<credential>` (true when
-                 *     that credential is set) for each credential of the type: credentials
-                 *     themselves are never returned.
-                 */
-                config: Record<string, unknown>;
-                /** Format: date-time */
-                created_at: string;
-                /** Format: date-time */
-                updated_at: string;
-            };
-            /** @description What the command did, in words; null for a plain read. */
-            message: string | null;
-        };
-        /** @description A single object: `{"success": true, "data": {...}, "message": ...}`. */
-        ApiResponse_Vec_CloneHistoryEntry: {
-            success: boolean;
-            data: {
-                /** Format: int64 */
-                position: number;
-                /** @example clone_session.source_ready */
-                event_type: string;
-                /** Format: date-time */
-                recorded_at: string;
-                /**
-                 * @description One line a person can read.
-                 * @example source ready at 10.0.0.5:9999, 500.1 GB on /dev/sda
-                 */
-                summary: string;
-                /**
-                 * Format: double
-                 * @description Seconds since the previous entry.
-                 */
-                since_previous_seconds?: number | null;
-                actor?: string | null;
-                request_id?: string | null;
-                payload: Record<string, unknown>;
-            }[];
-            /** @description What the command did, in words; null for a plain read. */
-            message: string | null;
-        };
-        /** @description A single object: `{"success": true, "data": {...}, "message": ...}`. */
-        ApiResponse_Vec_DiskInfoResponse: {
-            success: boolean;
-            data: {
-                /**
-                 * Format: uuid
-                 * @description Stable while the device stays in the node's reports.
-                 */
-                id: string;
-                /** Format: uuid */
-                node_id: string;
-                /** @example /dev/sda */
-                device: string;
-                /**
-                 * Format: int64
-                 * @example 107374182400
-                 */
-                size_bytes: number;
-                /**
-                 * @description GiB with one decimal, TiB from 1000 GiB (labelled GB/TB).
-                 * @example 100.0 GB
-                 */
-                size_human: string;
-                /** @example Samsung SSD 870 */
-                model?: string | null;
-                serial?: string | null;
-                partition_table: components["schemas"]["PartitionTable"];
-                /**
-                 * Format: int32
-                 * @description Bytes per logical sector (512 or 4096): partitions are whole numbers of them.
-                 * @example 512
-                 */
-                logical_sector_size: number;
-                /**
-                 * Format: int32
-                 * @description Bytes per physical sector (512 or 4096).
-                 * @example 4096
-                 */
-                physical_sector_size: number;
-                /** @description In partition-number order. */
-                partitions: components["schemas"]["PartitionInfo"][];
-                /** Format: date-time */
-                scanned_at: string;
-            }[];
-            /** @description What the command did, in words; null for a plain read. */
-            message: string | null;
-        };
-        /** @description A single object: `{"success": true, "data": {...}, "message": ...}`. */
-        ApiResponse_Vec_PartitionOperationResponse: {
-            success: boolean;
-            data: {
-                /** Format: uuid */
-                id: string;
-                /** Format: uuid */
-                node_id: string;
-                /**
-                 * Format: uuid
-                 * @description The clone session that queued it (none yet: operators queue them).
-                 */
-                session_id?: string | null;
-                /** @example /dev/sda */
-                device: string;
-                operation: components["schemas"]["OperationKind"];
-                params: Record<string, unknown>;
-                /**
-                 * Format: int32
-                 * @description Position in the device's queue: 1, 2, 3… (never reused).
-                 */
-                sequence: number;
-                status: components["schemas"]["OperationStatus"];
-                error_message?: string | null;
-                /** Format: date-time */
-                created_at: string;
-                /**
-                 * Format: date-time
-                 * @description When `apply` handed it to the node; null while it is only queued
-                 *     (and again after an earlier operation on the device failed).
-                 */
-                applied_at?: string | null;
-                /** Format: date-time */
-                started_at?: string | null;
-                /**
-                 * Format: date-time
-                 * @description When the node reported it completed or failed.
-                 */
-                executed_at?: string | null;
-            }[];
+            data: components["schemas"]["StorageBackendResponse"];
             /** @description What the command did, in words; null for a plain read. */
             message: string | null;
         };
@@ -1411,11 +893,11 @@ export interface components {
             schema_version: number;
             payload: Record<string, unknown>;
             /** @example operator:alice */
-            actor?: string | null;
-            request_id?: string | null;
-            remote_addr?: string | null;
-            correlation_id?: string | null;
-            causation_id?: string | null;
+            actor: string | null;
+            request_id: string | null;
+            remote_addr: string | null;
+            correlation_id: string | null;
+            causation_id: string | null;
             /** Format: date-time */
             recorded_at: string;
         };
@@ -1427,7 +909,7 @@ export interface components {
              * Format: int64
              * @description Pass as `after` for the next page; `null` when this page was the last.
              */
-            next_after?: number | null;
+            next_after: number | null;
             /** @description Always null; present so every envelope has the same keys. */
             message: string | null;
         };
@@ -1440,8 +922,7 @@ export interface components {
         BackendType: "nfs" | "iscsi" | "s3" | "http";
         /** @description Status after a callback. */
         CallbackStatus: {
-            /** @example source_ready */
-            status: string;
+            status: components["schemas"]["CloneStatus"];
         };
         /** @description `CloneCertBundle`. */
         CloneCertBundle: {
@@ -1586,65 +1067,65 @@ export interface components {
             /** Format: uuid */
             id: string;
             /** @example rack1 disk swap */
-            name?: string | null;
+            name: string | null;
             status: components["schemas"]["CloneStatus"];
             clone_mode: components["schemas"]["CloneMode"];
             /** Format: uuid */
             source_node_id: string;
             /** @description Hostname of the source node (null if the node was deleted). */
-            source_node_name?: string | null;
+            source_node_name: string | null;
             /** Format: uuid */
-            target_node_id?: string | null;
-            target_node_name?: string | null;
+            target_node_id: string | null;
+            target_node_name: string | null;
             /** @example /dev/sda */
             source_device: string;
             /** @example /dev/sda */
             target_device: string;
             /** @example 10.0.0.5 */
-            source_ip?: string | null;
+            source_ip: string | null;
             /**
              * Format: int32
              * @example 9999
              */
             source_port: number;
             /** Format: uuid */
-            staging_backend_id?: string | null;
-            staging_backend_name?: string | null;
-            staging_path?: string | null;
-            staging_status?: string | null;
+            staging_backend_id: string | null;
+            staging_backend_name: string | null;
+            staging_path: string | null;
+            staging_status: null | components["schemas"]["StagingStatus"];
             resize_mode: components["schemas"]["ResizeMode"];
             /** Format: int64 */
-            bytes_total?: number | null;
+            bytes_total: number | null;
             /** Format: int64 */
             bytes_transferred: number;
             /** Format: int64 */
-            transfer_rate_bps?: number | null;
+            transfer_rate_bps: number | null;
             /**
              * Format: double
              * @description `bytes_transferred / bytes_total`, in percent, rounded to 0.1.
              * @example 42.5
              */
             progress_percent: number;
-            error_message?: string | null;
+            error_message: string | null;
             /** Format: date-time */
             created_at: string;
             /** Format: date-time */
-            started_at?: string | null;
+            started_at: string | null;
             /** Format: date-time */
-            completed_at?: string | null;
-            created_by?: string | null;
+            completed_at: string | null;
+            created_by: string | null;
             /**
              * Format: int64
              * @description Seconds from source-ready to completion (completed sessions only).
              */
-            duration_seconds?: number | null;
+            duration_seconds: number | null;
             /**
              * Format: date-time
              * @description Expiry of the source certificate (direct mode); the key is never shown.
              */
-            source_cert_expires_at?: string | null;
+            source_cert_expires_at: string | null;
             /** Format: date-time */
-            target_cert_expires_at?: string | null;
+            target_cert_expires_at: string | null;
             /**
              * Format: int64
              * @description Log position of the last event this view includes. A client that
@@ -1693,8 +1174,7 @@ export interface components {
         CloneStatus: "pending" | "source_ready" | "cloning" | "completed" | "failed" | "cancelled";
         /** @description Reply to `complete`. */
         CompletionAck: {
-            /** @example completed */
-            status: string;
+            status: components["schemas"]["CloneStatus"];
             /** Format: int64 */
             duration_seconds: number;
         };
@@ -1938,7 +1418,7 @@ export interface components {
             /** @example rack1-node07 */
             hostname: string;
             /** @example 10.0.0.5 */
-            ip_address?: string | null;
+            ip_address: string | null;
             /** @example x86_64 */
             arch: string;
             state: components["schemas"]["NodeState"];
@@ -2028,18 +1508,18 @@ export interface components {
              */
             type: string;
             /** @example ext4 */
-            filesystem?: string | null;
+            filesystem: string | null;
             /** @example root */
-            label?: string | null;
+            label: string | null;
             flags: string[];
             /** Format: int64 */
-            used_bytes?: number | null;
+            used_bytes: number | null;
             /**
              * Format: double
              * @description `used_bytes / size_bytes` in percent, rounded up to 0.1.
              * @example 42.5
              */
-            used_percent?: number | null;
+            used_percent: number | null;
             /**
              * @description Whether a resize may make it smaller: its filesystem shrinks (ext4,
              *     ntfs, btrfs, fat32; not xfs or anything else) and its usage is known.
@@ -2052,21 +1532,21 @@ export interface components {
              *     whole 4096 bytes, capped at its size.
              *     Null when it cannot be shrunk at all (see `can_shrink`).
              */
-            min_size_bytes?: number | null;
+            min_size_bytes: number | null;
             /** @example / */
-            mountpoint?: string | null;
+            mountpoint: string | null;
             /** @description The partition's own name (GPT), not its filesystem's label. */
-            name?: string | null;
+            name: string | null;
             /** @description The raw type: a GPT type GUID or an MBR type code (`0x83`). */
-            type_id?: string | null;
+            type_id: string | null;
             /** @description The filesystem's UUID (or vfat/ntfs serial). */
-            uuid?: string | null;
+            uuid: string | null;
             /**
              * Format: int64
              * @description Bytes: the smallest size the filesystem's own tool (on the node) says
              *     it can shrink to; null where no tool tells.
              */
-            fs_min_bytes?: number | null;
+            fs_min_bytes: number | null;
         };
         /**
          * @description The spec's `PartitionOperationCreate`.
@@ -2154,7 +1634,7 @@ export interface components {
              * Format: int64
              * @description Highest position in the log (`null` when the database did not answer).
              */
-            log_position?: number | null;
+            log_position: number | null;
             /**
              * Format: int64
              * @description Position the projections have applied (by whichever instance leads).
@@ -2162,14 +1642,16 @@ export interface components {
             projection_position: number;
             /**
              * Format: int64
-             * @description Events in the log the projections have not applied yet.
+             * @description Events in the log the projections have not applied yet (`null` when
+             *     the database did not answer).
              */
-            lag_events?: number | null;
+            lag_events: number | null;
             /**
              * Format: double
-             * @description Age in seconds of the oldest event not applied yet (0 when caught up).
+             * @description Age in seconds of the oldest event not applied yet (0 when caught up;
+             *     `null` when the database did not answer).
              */
-            lag_seconds?: number | null;
+            lag_seconds: number | null;
             /** @description True while a projection batch keeps failing (see the log). */
             projections_failing: boolean;
         };
@@ -2215,16 +1697,16 @@ export interface components {
              * Format: double
              * @description Mean and 95th percentile transfer rate of completed clones.
              */
-            avg_transfer_rate_bps?: number | null;
+            avg_transfer_rate_bps: number | null;
             /** Format: double */
-            p95_transfer_rate_bps?: number | null;
+            p95_transfer_rate_bps: number | null;
             /**
              * Format: double
              * @description Median and 95th percentile duration of completed clones, seconds.
              */
-            median_duration_seconds?: number | null;
+            median_duration_seconds: number | null;
             /** Format: double */
-            p95_duration_seconds?: number | null;
+            p95_duration_seconds: number | null;
         };
         /**
          * @example {
@@ -2403,6 +1885,12 @@ export interface components {
             /** Format: date-time */
             not_after: string;
         };
+        /**
+         * @description Where a staged clone's staging area is (design: staged flow). No command
+         *     sets it yet, so sessions show null; declared so clients know its values.
+         * @enum {string}
+         */
+        StagingStatus: "pending" | "provisioned" | "uploading" | "ready" | "downloading" | "cleanup" | "deleted";
         StorageBackendCreate: {
             /**
              * @description Unique (case-insensitive).
@@ -2723,6 +2211,24 @@ export interface components {
         };
     };
     responses: {
+        /** @description Any other failure, in the same error shape (500: a bug; the details are in the controller log). */
+        Error: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorResponse"];
+            };
+        };
+        /** @description The request body is larger than the configured limit (`PUREBOOT_MAX_BODY_BYTES`). */
+        PayloadTooLarge: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorResponse"];
+            };
+        };
         /** @description The database is unavailable, or did not answer within its time limits (statement, lock, connection or request timeout); retry later. A command that timed out may or may not have taken effect. */
         ServiceUnavailable: {
             headers: {
@@ -2740,7 +2246,7 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
-    ca_certificate: {
+    get_ca_certificate: {
         parameters: {
             query?: never;
             header?: never;
@@ -2749,7 +2255,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description PEM */
+            /** @description The certificate, PEM (RFC 7468 text) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2767,13 +2273,14 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
-    ca_crl: {
+    get_crl: {
         parameters: {
             query?: {
-                /** @description `der` (default, `application/pkix-crl`) or `pem`. */
-                format?: string;
+                /** @description `der` (default, `application/pkix-crl`) or `pem` (`application/x-pem-file`). */
+                format?: "der" | "pem";
             };
             header?: never;
             path?: never;
@@ -2781,13 +2288,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description DER (or PEM with ?format=pem) */
+            /** @description The CRL: DER by default, PEM with `format=pem` */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/pkix-crl": number[];
+                    "application/pkix-crl": string;
+                    "application/x-pem-file": string;
                 };
             };
             /** @description Unknown format */
@@ -2808,9 +2316,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
-    clone_sessions_list: {
+    list_clone_sessions: {
         parameters: {
             query?: {
                 /** @description Only sessions in this status. */
@@ -2860,9 +2369,10 @@ export interface operations {
                 };
             };
             503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["Error"];
         };
     };
-    clone_sessions_create: {
+    create_clone_session: {
         parameters: {
             query?: never;
             header?: never;
@@ -2920,6 +2430,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description ; or: The request body is larger than the configured limit (`PUREBOOT_MAX_BODY_BYTES`). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -2938,9 +2449,10 @@ export interface operations {
                 };
             };
             503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["Error"];
         };
     };
-    clone_sessions_get: {
+    get_clone_session: {
         parameters: {
             query?: never;
             header?: never;
@@ -2994,9 +2506,10 @@ export interface operations {
                 };
             };
             503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["Error"];
         };
     };
-    clone_sessions_delete: {
+    delete_clone_session: {
         parameters: {
             query?: never;
             header?: never;
@@ -3048,9 +2561,10 @@ export interface operations {
                 };
             };
             503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["Error"];
         };
     };
-    clone_sessions_update: {
+    update_clone_session: {
         parameters: {
             query?: never;
             header?: never;
@@ -3107,6 +2621,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3116,9 +2631,10 @@ export interface operations {
                 };
             };
             503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["Error"];
         };
     };
-    clone_sessions_certs: {
+    get_clone_session_certs: {
         parameters: {
             query?: {
                 /** @description `source` or `target`. */
@@ -3194,9 +2710,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
-    clone_sessions_complete: {
+    complete_clone_session: {
         parameters: {
             query?: never;
             header?: never;
@@ -3263,10 +2780,12 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
             503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["Error"];
         };
     };
-    clone_sessions_csr: {
+    sign_clone_session_csr: {
         parameters: {
             query?: {
                 /** @description `source` or `target`. */
@@ -3336,6 +2855,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
             /** @description Not a valid, self-signed CSR */
             422: {
                 headers: {
@@ -3354,9 +2874,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
-    clone_sessions_failed: {
+    fail_clone_session: {
         parameters: {
             query?: {
                 /** @description The failure reason (or send `{"error": ...}` as the body). */
@@ -3426,6 +2947,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
             /** @description No error given */
             422: {
                 headers: {
@@ -3436,9 +2958,10 @@ export interface operations {
                 };
             };
             503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["Error"];
         };
     };
-    clone_sessions_history: {
+    get_clone_session_history: {
         parameters: {
             query?: never;
             header?: never;
@@ -3454,7 +2977,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ApiResponse_Vec_CloneHistoryEntry"];
+                    "application/json": components["schemas"]["ApiItems_CloneHistoryEntry"];
                 };
             };
             400: {
@@ -3492,9 +3015,10 @@ export interface operations {
                 };
             };
             503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["Error"];
         };
     };
-    clone_sessions_progress: {
+    report_clone_progress: {
         parameters: {
             query?: never;
             header?: never;
@@ -3561,6 +3085,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3570,9 +3095,10 @@ export interface operations {
                 };
             };
             503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["Error"];
         };
     };
-    clone_sessions_source_ready: {
+    report_source_ready: {
         parameters: {
             query?: never;
             header?: never;
@@ -3639,6 +3165,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3648,15 +3175,16 @@ export interface operations {
                 };
             };
             503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["Error"];
         };
     };
-    audit_events: {
+    list_audit_events: {
         parameters: {
             query?: {
                 /** @description One stream, e.g. `clone_session:6f1c…`. */
                 stream?: string;
-                /** @description A kind of stream: `clone_session`, `node`, `storage_backend`, `api_token`, … */
-                category?: string;
+                /** @description A kind of stream (the part of a stream id before `:`). */
+                category?: "clone_session" | "node" | "node_disks" | "storage_backend" | "unique" | "api_token";
                 /** @description e.g. `clone_session.failed`. */
                 event_type?: string;
                 /** @description e.g. `operator:alice` or `node:target`. */
@@ -3711,9 +3239,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
-    health_health: {
+    get_health: {
         parameters: {
             query?: never;
             header?: never;
@@ -3730,9 +3259,10 @@ export interface operations {
                     "application/json": components["schemas"]["Health"];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
-    nodes_list: {
+    list_nodes: {
         parameters: {
             query?: {
                 /** @description Items per page, 1–200. */
@@ -3771,9 +3301,10 @@ export interface operations {
                 };
             };
             503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["Error"];
         };
     };
-    nodes_create: {
+    create_node: {
         parameters: {
             query?: never;
             header?: never;
@@ -3827,6 +3358,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3836,9 +3368,10 @@ export interface operations {
                 };
             };
             503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["Error"];
         };
     };
-    nodes_get: {
+    get_node: {
         parameters: {
             query?: never;
             header?: never;
@@ -3882,9 +3415,10 @@ export interface operations {
                 };
             };
             503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["Error"];
         };
     };
-    nodes_delete: {
+    delete_node: {
         parameters: {
             query?: never;
             header?: never;
@@ -3937,9 +3471,10 @@ export interface operations {
                 };
             };
             503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["Error"];
         };
     };
-    nodes_update: {
+    update_node: {
         parameters: {
             query?: never;
             header?: never;
@@ -4003,6 +3538,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4012,6 +3548,7 @@ export interface operations {
                 };
             };
             503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["Error"];
         };
     };
     list_disks: {
@@ -4060,6 +3597,7 @@ export interface operations {
                 };
             };
             503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["Error"];
         };
     };
     report_disks: {
@@ -4084,7 +3622,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ApiResponse_Vec_DiskInfoResponse"];
+                    "application/json": components["schemas"]["ApiItems_DiskInfoResponse"];
                 };
             };
             400: {
@@ -4122,6 +3660,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
             /** @description Invalid report, naming the offending disk or partition (outside its disk, overlapping another, ending before it starts, a duplicate number…) */
             422: {
                 headers: {
@@ -4132,6 +3671,7 @@ export interface operations {
                 };
             };
             503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["Error"];
         };
     };
     request_disk_scan: {
@@ -4189,6 +3729,7 @@ export interface operations {
                 };
             };
             503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["Error"];
         };
     };
     poll_disk_scan_request: {
@@ -4246,6 +3787,7 @@ export interface operations {
                 };
             };
             503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["Error"];
         };
     };
     get_disk_scan_status: {
@@ -4294,6 +3836,7 @@ export interface operations {
                 };
             };
             503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["Error"];
         };
     };
     get_disk: {
@@ -4348,6 +3891,7 @@ export interface operations {
                 };
             };
             503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["Error"];
         };
     };
     apply_partition_operations: {
@@ -4372,7 +3916,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ApiResponse_Vec_PartitionOperationResponse"];
+                    "application/json": components["schemas"]["ApiItems_PartitionOperationResponse"];
                 };
             };
             400: {
@@ -4420,6 +3964,7 @@ export interface operations {
                 };
             };
             503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["Error"];
         };
     };
     list_partition_operations: {
@@ -4484,6 +4029,7 @@ export interface operations {
                 };
             };
             503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["Error"];
         };
     };
     queue_partition_operation: {
@@ -4559,6 +4105,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
             /** @description Empty or wrong params, naming `params.<field>` */
             422: {
                 headers: {
@@ -4569,6 +4116,7 @@ export interface operations {
                 };
             };
             503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["Error"];
         };
     };
     remove_partition_operation: {
@@ -4641,6 +4189,7 @@ export interface operations {
                 };
             };
             503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["Error"];
         };
     };
     poll_partition_operations: {
@@ -4709,6 +4258,7 @@ export interface operations {
                 };
             };
             503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["Error"];
         };
     };
     report_partition_operation_status: {
@@ -4779,6 +4329,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4788,9 +4339,10 @@ export interface operations {
                 };
             };
             503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["Error"];
         };
     };
-    nodes_rotate_token: {
+    rotate_node_token: {
         parameters: {
             query?: never;
             header?: never;
@@ -4843,9 +4395,10 @@ export interface operations {
                 };
             };
             503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["Error"];
         };
     };
-    health_ready: {
+    get_readiness: {
         parameters: {
             query?: never;
             header?: never;
@@ -4871,9 +4424,10 @@ export interface operations {
                     "application/json": components["schemas"]["Readiness"];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
-    reports_clones: {
+    get_clone_report: {
         parameters: {
             query?: {
                 /** @description Sessions created at or after (RFC 3339); default: the beginning. */
@@ -4885,8 +4439,6 @@ export interface operations {
                  *     its hostname is a label).
                  */
                 group_by?: components["schemas"]["GroupBy"];
-                /** @description `json` (default) or `csv`. */
-                format?: string;
             };
             header?: never;
             path?: never;
@@ -4894,13 +4446,59 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The report (JSON by default, CSV with format=csv) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["CloneReport"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["Error"];
+        };
+    };
+    get_clone_report_csv: {
+        parameters: {
+            query?: {
+                /** @description Sessions created at or after (RFC 3339); default: the beginning. */
+                from?: string;
+                /** @description Sessions created before (RFC 3339); default: now. */
+                to?: string;
+                /**
+                 * @description `day` (default), `status`, `mode` or `node` (the source node, by id;
+                 *     its hostname is a label).
+                 */
+                group_by?: components["schemas"]["GroupBy"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The groups, one per line after a header line */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
                     "text/csv": string;
                 };
             };
@@ -4921,9 +4519,10 @@ export interface operations {
                 };
             };
             503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["Error"];
         };
     };
-    storage_backends_list: {
+    list_storage_backends: {
         parameters: {
             query?: {
                 /** @description Items per page, 1–200. */
@@ -4972,9 +4571,10 @@ export interface operations {
                 };
             };
             503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["Error"];
         };
     };
-    storage_backends_create: {
+    create_storage_backend: {
         parameters: {
             query?: never;
             header?: never;
@@ -5030,6 +4630,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5039,9 +4640,10 @@ export interface operations {
                 };
             };
             503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["Error"];
         };
     };
-    storage_backends_get: {
+    get_storage_backend: {
         parameters: {
             query?: never;
             header?: never;
@@ -5095,9 +4697,10 @@ export interface operations {
                 };
             };
             503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["Error"];
         };
     };
-    storage_backends_delete: {
+    delete_storage_backend: {
         parameters: {
             query?: never;
             header?: never;
@@ -5152,9 +4755,10 @@ export interface operations {
                 };
             };
             503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["Error"];
         };
     };
-    storage_backends_update: {
+    update_storage_backend: {
         parameters: {
             query?: never;
             header?: never;
@@ -5220,6 +4824,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5229,9 +4834,10 @@ export interface operations {
                 };
             };
             503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["Error"];
         };
     };
-    events_events: {
+    stream_events: {
         parameters: {
             query?: {
                 /**
@@ -5240,11 +4846,6 @@ export interface operations {
                  *     A position past the log's head is refused with 422.
                  */
                 from?: number;
-                /**
-                 * @description An operator token (any role), for browsers that cannot set headers on
-                 *     a WebSocket; `Authorization: Bearer` works too.
-                 */
-                token?: string;
             };
             header?: never;
             path?: never;
@@ -5297,6 +4898,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            default: components["responses"]["Error"];
         };
     };
     metrics_metrics: {
@@ -5327,6 +4929,7 @@ export interface operations {
                 };
             };
             503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["Error"];
         };
     };
 }

@@ -1,5 +1,6 @@
 /**
- * React Query hooks for clone sessions (Phase 1 plan, Task 9). No polling:
+ * React Query hooks for clone sessions: list, one session, create, change,
+ * cancel and delete. No polling:
  * useCloneUpdates keeps these queries fresh from the event stream.
  */
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';

@@ -11,8 +11,18 @@ function partition(number: number, start: number, size: number, extra: Partial<P
     size_bytes: size,
     size_human: '',
     type: 'linux',
+    filesystem: null,
+    label: null,
     flags: [],
+    used_bytes: null,
+    used_percent: null,
     can_shrink: false,
+    min_size_bytes: null,
+    mountpoint: null,
+    name: null,
+    type_id: null,
+    uuid: null,
+    fs_min_bytes: null,
     ...extra,
   };
 }

@@ -1,7 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { groupLabel, successRate, totals } from './report';
 
-const row = { group: 'g', created: 4, started: 3, completed: 2, failed: 1, cancelled: 1, bytes_cloned: 10 };
+const row = {
+  group: 'g',
+  created: 4,
+  started: 3,
+  completed: 2,
+  failed: 1,
+  cancelled: 1,
+  bytes_cloned: 10,
+  avg_transfer_rate_bps: null,
+  p95_transfer_rate_bps: null,
+  median_duration_seconds: null,
+  p95_duration_seconds: null,
+};
 
 describe('successRate', () => {
   it('is the completed share of the sessions that ended', () => {

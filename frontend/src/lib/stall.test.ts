@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { CloneStatus } from '../types/clone';
 import { barTone, formatSilence, stallState, statusMessage } from './stall';
 
 const now = new Date('2026-11-25T17:10:00Z');
@@ -23,18 +24,23 @@ describe('stallState', () => {
   });
 });
 
+/** What statusMessage reads of a session: every key is always sent, null when unknown. */
+function session(status: CloneStatus, error_message: string | null = null) {
+  return { status, error_message, duration_seconds: null };
+}
+
 describe('statusMessage', () => {
   const quiet = { stalled: false, silentMs: null };
   it('says why a session failed', () => {
-    expect(statusMessage({ status: 'failed', error_message: 'disk vanished' }, undefined, quiet)).toBe('Failed: disk vanished');
+    expect(statusMessage(session('failed', 'disk vanished'), undefined, quiet)).toBe('Failed: disk vanished');
   });
   it('says what a session waits for, or its phase', () => {
-    expect(statusMessage({ status: 'pending' }, undefined, quiet)).toBe('Waiting for the source node');
-    expect(statusMessage({ status: 'cloning' }, { at: null, phase: 'verifying' }, quiet)).toBe('Verifying');
-    expect(statusMessage({ status: 'cloning' }, { at: null, phase: 'resizing' }, quiet)).toBe('Resizing partitions');
+    expect(statusMessage(session('pending'), undefined, quiet)).toBe('Waiting for the source node');
+    expect(statusMessage(session('cloning'), { at: null, phase: 'verifying' }, quiet)).toBe('Verifying');
+    expect(statusMessage(session('cloning'), { at: null, phase: 'resizing' }, quiet)).toBe('Resizing partitions');
   });
   it('puts a stall first', () => {
-    expect(statusMessage({ status: 'cloning' }, undefined, { stalled: true, silentMs: 8 * MIN })).toBe(
+    expect(statusMessage(session('cloning'), undefined, { stalled: true, silentMs: 8 * MIN })).toBe(
       'Stalled: no report for 8 min',
     );
   });

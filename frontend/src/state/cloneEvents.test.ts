@@ -2,29 +2,10 @@ import { describe, expect, it } from 'vitest';
 import type { ApiListResponse, ApiResponse } from '../api/client';
 import type { CloneProgressData, WebSocketEvent } from '../api/events';
 import type { components } from '../api/schema';
+import { cloneSession as session } from '../testing/cloneSession';
 import type { CloneSession } from '../types/clone';
 import { applyProgress, applyProgressToDetail, applyProgressToList, cacheEffects } from './cloneEvents';
 import { cloneSessionKeys, nodeKeys, storageKeys } from './queryKeys';
-
-function session(overrides: Partial<CloneSession> = {}): CloneSession {
-  return {
-    id: 's1',
-    status: 'cloning',
-    clone_mode: 'direct',
-    source_node_id: 'n1',
-    source_device: '/dev/sda',
-    target_device: '/dev/sda',
-    source_port: 9999,
-    resize_mode: 'none',
-    bytes_total: 1000,
-    bytes_transferred: 200,
-    transfer_rate_bps: 10,
-    progress_percent: 20,
-    created_at: '2026-11-25T17:00:00Z',
-    last_position: 1,
-    ...overrides,
-  };
-}
 
 /** `data` of one event type, as a full message (the envelope's fields do not matter here). */
 function event(message: components['schemas']['WsEventData']): WebSocketEvent {

@@ -2,6 +2,7 @@ import { QueryClient, QueryObserver } from '@tanstack/react-query';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ApiResponse } from '../api/client';
 import type { CloneProgressData } from '../api/events';
+import { cloneSession } from '../testing/cloneSession';
 import type { CloneSession } from '../types/clone';
 import { foldProgressIntoCache } from './progressCache';
 import { cloneSessionKeys } from './queryKeys';
@@ -9,22 +10,7 @@ import { cloneSessionKeys } from './queryKeys';
 function session(overrides: Partial<CloneSession>): ApiResponse<CloneSession> {
   return {
     success: true,
-    data: {
-      id: 's1',
-      status: 'pending',
-      clone_mode: 'direct',
-      source_node_id: 'n1',
-      source_device: '/dev/sda',
-      target_device: '/dev/sda',
-      source_port: 9999,
-      resize_mode: 'none',
-      bytes_total: 1000,
-      bytes_transferred: 0,
-      progress_percent: 0,
-      created_at: '2026-11-25T17:00:00Z',
-      last_position: 1,
-      ...overrides,
-    },
+    data: cloneSession({ status: 'pending', bytes_transferred: 0, transfer_rate_bps: null, progress_percent: 0, ...overrides }),
   };
 }
 

@@ -1,7 +1,7 @@
 /**
  * Clone session types. The shapes come from the controller's OpenAPI document
  * (src/api/schema.d.ts, generated); this module only names them for the UI and
- * adds the presentation constants of the Phase 1 plan.
+ * adds the status lists and the badge colours and labels the UI shows.
  */
 import type { components } from '../api/schema';
 

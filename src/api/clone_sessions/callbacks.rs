@@ -27,14 +27,22 @@ use crate::error::{ApiError, ErrorBody};
 const EITHER: &[Role] = &[Role::Source, Role::Target];
 
 /// The source serves its disk: pending → source_ready (and `clone.started`).
-#[utoipa::path(operation_id = "clone_sessions_source_ready", post, path = "/clone-sessions/{id}/source-ready", tag = "node-callbacks", params(("id" = Uuid, Path)),
-    request_body = CloneSourceReady, security(("node_token" = [])),
-    responses((status = 400, description = "Malformed id or JSON", body = ErrorBody), (status = 200, body = ApiResponse<CallbackStatus>),
-              (status = 401, description = "Missing or invalid node token", body = ErrorBody),
-              (status = 403, description = "Not the source token of this session", body = ErrorBody),
-              (status = 404, body = ErrorBody),
-              (status = 409, description = "A different source-ready was already recorded, or the session ended", body = ErrorBody),
-              (status = 422, body = ErrorBody)))]
+#[utoipa::path(
+    operation_id = "report_source_ready", post, path = "/clone-sessions/{id}/source-ready", tag = "node-callbacks",
+    params(("id" = Uuid, Path)),
+    request_body = CloneSourceReady,
+    security(("node_token" = [])),
+    responses(
+        (status = 200, body = ApiResponse<CallbackStatus>),
+        (status = 400, description = "Malformed id or JSON", body = ErrorBody),
+        (status = 401, description = "Missing or invalid node token", body = ErrorBody),
+        (status = 403, description = "Not the source token of this session", body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "A different source-ready was already recorded, or the session ended",
+            body = ErrorBody),
+        (status = 422, body = ErrorBody)
+    )
+)]
 pub async fn source_ready(
     State(app): State<Arc<App>>,
     auth: SessionAuth<Callback>,
@@ -49,14 +57,21 @@ pub async fn source_ready(
 }
 
 /// Progress from the source or target; the first one moves source_ready → cloning.
-#[utoipa::path(operation_id = "clone_sessions_progress", post, path = "/clone-sessions/{id}/progress", tag = "node-callbacks", params(("id" = Uuid, Path)),
-    request_body = CloneProgressUpdate, security(("node_token" = [])),
-    responses((status = 400, description = "Malformed id or JSON", body = ErrorBody), (status = 200, body = ApiResponse<ProgressAck>),
-              (status = 401, description = "Missing or invalid node token", body = ErrorBody),
-              (status = 403, description = "The token's role differs from `role`, or another session", body = ErrorBody),
-              (status = 404, body = ErrorBody),
-              (status = 409, description = "Session pending or already ended", body = ErrorBody),
-              (status = 422, body = ErrorBody)))]
+#[utoipa::path(
+    operation_id = "report_clone_progress", post, path = "/clone-sessions/{id}/progress", tag = "node-callbacks",
+    params(("id" = Uuid, Path)),
+    request_body = CloneProgressUpdate,
+    security(("node_token" = [])),
+    responses(
+        (status = 200, body = ApiResponse<ProgressAck>),
+        (status = 400, description = "Malformed id or JSON", body = ErrorBody),
+        (status = 401, description = "Missing or invalid node token", body = ErrorBody),
+        (status = 403, description = "The token's role differs from `role`, or another session", body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "Session pending or already ended", body = ErrorBody),
+        (status = 422, body = ErrorBody)
+    )
+)]
 pub async fn progress(
     State(app): State<Arc<App>>,
     auth: SessionAuth<Callback>,
@@ -78,13 +93,21 @@ pub async fn progress(
 
 /// The copy finished: → completed, with the duration since source-ready and
 /// (optionally) the digest of what the target holds now.
-#[utoipa::path(operation_id = "clone_sessions_complete", post, path = "/clone-sessions/{id}/complete", tag = "node-callbacks", params(("id" = Uuid, Path)),
+#[utoipa::path(
+    operation_id = "complete_clone_session", post, path = "/clone-sessions/{id}/complete", tag = "node-callbacks",
+    params(("id" = Uuid, Path)),
     request_body(content = Option<CloneCompletion>, description = "Optional: the target's content digest"),
     security(("node_token" = []), ("bearer" = [])),
-    responses((status = 400, description = "Malformed id or JSON", body = ErrorBody), (status = 200, body = ApiResponse<CompletionAck>),
-              (status = 401, description = "Missing or invalid token (node tokens die when the session ends)", body = ErrorBody),
-              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-              (status = 409, description = "Session pending, failed or cancelled", body = ErrorBody)))]
+    responses(
+        (status = 200, body = ApiResponse<CompletionAck>),
+        (status = 400, description = "Malformed id or JSON", body = ErrorBody),
+        (status = 401, description = "Missing or invalid token (node tokens die when the session ends)",
+            body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "Session pending, failed or cancelled", body = ErrorBody)
+    )
+)]
 pub async fn complete(
     State(app): State<Arc<App>>,
     auth: SessionAuth<Settle>,
@@ -98,15 +121,22 @@ pub async fn complete(
 }
 
 /// The copy failed: → failed with the reason (`?error=` or `{"error": ...}`).
-#[utoipa::path(operation_id = "clone_sessions_failed", post, path = "/clone-sessions/{id}/failed", tag = "node-callbacks",
-    params(("id" = Uuid, Path), FailureQuery), security(("node_token" = []), ("bearer" = [])),
+#[utoipa::path(
+    operation_id = "fail_clone_session", post, path = "/clone-sessions/{id}/failed", tag = "node-callbacks",
+    params(("id" = Uuid, Path), FailureQuery),
+    security(("node_token" = []), ("bearer" = [])),
     request_body(content = Option<CloneFailure>, description = "Optional when `?error=` is given"),
-    responses((status = 200, body = ApiResponse<CallbackStatus>),
-              (status = 400, description = "Malformed JSON", body = ErrorBody),
-              (status = 401, description = "Missing or invalid token", body = ErrorBody),
-              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-              (status = 409, description = "Session already completed, cancelled, or failed for another reason", body = ErrorBody),
-              (status = 422, description = "No error given", body = ErrorBody)))]
+    responses(
+        (status = 200, body = ApiResponse<CallbackStatus>),
+        (status = 400, description = "Malformed JSON", body = ErrorBody),
+        (status = 401, description = "Missing or invalid token", body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "Session already completed, cancelled, or failed for another reason",
+            body = ErrorBody),
+        (status = 422, description = "No error given", body = ErrorBody)
+    )
+)]
 pub async fn failed(
     State(app): State<Arc<App>>,
     auth: SessionAuth<Settle>,

@@ -29,15 +29,20 @@ pub fn parse_role(role: Option<&str>) -> Result<Role, ApiError> {
 /// Certificate, private key and CA certificate for one role of a direct
 /// session. Needs that role's node token. Prefer `POST …/csr`, which keeps the
 /// private key on the node.
-#[utoipa::path(operation_id = "clone_sessions_certs", get, path = "/clone-sessions/{id}/certs", tag = "node-callbacks",
-    params(("id" = Uuid, Path), RoleQuery), security(("node_token" = [])),
-    responses((status = 200, body = ApiResponse<CloneCertBundle>),
-              (status = 400, description = "Bad role, or a staged session", body = ErrorBody),
-              (status = 401, description = "Missing or invalid node token", body = ErrorBody),
-              (status = 403, description = "A token of the other role or another session", body = ErrorBody),
-              (status = 404, description = "No such session, or no certificate for the role", body = ErrorBody),
-              (status = 422, description = "A malformed query string", body = ErrorBody),
-              (status = 503, description = "The CA is disabled", body = ErrorBody)))]
+#[utoipa::path(
+    operation_id = "get_clone_session_certs", get, path = "/clone-sessions/{id}/certs", tag = "node-callbacks",
+    params(("id" = Uuid, Path), RoleQuery),
+    security(("node_token" = [])),
+    responses(
+        (status = 200, body = ApiResponse<CloneCertBundle>),
+        (status = 400, description = "Bad role, or a staged session", body = ErrorBody),
+        (status = 401, description = "Missing or invalid node token", body = ErrorBody),
+        (status = 403, description = "A token of the other role or another session", body = ErrorBody),
+        (status = 404, description = "No such session, or no certificate for the role", body = ErrorBody),
+        (status = 422, description = "A malformed query string", body = ErrorBody),
+        (status = 503, description = "The CA is disabled", body = ErrorBody)
+    )
+)]
 pub async fn certs(
     State(app): State<Arc<App>>,
     auth: SessionAuth<Keys>,

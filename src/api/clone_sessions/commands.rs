@@ -36,7 +36,8 @@ pub struct CloneSessionCreated {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AgentParameters {
     #[schema(
-        example = "pureboot.url=http://10.0.0.1:8080 pureboot.session=… pureboot.role=source pureboot.token=pbn_… pureboot.ca_sha256=… pureboot.device=/dev/sda"
+        example = "pureboot.url=http://10.0.0.1:8080 pureboot.session=… pureboot.role=source pureboot.token=pbn_… \
+                   pureboot.ca_sha256=… pureboot.device=/dev/sda"
     )]
     pub source: String,
     pub target: String,
@@ -107,16 +108,21 @@ pub struct DeleteOutcome {
 }
 
 /// Create a clone session. Direct mode issues the source and target certificates.
-#[utoipa::path(operation_id = "clone_sessions_create", post, path = "/clone-sessions", tag = "clone-sessions", request_body = CloneSessionCreate,
+#[utoipa::path(
+    operation_id = "create_clone_session", post, path = "/clone-sessions", tag = "clone-sessions",
+    request_body = CloneSessionCreate,
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "Created; `node_tokens` are shown only now", body = ApiResponse<CloneSessionCreated>),
+        (status = 200, description = "Created; `node_tokens` are shown only now",
+            body = ApiResponse<CloneSessionCreated>),
         (status = 400, description = "Malformed JSON", body = ErrorBody),
         (status = 401, description = "Missing or invalid token", body = ErrorBody),
         (status = 403, description = "Role not allowed", body = ErrorBody),
         (status = 404, description = "Unknown source node, target node or storage backend", body = ErrorBody),
         (status = 413, body = ErrorBody),
-        (status = 422, description = "Invalid field (e.g. target_node_id required for direct mode)", body = ErrorBody)))]
+        (status = 422, description = "Invalid field (e.g. target_node_id required for direct mode)", body = ErrorBody)
+    )
+)]
 pub async fn create(
     State(app): State<Arc<App>>,
     auth: Auth<Operator>,
@@ -144,13 +150,21 @@ pub async fn create(
 
 /// Change a pending session. A new `target_node_id` retires the old
 /// target's token and certificate and returns the new target's token once.
-#[utoipa::path(operation_id = "clone_sessions_update", patch, path = "/clone-sessions/{id}", tag = "clone-sessions", params(("id" = Uuid, Path)),
-    request_body = CloneSessionUpdate, security(("bearer" = [])),
+#[utoipa::path(
+    operation_id = "update_clone_session", patch, path = "/clone-sessions/{id}", tag = "clone-sessions",
+    params(("id" = Uuid, Path)),
+    request_body = CloneSessionUpdate,
+    security(("bearer" = [])),
     responses(
-        (status = 200, description = "Updated; `node_token` only when the target node changed", body = ApiResponse<CloneSessionUpdated>),
+        (status = 200, description = "Updated; `node_token` only when the target node changed",
+            body = ApiResponse<CloneSessionUpdated>),
         (status = 400, description = "Cannot update session in {status} status", body = ErrorBody),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)
+    )
+)]
 pub async fn update(
     State(app): State<Arc<App>>,
     auth: Auth<Operator>,
@@ -176,10 +190,18 @@ pub async fn update(
 }
 
 /// Cancel a cloning session, or delete any other (its history stays in the log).
-#[utoipa::path(operation_id = "clone_sessions_delete", delete, path = "/clone-sessions/{id}", tag = "clone-sessions", params(("id" = Uuid, Path)),
+#[utoipa::path(
+    operation_id = "delete_clone_session", delete, path = "/clone-sessions/{id}", tag = "clone-sessions",
+    params(("id" = Uuid, Path)),
     security(("bearer" = [])),
-    responses((status = 200, body = ApiResponse<DeleteOutcome>), (status = 400, body = ErrorBody),
-              (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses(
+        (status = 200, body = ApiResponse<DeleteOutcome>),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody)
+    )
+)]
 pub async fn delete(
     State(app): State<Arc<App>>,
     auth: Auth<Operator>,

@@ -37,16 +37,22 @@ pub struct SignedCertificate {
 /// Sign a CSR for one role. Only the CSR's public key is used: the controller
 /// decides subject (CN `clone-{id}-{role}`), EKU, SAN (the CN plus the node's
 /// registered IP) and validity, whatever the CSR asks for.
-#[utoipa::path(operation_id = "clone_sessions_csr", post, path = "/clone-sessions/{id}/csr", tag = "node-callbacks",
-    params(("id" = Uuid, Path), RoleQuery), request_body = CsrRequest, security(("node_token" = [])),
-    responses((status = 200, body = ApiResponse<SignedCertificate>),
-              (status = 400, description = "Bad role, or a staged session", body = ErrorBody),
-              (status = 401, description = "Missing or invalid node token", body = ErrorBody),
-              (status = 403, description = "A token of the other role or another session", body = ErrorBody),
-              (status = 404, body = ErrorBody),
-              (status = 409, description = "The session has ended", body = ErrorBody),
-              (status = 422, description = "Not a valid, self-signed CSR", body = ErrorBody),
-              (status = 503, description = "The CA is disabled", body = ErrorBody)))]
+#[utoipa::path(
+    operation_id = "sign_clone_session_csr", post, path = "/clone-sessions/{id}/csr", tag = "node-callbacks",
+    params(("id" = Uuid, Path), RoleQuery),
+    request_body = CsrRequest,
+    security(("node_token" = [])),
+    responses(
+        (status = 200, body = ApiResponse<SignedCertificate>),
+        (status = 400, description = "Bad role, or a staged session", body = ErrorBody),
+        (status = 401, description = "Missing or invalid node token", body = ErrorBody),
+        (status = 403, description = "A token of the other role or another session", body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "The session has ended", body = ErrorBody),
+        (status = 422, description = "Not a valid, self-signed CSR", body = ErrorBody),
+        (status = 503, description = "The CA is disabled", body = ErrorBody)
+    )
+)]
 pub async fn csr(
     State(app): State<Arc<App>>,
     auth: SessionAuth<Keys>,

@@ -8,7 +8,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 
-use crate::api::envelope::ApiResponse;
+use crate::api::envelope::ApiItems;
 use crate::api::extract::IdPath;
 use crate::app::App;
 use crate::auth::{Auth, Viewer};
@@ -38,14 +38,23 @@ pub struct TimelineEntry {
 }
 
 /// Every event of the session, in order, with a human summary.
-#[utoipa::path(operation_id = "clone_sessions_history", get, path = "/clone-sessions/{id}/history", tag = "clone-sessions", params(("id" = Uuid, Path)),
+#[utoipa::path(
+    operation_id = "get_clone_session_history", get, path = "/clone-sessions/{id}/history", tag = "clone-sessions",
+    params(("id" = Uuid, Path)),
     security(("bearer" = [])),
-    responses((status = 401, description = "Missing or invalid token", body = ErrorBody), (status = 403, description = "Role not allowed", body = ErrorBody), (status = 200, body = ApiResponse<Vec<TimelineEntry>>), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses(
+        (status = 200, body = ApiItems<TimelineEntry>),
+        (status = 400, body = ErrorBody),
+        (status = 401, description = "Missing or invalid token", body = ErrorBody),
+        (status = 403, description = "Role not allowed", body = ErrorBody),
+        (status = 404, body = ErrorBody)
+    )
+)]
 pub async fn history(
     State(app): State<Arc<App>>,
     _auth: Auth<Viewer>,
     IdPath(id): IdPath,
-) -> Result<Json<ApiResponse<Vec<TimelineEntry>>>, ApiError> {
+) -> Result<Json<ApiItems<TimelineEntry>>, ApiError> {
     let conn = app.pool.get().await?;
     let events = read_stream(&*conn, &CloneSession::stream(id), 0).await?;
     if events.is_empty() {
@@ -60,7 +69,7 @@ pub async fn history(
             entry(event, since)
         })
         .collect();
-    Ok(ApiResponse::ok(entries))
+    Ok(ApiItems::ok(entries))
 }
 
 fn entry(event: RecordedEvent, since_previous_seconds: Option<f64>) -> TimelineEntry {

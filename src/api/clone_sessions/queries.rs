@@ -30,9 +30,17 @@ pub struct ListParams {
 }
 
 /// List clone sessions, newest first.
-#[utoipa::path(operation_id = "clone_sessions_list", get, path = "/clone-sessions", tag = "clone-sessions", params(ListParams),
+#[utoipa::path(
+    operation_id = "list_clone_sessions", get, path = "/clone-sessions", tag = "clone-sessions",
+    params(ListParams),
     security(("bearer" = [])),
-    responses((status = 401, description = "Missing or invalid token", body = ErrorBody), (status = 403, description = "Role not allowed", body = ErrorBody), (status = 200, body = ApiList<CloneSessionView>), (status = 422, description = "Bad status, limit or offset", body = ErrorBody)))]
+    responses(
+        (status = 200, body = ApiList<CloneSessionView>),
+        (status = 401, description = "Missing or invalid token", body = ErrorBody),
+        (status = 403, description = "Role not allowed", body = ErrorBody),
+        (status = 422, description = "Bad status, limit or offset", body = ErrorBody)
+    )
+)]
 pub async fn list(
     State(app): State<Arc<App>>,
     _auth: Auth<Viewer>,
@@ -57,9 +65,18 @@ pub async fn list(
 
 /// Get one clone session. The session's own node tokens may read it too:
 /// the agents learn the source's address and watch for a cancel this way.
-#[utoipa::path(operation_id = "clone_sessions_get", get, path = "/clone-sessions/{id}", tag = "clone-sessions", params(("id" = Uuid, Path)),
+#[utoipa::path(
+    operation_id = "get_clone_session", get, path = "/clone-sessions/{id}", tag = "clone-sessions",
+    params(("id" = Uuid, Path)),
     security(("bearer" = []), ("node_token" = [])),
-    responses((status = 401, description = "Missing or invalid token", body = ErrorBody), (status = 403, description = "Role not allowed", body = ErrorBody), (status = 200, body = ApiResponse<CloneSessionView>), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses(
+        (status = 200, body = ApiResponse<CloneSessionView>),
+        (status = 400, body = ErrorBody),
+        (status = 401, description = "Missing or invalid token", body = ErrorBody),
+        (status = 403, description = "Role not allowed", body = ErrorBody),
+        (status = 404, body = ErrorBody)
+    )
+)]
 pub async fn get(
     State(app): State<Arc<App>>,
     auth: SessionAuth<Watch>,

@@ -65,7 +65,8 @@ pub struct CloneSourceReady {
 
 /// `CloneProgressUpdate`.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[schema(example = json!({"role": "target", "bytes_transferred": 1073741824, "transfer_rate_bps": 104857600, "status": "transferring"}))]
+#[schema(example = json!({"role": "target", "bytes_transferred": 1073741824, "transfer_rate_bps": 104857600,
+    "status": "transferring"}))]
 pub struct CloneProgressUpdate {
     pub role: Role,
     /// Bytes copied so far (≥ 0).
@@ -126,7 +127,7 @@ pub struct CloneCertBundle {
 /// Status after a callback.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CallbackStatus {
-    #[schema(example = "source_ready")]
+    #[schema(value_type = crate::domain::clone_session::CloneStatus, example = "source_ready")]
     pub status: String,
 }
 
@@ -140,7 +141,7 @@ pub struct ProgressAck {
 /// Reply to `complete`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CompletionAck {
-    #[schema(example = "completed")]
+    #[schema(value_type = crate::domain::clone_session::CloneStatus, example = "completed")]
     pub status: String,
     pub duration_seconds: i64,
 }

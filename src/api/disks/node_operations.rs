@@ -18,11 +18,19 @@ use crate::projections::partition_operations::{self, PartitionOperationView};
 /// The operations handed to the node (by `apply`), by device and sequence:
 /// run them in this order. Queued operations stay invisible until applied;
 /// after a failure, the ones queued after it on that device are withdrawn.
-#[utoipa::path(get, path = "/nodes/{id}/partition-operations", operation_id = "poll_partition_operations", tag = "node-callbacks",
+#[utoipa::path(
+    get, path = "/nodes/{id}/partition-operations", operation_id = "poll_partition_operations", tag = "node-callbacks",
     params(("id" = Uuid, Path), StatusFilter),
     security(("node_token" = [])),
-    responses((status = 401, description = "Missing or invalid node token", body = ErrorBody), (status = 403, description = "Another node's token", body = ErrorBody), (status = 200, body = ApiList<PartitionOperationView>), (status = 400, body = ErrorBody),
-              (status = 404, description = "Node not found", body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses(
+        (status = 200, body = ApiList<PartitionOperationView>),
+        (status = 400, body = ErrorBody),
+        (status = 401, description = "Missing or invalid node token", body = ErrorBody),
+        (status = 403, description = "Another node's token", body = ErrorBody),
+        (status = 404, description = "Node not found", body = ErrorBody),
+        (status = 422, body = ErrorBody)
+    )
+)]
 pub async fn poll(
     State(app): State<Arc<App>>,
     NodeAuth { node: node_id, .. }: NodeAuth,
@@ -39,14 +47,25 @@ pub async fn poll(
 /// running/completed/failed, running → completed/failed, each only once every
 /// earlier operation on the device has finished. A repeat is acknowledged
 /// without change.
-#[utoipa::path(post, path = "/nodes/{id}/partition-operations/{op_id}/status", operation_id = "report_partition_operation_status", tag = "node-callbacks",
-    params(("id" = Uuid, Path), ("op_id" = Uuid, Path)), request_body = OperationStatusUpdate,
+#[utoipa::path(
+    post, path = "/nodes/{id}/partition-operations/{op_id}/status", operation_id = "report_partition_operation_status",
+    tag = "node-callbacks",
+    params(("id" = Uuid, Path), ("op_id" = Uuid, Path)),
+    request_body = OperationStatusUpdate,
     security(("node_token" = [])),
-    responses((status = 401, description = "Missing or invalid node token", body = ErrorBody), (status = 403, description = "Another node's token", body = ErrorBody), (status = 200, body = ApiResponse<PartitionOperationView>), (status = 400, body = ErrorBody),
-              (status = 404, description = "Node or operation not found", body = ErrorBody),
-              (status = 409, description = "Not applied yet, an earlier operation has not finished, or the operation \
-                  is already past this status", body = ErrorBody),
-              (status = 422, body = ErrorBody)))]
+    responses(
+        (status = 200, body = ApiResponse<PartitionOperationView>),
+        (status = 400, body = ErrorBody),
+        (status = 401, description = "Missing or invalid node token", body = ErrorBody),
+        (status = 403, description = "Another node's token", body = ErrorBody),
+        (status = 404, description = "Node or operation not found", body = ErrorBody),
+        (status = 409,
+            description = "Not applied yet, an earlier operation has not finished, or the operation \
+                  is already past this status",
+            body = ErrorBody),
+        (status = 422, body = ErrorBody)
+    )
+)]
 pub async fn report_status(
     State(app): State<Arc<App>>,
     NodeAuth { ctx, .. }: NodeAuth,

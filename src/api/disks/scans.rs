@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::paths::DiskPath;
 use super::schemas::DiskReport;
-use crate::api::envelope::{ApiList, ApiResponse};
+use crate::api::envelope::{ApiItems, ApiList, ApiResponse};
 use crate::api::extract::{ApiJson, IdPath, parse_json};
 use crate::app::App;
 use crate::auth::{Auth, NodeAuth, Operator, Viewer};
@@ -19,19 +19,28 @@ use crate::projections::disk_info::{self, DiskInfoView, ScanStatusView};
 
 /// The node's scan: every disk it sees, with partitions. Stored whole or not
 /// at all; disks it no longer lists leave its view (their history stays in the log).
-#[utoipa::path(post, path = "/nodes/{id}/disks/report", operation_id = "report_disks", tag = "node-callbacks", params(("id" = Uuid, Path)),
+#[utoipa::path(
+    post, path = "/nodes/{id}/disks/report", operation_id = "report_disks", tag = "node-callbacks",
+    params(("id" = Uuid, Path)),
     request_body(content = DiskReport, description = "`{\"disks\": [...]}`, or the bare array"),
     security(("node_token" = [])),
-    responses((status = 401, description = "Missing or invalid node token", body = ErrorBody), (status = 403, description = "Another node's token", body = ErrorBody), 
-        (status = 200, description = "The node's disks after the report", body = ApiResponse<Vec<DiskInfoView>>),
-        (status = 400, body = ErrorBody), (status = 404, description = "Node not found", body = ErrorBody),
-        (status = 422, description = "Invalid report, naming the offending disk or partition (outside its disk, \
-            overlapping another, ending before it starts, a duplicate number…)", body = ErrorBody)))]
+    responses(
+        (status = 200, description = "The node's disks after the report", body = ApiItems<DiskInfoView>),
+        (status = 400, body = ErrorBody),
+        (status = 401, description = "Missing or invalid node token", body = ErrorBody),
+        (status = 403, description = "Another node's token", body = ErrorBody),
+        (status = 404, description = "Node not found", body = ErrorBody),
+        (status = 422,
+            description = "Invalid report, naming the offending disk or partition (outside its disk, \
+            overlapping another, ending before it starts, a duplicate number…)",
+            body = ErrorBody)
+    )
+)]
 pub async fn report(
     State(app): State<Arc<App>>,
     NodeAuth { node: node_id, ctx }: NodeAuth,
     ApiJson(body): ApiJson<Value>,
-) -> Result<Json<ApiResponse<Vec<DiskInfoView>>>, ApiError> {
+) -> Result<Json<ApiItems<DiskInfoView>>, ApiError> {
     let body = match body {
         Value::Array(disks) => serde_json::json!({ "disks": disks }),
         other => other,
@@ -40,14 +49,21 @@ pub async fn report(
     let scan: Vec<DiskScan> = report.disks.into_iter().map(DiskScan::from).collect();
     let count = scan.len();
     let disks = command::report(&app, &ctx.metadata(), node_id, scan).await?;
-    Ok(ApiResponse::with_message(disks, format!("Scan recorded: {count} disk(s)")))
+    Ok(ApiItems::with_message(disks, format!("Scan recorded: {count} disk(s)")))
 }
 
 /// The node's disks as it last reported them, by device.
-#[utoipa::path(get, path = "/nodes/{id}/disks", operation_id = "list_disks", tag = "disks", params(("id" = Uuid, Path)),
+#[utoipa::path(
+    get, path = "/nodes/{id}/disks", operation_id = "list_disks", tag = "disks",
+    params(("id" = Uuid, Path)),
     security(("bearer" = [])),
-    responses((status = 401, description = "Missing or invalid token", body = ErrorBody), (status = 200, body = ApiList<DiskInfoView>), (status = 400, body = ErrorBody),
-              (status = 404, description = "Node not found", body = ErrorBody)))]
+    responses(
+        (status = 200, body = ApiList<DiskInfoView>),
+        (status = 400, body = ErrorBody),
+        (status = 401, description = "Missing or invalid token", body = ErrorBody),
+        (status = 404, description = "Node not found", body = ErrorBody)
+    )
+)]
 pub async fn list(
     State(app): State<Arc<App>>,
     _auth: Auth<Viewer>,
@@ -61,12 +77,17 @@ pub async fn list(
 }
 
 /// One disk with its partitions. `device` is URL-encoded (`%2Fdev%2Fsda`) or short (`sda`).
-#[utoipa::path(get, path = "/nodes/{id}/disks/{device}", operation_id = "get_disk", tag = "disks",
+#[utoipa::path(
+    get, path = "/nodes/{id}/disks/{device}", operation_id = "get_disk", tag = "disks",
     params(("id" = Uuid, Path), ("device" = String, Path, description = "`%2Fdev%2Fsda` or `sda`", example = "sda")),
     security(("bearer" = [])),
-    responses((status = 401, description = "Missing or invalid token", body = ErrorBody), (status = 200, body = ApiResponse<DiskInfoView>),
-              (status = 400, description = "Not a UUID, or not a device path", body = ErrorBody),
-              (status = 404, description = "Node or disk not found", body = ErrorBody)))]
+    responses(
+        (status = 200, body = ApiResponse<DiskInfoView>),
+        (status = 400, description = "Not a UUID, or not a device path", body = ErrorBody),
+        (status = 401, description = "Missing or invalid token", body = ErrorBody),
+        (status = 404, description = "Node or disk not found", body = ErrorBody)
+    )
+)]
 pub async fn get(
     State(app): State<Arc<App>>,
     _auth: Auth<Viewer>,
@@ -81,10 +102,18 @@ pub async fn get(
 }
 
 /// Ask the node for a fresh scan. Asking again while one is pending changes nothing.
-#[utoipa::path(post, path = "/nodes/{id}/disks/scan", operation_id = "request_disk_scan", tag = "disks", params(("id" = Uuid, Path)),
+#[utoipa::path(
+    post, path = "/nodes/{id}/disks/scan", operation_id = "request_disk_scan", tag = "disks",
+    params(("id" = Uuid, Path)),
     security(("bearer" = [])),
-    responses((status = 401, description = "Missing or invalid token", body = ErrorBody), (status = 403, description = "Role not allowed", body = ErrorBody), (status = 200, body = ApiResponse<ScanStatusView>), (status = 400, body = ErrorBody),
-              (status = 404, description = "Node not found", body = ErrorBody)))]
+    responses(
+        (status = 200, body = ApiResponse<ScanStatusView>),
+        (status = 400, body = ErrorBody),
+        (status = 401, description = "Missing or invalid token", body = ErrorBody),
+        (status = 403, description = "Role not allowed", body = ErrorBody),
+        (status = 404, description = "Node not found", body = ErrorBody)
+    )
+)]
 pub async fn request_scan(
     State(app): State<Arc<App>>,
     auth: Auth<Operator>,
@@ -96,10 +125,17 @@ pub async fn request_scan(
 }
 
 /// When a scan was last requested and reported, and whether one is pending.
-#[utoipa::path(get, path = "/nodes/{id}/disks/scan-status", operation_id = "get_disk_scan_status", tag = "disks", params(("id" = Uuid, Path)),
+#[utoipa::path(
+    get, path = "/nodes/{id}/disks/scan-status", operation_id = "get_disk_scan_status", tag = "disks",
+    params(("id" = Uuid, Path)),
     security(("bearer" = [])),
-    responses((status = 401, description = "Missing or invalid token", body = ErrorBody), (status = 200, body = ApiResponse<ScanStatusView>), (status = 400, body = ErrorBody),
-              (status = 404, description = "Node not found", body = ErrorBody)))]
+    responses(
+        (status = 200, body = ApiResponse<ScanStatusView>),
+        (status = 400, body = ErrorBody),
+        (status = 401, description = "Missing or invalid token", body = ErrorBody),
+        (status = 404, description = "Node not found", body = ErrorBody)
+    )
+)]
 pub async fn scan_status(
     State(app): State<Arc<App>>,
     _auth: Auth<Viewer>,
@@ -112,11 +148,18 @@ pub async fn scan_status(
 
 /// The node's own view of [`scan_status`], with its node token: a node agent
 /// (`pureboot-agent scan --watch`) polls it and answers `pending` with a report.
-#[utoipa::path(get, path = "/nodes/{id}/disks/scan-request", operation_id = "poll_disk_scan_request", tag = "node-callbacks", params(("id" = Uuid, Path)),
+#[utoipa::path(
+    get, path = "/nodes/{id}/disks/scan-request", operation_id = "poll_disk_scan_request", tag = "node-callbacks",
+    params(("id" = Uuid, Path)),
     security(("node_token" = [])),
-    responses((status = 401, description = "Missing or invalid node token", body = ErrorBody), (status = 403, description = "Another node's token", body = ErrorBody),
-              (status = 200, body = ApiResponse<ScanStatusView>), (status = 400, body = ErrorBody),
-              (status = 404, description = "Node not found", body = ErrorBody)))]
+    responses(
+        (status = 200, body = ApiResponse<ScanStatusView>),
+        (status = 400, body = ErrorBody),
+        (status = 401, description = "Missing or invalid node token", body = ErrorBody),
+        (status = 403, description = "Another node's token", body = ErrorBody),
+        (status = 404, description = "Node not found", body = ErrorBody)
+    )
+)]
 pub async fn scan_request(
     State(app): State<Arc<App>>,
     NodeAuth { node: node_id, .. }: NodeAuth,

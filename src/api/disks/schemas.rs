@@ -19,10 +19,12 @@ pub struct DiskReport {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[schema(example = json!({"device": "/dev/sda", "size_bytes": 107374182400_i64, "model": "QEMU HARDDISK",
     "serial": "QM00001", "partition_table": "gpt", "partitions": [
-        {"number": 1, "start_bytes": 1048576, "end_bytes": 537919487, "size_bytes": 536870912, "type": "efi",
-         "filesystem": "fat32", "label": "EFI", "flags": ["boot", "esp"], "used_bytes": 6291456, "mountpoint": "/boot/efi"},
-        {"number": 2, "start_bytes": 537919488, "end_bytes": 86437314559_i64, "size_bytes": 85899395072_i64, "type": "linux",
-         "filesystem": "ext4", "label": "root", "flags": [], "used_bytes": 21474836480_i64, "mountpoint": "/"}]}))]
+        {"number": 1, "start_bytes": 1048576, "end_bytes": 537919487, "size_bytes": 536870912,
+         "type": "efi", "filesystem": "fat32", "label": "EFI", "flags": ["boot", "esp"], "used_bytes": 6291456,
+         "mountpoint": "/boot/efi"},
+        {"number": 2, "start_bytes": 537919488, "end_bytes": 86437314559_i64, "size_bytes": 85899395072_i64,
+         "type": "linux", "filesystem": "ext4", "label": "root", "flags": [], "used_bytes": 21474836480_i64,
+         "mountpoint": "/"}]}))]
 pub struct ReportedDisk {
     /// `/dev/sda` (or `sda`); at most 50 characters.
     pub device: String,

@@ -76,6 +76,20 @@ pub enum ResizeMode {
     GrowTarget,
 }
 
+/// Where a staged clone's staging area is (design: staged flow). No command
+/// sets it yet, so sessions show null; declared so clients know its values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StagingStatus {
+    Pending,
+    Provisioned,
+    Uploading,
+    Ready,
+    Downloading,
+    Cleanup,
+    Deleted,
+}
+
 /// Which side of a direct clone a node plays.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]

@@ -74,7 +74,8 @@ pub struct ResizeParams {
 /// `create`: a new partition at `start_bytes`, optionally formatted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"start_bytes": 85900394496_i64, "size_bytes": 10737418240_i64, "type": "linux", "filesystem": "ext4", "label": "data"}))]
+#[schema(example = json!({"start_bytes": 85900394496_i64, "size_bytes": 10737418240_i64, "type": "linux",
+    "filesystem": "ext4", "label": "data"}))]
 pub struct CreateParams {
     pub start_bytes: i64,
     pub size_bytes: i64,

@@ -18,7 +18,7 @@ use crate::domain::clone_session::{
 #[schema(as = CloneSessionResponse)]
 pub struct CloneSessionView {
     pub id: Uuid,
-    #[schema(example = "rack1 disk swap")]
+    #[schema(required = true, example = "rack1 disk swap")]
     pub name: Option<String>,
     #[schema(value_type = CloneStatus)]
     pub status: String,
@@ -26,43 +26,59 @@ pub struct CloneSessionView {
     pub clone_mode: String,
     pub source_node_id: Uuid,
     /// Hostname of the source node (null if the node was deleted).
+    #[schema(required = true)]
     pub source_node_name: Option<String>,
+    #[schema(required = true)]
     pub target_node_id: Option<Uuid>,
+    #[schema(required = true)]
     pub target_node_name: Option<String>,
     #[schema(example = "/dev/sda")]
     pub source_device: String,
     #[schema(example = "/dev/sda")]
     pub target_device: String,
-    #[schema(example = "10.0.0.5")]
+    #[schema(required = true, example = "10.0.0.5")]
     pub source_ip: Option<String>,
     #[schema(example = 9999)]
     pub source_port: i32,
+    #[schema(required = true)]
     pub staging_backend_id: Option<Uuid>,
+    #[schema(required = true)]
     pub staging_backend_name: Option<String>,
+    #[schema(required = true)]
     pub staging_path: Option<String>,
+    #[schema(required = true, value_type = Option<crate::domain::clone_session::StagingStatus>)]
     pub staging_status: Option<String>,
     #[schema(value_type = ResizeMode)]
     pub resize_mode: String,
+    #[schema(required = true)]
     pub bytes_total: Option<i64>,
     pub bytes_transferred: i64,
+    #[schema(required = true)]
     pub transfer_rate_bps: Option<i64>,
     /// `bytes_transferred / bytes_total`, in percent, rounded to 0.1.
     #[schema(example = 42.5)]
     pub progress_percent: f64,
+    #[schema(required = true)]
     pub error_message: Option<String>,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(required = true)]
     pub started_at: Option<OffsetDateTime>,
     #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(required = true)]
     pub completed_at: Option<OffsetDateTime>,
+    #[schema(required = true)]
     pub created_by: Option<String>,
     /// Seconds from source-ready to completion (completed sessions only).
+    #[schema(required = true)]
     pub duration_seconds: Option<i64>,
     /// Expiry of the source certificate (direct mode); the key is never shown.
     #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(required = true)]
     pub source_cert_expires_at: Option<OffsetDateTime>,
     #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(required = true)]
     pub target_cert_expires_at: Option<OffsetDateTime>,
     /// Log position of the last event this view includes. A client that
     /// applies WebSocket messages can drop a fetched view older than the

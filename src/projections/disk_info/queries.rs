@@ -101,14 +101,15 @@ pub struct PartitionView {
     #[serde(rename = "type")]
     #[schema(example = "linux")]
     pub part_type: String,
-    #[schema(example = "ext4")]
+    #[schema(required = true, example = "ext4")]
     pub filesystem: Option<String>,
-    #[schema(example = "root")]
+    #[schema(required = true, example = "root")]
     pub label: Option<String>,
     pub flags: Vec<String>,
+    #[schema(required = true)]
     pub used_bytes: Option<i64>,
     /// `used_bytes / size_bytes` in percent, rounded up to 0.1.
-    #[schema(example = 42.5)]
+    #[schema(required = true, example = 42.5)]
     pub used_percent: Option<f64>,
     /// Whether a resize may make it smaller: its filesystem shrinks (ext4,
     /// ntfs, btrfs, fat32; not xfs or anything else) and its usage is known.
@@ -117,17 +118,22 @@ pub struct PartitionView {
     /// margin of 10 % of the used bytes, at least 1 GiB, rounded up to a
     /// whole 4096 bytes, capped at its size.
     /// Null when it cannot be shrunk at all (see `can_shrink`).
+    #[schema(required = true)]
     pub min_size_bytes: Option<i64>,
-    #[schema(example = "/")]
+    #[schema(required = true, example = "/")]
     pub mountpoint: Option<String>,
     /// The partition's own name (GPT), not its filesystem's label.
+    #[schema(required = true)]
     pub name: Option<String>,
     /// The raw type: a GPT type GUID or an MBR type code (`0x83`).
+    #[schema(required = true)]
     pub type_id: Option<String>,
     /// The filesystem's UUID (or vfat/ntfs serial).
+    #[schema(required = true)]
     pub uuid: Option<String>,
     /// Bytes: the smallest size the filesystem's own tool (on the node) says
     /// it can shrink to; null where no tool tells.
+    #[schema(required = true)]
     pub fs_min_bytes: Option<i64>,
 }
 

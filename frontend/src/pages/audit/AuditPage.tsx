@@ -1,7 +1,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { Link, useSearchParams } from 'react-router-dom';
-import { auditApi, type AuditEntry } from '../../api/audit';
+import { auditApi, type AuditEntry, type StreamCategory } from '../../api/audit';
 import { ErrorNotice } from '../../components/ErrorNotice';
 import { useNodes } from '../../hooks/useNodes';
 import { usePageTitle } from '../../hooks/usePageTitle';
@@ -10,7 +10,8 @@ import { formatDateTime, timeZoneLabel } from '../../lib/format';
 import { auditKeys } from '../../state/queryKeys';
 
 const PAGE_SIZE = 50;
-const CATEGORIES = ['clone_session', 'node', 'storage_backend', 'api_token', 'partition'];
+/** The kinds of stream the log holds, as the OpenAPI declares them (the filter's choices). */
+const CATEGORIES: readonly StreamCategory[] = ['clone_session', 'node', 'node_disks', 'storage_backend', 'api_token', 'unique'];
 const FILTERS = ['category', 'event_type', 'actor', 'node', 'session', 'from', 'to'] as const;
 
 /**
@@ -27,7 +28,7 @@ export function AuditPage() {
   const nodes = useNodes();
 
   const query = {
-    category: get('category') || undefined,
+    category: CATEGORIES.find((category) => category === get('category')),
     event_type: get('event_type') || undefined,
     actor: get('actor') || undefined,
     stream: streamFilter(get('node'), get('session')),
