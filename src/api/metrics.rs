@@ -17,12 +17,15 @@ use crate::error::{ApiError, ErrorBody};
 /// the database pool, sessions by status, bytes cloned, certificates issued
 /// and revoked. Needs any operator token here; served without one on
 /// `PUREBOOT_METRICS_LISTEN`, an address only the Prometheus server reaches.
-#[utoipa::path(operation_id = "metrics_metrics", get, path = "/metrics", tag = "health",
+#[utoipa::path(
+    operation_id = "get_metrics", get, path = "/metrics", tag = "health",
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "The metrics", content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8", body = String),
+        (status = 200, description = "The metrics",
+            content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8", body = String),
         (status = 401, description = "Missing or invalid token", body = ErrorBody),
-    ))]
+    )
+)]
 pub async fn metrics(State(app): State<Arc<App>>, _auth: Auth<Viewer>) -> Result<Response, ApiError> {
     crate::metrics::render(&app).await
 }

@@ -1,6 +1,7 @@
 //! The one way a command reaches the log: load → decide → append, retried
 //! on a lost optimistic-concurrency race.
 
+use backon::{BackoffBuilder, ExponentialBuilder};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -20,7 +21,19 @@ use crate::event_store::{
 };
 
 /// Lost races before the client gets a 409.
-const MAX_ATTEMPTS: usize = 5;
+const MAX_ATTEMPTS: usize = 8;
+
+/// The pause after a lost race, before deciding again: exponential from
+/// 1 ms to 50 ms with jitter (backon's schedule), so commands racing on one
+/// stream from several controllers spread out instead of colliding again.
+fn race_backoff() -> impl Iterator<Item = std::time::Duration> {
+    ExponentialBuilder::default()
+        .with_min_delay(std::time::Duration::from_millis(1))
+        .with_max_delay(std::time::Duration::from_millis(50))
+        .with_jitter()
+        .with_max_times(MAX_ATTEMPTS - 1)
+        .build()
+}
 
 /// What a decision wants written: events on the command's stream, claims on
 /// unique values, and secret rows, all in one transaction.
@@ -100,7 +113,8 @@ impl Executor {
     /// `decide` is pure and is given the time of the attempt: a decision
     /// retried after losing a race to another command is decided again on
     /// the fresh state and stamped after that command, so event times follow
-    /// log order. After [`MAX_ATTEMPTS`] lost races the answer is a 409. A
+    /// log order. Lost races are retried after a short jittered pause
+    /// ([`race_backoff`]); after [`MAX_ATTEMPTS`] the answer is a 409. A
     /// decision that writes nothing leaves the log untouched.
     pub async fn execute<A, D>(
         &self,
@@ -114,7 +128,8 @@ impl Executor {
     {
         let stream = A::stream(id);
         let _turn = self.locks.lock(&stream).await;
-        for _ in 0..MAX_ATTEMPTS {
+        let mut pauses = race_backoff();
+        loop {
             let (mut state, version) = A::cache(self).load(&self.pool, &stream).await?;
             let at = now();
             let decision: Decision<A::Event> = decide(&state, at)?.into();
@@ -153,6 +168,8 @@ impl Executor {
                 Err(StoreError::Conflict { stream: stale, .. }) => {
                     A::cache(self).invalidate(&stream);
                     self.claims.invalidate(&stale);
+                    let Some(pause) = pauses.next() else { break };
+                    tokio::time::sleep(pause).await;
                 }
                 Err(err) => return Err(err.into()),
             }

@@ -660,7 +660,7 @@ export interface paths {
          *     and revoked. Needs any operator token here; served without one on
          *     `PUREBOOT_METRICS_LISTEN`, an address only the Prometheus server reaches.
          */
-        get: operations["metrics_metrics"];
+        get: operations["get_metrics"];
         put?: never;
         post?: never;
         delete?: never;
@@ -4901,7 +4901,7 @@ export interface operations {
             default: components["responses"]["Error"];
         };
     };
-    metrics_metrics: {
+    get_metrics: {
         parameters: {
             query?: never;
             header?: never;
