@@ -182,14 +182,15 @@ impl ProjectionRunner {
         }
     }
 
-    /// Stops leading. The next attempt waits one retry longer than a
-    /// standby's, so a healthy standby takes over rather than the instance
-    /// whose connection just failed.
+    /// Stops leading. The next attempt waits four retries (2 s) where a
+    /// standby waits one, so a healthy standby — which gets several chances
+    /// even on a busy machine — takes over rather than the instance whose
+    /// connection just failed.
     fn stand_down(&mut self, why: &str) {
         tracing::warn!("{why}");
         self.leader.store(false, Ordering::Relaxed);
         self.lock = None;
-        self.last_attempt = Some(Instant::now() + leader::RETRY);
+        self.last_attempt = Some(Instant::now() + 3 * leader::RETRY);
     }
 
     /// Fans out (and, as leader, applies) one batch; returns how many events it read.

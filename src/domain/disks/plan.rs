@@ -47,6 +47,10 @@ pub struct Slot {
     pub end: i64,
     pub filesystem: Option<String>,
     pub used_bytes: Option<i64>,
+    /// The smallest size the filesystem's own tool reported it can shrink
+    /// to (`resize2fs -P`, `ntfsresize --info`), in bytes; `None` when the
+    /// scan could not tell or the filesystem was made by this plan.
+    pub fs_min_bytes: Option<i64>,
 }
 
 impl Slot {
@@ -79,6 +83,7 @@ impl Layout {
                     end: p.end_bytes,
                     filesystem: p.filesystem.clone(),
                     used_bytes: p.used_bytes,
+                    fs_min_bytes: p.fs_min_bytes,
                 };
                 (p.number, slot)
             })
@@ -132,6 +137,7 @@ impl Layout {
                     end,
                     filesystem: p.filesystem.map(|f| f.as_str().to_owned()),
                     used_bytes: p.filesystem.map(|_| 0),
+                    fs_min_bytes: None,
                 };
                 self.partitions.insert(number, slot);
                 self.deleted_by.remove(&number);
@@ -146,6 +152,7 @@ impl Layout {
                 let slot = self.existing_mut(p.partition)?;
                 slot.filesystem = Some(p.filesystem.as_str().to_owned());
                 slot.used_bytes = Some(0);
+                slot.fs_min_bytes = None;
             }
             OperationSpec::Move(p) => {
                 let slot = self.existing(p.partition)?.clone();
@@ -180,16 +187,26 @@ impl Layout {
         }
     }
 
+    /// A shrink keeps at least the larger of two floors: used space plus a
+    /// safety margin, and the minimum the filesystem's tool reported on the
+    /// node (the agent refuses to go below it, so the plan must too).
     fn check_shrink(&self, slot: &Slot, new_size: i64) -> Result<(), String> {
-        match shrink_limit(slot.filesystem.as_deref(), slot.size(), slot.used_bytes) {
-            ShrinkLimit::Refused(why) => Err(format!("partition {} cannot be shrunk: {why}", slot.number)),
-            ShrinkLimit::Floor(floor) if new_size < floor => Err(format!(
-                "partition {} cannot be shrunk below its minimum size of {floor} bytes ({}: used space plus a safety margin)",
+        let floor = match shrink_limit(slot.filesystem.as_deref(), slot.size(), slot.used_bytes) {
+            ShrinkLimit::Refused(why) => return Err(format!("partition {} cannot be shrunk: {why}", slot.number)),
+            ShrinkLimit::Floor(floor) => floor,
+        };
+        let (floor, why) = match slot.fs_min_bytes {
+            Some(tool) if tool > floor => (tool, "the filesystem tool's minimum, reported by the node's scan"),
+            _ => (floor, "used space plus a safety margin"),
+        };
+        if new_size < floor {
+            return Err(format!(
+                "partition {} cannot be shrunk below its minimum size of {floor} bytes ({}: {why})",
                 slot.number,
                 size_human(floor)
-            )),
-            ShrinkLimit::Floor(_) => Ok(()),
+            ));
         }
+        Ok(())
     }
 
     /// A new placement: inside the usable area, on the 1 MiB alignment and

@@ -106,6 +106,25 @@ fn shrinking_below_the_minimum_size_is_refused() {
 }
 
 #[test]
+fn shrinking_below_the_filesystem_tools_minimum_is_refused_even_above_the_usage_floor() {
+    let shrink_to = |tool_min: i64, size: i64| {
+        let mut scanned = disk();
+        scanned.partitions[1].fs_min_bytes = Some(tool_min);
+        let spec = spec(K::Resize, json!({"partition": 2, "new_size_bytes": size}));
+        Layout::of(&scanned).replay([PlannedOp { sequence: 1, spec: &spec }])
+    };
+    // The tool says 15 GiB (more than the 11 GiB usage floor): 15 GiB wins.
+    let conflict = shrink_to(15 * GIB, 12 * GIB).expect_err("below the tool's minimum");
+    assert!(conflict.reason.contains("below its minimum size of 16106127360 bytes"), "{conflict}");
+    assert!(conflict.reason.contains("filesystem tool's minimum"), "{conflict}");
+    shrink_to(15 * GIB, 15 * GIB).expect("exactly the tool's minimum fits");
+
+    // A tool minimum under the usage floor does not lower it.
+    let conflict = shrink_to(GIB, 10 * GIB + 512 * MIB).expect_err("below the usage floor");
+    assert!(conflict.reason.contains("used space plus a safety margin"), "{conflict}");
+}
+
+#[test]
 fn creating_over_an_existing_partition_is_refused() {
     let conflict = refused(&[spec(K::Create, json!({"start_bytes": 10 * GIB, "size_bytes": GIB, "type": "linux"}))]);
     assert!(conflict.reason.contains("overlap partition 2"), "{conflict}");
