@@ -166,6 +166,8 @@ pub async fn create(
         (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody),
+        (status = 409, description = "The new `target_node_id` is already the target of another active session, \
+            named in `detail`", body = ErrorBody),
         (status = 422, body = ErrorBody)
     )
 )]
