@@ -36,11 +36,14 @@ describe('operator console', () => {
   let blockSocket = false;
   const openSockets = new Set();
 
+  // Each session writes to its own target node: an active session holds its
+  // target (a second session on it is refused with 409).
   async function createSession(name) {
+    const target = (await registerNode(`${name}-tgt`)).node;
     const created = await apiOk('POST', '/clone-sessions', {
-      body: { name, clone_mode: 'direct', source_node_id: nodes.source.id, target_node_id: nodes.target.id },
+      body: { name, clone_mode: 'direct', source_node_id: nodes.source.id, target_node_id: target.id },
     });
-    const session = { id: created.data.id, tokens: created.data.node_tokens ?? {}, name };
+    const session = { id: created.data.id, tokens: created.data.node_tokens ?? {}, name, target };
     session.call = (path, role, body) =>
       apiOk('POST', `/clone-sessions/${session.id}/${path}`, { body, token: session.tokens[role] || ADMIN_TOKEN });
     return session;
@@ -65,7 +68,6 @@ describe('operator console', () => {
     });
     const source = await registerNode(`e2e-console-src-${run}`);
     nodes.source = source.node;
-    nodes.target = (await registerNode(`e2e-console-tgt-${run}`)).node;
     await reportDisks(nodes.source.id, source.token, [disk500()]);
   });
 
@@ -169,7 +171,7 @@ describe('operator console', () => {
     await waitForStatus(page, 'Pending');
     const retried = (await apiOk('GET', `/clone-sessions/${new URL(page.url()).pathname.split('/').pop()}`)).data;
     assert.equal(retried.source_node_id, nodes.source.id);
-    assert.equal(retried.target_node_id, nodes.target.id);
+    assert.equal(retried.target_node_id, sessions.failed.target.id);
     assert.notEqual(retried.id, sessions.failed.id);
   });
 

@@ -33,14 +33,21 @@ impl Api {
 
     /// Two fresh nodes for sessions to run between.
     pub async fn node_pair(&self) -> anyhow::Result<(String, String)> {
-        let mut ids = Vec::new();
-        for _ in 0..2 {
-            let mac =
-                uuid::Uuid::new_v4().as_bytes()[..6].iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(":");
-            let node = self.post("/nodes", &self.token, &json!({"mac_address": mac, "hostname": "bench"})).await?;
-            ids.push(node["data"]["id"].as_str().context("node id")?.to_owned());
-        }
-        Ok((ids[0].clone(), ids[1].clone()))
+        Ok((self.node().await?, self.node().await?))
+    }
+
+    /// A fresh node. An active session holds its target node (a second
+    /// session on it is refused), so sessions alive at once need one each.
+    pub async fn node(&self) -> anyhow::Result<String> {
+        let mac = uuid::Uuid::new_v4().as_bytes()[..6].iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(":");
+        let node = self.post("/nodes", &self.token, &json!({"mac_address": mac, "hostname": "bench"})).await?;
+        Ok(node["data"]["id"].as_str().context("node id")?.to_owned())
+    }
+
+    pub async fn delete(&self, path: &str) -> anyhow::Result<()> {
+        let response = self.http.delete(format!("{}{path}", self.base)).bearer_auth(&self.token).send().await?;
+        anyhow::ensure!(response.status().is_success(), "DELETE {path}: {}", response.status());
+        Ok(())
     }
 
     pub fn session_body(source: &str, target: &str) -> Value {

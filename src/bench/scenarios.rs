@@ -54,29 +54,42 @@ async fn ok(request: reqwest::RequestBuilder, body: &Value) -> bool {
     matches!(request.json(body).send().await, Ok(r) if r.status().is_success())
 }
 
+/// Each client creates sessions between its own two nodes, deleting each
+/// one before the next: an active session holds its target node.
 pub async fn create(api: &Api, clients: usize, seconds: u64) -> anyhow::Result<Report> {
-    let (source, target) = api.node_pair().await?;
-    let body = Arc::new(Api::session_body(&source, &target));
-    let url = format!("{}/clone-sessions", api.base);
-    let (http, token) = (api.http.clone(), api.token.clone());
-    let (samples, errors, elapsed) = timed(clients, seconds, move |_, _| {
-        let (http, url, token, body) = (http.clone(), url.clone(), token.clone(), body.clone());
-        async move { ok(http.post(url).bearer_auth(token), &body).await }
+    let mut pairs = Vec::with_capacity(clients);
+    for _ in 0..clients {
+        pairs.push(api.node_pair().await?);
+    }
+    let (pairs, api) = (Arc::new(pairs), api.clone());
+    let (samples, errors, elapsed) = timed(clients, seconds, move |client, _| {
+        let (pairs, api) = (pairs.clone(), api.clone());
+        async move {
+            let (source, target) = &pairs[client];
+            let Ok(created) = api.post("/clone-sessions", &api.token, &Api::session_body(source, target)).await else {
+                return false;
+            };
+            match created["data"]["id"].as_str() {
+                Some(id) => api.delete(&format!("/clone-sessions/{id}")).await.is_ok(),
+                None => false,
+            }
+        }
     })
     .await;
-    Ok(Report::new("create", format!("{clients} clients, {seconds} s"), samples, errors, elapsed))
+    let parameters = format!("{clients} clients, {seconds} s, each create followed by its delete");
+    Ok(Report::new("create", parameters, samples, errors, elapsed))
 }
 
 /// `count` sessions in source_ready, made by 16 concurrent creators.
 async fn cloning_sessions(api: &Api, count: usize) -> anyhow::Result<Vec<Cloning>> {
-    let (source, target) = api.node_pair().await?;
+    let source = api.node().await?;
     let made = Arc::new(Mutex::new(Vec::new()));
     let mut tasks = Vec::new();
     for worker in 0..16 {
-        let (api, made, source, target) = (api.clone(), made.clone(), source.clone(), target.clone());
+        let (api, made, source) = (api.clone(), made.clone(), source.clone());
         tasks.push(tokio::spawn(async move {
             for _ in (worker..count).step_by(16) {
-                let session = api.cloning_session(&source, &target).await?;
+                let session = api.cloning_session(&source, &api.node().await?).await?;
                 made.lock().await.push(session);
             }
             anyhow::Ok(())
@@ -109,14 +122,15 @@ pub async fn progress(api: &Api, clients: usize, sessions: usize, seconds: u64) 
 pub async fn list(api: &Api, clients: usize, sessions: usize, seconds: u64) -> anyhow::Result<Report> {
     let existing = total_sessions(api).await?;
     if existing < sessions {
-        let (source, target) = api.node_pair().await?;
-        let body = Arc::new(Api::session_body(&source, &target));
+        let source = api.node().await?;
         let remaining = Arc::new(AtomicU64::new((sessions - existing) as u64));
         let mut tasks = Vec::new();
         for _ in 0..32 {
-            let (api, body, remaining) = (api.clone(), body.clone(), remaining.clone());
+            let (api, source, remaining) = (api.clone(), source.clone(), remaining.clone());
             tasks.push(tokio::spawn(async move {
                 while remaining.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |r| r.checked_sub(1)).is_ok() {
+                    // One target node per session: an active session holds its target.
+                    let body = Api::session_body(&source, &api.node().await?);
                     api.post("/clone-sessions", &api.token, &body).await?;
                 }
                 anyhow::Ok(())

@@ -136,23 +136,28 @@ impl Executor {
             if decision.events.is_empty() && decision.claims.is_empty() && decision.secrets.is_empty() {
                 return Ok(Executed { state, wrote: false, last_position: 0, version, at });
             }
-            // The stream's version guards secret-only decisions too (a token
-            // rotated for a node deleted meanwhile is decided again).
-            let mut writes = vec![StreamWrite {
-                stream: stream.clone(),
-                expected: ExpectedVersion::Exact(version),
-                events: decision.events.iter().map(encode).collect::<Result<_, _>>().map_err(StoreError::from)?,
-            }];
+            // Claims are written first, so the command's own events end the
+            // transaction: `last_position` is then its stream's last event,
+            // the position a view built from its state carries.
+            let mut writes = Vec::new();
             for claim in &decision.claims {
                 writes.extend(self.claim_write(claim).await?);
             }
+            // The stream's version guards secret-only decisions too (a token
+            // rotated for a node deleted meanwhile is decided again).
+            let own = writes.len();
+            writes.push(StreamWrite {
+                stream: stream.clone(),
+                expected: ExpectedVersion::Exact(version),
+                events: decision.events.iter().map(encode).collect::<Result<_, _>>().map_err(StoreError::from)?,
+            });
             let request = AppendRequest { writes, secrets: decision.secrets, metadata: metadata.clone() };
             match self.writer.append(request).await {
                 Ok(appended) => {
                     for event in &decision.events {
                         state.apply(event);
                     }
-                    A::cache(self).store(&stream, state.clone(), appended.versions[0]);
+                    A::cache(self).store(&stream, state.clone(), appended.versions[own]);
                     // Claims changed too; they are re-read when next needed.
                     for claim in &decision.claims {
                         self.claims.invalidate(&claim.stream());
@@ -161,7 +166,7 @@ impl Executor {
                         state,
                         wrote: true,
                         last_position: appended.last_position,
-                        version: appended.versions[0],
+                        version: appended.versions[own],
                         at,
                     });
                 }

@@ -44,7 +44,13 @@ impl MacAddress {
     }
 
     fn claim(&self, node: Uuid, action: ClaimAction) -> ClaimChange {
-        ClaimChange { key: format!("mac/{}", self.0), owner: node.to_string(), action, field: "mac_address" }
+        ClaimChange {
+            key: format!("mac/{}", self.0),
+            owner: node.to_string(),
+            action,
+            field: "mac_address",
+            owner_kind: "node",
+        }
     }
 }
 

@@ -46,6 +46,7 @@ impl BackendDetails {
             owner: id.to_string(),
             action,
             field: "name",
+            owner_kind: "storage backend",
         }
     }
 }

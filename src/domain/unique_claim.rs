@@ -44,8 +44,11 @@ pub struct ClaimChange {
     pub key: String,
     pub owner: String,
     pub action: ClaimAction,
-    /// The field to blame when the value is taken (422 names it).
+    /// The field to blame when the value is taken (the 409 names it).
     pub field: &'static str,
+    /// What owners are (`node`, `clone session`), so the 409 can name the
+    /// holder: "… is already in use by clone session <id>".
+    pub owner_kind: &'static str,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,9 +68,11 @@ pub fn decide(state: &UniqueClaim, change: &ClaimChange) -> Result<Vec<ClaimEven
     let owner = change.owner.clone();
     match (change.action, &state.owner) {
         (ClaimAction::Claim, Some(holder)) if *holder == owner => Ok(vec![]),
-        (ClaimAction::Claim, Some(_)) => {
-            Err(Rejection::Conflict(format!("{} is already in use", change.key.replacen('/', " ", 1))))
-        }
+        (ClaimAction::Claim, Some(holder)) => Err(Rejection::Conflict(format!(
+            "{} is already in use by {} {holder}",
+            change.key.replacen('/', " ", 1),
+            change.owner_kind
+        ))),
         (ClaimAction::Claim, None) => Ok(vec![ClaimEvent::Claimed { owner }]),
         (ClaimAction::Release, Some(holder)) if *holder == owner => Ok(vec![ClaimEvent::Released { owner }]),
         (ClaimAction::Release, _) => Ok(vec![]),
@@ -79,7 +84,7 @@ mod tests {
     use super::*;
 
     fn change(action: ClaimAction, owner: &str) -> ClaimChange {
-        ClaimChange { key: "mac/aa".into(), owner: owner.into(), action, field: "mac_address" }
+        ClaimChange { key: "mac/aa".into(), owner: owner.into(), action, field: "mac_address", owner_kind: "node" }
     }
 
     #[test]
@@ -91,7 +96,10 @@ mod tests {
     #[test]
     fn a_held_value_is_refused_to_others_and_idempotent_for_its_holder() {
         let held = UniqueClaim { owner: Some("n1".into()) };
-        assert!(matches!(decide(&held, &change(ClaimAction::Claim, "n2")), Err(Rejection::Conflict(_))));
+        assert_eq!(
+            decide(&held, &change(ClaimAction::Claim, "n2")),
+            Err(Rejection::Conflict("mac aa is already in use by node n1".into()))
+        );
         assert_eq!(decide(&held, &change(ClaimAction::Claim, "n1")), Ok(vec![]));
     }
 

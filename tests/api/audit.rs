@@ -69,7 +69,16 @@ async fn the_audit_log_filters_by_stream_type_actor_and_time() {
     assert_eq!(failures[0]["actor"], "node:target");
 
     let by_alice = events(&app, "actor=operator:alice").await;
-    assert!(by_alice.iter().all(|e| e["stream"].as_str().expect("stream").starts_with("clone_session:")));
+    // Alice's sessions, and the claims on their target nodes (one claim and
+    // one release each; the creation-safety rule).
+    let stream_of = |e: &Value| e["stream"].as_str().expect("stream").to_owned();
+    assert!(
+        by_alice
+            .iter()
+            .map(stream_of)
+            .all(|s| s.starts_with("clone_session:") || s.starts_with("unique:clone_target/"))
+    );
+    assert_eq!(by_alice.iter().filter(|e| e["event_type"] == "unique.claimed").count(), 3);
     assert_eq!(by_alice.iter().filter(|e| e["event_type"] == "clone_session.created").count(), 3);
     let nodes = events(&app, "category=node").await;
     assert_eq!(nodes.len(), 6, "six nodes registered");
@@ -207,6 +216,7 @@ async fn the_report_matches_figures_computed_from_the_sessions() {
 async fn the_reporting_role_reads_the_views_and_nothing_else() {
     let app = TestApp::spawn().await;
     session(&app, crate::support::ADMIN_TOKEN, 1_000, 1, "completed").await;
+    app.settle().await;
     let client = app.db.client().await;
     client.batch_execute("SET ROLE pureboot_reporting").await.expect("role exists");
     for view in ["clone_sessions", "clone_outcomes", "daily_clone_summary", "nodes"] {

@@ -23,6 +23,7 @@ mod clone_sessions;
 mod cluster;
 mod cluster_harness;
 mod connection_limits;
+mod creation_guard;
 mod cursors;
 mod device_paths;
 mod disk_responses;

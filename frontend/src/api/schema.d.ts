@@ -2430,6 +2430,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description Unsafe to create: the target node is already the target of another active (not completed, failed, cancelled or deleted) session, named in `detail`; or the target disk is smaller than the source (sizes from the nodes' latest disk reports, both in `detail`) and `resize_mode` is not `shrink_source`. A size no report gives is not checked */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description ; or: The request body is larger than the configured limit (`PUREBOOT_MAX_BODY_BYTES`). */
             413: {
                 headers: {
@@ -2614,6 +2623,15 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The new `target_node_id` is already the target of another active session, named in `detail` */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -119,6 +119,10 @@ pub struct DeleteOutcome {
         (status = 401, description = "Missing or invalid token", body = ErrorBody),
         (status = 403, description = "Role not allowed", body = ErrorBody),
         (status = 404, description = "Unknown source node, target node or storage backend", body = ErrorBody),
+        (status = 409, description = "Unsafe to create: the target node is already the target of another active \
+            (not completed, failed, cancelled or deleted) session, named in `detail`; or the target disk is smaller \
+            than the source (sizes from the nodes' latest disk reports, both in `detail`) and `resize_mode` is not \
+            `shrink_source`. A size no report gives is not checked", body = ErrorBody),
         (status = 413, body = ErrorBody),
         (status = 422, description = "Invalid field (e.g. target_node_id required for direct mode)", body = ErrorBody)
     )
@@ -162,6 +166,8 @@ pub async fn create(
         (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody),
+        (status = 409, description = "The new `target_node_id` is already the target of another active session, \
+            named in `detail`", body = ErrorBody),
         (status = 422, body = ErrorBody)
     )
 )]

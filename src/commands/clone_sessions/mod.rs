@@ -18,6 +18,7 @@ use crate::domain::Rejection;
 use crate::domain::clone_session::{
     self as session, CloneSession, CloneSessionEvent, ProgressReport, Role, SessionPatch, SessionSpec, SourceEndpoint,
 };
+use crate::domain::disks::NodeDisks;
 use crate::error::ApiError;
 use crate::event_store::{Aggregate, Metadata, SecretOp};
 use crate::projections::clone_sessions::{CloneSessionView, ReferencedNames};
@@ -33,6 +34,7 @@ pub async fn create(
 ) -> Result<(CloneSessionView, SessionTokens), ApiError> {
     let spec = session::check_spec(spec)?;
     let names = check_references(app, spec.source_node_id, spec.target_node_id, spec.staging_backend_id).await?;
+    session::check_fits(&spec, disk_sizes(app, &spec).await?)?;
     let id = Uuid::new_v4();
     let (certificates, mut secrets) = certificates::issue(app, id, &spec).await?;
     let (tokens, token_secrets) = issue_session_tokens(id);
@@ -41,7 +43,8 @@ pub async fn create(
         .commands
         .execute::<CloneSession, _>(metadata, id, |state, now| {
             let events = session::create(state, id, spec.clone(), metadata.actor.clone(), certificates.clone(), now)?;
-            Ok::<_, Rejection>(Decision { events, claims: Vec::new(), secrets: secrets.clone() })
+            let claims = session::target_claims(state, id, &events);
+            Ok::<_, Rejection>(Decision { events, claims, secrets: secrets.clone() })
         })
         .await?;
     let created = session::SessionCreated { id, spec, created_by: metadata.actor.clone(), at: executed.at };
@@ -89,7 +92,8 @@ pub async fn update(
             retargeted =
                 events.iter().any(|e| matches!(e, CloneSessionEvent::Updated(u) if u.target_node_id.is_some()));
             let secrets = if retargeted { secrets } else { Vec::new() };
-            Ok::<_, Rejection>(Decision { events, claims: Vec::new(), secrets })
+            let claims = session::target_claims(state, id, &events);
+            Ok::<_, Rejection>(Decision { events, claims, secrets })
         })
         .await?;
     let token = match credentials.filter(|_| retargeted && executed.wrote) {
@@ -178,7 +182,8 @@ async fn run(
         .execute::<CloneSession, _>(metadata, id, |state, now| {
             let events = decide(state, now)?;
             let secrets = end_of_session_secrets(id, &events);
-            Ok::<_, Rejection>(Decision { events, claims: Vec::new(), secrets })
+            let claims = session::target_claims(state, id, &events);
+            Ok::<_, Rejection>(Decision { events, claims, secrets })
         })
         .await?;
     Ok(executed.state)
@@ -202,6 +207,21 @@ fn end_of_session_secrets(id: Uuid, events: &[CloneSessionEvent]) -> Vec<SecretO
         .collect();
     ops.extend(retire_session_tokens(id));
     ops
+}
+
+/// The sizes of the session's disks as their nodes last reported them (on
+/// the `node_disks` aggregates); `None` for a disk not reported.
+async fn disk_sizes(app: &App, spec: &SessionSpec) -> Result<session::DiskSizes, ApiError> {
+    let size = async |node: Uuid, device: &str| -> Result<Option<i64>, ApiError> {
+        let (disks, _) = app.commands.load::<NodeDisks>(node).await?;
+        Ok(disks.disks.get(device).map(|d| d.scan.size_bytes))
+    };
+    let source = size(spec.source_node_id, &spec.source_device).await?;
+    let target = match spec.target_node_id {
+        Some(target) => size(target, &spec.target_device).await?,
+        None => None,
+    };
+    Ok(session::DiskSizes { source, target })
 }
 
 /// Checks the referenced node(s) and backend exist — on their aggregates,

@@ -14,9 +14,11 @@
 
 mod decide;
 mod events;
+mod guard;
 
 pub use decide::*;
 pub use events::*;
+pub use guard::*;
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
