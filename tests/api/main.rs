@@ -19,6 +19,7 @@ mod certificates;
 mod clone_callbacks;
 mod clone_sessions;
 mod connection_limits;
+mod console_queries;
 mod cursors;
 mod device_paths;
 mod disk_responses;
