@@ -325,7 +325,10 @@ describe('operator console', () => {
     const sourceRow = page.locator(`tr[data-node-id="${nodes.source.id}"]`);
     // The newest unfinished session of the source: the review test's, pending.
     await sourceRow.locator('td[data-label="Activity"]').filter({ hasText: /^Source of .+ \((Pending|Cloning|Source Ready)\)$/ }).waitFor();
+    // The node page asks the API for this node's sessions (?node_id=), not the newest of all.
+    const nodeSessions = page.waitForRequest((r) => r.url().includes(`/clone-sessions?`) && r.url().includes(`node_id=${nodes.source.id}`));
     await sourceRow.getByRole('link', { name: `e2e-console-src-${run}`, exact: true }).click();
+    await nodeSessions;
     await page.getByRole('heading', { name: `e2e-console-src-${run}`, level: 1 }).waitFor();
     assert.equal(await page.title(), `Node e2e-console-src-${run} · PureBoot`);
     await page.getByText('/dev/sda — 465.8 GiB').waitFor();
