@@ -20,6 +20,12 @@ CREATE TABLE clone_sessions (
     bytes_transferred       BIGINT      NOT NULL DEFAULT 0,
     transfer_rate_bps       BIGINT,
     transfer_status         TEXT,
+    -- The last progress report: bytes the node sent over the network, and
+    -- when it came (the log time), for stall detection.
+    bytes_on_wire           BIGINT,
+    -- Bytes verified so far, from reports in the `verifying` phase.
+    verified_bytes          BIGINT,
+    last_report_at          TIMESTAMPTZ,
     error_message           TEXT,
     duration_seconds        BIGINT,
     source_cert_serial      TEXT,
@@ -36,6 +42,9 @@ CREATE TABLE clone_sessions (
 -- Newest-first listing, with and without a status filter.
 CREATE INDEX clone_sessions_created_idx ON clone_sessions (created_at DESC, id DESC);
 CREATE INDEX clone_sessions_status_created_idx ON clone_sessions (status, created_at DESC, id DESC);
+-- A node's sessions (as source or target), for `?node_id=`.
+CREATE INDEX clone_sessions_source_node_idx ON clone_sessions (source_node_id, created_at DESC);
+CREATE INDEX clone_sessions_target_node_idx ON clone_sessions (target_node_id, created_at DESC);
 
 -- Sessions per status, kept by statement triggers in the same transaction
 -- as the rows, so the list endpoint's `total` costs one indexed read instead

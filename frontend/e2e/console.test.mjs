@@ -99,8 +99,17 @@ describe('operator console', () => {
     await screenshot(page, 'console-02-detail-stalled-1440');
 
     // A new report ends the stall, live; the phase it reports is shown.
-    await sessions.stalled.call('progress', 'target', { role: 'target', bytes_transferred: SIZE / 2, transfer_rate_bps: 100_000_000, status: 'verifying' });
-    await page.getByTestId('transfer-card').getByTestId('status-message').filter({ hasText: /^Verifying$/ }).waitFor();
+    // The agent counts verification from zero; the card shows how far it got, live (issue 17 item 7).
+    await sessions.stalled.call('progress', 'target', { role: 'target', bytes_transferred: SIZE / 2, transfer_rate_bps: 100_000_000, status: 'verifying', bytes_on_wire: SIZE / 8 });
+    const card = page.getByTestId('transfer-card');
+    await card.getByTestId('status-message').filter({ hasText: /^Verifying$/ }).waitFor();
+    await card.getByTestId('verify-progress').filter({ hasText: /Verified .* \(50(\.0)? ?%\)/ }).waitFor();
+    // Logical vs wire bytes: an eighth of the disk crossed the network.
+    await card.getByTestId('bytes-on-wire').filter({ hasText: /75(\.0)? ?% skipped/ }).waitFor();
+    assert.match(await card.getByTestId('elapsed').textContent(), /\d+s/);
+    await sessions.stalled.call('progress', 'target', { role: 'target', bytes_transferred: (SIZE * 3) / 4, status: 'verifying' });
+    await card.getByTestId('verify-progress').filter({ hasText: /\(75(\.0)? ?%\)/ }).waitFor();
+    await screenshot(page, 'console-02b-detail-verifying-1440');
   });
 
   it('dims live figures with "as of" while the event stream is disconnected, and recovers', async () => {
@@ -161,6 +170,10 @@ describe('operator console', () => {
     const facts = await page.locator('.facts').allTextContents();
     assert.doesNotMatch(facts.join(' '), /in \d+ hours/);
     await page.getByText('Average rate').waitFor();
+    // (Its figure is "—" here: this clone took under a second; lib/transfer.test.ts checks the figure.)
+    await page.getByTestId('average-rate').waitFor();
+    assert.equal(await page.getByTestId('elapsed').count(), 0, 'no running clock once finished');
+    assert.match(facts.join(' '), /revoked when the session ended/);
     await screenshot(page, 'console-05-detail-completed-1440');
   });
 
@@ -205,15 +218,21 @@ describe('operator console', () => {
     await page.locator(`a[href="/clone/${sessions.failed.id}"]`).first().click();
     await page.getByRole('heading', { name: sessions.failed.name }).waitFor();
 
-    // Cursor paging over the whole log (more than 50 events by now): Next, then Previous.
+    // Newest first, paged back over the whole log (more than 50 events by now): Older, then Newer.
     await openSignedIn(page, '/audit', page.getByRole('heading', { name: 'Audit log' }));
-    const firstPosition = await page.locator('table.audit-table tbody tr').first().getAttribute('data-position');
-    const all = await apiOk('GET', '/events?limit=1000');
-    if (all.data.length > 50) {
-      await page.getByRole('button', { name: 'Next' }).click();
+    const rows = page.locator('table.audit-table tbody tr');
+    await rows.first().waitFor();
+    const positions = await rows.evaluateAll((trs) => trs.map((tr) => Number(tr.dataset.position)));
+    assert.deepEqual(positions, [...positions].sort((x, y) => y - x), 'newest first');
+    const head = await apiOk('GET', '/events?order=desc&limit=1');
+    assert.ok(positions[0] <= head.data[0].position && positions[0] > head.data[0].position - 50, 'starts at the head');
+    if (positions.length === 50) {
+      const firstPosition = String(positions[0]);
+      const older = await apiOk('GET', `/events?order=desc&limit=1&before=${positions[49]}`);
+      await page.getByRole('button', { name: 'Older' }).click();
       await page.waitForFunction((first) => document.querySelector('table.audit-table tbody tr')?.dataset.position !== first, firstPosition);
-      assert.equal(await page.locator('table.audit-table tbody tr').first().getAttribute('data-position'), String(all.data[50].position));
-      await page.getByRole('button', { name: 'Previous' }).click();
+      assert.equal(await rows.first().getAttribute('data-position'), String(older.data[0].position));
+      await page.getByRole('button', { name: 'Newer' }).click();
       await page.waitForFunction((first) => document.querySelector('table.audit-table tbody tr')?.dataset.position === first, firstPosition);
     }
   });
@@ -308,7 +327,10 @@ describe('operator console', () => {
     const sourceRow = page.locator(`tr[data-node-id="${nodes.source.id}"]`);
     // The newest unfinished session of the source: the review test's, pending.
     await sourceRow.locator('td[data-label="Activity"]').filter({ hasText: /^Source of .+ \((Pending|Cloning|Source Ready)\)$/ }).waitFor();
+    // The node page asks the API for this node's sessions (?node_id=), not the newest of all.
+    const nodeSessions = page.waitForRequest((r) => r.url().includes(`/clone-sessions?`) && r.url().includes(`node_id=${nodes.source.id}`));
     await sourceRow.getByRole('link', { name: `e2e-console-src-${run}`, exact: true }).click();
+    await nodeSessions;
     await page.getByRole('heading', { name: `e2e-console-src-${run}`, level: 1 }).waitFor();
     assert.equal(await page.title(), `Node e2e-console-src-${run} · PureBoot`);
     await page.getByText('/dev/sda — 465.8 GiB').waitFor();

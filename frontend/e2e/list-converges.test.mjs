@@ -84,6 +84,51 @@ describe('clone lists converge for every status filter', () => {
     });
   }
 
+  // The bug of item 4 on its own: a session's first progress report is the only event that can put
+  // it into a Cloning list. Other paths also refetch lists (a cached Source Ready list seeing the
+  // status change; a list fetch still in flight), and they masked the bug in the test above. Here
+  // they are shut: the Source Ready lists (the header's stall count keeps one) are answered empty,
+  // and the report is sent only once no list fetch is under way. Nothing polls, so without the
+  // fix the row never appears; with it, it appears within the window.
+  it('a Cloning list shows a session whose first progress report is the only event about it', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const isolated = await context.newPage();
+    isolated.on('pageerror', (error) => pageErrors.push(error));
+    await isolated.route(/\/api\/v1\/clone-sessions\?(.*&)?status=source_ready/, (route) =>
+      route.fulfill({ json: { success: true, data: [], total: 0, message: null } }),
+    );
+    let listFetches = 0;
+    let lastListActivity = Date.now();
+    const isList = (request) => /\/api\/v1\/clone-sessions\?/.test(request.url());
+    isolated.on('request', (request) => {
+      if (isList(request)) (listFetches += 1), (lastListActivity = Date.now());
+    });
+    const settled = (request) => {
+      if (isList(request)) (listFetches -= 1), (lastListActivity = Date.now());
+    };
+    isolated.on('requestfinished', settled);
+    isolated.on('requestfailed', settled);
+    const quiet = async () => {
+      while (listFetches > 0 || Date.now() - lastListActivity < 1_000) await new Promise((r) => setTimeout(r, 100));
+    };
+    try {
+      await openSignedIn(isolated, '/clone?status=cloning', isolated.getByRole('heading', { name: 'Clone sessions' }));
+      await waitForLive(isolated);
+      const created = await apiOk('POST', '/clone-sessions', {
+        body: { name: `e2e-conv-first-report-${run}`, clone_mode: 'direct', source_node_id: nodes.source.id, target_node_id: nodes.target.id },
+      });
+      const { id, node_tokens: tokens = {} } = created.data;
+      const callback = (path, role, body) => apiOk('POST', `/clone-sessions/${id}/${path}`, { body, token: tokens[role] || ADMIN_TOKEN });
+      await callback('source-ready', 'source', { ip: '10.0.0.32', port: 9999, size_bytes: SIZE, device: '/dev/sda' });
+      await quiet();
+      assert.equal(await isolated.locator(`tr[data-session-id="${id}"]`).count(), 0, 'not cloning yet');
+      await callback('progress', 'target', { role: 'target', bytes_transferred: SIZE / 4, status: 'transferring' });
+      await isolated.locator(`tr[data-session-id="${id}"]`).waitFor({ timeout: 5_000 });
+    } finally {
+      await context.close();
+    }
+  });
+
   it('raised no uncaught errors in the page', () => {
     assert.deepEqual(pageErrors.map(String), []);
   });

@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {
   GIB,
+  MIB,
   apiOk,
   disk500,
   launchBrowser,
@@ -237,6 +238,80 @@ describe('a node’s disks: reported, resized, refused and applied, followed liv
     );
     await assertNotReloaded();
     await screenshot(page, '13-node-disks-resized');
+  });
+
+  it('queues every other operation kind through one form, with the controller’s answer to each', async () => {
+    const form = card().getByRole('form', { name: `Queue an operation on ${DEVICE}` });
+    const disk = (await apiOk('GET', `/nodes/${state.node.id}/disks/${DEVICE_PATH}`)).data;
+    const root = disk.partitions.find((p) => p.number === 2);
+    const before = (await storedOperations()).length;
+    const queue = async (kind, fill) => {
+      await form.getByLabel('Operation', { exact: true }).selectOption(kind);
+      await fill();
+      const [response] = await Promise.all([
+        page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === `/api/v1${operationsPath()}`),
+        form.getByRole('button', { name: /^Queue / }).click(),
+      ]);
+      return response;
+    };
+    const queued = async (response) => {
+      assert.equal(response.status(), 200, await response.text());
+      const { data } = await response.json();
+      await form.getByRole('status').filter({ hasText: `Queued as operation #${data.sequence}.` }).waitFor();
+      await operationRow(data.id).waitFor();
+      return data;
+    };
+
+    // Create: 10 GiB in the 40 GiB the root gave up.
+    const startMiB = (root.start_bytes + root.size_bytes) / MIB;
+    const created = await queued(
+      await queue('create', async () => {
+        await form.getByLabel('Unit', { exact: true }).selectOption('MiB');
+        await form.getByLabel('Start', { exact: true }).fill(String(startMiB));
+        await form.getByLabel('Size (MiB)', { exact: true }).fill(String(10 * 1024));
+        await form.getByLabel('Filesystem', { exact: true }).selectOption('ext4');
+        await form.getByLabel('Label', { exact: true }).fill('scratch');
+      }),
+    );
+    assert.deepEqual(created.params, { start_bytes: startMiB * MIB, size_bytes: 10 * GIB, type: 'linux', filesystem: 'ext4', label: 'scratch' });
+    const flag = await queued(
+      await queue('set_flag', async () => {
+        await form.getByLabel('Partition', { exact: true }).selectOption('1');
+        await form.getByLabel('Flag', { exact: true }).fill('esp');
+      }),
+    );
+    assert.deepEqual(flag.params, { partition: 1, flag: 'esp', value: true });
+    const formatted = await queued(
+      await queue('format', async () => {
+        await form.getByLabel('Partition', { exact: true }).selectOption('3');
+        await form.getByLabel('Filesystem', { exact: true }).selectOption('xfs');
+      }),
+    );
+    assert.deepEqual(formatted.params, { partition: 3, filesystem: 'xfs' }, 'no label carried over from the create');
+    // Move: onto the root partition, which the plan check refuses with its reason.
+    const refused = await queue('move', async () => {
+      await form.getByLabel('Partition', { exact: true }).selectOption('3');
+      await form.getByLabel('Unit', { exact: true }).selectOption('MiB');
+      await form.getByLabel('New start', { exact: true }).fill(String(root.start_bytes / MIB));
+    });
+    assert.equal(refused.status(), 409, await refused.text());
+    const { detail } = await refused.json();
+    await form.getByRole('alert').filter({ hasText: `Refused by the controller: ${detail}` }).waitFor();
+    // A flag the tool does not know: the 422 is shown at its field.
+    const unknown = await queue('set_flag', async () => {
+      await form.getByLabel('Flag', { exact: true }).fill('sparkly');
+    });
+    assert.equal(unknown.status(), 422);
+    await form.locator('.field-invalid').filter({ hasText: /not a partition flag/ }).waitFor();
+    const deleted = await queued(
+      await queue('delete', async () => {
+        await form.getByLabel('Partition', { exact: true }).selectOption('1');
+      }),
+    );
+    assert.deepEqual(deleted.params, { partition: 1 });
+    assert.equal((await storedOperations()).length, before + 4, 'four queued, the refused two not');
+    await assertNotReloaded();
+    await screenshot(page, '14-node-disks-operations');
   });
 
   it('raised no uncaught errors in the page', () => {

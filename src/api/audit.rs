@@ -12,7 +12,7 @@ use super::extract::ApiQuery;
 use crate::app::App;
 use crate::auth::{Auth, Viewer};
 use crate::error::{ApiError, ErrorBody};
-use crate::event_store::read::{EventFilter, read_filtered};
+use crate::event_store::read::{EventFilter, PageRange, read_filtered};
 use crate::event_store::{Category, RecordedEvent};
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -39,8 +39,26 @@ pub struct AuditParams {
     /// `next_after`). A position past the log's head is refused with 422.
     #[param(minimum = 0)]
     pub after: Option<i64>,
+    /// Cursor for newest-first paging: only events before this position (use
+    /// the previous page's `next_before`). Refused with 422 past the log's head.
+    #[param(minimum = 1)]
+    pub before: Option<i64>,
+    /// `asc` (default, oldest first) or `desc` (newest first).
+    #[param(inline)]
+    pub order: Option<AuditOrder>,
     #[param(minimum = 1, maximum = 1000, default = 100)]
     pub limit: Option<i64>,
+}
+
+/// The order of an audit page.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum AuditOrder {
+    /// Oldest first; page forward with `after`.
+    #[default]
+    Asc,
+    /// Newest first; page back with `before`.
+    Desc,
 }
 
 /// One event of the log, as the audit trail shows it.
@@ -101,17 +119,23 @@ impl From<RecordedEvent> for AuditEntry {
 pub struct AuditPage {
     pub success: bool,
     pub data: Vec<AuditEntry>,
-    /// Pass as `after` for the next page; `null` when this page was the last.
+    /// Pass as `after` for the next page; `null` when this page was the
+    /// last, and always for `order=desc`.
     #[schema(required = true)]
     pub next_after: Option<i64>,
+    /// `order=desc` only: pass as `before` for the next (older) page; `null`
+    /// when this page was the last.
+    #[schema(required = true)]
+    pub next_before: Option<i64>,
     /// Always null; present so every envelope has the same keys.
     #[schema(required = true)]
     pub message: Option<String>,
 }
 
 /// Query the audit log: filter by stream, category, type, actor and time;
-/// page with the `after` cursor (stable while events keep being appended;
-/// 422 when it is past the log's head).
+/// page with the `after` cursor, or newest first (`order=desc`) with the
+/// `before` cursor (both stable while events keep being appended; 422 when a
+/// cursor is past the log's head).
 #[utoipa::path(
     operation_id = "list_audit_events", get, path = "/events", tag = "audit",
     params(AuditParams),
@@ -133,6 +157,8 @@ pub async fn events(
         return Err(ApiError::invalid("limit", "must be between 1 and 1000"));
     }
     let after = super::cursor::not_negative("after", params.after.unwrap_or(0))?;
+    let before = params.before.map(|before| super::cursor::not_negative("before", before)).transpose()?;
+    let newest_first = params.order.unwrap_or_default() == AuditOrder::Desc;
     let filter = EventFilter {
         stream: params.stream,
         category: params.category.map(|category| category.as_str().to_owned()),
@@ -142,17 +168,23 @@ pub async fn events(
         to: params.to,
     };
     let conn = app.pool.get().await?;
-    let events = read_filtered(&*conn, &filter, after, limit).await?;
+    let events = read_filtered(&*conn, &filter, PageRange { after, before, newest_first }, limit).await?;
     // An event after the cursor proves it within the log; only an empty
-    // page needs the head.
+    // page needs the head. (`before` is checked always: events below it
+    // prove nothing about it.)
     if events.is_empty() {
         super::cursor::within_log(&*conn, "after", after).await?;
     }
-    let next_after = (events.len() as i64 == limit).then(|| events.last().map(|e| e.position)).flatten();
+    if let Some(before) = before {
+        super::cursor::within_log(&*conn, "before", before).await?;
+    }
+    let last = (events.len() as i64 == limit).then(|| events.last().map(|e| e.position)).flatten();
+    let (next_after, next_before) = if newest_first { (None, last) } else { (last, None) };
     Ok(Json(AuditPage {
         success: true,
         data: events.into_iter().map(AuditEntry::from).collect(),
         next_after,
+        next_before,
         message: None,
     }))
 }

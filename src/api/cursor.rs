@@ -1,5 +1,5 @@
 //! Log-position cursors a client hands back: `?from=` on the WebSocket and
-//! `?after=` on `/events` (and any future one goes through here).
+//! `?after=` and `?before=` on `/events` (and any future one goes through here).
 //!
 //! A cursor is a position the server gave out, so it lies between 0 and the
 //! log's head. One beyond the head cannot have come from this log (a typo, a

@@ -65,24 +65,46 @@ pub struct EventFilter {
     pub to: Option<time::OffsetDateTime>,
 }
 
-/// Up to `limit` matching events after position `after`, in position order.
-/// Paging by position is stable under concurrent appends: positions become
-/// visible in order, so a page never gains an event after it was read.
+/// Which slice of the log a page reads: positions strictly between `after`
+/// and `before` (`None`: up to the head), oldest or newest first.
+#[derive(Debug, Clone, Copy)]
+pub struct PageRange {
+    pub after: i64,
+    pub before: Option<i64>,
+    pub newest_first: bool,
+}
+
+/// Up to `limit` matching events in `range`, in position order (or reverse
+/// order with `newest_first`). Paging by position is stable under
+/// concurrent appends: positions become visible in order, so a page never
+/// gains an event after it was read, and a newest-first page bounded by
+/// `before` never changes at all.
 pub async fn read_filtered(
     client: &impl Db,
     filter: &EventFilter,
-    after: i64,
+    range: PageRange,
     limit: i64,
 ) -> Result<Vec<RecordedEvent>, tokio_postgres::Error> {
+    // Two fixed statements, so each walks the position index in its direction.
+    let order = if range.newest_first { "position DESC" } else { "position" };
     let sql = format!(
-        "SELECT {COLUMNS} FROM events WHERE position > $1
+        "SELECT {COLUMNS} FROM events WHERE position > $1 AND ($9::bigint IS NULL OR position < $9)
            AND ($2::text IS NULL OR stream = $2) AND ($3::text IS NULL OR category = $3)
            AND ($4::text IS NULL OR event_type = $4) AND ($5::text IS NULL OR actor = $5)
            AND ($6::timestamptz IS NULL OR recorded_at >= $6) AND ($7::timestamptz IS NULL OR recorded_at < $7)
-         ORDER BY position LIMIT $8"
+         ORDER BY {order} LIMIT $8"
     );
-    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 8] =
-        [&after, &filter.stream, &filter.category, &filter.event_type, &filter.actor, &filter.from, &filter.to, &limit];
+    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 9] = [
+        &range.after,
+        &filter.stream,
+        &filter.category,
+        &filter.event_type,
+        &filter.actor,
+        &filter.from,
+        &filter.to,
+        &limit,
+        &range.before,
+    ];
     let rows = client.query(&sql, &params).await?;
     rows.iter().map(from_row).collect()
 }

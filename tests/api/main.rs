@@ -23,6 +23,7 @@ mod clone_sessions;
 mod cluster;
 mod cluster_harness;
 mod connection_limits;
+mod console_queries;
 mod creation_guard;
 mod cursors;
 mod device_paths;

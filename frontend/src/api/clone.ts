@@ -15,6 +15,8 @@ import type {
 
 export interface CloneListParams {
   status?: string;
+  /** Only sessions with this node as source or target. */
+  node_id?: string;
   limit?: number;
   offset?: number;
 }

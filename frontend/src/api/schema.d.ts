@@ -45,7 +45,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List clone sessions, newest first. */
+        /** List clone sessions, newest first; `status` and `node_id` narrow the list. */
         get: operations["list_clone_sessions"];
         put?: never;
         /** Create a clone session. Direct mode issues the source and target certificates. */
@@ -220,8 +220,9 @@ export interface paths {
         };
         /**
          * Query the audit log: filter by stream, category, type, actor and time;
-         *     page with the `after` cursor (stable while events keep being appended;
-         *     422 when it is past the log's head).
+         *     page with the `after` cursor, or newest first (`order=desc`) with the
+         *     `before` cursor (both stable while events keep being appended; 422 when a
+         *     cursor is past the log's head).
          */
         get: operations["list_audit_events"];
         put?: never;
@@ -907,9 +908,16 @@ export interface components {
             data: components["schemas"]["AuditEntry"][];
             /**
              * Format: int64
-             * @description Pass as `after` for the next page; `null` when this page was the last.
+             * @description Pass as `after` for the next page; `null` when this page was the
+             *     last, and always for `order=desc`.
              */
             next_after: number | null;
+            /**
+             * Format: int64
+             * @description `order=desc` only: pass as `before` for the next (older) page; `null`
+             *     when this page was the last.
+             */
+            next_before: number | null;
             /** @description Always null; present so every envelope has the same keys. */
             message: string | null;
         };
@@ -1100,6 +1108,26 @@ export interface components {
             bytes_transferred: number;
             /** Format: int64 */
             transfer_rate_bps: number | null;
+            /**
+             * Format: int64
+             * @description Bytes the reporting node sent or received over the network so far, as
+             *     of its last report that gave it (below `bytes_transferred` when empty
+             *     chunks were skipped or a resumed target already held the data).
+             */
+            bytes_on_wire?: number | null;
+            /**
+             * Format: int64
+             * @description Bytes verified so far while `transfer_phase` is `verifying` (the
+             *     agent reads the target back after the copy); null before verification.
+             */
+            verified_bytes?: number | null;
+            transfer_phase?: null | components["schemas"]["TransferPhase"];
+            /**
+             * Format: date-time
+             * @description When the last progress report was recorded (null before any): a
+             *     session cloning with an old one has stalled.
+             */
+            last_report_at?: string | null;
             /**
              * Format: double
              * @description `bytes_transferred / bytes_total`, in percent, rounded to 0.1.
@@ -2324,6 +2352,8 @@ export interface operations {
             query?: {
                 /** @description Only sessions in this status. */
                 status?: components["schemas"]["CloneStatus"];
+                /** @description Only sessions with this node as source or target. */
+                node_id?: string;
                 limit?: number;
                 offset?: number;
             };
@@ -2359,7 +2389,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Bad status, limit or offset */
+            /** @description Bad status, node id, limit or offset */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3216,6 +3246,13 @@ export interface operations {
                  *     `next_after`). A position past the log's head is refused with 422.
                  */
                 after?: number;
+                /**
+                 * @description Cursor for newest-first paging: only events before this position (use
+                 *     the previous page's `next_before`). Refused with 422 past the log's head.
+                 */
+                before?: number;
+                /** @description `asc` (default, oldest first) or `desc` (newest first). */
+                order?: "asc" | "desc";
                 limit?: number;
             };
             header?: never;

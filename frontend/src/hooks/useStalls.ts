@@ -5,7 +5,6 @@ import { stallState, type LastReport } from '../lib/stall';
 import { cloneSessionKeys } from '../state/queryKeys';
 import { useStallMinutes } from '../state/settings';
 import type { CloneSession } from '../types/clone';
-import { useLastReports } from './useLastReport';
 import { useNow } from './useNow';
 
 export interface SessionStall {
@@ -18,13 +17,17 @@ export interface SessionStall {
 export function useStalls(sessions: CloneSession[]): Map<string, SessionStall> {
   const now = useNow(1000);
   const thresholdMs = useStallMinutes() * 60_000;
-  const reports = useLastReports(sessions);
   const result = new Map<string, SessionStall>();
   for (const session of sessions) {
-    const last = reports.get(session.id);
+    const last = lastReport(session);
     result.set(session.id, { ...stallState(session, last, now, thresholdMs), last });
   }
   return result;
+}
+
+/** What the controller last heard from the session's nodes (its view, kept current by the event stream). */
+export function lastReport(session: Pick<CloneSession, 'last_report_at' | 'transfer_phase'>): LastReport {
+  return { at: session.last_report_at ?? null, phase: session.transfer_phase ?? null };
 }
 
 const ACTIVE_LIST = { limit: 200, offset: 0 } as const;

@@ -66,3 +66,63 @@ export function describeParams(operation: OperationKind, params: Record<string, 
 export function inRunOrder(operations: readonly PartitionOperation[]): PartitionOperation[] {
   return [...operations].sort((a, b) => a.sequence - b.sequence);
 }
+
+/** The operations other than resize (which has its own form), in the order the form offers them. */
+export const OTHER_KINDS = ['create', 'delete', 'format', 'move', 'set_flag'] as const;
+export type OtherKind = (typeof OTHER_KINDS)[number];
+
+/** What the operation form holds, as typed (sizes and offsets in `unit`). */
+export interface OperationInput {
+  partition: number;
+  start: string;
+  size: string;
+  unit: SizeUnit;
+  type: string;
+  filesystem: string;
+  label: string;
+  flag: string;
+  value: boolean;
+}
+
+/**
+ * The API's `{operation, params}` for the form's input, or the field it cannot use and why
+ * (named as the controller's 422 would name it, so both show at the same field). Whether the
+ * operation fits the disk is the controller's to say.
+ */
+export function buildOperation(
+  kind: OtherKind,
+  input: OperationInput,
+): { operation: OtherKind; params: Record<string, unknown> } | { field: string; error: string } {
+  const label = input.label.trim() || undefined;
+  const offset = (text: string, field: string) => {
+    const parsed = parseSize(text, input.unit);
+    return 'error' in parsed ? { field, error: parsed.error.replace('new size', 'value') } : parsed;
+  };
+  switch (kind) {
+    case 'create': {
+      const start = offset(input.start, 'params.start_bytes');
+      if ('error' in start) return start;
+      const size = offset(input.size, 'params.size_bytes');
+      if ('error' in size) return size;
+      if (!input.type.trim()) return { field: 'params.type', error: 'Enter the partition type (linux, efi, swap…).' };
+      const filesystem = input.filesystem || undefined;
+      return {
+        operation: kind,
+        params: { start_bytes: start.bytes, size_bytes: size.bytes, type: input.type.trim(), filesystem, label },
+      };
+    }
+    case 'delete':
+      return { operation: kind, params: { partition: input.partition } };
+    case 'format':
+      if (!input.filesystem) return { field: 'params.filesystem', error: 'Choose a filesystem.' };
+      return { operation: kind, params: { partition: input.partition, filesystem: input.filesystem, label } };
+    case 'move': {
+      const start = offset(input.start, 'params.new_start_bytes');
+      if ('error' in start) return start;
+      return { operation: kind, params: { partition: input.partition, new_start_bytes: start.bytes } };
+    }
+    case 'set_flag':
+      if (!input.flag.trim()) return { field: 'params.flag', error: 'Enter a flag (boot, esp, bios_grub, lvm…).' };
+      return { operation: kind, params: { partition: input.partition, flag: input.flag.trim(), value: input.value } };
+  }
+}

@@ -6,9 +6,13 @@
 import type { CloneSession } from '../types/clone';
 import { formatDuration } from './format';
 
-/** What the UI last heard from a session's nodes: when, and the transfer phase they reported. */
+/**
+ * What the controller last heard from a session's nodes (the session's `last_report_at` and
+ * `transfer_phase`): when, and the transfer phase they reported. The time is the controller's
+ * clock, compared with the browser's: a skew between them shifts the stall by as much.
+ */
 export interface LastReport {
-  /** RFC 3339; null when nothing was heard within the window looked at. */
+  /** RFC 3339; null before the first progress report. */
   at: string | null;
   /** `transferring`, `verifying` or `resizing`, from the last progress report. */
   phase: string | null;

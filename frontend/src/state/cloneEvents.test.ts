@@ -31,6 +31,12 @@ describe('applyProgress', () => {
     expect(next).toMatchObject({ bytes_transferred: 500, progress_percent: 50, transfer_rate_bps: 25 });
   });
 
+  it('records the phase and when the report was recorded (stall detection reads them)', () => {
+    const next = applyProgress(session(), { ...progress({ status: 'verifying' }), reported_at: '2026-11-29T10:00:00Z' });
+
+    expect(next).toMatchObject({ transfer_phase: 'verifying', last_report_at: '2026-11-29T10:00:00Z' });
+  });
+
   it('moves a ready source to cloning', () => {
     expect(applyProgress(session({ status: 'source_ready' }), progress()).status).toBe('cloning');
   });
@@ -90,11 +96,11 @@ describe('applyProgressToList', () => {
 });
 
 describe('cacheEffects', () => {
-  it('patches on progress and refreshes only the timeline', () => {
+  it('patches on progress with the report time, and refreshes only that session (timeline, detail)', () => {
     const effects = cacheEffects(event({ type: 'clone.progress', data: progress() }));
 
-    expect(effects.progress?.session_id).toBe('s1');
-    expect(effects.invalidate).toEqual([cloneSessionKeys.history('s1')]);
+    expect(effects.progress).toMatchObject({ session_id: 's1', reported_at: '2026-11-25T17:00:00Z' });
+    expect(effects.invalidate).toEqual([cloneSessionKeys.history('s1'), cloneSessionKeys.detail('s1')]);
   });
 
   it('refreshes the session and the lists on lifecycle events', () => {

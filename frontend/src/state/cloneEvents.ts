@@ -18,7 +18,7 @@ import { cloneSessionKeys, nodeKeys, storageKeys } from './queryKeys';
 
 export interface CacheEffects {
   /** Progress to fold into the cached sessions (detail and lists). */
-  progress: CloneProgressData | null;
+  progress: ProgressReport | null;
   /** Query key prefixes to mark stale. */
   invalidate: QueryKey[];
 }
@@ -26,7 +26,11 @@ export interface CacheEffects {
 export function cacheEffects(event: WebSocketEvent): CacheEffects {
   switch (event.type) {
     case 'clone.progress':
-      return { progress: event.data, invalidate: [cloneSessionKeys.history(event.data.session_id)] };
+      // The detail too: verify progress and wire bytes are only in the session's view.
+      return {
+        progress: { ...event.data, reported_at: event.timestamp },
+        invalidate: [cloneSessionKeys.history(event.data.session_id), cloneSessionKeys.detail(event.data.session_id)],
+      };
     case 'clone.created':
       return { progress: null, invalidate: [cloneSessionKeys.lists()] };
     case 'clone.updated':
@@ -78,7 +82,10 @@ function isTerminal(status: string): boolean {
 }
 
 /** `session` moved forward by a progress report; the same object when nothing changes. */
-export function applyProgress(session: CloneSession, progress: CloneProgressData): CloneSession {
+/** A progress report and when the controller recorded it (the event's timestamp), when known. */
+export type ProgressReport = CloneProgressData & { reported_at?: string };
+
+export function applyProgress(session: CloneSession, progress: ProgressReport): CloneSession {
   if (session.id !== progress.session_id) return session;
   if (isTerminal(session.status)) return session;
   if (progress.bytes_transferred < session.bytes_transferred) return session;
@@ -96,6 +103,8 @@ export function applyProgress(session: CloneSession, progress: CloneProgressData
     bytes_total: bytesTotal,
     progress_percent: Math.max(session.progress_percent ?? 0, reported),
     transfer_rate_bps: progress.transfer_rate_bps ?? session.transfer_rate_bps ?? null,
+    transfer_phase: (progress.status as CloneSession['transfer_phase']) ?? session.transfer_phase ?? null,
+    last_report_at: progress.reported_at ?? session.last_report_at ?? null,
   };
 }
 
@@ -107,7 +116,7 @@ export function percentOf(done: number, total: number | null | undefined): numbe
 /** The detail envelope with progress applied; untouched when absent or unchanged. */
 export function applyProgressToDetail(
   cached: ApiResponse<CloneSession> | undefined,
-  progress: CloneProgressData,
+  progress: ProgressReport,
 ): ApiResponse<CloneSession> | undefined {
   if (!cached?.data) return cached;
   const data = applyProgress(cached.data, progress);
@@ -117,7 +126,7 @@ export function applyProgressToDetail(
 /** A list page with progress applied to the matching row; untouched when no row matches. */
 export function applyProgressToList(
   cached: ApiListResponse<CloneSession> | undefined,
-  progress: CloneProgressData,
+  progress: ProgressReport,
 ): ApiListResponse<CloneSession> | undefined {
   if (!cached?.data) return cached;
   let changed = false;

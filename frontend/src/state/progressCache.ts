@@ -5,13 +5,12 @@
  */
 import type { QueryClient } from '@tanstack/react-query';
 import type { ApiListResponse, ApiResponse } from '../api/client';
-import type { CloneProgressData } from '../api/events';
 import type { CloneSession } from '../types/clone';
 import type { CloneListParams } from '../api/clone';
-import { applyProgressToDetail, applyProgressToList, mayBeMissingFromList } from './cloneEvents';
+import { applyProgressToDetail, applyProgressToList, mayBeMissingFromList, type ProgressReport } from './cloneEvents';
 import { cloneSessionKeys } from './queryKeys';
 
-export function foldProgressIntoCache(queryClient: QueryClient, progress: CloneProgressData): void {
+export function foldProgressIntoCache(queryClient: QueryClient, progress: ProgressReport): void {
   // A status change (source_ready → cloning) can move a row between filtered lists.
   let statusChanged = false;
   const detail = cloneSessionKeys.detail(progress.session_id);

@@ -4,7 +4,7 @@ mod page_cache;
 mod queries;
 
 pub use page_cache::{PageCache, PageKey};
-pub use queries::{CloneSessionView, ReferencedNames, get, list};
+pub use queries::{CloneSessionView, ListFilter, ReferencedNames, get, list};
 
 use deadpool_postgres::Transaction;
 use serde::Serialize;
@@ -23,7 +23,7 @@ const DEF: ProjectionDef = ProjectionDef {
     name: "clone_sessions",
     schema: include_str!("../../../projections/clone_sessions.sql"),
     tables: &["clone_sessions", "clone_session_counts"],
-    version: 2,
+    version: 3,
 };
 
 impl Projection for CloneSessionsProjection {
@@ -114,8 +114,10 @@ const SOURCE_READY: &str = "UPDATE clone_sessions s SET status = 'source_ready',
 /// Merged progress reports (see `fold::sessions`).
 const PROGRESS: &str = "UPDATE clone_sessions s SET status = 'cloning', bytes_transferred = v.bytes,
         transfer_rate_bps = COALESCE(v.rate, s.transfer_rate_bps), transfer_status = COALESCE(v.phase, s.transfer_status),
-        updated_at = v.at, last_position = v.pos
-    FROM jsonb_to_recordset($1::jsonb) AS v(id uuid, bytes bigint, rate bigint, phase text, at timestamptz, pos bigint)
+        bytes_on_wire = COALESCE(v.wire, s.bytes_on_wire),
+        verified_bytes = CASE WHEN v.phase = 'verifying' THEN v.reported ELSE s.verified_bytes END, last_report_at = v.at, updated_at = v.at, last_position = v.pos
+    FROM jsonb_to_recordset($1::jsonb) AS v(id uuid, bytes bigint, rate bigint, phase text, wire bigint,
+        reported bigint, at timestamptz, pos bigint)
     WHERE s.id = v.id";
 
 const COMPLETED: &str = "UPDATE clone_sessions s SET status = 'completed', duration_seconds = v.duration,
@@ -180,7 +182,7 @@ impl SessionFold for CloneSessionsProjection {
 
     fn progress(&self, id: Uuid, merged: &MergedProgress) -> Option<Change> {
         let row = json!({"id": id, "bytes": merged.bytes, "rate": merged.rate, "phase": merged.status,
-            "at": ts(&merged.at), "pos": merged.position});
+            "wire": merged.wire, "reported": merged.reported, "at": ts(&merged.at), "pos": merged.position});
         Some(Change { sql: PROGRESS, row })
     }
 }

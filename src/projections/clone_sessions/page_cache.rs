@@ -19,6 +19,7 @@ const MAX_PAGES: usize = 64;
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct PageKey {
     pub status: Option<&'static str>,
+    pub node: Option<uuid::Uuid>,
     pub limit: i64,
     pub offset: i64,
 }
@@ -62,7 +63,7 @@ mod tests {
     use super::*;
 
     fn key(offset: i64) -> PageKey {
-        PageKey { status: None, limit: 50, offset }
+        PageKey { status: None, node: None, limit: 50, offset }
     }
 
     #[test]

@@ -10,7 +10,8 @@ use uuid::Uuid;
 
 use super::CreatedRow;
 use crate::domain::clone_session::{
-    CertificateIssued, CloneMode, CloneSession, CloneStatus, ResizeMode, Role, SessionCreated, progress_percent,
+    CertificateIssued, CloneMode, CloneSession, CloneStatus, ResizeMode, Role, SessionCreated, TransferPhase,
+    progress_percent,
 };
 
 /// The spec's `CloneSessionResponse`, plus certificate expiry and duration.
@@ -55,6 +56,21 @@ pub struct CloneSessionView {
     pub bytes_transferred: i64,
     #[schema(required = true)]
     pub transfer_rate_bps: Option<i64>,
+    /// Bytes the reporting node sent or received over the network so far, as
+    /// of its last report that gave it (below `bytes_transferred` when empty
+    /// chunks were skipped or a resumed target already held the data).
+    pub bytes_on_wire: Option<i64>,
+    /// Bytes verified so far while `transfer_phase` is `verifying` (the
+    /// agent reads the target back after the copy); null before verification.
+    pub verified_bytes: Option<i64>,
+    /// What the transfer is doing, as of the last progress report that said
+    /// (null before any): `transferring`, `verifying`, `resizing`, …
+    #[schema(value_type = Option<TransferPhase>)]
+    pub transfer_phase: Option<String>,
+    /// When the last progress report was recorded (null before any): a
+    /// session cloning with an old one has stalled.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub last_report_at: Option<OffsetDateTime>,
     /// `bytes_transferred / bytes_total`, in percent, rounded to 0.1.
     #[schema(example = 42.5)]
     pub progress_percent: f64,
@@ -126,6 +142,10 @@ impl CloneSessionView {
             bytes_total: None,
             bytes_transferred: 0,
             transfer_rate_bps: None,
+            bytes_on_wire: None,
+            verified_bytes: None,
+            transfer_phase: None,
+            last_report_at: None,
             progress_percent: 0.0,
             error_message: None,
             created_at: row.created_at,
@@ -162,7 +182,8 @@ const SELECT: &str = "SELECT s.id, s.name, s.status, s.clone_mode, s.source_node
         tn.hostname, s.source_device, s.target_device, s.source_ip, s.source_port, s.staging_backend_id, b.name,
         s.staging_path, s.staging_status, s.resize_mode, s.bytes_total, s.bytes_transferred, s.transfer_rate_bps,
         s.error_message, s.created_at, s.started_at, s.completed_at, s.created_by, s.duration_seconds,
-        s.source_cert_expires_at, s.target_cert_expires_at, s.last_position
+        s.source_cert_expires_at, s.target_cert_expires_at, s.last_position, s.bytes_on_wire, s.transfer_status,
+        s.last_report_at, s.verified_bytes
     FROM clone_sessions s
     LEFT JOIN nodes sn ON sn.id = s.source_node_id
     LEFT JOIN nodes tn ON tn.id = s.target_node_id
@@ -192,6 +213,10 @@ fn view(row: &Row) -> CloneSessionView {
         bytes_total,
         bytes_transferred,
         transfer_rate_bps: row.get(19),
+        bytes_on_wire: row.get(29),
+        transfer_phase: row.get(30),
+        last_report_at: row.get(31),
+        verified_bytes: row.get(32),
         progress_percent: progress_percent(bytes_transferred, bytes_total),
         error_message: row.get(20),
         created_at: row.get(21),
@@ -210,19 +235,42 @@ pub async fn get(client: &impl Db, id: Uuid) -> Result<Option<CloneSessionView>,
     Ok(client.query_opt(&sql, &[&id]).await?.as_ref().map(view))
 }
 
-/// A page of sessions, newest first, optionally of one status, with the
-/// total counted by the database.
+/// Which sessions a list page holds: one status, one node's (as source or
+/// target), or any.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ListFilter<'a> {
+    pub status: Option<&'a str>,
+    pub node: Option<Uuid>,
+}
+
+/// A page of sessions, newest first, narrowed by `filter`, with the total
+/// counted by the database.
 pub async fn list(
     client: &impl Db,
-    status: Option<&str>,
+    filter: ListFilter<'_>,
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<CloneSessionView>, i64), tokio_postgres::Error> {
-    // Two statements rather than `$1 IS NULL OR …`, so each gets a plan that
-    // walks its index newest-first and stops after the page.
+    // Separate statements rather than `$1 IS NULL OR …`, so each gets a plan
+    // that walks its index newest-first and stops after the page.
     let order = "ORDER BY s.created_at DESC, s.id DESC";
-    let (rows, total) = match status {
-        Some(status) => (
+    let (rows, total) = match filter {
+        ListFilter { status, node: Some(node) } => {
+            // A node's sessions are few: the two node indexes and a count will do.
+            let mine = "(s.source_node_id = $1 OR s.target_node_id = $1) AND ($2::text IS NULL OR s.status = $2)";
+            (
+                client
+                    .query(
+                        &format!("{SELECT} WHERE {mine} {order} LIMIT $3 OFFSET $4"),
+                        &[&node, &status, &limit, &offset],
+                    )
+                    .await?,
+                client
+                    .query_one(&format!("SELECT count(*) FROM clone_sessions s WHERE {mine}"), &[&node, &status])
+                    .await?,
+            )
+        }
+        ListFilter { status: Some(status), node: None } => (
             client
                 .query(&format!("{SELECT} WHERE s.status = $1 {order} LIMIT $2 OFFSET $3"), &[&status, &limit, &offset])
                 .await?,
@@ -233,7 +281,7 @@ pub async fn list(
                 )
                 .await?,
         ),
-        None => (
+        ListFilter { status: None, node: None } => (
             client.query(&format!("{SELECT} {order} LIMIT $1 OFFSET $2"), &[&limit, &offset]).await?,
             client.query_one("SELECT COALESCE(sum(sessions), 0)::bigint FROM clone_session_counts", &[]).await?,
         ),

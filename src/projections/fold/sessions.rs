@@ -40,6 +40,10 @@ pub struct MergedProgress {
     /// The last reported rate/phase (a report without one keeps the earlier).
     pub rate: Option<i64>,
     pub status: Option<String>,
+    /// The last reported bytes on the wire (a report without it keeps the earlier).
+    pub wire: Option<i64>,
+    /// The last report's own byte count (during verification: bytes verified).
+    pub reported: i64,
     pub at: OffsetDateTime,
     pub position: i64,
 }
@@ -49,6 +53,8 @@ impl MergedProgress {
         self.bytes = report.bytes_transferred;
         self.rate = report.transfer_rate_bps.or(self.rate);
         self.status = phase(report).or(self.status.take());
+        self.wire = report.bytes_on_wire.or(self.wire);
+        self.reported = report.reported_bytes;
         self.at = at;
         self.position = position;
     }
@@ -127,7 +133,8 @@ impl SessionChanges {
                 None => {
                     let (rate, status) = (report.transfer_rate_bps, phase(report));
                     let bytes = report.bytes_transferred;
-                    self.progress = Some(MergedProgress { bytes, rate, status, at, position });
+                    let (wire, reported) = (report.bytes_on_wire, report.reported_bytes);
+                    self.progress = Some(MergedProgress { bytes, rate, status, wire, reported, at, position });
                 }
             }
             return;

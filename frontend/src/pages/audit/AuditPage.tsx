@@ -15,15 +15,15 @@ const CATEGORIES: readonly StreamCategory[] = ['clone_session', 'node', 'node_di
 const FILTERS = ['category', 'event_type', 'actor', 'node', 'session', 'from', 'to'] as const;
 
 /**
- * The controller's event log, filtered by kind, type, actor, node, session and time, paged
- * forwards with the log's cursor (oldest first, as the API serves it). Filters live in the URL.
+ * The controller's event log, filtered by kind, type, actor, node, session and time, newest
+ * first, paged back with the log's `before` cursor. Filters live in the URL.
  */
 export function AuditPage() {
   usePageTitle('Audit log');
   const [params, setParams] = useSearchParams();
   const get = (key: string) => params.get(key) ?? '';
-  const after = Number(params.get('after')) || undefined;
-  // Cursors of the pages before this one, for "Previous" (the API pages forwards only).
+  const before = Number(params.get('before')) || undefined;
+  // Cursors of the newer pages, for "Newer" (the API pages in one direction).
   const [previous, setPrevious] = useState<(number | undefined)[]>([]);
   const nodes = useNodes();
 
@@ -34,7 +34,8 @@ export function AuditPage() {
     stream: streamFilter(get('node'), get('session')),
     from: get('from') || undefined,
     to: get('to') || undefined,
-    after,
+    order: 'desc' as const,
+    before,
     limit: PAGE_SIZE,
   };
   const events = useQuery({ queryKey: auditKeys.events(query), queryFn: () => auditApi.events(query) });
@@ -54,14 +55,14 @@ export function AuditPage() {
 
   function goTo(cursor: number | undefined) {
     const next = new URLSearchParams(params);
-    if (cursor) next.set('after', String(cursor));
-    else next.delete('after');
+    if (cursor) next.set('before', String(cursor));
+    else next.delete('before');
     setParams(next);
   }
 
   const zone = timeZoneLabel();
   const entries = events.data?.data ?? [];
-  const nextAfter = events.data?.next_after ?? null;
+  const nextBefore = events.data?.next_before ?? null;
 
   return (
     <section>
@@ -149,17 +150,17 @@ export function AuditPage() {
             setPrevious(rest);
           }}
         >
-          Previous
+          Newer
         </button>
         <button
           type="button"
-          disabled={nextAfter === null}
+          disabled={nextBefore === null}
           onClick={() => {
-            setPrevious([...previous, after]);
-            goTo(nextAfter ?? undefined);
+            setPrevious([...previous, before]);
+            goTo(nextBefore ?? undefined);
           }}
         >
-          Next
+          Older
         </button>
         <button type="button" onClick={() => void events.refetch()}>
           Refresh

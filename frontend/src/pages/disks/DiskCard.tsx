@@ -4,11 +4,12 @@ import type { DiskInfo } from '../../types/disk';
 import { DiskBar } from './DiskBar';
 import { OperationQueue } from './OperationQueue';
 import { PartitionTable } from './PartitionTable';
+import { OperationForm } from './OperationForm';
 import { ResizeForm } from './ResizeForm';
 
 const TABLE_NAMES: Record<DiskInfo['partition_table'], string> = { gpt: 'GPT', mbr: 'MBR', unknown: 'unknown' };
 
-/** One disk: its facts, its layout to scale, its partitions, a resize form and its operation queue. */
+/** One disk: its facts, its layout to scale, its partitions, a resize form, a form for every other operation, and its operation queue. */
 export function DiskCard({ nodeId, disk }: { nodeId: string; disk: DiskInfo }) {
   const headingId = `disk-${disk.device.replace(/[^a-z0-9]/gi, '-')}`;
   return (
@@ -31,6 +32,8 @@ export function DiskCard({ nodeId, disk }: { nodeId: string; disk: DiskInfo }) {
           <ResizeForm nodeId={nodeId} disk={disk} />
         </>
       )}
+      <h3>Other operations</h3>
+      <OperationForm nodeId={nodeId} disk={disk} />
       <h3>Operations</h3>
       <OperationQueue nodeId={nodeId} device={disk.device} />
     </section>

@@ -15,8 +15,8 @@ import { sessionsOfNode } from '../../lib/nodeActivity';
 import { auditKeys } from '../../state/queryKeys';
 import { sessionTitle } from '../clones/sessionText';
 
-/** Sessions are listed from the newest this many (the API cannot filter sessions by node yet). */
-const RECENT_SESSIONS = 200;
+/** The node's newest sessions shown (the API filters them by node). */
+const RECENT_SESSIONS = 50;
 const RECENT_EVENTS_DAYS = 30;
 
 /** One node: its facts, disks, the sessions it took part in, and its recent events. */
@@ -24,11 +24,12 @@ export function NodeDetailPage() {
   const { id = '' } = useParams();
   const node = useNode(id);
   const disks = useNodeDisks(id);
-  const sessions = useCloneSessions({ limit: RECENT_SESSIONS, offset: 0 });
+  const sessions = useCloneSessions({ node_id: id, limit: RECENT_SESSIONS, offset: 0 });
   const eventsQuery = {
     stream: `node:${id}`,
     from: new Date(Date.now() - RECENT_EVENTS_DAYS * 86_400_000).toISOString().slice(0, 13) + ':00:00Z',
-    limit: 1000,
+    order: 'desc' as const,
+    limit: 20,
   };
   const events = useQuery({ queryKey: auditKeys.events(eventsQuery), queryFn: () => auditApi.events(eventsQuery) });
   const hostname = node.data?.data.hostname ?? id;
@@ -49,7 +50,7 @@ export function NodeDetailPage() {
   }
   const n = node.data.data;
   const roles = sessionsOfNode(sessions.data?.data ?? [], id);
-  const recent = (events.data?.data ?? []).slice(-20).reverse();
+  const recent = events.data?.data ?? [];
 
   return (
     <section>
@@ -102,7 +103,7 @@ export function NodeDetailPage() {
           <section className="card" aria-labelledby="node-sessions">
             <h2 id="node-sessions">Clone sessions</h2>
             {roles.length === 0 ? (
-              <p className="muted">No sessions among the newest {RECENT_SESSIONS}.</p>
+              <p className="muted">No clone sessions yet.</p>
             ) : (
               <ul className="plain-list" data-testid="node-sessions">
                 {roles.map(({ session, role }) => (
