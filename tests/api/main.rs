@@ -14,6 +14,7 @@ mod agent_scan;
 mod agent_scan_layouts;
 
 mod audit;
+mod authorization_matrix;
 mod backend_credentials;
 mod bad_input;
 mod certificate_limits;
