@@ -24,6 +24,7 @@ mod clone_sessions;
 mod cluster;
 mod cluster_harness;
 mod connection_limits;
+mod content_security;
 mod cursors;
 mod device_paths;
 mod disk_responses;
