@@ -30,6 +30,7 @@ mod device_paths;
 mod disk_responses;
 mod disks;
 mod embedded;
+mod error_echo;
 mod event_log;
 mod fanout;
 mod metrics;
