@@ -147,13 +147,13 @@ impl IntoResponse for ApiError {
 /// UUID, a field path), which may be as long as the body limit allows, and a
 /// 422 carries it twice (`detail` and the field's `message`): clipped here,
 /// where every error becomes a response, whatever produced it.
-const ECHO_LIMIT: usize = 240;
+const ECHO_LIMIT: usize = 1024;
 
 /// `text` unchanged when it has at most [`ECHO_LIMIT`] characters; else its
-/// first and last 100 characters around `…(N characters left out)…`, so both
+/// first and last 400 characters around `…(N characters left out)…`, so both
 /// the field and what was expected stay readable.
 fn clip(text: &str) -> String {
-    const KEEP: usize = 100;
+    const KEEP: usize = 400;
     let length = text.chars().count();
     if length <= ECHO_LIMIT {
         return text.to_owned();
