@@ -28,7 +28,11 @@ pub fn router(app: Arc<App>) -> Router {
     let max_body = app.config.max_body_bytes;
     let request_timeout = app.config.request_timeout();
     Router::new()
-        .merge(api_router.layer(axum::middleware::from_fn_with_state(request_timeout, deadline)))
+        .merge(
+            api_router
+                .layer(axum::middleware::from_fn_with_state(request_timeout, deadline))
+                .layer(axum::middleware::from_fn(crate::auth::failures::log_refusals)),
+        )
         .merge(Router::from(SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi)).layer(content_security()))
         .route("/api/{*rest}", any(unknown_endpoint))
         .method_not_allowed_fallback(method_not_allowed)
