@@ -128,16 +128,39 @@ impl IntoResponse for ApiError {
                 tracing::warn!(error = %details, "dependency unavailable");
                 UNAVAILABLE.to_owned()
             }
-            other => other.to_string(),
+            other => clip(&other.to_string()),
         };
         let error = self.category().into();
         let fields = match self {
-            ApiError::Validation { fields, .. } => fields,
+            ApiError::Validation { fields, .. } => {
+                fields.into_iter().map(|f| FieldError { field: clip(&f.field), message: clip(&f.message) }).collect()
+            }
             _ => Vec::new(),
         };
         let body = ErrorBody { success: false, error, detail, fields };
         (status, axum::Json(body)).into_response()
     }
+}
+
+/// The most characters of one message an error response carries. Messages
+/// quote what the client sent (serde's "unknown variant `…`", an id that is no
+/// UUID, a field path), which may be as long as the body limit allows, and a
+/// 422 carries it twice (`detail` and the field's `message`): clipped here,
+/// where every error becomes a response, whatever produced it.
+const ECHO_LIMIT: usize = 1024;
+
+/// `text` unchanged when it has at most [`ECHO_LIMIT`] characters; else its
+/// first and last 400 characters around `…(N characters left out)…`, so both
+/// the field and what was expected stay readable.
+fn clip(text: &str) -> String {
+    const KEEP: usize = 400;
+    let length = text.chars().count();
+    if length <= ECHO_LIMIT {
+        return text.to_owned();
+    }
+    let head: String = text.chars().take(KEEP).collect();
+    let tail: String = text.chars().skip(length - KEEP).collect();
+    format!("{head}…({} characters left out)…{tail}", length - 2 * KEEP)
 }
 
 impl From<Rejection> for ApiError {

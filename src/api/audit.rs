@@ -139,7 +139,7 @@ pub struct AuditPage {
 #[utoipa::path(
     operation_id = "list_audit_events", get, path = "/events", tag = "audit",
     params(AuditParams),
-    security(("bearer" = [])),
+    security(("bearer" = ["viewer"])),
     responses(
         (status = 200, body = AuditPage),
         (status = 401, body = ErrorBody),

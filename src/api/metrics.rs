@@ -19,7 +19,7 @@ use crate::error::{ApiError, ErrorBody};
 /// `PUREBOOT_METRICS_LISTEN`, an address only the Prometheus server reaches.
 #[utoipa::path(
     operation_id = "get_metrics", get, path = "/metrics", tag = "health",
-    security(("bearer" = [])),
+    security(("bearer" = ["viewer"])),
     responses(
         (status = 200, description = "The metrics",
             content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8", body = String),

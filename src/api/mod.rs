@@ -69,13 +69,19 @@ impl utoipa::Modify for SecuritySchemes {
         };
         components.add_security_scheme(
             "bearer",
-            scheme("Operator token (`pbo_…`, made with `pureboot token create`): viewer, operator or admin."),
+            scheme(
+                "Operator token (`pbo_…`, made with `pureboot token create`): viewer, operator or admin. \
+                 An operation's requirement names the least role it needs (OpenAPI 3.1 role names): \
+                 a valid token of a lesser role gets 403.",
+            ),
         );
         components.add_security_scheme(
             "node_token",
             scheme(
                 "Node token: `pbn_…` for one role of one clone session (returned when the session is created), \
-                 `pbk_…` for one node.",
+                 `pbk_…` for one node. An operation's requirement names the kind it takes: `session` (the \
+                 `pbn_…` token of the path's session) or `node` (the `pbk_…` token of the path's node); a \
+                 valid token of another kind, session or node gets 403.",
             ),
         );
         components.add_security_scheme(

@@ -70,7 +70,7 @@ pub struct NodeTokenRotated {
 #[utoipa::path(
     operation_id = "list_nodes", get, path = "/nodes", tag = "nodes",
     params(Page),
-    security(("bearer" = [])),
+    security(("bearer" = ["viewer"])),
     responses(
         (status = 200, body = ApiList<NodeView>),
         (status = 401, body = ErrorBody),
@@ -91,7 +91,7 @@ pub async fn list(
 #[utoipa::path(
     operation_id = "create_node", post, path = "/nodes", tag = "nodes",
     request_body = NodeCreate,
-    security(("bearer" = [])),
+    security(("bearer" = ["admin"])),
     responses(
         (status = 200, body = ApiResponse<NodeRegistered>),
         (status = 400, body = ErrorBody),
@@ -122,7 +122,7 @@ pub async fn create(
 #[utoipa::path(
     operation_id = "get_node", get, path = "/nodes/{id}", tag = "nodes",
     params(("id" = Uuid, Path)),
-    security(("bearer" = [])),
+    security(("bearer" = ["viewer"])),
     responses(
         (status = 200, body = ApiResponse<NodeView>),
         (status = 400, body = ErrorBody),
@@ -143,7 +143,7 @@ pub async fn get(
     operation_id = "update_node", patch, path = "/nodes/{id}", tag = "nodes",
     params(("id" = Uuid, Path)),
     request_body = NodeUpdate,
-    security(("bearer" = [])),
+    security(("bearer" = ["admin"])),
     responses(
         (status = 200, body = ApiResponse<NodeView>),
         (status = 400, description = "Malformed id or JSON", body = ErrorBody),
@@ -175,7 +175,7 @@ pub async fn update(
 #[utoipa::path(
     operation_id = "delete_node", delete, path = "/nodes/{id}", tag = "nodes",
     params(("id" = Uuid, Path)),
-    security(("bearer" = [])),
+    security(("bearer" = ["admin"])),
     responses(
         (status = 200, body = ApiResponse<super::Deleted>),
         (status = 400, description = "Malformed id or JSON", body = ErrorBody),
@@ -197,7 +197,7 @@ pub async fn delete(
 #[utoipa::path(
     operation_id = "rotate_node_token", post, path = "/nodes/{id}/token", tag = "nodes",
     params(("id" = Uuid, Path)),
-    security(("bearer" = [])),
+    security(("bearer" = ["admin"])),
     responses(
         (status = 200, body = ApiResponse<NodeTokenRotated>),
         (status = 400, description = "Malformed id or JSON", body = ErrorBody),

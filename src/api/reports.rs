@@ -55,7 +55,7 @@ pub struct CloneReport {
 #[utoipa::path(
     operation_id = "get_clone_report", get, path = "/reports/clones", tag = "audit",
     params(ReportParams),
-    security(("bearer" = [])),
+    security(("bearer" = ["viewer"])),
     responses(
         (status = 200, body = CloneReport),
         (status = 401, body = ErrorBody),
@@ -76,7 +76,7 @@ pub async fn clones(
 #[utoipa::path(
     operation_id = "get_clone_report_csv", get, path = "/reports/clones.csv", tag = "audit",
     params(ReportParams),
-    security(("bearer" = [])),
+    security(("bearer" = ["viewer"])),
     responses(
         (status = 200, description = "The groups, one per line after a header line", content_type = "text/csv",
             body = String),

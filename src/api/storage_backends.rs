@@ -52,7 +52,7 @@ pub struct StorageBackendUpdate {
 #[utoipa::path(
     operation_id = "list_storage_backends", get, path = "/storage/backends", tag = "storage",
     params(Page),
-    security(("bearer" = [])),
+    security(("bearer" = ["viewer"])),
     responses(
         (status = 200, body = ApiList<StorageBackendView>),
         (status = 401, description = "Missing or invalid token", body = ErrorBody),
@@ -74,7 +74,7 @@ pub async fn list(
 #[utoipa::path(
     operation_id = "create_storage_backend", post, path = "/storage/backends", tag = "storage",
     request_body = StorageBackendCreate,
-    security(("bearer" = [])),
+    security(("bearer" = ["admin"])),
     responses(
         (status = 200, body = ApiResponse<StorageBackendView>),
         (status = 400, body = ErrorBody),
@@ -99,7 +99,7 @@ pub async fn create(
 #[utoipa::path(
     operation_id = "get_storage_backend", get, path = "/storage/backends/{id}", tag = "storage",
     params(("id" = Uuid, Path)),
-    security(("bearer" = [])),
+    security(("bearer" = ["viewer"])),
     responses(
         (status = 200, body = ApiResponse<StorageBackendView>),
         (status = 400, body = ErrorBody),
@@ -121,7 +121,7 @@ pub async fn get(
     operation_id = "update_storage_backend", patch, path = "/storage/backends/{id}", tag = "storage",
     params(("id" = Uuid, Path)),
     request_body = StorageBackendUpdate,
-    security(("bearer" = [])),
+    security(("bearer" = ["admin"])),
     responses(
         (status = 200, body = ApiResponse<StorageBackendView>),
         (status = 400, description = "Malformed id or JSON", body = ErrorBody),
@@ -147,7 +147,7 @@ pub async fn update(
 #[utoipa::path(
     operation_id = "delete_storage_backend", delete, path = "/storage/backends/{id}", tag = "storage",
     params(("id" = Uuid, Path)),
-    security(("bearer" = [])),
+    security(("bearer" = ["admin"])),
     responses(
         (status = 200, body = ApiResponse<super::Deleted>),
         (status = 400, description = "Malformed id or JSON", body = ErrorBody),

@@ -63,7 +63,7 @@ const MAX_CLIENT_MESSAGE: usize = 16 * 1024;
 #[utoipa::path(
     operation_id = "stream_events", get, path = "/ws", tag = "events",
     params(WsParams),
-    security(("bearer" = []), ("bearer_query" = [])),
+    security(("bearer" = ["viewer"]), ("bearer_query" = ["viewer"])),
     responses(
         (status = 101, description = "Switching to the WebSocket protocol; then messages of this shape",
             body = crate::fanout::contract::WsServerMessage),

@@ -28,8 +28,12 @@ pub fn router(app: Arc<App>) -> Router {
     let max_body = app.config.max_body_bytes;
     let request_timeout = app.config.request_timeout();
     Router::new()
-        .merge(api_router.layer(axum::middleware::from_fn_with_state(request_timeout, deadline)))
-        .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi))
+        .merge(
+            api_router
+                .layer(axum::middleware::from_fn_with_state(request_timeout, deadline))
+                .layer(axum::middleware::from_fn(crate::auth::failures::log_refusals)),
+        )
+        .merge(Router::from(SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi)).layer(content_security()))
         .route("/api/{*rest}", any(unknown_endpoint))
         .method_not_allowed_fallback(method_not_allowed)
         .fallback_service(web_ui(ui_dir, index))
@@ -46,18 +50,26 @@ pub fn router(app: Arc<App>) -> Router {
         .with_state(app)
 }
 
-/// What the web UI may load: only its own origin (plus WebSockets to it).
-const UI_CONTENT_SECURITY_POLICY: &str = "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; \
+/// What the web UI and the Swagger UI may load: only their own origin.
+/// `connect-src 'self'` covers WebSockets to the page's own host and port
+/// too (CSP Level 3, "does url match expression": `'self'` matches `ws:`/`wss:`
+/// of the same host), so a script injected into the page cannot send data
+/// to another host over a WebSocket. Inline styles: Swagger UI and the UI's
+/// components set style attributes; no inline script is allowed.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; connect-src 'self'; img-src 'self' data:; \
      style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'";
+
+fn content_security() -> SetResponseHeaderLayer<HeaderValue> {
+    SetResponseHeaderLayer::overriding(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+    )
+}
 
 /// The built UI, with `index.html` for every unknown path (deep links work on
 /// reload) and a strict content security policy.
 fn web_ui(dir: std::path::PathBuf, index: std::path::PathBuf) -> Router {
-    let csp = SetResponseHeaderLayer::overriding(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(UI_CONTENT_SECURITY_POLICY),
-    );
-    Router::new().fallback_service(ServeDir::new(dir).fallback(ServeFile::new(index))).layer(csp)
+    Router::new().fallback_service(ServeDir::new(dir).fallback(ServeFile::new(index))).layer(content_security())
 }
 
 /// API paths that match no route get the JSON error shape, not the web UI.

@@ -50,11 +50,36 @@ pub fn bearer(headers: &HeaderMap) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
 }
 
-/// The operator behind `token`, or 401.
+/// The operator behind `token`: 401 when it is missing or no live token at
+/// all, 403 when it is a live node token (valid, but not for this route).
 pub async fn authenticate(app: &App, token: Option<&str>) -> Result<OperatorIdentity, ApiError> {
     let token = token.ok_or_else(|| ApiError::Unauthorized("missing bearer token (Authorization: Bearer …)".into()))?;
     let conn = app.pool.get().await?;
-    app.tokens.verify(&*conn, token).await?.ok_or_else(|| ApiError::Unauthorized("invalid or revoked token".into()))
+    if let Some(identity) = app.tokens.verify(&*conn, token).await? {
+        return Ok(identity);
+    }
+    if (token.starts_with("pbn_") || token.starts_with("pbk_")) && live_elsewhere(app, token).await? {
+        return Err(ApiError::Forbidden("a node token may not do this; it needs an operator token".into()));
+    }
+    Err(ApiError::Unauthorized("invalid or revoked token".into()))
+}
+
+/// Whether `token` is a live credential of any class (operator, session node
+/// or node token). A route that does not take the token's class answers 403
+/// for a live one ("valid, but not here") and 401 for anything else; retired
+/// session tokens count as dead here. Only asked after the route's own check
+/// failed, so valid requests pay nothing for it.
+async fn live_elsewhere(app: &App, token: &str) -> Result<bool, ApiError> {
+    let conn = app.pool.get().await?;
+    Ok(if token.starts_with("pbn_") {
+        super::node_tokens::verify_session_token(&*conn, token)
+            .await
+            .is_ok_and(|t| t.liveness == super::node_tokens::Liveness::Live)
+    } else if token.starts_with("pbk_") {
+        super::node_tokens::verify_node_token(&*conn, token).await.is_ok()
+    } else {
+        app.tokens.verify(&*conn, token).await?.is_some()
+    })
 }
 
 /// 403 unless `identity` holds at least `needed`.
@@ -123,8 +148,9 @@ impl SessionPolicy for Keys {
 
 /// The caller of a route under `/clone-sessions/{id}/…` that nodes call,
 /// authenticated before anything else of the request is read: the token
-/// first (401), then the `{id}` of the path (400) and whether the token
-/// belongs to that session (403). Only then do the query and body extractors
+/// first (401; 403 for a live operator or `pbk_` token where the route takes
+/// none), then the `{id}` of the path (400), then whether the token belongs
+/// to that session (a live token of another: 403; a retired one: 401). Only then do the query and body extractors
 /// run, so an unauthenticated request learns nothing about what it sent.
 /// The role a route needs may depend on the body (`progress`), so it is
 /// checked by [`SessionAuth::as_role`] in the handler.
@@ -154,16 +180,22 @@ impl<P: SessionPolicy + Send + Sync> FromRequestParts<Arc<App>> for SessionAuth<
         }
         let token =
             token.ok_or_else(|| ApiError::Unauthorized("missing node token (Authorization: Bearer …)".into()))?;
+        if !token.starts_with("pbn_") && live_elsewhere(app, token).await? {
+            return Err(ApiError::Forbidden("this route takes the clone session's node token".into()));
+        }
         let conn = app.pool.get().await?;
         let verified = if P::RETIRED_OK {
             app.session_tokens.verify(&*conn, token).await?
         } else {
             super::node_tokens::verify_session_token(&*conn, token).await?
         };
-        if verified.liveness == super::node_tokens::Liveness::Retired && !P::RETIRED_OK {
+        let session = path_id(parts, app, "id").await?;
+        // A retired token only replays callbacks to its own ended session;
+        // anywhere else it is as dead as a forged one.
+        if verified.liveness == super::node_tokens::Liveness::Retired && (!P::RETIRED_OK || verified.session != session)
+        {
             return Err(ApiError::Unauthorized("node token expired: the clone session has ended".into()));
         }
-        let session = path_id(parts, app, "id").await?;
         if verified.session != session {
             return Err(ApiError::Forbidden("this node token belongs to another clone session".into()));
         }
@@ -202,6 +234,9 @@ impl FromRequestParts<Arc<App>> for NodeAuth {
         let mut ctx = RequestContext::from_request_parts(parts, app).await?;
         let token = bearer(&parts.headers)
             .ok_or_else(|| ApiError::Unauthorized("missing node token (Authorization: Bearer …)".into()))?;
+        if !token.starts_with("pbk_") && live_elsewhere(app, token).await? {
+            return Err(ApiError::Forbidden("this route takes the node's own token (pbk_…)".into()));
+        }
         let conn = app.pool.get().await?;
         let verified = super::node_tokens::verify_node_token(&*conn, token).await?;
         let node = path_id(parts, app, "id").await?;

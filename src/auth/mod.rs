@@ -13,6 +13,7 @@
 //! id followed by a constant-time comparison of hashes.
 
 mod extract;
+pub mod failures;
 pub mod node_tokens;
 pub mod operator_tokens;
 

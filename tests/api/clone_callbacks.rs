@@ -163,8 +163,12 @@ async fn progress_input_is_validated() {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "failed needs an error: {body}");
     let unknown = uuid::Uuid::new_v4();
     let ready = json!({"ip": "10.0.0.5", "port": 9999, "size_bytes": 1, "device": "/dev/sda"});
-    let (status, _) = app.post(&format!("/clone-sessions/{unknown}/source-ready"), ready).await;
+    let path = format!("/clone-sessions/{unknown}/source-ready");
+    let forged = format!("pbn_{unknown}_source_{}", "0".repeat(64));
+    let (status, _) = app.call(reqwest::Method::POST, &path, Some(&forged), Some(ready.clone())).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "no token of that session exists");
+    let (status, _) = app.post(&path, ready).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "an operator is no node");
 }
 
 /// Given 40 progress reports posted concurrently to one session, then none

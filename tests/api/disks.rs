@@ -216,11 +216,16 @@ async fn scan_status_is_pending_from_a_request_until_the_next_report() {
 async fn disk_routes_need_a_registered_node() {
     let app = TestApp::spawn().await;
     let stranger = uuid::Uuid::new_v4();
-    // No node token exists for an unregistered node: an operator's is refused.
-    let (status, _) = app.post(&format!("/nodes/{stranger}/disks/report"), json!([sda()])).await;
+    // No node token exists for an unregistered node: a forged one is dead
+    // (401), an operator's is valid but no node token (403).
+    let forged = format!("pbk_{}_{}", stranger.simple(), "0".repeat(64));
+    let path = format!("/nodes/{stranger}/disks/report");
+    let (status, _) = app.call(reqwest::Method::POST, &path, Some(&forged), Some(json!([sda()]))).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "no node token exists for an unregistered node");
+    let (status, _) = app.post(&path, json!([sda()])).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "an operator is no node");
     let (status, _) = app.get(&format!("/nodes/{stranger}/partition-operations")).await;
-    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(status, StatusCode::FORBIDDEN);
     for path in ["disks", "disks/scan-status"] {
         let (status, body) = app.get(&format!("/nodes/{stranger}/{path}")).await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{path}: {body}");

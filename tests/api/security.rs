@@ -62,7 +62,8 @@ async fn node_tokens_work_only_for_their_own_session_and_role() {
         (app.node_token(a, "target"), 403),
         (app.node_token(b, "source"), 403),
         ("pbn_garbage".to_owned(), 401),
-        (ADMIN_TOKEN.to_owned(), 401),
+        // valid, but not a node token: 403 (SECURITY.md's rule)
+        (ADMIN_TOKEN.to_owned(), 403),
         (app.node_token(a, "source"), 200),
     ] {
         let (got, body) = app.call(Method::POST, &path, Some(&token), Some(ready.clone())).await;
@@ -76,7 +77,7 @@ async fn node_tokens_work_only_for_their_own_session_and_role() {
     let certs = format!("/clone-sessions/{a}/certs?role=source");
     assert_eq!(app.call(Method::GET, &certs, Some(&app.node_token(a, "target")), None).await.0, 403);
     assert_eq!(app.call(Method::GET, &certs, Some(&app.node_token(b, "source")), None).await.0, 403);
-    assert_eq!(app.call(Method::GET, &certs, Some(ADMIN_TOKEN), None).await.0, 401, "not even admin gets a key");
+    assert_eq!(app.call(Method::GET, &certs, Some(ADMIN_TOKEN), None).await.0, 403, "not even admin gets a key");
     assert_eq!(app.call(Method::GET, &certs, None, None).await.0, 401);
     assert_eq!(app.call(Method::GET, &certs, Some(&app.node_token(a, "source")), None).await.0, 200);
 }
@@ -391,7 +392,7 @@ async fn node_tokens_for_disks_are_per_node_and_rotatable() {
     assert_eq!(app.call(Method::POST, &path, Some(token_b), Some(report.clone())).await.0, 403, "another node's token");
     assert_eq!(
         app.call(Method::POST, &path, Some(ADMIN_TOKEN), Some(report.clone())).await.0,
-        401,
+        403,
         "operators are not nodes"
     );
     assert_eq!(app.call(Method::POST, &path, Some(token_a), Some(report.clone())).await.0, 200);

@@ -31,7 +31,7 @@ const EITHER: &[Role] = &[Role::Source, Role::Target];
     operation_id = "report_source_ready", post, path = "/clone-sessions/{id}/source-ready", tag = "node-callbacks",
     params(("id" = Uuid, Path)),
     request_body = CloneSourceReady,
-    security(("node_token" = [])),
+    security(("node_token" = ["session"])),
     responses(
         (status = 200, body = ApiResponse<CallbackStatus>),
         (status = 400, description = "Malformed id or JSON", body = ErrorBody),
@@ -61,7 +61,7 @@ pub async fn source_ready(
     operation_id = "report_clone_progress", post, path = "/clone-sessions/{id}/progress", tag = "node-callbacks",
     params(("id" = Uuid, Path)),
     request_body = CloneProgressUpdate,
-    security(("node_token" = [])),
+    security(("node_token" = ["session"])),
     responses(
         (status = 200, body = ApiResponse<ProgressAck>),
         (status = 400, description = "Malformed id or JSON", body = ErrorBody),
@@ -97,7 +97,7 @@ pub async fn progress(
     operation_id = "complete_clone_session", post, path = "/clone-sessions/{id}/complete", tag = "node-callbacks",
     params(("id" = Uuid, Path)),
     request_body(content = Option<CloneCompletion>, description = "Optional: the target's content digest"),
-    security(("node_token" = []), ("bearer" = [])),
+    security(("node_token" = ["session"]), ("bearer" = ["operator"])),
     responses(
         (status = 200, body = ApiResponse<CompletionAck>),
         (status = 400, description = "Malformed id or JSON", body = ErrorBody),
@@ -124,7 +124,7 @@ pub async fn complete(
 #[utoipa::path(
     operation_id = "fail_clone_session", post, path = "/clone-sessions/{id}/failed", tag = "node-callbacks",
     params(("id" = Uuid, Path), FailureQuery),
-    security(("node_token" = []), ("bearer" = [])),
+    security(("node_token" = ["session"]), ("bearer" = ["operator"])),
     request_body(content = Option<CloneFailure>, description = "Optional when `?error=` is given"),
     responses(
         (status = 200, body = ApiResponse<CallbackStatus>),

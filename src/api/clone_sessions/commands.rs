@@ -111,7 +111,7 @@ pub struct DeleteOutcome {
 #[utoipa::path(
     operation_id = "create_clone_session", post, path = "/clone-sessions", tag = "clone-sessions",
     request_body = CloneSessionCreate,
-    security(("bearer" = [])),
+    security(("bearer" = ["operator"])),
     responses(
         (status = 200, description = "Created; `node_tokens` are shown only now",
             body = ApiResponse<CloneSessionCreated>),
@@ -158,7 +158,7 @@ pub async fn create(
     operation_id = "update_clone_session", patch, path = "/clone-sessions/{id}", tag = "clone-sessions",
     params(("id" = Uuid, Path)),
     request_body = CloneSessionUpdate,
-    security(("bearer" = [])),
+    security(("bearer" = ["operator"])),
     responses(
         (status = 200, description = "Updated; `node_token` only when the target node changed",
             body = ApiResponse<CloneSessionUpdated>),
@@ -199,7 +199,7 @@ pub async fn update(
 #[utoipa::path(
     operation_id = "delete_clone_session", delete, path = "/clone-sessions/{id}", tag = "clone-sessions",
     params(("id" = Uuid, Path)),
-    security(("bearer" = [])),
+    security(("bearer" = ["operator"])),
     responses(
         (status = 200, body = ApiResponse<DeleteOutcome>),
         (status = 400, body = ErrorBody),

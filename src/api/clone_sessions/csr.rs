@@ -41,7 +41,7 @@ pub struct SignedCertificate {
     operation_id = "sign_clone_session_csr", post, path = "/clone-sessions/{id}/csr", tag = "node-callbacks",
     params(("id" = Uuid, Path), RoleQuery),
     request_body = CsrRequest,
-    security(("node_token" = [])),
+    security(("node_token" = ["session"])),
     responses(
         (status = 200, body = ApiResponse<SignedCertificate>),
         (status = 400, description = "Bad role, or a staged session", body = ErrorBody),

@@ -41,7 +41,7 @@ pub struct TimelineEntry {
 #[utoipa::path(
     operation_id = "get_clone_session_history", get, path = "/clone-sessions/{id}/history", tag = "clone-sessions",
     params(("id" = Uuid, Path)),
-    security(("bearer" = [])),
+    security(("bearer" = ["viewer"])),
     responses(
         (status = 200, body = ApiItems<TimelineEntry>),
         (status = 400, body = ErrorBody),

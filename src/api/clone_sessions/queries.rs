@@ -36,7 +36,7 @@ pub struct ListParams {
 #[utoipa::path(
     operation_id = "list_clone_sessions", get, path = "/clone-sessions", tag = "clone-sessions",
     params(ListParams),
-    security(("bearer" = [])),
+    security(("bearer" = ["viewer"])),
     responses(
         (status = 200, body = ApiList<CloneSessionView>),
         (status = 401, description = "Missing or invalid token", body = ErrorBody),
@@ -73,7 +73,7 @@ pub async fn list(
 #[utoipa::path(
     operation_id = "get_clone_session", get, path = "/clone-sessions/{id}", tag = "clone-sessions",
     params(("id" = Uuid, Path)),
-    security(("bearer" = []), ("node_token" = [])),
+    security(("bearer" = ["viewer"]), ("node_token" = ["session"])),
     responses(
         (status = 200, body = ApiResponse<CloneSessionView>),
         (status = 400, body = ErrorBody),

@@ -21,7 +21,7 @@ use crate::projections::partition_operations::{self, PartitionOperationView};
 #[utoipa::path(
     get, path = "/nodes/{id}/partition-operations", operation_id = "poll_partition_operations", tag = "node-callbacks",
     params(("id" = Uuid, Path), StatusFilter),
-    security(("node_token" = [])),
+    security(("node_token" = ["node"])),
     responses(
         (status = 200, body = ApiList<PartitionOperationView>),
         (status = 400, body = ErrorBody),
@@ -52,7 +52,7 @@ pub async fn poll(
     tag = "node-callbacks",
     params(("id" = Uuid, Path), ("op_id" = Uuid, Path)),
     request_body = OperationStatusUpdate,
-    security(("node_token" = [])),
+    security(("node_token" = ["node"])),
     responses(
         (status = 200, body = ApiResponse<PartitionOperationView>),
         (status = 400, body = ErrorBody),

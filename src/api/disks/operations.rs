@@ -24,7 +24,7 @@ use crate::projections::partition_operations::{self, PartitionOperationView};
     post, path = "/nodes/{id}/disks/{device}/operations", operation_id = "queue_partition_operation", tag = "disks",
     params(("id" = Uuid, Path), ("device" = String, Path, description = "`%2Fdev%2Fsda` or `sda`", example = "sda")),
     request_body = PartitionOperationCreate,
-    security(("bearer" = [])),
+    security(("bearer" = ["operator"])),
     responses(
         (status = 200, description = "Queued (pending, not yet handed to the node)",
             body = ApiResponse<PartitionOperationView>),
@@ -59,7 +59,7 @@ pub async fn queue(
         ("device" = String, Path, description = "`%2Fdev%2Fsda` or `sda`", example = "sda"),
         StatusFilter
     ),
-    security(("bearer" = [])),
+    security(("bearer" = ["viewer"])),
     responses(
         (status = 200, body = ApiList<PartitionOperationView>),
         (status = 400, body = ErrorBody),
@@ -90,7 +90,7 @@ pub async fn list(
         ("device" = String, Path, description = "`%2Fdev%2Fsda` or `sda`", example = "sda"),
         ("op_id" = Uuid, Path)
     ),
-    security(("bearer" = [])),
+    security(("bearer" = ["operator"])),
     responses(
         (status = 200, body = ApiResponse<Deleted>),
         (status = 400, body = ErrorBody),
@@ -117,7 +117,7 @@ pub async fn remove(
 #[utoipa::path(
     post, path = "/nodes/{id}/disks/{device}/apply", operation_id = "apply_partition_operations", tag = "disks",
     params(("id" = Uuid, Path), ("device" = String, Path, description = "`%2Fdev%2Fsda` or `sda`", example = "sda")),
-    security(("bearer" = [])),
+    security(("bearer" = ["operator"])),
     responses(
         (status = 200, description = "The operations handed out", body = ApiItems<PartitionOperationView>),
         (status = 400, body = ErrorBody),

@@ -23,7 +23,7 @@ use crate::projections::disk_info::{self, DiskInfoView, ScanStatusView};
     post, path = "/nodes/{id}/disks/report", operation_id = "report_disks", tag = "node-callbacks",
     params(("id" = Uuid, Path)),
     request_body(content = DiskReport, description = "`{\"disks\": [...]}`, or the bare array"),
-    security(("node_token" = [])),
+    security(("node_token" = ["node"])),
     responses(
         (status = 200, description = "The node's disks after the report", body = ApiItems<DiskInfoView>),
         (status = 400, body = ErrorBody),
@@ -56,7 +56,7 @@ pub async fn report(
 #[utoipa::path(
     get, path = "/nodes/{id}/disks", operation_id = "list_disks", tag = "disks",
     params(("id" = Uuid, Path)),
-    security(("bearer" = [])),
+    security(("bearer" = ["viewer"])),
     responses(
         (status = 200, body = ApiList<DiskInfoView>),
         (status = 400, body = ErrorBody),
@@ -80,7 +80,7 @@ pub async fn list(
 #[utoipa::path(
     get, path = "/nodes/{id}/disks/{device}", operation_id = "get_disk", tag = "disks",
     params(("id" = Uuid, Path), ("device" = String, Path, description = "`%2Fdev%2Fsda` or `sda`", example = "sda")),
-    security(("bearer" = [])),
+    security(("bearer" = ["viewer"])),
     responses(
         (status = 200, body = ApiResponse<DiskInfoView>),
         (status = 400, description = "Not a UUID, or not a device path", body = ErrorBody),
@@ -105,7 +105,7 @@ pub async fn get(
 #[utoipa::path(
     post, path = "/nodes/{id}/disks/scan", operation_id = "request_disk_scan", tag = "disks",
     params(("id" = Uuid, Path)),
-    security(("bearer" = [])),
+    security(("bearer" = ["operator"])),
     responses(
         (status = 200, body = ApiResponse<ScanStatusView>),
         (status = 400, body = ErrorBody),
@@ -128,7 +128,7 @@ pub async fn request_scan(
 #[utoipa::path(
     get, path = "/nodes/{id}/disks/scan-status", operation_id = "get_disk_scan_status", tag = "disks",
     params(("id" = Uuid, Path)),
-    security(("bearer" = [])),
+    security(("bearer" = ["viewer"])),
     responses(
         (status = 200, body = ApiResponse<ScanStatusView>),
         (status = 400, body = ErrorBody),
@@ -151,7 +151,7 @@ pub async fn scan_status(
 #[utoipa::path(
     get, path = "/nodes/{id}/disks/scan-request", operation_id = "poll_disk_scan_request", tag = "node-callbacks",
     params(("id" = Uuid, Path)),
-    security(("node_token" = [])),
+    security(("node_token" = ["node"])),
     responses(
         (status = 200, body = ApiResponse<ScanStatusView>),
         (status = 400, body = ErrorBody),
