@@ -209,8 +209,11 @@ event_data! {
 }
 
 /// One event of the log as the socket sends it: `type` and `data`, plus
-/// where it stands in the log.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+/// where it stands in the log. Its schema is written out below rather than
+/// derived: derived, it is `allOf` of the `oneOf` union and the envelope,
+/// which name-based generators cannot express (openapi-python-client refuses
+/// "allOf a non-object"); written out, it is one complete object per `type`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WsEventMessage {
     #[serde(flatten)]
     pub event: WsEventData,
@@ -224,8 +227,66 @@ pub struct WsEventMessage {
     /// last handled position P has missed a message when `prev_position > P`.
     pub prev_position: i64,
     /// When the event was recorded (RFC 3339).
-    #[schema(example = "2026-01-01T12:00:00Z")]
     pub timestamp: String,
+}
+
+impl utoipa::PartialSchema for WsEventMessage {
+    /// `oneOf` one object per event type: that type's `type` and `data`
+    /// (from [`WsEventData`]'s schema) plus `position`, `prev_position` and
+    /// `timestamp`.
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{Object, ObjectBuilder, OneOfBuilder, Schema, Type};
+        use utoipa::openapi::{RefOr, schema::KnownFormat, schema::SchemaFormat};
+        let envelope = |mut object: Object| {
+            let position = |description: &str| {
+                ObjectBuilder::new()
+                    .schema_type(Type::Integer)
+                    .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+                    .description(Some(description))
+            };
+            object
+                .properties
+                .insert("position".into(), position("The event's log position: resume after it with `?from=`.").into());
+            object.properties.insert(
+                "prev_position".into(),
+                position(
+                    "The position of the message this connection sent before this one (for the first, the `from` \
+                     the client connected with); a client that last handled position P has missed a message when \
+                     `prev_position > P`.",
+                )
+                .into(),
+            );
+            object.properties.insert(
+                "timestamp".into(),
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .description(Some("When the event was recorded (RFC 3339)."))
+                    .into(),
+            );
+            object.required.extend(["position", "prev_position", "timestamp"].map(String::from));
+            RefOr::T(Schema::Object(object))
+        };
+        let variants = match WsEventData::schema() {
+            RefOr::T(Schema::OneOf(union)) => union.items,
+            other => vec![other],
+        };
+        let items = variants.into_iter().map(|variant| match variant {
+            RefOr::T(Schema::Object(object)) => envelope(object),
+            other => other,
+        });
+        items
+            .fold(OneOfBuilder::new(), OneOfBuilder::item)
+            .description(Some(
+                "One event of the log as the socket sends it: `type` and its `data`, plus where it stands in the log.",
+            ))
+            .into()
+    }
+}
+
+impl ToSchema for WsEventMessage {
+    fn schemas(schemas: &mut Vec<(String, utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>)>) {
+        WsEventData::schemas(schemas);
+    }
 }
 
 /// Connection housekeeping, told apart by `type`.

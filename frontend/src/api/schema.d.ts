@@ -2032,105 +2032,11 @@ export interface components {
             /** @enum {string} */
             type: "resync";
         };
-        /** @description An event message's `type` and `data`, told apart by `type`. */
-        WsEventData: {
+        /** @description One event of the log as the socket sends it: `type` and its `data`, plus where it stands in the log. */
+        WsEventMessage: {
             data: components["schemas"]["WsSessionRef"];
             /** @enum {string} */
             type: "clone.created";
-        } | {
-            data: components["schemas"]["WsSessionRef"];
-            /** @enum {string} */
-            type: "clone.updated";
-        } | {
-            data: components["schemas"]["WsCloneStarted"];
-            /** @enum {string} */
-            type: "clone.started";
-        } | {
-            data: components["schemas"]["WsCloneSourceReady"];
-            /** @enum {string} */
-            type: "clone.source_ready";
-        } | {
-            data: components["schemas"]["WsCloneProgress"];
-            /** @enum {string} */
-            type: "clone.progress";
-        } | {
-            data: components["schemas"]["WsCloneCompleted"];
-            /** @enum {string} */
-            type: "clone.completed";
-        } | {
-            data: components["schemas"]["WsCloneFailed"];
-            /** @enum {string} */
-            type: "clone.failed";
-        } | {
-            data: components["schemas"]["WsSessionRef"];
-            /** @enum {string} */
-            type: "clone.cancelled";
-        } | {
-            data: components["schemas"]["WsSessionRef"];
-            /** @enum {string} */
-            type: "clone.deleted";
-        } | {
-            data: components["schemas"]["WsNodeRef"];
-            /** @enum {string} */
-            type: "node.created";
-        } | {
-            data: components["schemas"]["WsNodeRef"];
-            /** @enum {string} */
-            type: "node.updated";
-        } | {
-            data: components["schemas"]["WsNodeRef"];
-            /** @enum {string} */
-            type: "node.deleted";
-        } | {
-            data: components["schemas"]["WsScanComplete"];
-            /** @enum {string} */
-            type: "partition.scan_complete";
-        } | {
-            data: components["schemas"]["WsScanRequested"];
-            /** @enum {string} */
-            type: "partition.scan_requested";
-        } | {
-            data: components["schemas"]["WsOperationQueued"];
-            /** @enum {string} */
-            type: "partition.operation_queued";
-        } | {
-            data: components["schemas"]["WsOperationRemoved"];
-            /** @enum {string} */
-            type: "partition.operation_removed";
-        } | {
-            data: components["schemas"]["WsOperationsApplied"];
-            /** @enum {string} */
-            type: "partition.operations_applied";
-        } | {
-            data: components["schemas"]["WsOperationRef"];
-            /** @enum {string} */
-            type: "partition.operation_started";
-        } | {
-            data: components["schemas"]["WsOperationRef"];
-            /** @enum {string} */
-            type: "partition.operation_complete";
-        } | {
-            data: components["schemas"]["WsOperationFailed"];
-            /** @enum {string} */
-            type: "partition.operation_failed";
-        } | {
-            data: components["schemas"]["WsBackendRef"];
-            /** @enum {string} */
-            type: "storage.backend_created";
-        } | {
-            data: components["schemas"]["WsBackendRef"];
-            /** @enum {string} */
-            type: "storage.backend_updated";
-        } | {
-            data: components["schemas"]["WsBackendRef"];
-            /** @enum {string} */
-            type: "storage.backend_deleted";
-        };
-        /**
-         * @description One event of the log as the socket sends it: `type` and `data`, plus
-         *     where it stands in the log.
-         */
-        WsEventMessage: components["schemas"]["WsEventData"] & {
             /**
              * Format: int64
              * @description The event's log position: resume after it with `?from=`.
@@ -2138,18 +2044,362 @@ export interface components {
             position: number;
             /**
              * Format: int64
-             * @description The position of the message this connection sent before this one;
-             *     for the first message, the `from` the client connected with (or,
-             *     without `from`, the position the stream started after). Not every
-             *     log position is sent (some events are internal), so positions have
-             *     gaps; `prev_position` is what proves nothing was lost: a client that
-             *     last handled position P has missed a message when `prev_position > P`.
+             * @description The position of the message this connection sent before this one (for the first, the `from` the client connected with); a client that last handled position P has missed a message when `prev_position > P`.
              */
             prev_position: number;
+            /** @description When the event was recorded (RFC 3339). */
+            timestamp: string;
+        } | {
+            data: components["schemas"]["WsSessionRef"];
+            /** @enum {string} */
+            type: "clone.updated";
             /**
-             * @description When the event was recorded (RFC 3339).
-             * @example 2026-01-01T12:00:00Z
+             * Format: int64
+             * @description The event's log position: resume after it with `?from=`.
              */
+            position: number;
+            /**
+             * Format: int64
+             * @description The position of the message this connection sent before this one (for the first, the `from` the client connected with); a client that last handled position P has missed a message when `prev_position > P`.
+             */
+            prev_position: number;
+            /** @description When the event was recorded (RFC 3339). */
+            timestamp: string;
+        } | {
+            data: components["schemas"]["WsCloneStarted"];
+            /** @enum {string} */
+            type: "clone.started";
+            /**
+             * Format: int64
+             * @description The event's log position: resume after it with `?from=`.
+             */
+            position: number;
+            /**
+             * Format: int64
+             * @description The position of the message this connection sent before this one (for the first, the `from` the client connected with); a client that last handled position P has missed a message when `prev_position > P`.
+             */
+            prev_position: number;
+            /** @description When the event was recorded (RFC 3339). */
+            timestamp: string;
+        } | {
+            data: components["schemas"]["WsCloneSourceReady"];
+            /** @enum {string} */
+            type: "clone.source_ready";
+            /**
+             * Format: int64
+             * @description The event's log position: resume after it with `?from=`.
+             */
+            position: number;
+            /**
+             * Format: int64
+             * @description The position of the message this connection sent before this one (for the first, the `from` the client connected with); a client that last handled position P has missed a message when `prev_position > P`.
+             */
+            prev_position: number;
+            /** @description When the event was recorded (RFC 3339). */
+            timestamp: string;
+        } | {
+            data: components["schemas"]["WsCloneProgress"];
+            /** @enum {string} */
+            type: "clone.progress";
+            /**
+             * Format: int64
+             * @description The event's log position: resume after it with `?from=`.
+             */
+            position: number;
+            /**
+             * Format: int64
+             * @description The position of the message this connection sent before this one (for the first, the `from` the client connected with); a client that last handled position P has missed a message when `prev_position > P`.
+             */
+            prev_position: number;
+            /** @description When the event was recorded (RFC 3339). */
+            timestamp: string;
+        } | {
+            data: components["schemas"]["WsCloneCompleted"];
+            /** @enum {string} */
+            type: "clone.completed";
+            /**
+             * Format: int64
+             * @description The event's log position: resume after it with `?from=`.
+             */
+            position: number;
+            /**
+             * Format: int64
+             * @description The position of the message this connection sent before this one (for the first, the `from` the client connected with); a client that last handled position P has missed a message when `prev_position > P`.
+             */
+            prev_position: number;
+            /** @description When the event was recorded (RFC 3339). */
+            timestamp: string;
+        } | {
+            data: components["schemas"]["WsCloneFailed"];
+            /** @enum {string} */
+            type: "clone.failed";
+            /**
+             * Format: int64
+             * @description The event's log position: resume after it with `?from=`.
+             */
+            position: number;
+            /**
+             * Format: int64
+             * @description The position of the message this connection sent before this one (for the first, the `from` the client connected with); a client that last handled position P has missed a message when `prev_position > P`.
+             */
+            prev_position: number;
+            /** @description When the event was recorded (RFC 3339). */
+            timestamp: string;
+        } | {
+            data: components["schemas"]["WsSessionRef"];
+            /** @enum {string} */
+            type: "clone.cancelled";
+            /**
+             * Format: int64
+             * @description The event's log position: resume after it with `?from=`.
+             */
+            position: number;
+            /**
+             * Format: int64
+             * @description The position of the message this connection sent before this one (for the first, the `from` the client connected with); a client that last handled position P has missed a message when `prev_position > P`.
+             */
+            prev_position: number;
+            /** @description When the event was recorded (RFC 3339). */
+            timestamp: string;
+        } | {
+            data: components["schemas"]["WsSessionRef"];
+            /** @enum {string} */
+            type: "clone.deleted";
+            /**
+             * Format: int64
+             * @description The event's log position: resume after it with `?from=`.
+             */
+            position: number;
+            /**
+             * Format: int64
+             * @description The position of the message this connection sent before this one (for the first, the `from` the client connected with); a client that last handled position P has missed a message when `prev_position > P`.
+             */
+            prev_position: number;
+            /** @description When the event was recorded (RFC 3339). */
+            timestamp: string;
+        } | {
+            data: components["schemas"]["WsNodeRef"];
+            /** @enum {string} */
+            type: "node.created";
+            /**
+             * Format: int64
+             * @description The event's log position: resume after it with `?from=`.
+             */
+            position: number;
+            /**
+             * Format: int64
+             * @description The position of the message this connection sent before this one (for the first, the `from` the client connected with); a client that last handled position P has missed a message when `prev_position > P`.
+             */
+            prev_position: number;
+            /** @description When the event was recorded (RFC 3339). */
+            timestamp: string;
+        } | {
+            data: components["schemas"]["WsNodeRef"];
+            /** @enum {string} */
+            type: "node.updated";
+            /**
+             * Format: int64
+             * @description The event's log position: resume after it with `?from=`.
+             */
+            position: number;
+            /**
+             * Format: int64
+             * @description The position of the message this connection sent before this one (for the first, the `from` the client connected with); a client that last handled position P has missed a message when `prev_position > P`.
+             */
+            prev_position: number;
+            /** @description When the event was recorded (RFC 3339). */
+            timestamp: string;
+        } | {
+            data: components["schemas"]["WsNodeRef"];
+            /** @enum {string} */
+            type: "node.deleted";
+            /**
+             * Format: int64
+             * @description The event's log position: resume after it with `?from=`.
+             */
+            position: number;
+            /**
+             * Format: int64
+             * @description The position of the message this connection sent before this one (for the first, the `from` the client connected with); a client that last handled position P has missed a message when `prev_position > P`.
+             */
+            prev_position: number;
+            /** @description When the event was recorded (RFC 3339). */
+            timestamp: string;
+        } | {
+            data: components["schemas"]["WsScanComplete"];
+            /** @enum {string} */
+            type: "partition.scan_complete";
+            /**
+             * Format: int64
+             * @description The event's log position: resume after it with `?from=`.
+             */
+            position: number;
+            /**
+             * Format: int64
+             * @description The position of the message this connection sent before this one (for the first, the `from` the client connected with); a client that last handled position P has missed a message when `prev_position > P`.
+             */
+            prev_position: number;
+            /** @description When the event was recorded (RFC 3339). */
+            timestamp: string;
+        } | {
+            data: components["schemas"]["WsScanRequested"];
+            /** @enum {string} */
+            type: "partition.scan_requested";
+            /**
+             * Format: int64
+             * @description The event's log position: resume after it with `?from=`.
+             */
+            position: number;
+            /**
+             * Format: int64
+             * @description The position of the message this connection sent before this one (for the first, the `from` the client connected with); a client that last handled position P has missed a message when `prev_position > P`.
+             */
+            prev_position: number;
+            /** @description When the event was recorded (RFC 3339). */
+            timestamp: string;
+        } | {
+            data: components["schemas"]["WsOperationQueued"];
+            /** @enum {string} */
+            type: "partition.operation_queued";
+            /**
+             * Format: int64
+             * @description The event's log position: resume after it with `?from=`.
+             */
+            position: number;
+            /**
+             * Format: int64
+             * @description The position of the message this connection sent before this one (for the first, the `from` the client connected with); a client that last handled position P has missed a message when `prev_position > P`.
+             */
+            prev_position: number;
+            /** @description When the event was recorded (RFC 3339). */
+            timestamp: string;
+        } | {
+            data: components["schemas"]["WsOperationRemoved"];
+            /** @enum {string} */
+            type: "partition.operation_removed";
+            /**
+             * Format: int64
+             * @description The event's log position: resume after it with `?from=`.
+             */
+            position: number;
+            /**
+             * Format: int64
+             * @description The position of the message this connection sent before this one (for the first, the `from` the client connected with); a client that last handled position P has missed a message when `prev_position > P`.
+             */
+            prev_position: number;
+            /** @description When the event was recorded (RFC 3339). */
+            timestamp: string;
+        } | {
+            data: components["schemas"]["WsOperationsApplied"];
+            /** @enum {string} */
+            type: "partition.operations_applied";
+            /**
+             * Format: int64
+             * @description The event's log position: resume after it with `?from=`.
+             */
+            position: number;
+            /**
+             * Format: int64
+             * @description The position of the message this connection sent before this one (for the first, the `from` the client connected with); a client that last handled position P has missed a message when `prev_position > P`.
+             */
+            prev_position: number;
+            /** @description When the event was recorded (RFC 3339). */
+            timestamp: string;
+        } | {
+            data: components["schemas"]["WsOperationRef"];
+            /** @enum {string} */
+            type: "partition.operation_started";
+            /**
+             * Format: int64
+             * @description The event's log position: resume after it with `?from=`.
+             */
+            position: number;
+            /**
+             * Format: int64
+             * @description The position of the message this connection sent before this one (for the first, the `from` the client connected with); a client that last handled position P has missed a message when `prev_position > P`.
+             */
+            prev_position: number;
+            /** @description When the event was recorded (RFC 3339). */
+            timestamp: string;
+        } | {
+            data: components["schemas"]["WsOperationRef"];
+            /** @enum {string} */
+            type: "partition.operation_complete";
+            /**
+             * Format: int64
+             * @description The event's log position: resume after it with `?from=`.
+             */
+            position: number;
+            /**
+             * Format: int64
+             * @description The position of the message this connection sent before this one (for the first, the `from` the client connected with); a client that last handled position P has missed a message when `prev_position > P`.
+             */
+            prev_position: number;
+            /** @description When the event was recorded (RFC 3339). */
+            timestamp: string;
+        } | {
+            data: components["schemas"]["WsOperationFailed"];
+            /** @enum {string} */
+            type: "partition.operation_failed";
+            /**
+             * Format: int64
+             * @description The event's log position: resume after it with `?from=`.
+             */
+            position: number;
+            /**
+             * Format: int64
+             * @description The position of the message this connection sent before this one (for the first, the `from` the client connected with); a client that last handled position P has missed a message when `prev_position > P`.
+             */
+            prev_position: number;
+            /** @description When the event was recorded (RFC 3339). */
+            timestamp: string;
+        } | {
+            data: components["schemas"]["WsBackendRef"];
+            /** @enum {string} */
+            type: "storage.backend_created";
+            /**
+             * Format: int64
+             * @description The event's log position: resume after it with `?from=`.
+             */
+            position: number;
+            /**
+             * Format: int64
+             * @description The position of the message this connection sent before this one (for the first, the `from` the client connected with); a client that last handled position P has missed a message when `prev_position > P`.
+             */
+            prev_position: number;
+            /** @description When the event was recorded (RFC 3339). */
+            timestamp: string;
+        } | {
+            data: components["schemas"]["WsBackendRef"];
+            /** @enum {string} */
+            type: "storage.backend_updated";
+            /**
+             * Format: int64
+             * @description The event's log position: resume after it with `?from=`.
+             */
+            position: number;
+            /**
+             * Format: int64
+             * @description The position of the message this connection sent before this one (for the first, the `from` the client connected with); a client that last handled position P has missed a message when `prev_position > P`.
+             */
+            prev_position: number;
+            /** @description When the event was recorded (RFC 3339). */
+            timestamp: string;
+        } | {
+            data: components["schemas"]["WsBackendRef"];
+            /** @enum {string} */
+            type: "storage.backend_deleted";
+            /**
+             * Format: int64
+             * @description The event's log position: resume after it with `?from=`.
+             */
+            position: number;
+            /**
+             * Format: int64
+             * @description The position of the message this connection sent before this one (for the first, the `from` the client connected with); a client that last handled position P has missed a message when `prev_position > P`.
+             */
+            prev_position: number;
+            /** @description When the event was recorded (RFC 3339). */
             timestamp: string;
         };
         /** @description `node.created`, `node.updated`, `node.deleted`. */

@@ -1,15 +1,21 @@
 import { describe, expect, it } from 'vitest';
 import type { ApiListResponse, ApiResponse } from '../api/client';
 import type { CloneProgressData, WebSocketEvent } from '../api/events';
-import type { components } from '../api/schema';
 import { cloneSession as session } from '../testing/cloneSession';
 import type { CloneSession } from '../types/clone';
 import { applyProgress, applyProgressToDetail, applyProgressToList, cacheEffects } from './cloneEvents';
 import { cloneSessionKeys, nodeKeys, storageKeys } from './queryKeys';
 
+/** One message's `type` and `data`, without its place in the log (kept per type). */
+type EventBody = WebSocketEvent extends infer E
+  ? E extends WebSocketEvent
+    ? Omit<E, 'position' | 'prev_position' | 'timestamp'>
+    : never
+  : never;
+
 /** `data` of one event type, as a full message (the envelope's fields do not matter here). */
-function event(message: components['schemas']['WsEventData']): WebSocketEvent {
-  return { ...message, position: 2, prev_position: 1, timestamp: '2026-11-25T17:00:00Z' };
+function event(message: EventBody): WebSocketEvent {
+  return { ...message, position: 2, prev_position: 1, timestamp: '2026-11-25T17:00:00Z' } as WebSocketEvent;
 }
 
 function progress(overrides: Partial<CloneProgressData> = {}): CloneProgressData {
@@ -143,7 +149,7 @@ describe('cacheEffects', () => {
 
   it('refreshes only the device queue on operation events', () => {
     const op = { node_id: 'n1', device: '/dev/sda', operation_id: 'o1', operation: 'resize' } as const;
-    const messages: components['schemas']['WsEventData'][] = [
+    const messages: EventBody[] = [
       { type: 'partition.operation_queued', data: { ...op, sequence: 1, params: {} } },
       { type: 'partition.operation_started', data: op },
       { type: 'partition.operation_complete', data: op },
