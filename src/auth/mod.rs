@@ -16,6 +16,7 @@ mod extract;
 pub mod failures;
 pub mod node_tokens;
 pub mod operator_tokens;
+pub mod refused;
 
 pub use extract::{
     Admin, Auth, Callback, Keys, NodeAuth, Operator, SessionAuth, SessionPolicy, Settle, Viewer, Watch, authenticate,

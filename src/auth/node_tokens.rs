@@ -135,6 +135,7 @@ async fn stored_hash(client: &impl Db, owner: &str, kind: &str) -> Result<Option
 #[derive(Default)]
 pub struct SessionTokenCache {
     entries: std::sync::Mutex<std::collections::HashMap<Vec<u8>, VerifiedToken>>,
+    refused: super::refused::RecentlyRefused,
 }
 
 /// A verified token and when it was checked.
@@ -153,7 +154,16 @@ impl SessionTokenCache {
         if let Some(verified) = cached {
             return Ok(verified);
         }
-        let verified = verify_session_token(client, token).await?;
+        if self.refused.contains(&digest) {
+            return Err(ApiError::Unauthorized("invalid or expired node token".into()));
+        }
+        let verified = match verify_session_token(client, token).await {
+            Err(ApiError::Unauthorized(why)) => {
+                self.refused.insert(digest);
+                return Err(ApiError::Unauthorized(why));
+            }
+            other => other?,
+        };
         let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         if entries.len() > 50_000 {
             entries.clear();

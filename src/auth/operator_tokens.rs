@@ -158,6 +158,7 @@ async fn retire_revoked_bootstrap(pool: &Pool) -> Result<(), TokenError> {
 #[derive(Default)]
 pub struct TokenCache {
     entries: Mutex<HashMap<Vec<u8>, (OperatorIdentity, Instant)>>,
+    refused: super::refused::RecentlyRefused,
 }
 
 impl TokenCache {
@@ -180,6 +181,9 @@ impl TokenCache {
         let digest = hash(token);
         if let Some(identity) = self.fresh(&digest, max_age.min(CACHE_TTL)) {
             return Ok(Some(identity));
+        }
+        if self.refused.contains(&digest) {
+            return Ok(None);
         }
         let row = match parse_id(token) {
             Some(id) => {
@@ -214,6 +218,7 @@ impl TokenCache {
             // new requests on this instance are refused from now on too.
             None => {
                 entries.remove(&digest);
+                self.refused.insert(digest);
             }
         }
         Ok(identity)
