@@ -32,7 +32,7 @@ pub struct Readiness {
     /// `leader` while this instance applies the projections (it holds the
     /// leader lock), `standby` while another does.
     #[schema(example = "leader")]
-    pub role: Role,
+    pub role: InstanceRole,
     /// Highest position in the log (`null` when the database did not answer).
     #[schema(required = true)]
     pub log_position: Option<i64>,
@@ -53,7 +53,7 @@ pub struct Readiness {
 /// An instance's part in applying the projections.
 #[derive(Serialize, ToSchema, Clone, Copy)]
 #[serde(rename_all = "snake_case")]
-pub enum Role {
+pub enum InstanceRole {
     Leader,
     Standby,
 }
@@ -93,7 +93,7 @@ pub async fn ready(State(app): State<Arc<App>>) -> impl IntoResponse {
     let body = Readiness {
         status: if ok { "ready" } else { "not_ready" },
         database: lag.is_some(),
-        role: if app.progress.leader() { Role::Leader } else { Role::Standby },
+        role: if app.progress.leader() { InstanceRole::Leader } else { InstanceRole::Standby },
         log_position: lag.map(|l| l.head),
         projection_position,
         lag_events: lag.map(|l| l.events),

@@ -1379,6 +1379,11 @@ export interface components {
             /** @description Write-only; sealed, never returned (see `has_password`). */
             password?: string | null;
         };
+        /**
+         * @description An instance's part in applying the projections.
+         * @enum {string}
+         */
+        InstanceRole: "leader" | "standby";
         /** @description An iSCSI target whose LUNs hold staged images. */
         IscsiConfig: {
             /**
@@ -1657,7 +1662,7 @@ export interface components {
              * @description `leader` while this instance applies the projections (it holds the
              *     leader lock), `standby` while another does.
              */
-            role: components["schemas"]["Role"];
+            role: components["schemas"]["InstanceRole"];
             /**
              * Format: int64
              * @description Highest position in the log (`null` when the database did not answer).
