@@ -1,17 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { buildOperation, type OperationInput } from './partitionOps';
+import { blankOperationInput, buildOperation } from './partitionOps';
 
-const input: OperationInput = {
-  partition: 2,
-  start: '',
-  size: '',
-  unit: 'GiB',
-  type: 'linux',
-  filesystem: '',
-  label: '',
-  flag: '',
-  value: true,
-};
+const input = blankOperationInput(2);
 const GIB = 1024 ** 3;
 
 describe('buildOperation', () => {

@@ -84,6 +84,11 @@ export interface OperationInput {
   value: boolean;
 }
 
+/** An empty form aimed at `partition` (sizes in GiB, a Linux partition type, the flag set on). */
+export function blankOperationInput(partition: number): OperationInput {
+  return { partition, start: '', size: '', unit: 'GiB', type: 'linux', filesystem: '', label: '', flag: '', value: true };
+}
+
 /**
  * The API's `{operation, params}` for the form's input, or the field it cannot use and why
  * (named as the controller's 422 would name it, so both show at the same field). Whether the

@@ -5,8 +5,17 @@ import { useQueueOperation } from '../../hooks/useDisks';
 import { partitionCaption } from '../../lib/diskLayout';
 import { refusalReason } from '../../lib/fieldErrors';
 import { formatBinaryBytes } from '../../lib/format';
-import { buildOperation, OTHER_KINDS, SIZE_UNITS, type OperationInput, type OtherKind, type SizeUnit } from '../../lib/partitionOps';
+import {
+  blankOperationInput,
+  buildOperation,
+  OTHER_KINDS,
+  SIZE_UNITS,
+  type OperationInput,
+  type OtherKind,
+  type SizeUnit,
+} from '../../lib/partitionOps';
 import { OPERATION_LABELS, type DiskInfo } from '../../types/disk';
+import { QueueAnswer } from './QueueAnswer';
 
 const FILESYSTEMS = ['ext4', 'xfs', 'ntfs', 'btrfs', 'fat32', 'swap'];
 
@@ -35,17 +44,7 @@ export function OperationForm({ nodeId, disk }: { nodeId: string; disk: DiskInfo
   const base = useId();
   const partitions = [...disk.partitions].sort((a, b) => a.number - b.number);
   const [kind, setKind] = useState<OtherKind>('create');
-  const [input, setInput] = useState<OperationInput>({
-    partition: partitions[0]?.number ?? 1,
-    start: '',
-    size: '',
-    unit: 'GiB',
-    type: 'linux',
-    filesystem: '',
-    label: '',
-    flag: '',
-    value: true,
-  });
+  const [input, setInput] = useState<OperationInput>(() => blankOperationInput(partitions[0]?.number ?? 1));
   const [problems, setProblems] = useState<Problems>({ fields: {} });
   const [queuedAs, setQueuedAs] = useState<number | null>(null);
 
@@ -186,16 +185,7 @@ export function OperationForm({ nodeId, disk }: { nodeId: string; disk: DiskInfo
           </button>
         </div>
       </div>
-      {refusal && (
-        <p className="notice notice-error refusal" role="alert">
-          <strong>Refused by the controller:</strong> {refusal}
-        </p>
-      )}
-      {queuedAs !== null && (
-        <p role="status" className="muted">
-          Queued as operation #{queuedAs}. Nothing changes on the disk until you apply the queue.
-        </p>
-      )}
+      <QueueAnswer refusal={refusal} queuedAs={queuedAs} />
     </form>
   );
 }

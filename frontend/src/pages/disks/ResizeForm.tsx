@@ -7,6 +7,7 @@ import { refusalReason } from '../../lib/fieldErrors';
 import { formatBinaryBytes } from '../../lib/format';
 import { parseSize, SIZE_UNITS, type SizeUnit } from '../../lib/partitionOps';
 import type { DiskInfo, PartitionInfo } from '../../types/disk';
+import { QueueAnswer } from './QueueAnswer';
 
 interface Problems {
   partition?: string;
@@ -157,16 +158,7 @@ export function ResizeForm({ nodeId, disk }: { nodeId: string; disk: DiskInfo })
           </button>
         </div>
       </div>
-      {refusal && (
-        <p id={ids.form} className="notice notice-error refusal" role="alert">
-          <strong>Refused by the controller:</strong> {refusal}
-        </p>
-      )}
-      {queuedAs !== null && (
-        <p role="status" className="muted">
-          Queued as operation #{queuedAs}. Nothing changes on the disk until you apply the queue.
-        </p>
-      )}
+      <QueueAnswer refusal={refusal} refusalId={ids.form} queuedAs={queuedAs} />
     </form>
   );
 }
