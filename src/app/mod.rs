@@ -15,7 +15,7 @@ use secrecy::ExposeSecret;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use crate::auth::node_tokens::SessionTokenCache;
+use crate::auth::node_tokens::{NodeKeyCheck, SessionTokenCache};
 use crate::auth::operator_tokens::{self, TokenCache};
 use crate::ca::keys::{self, SharedKeys};
 use crate::ca::{CertificateAuthority, CrlCache, SecretBox};
@@ -59,6 +59,8 @@ pub struct App {
     pub tokens: TokenCache,
     /// Recently verified session (node) tokens, for callbacks.
     pub session_tokens: SessionTokenCache,
+    /// Node keys (`pbk_…`) recently refused.
+    pub node_keys: NodeKeyCheck,
     /// How long a query waits for the projections to reach the log's head
     /// before answering from what they have
     /// (`PUREBOOT_READ_YOUR_WRITES_TIMEOUT_MS`).
@@ -122,6 +124,7 @@ impl App {
             session_pages: PageCache::default(),
             tokens: TokenCache::default(),
             session_tokens: SessionTokenCache::default(),
+            node_keys: NodeKeyCheck::default(),
             read_your_writes_timeout: config.read_your_writes_timeout(),
             config,
             shutdown,

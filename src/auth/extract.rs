@@ -76,7 +76,7 @@ async fn live_elsewhere(app: &App, token: &str) -> Result<bool, ApiError> {
             .await
             .is_ok_and(|t| t.liveness == super::node_tokens::Liveness::Live)
     } else if token.starts_with("pbk_") {
-        super::node_tokens::verify_node_token(&*conn, token).await.is_ok()
+        app.node_keys.verify(&*conn, token).await.is_ok()
     } else {
         app.tokens.verify(&*conn, token).await?.is_some()
     })
@@ -238,7 +238,7 @@ impl FromRequestParts<Arc<App>> for NodeAuth {
             return Err(ApiError::Forbidden("this route takes the node's own token (pbk_…)".into()));
         }
         let conn = app.pool.get().await?;
-        let verified = super::node_tokens::verify_node_token(&*conn, token).await?;
+        let verified = app.node_keys.verify(&*conn, token).await?;
         let node = path_id(parts, app, "id").await?;
         if verified != node {
             return Err(ApiError::Forbidden("this node token belongs to another node".into()));

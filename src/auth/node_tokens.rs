@@ -128,6 +128,31 @@ async fn stored_hash(client: &impl Db, owner: &str, kind: &str) -> Result<Option
     Ok(row.map(|r| r.get(0)))
 }
 
+/// [`verify_node_token`] with the node keys recently refused remembered, so
+/// a client repeating a bad `pbk_` token costs no query each time (see
+/// [`super::refused`]). Valid keys are always checked in the database: a
+/// node's calls are rare, and a rotation then takes effect at once.
+#[derive(Default)]
+pub struct NodeKeyCheck {
+    refused: super::refused::RecentlyRefused,
+}
+
+impl NodeKeyCheck {
+    pub async fn verify(&self, client: &impl Db, token: &str) -> Result<Uuid, ApiError> {
+        let digest = hash(token);
+        if self.refused.contains(&digest) {
+            return Err(ApiError::Unauthorized("invalid node token".into()));
+        }
+        match verify_node_token(client, token).await {
+            Err(ApiError::Unauthorized(why)) => {
+                self.refused.insert(digest);
+                Err(ApiError::Unauthorized(why))
+            }
+            other => other,
+        }
+    }
+}
+
 /// Session tokens recently verified for callbacks. Progress reports arrive
 /// many times a second per session; checking the token's hash in the database
 /// each time would double the queries on the hot path. Entries live 5 s; the
