@@ -70,21 +70,50 @@ impl Cluster {
     /// `n` instances started at once (so their first starts race) on a fresh database.
     pub async fn start(n: usize) -> Self {
         let db = TestDb::new().await;
-        let mut instances = Vec::new();
-        for _ in 0..n {
-            let data_dir = std::env::temp_dir().join(format!("pbt-cluster-{}", uuid::Uuid::new_v4().simple()));
-            let (port, metrics_port) = (free_port(), free_port());
-            let child = spawn(&db, &data_dir, port, test_kek())
-                .env("PUREBOOT_METRICS_LISTEN", format!("127.0.0.1:{metrics_port}"))
-                .spawn()
-                .expect("controller binary starts");
-            instances.push(Instance { child: std::sync::Mutex::new(child), port, metrics_port });
-        }
-        let cluster = Self { db, http: reqwest::Client::new(), instances };
+        let instances = (0..n).map(|_| Self::launch(&db)).collect();
+        let mut cluster = Self { db, http: reqwest::Client::new(), instances };
         for i in 0..n {
+            // A port picked free can be taken by another test's process
+            // before this one binds it: such an instance starts again on
+            // other ports (a few times at most).
+            for _ in 0..3 {
+                if !cluster.lost_its_port(i).await {
+                    break;
+                }
+                cluster.instances[i] = Self::launch(&cluster.db);
+            }
             cluster.wait_ready(i).await;
         }
         cluster
+    }
+
+    /// One instance on fresh free ports and a fresh data directory.
+    fn launch(db: &TestDb) -> Instance {
+        let data_dir = std::env::temp_dir().join(format!("pbt-cluster-{}", uuid::Uuid::new_v4().simple()));
+        let (port, metrics_port) = (free_port(), free_port());
+        let child = spawn(db, &data_dir, port, test_kek())
+            .env("PUREBOOT_METRICS_LISTEN", format!("127.0.0.1:{metrics_port}"))
+            .spawn()
+            .expect("controller binary starts");
+        Instance { child: std::sync::Mutex::new(child), port, metrics_port }
+    }
+
+    /// Whether instance `i` exited within 30 s because one of its ports was
+    /// taken (false once it answers, or on any other ending).
+    async fn lost_its_port(&self, i: usize) -> bool {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if self.ready(i).await.is_some() {
+                return false;
+            }
+            let exited = self.instances[i].child.lock().unwrap_or_else(|p| p.into_inner()).try_wait();
+            if let Ok(Some(_)) = exited {
+                let log = std::fs::read_to_string(log_path(self.instances[i].port)).unwrap_or_default();
+                return log.contains("cannot listen");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        false
     }
 
     pub fn url(&self, i: usize, path: &str) -> String {
