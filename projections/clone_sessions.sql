@@ -15,6 +15,8 @@ CREATE TABLE clone_sessions (
     staging_backend_id      UUID,
     staging_path            TEXT,
     staging_status          TEXT,
+    -- staged sessions: the image captured or restored
+    image_id                UUID,
     resize_mode             TEXT        NOT NULL,
     bytes_total             BIGINT,
     bytes_transferred       BIGINT      NOT NULL DEFAULT 0,
@@ -45,6 +47,8 @@ CREATE INDEX clone_sessions_status_created_idx ON clone_sessions (status, create
 -- A node's sessions (as source or target), for `?node_id=`.
 CREATE INDEX clone_sessions_source_node_idx ON clone_sessions (source_node_id, created_at DESC);
 CREATE INDEX clone_sessions_target_node_idx ON clone_sessions (target_node_id, created_at DESC);
+-- An image's sessions, for its deletion.
+CREATE INDEX clone_sessions_image_idx ON clone_sessions (image_id) WHERE image_id IS NOT NULL;
 
 -- Sessions per status, kept by statement triggers in the same transaction
 -- as the rows, so the list endpoint's `total` costs one indexed read instead

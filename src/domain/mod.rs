@@ -7,6 +7,7 @@
 pub mod backend_config;
 pub mod clone_session;
 pub mod disks;
+pub mod image;
 pub mod node;
 pub mod storage_backend;
 pub mod unique_claim;

@@ -22,6 +22,8 @@ pub enum Category {
     Unique,
     /// An operator API token's issue and revocation.
     ApiToken,
+    /// A golden image captured by a staged session.
+    Image,
 }
 
 impl Category {
@@ -33,12 +35,20 @@ impl Category {
             Category::StorageBackend => "storage_backend",
             Category::Unique => "unique",
             Category::ApiToken => "api_token",
+            Category::Image => "image",
         }
     }
 
     /// Every category, each once.
-    pub const ALL: [Category; 6] =
-        [Self::CloneSession, Self::Node, Self::NodeDisks, Self::StorageBackend, Self::Unique, Self::ApiToken];
+    pub const ALL: [Category; 7] = [
+        Self::CloneSession,
+        Self::Node,
+        Self::NodeDisks,
+        Self::StorageBackend,
+        Self::Unique,
+        Self::ApiToken,
+        Self::Image,
+    ];
 
     /// The category named `name`, `None` for one this build does not know.
     pub fn parse(name: &str) -> Option<Self> {

@@ -7,7 +7,8 @@
 //! The names are the spec's (`clone.progress`, `node.created`, …). Beyond
 //! them, `partition.scan_requested`, `partition.operation_removed` and
 //! `partition.operations_applied` let a partition tool page keep its queue
-//! current without polling.
+//! current without polling; `clone.staging_status`, `clone.source_complete`,
+//! `image.ready` and `image.deleted` follow staged sessions and images.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -16,7 +17,7 @@ use time::OffsetDateTime;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::domain::clone_session::TransferPhase;
+use crate::domain::clone_session::{Role, StagingStatus, TransferPhase};
 use crate::domain::disks::operation::OperationKind;
 use crate::domain::disks::scan::PartitionTable;
 
@@ -153,6 +154,42 @@ pub struct WsBackendRef {
     pub backend_id: Uuid,
 }
 
+/// `clone.staging_status`: a staged session's staging moved on
+/// (`provisioned`, `uploading`, `downloading`), as the node of `role` said.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct WsCloneStaging {
+    pub session_id: Uuid,
+    pub role: Role,
+    pub staging_status: StagingStatus,
+}
+
+/// `clone.source_complete`: a staged session's source stored its disk whole
+/// as image `image_id` (staging `ready`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct WsCloneSourceComplete {
+    pub session_id: Uuid,
+    pub image_id: Uuid,
+    /// Bytes of the captured disk.
+    pub size_bytes: i64,
+    /// The disk's content digest (BLAKE3 over the chunk digests).
+    pub digest: String,
+}
+
+/// `image.ready`: a capture finished and the image can be restored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct WsImageReady {
+    pub image_id: Uuid,
+    #[schema(example = "ubuntu-golden")]
+    pub name: String,
+    pub size_bytes: i64,
+}
+
+/// `image.deleted`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct WsImageRef {
+    pub image_id: Uuid,
+}
+
 /// Declares [`WsEventData`] from one list, so a message's `type` is spelled
 /// once for its serde tag, its schema and [`WsEventData::kind`].
 macro_rules! event_data {
@@ -191,6 +228,8 @@ event_data! {
     "clone.completed" => CloneCompleted(WsCloneCompleted),
     "clone.failed" => CloneFailed(WsCloneFailed),
     "clone.cancelled" => CloneCancelled(WsSessionRef),
+    "clone.staging_status" => CloneStaging(WsCloneStaging),
+    "clone.source_complete" => CloneSourceComplete(WsCloneSourceComplete),
     "clone.deleted" => CloneDeleted(WsSessionRef),
     "node.created" => NodeCreated(WsNodeRef),
     "node.updated" => NodeUpdated(WsNodeRef),
@@ -206,6 +245,8 @@ event_data! {
     "storage.backend_created" => BackendCreated(WsBackendRef),
     "storage.backend_updated" => BackendUpdated(WsBackendRef),
     "storage.backend_deleted" => BackendDeleted(WsBackendRef),
+    "image.ready" => ImageReady(WsImageReady),
+    "image.deleted" => ImageDeleted(WsImageRef),
 }
 
 /// One event of the log as the socket sends it: `type` and `data`, plus

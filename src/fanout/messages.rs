@@ -13,6 +13,7 @@ use super::Frame;
 use super::contract::{self as c, WsControlMessage, WsEventData as D};
 use crate::domain::clone_session::{CloneSessionEvent as E, progress_percent};
 use crate::domain::disks::DiskEvent;
+use crate::domain::image::ImageEvent;
 use crate::domain::node::NodeEvent;
 use crate::domain::storage_backend::BackendEvent;
 use crate::event_store::{Category, RecordedEvent};
@@ -59,6 +60,7 @@ pub fn to_message(event: &RecordedEvent) -> Option<Frame> {
         Category::Node => node,
         Category::NodeDisks => node_disks,
         Category::StorageBackend => storage_backend,
+        Category::Image => image,
         Category::Unique | Category::ApiToken => return None,
     };
     let id = event.id().map_err(|err| skipped(event, &err)).ok()?;
@@ -104,6 +106,15 @@ fn clone_session(event: &RecordedEvent, session_id: Uuid) -> Option<D> {
         }
         E::Failed { error, .. } => D::CloneFailed(c::WsCloneFailed { session_id, error }),
         E::Cancelled { .. } => D::CloneCancelled(session),
+        E::StagingChanged { role, staging_status, .. } => {
+            D::CloneStaging(c::WsCloneStaging { session_id, role, staging_status })
+        }
+        E::SourceCompleted(done) => D::CloneSourceComplete(c::WsCloneSourceComplete {
+            session_id,
+            image_id: done.image_id,
+            size_bytes: done.size_bytes,
+            digest: done.digest,
+        }),
         E::Deleted { .. } => D::CloneDeleted(session),
     })
 }
@@ -162,6 +173,15 @@ fn node_disks(event: &RecordedEvent, node_id: Uuid) -> Option<D> {
 
 fn operation(node_id: Uuid, op: crate::domain::disks::OperationRef) -> c::WsOperationRef {
     c::WsOperationRef { node_id, device: op.device, operation_id: op.id, operation: op.operation }
+}
+
+fn image(event: &RecordedEvent, image_id: Uuid) -> Option<D> {
+    Some(match decode::<ImageEvent>(event)? {
+        ImageEvent::Ready { details, .. } => {
+            D::ImageReady(c::WsImageReady { image_id, name: details.name, size_bytes: details.size_bytes })
+        }
+        ImageEvent::Deleted { .. } => D::ImageDeleted(c::WsImageRef { image_id }),
+    })
 }
 
 fn storage_backend(event: &RecordedEvent, backend_id: Uuid) -> Option<D> {

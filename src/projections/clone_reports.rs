@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use super::fold::sessions::{self, Change, MergedProgress, SessionFold, text, ts};
 use super::{ApplyResult, Projection, ProjectionDef};
-use crate::domain::clone_session::CloneSessionEvent as E;
+use crate::domain::clone_session::{CloneSessionEvent as E, starts_transfer};
 use crate::event_store::RecordedEvent;
 
 pub struct CloneReportsProjection;
@@ -20,7 +20,7 @@ const DEF: ProjectionDef = ProjectionDef {
     name: "clone_reports",
     schema: include_str!("../../projections/clone_reports.sql"),
     tables: &["clone_reports"],
-    version: 2,
+    version: 3,
 };
 
 impl Projection for CloneReportsProjection {
@@ -43,6 +43,12 @@ const UPDATED: &str = "UPDATE clone_reports r SET target_node_id = COALESCE(v.ta
     FROM jsonb_to_recordset($1::jsonb) AS v(id uuid, target_node_id uuid) WHERE r.session_id = v.id";
 
 const SOURCE_READY: &str = "UPDATE clone_reports r SET status = 'source_ready', started_at = v.at, bytes_total = v.size
+    FROM jsonb_to_recordset($1::jsonb) AS v(id uuid, at timestamptz, size bigint) WHERE r.session_id = v.id";
+
+/// A staged session's upload or download started (its first staging report with a size).
+const STAGING: &str =
+    "UPDATE clone_reports r SET status = CASE WHEN r.status = 'pending' THEN 'cloning' ELSE r.status END,
+        started_at = COALESCE(r.started_at, v.at), bytes_total = COALESCE(v.size, r.bytes_total)
     FROM jsonb_to_recordset($1::jsonb) AS v(id uuid, at timestamptz, size bigint) WHERE r.session_id = v.id";
 
 /// Merged progress reports (see `fold::sessions`).
@@ -87,7 +93,16 @@ impl SessionFold for CloneReportsProjection {
             E::Failed { error, at } => (FAILED, json!({"id": id, "at": ts(at), "error": error})),
             E::Cancelled { at } => (CANCELLED, json!({"id": id, "at": ts(at)})),
             E::Deleted { at } => (DELETED, json!({"id": id, "at": ts(at)})),
-            E::CertificateIssued(_) | E::Started { .. } | E::ProgressReported(_) => return Vec::new(),
+            E::StagingChanged { at, size_bytes, staging_status, .. } if starts_transfer(*staging_status) => {
+                (STAGING, json!({"id": id, "at": ts(at), "size": size_bytes}))
+            }
+            E::CertificateIssued(_)
+            | E::Started { .. }
+            | E::ProgressReported(_)
+            | E::StagingChanged { .. }
+            | E::SourceCompleted(_) => {
+                return Vec::new();
+            }
         };
         vec![Change { sql, row }]
     }

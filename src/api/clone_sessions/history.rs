@@ -113,6 +113,12 @@ pub fn summary(event: &E) -> String {
         E::Completed { duration_seconds, .. } => format!("completed in {duration_seconds} s"),
         E::Failed { error, .. } => format!("failed: {error}"),
         E::Cancelled { .. } => "cancelled".into(),
+        E::StagingChanged { role, staging_status, .. } => {
+            format!("{} reported staging {}", role.as_str(), staging_status.as_str())
+        }
+        E::SourceCompleted(c) => {
+            format!("image stored: {} in {} chunks, digest {}", human_bytes(c.size_bytes), c.chunks, c.digest)
+        }
         E::Deleted { .. } => "deleted".into(),
     }
 }

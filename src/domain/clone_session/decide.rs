@@ -37,7 +37,7 @@ pub fn create(
         return Err(Rejection::Conflict(format!("clone session {id} already exists")));
     }
     let spec = check_spec(spec)?;
-    let mut events = vec![E::Created(SessionCreated { id, spec, created_by, at: now })];
+    let mut events = vec![E::Created(SessionCreated { id, spec, staged: None, created_by, at: now })];
     events.extend(certificates.into_iter().map(E::CertificateIssued));
     Ok(events)
 }
@@ -201,6 +201,7 @@ pub fn progress(state: &CloneSession, report: ProgressReport) -> Result<Vec<E>, 
 /// `digest`: the target's content digest (64 hex digits), if it sent one.
 pub fn complete(state: &CloneSession, digest: Option<String>, now: OffsetDateTime) -> Result<Vec<E>, Rejection> {
     existing(state)?;
+    super::check_staged_complete(state, digest.as_deref())?;
     if let Some(d) = &digest
         && (d.len() != 64 || !d.bytes().all(|b| b.is_ascii_hexdigit()))
     {
@@ -272,7 +273,7 @@ pub fn may_reissue(state: &CloneSession, role: Role) -> Result<(), Rejection> {
     Ok(())
 }
 
-fn existing(state: &CloneSession) -> Result<&SessionSpec, Rejection> {
+pub(super) fn existing(state: &CloneSession) -> Result<&SessionSpec, Rejection> {
     match &state.spec {
         Some(spec) if !state.deleted => Ok(spec),
         _ => Err(Rejection::NotFound("Clone session not found".into())),

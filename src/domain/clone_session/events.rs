@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::{CloneMode, ResizeMode, Role, SourceEndpoint, TransferPhase};
+use super::{CloneMode, ResizeMode, Role, SourceCompleted, SourceEndpoint, StagedImage, StagingStatus, TransferPhase};
 use crate::event_store::DomainEvent;
 
 /// What the operator asked for; editable while pending.
@@ -27,6 +27,11 @@ pub struct SessionCreated {
     pub id: Uuid,
     #[serde(flatten)]
     pub spec: SessionSpec,
+    /// Staged sessions: the image the session captures or restores (see
+    /// `staging.rs`); absent for direct sessions and staged ones created
+    /// before images existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub staged: Option<StagedImage>,
     pub created_by: Option<String>,
     #[serde(with = "time::serde::rfc3339")]
     pub at: OffsetDateTime,
@@ -139,6 +144,21 @@ pub enum CloneSessionEvent {
         #[serde(with = "time::serde::rfc3339")]
         at: OffsetDateTime,
     },
+    /// A staged session's staging area moved on (provisioned, uploading,
+    /// downloading), as the node of `role` reported it.
+    #[serde(rename = "clone_session.staging_changed")]
+    StagingChanged {
+        role: Role,
+        staging_status: StagingStatus,
+        /// The disk's size in bytes, when the report gave it (uploading).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        size_bytes: Option<i64>,
+        #[serde(with = "time::serde::rfc3339")]
+        at: OffsetDateTime,
+    },
+    /// The source finished uploading: the image is stored whole (staging `ready`).
+    #[serde(rename = "clone_session.source_completed")]
+    SourceCompleted(SourceCompleted),
     #[serde(rename = "clone_session.deleted")]
     Deleted {
         #[serde(with = "time::serde::rfc3339")]

@@ -23,7 +23,13 @@ fn spec(resize_mode: ResizeMode) -> SessionSpec {
 }
 
 fn created() -> E {
-    E::Created(SessionCreated { id: Uuid::from_u128(9), spec: spec(ResizeMode::None), created_by: None, at: at() })
+    E::Created(SessionCreated {
+        id: Uuid::from_u128(9),
+        spec: spec(ResizeMode::None),
+        staged: None,
+        created_by: None,
+        at: at(),
+    })
 }
 
 fn at() -> OffsetDateTime {

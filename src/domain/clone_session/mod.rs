@@ -8,6 +8,8 @@
 //!      └─────────failed────────────┴───────────failed──────────────────┴─▶ failed
 //!                                              cloning ──DELETE──▶ cancelled
 //! ```
+//! Staged sessions go from `pending` to `cloning` when their upload or
+//! download starts, with their own `staging_status` (see [`staging`]).
 //! `completed`, `failed` and `cancelled` are terminal. DELETE on any session
 //! that is not cloning removes it from the query tables (its history stays in
 //! the log); every later command on it answers 404.
@@ -15,10 +17,12 @@
 mod decide;
 mod events;
 mod guard;
+mod staging;
 
 pub use decide::*;
 pub use events::*;
 pub use guard::*;
+pub use staging::*;
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -78,8 +82,8 @@ pub enum ResizeMode {
     GrowTarget,
 }
 
-/// Where a staged clone's staging area is (design: staged flow). No command
-/// sets it yet, so sessions show null; declared so clients know its values.
+/// Where a staged clone's staging area is (design: staged flow; the
+/// transitions are in [`staging`]). Null for direct sessions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum StagingStatus {
@@ -90,6 +94,20 @@ pub enum StagingStatus {
     Downloading,
     Cleanup,
     Deleted,
+}
+
+impl StagingStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StagingStatus::Pending => "pending",
+            StagingStatus::Provisioned => "provisioned",
+            StagingStatus::Uploading => "uploading",
+            StagingStatus::Ready => "ready",
+            StagingStatus::Downloading => "downloading",
+            StagingStatus::Cleanup => "cleanup",
+            StagingStatus::Deleted => "deleted",
+        }
+    }
 }
 
 /// Which side of a direct clone a node plays.
@@ -156,11 +174,18 @@ pub struct CloneSession {
     pub issued: [u32; 2],
     /// Seconds from source-ready to completion, once completed.
     pub duration_seconds: Option<i64>,
+    /// Staged sessions: the image captured or restored, and its staging.
+    pub staged: Option<StagedImage>,
+    pub staging_status: Option<StagingStatus>,
+    /// Bytes of the staged disk: from the upload's start, or the image's.
+    pub staging_size: Option<i64>,
+    /// What the source stored, once its upload completed.
+    pub captured: Option<SourceCompleted>,
 }
 
 impl CloneSession {
     pub fn bytes_total(&self) -> Option<i64> {
-        self.source.as_ref().map(|s| s.size_bytes)
+        self.source.as_ref().map(|s| s.size_bytes).or(self.staging_size)
     }
 }
 
@@ -183,6 +208,11 @@ impl Aggregate for CloneSession {
                 self.spec = Some(created.spec.clone());
                 self.created_by = created.created_by.clone();
                 self.created_at = Some(created.at);
+                self.staged = created.staged.clone();
+                self.staging_status = self.staged.as_ref().map(StagedImage::initial_status);
+                if let Some(StagedImage::Restore { size_bytes, .. }) = &self.staged {
+                    self.staging_size = Some(*size_bytes);
+                }
             }
             E::Updated(update) => {
                 if let Some(spec) = &mut self.spec {
@@ -218,6 +248,19 @@ impl Aggregate for CloneSession {
                 self.error = Some(error.clone());
             }
             E::Cancelled { .. } => self.status = CloneStatus::Cancelled,
+            E::StagingChanged { staging_status, size_bytes, at, .. } => {
+                self.staging_status = Some(*staging_status);
+                self.staging_size = size_bytes.or(self.staging_size);
+                if self.status == CloneStatus::Pending && starts_transfer(*staging_status) {
+                    self.status = CloneStatus::Cloning;
+                    self.started_at = Some(*at);
+                }
+            }
+            E::SourceCompleted(done) => {
+                self.staging_status = Some(StagingStatus::Ready);
+                self.staging_size = Some(done.size_bytes);
+                self.captured = Some(done.clone());
+            }
             E::Deleted { .. } => self.deleted = true,
         }
     }

@@ -13,9 +13,10 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::fold::sessions::{self, Change, MergedProgress, SessionFold, text, ts};
-use super::{ApplyResult, Projection, ProjectionDef};
-use crate::domain::clone_session::{CloneSessionEvent as E, Role, SessionCreated};
-use crate::event_store::RecordedEvent;
+use super::{ApplyResult, Projection, ProjectionDef, ProjectionError, fold};
+use crate::domain::clone_session::{CloneSessionEvent as E, Role, SessionCreated, StagedImage, starts_transfer};
+use crate::domain::image::{ImageEvent, manifest_path};
+use crate::event_store::{Category, RecordedEvent};
 
 pub struct CloneSessionsProjection;
 
@@ -23,7 +24,7 @@ const DEF: ProjectionDef = ProjectionDef {
     name: "clone_sessions",
     schema: include_str!("../../../projections/clone_sessions.sql"),
     tables: &["clone_sessions", "clone_session_counts"],
-    version: 3,
+    version: 4,
 };
 
 impl Projection for CloneSessionsProjection {
@@ -31,8 +32,28 @@ impl Projection for CloneSessionsProjection {
         &DEF
     }
     fn apply<'a>(&'a self, tx: &'a Transaction<'a>, events: &'a [RecordedEvent]) -> ApplyResult<'a> {
-        Box::pin(sessions::apply(tx, events, self))
+        Box::pin(async move {
+            sessions::apply(tx, events, self).await?;
+            images_deleted(tx, events).await
+        })
     }
+}
+
+/// A deleted image's sessions show staging `deleted` (the image's own stream
+/// says so; the sessions' streams do not change).
+async fn images_deleted(tx: &Transaction<'_>, events: &[RecordedEvent]) -> Result<(), ProjectionError> {
+    for decoded in fold::events_of::<ImageEvent>(events, Category::Image) {
+        let (event, image, decoded) = decoded?;
+        if let ImageEvent::Deleted { .. } = decoded {
+            tx.execute(
+                "UPDATE clone_sessions SET staging_status = 'deleted', updated_at = $2, last_position = $3
+                 WHERE image_id = $1",
+                &[&image, &event.recorded_at, &event.position],
+            )
+            .await?;
+        }
+    }
+    Ok(())
 }
 
 /// A created session's columns: the one mapping of `clone_session.created`
@@ -52,6 +73,13 @@ pub struct CreatedRow {
     #[serde(serialize_with = "timestamp")]
     pub created_at: OffsetDateTime,
     pub created_by: Option<String>,
+    /// Staged sessions: the image captured or restored, its manifest's path
+    /// on the backend and the staging's first status.
+    pub image_id: Option<Uuid>,
+    pub staging_path: Option<String>,
+    pub staging_status: Option<String>,
+    /// A restore's size is the image's, known from the start.
+    pub bytes_total: Option<i64>,
 }
 
 impl CreatedRow {
@@ -69,6 +97,13 @@ impl CreatedRow {
             resize_mode: text(&spec.resize_mode),
             created_at: created.at,
             created_by: created.created_by.clone(),
+            image_id: created.staged.as_ref().map(StagedImage::image_id),
+            staging_path: created.staged.as_ref().map(|s| manifest_path(s.image_name())),
+            staging_status: created.staged.as_ref().map(|s| s.initial_status().as_str().to_owned()),
+            bytes_total: match &created.staged {
+                Some(StagedImage::Restore { size_bytes, .. }) => Some(*size_bytes),
+                _ => None,
+            },
         }
     }
 }
@@ -78,13 +113,31 @@ fn timestamp<S: serde::Serializer>(at: &OffsetDateTime, serializer: S) -> Result
 }
 
 const CREATED: &str = "INSERT INTO clone_sessions (id, name, status, clone_mode, source_node_id, target_node_id,
-        source_device, target_device, staging_backend_id, resize_mode, created_at, created_by, updated_at, last_position)
+        source_device, target_device, staging_backend_id, resize_mode, created_at, created_by, updated_at, last_position,
+        image_id, staging_path, staging_status, bytes_total)
     SELECT id, name, 'pending', clone_mode, source_node_id, target_node_id, source_device, target_device,
-        staging_backend_id, resize_mode, created_at, created_by, at, pos
+        staging_backend_id, resize_mode, created_at, created_by, at, pos, image_id, staging_path, staging_status,
+        bytes_total
     FROM jsonb_to_recordset($1::jsonb) AS v(id uuid, name text, clone_mode text, source_node_id uuid,
         target_node_id uuid, source_device text, target_device text, staging_backend_id uuid, resize_mode text,
-        created_at timestamptz, created_by text, at timestamptz, pos bigint)
+        created_at timestamptz, created_by text, at timestamptz, pos bigint, image_id uuid, staging_path text,
+        staging_status text, bytes_total bigint)
     ON CONFLICT (id) DO NOTHING";
+
+/// A staged session's staging moved on; the upload or download starting
+/// takes it out of `pending`.
+const STAGING: &str = "UPDATE clone_sessions s SET staging_status = v.staging,
+        status = CASE WHEN s.status = 'pending' AND v.moving THEN 'cloning' ELSE s.status END,
+        started_at = CASE WHEN v.moving THEN COALESCE(s.started_at, v.at) ELSE s.started_at END, bytes_total = COALESCE(v.size, s.bytes_total),
+        updated_at = v.at, last_position = v.pos
+    FROM jsonb_to_recordset($1::jsonb) AS v(id uuid, staging text, moving boolean, size bigint, at timestamptz,
+        pos bigint)
+    WHERE s.id = v.id";
+
+const SOURCE_COMPLETED: &str = "UPDATE clone_sessions s SET staging_status = 'ready', bytes_total = v.size,
+        updated_at = v.at, last_position = v.pos
+    FROM jsonb_to_recordset($1::jsonb) AS v(id uuid, size bigint, at timestamptz, pos bigint)
+    WHERE s.id = v.id";
 
 const UPDATED: &str = "UPDATE clone_sessions s SET name = COALESCE(v.name, s.name),
         target_node_id = COALESCE(v.target_node_id, s.target_node_id),
@@ -175,6 +228,13 @@ impl SessionFold for CloneSessionsProjection {
                 (FAILED, json!({"id": id, "error": error, "done": ts(done), "at": at, "pos": pos}))
             }
             E::Cancelled { at: done } => (CANCELLED, json!({"id": id, "done": ts(done), "at": at, "pos": pos})),
+            E::StagingChanged { staging_status, size_bytes, at: started, .. } => {
+                let moving = starts_transfer(*staging_status);
+                let row = json!({"id": id, "staging": staging_status.as_str(), "moving": moving, "size": size_bytes,
+                    "at": ts(started), "pos": pos});
+                (STAGING, row)
+            }
+            E::SourceCompleted(c) => (SOURCE_COMPLETED, json!({"id": id, "size": c.size_bytes, "at": at, "pos": pos})),
             E::Deleted { .. } => (DELETED, json!({"id": id})),
         };
         vec![Change { sql, row }]

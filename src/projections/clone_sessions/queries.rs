@@ -49,6 +49,9 @@ pub struct CloneSessionView {
     pub staging_path: Option<String>,
     #[schema(required = true, value_type = Option<crate::domain::clone_session::StagingStatus>)]
     pub staging_status: Option<String>,
+    /// Staged sessions: the image captured (once its upload completes) or
+    /// restored (`GET /images/{id}`).
+    pub image_id: Option<Uuid>,
     #[schema(value_type = ResizeMode)]
     pub resize_mode: String,
     #[schema(required = true)]
@@ -136,10 +139,11 @@ impl CloneSessionView {
             source_port: DEFAULT_SOURCE_PORT,
             staging_backend_id: row.staging_backend_id,
             staging_backend_name: names.backend,
-            staging_path: None,
-            staging_status: None,
+            staging_path: row.staging_path,
+            staging_status: row.staging_status,
+            image_id: row.image_id,
             resize_mode: row.resize_mode,
-            bytes_total: None,
+            bytes_total: row.bytes_total,
             bytes_transferred: 0,
             transfer_rate_bps: None,
             bytes_on_wire: None,
@@ -170,7 +174,13 @@ impl CloneSessionView {
         if state.status != CloneStatus::Pending || state.deleted {
             return None;
         }
-        let created = SessionCreated { id, spec: spec.clone(), created_by: state.created_by.clone(), at };
+        let created = SessionCreated {
+            id,
+            spec: spec.clone(),
+            staged: state.staged.clone(),
+            created_by: state.created_by.clone(),
+            at,
+        };
         Some(Self::created(&created, &state.certificates, names, last_position))
     }
 }
@@ -183,7 +193,7 @@ const SELECT: &str = "SELECT s.id, s.name, s.status, s.clone_mode, s.source_node
         s.staging_path, s.staging_status, s.resize_mode, s.bytes_total, s.bytes_transferred, s.transfer_rate_bps,
         s.error_message, s.created_at, s.started_at, s.completed_at, s.created_by, s.duration_seconds,
         s.source_cert_expires_at, s.target_cert_expires_at, s.last_position, s.bytes_on_wire, s.transfer_status,
-        s.last_report_at, s.verified_bytes
+        s.last_report_at, s.verified_bytes, s.image_id
     FROM clone_sessions s
     LEFT JOIN nodes sn ON sn.id = s.source_node_id
     LEFT JOIN nodes tn ON tn.id = s.target_node_id
@@ -209,6 +219,7 @@ fn view(row: &Row) -> CloneSessionView {
         staging_backend_name: row.get(13),
         staging_path: row.get(14),
         staging_status: row.get(15),
+        image_id: row.get(33),
         resize_mode: row.get(16),
         bytes_total,
         bytes_transferred,

@@ -1,0 +1,63 @@
+//! The image's rules: recorded once when its capture completes (a replayed
+//! `source-complete` records nothing twice), deleted only when no session
+//! that is not over uses it.
+
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::{Image, ImageDetails, ImageEvent, name_claim};
+use crate::domain::Rejection;
+use crate::domain::unique_claim::{ClaimAction, ClaimChange};
+
+/// Records image `id` as ready with what its capture stored. The same
+/// details again are acknowledged with no event.
+pub fn record_ready(
+    state: &Image,
+    id: Uuid,
+    details: ImageDetails,
+    now: OffsetDateTime,
+) -> Result<Vec<ImageEvent>, Rejection> {
+    match &state.details {
+        _ if state.deleted => Err(Rejection::Conflict(format!("image {id} was deleted"))),
+        Some(recorded) if *recorded == details => Ok(vec![]),
+        Some(recorded) => Err(Rejection::Conflict(format!(
+            "image {id} is already recorded with digest {} ({} bytes); a different capture is refused",
+            recorded.digest, recorded.size_bytes
+        ))),
+        None => Ok(vec![ImageEvent::Ready { id, details, at: now }]),
+    }
+}
+
+/// The image as a restore may use it: ready and not deleted.
+pub fn usable(state: &Image) -> Result<&ImageDetails, Rejection> {
+    match &state.details {
+        Some(details) if !state.deleted => Ok(details),
+        _ => Err(Rejection::NotFound("Image not found".into())),
+    }
+}
+
+/// Deletes image `id`, releasing its name. `users`: the sessions that use it
+/// and are not over (completed, failed, cancelled or deleted): with any, 409
+/// naming them, since their agents still read the image from the backend.
+pub fn delete(
+    state: &Image,
+    id: Uuid,
+    users: &[Uuid],
+    now: OffsetDateTime,
+) -> Result<(Vec<ImageEvent>, Vec<ClaimChange>), Rejection> {
+    let details = usable(state)?;
+    if !users.is_empty() {
+        let names: Vec<String> = users.iter().map(Uuid::to_string).collect();
+        return Err(Rejection::Conflict(format!(
+            "image {} is in use by clone session(s) {} that are not over; wait for them or cancel them first",
+            details.name,
+            names.join(", ")
+        )));
+    }
+    let release = name_claim(details.backend_id, &details.name, id, ClaimAction::Release);
+    Ok((vec![ImageEvent::Deleted { at: now }], vec![release]))
+}
+
+#[cfg(test)]
+#[path = "decide_tests.rs"]
+mod tests;
