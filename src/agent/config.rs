@@ -134,6 +134,10 @@ struct Args {
     /// Source: seconds between CRL refreshes
     #[arg(long, global = true, default_value_t = 30, hide = true)]
     crl_refresh_secs: u64,
+    /// Staged sessions on an nfs backend: the directory the export is
+    /// mounted on [kernel: pureboot.backend_mount]
+    #[arg(long, env = "PUREBOOT_BACKEND_MOUNT", global = true)]
+    backend_mount: Option<PathBuf>,
     /// Target, for fault drills and tests: after writing and flushing, create
     /// `<state-dir>/verify.hold` and wait until it is removed before verifying.
     #[arg(long, global = true, hide = true)]
@@ -189,6 +193,8 @@ pub struct AgentConfig {
     pub progress_interval: Duration,
     pub crl_refresh: Duration,
     pub hold_before_verify: bool,
+    /// Staged sessions on an nfs backend: where the export is mounted.
+    pub backend_mount: Option<PathBuf>,
 }
 
 impl AgentConfig {
@@ -315,6 +321,7 @@ impl AgentConfig {
             progress_interval: Duration::from_millis(a.progress_interval_ms.max(100)),
             crl_refresh: Duration::from_secs(a.crl_refresh_secs.max(1)),
             hold_before_verify: a.hold_before_verify,
+            backend_mount: a.backend_mount.or_else(|| kernel.get("backend_mount").map(PathBuf::from)),
         }))
     }
 }

@@ -36,6 +36,9 @@ pub struct SessionState {
     /// none, shrink_source or grow_target.
     #[serde(default)]
     pub resize_mode: Option<String>,
+    /// direct or staged.
+    #[serde(default)]
+    pub clone_mode: Option<String>,
 }
 
 impl SessionState {

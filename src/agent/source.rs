@@ -36,6 +36,9 @@ use crate::api::clone_sessions::schemas::CloneSourceReady;
 use crate::domain::disks::Device;
 
 pub async fn run(config: AgentConfig) -> Result<(), AgentError> {
+    if super::image::session::is_staged(&Controller::new(&config)?).await? {
+        return super::image::session::run(config).await;
+    }
     let (controller, outbox) = prepare(&config)?;
     let result = serve(&config, &controller, &outbox).await;
     finish(result, &outbox, config.callback_deadline).await

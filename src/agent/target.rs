@@ -42,6 +42,9 @@ use crate::api::clone_sessions::schemas::CloneCompletion;
 const VERIFY_ROUNDS: usize = 3;
 
 pub async fn run(config: AgentConfig) -> Result<(), AgentError> {
+    if super::image::session::is_staged(&super::controller::Controller::new(&config)?).await? {
+        return super::image::session::run(config).await;
+    }
     let (controller, outbox) = prepare(&config)?;
     let watch = Watch::spawn(controller.clone());
     let result = tokio::select! {
@@ -55,7 +58,7 @@ pub async fn run(config: AgentConfig) -> Result<(), AgentError> {
 /// (`resize_mode = grow_target`), read when the copy is verified (an
 /// operator may change it until then). Retried for 30 s: skipping a
 /// requested grow for want of an answer would leave the disk half done.
-async fn grows(controller: &Controller) -> Result<bool, AgentError> {
+pub(crate) async fn grows(controller: &Controller) -> Result<bool, AgentError> {
     let mut last_error = String::new();
     for _ in 0..30 {
         match controller.session_state().await {

@@ -12,6 +12,7 @@ pub mod disks;
 pub mod envelope;
 pub mod extract;
 pub mod health;
+pub mod images;
 pub mod metrics;
 pub mod nodes;
 pub mod reports;
@@ -45,6 +46,8 @@ use crate::app::App;
         (name = "disks",
             description = "A node's disks as it last reported them, and the partition operations queued on them"),
         (name = "storage", description = "Storage backends for staged clones"),
+        (name = "images", description = "Golden images: captured once by a staged session, restored onto any \
+            number of targets (one restore session per target)"),
         (name = "events", description = "Live event stream"),
         (name = "health", description = "Liveness and readiness"),
         (name = "ca", description = "The certificate authority's public material"),
@@ -133,7 +136,12 @@ pub fn router() -> OpenApiRouter<Arc<App>> {
         .routes(routes!(clone_sessions::callbacks::source_ready))
         .routes(routes!(clone_sessions::callbacks::progress))
         .routes(routes!(clone_sessions::callbacks::complete))
-        .routes(routes!(clone_sessions::callbacks::failed));
+        .routes(routes!(clone_sessions::callbacks::failed))
+        .routes(routes!(clone_sessions::staging::staging_info))
+        .routes(routes!(clone_sessions::staging::staging_status, clone_sessions::staging::report_staging))
+        .routes(routes!(clone_sessions::staging::source_complete))
+        .routes(routes!(images::list))
+        .routes(routes!(images::get, images::delete));
     let mut router =
         OpenApiRouter::with_openapi(ApiDoc::openapi()).routes(routes!(metrics::metrics)).nest("/api/v1", v1);
     shared_responses::declare(router.get_openapi_mut());

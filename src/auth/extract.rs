@@ -205,6 +205,11 @@ impl<P: SessionPolicy + Send + Sync> FromRequestParts<Arc<App>> for SessionAuth<
 }
 
 impl<P> SessionAuth<P> {
+    /// The node token's role; `None` for an operator.
+    pub fn role(&self) -> Option<Role> {
+        self.role
+    }
+
     /// The request context for acting in one of `roles`: 403 for a node token
     /// of another role (operators, where the route admits them, pass).
     pub fn as_role(self, roles: &[Role]) -> Result<RequestContext, ApiError> {

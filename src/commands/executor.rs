@@ -11,6 +11,7 @@ use super::StreamLocks;
 use crate::domain::Rejection;
 use crate::domain::clone_session::CloneSession;
 use crate::domain::disks::NodeDisks;
+use crate::domain::image::Image;
 use crate::domain::node::Node;
 use crate::domain::storage_backend::StorageBackend;
 use crate::domain::unique_claim::{self, ClaimChange, UniqueClaim};
@@ -80,6 +81,7 @@ pub struct Executor {
     nodes: AggregateCache<Node>,
     node_disks: AggregateCache<NodeDisks>,
     storage_backends: AggregateCache<StorageBackend>,
+    images: AggregateCache<Image>,
     claims: AggregateCache<UniqueClaim>,
 }
 
@@ -98,6 +100,7 @@ impl Executor {
             nodes: AggregateCache::default(),
             node_disks: AggregateCache::default(),
             storage_backends: AggregateCache::default(),
+            images: AggregateCache::default(),
             claims: AggregateCache::default(),
         }
     }
@@ -237,6 +240,12 @@ impl Cached for NodeDisks {
 impl Cached for StorageBackend {
     fn cache(executor: &Executor) -> &AggregateCache<Self> {
         &executor.storage_backends
+    }
+}
+
+impl Cached for Image {
+    fn cache(executor: &Executor) -> &AggregateCache<Self> {
+        &executor.images
     }
 }
 

@@ -23,6 +23,7 @@
 pub mod clone_sessions;
 pub mod disks;
 mod executor;
+pub mod images;
 pub mod nodes;
 pub mod storage_backends;
 mod stream_locks;

@@ -69,6 +69,19 @@ pub async fn existing(app: &App, id: Uuid) -> Result<Option<String>, ApiError> {
     Ok(state.details.map(|details| details.name))
 }
 
+/// Credential `name` of backend `id`, unsealed, or `None` when it is not
+/// set: for the node agents that need it (staging-info), never an operator.
+pub async fn credential(app: &App, id: Uuid, name: &str) -> Result<Option<String>, ApiError> {
+    let owner = StorageBackend::stream(id);
+    let kind = credential_kind(name);
+    let conn = app.pool.get().await?;
+    let row = conn.query_opt("SELECT value FROM secrets WHERE owner = $1 AND kind = $2", &[&owner, &kind]).await?;
+    let Some(row) = row else { return Ok(None) };
+    let sealed: Vec<u8> = row.get(0);
+    let value = app.secrets.open(&format!("{owner}/{kind}"), &sealed).map_err(|e| ApiError::Internal(e.to_string()))?;
+    String::from_utf8(value).map(Some).map_err(|e| ApiError::Internal(format!("credential {name}: {e}")))
+}
+
 /// The backend as the command left it (never a later command's change).
 fn view_of(backend: &StorageBackend) -> Result<StorageBackendView, ApiError> {
     StorageBackendView::of(backend).ok_or_else(|| ApiError::Internal("a storage command left no backend".into()))

@@ -16,6 +16,7 @@ pub mod clone_reports;
 pub mod clone_sessions;
 pub mod disk_info;
 pub mod fold;
+pub mod images;
 mod install;
 mod lag;
 mod leader;
@@ -107,6 +108,7 @@ pub fn all() -> Vec<Box<dyn Projection>> {
         Box::new(clone_reports::CloneReportsProjection),
         Box::new(disk_info::DiskInfoProjection),
         Box::new(partition_operations::PartitionOperationsProjection),
+        Box::new(images::ImagesProjection),
     ]
 }
 

@@ -14,8 +14,8 @@ use crate::api::extract::{ApiJson, IdPath};
 use crate::app::App;
 use crate::auth::node_tokens::SessionTokens;
 use crate::auth::{Auth, Operator};
-use crate::commands::clone_sessions as command;
-use crate::domain::clone_session::{CloneStatus, Role, SessionPatch, SessionSpec};
+use crate::commands::clone_sessions::{self as command, ImageRequest};
+use crate::domain::clone_session::{CloneMode, CloneStatus, Role, SessionPatch, SessionSpec};
 use crate::error::{ApiError, ErrorBody};
 use crate::projections::clone_sessions::CloneSessionView;
 
@@ -107,7 +107,10 @@ pub struct DeleteOutcome {
     pub outcome: String,
 }
 
-/// Create a clone session. Direct mode issues the source and target certificates.
+/// Create a clone session. Direct mode issues the source and target
+/// certificates. Staged mode captures the source's disk as a new image on
+/// `staging_backend_id` (and, with a target, restores it there), or with
+/// `image_id` restores an existing image onto `target_node_id`.
 #[utoipa::path(
     operation_id = "create_clone_session", post, path = "/clone-sessions", tag = "clone-sessions",
     request_body = CloneSessionCreate,
@@ -118,13 +121,15 @@ pub struct DeleteOutcome {
         (status = 400, description = "Malformed JSON", body = ErrorBody),
         (status = 401, description = "Missing or invalid token", body = ErrorBody),
         (status = 403, description = "Role not allowed", body = ErrorBody),
-        (status = 404, description = "Unknown source node, target node or storage backend", body = ErrorBody),
+        (status = 404, description = "Unknown source node, target node, storage backend or image", body = ErrorBody),
         (status = 409, description = "Unsafe to create: the target node is already the target of another active \
             (not completed, failed, cancelled or deleted) session, named in `detail`; or the target disk is smaller \
             than the source (sizes from the nodes' latest disk reports, both in `detail`) and `resize_mode` is not \
-            `shrink_source`. A size no report gives is not checked", body = ErrorBody),
+            `shrink_source` (a restore's source size is the image's). A size no report gives is not checked; or \
+            the image name is taken on the backend", body = ErrorBody),
         (status = 413, body = ErrorBody),
-        (status = 422, description = "Invalid field (e.g. target_node_id required for direct mode)", body = ErrorBody)
+        (status = 422, description = "Invalid field (e.g. target_node_id required for direct mode); a staged \
+            session on an s3 or iscsi backend (not supported yet)", body = ErrorBody)
     )
 )]
 pub async fn create(
@@ -133,17 +138,34 @@ pub async fn create(
     headers: HeaderMap,
     ApiJson(body): ApiJson<CloneSessionCreate>,
 ) -> Result<Json<ApiResponse<CloneSessionCreated>>, ApiError> {
+    let image = match (body.clone_mode, body.image_id, body.image_name) {
+        (_, Some(_), Some(_)) => {
+            return Err(ApiError::invalid("image_name", "a restore (image_id) takes the image's name"));
+        }
+        (_, Some(image_id), None) => ImageRequest::Restore { image_id },
+        (CloneMode::Staged, None, name) => ImageRequest::Capture { name },
+        (CloneMode::Direct, None, Some(_)) => {
+            return Err(ApiError::invalid("image_name", "an image is captured only in staged mode"));
+        }
+        (CloneMode::Direct, None, None) => ImageRequest::None,
+    };
+    let source_node_id = match (body.source_node_id, &image) {
+        (Some(source), _) => source,
+        // Filled in from the image.
+        (None, ImageRequest::Restore { .. }) => uuid::Uuid::nil(),
+        (None, _) => return Err(ApiError::invalid("source_node_id", "source_node_id is required")),
+    };
     let spec = SessionSpec {
         name: body.name,
         clone_mode: body.clone_mode,
-        source_node_id: body.source_node_id,
+        source_node_id,
         target_node_id: body.target_node_id,
         source_device: body.source_device,
         target_device: body.target_device,
         staging_backend_id: body.staging_backend_id,
         resize_mode: body.resize_mode,
     };
-    let (session, node_tokens) = command::create(&app, &auth.ctx.metadata(), spec).await?;
+    let (session, node_tokens) = command::create(&app, &auth.ctx.metadata(), spec, image).await?;
     let agent_parameters = match (session.clone_mode.as_str(), request_url(&headers), app.ca.as_ref()) {
         ("direct", Some(url), Some(ca)) => AgentParameters::new(&session, &node_tokens, &url, ca.ca_pem()),
         _ => None,

@@ -7,6 +7,8 @@ pub mod csr;
 pub mod history;
 pub mod queries;
 pub mod schemas;
+pub mod staging;
+pub mod staging_schemas;
 
 use uuid::Uuid;
 

@@ -22,7 +22,8 @@ fn default_port() -> u16 {
 pub struct CloneSessionCreate {
     /// Optional, at most 255 characters.
     pub name: Option<String>,
-    pub source_node_id: Uuid,
+    /// Required unless `image_id` is given (a restore's source is the image's).
+    pub source_node_id: Option<Uuid>,
     /// Required for `direct` mode.
     pub target_node_id: Option<Uuid>,
     #[serde(default = "default_device")]
@@ -39,6 +40,14 @@ pub struct CloneSessionCreate {
     #[serde(default)]
     #[schema(default = "none")]
     pub resize_mode: ResizeMode,
+    /// Staged mode: restore this ready image (`GET /images`) onto
+    /// `target_node_id`, instead of capturing the source. One session per
+    /// target: create one for each machine the image goes to.
+    pub image_id: Option<Uuid>,
+    /// Staged capture: the new image's name (1–100 of `A-Z a-z 0-9 . _ -`,
+    /// unique per backend); `image-<id>` when absent.
+    #[schema(example = "ubuntu-golden")]
+    pub image_name: Option<String>,
 }
 
 /// `CloneSessionUpdate`: allowed only while the session is pending.

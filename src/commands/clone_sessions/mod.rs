@@ -5,8 +5,10 @@
 //! kept (sealed or hashed) outside the log until the session ends.
 
 mod certificates;
+mod staging;
 
 pub use certificates::{cert_kind, key_kind, sign_csr};
+pub use staging::{ImageRequest, report_staging, source_complete};
 
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -27,14 +29,23 @@ use crate::projections::clone_sessions::{CloneSessionView, ReferencedNames};
 /// the node tokens of both roles (their hashes are stored, never the tokens).
 /// The view is built from what was decided, so the response does not wait
 /// for the projections (a test holds it equal to the folded row).
+///
+/// A staged `image` request captures a new image or restores one (see
+/// [`staging::prepare`]); a restore's source is the image.
 pub async fn create(
     app: &App,
     metadata: &Metadata,
-    spec: SessionSpec,
+    mut spec: SessionSpec,
+    image: ImageRequest,
 ) -> Result<(CloneSessionView, SessionTokens), ApiError> {
+    let staged = staging::prepare(app, &mut spec, image).await?;
     let spec = session::check_spec(spec)?;
     let names = check_references(app, spec.source_node_id, spec.target_node_id, spec.staging_backend_id).await?;
-    session::check_fits(&spec, disk_sizes(app, &spec).await?)?;
+    let mut sizes = disk_sizes(app, &spec).await?;
+    if let Some(session::StagedImage::Restore { size_bytes, .. }) = &staged {
+        sizes.source = Some(*size_bytes);
+    }
+    session::check_fits(&spec, sizes)?;
     let id = Uuid::new_v4();
     let (certificates, mut secrets) = certificates::issue(app, id, &spec).await?;
     let (tokens, token_secrets) = issue_session_tokens(id);
@@ -42,8 +53,12 @@ pub async fn create(
     let executed = app
         .commands
         .execute::<CloneSession, _>(metadata, id, |state, now| {
-            let events = session::create(state, id, spec.clone(), metadata.actor.clone(), certificates.clone(), now)?;
-            let claims = session::target_claims(state, id, &events);
+            let (actor, certificates) = (metadata.actor.clone(), certificates.clone());
+            let events = match &staged {
+                Some(image) => session::create_staged(state, id, spec.clone(), image.clone(), actor, now)?,
+                None => session::create(state, id, spec.clone(), actor, certificates, now)?,
+            };
+            let claims = session::session_claims(state, id, &events);
             Ok::<_, Rejection>(Decision { events, claims, secrets: secrets.clone() })
         })
         .await?;
@@ -93,7 +108,7 @@ pub async fn update(
             retargeted =
                 events.iter().any(|e| matches!(e, CloneSessionEvent::Updated(u) if u.target_node_id.is_some()));
             let secrets = if retargeted { secrets } else { Vec::new() };
-            let claims = session::target_claims(state, id, &events);
+            let claims = session::session_claims(state, id, &events);
             Ok::<_, Rejection>(Decision { events, claims, secrets })
         })
         .await?;
@@ -172,7 +187,7 @@ pub async fn delete(app: &App, metadata: &Metadata, id: Uuid) -> Result<CloneSes
 
 /// Runs a session command; when it ends the session, the session's keys are
 /// destroyed in the same transaction.
-async fn run(
+pub(super) async fn run(
     app: &App,
     metadata: &Metadata,
     id: Uuid,
@@ -183,7 +198,7 @@ async fn run(
         .execute::<CloneSession, _>(metadata, id, |state, now| {
             let events = decide(state, now)?;
             let secrets = end_of_session_secrets(id, &events);
-            let claims = session::target_claims(state, id, &events);
+            let claims = session::session_claims(state, id, &events);
             Ok::<_, Rejection>(Decision { events, claims, secrets })
         })
         .await?;

@@ -306,6 +306,14 @@ pub fn check_staged_complete(state: &CloneSession, digest: Option<&str>) -> Resu
     }
 }
 
+/// Every claim change `events` make for session `id`: its target node's
+/// and its image's name.
+pub fn session_claims(state: &CloneSession, id: Uuid, events: &[E]) -> Vec<ClaimChange> {
+    let mut claims = super::target_claims(state, id, events);
+    claims.extend(image_claims(state, events));
+    claims
+}
+
 /// The claim changes `events` make to the name of the image a capture
 /// session `state` produces: claimed at creation, released when the session
 /// ends before its image is complete (the image then keeps it).

@@ -1,0 +1,109 @@
+//! Staged sessions' commands: what a staged creation resolves first (the
+//! backend's type, a restore's image), the nodes' staging reports, and
+//! `source-complete`, which also records the image.
+
+use uuid::Uuid;
+
+use super::{run, super::images};
+use crate::app::App;
+use crate::domain::Rejection;
+use crate::domain::clone_session::{
+    self as session, CloneMode, CloneSession, SessionSpec, SourceCompletion, StagedImage, StagingReport,
+};
+use crate::domain::image;
+use crate::domain::storage_backend::{BackendType, StorageBackend};
+use crate::error::ApiError;
+use crate::event_store::Metadata;
+
+/// What a creation asks of an image: nothing (direct), a capture (with an
+/// optional name), or a restore of an existing image.
+#[derive(Debug, Clone)]
+pub enum ImageRequest {
+    None,
+    Capture { name: Option<String> },
+    Restore { image_id: Uuid },
+}
+
+/// Resolves a staged request before the decision: a restore's spec takes its
+/// source, device and backend from the image (a source the request gave
+/// must be the image's); a capture gets its image's id and name. Staged
+/// sessions on backends whose agents do not exist yet (s3, iscsi) are refused
+/// (422) rather than created to fail later.
+pub(super) async fn prepare(
+    app: &App,
+    spec: &mut SessionSpec,
+    request: ImageRequest,
+) -> Result<Option<StagedImage>, ApiError> {
+    let staged = match request {
+        ImageRequest::None => return Ok(None),
+        ImageRequest::Restore { image_id } => {
+            let (state, _) = app.commands.load::<image::Image>(image_id).await?;
+            let image = image::usable(&state)?;
+            if spec.source_node_id != Uuid::nil() && spec.source_node_id != image.source_node_id {
+                return Err(Rejection::invalid(
+                    "source_node_id",
+                    format!("image {} was captured from node {}; leave source_node_id out", image.name, image.source_node_id),
+                )
+                .into());
+            }
+            if spec.staging_backend_id.is_some_and(|b| b != image.backend_id) {
+                return Err(Rejection::invalid("staging_backend_id", "a restore reads the image's own backend").into());
+            }
+            spec.source_node_id = image.source_node_id;
+            spec.source_device = image.source_device.clone();
+            spec.staging_backend_id = Some(image.backend_id);
+            StagedImage::Restore {
+                image_id,
+                image_name: image.name.clone(),
+                size_bytes: image.size_bytes,
+                digest: image.digest.clone(),
+            }
+        }
+        ImageRequest::Capture { name } => {
+            let image_id = Uuid::new_v4();
+            let image_name = name.unwrap_or_else(|| format!("image-{}", image_id.simple()));
+            StagedImage::Capture { image_id, image_name }
+        }
+    };
+    if spec.clone_mode != CloneMode::Staged {
+        return Err(Rejection::invalid("clone_mode", "an image is captured or restored only in staged mode").into());
+    }
+    if let Some(backend) = spec.staging_backend_id {
+        let (state, _) = app.commands.load::<StorageBackend>(backend).await?;
+        let kind = state.details.map(|d| d.backend_type);
+        if let Some(kind @ (BackendType::S3 | BackendType::Iscsi)) = kind {
+            let name = crate::projections::fold::sessions::text(&kind);
+            return Err(Rejection::invalid(
+                "staging_backend_id",
+                format!("staged sessions on {name} backends are not supported yet; use an nfs or http backend"),
+            )
+            .into());
+        }
+    }
+    Ok(Some(staged))
+}
+
+/// A node's staging report (source: provisioned, uploading; target: downloading).
+pub async fn report_staging(
+    app: &App,
+    metadata: &Metadata,
+    id: Uuid,
+    report: StagingReport,
+) -> Result<CloneSession, ApiError> {
+    run(app, metadata, id, |state, now| session::report_staging(state, report, now)).await
+}
+
+/// The source's upload is complete: the session records it (staging
+/// `ready`), then the image is recorded as ready. Two streams, so two
+/// steps: a retry after a failure between them (agents replay the callback
+/// until it is answered 2xx) finds the first done and does the second.
+pub async fn source_complete(
+    app: &App,
+    metadata: &Metadata,
+    id: Uuid,
+    report: SourceCompletion,
+) -> Result<CloneSession, ApiError> {
+    let state = run(app, metadata, id, |state, now| session::source_complete(state, report.clone(), now)).await?;
+    images::record_ready(app, metadata, id, &state).await?;
+    Ok(state)
+}
