@@ -18,16 +18,16 @@ use crate::agent_image::{OPTIONS, agent};
 /// MKCOL, and asks for basic auth (`agent` / `s3cret`). The same tree is
 /// also served over HTTPS on `tls_port` with a certificate for `localhost`
 /// (its PEM in `cert`, the only CA that trusts it).
-struct WebDav {
+pub struct WebDav {
     child: Child,
-    port: u16,
+    pub port: u16,
     tls_port: u16,
     cert: PathBuf,
     www: PathBuf,
 }
 
 impl WebDav {
-    fn start(dir: &Path) -> Option<Self> {
+    pub fn start(dir: &Path) -> Option<Self> {
         let nginx = ["/usr/sbin/nginx", "/usr/local/sbin/nginx"].into_iter().find(|p| Path::new(p).exists());
         let Some(nginx) = nginx else {
             let skip = std::env::var("PUREBOOT_SKIP_WEBDAV").is_ok_and(|v| v == "1");
@@ -99,7 +99,7 @@ impl WebDav {
         panic!("nginx did not listen on port {port}");
     }
 
-    fn url(&self, location: &str) -> String {
+    pub fn url(&self, location: &str) -> String {
         format!("http://127.0.0.1:{}/{location}/", self.port)
     }
 }

@@ -45,6 +45,8 @@ mod reports;
 mod retarget;
 mod security;
 mod shutdown;
+mod staged_images;
+mod staged_sessions;
 mod socket_limits;
 mod timeouts;
 mod ws_revocation;

@@ -63,7 +63,7 @@ pub async fn create(
         })
         .await?;
     let created =
-        session::SessionCreated { id, spec, staged: None, created_by: metadata.actor.clone(), at: executed.at };
+        session::SessionCreated { id, spec, staged, created_by: metadata.actor.clone(), at: executed.at };
     Ok((CloneSessionView::created(&created, &certificates, names, executed.last_position), tokens))
 }
 
