@@ -15,13 +15,19 @@ use crate::projections::images::users;
 
 /// Records the image capture session `session_id` (in `state`, after its
 /// `source-complete`) stored, with the source disk's layout as last scanned.
-pub async fn record_ready(app: &App, metadata: &Metadata, session_id: Uuid, state: &CloneSession) -> Result<(), ApiError> {
+pub async fn record_ready(
+    app: &App,
+    metadata: &Metadata,
+    session_id: Uuid,
+    state: &CloneSession,
+) -> Result<(), ApiError> {
     let (Some(spec), Some(StagedImage::Capture { image_id, image_name }), Some(done), Some(created_at)) =
         (&state.spec, &state.staged, &state.captured, state.created_at)
     else {
         return Err(ApiError::Internal(format!("session {session_id} completed an upload without an image")));
     };
-    let backend_id = spec.staging_backend_id.ok_or_else(|| ApiError::Internal("a staged session without a backend".into()))?;
+    let backend_id =
+        spec.staging_backend_id.ok_or_else(|| ApiError::Internal("a staged session without a backend".into()))?;
     let (backend, _) = app.commands.load::<StorageBackend>(backend_id).await?;
     let backend_type = backend
         .details

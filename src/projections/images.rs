@@ -17,8 +17,12 @@ use crate::event_store::{Category, RecordedEvent};
 
 pub struct ImagesProjection;
 
-const DEF: ProjectionDef =
-    ProjectionDef { name: "images", schema: include_str!("../../projections/images.sql"), tables: &["images"], version: 1 };
+const DEF: ProjectionDef = ProjectionDef {
+    name: "images",
+    schema: include_str!("../../projections/images.sql"),
+    tables: &["images"],
+    version: 1,
+};
 
 impl Projection for ImagesProjection {
     fn def(&self) -> &'static ProjectionDef {
@@ -165,17 +169,20 @@ pub async fn list(
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<ImageView>, i64), tokio_postgres::Error> {
-    let pattern = filter.name.as_ref().map(|n| format!("%{}%", n.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")));
+    let pattern =
+        filter.name.as_ref().map(|n| format!("%{}%", n.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")));
     let matching = "($1::uuid IS NULL OR i.backend_id = $1) AND ($2::uuid IS NULL OR i.source_node_id = $2)
         AND ($3::text IS NULL OR i.name ILIKE $3)";
-    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 3] = [&filter.backend_id, &filter.source_node_id, &pattern];
+    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 3] =
+        [&filter.backend_id, &filter.source_node_id, &pattern];
     let rows = client
         .query(
             &format!("{SELECT} WHERE {matching} ORDER BY i.ready_at DESC, i.id DESC LIMIT $4 OFFSET $5"),
             &[params[0], params[1], params[2], &limit, &offset],
         )
         .await?;
-    let total: i64 = client.query_one(&format!("SELECT count(*) FROM images i WHERE {matching}"), &params).await?.get(0);
+    let total: i64 =
+        client.query_one(&format!("SELECT count(*) FROM images i WHERE {matching}"), &params).await?.get(0);
     Ok((rows.iter().map(view).collect(), total))
 }
 

@@ -9,7 +9,9 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::agent_harness::{Agent, Clone, MIB, content_digest, gpt_image, history_event, identical, scratch, until_status};
+use crate::agent_harness::{
+    Agent, Clone, MIB, content_digest, gpt_image, history_event, identical, scratch, until_status,
+};
 use crate::agent_image_http::WebDav;
 use crate::support::TestApp;
 
@@ -123,7 +125,10 @@ async fn a_captured_image_restores_identical_to_three_targets_and_a_second_captu
     let mut restores = Vec::new();
     for i in 1..=3 {
         let session = restore_session(&app, image_id, &format!("node-{i}")).await;
-        assert_eq!((session["staging_status"].as_str(), session["bytes_total"].as_u64()), (Some("ready"), Some(1024 * MIB)));
+        assert_eq!(
+            (session["staging_status"].as_str(), session["bytes_total"].as_u64()),
+            (Some("ready"), Some(1024 * MIB))
+        );
         let clone = Clone::of(&app, &session, &format!("http://{}", app.addr)).await;
         let target = lab.dir.join(format!("t{i}.img"));
         let agent = clone.agent("target", &target, &lab.mount());
@@ -219,7 +224,8 @@ async fn an_interrupted_capture_resumes_and_a_corrupt_chunk_fails_only_the_targe
     let blank = lab.dir.join("b.img");
     let holding = lab.dir.join("c.img");
     std::fs::copy(&a, &holding).expect("copy");
-    let (b_session, c_session) = (restore_session(&app, &image_id, "node-b").await, restore_session(&app, &image_id, "node-c").await);
+    let (b_session, c_session) =
+        (restore_session(&app, &image_id, "node-b").await, restore_session(&app, &image_id, "node-c").await);
     let b = Clone::of(&app, &b_session, &format!("http://{}", app.addr)).await;
     let c = Clone::of(&app, &c_session, &format!("http://{}", app.addr)).await;
     let mut b_agent = b.agent("target", &blank, &lab.mount());
@@ -265,8 +271,11 @@ async fn an_image_on_a_webdav_backend_is_captured_and_restored_with_the_backends
 
     // When a session captures to it and another restores from it
     let url = format!("http://{}", app.addr);
-    let capture = created(&app, json!({"clone_mode": "staged", "source_node_id": source,
-        "staging_backend_id": backend, "image_name": "dav-golden"}))
+    let capture = created(
+        &app,
+        json!({"clone_mode": "staged", "source_node_id": source,
+        "staging_backend_id": backend, "image_name": "dav-golden"}),
+    )
     .await;
     let capture = Clone::of(&app, &capture, &url).await;
     succeeds(&mut capture.agent("source", &disk, &[]), Duration::from_secs(60)).await;

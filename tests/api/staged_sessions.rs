@@ -61,7 +61,10 @@ async fn the_staging_callbacks_move_a_capture_to_ready_and_refuse_what_is_out_of
     assert_eq!(status, StatusCode::OK, "{info}");
     let info = &info["data"];
     assert_eq!((info["direction"].as_str(), info["image_name"].as_str()), (Some("capture"), Some("golden")));
-    assert_eq!((info["backend"]["id"].as_str(), info["backend"]["password"].as_str()), (Some(&*backend), Some("s3cret")));
+    assert_eq!(
+        (info["backend"]["id"].as_str(), info["backend"]["password"].as_str()),
+        (Some(&*backend), Some("s3cret"))
+    );
     assert_eq!(info["path"], "images/golden/manifest.json");
     // an operator never sees the password: staging-info takes node tokens only
     assert_eq!(app.get(&format!("/clone-sessions/{id}/staging-info")).await.0, StatusCode::FORBIDDEN);
@@ -80,7 +83,10 @@ async fn the_staging_callbacks_move_a_capture_to_ready_and_refuse_what_is_out_of
     assert_eq!(source_complete(&app, &id).await.0, StatusCode::OK, "a replay");
 
     let (_, view) = app.get(&format!("/clone-sessions/{id}")).await;
-    assert_eq!((view["data"]["status"].as_str(), view["data"]["staging_status"].as_str()), (Some("completed"), Some("ready")));
+    assert_eq!(
+        (view["data"]["status"].as_str(), view["data"]["staging_status"].as_str()),
+        (Some("completed"), Some("ready"))
+    );
     let (status, status_body) = app.get(&format!("/clone-sessions/{id}/staging-status")).await;
     assert_eq!((status, status_body["data"]["staging_status"].as_str()), (StatusCode::OK, Some("ready")));
     let (_, images) = app.get("/images?name=GOLD").await;
@@ -102,7 +108,10 @@ async fn a_restore_takes_its_source_from_the_image_and_its_target_must_report_th
     // the target learns the digests to check; the source has nothing to do
     let (status, info) = app.as_node(&id, "target").get(&format!("/clone-sessions/{id}/staging-info")).await;
     assert_eq!((status, info["data"]["manifest_digest"].as_str()), (StatusCode::OK, Some(MANIFEST)), "{info}");
-    assert_eq!(app.as_node(&id, "source").get(&format!("/clone-sessions/{id}/staging-info")).await.0, StatusCode::CONFLICT);
+    assert_eq!(
+        app.as_node(&id, "source").get(&format!("/clone-sessions/{id}/staging-info")).await.0,
+        StatusCode::CONFLICT
+    );
 
     // completing before the download started, or with another digest, is refused
     let complete = |digest: &str| json!({"digest": digest});

@@ -17,9 +17,7 @@ use crate::app::App;
 use crate::auth::{Callback, Keys, SessionAuth, Watch};
 use crate::commands::clone_sessions as command;
 use crate::commands::storage_backends::credential;
-use crate::domain::clone_session::{
-    CloneSession, Role, SourceCompletion, StagedImage, StagingReport, StagingStatus,
-};
+use crate::domain::clone_session::{CloneSession, Role, SourceCompletion, StagedImage, StagingReport, StagingStatus};
 use crate::domain::image::{Image, manifest_path};
 use crate::domain::storage_backend::StorageBackend;
 use crate::error::{ApiError, ErrorBody};

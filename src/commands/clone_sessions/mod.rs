@@ -62,8 +62,7 @@ pub async fn create(
             Ok::<_, Rejection>(Decision { events, claims, secrets: secrets.clone() })
         })
         .await?;
-    let created =
-        session::SessionCreated { id, spec, staged, created_by: metadata.actor.clone(), at: executed.at };
+    let created = session::SessionCreated { id, spec, staged, created_by: metadata.actor.clone(), at: executed.at };
     Ok((CloneSessionView::created(&created, &certificates, names, executed.last_position), tokens))
 }
 

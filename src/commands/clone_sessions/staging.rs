@@ -4,7 +4,7 @@
 
 use uuid::Uuid;
 
-use super::{run, super::images};
+use super::{super::images, run};
 use crate::app::App;
 use crate::domain::Rejection;
 use crate::domain::clone_session::{
@@ -42,7 +42,10 @@ pub(super) async fn prepare(
             if spec.source_node_id != Uuid::nil() && spec.source_node_id != image.source_node_id {
                 return Err(Rejection::invalid(
                     "source_node_id",
-                    format!("image {} was captured from node {}; leave source_node_id out", image.name, image.source_node_id),
+                    format!(
+                        "image {} was captured from node {}; leave source_node_id out",
+                        image.name, image.source_node_id
+                    ),
                 )
                 .into());
             }

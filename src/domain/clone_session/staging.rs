@@ -140,7 +140,7 @@ pub fn report_staging(state: &CloneSession, report: StagingReport, now: OffsetDa
             if matches!(staged, StagedImage::Restore { .. }) {
                 return Err(Rejection::Conflict("a restore session uploads nothing: its image is ready".into()));
             }
-            if wanted == StagingStatus::Uploading && !report.size_bytes.is_some_and(|s| s > 0) {
+            if wanted == StagingStatus::Uploading && report.size_bytes.is_none_or(|s| s <= 0) {
                 return Err(Rejection::invalid("size_bytes", "the disk's size (> 0) is required with uploading"));
             }
             if rank(current) >= rank(wanted) {

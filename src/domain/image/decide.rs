@@ -24,7 +24,7 @@ pub fn record_ready(
             "image {id} is already recorded with digest {} ({} bytes); a different capture is refused",
             recorded.digest, recorded.size_bytes
         ))),
-        None => Ok(vec![ImageEvent::Ready { id, details, at: now }]),
+        None => Ok(vec![ImageEvent::Ready { id, details: Box::new(details), at: now }]),
     }
 }
 

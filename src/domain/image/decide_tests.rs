@@ -43,7 +43,7 @@ const ID: Uuid = Uuid::from_u128(7);
 #[test]
 fn a_capture_records_the_image_once_and_a_replay_records_nothing() {
     let events = record_ready(&Image::default(), ID, details(), t0()).expect("recorded");
-    assert_eq!(events, vec![ImageEvent::Ready { id: ID, details: details(), at: t0() }]);
+    assert_eq!(events, vec![ImageEvent::Ready { id: ID, details: Box::new(details()), at: t0() }]);
     assert_eq!(record_ready(&given(&events), ID, details(), t0()), Ok(vec![]));
 }
 

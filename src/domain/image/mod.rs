@@ -65,8 +65,9 @@ pub enum ImageEvent {
     #[serde(rename = "image.ready")]
     Ready {
         id: Uuid,
+        /// Boxed: the layout makes it far larger than a deletion.
         #[serde(flatten)]
-        details: ImageDetails,
+        details: Box<ImageDetails>,
         #[serde(with = "time::serde::rfc3339")]
         at: OffsetDateTime,
     },
@@ -94,7 +95,7 @@ impl Aggregate for Image {
     fn apply(&mut self, event: &ImageEvent) {
         match event {
             ImageEvent::Ready { details, at, .. } => {
-                self.details = Some(details.clone());
+                self.details = Some(details.as_ref().clone());
                 self.ready_at = Some(*at);
             }
             ImageEvent::Deleted { .. } => self.deleted = true,
