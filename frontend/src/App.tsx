@@ -8,6 +8,7 @@ import { NodeDetailPage } from './pages/nodes/NodeDetailPage';
 import { NodeDisksPage } from './pages/disks/NodeDisksPage';
 import { NotFoundPage } from './pages/NotFoundPage';
 import { AuditPage } from './pages/audit/AuditPage';
+import { ImagesPage } from './pages/images/ImagesPage';
 import { lazy, Suspense } from 'react';
 
 // The reports page carries the chart library: loaded when first opened, not with every page.
@@ -24,6 +25,7 @@ export function App() {
         <Route path="nodes" element={<NodesPage />} />
         <Route path="nodes/:id" element={<NodeDetailPage />} />
         <Route path="nodes/:id/disks" element={<NodeDisksPage />} />
+        <Route path="images" element={<ImagesPage />} />
         <Route path="audit" element={<AuditPage />} />
         <Route
           path="reports"

@@ -48,7 +48,12 @@ export interface paths {
         /** List clone sessions, newest first; `status` and `node_id` narrow the list. */
         get: operations["list_clone_sessions"];
         put?: never;
-        /** Create a clone session. Direct mode issues the source and target certificates. */
+        /**
+         * Create a clone session. Direct mode issues the source and target
+         *     certificates. Staged mode captures the source's disk as a new image on
+         *     `staging_backend_id` (and, with a target, restores it there), or with
+         *     `image_id` restores an existing image onto `target_node_id`.
+         */
         post: operations["create_clone_session"];
         delete?: never;
         options?: never;
@@ -194,6 +199,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/clone-sessions/{id}/source-complete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The source stored its disk whole: staging → `ready`, the image is recorded
+         *     (`image.ready`), and a session without a target is completed.
+         */
+        post: operations["complete_source_upload"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/clone-sessions/{id}/source-ready": {
         parameters: {
             query?: never;
@@ -205,6 +230,49 @@ export interface paths {
         put?: never;
         /** The source serves its disk: pending → source_ready (and `clone.started`). */
         post: operations["report_source_ready"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/clone-sessions/{id}/staging-info": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Where and how this node reaches the session's image: the backend (with
+         *     its password, for the session's live node tokens only), the image's
+         *     path, and for a restore the digests to check it against.
+         */
+        get: operations["get_staging_info"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/clone-sessions/{id}/staging-status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** How far a staged session's staging is (current, without waiting for the query tables). */
+        get: operations["get_staging_status"];
+        put?: never;
+        /**
+         * A node's staging report: the source's `provisioned` and `uploading`
+         *     (which starts the session, `clone.started`), the target's `downloading`
+         *     (once the image is `ready`). A stage already passed is acknowledged with no event.
+         */
+        post: operations["report_staging_status"];
         delete?: never;
         options?: never;
         head?: never;
@@ -245,6 +313,45 @@ export interface paths {
         put?: never;
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/images": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List the images that can be restored, newest first; the filters narrow the list. */
+        get: operations["list_images"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/images/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get one image, with its digests and the source disk's layout at capture time. */
+        get: operations["get_image"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete an image: it can no longer be restored, its name is free again and
+         *     its sessions show staging `deleted`. The chunks stay on the backend (other
+         *     images may share them).
+         */
+        delete: operations["delete_image"];
         options?: never;
         head?: never;
         patch?: never;
@@ -726,6 +833,18 @@ export interface components {
             message: string | null;
         };
         /** @description A page of a list: `{"success": true, "data": [...], "total": N, "message": null}`. */
+        ApiList_ImageResponse: {
+            success: boolean;
+            data: components["schemas"]["ImageResponse"][];
+            /**
+             * Format: int64
+             * @description Matching items in all pages.
+             */
+            total: number;
+            /** @description Always null for a list; present so every envelope has the same keys. */
+            message: string | null;
+        };
+        /** @description A page of a list: `{"success": true, "data": [...], "total": N, "message": null}`. */
         ApiList_NodeResponse: {
             success: boolean;
             data: components["schemas"]["NodeResponse"][];
@@ -832,6 +951,13 @@ export interface components {
             message: string | null;
         };
         /** @description A single object: `{"success": true, "data": {...}, "message": ...}`. */
+        ApiResponse_ImageResponse: {
+            success: boolean;
+            data: components["schemas"]["ImageResponse"];
+            /** @description What the command did, in words; null for a plain read. */
+            message: string | null;
+        };
+        /** @description A single object: `{"success": true, "data": {...}, "message": ...}`. */
         ApiResponse_NodeRegistered: {
             success: boolean;
             data: components["schemas"]["NodeRegistered"];
@@ -870,6 +996,27 @@ export interface components {
         ApiResponse_SignedCertificate: {
             success: boolean;
             data: components["schemas"]["SignedCertificate"];
+            /** @description What the command did, in words; null for a plain read. */
+            message: string | null;
+        };
+        /** @description A single object: `{"success": true, "data": {...}, "message": ...}`. */
+        ApiResponse_StagingAck: {
+            success: boolean;
+            data: components["schemas"]["StagingAck"];
+            /** @description What the command did, in words; null for a plain read. */
+            message: string | null;
+        };
+        /** @description A single object: `{"success": true, "data": {...}, "message": ...}`. */
+        ApiResponse_StagingInfo: {
+            success: boolean;
+            data: components["schemas"]["StagingInfo"];
+            /** @description What the command did, in words; null for a plain read. */
+            message: string | null;
+        };
+        /** @description A single object: `{"success": true, "data": {...}, "message": ...}`. */
+        ApiResponse_StagingState: {
+            success: boolean;
+            data: components["schemas"]["StagingState"];
             /** @description What the command did, in words; null for a plain read. */
             message: string | null;
         };
@@ -1041,8 +1188,11 @@ export interface components {
         CloneSessionCreate: {
             /** @description Optional, at most 255 characters. */
             name?: string | null;
-            /** Format: uuid */
-            source_node_id: string;
+            /**
+             * Format: uuid
+             * @description Required unless `image_id` is given (a restore's source is the image's).
+             */
+            source_node_id?: string | null;
             /**
              * Format: uuid
              * @description Required for `direct` mode.
@@ -1061,6 +1211,19 @@ export interface components {
             staging_backend_id?: string | null;
             /** @default none */
             resize_mode?: components["schemas"]["ResizeMode"];
+            /**
+             * Format: uuid
+             * @description Staged mode: restore this ready image (`GET /images`) onto
+             *     `target_node_id`, instead of capturing the source. One session per
+             *     target: create one for each machine the image goes to.
+             */
+            image_id?: string | null;
+            /**
+             * @description Staged capture: the new image's name (1–100 of `A-Z a-z 0-9 . _ -`,
+             *     unique per backend); `image-<id>` when absent.
+             * @example ubuntu-golden
+             */
+            image_name?: string | null;
         };
         /**
          * @description A new session plus the node token of each role, shown only in this
@@ -1101,6 +1264,12 @@ export interface components {
             staging_backend_name: string | null;
             staging_path: string | null;
             staging_status: null | components["schemas"]["StagingStatus"];
+            /**
+             * Format: uuid
+             * @description Staged sessions: the image captured (once its upload completes) or
+             *     restored (`GET /images/{id}`).
+             */
+            image_id?: string | null;
             resize_mode: components["schemas"]["ResizeMode"];
             /** Format: int64 */
             bytes_total: number | null;
@@ -1378,6 +1547,63 @@ export interface components {
             username?: string | null;
             /** @description Write-only; sealed, never returned (see `has_password`). */
             password?: string | null;
+        };
+        /** @description A golden image as the API shows it. */
+        ImageResponse: {
+            /** Format: uuid */
+            id: string;
+            /** @example ubuntu-golden */
+            name: string;
+            /**
+             * @description Always `ready`: an image is listed from its capture's end until it is deleted.
+             * @example ready
+             */
+            status: string;
+            /** Format: uuid */
+            source_node_id: string;
+            /** @description Hostname of the source node (null if the node was deleted). */
+            source_node_name?: string | null;
+            /** @example /dev/sda */
+            source_device: string;
+            /**
+             * Format: uuid
+             * @description The staged session that captured it.
+             */
+            capture_session_id: string;
+            /** Format: uuid */
+            backend_id: string;
+            /** @description Null if the backend was deleted. */
+            backend_name?: string | null;
+            backend_type: components["schemas"]["BackendType"];
+            /**
+             * @description The manifest's key on the backend.
+             * @example images/ubuntu-golden/manifest.json
+             */
+            path: string;
+            /**
+             * Format: int64
+             * @description Bytes of the captured disk; a target disk must be at least this large.
+             */
+            size_bytes: number;
+            /** Format: int64 */
+            chunk_size_bytes: number;
+            /** Format: int64 */
+            chunks: number;
+            /** @description The disk's content digest (BLAKE3 over the chunk digests): what a restored target reports. */
+            digest: string;
+            /** @description BLAKE3 of the manifest file: restores check the manifest they read against it. */
+            manifest_digest: string;
+            /** @description The source disk's partition layout when captured (its node's last scan of it), if reported. */
+            layout?: Record<string, unknown> | null;
+            /**
+             * Format: date-time
+             * @description When the capture session was created.
+             */
+            created_at: string;
+            /** Format: date-time */
+            ready_at: string;
+            /** Format: int64 */
+            last_position: number;
         };
         /**
          * @description An instance's part in applying the projections.
@@ -1919,11 +2145,147 @@ export interface components {
             not_after: string;
         };
         /**
-         * @description Where a staged clone's staging area is (design: staged flow). No command
-         *     sets it yet, so sessions show null; declared so clients know its values.
+         * @description `POST …/source-complete`: the image is stored whole.
+         * @example {
+         *       "bytes_uploaded": 52428800,
+         *       "chunk_size_bytes": 4194304,
+         *       "chunks": 256,
+         *       "digest": "af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262",
+         *       "manifest_digest": "0f2e9c5b0c1d7a3e4b6f8a9d2c1e0b3a5f7d9e8c6b4a2f1e0d3c5b7a9e8f6d4c",
+         *       "size_bytes": 1073741824
+         *     }
+         */
+        SourceComplete: {
+            /**
+             * Format: int64
+             * @description Bytes of the captured disk.
+             */
+            size_bytes: number;
+            /** Format: int64 */
+            chunk_size_bytes: number;
+            /**
+             * Format: int64
+             * @description Chunks in the manifest: `size_bytes / chunk_size_bytes`, rounded up.
+             */
+            chunks: number;
+            /** @description BLAKE3 (hex) over the chunk digests in order: the disk's content digest. */
+            digest: string;
+            /** @description BLAKE3 (hex) of the manifest file as stored. */
+            manifest_digest: string;
+            /**
+             * Format: int64
+             * @description Compressed bytes this capture uploaded (chunks already on the backend are skipped).
+             */
+            bytes_uploaded?: number | null;
+        };
+        /** @description The answer to a staging report or `source-complete`. */
+        StagingAck: {
+            status: components["schemas"]["CloneStatus"];
+            staging_status: components["schemas"]["StagingStatus"];
+        };
+        /**
+         * @description The backend as a node needs it: its public config and, for `http`, the
+         *     basic-auth password (shown only to the session's live node tokens).
+         */
+        StagingBackend: {
+            /** Format: uuid */
+            id: string;
+            type: components["schemas"]["BackendType"];
+            /**
+             * @description `nfs`: `server`, `export`, `options` (the node mounts the export, or
+             *     finds it mounted); `http`: `url` (a WebDAV collection), `username`.
+             */
+            config: Record<string, unknown>;
+            password?: string | null;
+        };
+        /**
+         * @description Which way the image moves for the caller.
+         * @enum {string}
+         */
+        StagingDirection: "capture" | "restore";
+        /**
+         * @description Where and how a node reaches the image (`GET …/staging-info`).
+         * @example {
+         *       "backend": {
+         *         "config": {
+         *           "export": "/srv/images",
+         *           "server": "10.0.0.2"
+         *         },
+         *         "id": "7d1e2f3a-4b5c-4d6e-8f90-a1b2c3d4e5f6",
+         *         "type": "nfs"
+         *       },
+         *       "direction": "capture",
+         *       "image_id": "5c2f0a9b-3c1d-4e6f-8a7b-9c0d1e2f3a4b",
+         *       "image_name": "ubuntu-golden",
+         *       "path": "images/ubuntu-golden/manifest.json",
+         *       "session_id": "0b8d6c5e-8a57-4a0f-9a4e-1f1d2b6c7e01",
+         *       "staging_status": "pending"
+         *     }
+         */
+        StagingInfo: {
+            /** Format: uuid */
+            session_id: string;
+            direction: components["schemas"]["StagingDirection"];
+            /** Format: uuid */
+            image_id: string;
+            /** @description The image's name: its directory on the backend (`images/<name>/`). */
+            image_name: string;
+            /** @description The manifest's key on the backend; chunks are under `chunks/`. */
+            path: string;
+            staging_status: components["schemas"]["StagingStatus"];
+            backend: components["schemas"]["StagingBackend"];
+            /**
+             * Format: int64
+             * @description Restore, once the image is stored: its size in bytes.
+             */
+            size_bytes?: number | null;
+            /** @description Restore: the content digest the restored disk must read back as. */
+            digest?: string | null;
+            /** @description Restore: the BLAKE3 of the manifest file the node must find. */
+            manifest_digest?: string | null;
+        };
+        /** @description A session's staging as it stands (`GET …/staging-status`). */
+        StagingState: {
+            /** Format: uuid */
+            session_id: string;
+            status: components["schemas"]["CloneStatus"];
+            staging_status: components["schemas"]["StagingStatus"];
+            /** Format: uuid */
+            image_id: string;
+            /**
+             * Format: int64
+             * @description Bytes of the disk, once known.
+             */
+            bytes_total?: number | null;
+            error_message?: string | null;
+        };
+        /**
+         * @description Where a staged clone's staging area is (design: staged flow; the
+         *     transitions are in [`staging`]). Null for direct sessions.
          * @enum {string}
          */
         StagingStatus: "pending" | "provisioned" | "uploading" | "ready" | "downloading" | "cleanup" | "deleted";
+        /**
+         * @description A node's staging report (`POST …/staging-status`).
+         * @example {
+         *       "role": "source",
+         *       "size_bytes": 1073741824,
+         *       "status": "uploading"
+         *     }
+         */
+        StagingUpdate: {
+            role: components["schemas"]["Role"];
+            /**
+             * @description Source: `provisioned` (the backend is reachable and the image's place
+             *     is free), then `uploading`; target: `downloading`.
+             */
+            status: components["schemas"]["StagingStatus"];
+            /**
+             * Format: int64
+             * @description Bytes of the disk; required with `uploading`.
+             */
+            size_bytes?: number | null;
+        };
         StorageBackendCreate: {
             /**
              * @description Unique (case-insensitive).
@@ -2006,6 +2368,23 @@ export interface components {
             transfer_rate_bps?: number | null;
             status?: null | components["schemas"]["TransferPhase"];
         };
+        /**
+         * @description `clone.source_complete`: a staged session's source stored its disk whole
+         *     as image `image_id` (staging `ready`).
+         */
+        WsCloneSourceComplete: {
+            /** Format: uuid */
+            session_id: string;
+            /** Format: uuid */
+            image_id: string;
+            /**
+             * Format: int64
+             * @description Bytes of the captured disk.
+             */
+            size_bytes: number;
+            /** @description The disk's content digest (BLAKE3 over the chunk digests). */
+            digest: string;
+        };
         WsCloneSourceReady: {
             /** Format: uuid */
             session_id: string;
@@ -2018,6 +2397,16 @@ export interface components {
              * @description Size of the source device, in bytes.
              */
             size_bytes: number;
+        };
+        /**
+         * @description `clone.staging_status`: a staged session's staging moved on
+         *     (`provisioned`, `uploading`, `downloading`), as the node of `role` said.
+         */
+        WsCloneStaging: {
+            /** Format: uuid */
+            session_id: string;
+            role: components["schemas"]["Role"];
+            staging_status: components["schemas"]["StagingStatus"];
         };
         WsCloneStarted: {
             /** Format: uuid */
@@ -2154,6 +2543,38 @@ export interface components {
             data: components["schemas"]["WsSessionRef"];
             /** @enum {string} */
             type: "clone.cancelled";
+            /**
+             * Format: int64
+             * @description The event's log position: resume after it with `?from=`.
+             */
+            position: number;
+            /**
+             * Format: int64
+             * @description The position of the message this connection sent before this one (for the first, the `from` the client connected with); a client that last handled position P has missed a message when `prev_position > P`.
+             */
+            prev_position: number;
+            /** @description When the event was recorded (RFC 3339). */
+            timestamp: string;
+        } | {
+            data: components["schemas"]["WsCloneStaging"];
+            /** @enum {string} */
+            type: "clone.staging_status";
+            /**
+             * Format: int64
+             * @description The event's log position: resume after it with `?from=`.
+             */
+            position: number;
+            /**
+             * Format: int64
+             * @description The position of the message this connection sent before this one (for the first, the `from` the client connected with); a client that last handled position P has missed a message when `prev_position > P`.
+             */
+            prev_position: number;
+            /** @description When the event was recorded (RFC 3339). */
+            timestamp: string;
+        } | {
+            data: components["schemas"]["WsCloneSourceComplete"];
+            /** @enum {string} */
+            type: "clone.source_complete";
             /**
              * Format: int64
              * @description The event's log position: resume after it with `?from=`.
@@ -2406,6 +2827,52 @@ export interface components {
             prev_position: number;
             /** @description When the event was recorded (RFC 3339). */
             timestamp: string;
+        } | {
+            data: components["schemas"]["WsImageReady"];
+            /** @enum {string} */
+            type: "image.ready";
+            /**
+             * Format: int64
+             * @description The event's log position: resume after it with `?from=`.
+             */
+            position: number;
+            /**
+             * Format: int64
+             * @description The position of the message this connection sent before this one (for the first, the `from` the client connected with); a client that last handled position P has missed a message when `prev_position > P`.
+             */
+            prev_position: number;
+            /** @description When the event was recorded (RFC 3339). */
+            timestamp: string;
+        } | {
+            data: components["schemas"]["WsImageRef"];
+            /** @enum {string} */
+            type: "image.deleted";
+            /**
+             * Format: int64
+             * @description The event's log position: resume after it with `?from=`.
+             */
+            position: number;
+            /**
+             * Format: int64
+             * @description The position of the message this connection sent before this one (for the first, the `from` the client connected with); a client that last handled position P has missed a message when `prev_position > P`.
+             */
+            prev_position: number;
+            /** @description When the event was recorded (RFC 3339). */
+            timestamp: string;
+        };
+        /** @description `image.ready`: a capture finished and the image can be restored. */
+        WsImageReady: {
+            /** Format: uuid */
+            image_id: string;
+            /** @example ubuntu-golden */
+            name: string;
+            /** Format: int64 */
+            size_bytes: number;
+        };
+        /** @description `image.deleted`. */
+        WsImageRef: {
+            /** Format: uuid */
+            image_id: string;
         };
         /** @description `node.created`, `node.updated`, `node.deleted`. */
         WsNodeRef: {
@@ -2706,7 +3173,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Unknown source node, target node or storage backend */
+            /** @description Unknown source node, target node, storage backend or image */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2715,7 +3182,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Unsafe to create: the target node is already the target of another active (not completed, failed, cancelled or deleted) session, named in `detail`; or the target disk is smaller than the source (sizes from the nodes' latest disk reports, both in `detail`) and `resize_mode` is not `shrink_source`. A size no report gives is not checked */
+            /** @description Unsafe to create: the target node is already the target of another active (not completed, failed, cancelled or deleted) session, named in `detail`; or the target disk is smaller than the source (sizes from the nodes' latest disk reports, both in `detail`) and `resize_mode` is not `shrink_source` (a restore's source size is the image's). A size no report gives is not checked; or the image name is taken on the backend */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2733,7 +3200,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Invalid field (e.g. target_node_id required for direct mode) */
+            /** @description Invalid field (e.g. target_node_id required for direct mode); a staged session on an s3 or iscsi backend (not supported yet) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3401,6 +3868,86 @@ export interface operations {
             default: components["responses"]["Error"];
         };
     };
+    complete_source_upload: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SourceComplete"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiResponse_StagingAck"];
+                };
+            };
+            /** @description Malformed JSON, or a direct session */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not the source token of this session */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The upload has not started, a different completion was recorded, or the session ended */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            /** @description Bad size, chunk count or digest */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["Error"];
+        };
+    };
     report_source_ready: {
         parameters: {
             query?: never;
@@ -3481,13 +4028,217 @@ export interface operations {
             default: components["responses"]["Error"];
         };
     };
+    get_staging_info: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiResponse_StagingInfo"];
+                };
+            };
+            /** @description A direct session */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing, invalid or retired node token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Another session's token */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such session, or its backend was deleted */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The source of a restore session (there is nothing to upload), or the image was deleted */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["Error"];
+        };
+    };
+    get_staging_status: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiResponse_StagingState"];
+                };
+            };
+            /** @description A direct session */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["Error"];
+        };
+    };
+    report_staging_status: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StagingUpdate"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiResponse_StagingAck"];
+                };
+            };
+            /** @description Malformed JSON, or a direct session */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The token's role differs from `role` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Out of order (e.g. downloading before the image is ready) or the session ended */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            /** @description A status the role does not report, or uploading without size_bytes */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["Error"];
+        };
+    };
     list_audit_events: {
         parameters: {
             query?: {
                 /** @description One stream, e.g. `clone_session:6f1c…`. */
                 stream?: string;
                 /** @description A kind of stream (the part of a stream id before `:`). */
-                category?: "clone_session" | "node" | "node_disks" | "storage_backend" | "unique" | "api_token";
+                category?: "clone_session" | "node" | "node_disks" | "storage_backend" | "unique" | "api_token" | "image";
                 /** @description e.g. `clone_session.failed`. */
                 event_type?: string;
                 /** @description e.g. `operator:alice` or `node:target`. */
@@ -3569,6 +4320,190 @@ export interface operations {
                     "application/json": components["schemas"]["Health"];
                 };
             };
+            default: components["responses"]["Error"];
+        };
+    };
+    list_images: {
+        parameters: {
+            query?: {
+                /** @description Only images whose name contains this (case-insensitive). */
+                name?: string;
+                /** @description Only images stored on this backend. */
+                backend_id?: string;
+                /** @description Only images captured from this node. */
+                source_node_id?: string;
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiList_ImageResponse"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Role not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Bad id, limit or offset */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["Error"];
+        };
+    };
+    get_image: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiResponse_ImageResponse"];
+                };
+            };
+            /** @description Malformed id */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Role not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such image, or it was deleted */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["Error"];
+        };
+    };
+    delete_image: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiResponse_Deleted"];
+                };
+            };
+            /** @description Malformed id */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Role not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such image, or already deleted */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A clone session that is not over (not completed, failed or cancelled) uses the image; `detail` names it */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            503: components["responses"]["ServiceUnavailable"];
             default: components["responses"]["Error"];
         };
     };

@@ -40,6 +40,9 @@ export function Layout() {
               <NavLink to="/nodes">Nodes</NavLink>
             </li>
             <li>
+              <NavLink to="/images">Images</NavLink>
+            </li>
+            <li>
               <NavLink to="/audit">Audit log</NavLink>
             </li>
             <li>

@@ -24,6 +24,11 @@ export const nodeKeys = {
   operations: (id: string, device: string) => [...nodeKeys.disks(id), 'operations', device] as const,
 };
 
+export const imageKeys = {
+  all: ['images'] as const,
+  list: () => [...imageKeys.all, 'list'] as const,
+};
+
 export const storageKeys = {
   backends: ['storage', 'backends'] as const,
 };
