@@ -245,9 +245,14 @@ async fn an_interrupted_capture_resumes_and_a_corrupt_chunk_fails_only_the_targe
     std::fs::remove_dir_all(&lab.dir).expect("cleanup");
 }
 
+/// Whole chunks stored under `dir` (an upload in flight is a temporary file, not counted).
 fn count_files(dir: &Path) -> usize {
     let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
-    entries.flatten().map(|e| if e.path().is_dir() { count_files(&e.path()) } else { 1 }).sum()
+    let whole = |p: &Path| p.extension().is_some_and(|e| e == "zst");
+    entries
+        .flatten()
+        .map(|e| if e.path().is_dir() { count_files(&e.path()) } else { usize::from(whole(&e.path())) })
+        .sum()
 }
 
 fn largest_file(dir: &Path) -> PathBuf {
