@@ -28,7 +28,7 @@ pub async fn capture_quietly<B: Backend>(backend: &B, image: &str, device: &Path
 }
 
 /// Bytes of all files under `root`.
-fn stored_bytes(root: &Path) -> u64 {
+pub fn stored_bytes(root: &Path) -> u64 {
     std::fs::read_dir(root)
         .expect("read dir")
         .map(|entry| {

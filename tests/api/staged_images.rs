@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use crate::agent_harness::{
     Agent, Clone, MIB, content_digest, gpt_image, history_event, identical, scratch, until_status,
 };
+use crate::agent_image::stored_bytes;
 use crate::agent_image_http::WebDav;
 use crate::support::TestApp;
 
@@ -71,17 +72,6 @@ async fn image_of(app: &TestApp, session: &str) -> Value {
 
 async fn succeeds(agent: &mut Agent, within: Duration) {
     assert_eq!(agent.exit(within).await, 0, "{}", agent.log_text());
-}
-
-fn stored_bytes(root: &Path) -> u64 {
-    std::fs::read_dir(root)
-        .expect("read dir")
-        .map(|entry| {
-            let entry = entry.expect("entry");
-            let meta = entry.metadata().expect("stat");
-            if meta.is_dir() { stored_bytes(&entry.path()) } else { meta.len() }
-        })
-        .sum()
 }
 
 #[tokio::test(flavor = "multi_thread")]
