@@ -87,7 +87,9 @@ impl SessionFold for CloneReportsProjection {
             E::Failed { error, at } => (FAILED, json!({"id": id, "at": ts(at), "error": error})),
             E::Cancelled { at } => (CANCELLED, json!({"id": id, "at": ts(at)})),
             E::Deleted { at } => (DELETED, json!({"id": id, "at": ts(at)})),
-            E::CertificateIssued(_) | E::Started { .. } | E::ProgressReported(_) => return Vec::new(),
+            E::CertificateIssued(_) | E::Started { .. } | E::PlanSet(_) | E::ProgressReported(_) => {
+                return Vec::new();
+            }
         };
         vec![Change { sql, row }]
     }

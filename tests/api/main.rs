@@ -20,6 +20,7 @@ mod bad_input;
 mod certificate_limits;
 mod certificates;
 mod clone_callbacks;
+mod clone_plan;
 mod clone_sessions;
 mod cluster;
 mod cluster_harness;
