@@ -1,5 +1,5 @@
 //! analyze / plan / start against reported scans, with exact numbers: a
-//! 1.5 GiB GPT source (32 MiB vfat, then ext4 to the last usable sector,
+//! 1.5 GiB GPT source (32 MiB vfat, then ext4 of 1502 MiB,
 //! 100 MiB used, `resize2fs -P` 120 MiB) and targets around it.
 
 use reqwest::{Method, StatusCode};
@@ -9,8 +9,8 @@ use crate::creation_guard::{create as session, reported};
 use crate::disks::{GIB, MIB};
 use crate::support::TestApp;
 
-/// Partition 2: sectors 67,584 to 3,145,694.
-const ROOT_SIZE: i64 = 3_078_111 * 512;
+/// Partition 2: 1502 MiB, sectors 67,584 to 3,143,679 (as sfdisk makes it).
+const ROOT_SIZE: i64 = 3_076_096 * 512;
 
 fn source_disk() -> Value {
     let part = |number: i64, start: i64, size: i64, fs: &str, used: i64| {
@@ -61,22 +61,22 @@ async fn a_smaller_target_is_analysed_planned_and_started_with_exact_numbers() {
     assert_eq!(analysis["suggested_resize_mode"], "shrink_source");
     assert_eq!(
         analysis["shrink"],
-        json!([{"partition": 2, "from_bytes": ROOT_SIZE, "to_bytes": 1_038_073_344_i64, "min_bytes": 262_459_392}])
+        json!([{"partition": 2, "from_bytes": ROOT_SIZE, "to_bytes": 1_038_090_240_i64, "min_bytes": 262_356_992}])
     );
-    assert_eq!(analysis["needed_bytes"], 1_072_693_760_i64);
-    assert_eq!(analysis["suggested_plan"]["source_operations"], shrink_to(1_038_073_344));
+    assert_eq!(analysis["needed_bytes"], 1_072_710_656_i64);
+    assert_eq!(analysis["suggested_plan"]["source_operations"], shrink_to(1_038_090_240));
 
     // Then the start is refused without the plan, and plans that break a rule are refused
     let start = format!("/clone-sessions/{id}/start");
     let (status, body) = app.post(&start, json!({})).await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
-    assert!(body["detail"].as_str().expect("detail").starts_with("start refused: cannot fit: 1610613248 > 1073741824"));
-    let (status, body) = put_plan(&app, &id, shrink_to(ROOT_SIZE - 512 * MIB)).await;
+    assert!(body["detail"].as_str().expect("detail").starts_with("start refused: cannot fit: 1609581568 > 1073741824"));
+    let (status, body) = put_plan(&app, &id, shrink_to(ROOT_SIZE - 511 * MIB)).await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
-    assert!(body["detail"].as_str().expect("detail").starts_with("cannot fit: 1073742336 > 1073741824 bytes"));
+    assert!(body["detail"].as_str().expect("detail").starts_with("cannot fit: 1073759232 > 1073741824 bytes"));
     let (status, body) = put_plan(&app, &id, shrink_to(200 * MIB)).await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
-    assert!(body["detail"].as_str().expect("detail").contains("cannot be shrunk below its minimum size of 262459392"));
+    assert!(body["detail"].as_str().expect("detail").contains("cannot be shrunk below its minimum size of 262356992"));
     let (status, body) = put_plan(&app, &id, json!([{"operation": "delete", "params": {"partition": 1}}])).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert_eq!(body["fields"][0]["field"], "source_operations[0].operation");
@@ -86,10 +86,10 @@ async fn a_smaller_target_is_analysed_planned_and_started_with_exact_numbers() {
     assert_eq!(status, StatusCode::OK, "{body}");
     let (status, plan) = app.as_node(&id, "source").get(&format!("/clone-sessions/{id}/plan")).await;
     assert_eq!(status, StatusCode::OK, "{plan}");
-    assert_eq!(plan["data"]["source_operations"], shrink_to(1_038_073_344));
+    assert_eq!(plan["data"]["source_operations"], shrink_to(1_038_090_240));
     assert_eq!(plan["data"]["problem"], Value::Null);
     assert_eq!(plan["data"]["editable"], true);
-    assert_eq!(app.source_ready(&id, 1_072_693_760).await.0, StatusCode::CONFLICT);
+    assert_eq!(app.source_ready(&id, 1_072_710_656).await.0, StatusCode::CONFLICT);
     let (status, body) = app.post(&start, json!({})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(app.post(&start, json!({})).await.0, StatusCode::OK, "a repeated start");
@@ -106,7 +106,7 @@ async fn a_smaller_target_is_analysed_planned_and_started_with_exact_numbers() {
         history["data"].as_array().expect("history").iter().filter_map(|e| e["event_type"].as_str()).collect();
     assert_eq!(kinds.iter().filter(|k| **k == "clone_session.started").count(), 1, "{kinds:?}");
     assert!(kinds.contains(&"clone_session.plan_set"), "{kinds:?}");
-    let (status, body) = app.source_ready(&id, 1_072_693_760).await;
+    let (status, body) = app.source_ready(&id, 1_072_710_656).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let (_, history) = app.get(&format!("/clone-sessions/{id}/history")).await;
     let started =
@@ -135,7 +135,7 @@ async fn same_size_larger_and_hopeless_targets_are_told_apart() {
                 json!({"partition": 2, "from_bytes": ROOT_SIZE, "to_bytes": 2_112_863_744_i64})
             ),
             "cannot_fit" => assert!(
-                analysis["message"].as_str().expect("message").starts_with("cannot fit: 269484544 > 268435456 bytes"),
+                analysis["message"].as_str().expect("message").starts_with("cannot fit: 269501440 > 268435456 bytes"),
                 "{analysis}"
             ),
             _ => {}

@@ -12,6 +12,7 @@ mod agent_image;
 mod agent_image_http;
 mod agent_scan;
 mod agent_scan_layouts;
+mod agent_shrink;
 
 mod audit;
 mod authorization_matrix;

@@ -37,27 +37,27 @@ fn a_larger_target_grows_the_last_partition_to_the_gpt_backup() {
 
 #[test]
 fn a_smaller_target_shrinks_the_last_partition_by_whole_mib() {
-    // The source needs 1,610,613,248 bytes (partition 2 ends in sector 3,145,694,
-    // then one free sector and the 33 of the backup GPT); 1 GiB is 536,871,424
-    // short, so partition 2 loses 513 MiB.
+    // The source needs 1,609,581,568 bytes (partition 2 ends in sector 3,143,679,
+    // then one free sector and the 33 of the backup GPT); 1 GiB is 535,839,744
+    // short, so partition 2 loses 512 MiB.
     let analysis = analyse(GIB);
     assert_eq!(analysis.fit, Fit::TargetSmaller, "{}", analysis.message);
     assert_eq!(analysis.suggested_resize_mode, Some(ResizeMode::ShrinkSource));
-    let to = ROOT_SIZE - 513 * MIB;
-    assert_eq!(to, 1_038_073_344);
+    let to = ROOT_SIZE - 512 * MIB;
+    assert_eq!(to, 1_038_090_240);
     // The floor: 100 MiB used + 10 % of the 1.5 GiB partition, in whole 4096 bytes.
     assert_eq!(
         analysis.shrink,
-        vec![PartitionResize { partition: 2, from_bytes: ROOT_SIZE, to_bytes: to, min_bytes: Some(262_459_392) }]
+        vec![PartitionResize { partition: 2, from_bytes: ROOT_SIZE, to_bytes: to, min_bytes: Some(262_356_992) }]
     );
     let resize = OperationSpec::Resize(ResizeParams { partition: 2, new_size_bytes: to });
     assert_eq!(analysis.suggested_plan, Some(ClonePlan { source_operations: vec![resize] }));
-    assert_eq!(analysis.needed_bytes, Some(1_072_693_760));
+    assert_eq!(analysis.needed_bytes, Some(1_072_710_656));
 }
 
 #[test]
 fn when_the_last_partition_is_not_enough_an_earlier_one_shrinks_and_the_rest_moves_left() {
-    // 280 MiB: partition 2 gives all it can (1252 MiB), partition 1 the last 5 MiB.
+    // 280 MiB: partition 2 gives all it can (1251 MiB), partition 1 the last 5 MiB.
     let analysis = analyse(280 * MIB);
     assert_eq!(analysis.fit, Fit::TargetSmaller, "{}", analysis.message);
     let plan = analysis.suggested_plan.expect("a plan").source_operations;
@@ -65,11 +65,11 @@ fn when_the_last_partition_is_not_enough_an_earlier_one_shrinks_and_the_rest_mov
         plan,
         vec![
             OperationSpec::Resize(ResizeParams { partition: 1, new_size_bytes: 27 * MIB }),
-            OperationSpec::Resize(ResizeParams { partition: 2, new_size_bytes: ROOT_SIZE - 1252 * MIB }),
+            OperationSpec::Resize(ResizeParams { partition: 2, new_size_bytes: ROOT_SIZE - 1251 * MIB }),
             OperationSpec::Move(MoveParams { partition: 2, new_start_bytes: 28 * MIB }),
         ]
     );
-    assert_eq!(analysis.needed_bytes, Some(292_553_216));
+    assert_eq!(analysis.needed_bytes, Some(292_570_112));
 }
 
 #[test]
@@ -78,8 +78,8 @@ fn a_target_below_every_floor_cannot_fit_and_says_by_how_much() {
     assert_eq!(analysis.fit, Fit::CannotFit);
     assert_eq!(analysis.suggested_resize_mode, None);
     assert_eq!(analysis.suggested_plan, None);
-    assert_eq!(analysis.needed_bytes, Some(269_484_544));
-    assert!(analysis.message.starts_with("cannot fit: 269484544 > 268435456 bytes"), "{}", analysis.message);
+    assert_eq!(analysis.needed_bytes, Some(269_501_440));
+    assert!(analysis.message.starts_with("cannot fit: 269501440 > 268435456 bytes"), "{}", analysis.message);
 }
 
 #[test]

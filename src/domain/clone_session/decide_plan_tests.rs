@@ -52,7 +52,7 @@ fn conflict(result: Result<Vec<E>, Rejection>) -> String {
 fn a_plan_that_fits_is_recorded_once() {
     on_one_gib(|disks| {
         let events = created(ResizeMode::ShrinkSource);
-        let plan = shrink(ROOT_SIZE - 513 * MIB);
+        let plan = shrink(ROOT_SIZE - 512 * MIB);
         let set = set_plan(&given(&events), plan.clone(), disks).expect("fits");
         assert_eq!(set, vec![E::PlanSet(plan.clone())]);
         let state = given(&[events, set].concat());
@@ -64,8 +64,8 @@ fn a_plan_that_fits_is_recorded_once() {
 #[test]
 fn a_plan_that_breaks_a_rule_is_refused_with_the_reason() {
     on_one_gib(|disks| {
-        let why = conflict(set_plan(&given(&created(ResizeMode::ShrinkSource)), shrink(ROOT_SIZE - 512 * MIB), disks));
-        assert!(why.starts_with("cannot fit: 1073742336 > 1073741824 bytes"), "{why}");
+        let why = conflict(set_plan(&given(&created(ResizeMode::ShrinkSource)), shrink(ROOT_SIZE - 511 * MIB), disks));
+        assert!(why.starts_with("cannot fit: 1073759232 > 1073741824 bytes"), "{why}");
     });
 }
 
@@ -75,8 +75,8 @@ fn start_checks_the_plan_and_records_a_requested_start() {
         let mut events = created(ResizeMode::ShrinkSource);
         // Without a plan the 1.5 GiB source does not fit 1 GiB.
         let why = conflict(start(&given(&events), disks));
-        assert!(why.starts_with("start refused: cannot fit: 1610613248 > 1073741824 bytes"), "{why}");
-        events.extend(set_plan(&given(&events), shrink(ROOT_SIZE - 513 * MIB), disks).expect("plan"));
+        assert!(why.starts_with("start refused: cannot fit: 1609581568 > 1073741824 bytes"), "{why}");
+        events.extend(set_plan(&given(&events), shrink(ROOT_SIZE - 512 * MIB), disks).expect("plan"));
         let started = start(&given(&events), disks).expect("starts");
         assert_eq!(
             started,
@@ -96,21 +96,21 @@ fn start_is_refused_when_the_scans_changed_under_the_plan() {
     let events = {
         let mut events = created(ResizeMode::ShrinkSource);
         on_one_gib(|disks| {
-            events.extend(set_plan(&given(&events), shrink(ROOT_SIZE - 513 * MIB), disks).expect("plan"))
+            events.extend(set_plan(&given(&events), shrink(ROOT_SIZE - 512 * MIB), disks).expect("plan"))
         });
         events
     };
     // The target was rescanned: now 1,000 MiB.
     let (source, smaller) = (source(), empty("/dev/sdb", 1000 * MIB));
     let why = conflict(start(&given(&events), SessionDisks { source: Some(&source), target: Some(&smaller) }));
-    assert!(why.starts_with("start refused: cannot fit: 1072693760 > 1048576000 bytes"), "{why}");
+    assert!(why.starts_with("start refused: cannot fit: 1072710656 > 1048576000 bytes"), "{why}");
 }
 
 #[test]
 fn after_the_start_neither_the_plan_nor_the_settings_change() {
     on_one_gib(|disks| {
         let mut events = created(ResizeMode::ShrinkSource);
-        events.extend(set_plan(&given(&events), shrink(ROOT_SIZE - 513 * MIB), disks).expect("plan"));
+        events.extend(set_plan(&given(&events), shrink(ROOT_SIZE - 512 * MIB), disks).expect("plan"));
         events.extend(start(&given(&events), disks).expect("starts"));
         let state = given(&events);
         assert_eq!(
@@ -126,7 +126,7 @@ fn after_the_start_neither_the_plan_nor_the_settings_change() {
 fn a_shrink_source_session_serves_only_once_started_and_starts_once() {
     on_one_gib(|disks| {
         let mut events = created(ResizeMode::ShrinkSource);
-        events.extend(set_plan(&given(&events), shrink(ROOT_SIZE - 513 * MIB), disks).expect("plan"));
+        events.extend(set_plan(&given(&events), shrink(ROOT_SIZE - 512 * MIB), disks).expect("plan"));
         let why = conflict(source_ready(&given(&events), endpoint(), OffsetDateTime::UNIX_EPOCH));
         assert!(why.starts_with("source-ready refused: a shrink_source session must be started first"), "{why}");
         events.extend(start(&given(&events), disks).expect("starts"));

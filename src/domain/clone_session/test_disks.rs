@@ -1,16 +1,17 @@
 //! The disks of the domain's plan tests, with the numbers of the real
 //! shrink_source test (`tests/api/agent_shrink.rs`): a 1.5 GiB GPT source
 //! made like `agent_harness::gpt_image` (a 32 MiB EFI partition at 1 MiB,
-//! ext4 from 33 MiB to the last usable sector) and targets around it.
+//! ext4 from 33 MiB) and targets around it.
 
 use super::{ResizeMode, SessionSpec};
 use crate::domain::disks::{DiskScan, PartitionScan, PartitionTable};
 
 pub const MIB: i64 = 1024 * 1024;
 pub const GIB: i64 = 1024 * MIB;
-/// Partition 2: 3,078,111 sectors, from sector 67,584 to 3,145,694.
+/// Partition 2: 1502 MiB (3,076,096 sectors) from sector 67,584 to 3,143,679
+/// (sfdisk ends it on a MiB boundary, before the GPT's last usable sector).
 pub const ROOT_START: i64 = 33 * MIB;
-pub const ROOT_SIZE: i64 = 3_078_111 * 512;
+pub const ROOT_SIZE: i64 = 3_076_096 * 512;
 
 pub fn spec(resize_mode: ResizeMode) -> SessionSpec {
     SessionSpec { resize_mode, ..super::decide::tests::direct_spec() }
@@ -24,7 +25,7 @@ fn part(number: i32, start: i64, size: i64, filesystem: &str, used: i64, fs_min:
 }
 
 /// 1.5 GiB: 1 = 32 MiB vfat (1 MiB used), 2 = ext4 (100 MiB used, the
-/// tool's minimum 120 MiB) to the GPT's last usable sector.
+/// tool's minimum 120 MiB).
 pub fn source() -> DiskScan {
     let mut disk = empty("/dev/sda", 1536 * MIB);
     disk.partitions = vec![
