@@ -215,7 +215,7 @@ export interface paths {
          *     source's latest scan (shrink floors, GPT areas, alignment) and the
          *     layout it leaves must fit the target's latest scan.
          */
-        put: operations["replace_clone_plan"];
+        put: operations["update_clone_plan"];
         post?: never;
         delete?: never;
         options?: never;
@@ -3669,7 +3669,7 @@ export interface operations {
             default: components["responses"]["Error"];
         };
     };
-    replace_clone_plan: {
+    update_clone_plan: {
         parameters: {
             query?: never;
             header?: never;

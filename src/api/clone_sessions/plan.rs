@@ -123,7 +123,7 @@ pub async fn get_plan(
 /// source's latest scan (shrink floors, GPT areas, alignment) and the
 /// layout it leaves must fit the target's latest scan.
 #[utoipa::path(
-    operation_id = "replace_clone_plan", put, path = "/clone-sessions/{id}/plan", tag = "clone-sessions",
+    operation_id = "update_clone_plan", put, path = "/clone-sessions/{id}/plan", tag = "clone-sessions",
     params(("id" = Uuid, Path)),
     request_body = ClonePlanUpdate,
     security(("bearer" = ["operator"])),
