@@ -36,6 +36,8 @@ CREATE TABLE clone_sessions (
     target_cert_expires_at  TIMESTAMPTZ,
     created_at              TIMESTAMPTZ NOT NULL,
     started_at              TIMESTAMPTZ,
+    -- When an operator started the session (POST …/start).
+    start_requested_at      TIMESTAMPTZ,
     completed_at            TIMESTAMPTZ,
     created_by              TEXT,
     updated_at              TIMESTAMPTZ NOT NULL,

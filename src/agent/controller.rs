@@ -39,6 +39,9 @@ pub struct SessionState {
     /// direct or staged.
     #[serde(default)]
     pub clone_mode: Option<String>,
+    /// Set once an operator started the session (`POST …/start`).
+    #[serde(default)]
+    pub start_requested_at: Option<String>,
 }
 
 impl SessionState {
@@ -85,6 +88,15 @@ impl Controller {
             // Deleting a session removes its node tokens: 401 then means it is gone.
             Ok((StatusCode::NOT_FOUND | StatusCode::UNAUTHORIZED, _)) => Ok(None),
             Ok((status, body)) => Err(format!("GET session answered {status}: {}", error_text(&body))),
+            Err(e) => Err(format!("controller unreachable: {e}")),
+        }
+    }
+
+    /// The session's resize plan: the operations the source carries out.
+    pub async fn plan(&self) -> Result<Vec<crate::domain::disks::OperationSpec>, String> {
+        match self.session_call(Method::GET, "/plan", None).await {
+            Ok((StatusCode::OK, body)) => super::shrink::parse_plan(&body),
+            Ok((status, body)) => Err(format!("GET plan answered {status}: {}", error_text(&body))),
             Err(e) => Err(format!("controller unreachable: {e}")),
         }
     }

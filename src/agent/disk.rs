@@ -54,6 +54,12 @@ impl Disk {
         Self::wrap(file, path, size)
     }
 
+    /// The same disk, of which only the first `len` bytes are cloned.
+    pub fn prefix(mut self, len: u64) -> Self {
+        self.size = self.size.min(len);
+        self
+    }
+
     /// The target disk, opened for writing. An image file is created or set
     /// to exactly `size`; a block device must be at least that large.
     pub fn open_target(path: &Path, size: u64) -> Result<Self, String> {

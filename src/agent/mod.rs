@@ -23,6 +23,7 @@
 //! - [`progress`]: counters and the periodic progress report.
 //! - [`watch`]: follows the session (source address, cancel).
 //! - [`source`] / [`target`]: the two roles.
+//! - [`shrink`]: `shrink_source`, the plan carried out before the source serves.
 //! - [`scan`]: `pureboot-agent scan`, the node's disks reported to the controller.
 //! - [`apply`]: `pureboot-agent apply`, the partition operations handed to the node.
 //! - [`image`]: golden images: `capture` to and `restore` from a storage backend.
@@ -46,6 +47,7 @@ pub mod outbox;
 pub mod progress;
 pub mod protocol;
 pub mod scan;
+pub mod shrink;
 pub mod source;
 pub mod target;
 pub mod tls;

@@ -62,7 +62,12 @@ impl Source {
 }
 
 async fn serve(config: &AgentConfig, controller: &Controller, outbox: &Outbox) -> Result<(), AgentError> {
-    let disk = Arc::new(Disk::open_source(&config.device).map_err(AgentError::Failed)?);
+    let served = super::shrink::prepare(controller, &config.device.to_string_lossy()).await?;
+    let disk = Disk::open_source(&config.device).map_err(AgentError::Failed)?;
+    let disk = Arc::new(match served {
+        Some(len) => disk.prefix(len),
+        None => disk,
+    });
     let identity = enrol(controller, Role::Source, &config.ca_sha256).await?;
     let crl = controller.crl().await.map_err(|e| AgentError::Failed(format!("cannot fetch the CA's CRL: {e}")))?;
     let tls = Arc::new(RwLock::new(server_config(&identity, config.session, Some(&crl)).map_err(AgentError::Failed)?));
@@ -148,6 +153,9 @@ async fn serve(config: &AgentConfig, controller: &Controller, outbox: &Outbox) -
     }
     match watch.ending() {
         Some(ending) if ending.status == "completed" => {
+            if served.is_some() {
+                super::shrink::restore_backup(&config.device.to_string_lossy()).await;
+            }
             println!(
                 "{}",
                 serde_json::json!({ "event": "done", "role": "source", "bytes_on_wire": source.counters.wire() })

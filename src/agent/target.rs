@@ -12,7 +12,9 @@
 //!    mismatched chunks are fetched again (at most three rounds).
 //! 3. **Resizing** (only with `resize_mode = grow_target`): the last
 //!    partition and its filesystem grow to fill a larger disk
-//!    ([`fill_disk`](super::apply::grow::fill_disk)).
+//!    ([`fill_disk`](super::apply::grow::fill_disk)). With `shrink_source`
+//!    the GPT backup the source served behind its last partition moves to
+//!    this disk's end ([`fix_backup`](super::shrink::fix_backup)).
 //! 4. **Complete** with the content digest (BLAKE3 over the chunk digests).
 
 use std::net::{IpAddr, SocketAddr};
@@ -54,15 +56,15 @@ pub async fn run(config: AgentConfig) -> Result<(), AgentError> {
     finish(result, &outbox, config.callback_deadline).await
 }
 
-/// Whether the session asks the target to grow its last partition
-/// (`resize_mode = grow_target`), read when the copy is verified (an
-/// operator may change it until then). Retried for 30 s: skipping a
-/// requested grow for want of an answer would leave the disk half done.
-pub(crate) async fn grows(controller: &Controller) -> Result<bool, AgentError> {
+/// The session's resize mode (none, shrink_source, grow_target), read when
+/// the copy is verified (an operator may change it until the start).
+/// Retried for 30 s: skipping a requested resize for want of an answer
+/// would leave the disk half done.
+pub(crate) async fn resize_mode(controller: &Controller) -> Result<String, AgentError> {
     let mut last_error = String::new();
     for _ in 0..30 {
         match controller.session_state().await {
-            Ok(Some(state)) => return Ok(state.resize_mode.as_deref() == Some("grow_target")),
+            Ok(Some(state)) => return Ok(state.resize_mode.unwrap_or_default()),
             Ok(None) => return Err(AgentError::Ended("the session was deleted".into())),
             Err(error) => last_error = error,
         }
@@ -158,12 +160,21 @@ async fn clone(
     }
 
     let digest = content_digest(&expected);
-    if grows(controller).await? {
-        fetcher.reporter.resizing();
-        let disk = config.device.to_str().unwrap_or_default();
-        super::apply::grow::fill_disk(disk).await.map_err(|e| {
-            AgentError::Failed(format!("the clone is verified, but growing its last partition failed: {e}"))
-        })?;
+    let disk = config.device.to_str().unwrap_or_default();
+    match resize_mode(controller).await?.as_str() {
+        "grow_target" => {
+            fetcher.reporter.resizing();
+            super::apply::grow::fill_disk(disk).await.map_err(|e| {
+                AgentError::Failed(format!("the clone is verified, but growing its last partition failed: {e}"))
+            })?;
+        }
+        // The source served its table's end: the GPT backup moves to this disk's end.
+        "shrink_source" => super::shrink::fix_backup(disk).await.map_err(|e| {
+            AgentError::Failed(format!(
+                "the clone is verified, but moving the GPT backup to the disk's end failed: {e}"
+            ))
+        })?,
+        _ => {}
     }
     stop.cancel();
     fetcher.reporter.report(None);

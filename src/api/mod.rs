@@ -125,6 +125,9 @@ pub fn router() -> OpenApiRouter<Arc<App>> {
             clone_sessions::commands::update,
             clone_sessions::commands::delete
         ))
+        .routes(routes!(clone_sessions::plan::analyze))
+        .routes(routes!(clone_sessions::plan::get_plan, clone_sessions::plan::put_plan))
+        .routes(routes!(clone_sessions::plan::start))
         .routes(routes!(clone_sessions::certs::certs))
         .routes(routes!(clone_sessions::csr::csr))
         .routes(routes!(ca::certificate))

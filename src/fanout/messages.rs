@@ -84,7 +84,8 @@ fn clone_session(event: &RecordedEvent, session_id: Uuid) -> Option<D> {
         E::Created(_) => D::CloneCreated(session),
         E::Updated(_) => D::CloneUpdated(session),
         E::CertificateIssued(_) => return None,
-        E::Started { source_node_id, target_node_id } => {
+        E::PlanSet(_) => D::CloneUpdated(session),
+        E::Started { source_node_id, target_node_id, .. } => {
             D::CloneStarted(c::WsCloneStarted { session_id, source_node_id, target_node_id })
         }
         E::SourceReady { endpoint, .. } => D::CloneSourceReady(c::WsCloneSourceReady {

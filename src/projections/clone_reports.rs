@@ -98,6 +98,7 @@ impl SessionFold for CloneReportsProjection {
             }
             E::CertificateIssued(_)
             | E::Started { .. }
+            | E::PlanSet(_)
             | E::ProgressReported(_)
             | E::StagingChanged { .. }
             | E::SourceCompleted(_) => {

@@ -3,8 +3,8 @@
 //! out operations, the agent carries them out with the standard tools and
 //! reports each, then a fresh scan. Checked with the tools themselves:
 //! `sfdisk --json`, `e2fsck -fn`, `dumpe2fs -h`, `debugfs`, `ntfsresize`.
-//! The shrink tests use 2 GiB sparse images: the controller keeps at least
-//! 1 GiB free when it plans a shrink.
+//! The shrink tests use 2 GiB sparse images: the controller keeps free space
+//! when it plans a shrink (10 % of a partition under 10 GiB).
 
 use std::path::{Path, PathBuf};
 

@@ -167,12 +167,12 @@ impl Clone {
 
     /// A session on `app` whose agents talk to the controller at `url`.
     pub async fn with_controller(app: &TestApp, url: &str) -> Self {
-        Self::of(app, &app.direct_session().await, url).await
+        Self::of(app, app.direct_session().await, url).await
     }
 
-    /// The session `session` (a create response's `data`) on `app`, whose
-    /// agents talk to the controller at `url`.
-    pub async fn of(app: &TestApp, session: &Value, url: &str) -> Self {
+    /// The agents' view of `session` (a create response's data) on `app`,
+    /// their controller at `url`.
+    pub async fn of(app: &TestApp, session: Value, url: &str) -> Self {
         let id = session["id"].as_str().expect("id").to_owned();
         Self {
             source_token: app.node_token(&id, "source"),

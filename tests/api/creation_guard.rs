@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use crate::disks::{GIB, report, sda, sdb};
 use crate::support::TestApp;
 
-async fn create(app: &TestApp, source: &str, target: &str, resize_mode: &str) -> (StatusCode, Value) {
+pub async fn create(app: &TestApp, source: &str, target: &str, resize_mode: &str) -> (StatusCode, Value) {
     app.post(
         "/clone-sessions",
         json!({"clone_mode": "direct", "source_node_id": source, "target_node_id": target,
@@ -26,7 +26,7 @@ fn big_sda() -> Value {
            "partition_table": "gpt", "partitions": []})
 }
 
-async fn reported(app: &TestApp, hostname: &str, disks: Value) -> String {
+pub async fn reported(app: &TestApp, hostname: &str, disks: Value) -> String {
     let node = app.node(hostname).await;
     let (status, body) = report(app, &node, disks).await;
     assert_eq!(status, StatusCode::OK, "{body}");

@@ -75,8 +75,8 @@ async fn a_report_is_stored_with_the_derived_partition_numbers() {
     assert_eq!(efi["used_percent"], 1.2);
     assert_eq!(
         (efi["can_shrink"].clone(), efi["min_size_bytes"].clone()),
-        (json!(false), json!(512 * MIB)),
-        "6 MiB used + the 1 GiB margin is more than the partition: capped, so no shrink"
+        (json!(true), json!(59_981_824)),
+        "6 MiB used + 10 % of the 512 MiB partition (under 10 GiB), in whole 4096 bytes"
     );
     let sdb = &list["data"][1];
     assert_eq!(sdb["device"], "/dev/sdb", "short names are normalised");

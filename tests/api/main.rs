@@ -12,6 +12,7 @@ mod agent_image;
 mod agent_image_http;
 mod agent_scan;
 mod agent_scan_layouts;
+mod agent_shrink;
 
 mod audit;
 mod authorization_matrix;
@@ -20,6 +21,7 @@ mod bad_input;
 mod certificate_limits;
 mod certificates;
 mod clone_callbacks;
+mod clone_plan;
 mod clone_sessions;
 mod cluster;
 mod cluster_harness;

@@ -68,7 +68,7 @@ fn envelopes_reference_their_payloads() {
 fn operation_ids_are_a_verb_then_what_it_acts_on() {
     const VERBS: &[&str] = &[
         "get", "list", "create", "update", "delete", "rotate", "report", "request", "poll", "queue", "remove", "apply",
-        "sign", "complete", "fail", "stream",
+        "sign", "complete", "fail", "stream", "analyze", "start",
     ];
     let doc = document();
     let mut seen = std::collections::HashSet::new();

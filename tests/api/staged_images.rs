@@ -86,7 +86,7 @@ async fn a_captured_image_restores_identical_to_three_targets_and_a_second_captu
     let session = lab.capture(&app, "golden").await;
     assert_eq!((session["staging_status"].as_str(), session["status"].as_str()), (Some("pending"), Some("pending")));
     assert_eq!(session["staging_path"], "images/golden/manifest.json");
-    let capture = Clone::of(&app, &session, &format!("http://{}", app.addr)).await;
+    let capture = Clone::of(&app, session.clone(), &format!("http://{}", app.addr)).await;
     let mut source = capture.agent("source", &disk, &lab.mount());
     let done = source.event("done", Duration::from_secs(120)).await;
     succeeds(&mut source, Duration::from_secs(30)).await;
@@ -119,7 +119,7 @@ async fn a_captured_image_restores_identical_to_three_targets_and_a_second_captu
             (session["staging_status"].as_str(), session["bytes_total"].as_u64()),
             (Some("ready"), Some(1024 * MIB))
         );
-        let clone = Clone::of(&app, &session, &format!("http://{}", app.addr)).await;
+        let clone = Clone::of(&app, session.clone(), &format!("http://{}", app.addr)).await;
         let target = lab.dir.join(format!("t{i}.img"));
         let agent = clone.agent("target", &target, &lab.mount());
         restores.push((clone, target, agent));
@@ -139,7 +139,7 @@ async fn a_captured_image_restores_identical_to_three_targets_and_a_second_captu
     // When the same disk is captured again as another image
     let before = stored_bytes(&lab.store);
     let again = lab.capture(&app, "golden-2").await;
-    let second = Clone::of(&app, &again, &format!("http://{}", app.addr)).await;
+    let second = Clone::of(&app, again.clone(), &format!("http://{}", app.addr)).await;
     let mut source = second.agent("source", &disk, &lab.mount());
     succeeds(&mut source, Duration::from_secs(120)).await;
     // Then it uploaded no chunk: the store grew by the new manifest only
@@ -171,7 +171,7 @@ async fn an_interrupted_capture_resumes_and_a_corrupt_chunk_fails_only_the_targe
     let lab = Lab::new(&app).await;
     let disk = gpt_image(&lab.dir, 256, 160);
     let session = lab.capture(&app, "resumed").await;
-    let capture = Clone::of(&app, &session, &format!("http://{}", app.addr)).await;
+    let capture = Clone::of(&app, session.clone(), &format!("http://{}", app.addr)).await;
 
     // When the capture is killed once some chunks are stored, then run again
     let mut source = capture.agent("source", &disk, &[&lab.mount()[..], &["--streams", "1"]].concat());
@@ -198,7 +198,7 @@ async fn an_interrupted_capture_resumes_and_a_corrupt_chunk_fails_only_the_targe
 
     // Given a first target restored from it
     let first = restore_session(&app, &image_id, "node-a").await;
-    let first = Clone::of(&app, &first, &format!("http://{}", app.addr)).await;
+    let first = Clone::of(&app, first.clone(), &format!("http://{}", app.addr)).await;
     let a = lab.dir.join("a.img");
     succeeds(&mut first.agent("target", &a, &lab.mount()), Duration::from_secs(120)).await;
     assert!(identical(&disk, &a));
@@ -216,8 +216,8 @@ async fn an_interrupted_capture_resumes_and_a_corrupt_chunk_fails_only_the_targe
     std::fs::copy(&a, &holding).expect("copy");
     let (b_session, c_session) =
         (restore_session(&app, &image_id, "node-b").await, restore_session(&app, &image_id, "node-c").await);
-    let b = Clone::of(&app, &b_session, &format!("http://{}", app.addr)).await;
-    let c = Clone::of(&app, &c_session, &format!("http://{}", app.addr)).await;
+    let b = Clone::of(&app, b_session.clone(), &format!("http://{}", app.addr)).await;
+    let c = Clone::of(&app, c_session.clone(), &format!("http://{}", app.addr)).await;
     let mut b_agent = b.agent("target", &blank, &lab.mount());
     let mut c_agent = c.agent("target", &holding, &lab.mount());
 
@@ -272,12 +272,12 @@ async fn an_image_on_a_webdav_backend_is_captured_and_restored_with_the_backends
         "staging_backend_id": backend, "image_name": "dav-golden"}),
     )
     .await;
-    let capture = Clone::of(&app, &capture, &url).await;
+    let capture = Clone::of(&app, capture.clone(), &url).await;
     succeeds(&mut capture.agent("source", &disk, &[]), Duration::from_secs(60)).await;
     let image = image_of(&app, &capture.id).await;
     assert_eq!(image["backend_type"], "http");
     let restore = restore_session(&app, image["id"].as_str().expect("id"), "dav-node").await;
-    let restore = Clone::of(&app, &restore, &url).await;
+    let restore = Clone::of(&app, restore.clone(), &url).await;
     let target = dir.join("t.img");
     succeeds(&mut restore.agent("target", &target, &[]), Duration::from_secs(60)).await;
 

@@ -2,6 +2,7 @@
 import { apiClient, queryString } from './client';
 import type { ApiListResponse, ApiResponse } from './client';
 import type {
+  CloneAnalysis,
   CloneDeleteOutcome,
   CloneHistoryEntry,
   CloneProgressUpdate,
@@ -11,6 +12,7 @@ import type {
   CloneSessionUpdate,
   CloneSessionUpdated,
   CloneSourceReady,
+  CloneStartAck,
 } from '../types/clone';
 
 export interface CloneListParams {
@@ -43,6 +45,16 @@ export const cloneApi = {
   /** Deletes the session, or cancels it while it is cloning (`outcome` says which). */
   delete(sessionId: string): Promise<ApiResponse<CloneDeleteOutcome>> {
     return apiClient.delete(session(sessionId));
+  },
+
+  /** Compares the source's and target's latest disk scans: what fits, and the resize that makes it fit. */
+  analyze(sessionId: string): Promise<ApiResponse<CloneAnalysis>> {
+    return apiClient.post(`${session(sessionId)}/analyze`, {});
+  },
+
+  /** Starts a pending session once its plan checks out (required for shrink_source). */
+  start(sessionId: string): Promise<ApiResponse<CloneStartAck>> {
+    return apiClient.post(`${session(sessionId)}/start`, {});
   },
 
   /** The session's events, oldest first, for its timeline. */

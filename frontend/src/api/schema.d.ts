@@ -86,6 +86,26 @@ export interface paths {
         patch: operations["update_clone_session"];
         trace?: never;
     };
+    "/api/v1/clone-sessions/{id}/analyze": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Compare the source's and target's latest disk scans: what fits, and the
+         *     resize that makes it fit. Records nothing.
+         */
+        post: operations["analyze_clone_session"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/clone-sessions/{id}/certs": {
         parameters: {
             query?: never;
@@ -175,6 +195,32 @@ export interface paths {
         /** Every event of the session, in order, with a human summary. */
         get: operations["get_clone_session_history"];
         put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/clone-sessions/{id}/plan": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The session's resize plan, and whether it checks out against the latest
+         *     scans. The session's node tokens may read it: the source agent of a
+         *     `shrink_source` session carries it out.
+         */
+        get: operations["get_clone_plan"];
+        /**
+         * Replace the resize plan. It is replayed by the plan simulator on the
+         *     source's latest scan (shrink floors, GPT areas, alignment) and the
+         *     layout it leaves must fit the target's latest scan.
+         */
+        put: operations["update_clone_plan"];
         post?: never;
         delete?: never;
         options?: never;
@@ -273,6 +319,29 @@ export interface paths {
          *     (once the image is `ready`). A stage already passed is acknowledged with no event.
          */
         post: operations["report_staging_status"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/clone-sessions/{id}/start": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start a pending session once its plan (empty if none was set) checks out
+         *     against the disks' latest scans. A `shrink_source` session must be
+         *     started (its source agent waits for it); any other starts on its own when
+         *     its source reports ready. From the start on, PATCH and `PUT …/plan` are
+         *     refused (409). Starting again answers 200 and records nothing.
+         */
+        post: operations["start_clone_session"];
         delete?: never;
         options?: never;
         head?: never;
@@ -787,6 +856,37 @@ export interface components {
             source: string;
             target: string;
         };
+        /** @description The answer of `analyze`. */
+        Analysis: {
+            fit: components["schemas"]["Fit"];
+            /**
+             * Format: int64
+             * @description From the latest scans, in bytes (null: not reported).
+             */
+            source_size_bytes?: number | null;
+            /** Format: int64 */
+            target_size_bytes?: number | null;
+            suggested_resize_mode?: null | components["schemas"]["ResizeMode"];
+            grow?: null | components["schemas"]["PartitionResize"];
+            /**
+             * @description `target_smaller`: the partitions to shrink (the plan also moves the
+             *     partitions behind a shrunk one).
+             */
+            shrink: components["schemas"]["PartitionResize"][];
+            suggested_plan?: null | components["schemas"]["ClonePlan"];
+            /**
+             * Format: int64
+             * @description Bytes of the target the clone needs: the whole source, or with
+             *     `target_smaller`/`cannot_fit` the least the source's partitions need
+             *     after the suggested shrink (at their floors when they cannot fit).
+             */
+            needed_bytes?: number | null;
+            /**
+             * @description The verdict for people, with the numbers.
+             * @example cannot fit: 1170210816 > 1073741824 bytes …
+             */
+            message: string;
+        };
         /** @description Several objects, all of them: `{"success": true, "data": [...], "message": ...}`. */
         ApiItems_CloneHistoryEntry: {
             success: boolean;
@@ -881,6 +981,13 @@ export interface components {
             message: string | null;
         };
         /** @description A single object: `{"success": true, "data": {...}, "message": ...}`. */
+        ApiResponse_Analysis: {
+            success: boolean;
+            data: components["schemas"]["Analysis"];
+            /** @description What the command did, in words; null for a plain read. */
+            message: string | null;
+        };
+        /** @description A single object: `{"success": true, "data": {...}, "message": ...}`. */
         ApiResponse_CallbackStatus: {
             success: boolean;
             data: components["schemas"]["CallbackStatus"];
@@ -902,6 +1009,13 @@ export interface components {
             message: string | null;
         };
         /** @description A single object: `{"success": true, "data": {...}, "message": ...}`. */
+        ApiResponse_ClonePlanView: {
+            success: boolean;
+            data: components["schemas"]["ClonePlanView"];
+            /** @description What the command did, in words; null for a plain read. */
+            message: string | null;
+        };
+        /** @description A single object: `{"success": true, "data": {...}, "message": ...}`. */
         ApiResponse_CloneSessionCreated: {
             success: boolean;
             data: components["schemas"]["CloneSessionCreated"];
@@ -919,6 +1033,13 @@ export interface components {
         ApiResponse_CloneSessionUpdated: {
             success: boolean;
             data: components["schemas"]["CloneSessionUpdated"];
+            /** @description What the command did, in words; null for a plain read. */
+            message: string | null;
+        };
+        /** @description A single object: `{"success": true, "data": {...}, "message": ...}`. */
+        ApiResponse_CloneStartAck: {
+            success: boolean;
+            data: components["schemas"]["CloneStartAck"];
             /** @description What the command did, in words; null for a plain read. */
             message: string | null;
         };
@@ -1136,6 +1257,52 @@ export interface components {
         };
         /** @enum {string} */
         CloneMode: "staged" | "direct";
+        /** @description The resize plan: empty until an operator sets one. */
+        ClonePlan: {
+            /**
+             * @description Run in order on the source disk before it serves: `resize` and
+             *     `move` only (they keep the data; a delete or format would destroy
+             *     what is being cloned).
+             */
+            source_operations: components["schemas"]["OperationSpec"][];
+        };
+        /**
+         * @description `PUT …/plan`: the new plan, replacing the old one whole.
+         * @example {
+         *       "source_operations": [
+         *         {
+         *           "operation": "resize",
+         *           "params": {
+         *             "new_size_bytes": 1038073344,
+         *             "partition": 2
+         *           }
+         *         }
+         *       ]
+         *     }
+         */
+        ClonePlanUpdate: {
+            /**
+             * @description Run on the source disk in order before it serves (`resize_mode =
+             *     shrink_source`): `resize` and `move` only. Empty clears the plan.
+             */
+            source_operations: components["schemas"]["PartitionOperationCreate"][];
+        };
+        /** @description A session's resize plan. */
+        ClonePlanView: {
+            /** Format: uuid */
+            session_id: string;
+            resize_mode: components["schemas"]["ResizeMode"];
+            /** @description In order; empty when no plan was set. */
+            source_operations: components["schemas"]["OperationSpec"][];
+            /**
+             * @description Why the plan does not check out against the disks' latest scans now
+             *     (`start` would be refused for it); null when it does.
+             * @example null
+             */
+            problem: string | null;
+            /** @description Whether the plan may still change (pending and not started). */
+            editable: boolean;
+        };
         /**
          * @description `CloneProgressUpdate`.
          * @example {
@@ -1308,6 +1475,13 @@ export interface components {
             created_at: string;
             /** Format: date-time */
             started_at: string | null;
+            /**
+             * Format: date-time
+             * @description When an operator started the session (`POST …/start`); null when
+             *     nobody did. A `shrink_source` session's source waits for it; any
+             *     other session also starts when its source reports ready.
+             */
+            start_requested_at: string | null;
             /** Format: date-time */
             completed_at: string | null;
             created_by: string | null;
@@ -1366,6 +1540,14 @@ export interface components {
             /** Format: int64 */
             size_bytes: number;
             device: string;
+        };
+        /** @description The answer of `start`. */
+        CloneStartAck: {
+            /** Format: uuid */
+            id: string;
+            status: components["schemas"]["CloneStatus"];
+            /** @description Always true: started now, or already before. */
+            started: boolean;
         };
         /** @enum {string} */
         CloneStatus: "pending" | "source_ready" | "cloning" | "completed" | "failed" | "cancelled";
@@ -1517,6 +1699,11 @@ export interface components {
          * @enum {string}
          */
         Filesystem: "ext4" | "xfs" | "ntfs" | "btrfs" | "fat32" | "swap";
+        /**
+         * @description How the source compares with the target.
+         * @enum {string}
+         */
+        Fit: "same_size" | "target_larger" | "target_smaller" | "cannot_fit" | "unknown";
         /**
          * @description `format`: make a new, empty filesystem on partition `partition`.
          * @example {
@@ -1718,6 +1905,42 @@ export interface components {
          */
         OperationParams: components["schemas"]["ResizeParams"] | components["schemas"]["CreateParams"] | components["schemas"]["DeleteParams"] | components["schemas"]["FormatParams"] | components["schemas"]["MoveParams"] | components["schemas"]["SetFlagParams"];
         /**
+         * @description An operation with its parameters; serialised as the API shows it:
+         *     `{"operation": "resize", "params": {...}}`.
+         * @example {
+         *       "operation": "resize",
+         *       "params": {
+         *         "new_size_bytes": 85899345920,
+         *         "partition": 2
+         *       }
+         *     }
+         */
+        OperationSpec: {
+            params: components["schemas"]["ResizeParams"];
+            /** @enum {string} */
+            operation: "resize";
+        } | {
+            params: components["schemas"]["CreateParams"];
+            /** @enum {string} */
+            operation: "create";
+        } | {
+            params: components["schemas"]["DeleteParams"];
+            /** @enum {string} */
+            operation: "delete";
+        } | {
+            params: components["schemas"]["FormatParams"];
+            /** @enum {string} */
+            operation: "format";
+        } | {
+            params: components["schemas"]["MoveParams"];
+            /** @enum {string} */
+            operation: "move";
+        } | {
+            params: components["schemas"]["SetFlagParams"];
+            /** @enum {string} */
+            operation: "set_flag";
+        };
+        /**
          * @description The spec's four statuses. Whether a pending operation has been handed to
          *     the node is tracked beside the status (`applied_at`), not as a fifth status.
          * @enum {string}
@@ -1865,6 +2088,20 @@ export interface components {
              * @description When the node reported it completed or failed.
              */
             executed_at?: string | null;
+        };
+        /** @description One partition's suggested new size, in bytes. */
+        PartitionResize: {
+            /** Format: int32 */
+            partition: number;
+            /** Format: int64 */
+            from_bytes: number;
+            /** Format: int64 */
+            to_bytes: number;
+            /**
+             * Format: int64
+             * @description Shrinks only: the least size it may have (see `min_size_bytes`).
+             */
+            min_bytes?: number | null;
         };
         /** @enum {string} */
         PartitionTable: "gpt" | "mbr" | "unknown";
@@ -3404,6 +3641,62 @@ export interface operations {
             default: components["responses"]["Error"];
         };
     };
+    analyze_clone_session: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description `fit`: same_size, target_larger (grow the last partition), target_smaller (with the plan to PUT), cannot_fit (with both numbers) or unknown (a disk has no scan) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiResponse_Analysis"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["Error"];
+        };
+    };
     get_clone_session_certs: {
         parameters: {
             query?: {
@@ -3777,6 +4070,140 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["Error"];
+        };
+    };
+    get_clone_plan: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiResponse_ClonePlanView"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["Error"];
+        };
+    };
+    update_clone_plan: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ClonePlanUpdate"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiResponse_ClonePlanView"];
+                };
+            };
+            /** @description Malformed JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The plan breaks a rule (the operation and the reason), does not make the source fit (`cannot fit: X > Y bytes`), needs `resize_mode` shrink_source or a scan of the source; or the session was started */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            /** @description An operation other than resize or move, or a bad parameter, named as `source_operations[i].…` */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4221,6 +4648,70 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             /** @description A status the role does not report, or uploading without size_bytes */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["Error"];
+        };
+    };
+    start_clone_session: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiResponse_CloneStartAck"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The session is no longer pending, or its plan does not check out (the reason, e.g. `cannot fit: X > Y bytes`) */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

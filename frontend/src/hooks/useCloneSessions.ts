@@ -55,6 +55,22 @@ export function useUpdateCloneSession() {
 }
 
 /** Deletes a session, or cancels it while it is cloning (the server decides). */
+/** Starts a pending session (`POST …/start`); the view then shows `start_requested_at`. */
+export function useStartCloneSession() {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (sessionId: string) => cloneApi.start(sessionId),
+    onSuccess: (_, sessionId) => {
+      void queryClient.invalidateQueries({ queryKey: cloneSessionKeys.detail(sessionId) });
+    },
+  });
+}
+
+/** Compares the session's disks (records nothing). */
+export function useAnalyzeCloneSession() {
+  return useMutation({ mutationFn: (sessionId: string) => cloneApi.analyze(sessionId) });
+}
+
 export function useDeleteCloneSession() {
   const queryClient = useQueryClient();
   return useMutation({

@@ -27,6 +27,7 @@ export function cloneSession(overrides: Partial<CloneSession> = {}): CloneSessio
     error_message: null,
     created_at: '2026-11-25T17:00:00Z',
     started_at: null,
+    start_requested_at: null,
     completed_at: null,
     created_by: null,
     duration_seconds: null,

@@ -25,6 +25,8 @@ export type CloneSessionUpdate = Schemas['CloneSessionUpdate'];
 export type CloneHistoryEntry = Schemas['CloneHistoryEntry'];
 export type CloneDeleteOutcome = Schemas['CloneDeleteOutcome'];
 export type CloneSourceReady = Schemas['CloneSourceReady'];
+export type CloneAnalysis = Schemas['Analysis'];
+export type CloneStartAck = Schemas['CloneStartAck'];
 export type CloneProgressUpdate = Schemas['CloneProgressUpdate'];
 
 export type CloneMode = CloneSession['clone_mode'];

@@ -167,7 +167,7 @@ async fn download(
             info.digest.as_deref().unwrap_or("none")
         )));
     }
-    if crate::agent::target::grows(controller).await? {
+    if crate::agent::target::resize_mode(controller).await? == "grow_target" {
         reporter.resizing();
         let disk = config.device.to_str().unwrap_or_default();
         crate::agent::apply::grow::fill_disk(disk).await.map_err(|e| {

@@ -96,7 +96,13 @@ pub fn summary(event: &E) -> String {
         E::CertificateIssued(c) => {
             format!("{} certificate issued (serial {}, expires {})", c.role.as_str(), c.serial, c.not_after.date())
         }
+        E::Started { requested: true, .. } => "started by an operator".into(),
         E::Started { .. } => "clone started".into(),
+        E::PlanSet(plan) if plan.source_operations.is_empty() => "resize plan cleared".into(),
+        E::PlanSet(plan) => format!(
+            "resize plan set: {}",
+            plan.source_operations.iter().map(|op| op.describe()).collect::<Vec<_>>().join(", ")
+        ),
         E::SourceReady { endpoint, .. } => format!(
             "source ready at {}:{}, {} on {}",
             endpoint.ip,

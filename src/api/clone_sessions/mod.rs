@@ -5,6 +5,7 @@ pub mod certs;
 pub mod commands;
 pub mod csr;
 pub mod history;
+pub mod plan;
 pub mod queries;
 pub mod schemas;
 pub mod staging;

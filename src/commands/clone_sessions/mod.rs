@@ -5,6 +5,7 @@
 //! kept (sealed or hashed) outside the log until the session ends.
 
 mod certificates;
+pub mod plan;
 mod staging;
 
 pub use certificates::{cert_kind, key_kind, sign_csr};
@@ -20,7 +21,7 @@ use crate::domain::Rejection;
 use crate::domain::clone_session::{
     self as session, CloneSession, CloneSessionEvent, ProgressReport, Role, SessionPatch, SessionSpec, SourceEndpoint,
 };
-use crate::domain::disks::NodeDisks;
+use crate::domain::disks::Device;
 use crate::error::ApiError;
 use crate::event_store::{Aggregate, Metadata, SecretOp};
 use crate::projections::clone_sessions::{CloneSessionView, ReferencedNames};
@@ -41,7 +42,7 @@ pub async fn create(
     let staged = staging::prepare(app, &mut spec, image).await?;
     let spec = session::check_spec(spec)?;
     let names = check_references(app, spec.source_node_id, spec.target_node_id, spec.staging_backend_id).await?;
-    let mut sizes = disk_sizes(app, &spec).await?;
+    let mut sizes = plan::SessionScans::of(app, &spec).await?.sizes();
     if let Some(session::StagedImage::Restore { size_bytes, .. }) = &staged {
         sizes.source = Some(*size_bytes);
     }
@@ -95,6 +96,7 @@ pub async fn update(
             .map_err(|_| ApiError::NotFound("Target node not found".into()))?;
         credentials = Some(certificates::for_new_target(app, id, target).await?);
     }
+    let sizes = patched_sizes(app, id, &patch).await?;
     let mut retargeted = false;
     let executed = app
         .commands
@@ -104,6 +106,7 @@ pub async fn update(
                 None => (None, Vec::new()),
             };
             let events = session::update(state, patch.clone(), certificate)?;
+            check_patched_fit(state, &events, sizes)?;
             retargeted =
                 events.iter().any(|e| matches!(e, CloneSessionEvent::Updated(u) if u.target_node_id.is_some()));
             let secrets = if retargeted { secrets } else { Vec::new() };
@@ -127,6 +130,38 @@ pub async fn update(
     let view = CloneSessionView::pending(id, &executed.state, names, position)
         .ok_or_else(|| ApiError::Internal(format!("clone session {id} is not pending after an accepted update")))?;
     Ok((view, token))
+}
+
+/// The disk sizes a PATCH would leave the session with (its disks' latest
+/// scans), read before the command decides; `None` when the session does
+/// not exist (the decision then answers 404).
+async fn patched_sizes(app: &App, id: Uuid, patch: &SessionPatch) -> Result<Option<session::DiskSizes>, ApiError> {
+    let (state, _) = app.commands.load::<CloneSession>(id).await?;
+    let Some(mut spec) = state.spec else { return Ok(None) };
+    spec.target_node_id = patch.target_node_id.or(spec.target_node_id);
+    if let Some(device) = &patch.target_device {
+        // The canonical form scans are keyed by (`sdb` → `/dev/sdb`); the
+        // decision refuses a bad path.
+        spec.target_device = Device::parse(device).map_or_else(|_| device.clone(), |d| d.as_str().to_owned());
+    }
+    Ok(Some(plan::SessionScans::of(app, &spec).await?.sizes()))
+}
+
+/// A PATCH that changes the target or the resize mode is held to the
+/// creation guard's size rule again ([`session::check_fits`]).
+fn check_patched_fit(
+    state: &CloneSession,
+    events: &[CloneSessionEvent],
+    sizes: Option<session::DiskSizes>,
+) -> Result<(), Rejection> {
+    let (Some(spec), Some(sizes)) = (&state.spec, sizes) else { return Ok(()) };
+    let Some(CloneSessionEvent::Updated(update)) = events.first() else { return Ok(()) };
+    if update.target_node_id.is_none() && update.target_device.is_none() && update.resize_mode.is_none() {
+        return Ok(());
+    }
+    let mut next = spec.clone();
+    update.apply_to(&mut next);
+    session::check_fits(&next, sizes)
 }
 
 /// The current names of what `spec` refers to; a deleted node or backend has none.
@@ -222,21 +257,6 @@ fn end_of_session_secrets(id: Uuid, events: &[CloneSessionEvent]) -> Vec<SecretO
         .collect();
     ops.extend(retire_session_tokens(id));
     ops
-}
-
-/// The sizes of the session's disks as their nodes last reported them (on
-/// the `node_disks` aggregates); `None` for a disk not reported.
-async fn disk_sizes(app: &App, spec: &SessionSpec) -> Result<session::DiskSizes, ApiError> {
-    let size = async |node: Uuid, device: &str| -> Result<Option<i64>, ApiError> {
-        let (disks, _) = app.commands.load::<NodeDisks>(node).await?;
-        Ok(disks.disks.get(device).map(|d| d.scan.size_bytes))
-    };
-    let source = size(spec.source_node_id, &spec.source_device).await?;
-    let target = match spec.target_node_id {
-        Some(target) => size(target, &spec.target_device).await?,
-        None => None,
-    };
-    Ok(session::DiskSizes { source, target })
 }
 
 /// Checks the referenced node(s) and backend exist — on their aggregates,

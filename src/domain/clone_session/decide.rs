@@ -62,6 +62,10 @@ pub fn check_spec(mut spec: SessionSpec) -> Result<SessionSpec, Rejection> {
         CloneMode::Direct if spec.target_node_id == Some(spec.source_node_id) => {
             Err(Rejection::invalid("target_node_id", "source and target must be different nodes"))
         }
+        // A staged restore may go back to the source node, not onto the disk it reads.
+        _ if spec.target_node_id == Some(spec.source_node_id) && spec.target_device == spec.source_device => {
+            Err(Rejection::invalid("target_device", "the target disk is the source disk (same node, same device)"))
+        }
         _ => Ok(spec),
     }
 }
@@ -96,6 +100,9 @@ pub fn update(
     let spec = existing(state)?;
     if state.status != CloneStatus::Pending {
         return Err(Rejection::NotAllowed(format!("Cannot update session in {} status", state.status)));
+    }
+    if state.started {
+        return Err(Rejection::Conflict("Cannot update a started session (POST …/start was accepted)".into()));
     }
     let mut next = spec.clone();
     let changes = SessionUpdated {
@@ -142,10 +149,10 @@ pub fn source_ready(state: &CloneSession, endpoint: SourceEndpoint, now: OffsetD
             }
         };
     }
-    Ok(vec![
-        E::Started { source_node_id: spec.source_node_id, target_node_id: spec.target_node_id },
-        E::SourceReady { endpoint, at: now },
-    ])
+    super::decide_plan::may_serve(state, spec)?;
+    let started =
+        E::Started { source_node_id: spec.source_node_id, target_node_id: spec.target_node_id, requested: false };
+    Ok((!state.started).then_some(started).into_iter().chain([E::SourceReady { endpoint, at: now }]).collect())
 }
 
 /// A progress report from one side of the transfer.
@@ -282,4 +289,4 @@ pub(super) fn existing(state: &CloneSession) -> Result<&SessionSpec, Rejection> 
 
 #[cfg(test)]
 #[path = "decide_tests.rs"]
-mod tests;
+pub(super) mod tests;

@@ -11,7 +11,7 @@ fn t0() -> OffsetDateTime {
     OffsetDateTime::UNIX_EPOCH + Duration::days(20_000)
 }
 
-fn direct_spec() -> SessionSpec {
+pub(crate) fn direct_spec() -> SessionSpec {
     SessionSpec {
         name: Some("lab".into()),
         clone_mode: CloneMode::Direct,

@@ -6,7 +6,9 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::{CloneMode, ResizeMode, Role, SourceCompleted, SourceEndpoint, StagedImage, StagingStatus, TransferPhase};
+use super::{
+    CloneMode, ClonePlan, ResizeMode, Role, SourceCompleted, SourceEndpoint, StagedImage, StagingStatus, TransferPhase,
+};
 use crate::event_store::DomainEvent;
 
 /// What the operator asked for; editable while pending.
@@ -110,9 +112,19 @@ pub enum CloneSessionEvent {
     Updated(SessionUpdated),
     #[serde(rename = "clone_session.certificate_issued")]
     CertificateIssued(CertificateIssued),
-    /// The session left `pending`; emitted together with `SourceReady`.
+    /// The session was started: by an operator (`POST …/start`,
+    /// `requested`), or else by the source's first `source-ready`, emitted
+    /// together with `SourceReady`. At most once per session.
     #[serde(rename = "clone_session.started")]
-    Started { source_node_id: Uuid, target_node_id: Option<Uuid> },
+    Started {
+        source_node_id: Uuid,
+        target_node_id: Option<Uuid>,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        requested: bool,
+    },
+    /// The resize plan was replaced (see [`super::plan`]).
+    #[serde(rename = "clone_session.plan_set")]
+    PlanSet(ClonePlan),
     #[serde(rename = "clone_session.source_ready")]
     SourceReady {
         #[serde(flatten)]

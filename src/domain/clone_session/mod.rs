@@ -10,18 +10,27 @@
 //! ```
 //! Staged sessions go from `pending` to `cloning` when their upload or
 //! download starts, with their own `staging_status` (see [`staging`]).
-//! `completed`, `failed` and `cancelled` are terminal. DELETE on any session
+//! A pending session is started once: by `POST …/start` (which checks its
+//! plan; required for `shrink_source`, see [`decide_plan`]) or else by the
+//! first source-ready. `completed`, `failed` and `cancelled` are terminal. DELETE on any session
 //! that is not cloning removes it from the query tables (its history stays in
 //! the log); every later command on it answers 404.
 
+pub mod analyze;
 mod decide;
+mod decide_plan;
 mod events;
 mod guard;
+pub mod plan;
 mod staging;
+#[cfg(test)]
+mod test_disks;
 
 pub use decide::*;
+pub use decide_plan::*;
 pub use events::*;
 pub use guard::*;
+pub use plan::{ClonePlan, SessionDisks};
 pub use staging::*;
 
 use serde::{Deserialize, Serialize};
@@ -80,6 +89,16 @@ pub enum ResizeMode {
     None,
     ShrinkSource,
     GrowTarget,
+}
+
+impl ResizeMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResizeMode::None => "none",
+            ResizeMode::ShrinkSource => "shrink_source",
+            ResizeMode::GrowTarget => "grow_target",
+        }
+    }
 }
 
 /// Where a staged clone's staging area is (design: staged flow; the
@@ -181,6 +200,11 @@ pub struct CloneSession {
     pub staging_size: Option<i64>,
     /// What the source stored, once its upload completed.
     pub captured: Option<SourceCompleted>,
+    /// Started (by an operator, or by the first source-ready): settings
+    /// and plan are fixed from then on.
+    pub started: bool,
+    /// The resize plan (empty until one is set).
+    pub plan: ClonePlan,
 }
 
 impl CloneSession {
@@ -228,7 +252,8 @@ impl Aggregate for CloneSession {
                 self.certificates.push(cert.clone());
                 self.issued[cert.role.index()] += 1;
             }
-            E::Started { .. } => {}
+            E::Started { .. } => self.started = true,
+            E::PlanSet(plan) => self.plan = plan.clone(),
             E::SourceReady { endpoint, at } => {
                 self.status = CloneStatus::SourceReady;
                 self.source = Some(endpoint.clone());

@@ -164,8 +164,9 @@ pub fn report_staging(state: &CloneSession, report: StagingReport, now: OffsetDa
         }
     }
     let mut events = Vec::new();
-    if state.status == CloneStatus::Pending && starts_transfer(wanted) {
-        events.push(E::Started { source_node_id: spec.source_node_id, target_node_id: spec.target_node_id });
+    if !state.started && starts_transfer(wanted) {
+        let (source_node_id, target_node_id) = (spec.source_node_id, spec.target_node_id);
+        events.push(E::Started { source_node_id, target_node_id, requested: false });
     }
     events.push(E::StagingChanged {
         role: report.role,

@@ -20,10 +20,12 @@ use utoipa::ToSchema;
 const GIB: i64 = 1024 * 1024 * 1024;
 
 /// The safety margin kept above the used bytes when shrinking: 10 % of the
-/// used space (rounded up to a whole byte), but at least 1 GiB. Filesystems need free room for their own
-/// metadata, journals and the files that are written while the node is back
-/// in service; a tighter floor makes `resize2fs`/`ntfsresize` fail or leaves
-/// a full filesystem.
+/// used space (rounded up to a whole byte), but at least 1 GiB — or, on a
+/// partition smaller than 10 GiB, at least 10 % of the partition (1 GiB free
+/// would be most of a 1.5 GiB partition and forbid any shrink of it).
+/// Filesystems need free room for their own metadata, journals and the
+/// files that are written while the node is back in service; a tighter
+/// floor makes `resize2fs`/`ntfsresize` fail or leaves a full filesystem.
 pub const SHRINK_MARGIN_PERCENT: i64 = 10;
 pub const SHRINK_MARGIN_MIN_BYTES: i64 = GIB;
 
@@ -135,7 +137,9 @@ pub fn shrink_limit(filesystem: Option<&str>, size_bytes: i64, used_bytes: Optio
 pub fn shrink_floor(used_bytes: i64, size_bytes: i64) -> i64 {
     let used = i128::from(used_bytes.max(0));
     let percent = ceil_div(used * i128::from(SHRINK_MARGIN_PERCENT), 100);
-    let unaligned = used + percent.max(i128::from(SHRINK_MARGIN_MIN_BYTES));
+    let least = i128::from(SHRINK_MARGIN_MIN_BYTES)
+        .min(ceil_div(i128::from(size_bytes.max(0)) * i128::from(SHRINK_MARGIN_PERCENT), 100));
+    let unaligned = used + percent.max(least);
     let floor = ceil_div(unaligned, FLOOR_UNIT) * FLOOR_UNIT;
     // The cap makes the result fit an i64 again.
     i64::try_from(floor.min(i128::from(size_bytes))).unwrap_or(size_bytes)
@@ -231,6 +235,14 @@ mod tests {
             assert!(!can_shrink(fs, 100 * GIB, used), "{fs:?} {used:?}");
             assert_eq!(min_size_bytes(fs, 100 * GIB, used), None);
         }
+    }
+
+    #[test]
+    fn a_partition_under_10_gib_keeps_a_tenth_of_it_free_instead_of_1_gib() {
+        // 1.5 GiB with 100 MiB used: 100 MiB + 153.6 MiB (10 % of 1.5 GiB), rounded up to 4096 bytes.
+        let (size, used) = (1536 * 1024 * 1024, 100 * 1024 * 1024);
+        assert_eq!(shrink_floor(used, size), used + 161_062_912);
+        assert_eq!(shrink_floor(used, 10 * GIB), used + GIB, "from 10 GiB on, 1 GiB");
     }
 
     #[test]

@@ -155,8 +155,9 @@ pub const FLAGS: &[&str] = &[
 
 /// An operation with its parameters; serialised as the API shows it:
 /// `{"operation": "resize", "params": {...}}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(tag = "operation", content = "params", rename_all = "snake_case")]
+#[schema(example = json!({"operation": "resize", "params": {"partition": 2, "new_size_bytes": 85899345920_i64}}))]
 pub enum OperationSpec {
     Resize(ResizeParams),
     Create(CreateParams),

@@ -54,8 +54,23 @@ pub struct Slot {
 }
 
 impl Slot {
-    fn size(&self) -> i64 {
+    pub fn size(&self) -> i64 {
         self.end - self.start + 1
+    }
+
+    /// The least size a shrink may leave, and which floor that is: the
+    /// larger of used space plus a safety margin and the minimum the
+    /// filesystem's tool reported on the node (the agent refuses to go below
+    /// it, so the plan must too). Why not, when it cannot shrink at all.
+    pub fn shrink_floor(&self) -> Result<(i64, &'static str), String> {
+        let floor = match shrink_limit(self.filesystem.as_deref(), self.size(), self.used_bytes) {
+            ShrinkLimit::Refused(why) => return Err(format!("partition {} cannot be shrunk: {why}", self.number)),
+            ShrinkLimit::Floor(floor) => floor,
+        };
+        Ok(match self.fs_min_bytes {
+            Some(tool) if tool > floor => (tool, "the filesystem tool's minimum, reported by the node's scan"),
+            _ => (floor, "used space plus a safety margin"),
+        })
     }
 }
 
@@ -187,18 +202,9 @@ impl Layout {
         }
     }
 
-    /// A shrink keeps at least the larger of two floors: used space plus a
-    /// safety margin, and the minimum the filesystem's tool reported on the
-    /// node (the agent refuses to go below it, so the plan must too).
+    /// A shrink keeps at least the partition's [`Slot::shrink_floor`].
     fn check_shrink(&self, slot: &Slot, new_size: i64) -> Result<(), String> {
-        let floor = match shrink_limit(slot.filesystem.as_deref(), slot.size(), slot.used_bytes) {
-            ShrinkLimit::Refused(why) => return Err(format!("partition {} cannot be shrunk: {why}", slot.number)),
-            ShrinkLimit::Floor(floor) => floor,
-        };
-        let (floor, why) = match slot.fs_min_bytes {
-            Some(tool) if tool > floor => (tool, "the filesystem tool's minimum, reported by the node's scan"),
-            _ => (floor, "used space plus a safety margin"),
-        };
+        let (floor, why) = slot.shrink_floor()?;
         if new_size < floor {
             return Err(format!(
                 "partition {} cannot be shrunk below its minimum size of {floor} bytes ({}: {why})",
@@ -261,7 +267,7 @@ impl Layout {
 
 #[cfg(test)]
 #[path = "plan_tests.rs"]
-mod tests;
+pub(crate) mod tests;
 
 /// The last byte of `size` bytes starting at `start`, refusing sizes that
 /// would overflow (no disk is 8 EiB).

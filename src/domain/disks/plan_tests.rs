@@ -10,7 +10,7 @@ use crate::domain::disks::scan::PartitionScan;
 const MIB: i64 = 1024 * 1024;
 const GIB: i64 = 1024 * MIB;
 
-fn part(number: i32, start: i64, size: i64, filesystem: &str, used: i64) -> PartitionScan {
+pub(crate) fn part(number: i32, start: i64, size: i64, filesystem: &str, used: i64) -> PartitionScan {
     PartitionScan {
         number,
         start_bytes: start,

@@ -164,6 +164,11 @@ const SOURCE_READY: &str = "UPDATE clone_sessions s SET status = 'source_ready',
         started timestamptz, at timestamptz, pos bigint)
     WHERE s.id = v.id";
 
+const START_REQUESTED: &str = "UPDATE clone_sessions s SET start_requested_at = v.at, updated_at = v.at,
+        last_position = v.pos
+    FROM jsonb_to_recordset($1::jsonb) AS v(id uuid, at timestamptz, pos bigint)
+    WHERE s.id = v.id";
+
 /// Merged progress reports (see `fold::sessions`).
 const PROGRESS: &str = "UPDATE clone_sessions s SET status = 'cloning', bytes_transferred = v.bytes,
         transfer_rate_bps = COALESCE(v.rate, s.transfer_rate_bps), transfer_status = COALESCE(v.phase, s.transfer_status),
@@ -213,7 +218,8 @@ impl SessionFold for CloneSessionsProjection {
                 let sql = if cert.role == Role::Source { SOURCE_CERT } else { TARGET_CERT };
                 (sql, json!({"id": id, "serial": cert.serial, "not_after": ts(&cert.not_after), "at": at, "pos": pos}))
             }
-            E::Started { .. } | E::ProgressReported(_) => return Vec::new(),
+            E::Started { requested: true, .. } => (START_REQUESTED, json!({"id": id, "at": at, "pos": pos})),
+            E::Started { .. } | E::PlanSet(_) | E::ProgressReported(_) => return Vec::new(),
             E::SourceReady { endpoint, at: started } => {
                 let row = json!({"id": id, "ip": endpoint.ip, "port": endpoint.port, "size_bytes": endpoint.size_bytes,
                     "started": ts(started), "at": at, "pos": pos});

@@ -84,6 +84,12 @@ pub struct CloneSessionView {
     #[serde(with = "time::serde::rfc3339::option")]
     #[schema(required = true)]
     pub started_at: Option<OffsetDateTime>,
+    /// When an operator started the session (`POST …/start`); null when
+    /// nobody did. A `shrink_source` session's source waits for it; any
+    /// other session also starts when its source reports ready.
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(required = true)]
+    pub start_requested_at: Option<OffsetDateTime>,
     #[serde(with = "time::serde::rfc3339::option")]
     #[schema(required = true)]
     pub completed_at: Option<OffsetDateTime>,
@@ -154,6 +160,7 @@ impl CloneSessionView {
             error_message: None,
             created_at: row.created_at,
             started_at: None,
+            start_requested_at: None,
             completed_at: None,
             created_by: row.created_by,
             duration_seconds: None,
@@ -193,7 +200,7 @@ const SELECT: &str = "SELECT s.id, s.name, s.status, s.clone_mode, s.source_node
         s.staging_path, s.staging_status, s.resize_mode, s.bytes_total, s.bytes_transferred, s.transfer_rate_bps,
         s.error_message, s.created_at, s.started_at, s.completed_at, s.created_by, s.duration_seconds,
         s.source_cert_expires_at, s.target_cert_expires_at, s.last_position, s.bytes_on_wire, s.transfer_status,
-        s.last_report_at, s.verified_bytes, s.image_id
+        s.last_report_at, s.verified_bytes, s.start_requested_at, s.image_id
     FROM clone_sessions s
     LEFT JOIN nodes sn ON sn.id = s.source_node_id
     LEFT JOIN nodes tn ON tn.id = s.target_node_id
@@ -219,7 +226,7 @@ fn view(row: &Row) -> CloneSessionView {
         staging_backend_name: row.get(13),
         staging_path: row.get(14),
         staging_status: row.get(15),
-        image_id: row.get(33),
+        image_id: row.get(34),
         resize_mode: row.get(16),
         bytes_total,
         bytes_transferred,
@@ -232,6 +239,7 @@ fn view(row: &Row) -> CloneSessionView {
         error_message: row.get(20),
         created_at: row.get(21),
         started_at: row.get(22),
+        start_requested_at: row.get(33),
         completed_at: row.get(23),
         created_by: row.get(24),
         duration_seconds: row.get(25),

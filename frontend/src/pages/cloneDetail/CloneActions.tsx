@@ -4,6 +4,7 @@ import { ConfirmDialog } from '../../components/ConfirmDialog';
 import { useDeleteCloneSession } from '../../hooks/useCloneSessions';
 import type { CloneSession } from '../../types/clone';
 import { sessionTitle } from '../clones/sessionText';
+import { StartControls } from './StartControls';
 
 /**
  * Cancel while cloning, delete otherwise. Both are DELETE on the session: the
@@ -29,6 +30,7 @@ export function CloneActions({ session }: { session: CloneSession }) {
 
   return (
     <>
+      <StartControls session={session} />
       <button
         type="button"
         className="danger"

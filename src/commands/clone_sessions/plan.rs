@@ -1,0 +1,108 @@
+//! Analyse, plan and start: the commands that compare a session's disks.
+//! Each reads the latest scans of the session's two disks (on the nodes'
+//! `node_disks` aggregates, current without waiting for the projections)
+//! and hands them to the pure rules of `domain::clone_session`.
+
+use uuid::Uuid;
+
+use super::run;
+use crate::app::App;
+use crate::domain::clone_session::analyze::{Analysis, analyze as compare};
+use crate::domain::clone_session::{self as session, ClonePlan, CloneSession, SessionDisks, SessionSpec};
+use crate::domain::disks::{DiskScan, NodeDisks};
+use crate::error::ApiError;
+use crate::event_store::Metadata;
+
+/// The latest scans of a session's source and target disks.
+pub struct SessionScans {
+    pub source: Option<DiskScan>,
+    pub target: Option<DiskScan>,
+}
+
+impl SessionScans {
+    /// Reads them for `spec`. The source's place is where a session
+    /// restoring a golden image will put the image's layout at capture.
+    pub async fn of(app: &App, spec: &SessionSpec) -> Result<Self, ApiError> {
+        let source = scan(app, spec.source_node_id, &spec.source_device).await?;
+        let target = match spec.target_node_id {
+            Some(target) => scan(app, target, &spec.target_device).await?,
+            None => None,
+        };
+        Ok(Self { source, target })
+    }
+
+    pub fn disks(&self) -> SessionDisks<'_> {
+        SessionDisks { source: self.source.as_ref(), target: self.target.as_ref() }
+    }
+
+    /// The disks' sizes, for the creation guard.
+    pub fn sizes(&self) -> session::DiskSizes {
+        session::DiskSizes {
+            source: self.source.as_ref().map(|d| d.size_bytes),
+            target: self.target.as_ref().map(|d| d.size_bytes),
+        }
+    }
+}
+
+async fn scan(app: &App, node: Uuid, device: &str) -> Result<Option<DiskScan>, ApiError> {
+    let (disks, _) = app.commands.load::<NodeDisks>(node).await?;
+    Ok(disks.disks.get(device).map(|d| d.scan.clone()))
+}
+
+/// A session's spec and plan as they are now, with its disks' latest scans.
+async fn current(app: &App, id: Uuid) -> Result<(CloneSession, SessionSpec, SessionScans), ApiError> {
+    let (state, _) = app.commands.load::<CloneSession>(id).await?;
+    let spec = match (&state.spec, state.deleted) {
+        (Some(spec), false) => spec.clone(),
+        _ => return Err(ApiError::NotFound("Clone session not found".into())),
+    };
+    let scans = SessionScans::of(app, &spec).await?;
+    Ok((state, spec, scans))
+}
+
+/// What fits: the session's disks compared (nothing is recorded).
+pub async fn analyze(app: &App, id: Uuid) -> Result<Analysis, ApiError> {
+    let (_, spec, scans) = current(app, id).await?;
+    Ok(compare(&spec, scans.disks()))
+}
+
+/// The plan, and why it does not check out against the latest scans now
+/// (`None` when it does).
+pub async fn plan(app: &App, id: Uuid) -> Result<(CloneSession, Option<String>), ApiError> {
+    let (state, spec, scans) = current(app, id).await?;
+    let problem = session::plan::check(&spec, &state.plan, scans.disks()).err();
+    Ok((state, problem))
+}
+
+/// Replaces the plan (see [`session::set_plan`]).
+pub async fn set_plan(app: &App, metadata: &Metadata, id: Uuid, plan: ClonePlan) -> Result<CloneSession, ApiError> {
+    let (_, spec, scans) = current(app, id).await?;
+    run(app, metadata, id, |state, _| {
+        same_disks(state, &spec)?;
+        session::set_plan(state, plan.clone(), scans.disks())
+    })
+    .await
+}
+
+/// Starts a pending session (see [`session::start`]).
+pub async fn start(app: &App, metadata: &Metadata, id: Uuid) -> Result<CloneSession, ApiError> {
+    let (_, spec, scans) = current(app, id).await?;
+    run(app, metadata, id, |state, _| {
+        same_disks(state, &spec)?;
+        session::start(state, scans.disks())
+    })
+    .await
+}
+
+/// The scans were read for `read`'s disks: a PATCH in between that moved
+/// the session to other disks makes the caller try again.
+fn same_disks(state: &CloneSession, read: &SessionSpec) -> Result<(), crate::domain::Rejection> {
+    let disks =
+        |s: &SessionSpec| (s.source_node_id, s.target_node_id, s.source_device.clone(), s.target_device.clone());
+    match &state.spec {
+        Some(spec) if disks(spec) != disks(read) => {
+            Err(crate::domain::Rejection::Conflict("the session's target changed meanwhile; try again".into()))
+        }
+        _ => Ok(()),
+    }
+}
