@@ -42,11 +42,7 @@ pub async fn record_ready(
         backend_id,
         backend_type,
         path: manifest_path(image_name),
-        size_bytes: done.size_bytes,
-        chunk_size_bytes: done.chunk_size_bytes,
-        chunks: done.chunks,
-        digest: done.digest.clone(),
-        manifest_digest: done.manifest_digest.clone(),
+        stored: done.stored.clone(),
         layout: disks.disks.get(&spec.source_device).map(|d| d.scan.clone()),
         captured_from: created_at,
     };

@@ -113,8 +113,8 @@ fn clone_session(event: &RecordedEvent, session_id: Uuid) -> Option<D> {
         E::SourceCompleted(done) => D::CloneSourceComplete(c::WsCloneSourceComplete {
             session_id,
             image_id: done.image_id,
-            size_bytes: done.size_bytes,
-            digest: done.digest,
+            size_bytes: done.stored.size_bytes,
+            digest: done.stored.digest,
         }),
         E::Deleted { .. } => D::CloneDeleted(session),
     })
@@ -179,7 +179,7 @@ fn operation(node_id: Uuid, op: crate::domain::disks::OperationRef) -> c::WsOper
 fn image(event: &RecordedEvent, image_id: Uuid) -> Option<D> {
     Some(match decode::<ImageEvent>(event)? {
         ImageEvent::Ready { details, .. } => {
-            D::ImageReady(c::WsImageReady { image_id, name: details.name, size_bytes: details.size_bytes })
+            D::ImageReady(c::WsImageReady { image_id, name: details.name, size_bytes: details.stored.size_bytes })
         }
         ImageEvent::Deleted { .. } => D::ImageDeleted(c::WsImageRef { image_id }),
     })

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::fold::sessions::text;
 use super::{ApplyResult, Projection, ProjectionDef, fold};
 use crate::db::Db;
-use crate::domain::image::ImageEvent;
+use crate::domain::image::{ImageEvent, StoredImage};
 use crate::domain::storage_backend::BackendType;
 use crate::event_store::{Category, RecordedEvent};
 
@@ -50,11 +50,11 @@ impl Projection for ImagesProjection {
                                 &d.backend_id,
                                 &text(&d.backend_type),
                                 &d.path,
-                                &d.size_bytes,
-                                &d.chunk_size_bytes,
-                                &d.chunks,
-                                &d.digest,
-                                &d.manifest_digest,
+                                &d.stored.size_bytes,
+                                &d.stored.chunk_size_bytes,
+                                &d.stored.chunks,
+                                &d.stored.digest,
+                                &d.stored.manifest_digest,
                                 &layout,
                                 &d.captured_from,
                                 &at,
@@ -98,14 +98,9 @@ pub struct ImageView {
     /// The manifest's key on the backend.
     #[schema(example = "images/ubuntu-golden/manifest.json")]
     pub path: String,
-    /// Bytes of the captured disk; a target disk must be at least this large.
-    pub size_bytes: i64,
-    pub chunk_size_bytes: i64,
-    pub chunks: i64,
-    /// The disk's content digest (BLAKE3 over the chunk digests): what a restored target reports.
-    pub digest: String,
-    /// BLAKE3 of the manifest file: restores check the manifest they read against it.
-    pub manifest_digest: String,
+    /// Its size (a target disk must be at least as large), chunks and digests.
+    #[serde(flatten)]
+    pub stored: StoredImage,
     /// The source disk's partition layout when captured (its node's last scan of it), if reported.
     #[schema(value_type = Option<Object>)]
     pub layout: Option<Value>,
@@ -137,11 +132,13 @@ fn view(row: &Row) -> ImageView {
         backend_name: row.get(7),
         backend_type: row.get(8),
         path: row.get(9),
-        size_bytes: row.get(10),
-        chunk_size_bytes: row.get(11),
-        chunks: row.get(12),
-        digest: row.get(13),
-        manifest_digest: row.get(14),
+        stored: StoredImage {
+            size_bytes: row.get(10),
+            chunk_size_bytes: row.get(11),
+            chunks: row.get(12),
+            digest: row.get(13),
+            manifest_digest: row.get(14),
+        },
         layout: row.get(15),
         created_at: row.get(16),
         ready_at: row.get(17),

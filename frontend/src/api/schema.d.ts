@@ -1736,7 +1736,7 @@ export interface components {
             password?: string | null;
         };
         /** @description A golden image as the API shows it. */
-        ImageResponse: {
+        ImageResponse: components["schemas"]["StoredImage"] & {
             /** Format: uuid */
             id: string;
             /** @example ubuntu-golden */
@@ -1767,19 +1767,6 @@ export interface components {
              * @example images/ubuntu-golden/manifest.json
              */
             path: string;
-            /**
-             * Format: int64
-             * @description Bytes of the captured disk; a target disk must be at least this large.
-             */
-            size_bytes: number;
-            /** Format: int64 */
-            chunk_size_bytes: number;
-            /** Format: int64 */
-            chunks: number;
-            /** @description The disk's content digest (BLAKE3 over the chunk digests): what a restored target reports. */
-            digest: string;
-            /** @description BLAKE3 of the manifest file: restores check the manifest they read against it. */
-            manifest_digest: string;
             /** @description The source disk's partition layout when captured (its node's last scan of it), if reported. */
             layout?: Record<string, unknown> | null;
             /**
@@ -2558,6 +2545,35 @@ export interface components {
             name?: string | null;
             type?: null | components["schemas"]["BackendType"];
             config?: null | components["schemas"]["BackendConfigSchema"];
+        };
+        /**
+         * @description What a capture stored on the backend, as its source reported it at
+         *     `source-complete`: recorded by the session, then by the image.
+         */
+        StoredImage: {
+            /**
+             * Format: int64
+             * @description Bytes of the captured disk (and of every disk restored from it).
+             */
+            size_bytes: number;
+            /** Format: int64 */
+            chunk_size_bytes: number;
+            /**
+             * Format: int64
+             * @description Chunks in the manifest (zero chunks included).
+             */
+            chunks: number;
+            /**
+             * @description The disk's content digest: BLAKE3 over the chunk digests (64 lowercase
+             *     hex), what a restored target reports on `complete`.
+             * @example af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262
+             */
+            digest: string;
+            /**
+             * @description BLAKE3 of the manifest file's bytes (64 lowercase hex): a restore
+             *     checks the manifest it downloads against it.
+             */
+            manifest_digest: string;
         };
         /**
          * @description What a node is doing while it reports progress.

@@ -123,7 +123,12 @@ pub fn summary(event: &E) -> String {
             format!("{} reported staging {}", role.as_str(), staging_status.as_str())
         }
         E::SourceCompleted(c) => {
-            format!("image stored: {} in {} chunks, digest {}", human_bytes(c.size_bytes), c.chunks, c.digest)
+            format!(
+                "image stored: {} in {} chunks, digest {}",
+                human_bytes(c.stored.size_bytes),
+                c.stored.chunks,
+                c.stored.digest
+            )
         }
         E::Deleted { .. } => "deleted".into(),
     }

@@ -55,14 +55,18 @@ pub async fn staging_info(
         (_, Some(Role::Source)) => (StagingDirection::Capture, None, None),
         (StagedImage::Capture { .. }, _) => {
             let done = state.captured.as_ref();
-            let size = done.map(|c| c.size_bytes);
-            (StagingDirection::Restore, size, done.map(|c| (c.digest.clone(), c.manifest_digest.clone())))
+            let size = done.map(|c| c.stored.size_bytes);
+            (StagingDirection::Restore, size, done.map(|c| (c.stored.digest.clone(), c.stored.manifest_digest.clone())))
         }
         (StagedImage::Restore { image_id, size_bytes, .. }, _) => {
             let (image, _) = app.commands.load::<Image>(image_id).await?;
             let image = crate::domain::image::usable(&image)
                 .map_err(|_| ApiError::Conflict(format!("image {image_id} was deleted")))?;
-            (StagingDirection::Restore, Some(size_bytes), Some((image.digest.clone(), image.manifest_digest.clone())))
+            (
+                StagingDirection::Restore,
+                Some(size_bytes),
+                Some((image.stored.digest.clone(), image.stored.manifest_digest.clone())),
+            )
         }
     };
     let backend_id = state

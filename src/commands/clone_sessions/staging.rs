@@ -58,8 +58,8 @@ pub(super) async fn prepare(
             StagedImage::Restore {
                 image_id,
                 image_name: image.name.clone(),
-                size_bytes: image.size_bytes,
-                digest: image.digest.clone(),
+                size_bytes: image.stored.size_bytes,
+                digest: image.stored.digest.clone(),
             }
         }
         ImageRequest::Capture { name } => {

@@ -283,7 +283,7 @@ impl Aggregate for CloneSession {
             }
             E::SourceCompleted(done) => {
                 self.staging_status = Some(StagingStatus::Ready);
-                self.staging_size = Some(done.size_bytes);
+                self.staging_size = Some(done.stored.size_bytes);
                 self.captured = Some(done.clone());
             }
             E::Deleted { .. } => self.deleted = true,

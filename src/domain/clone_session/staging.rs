@@ -28,7 +28,7 @@ use super::{
     CloneMode, CloneSession, CloneSessionEvent as E, CloneStatus, Role, SessionSpec, StagingStatus, create, existing,
 };
 use crate::domain::Rejection;
-use crate::domain::image::{self, name_claim};
+use crate::domain::image::{self, StoredImage, name_claim};
 use crate::domain::unique_claim::{ClaimAction, ClaimChange};
 
 /// What a staged session does with its image.
@@ -67,13 +67,8 @@ impl StagedImage {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SourceCompleted {
     pub image_id: Uuid,
-    pub size_bytes: i64,
-    pub chunk_size_bytes: i64,
-    pub chunks: i64,
-    /// Content digest (BLAKE3 over the chunk digests), 64 lowercase hex.
-    pub digest: String,
-    /// BLAKE3 of the manifest file, 64 lowercase hex.
-    pub manifest_digest: String,
+    #[serde(flatten)]
+    pub stored: StoredImage,
     /// Compressed bytes this capture uploaded (chunks the backend already
     /// held are not uploaded again), when the agent said.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -211,7 +206,7 @@ pub fn source_complete(
         } else {
             Err(Rejection::Conflict(format!(
                 "the source already reported the image complete ({} bytes, digest {}); a different report is refused",
-                recorded.size_bytes, recorded.digest
+                recorded.stored.size_bytes, recorded.stored.digest
             )))
         };
     }
@@ -225,10 +220,10 @@ pub fn source_complete(
             current.as_str()
         )));
     }
-    if let Some(size) = state.staging_size.filter(|s| *s != done.size_bytes) {
+    if let Some(size) = state.staging_size.filter(|s| *s != done.stored.size_bytes) {
         return Err(Rejection::invalid(
             "size_bytes",
-            format!("{} differs from the {size} bytes the upload started with", done.size_bytes),
+            format!("{} differs from the {size} bytes the upload started with", done.stored.size_bytes),
         ));
     }
     let mut events = vec![E::SourceCompleted(done.clone())];
@@ -236,8 +231,8 @@ pub fn source_complete(
         let started = state.started_at.unwrap_or(now);
         events.push(E::Completed {
             duration_seconds: (now - started).whole_seconds().max(0),
-            bytes_transferred: done.size_bytes,
-            digest: Some(done.digest),
+            bytes_transferred: done.stored.size_bytes,
+            digest: Some(done.stored.digest),
             at: now,
         });
     }
@@ -268,16 +263,14 @@ fn checked(image_id: Uuid, report: SourceCompletion, at: OffsetDateTime) -> Resu
     if report.bytes_uploaded.is_some_and(|b| b < 0) {
         return Err(Rejection::invalid("bytes_uploaded", "must be at least 0"));
     }
-    Ok(SourceCompleted {
-        image_id,
+    let stored = StoredImage {
         size_bytes: report.size_bytes,
         chunk_size_bytes: report.chunk_size_bytes,
         chunks: report.chunks,
         digest: hex("digest", &report.digest)?,
         manifest_digest: hex("manifest_digest", &report.manifest_digest)?,
-        bytes_uploaded: report.bytes_uploaded,
-        at,
-    })
+    };
+    Ok(SourceCompleted { image_id, stored, bytes_uploaded: report.bytes_uploaded, at })
 }
 
 /// What `complete` needs besides the direct-mode rules in a staged session:
@@ -296,7 +289,7 @@ pub fn check_staged_complete(state: &CloneSession, digest: Option<&str>) -> Resu
     }
     let expected = match staged {
         StagedImage::Restore { digest, .. } => Some(digest.as_str()),
-        StagedImage::Capture { .. } => state.captured.as_ref().map(|c| c.digest.as_str()),
+        StagedImage::Capture { .. } => state.captured.as_ref().map(|c| c.stored.digest.as_str()),
     };
     match (digest, expected) {
         (Some(given), Some(expected)) if !given.eq_ignore_ascii_case(expected) => Err(Rejection::Conflict(format!(

@@ -87,7 +87,7 @@ fn a_capture_goes_pending_provisioned_uploading_ready_and_completes_without_a_ta
     assert_eq!(state.bytes_total(), Some(SIZE));
     assert!(events.iter().any(|e| matches!(e, E::Started { .. })), "clone.started when the upload starts");
     let done = source_complete(&state, completion(), t(12)).expect("complete");
-    assert!(matches!(&done[0], E::SourceCompleted(c) if c.digest == "a".repeat(64) && c.image_id == IMAGE));
+    assert!(matches!(&done[0], E::SourceCompleted(c) if c.stored.digest == "a".repeat(64) && c.image_id == IMAGE));
     assert!(matches!(&done[1], E::Completed { duration_seconds: 10, digest: Some(d), .. } if *d == "a".repeat(64)));
     let state = given(&[events, done].concat());
     assert_eq!((state.status, state.staging_status), (CloneStatus::Completed, Some(StagingStatus::Ready)));

@@ -22,7 +22,7 @@ pub fn record_ready(
         Some(recorded) if *recorded == details => Ok(vec![]),
         Some(recorded) => Err(Rejection::Conflict(format!(
             "image {id} is already recorded with digest {} ({} bytes); a different capture is refused",
-            recorded.digest, recorded.size_bytes
+            recorded.stored.digest, recorded.stored.size_bytes
         ))),
         None => Ok(vec![ImageEvent::Ready { id, details: Box::new(details), at: now }]),
     }

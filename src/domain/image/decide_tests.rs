@@ -4,6 +4,7 @@ use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
 use super::*;
+use crate::domain::image::StoredImage;
 use crate::domain::storage_backend::BackendType;
 use crate::event_store::Aggregate;
 
@@ -20,11 +21,13 @@ fn details() -> ImageDetails {
         backend_id: Uuid::from_u128(3),
         backend_type: BackendType::Nfs,
         path: "images/golden/manifest.json".into(),
-        size_bytes: 8 << 20,
-        chunk_size_bytes: 4 << 20,
-        chunks: 2,
-        digest: "a".repeat(64),
-        manifest_digest: "b".repeat(64),
+        stored: StoredImage {
+            size_bytes: 8 << 20,
+            chunk_size_bytes: 4 << 20,
+            chunks: 2,
+            digest: "a".repeat(64),
+            manifest_digest: "b".repeat(64),
+        },
         layout: None,
         captured_from: t0(),
     }
@@ -50,7 +53,7 @@ fn a_capture_records_the_image_once_and_a_replay_records_nothing() {
 #[test]
 fn a_different_capture_of_a_recorded_image_is_refused() {
     let state = given(&record_ready(&Image::default(), ID, details(), t0()).expect("recorded"));
-    let other = ImageDetails { digest: "c".repeat(64), ..details() };
+    let other = ImageDetails { stored: StoredImage { digest: "c".repeat(64), ..details().stored }, ..details() };
     assert!(matches!(record_ready(&state, ID, other, t0()), Err(Rejection::Conflict(m)) if m.contains("aaaa")));
 }
 

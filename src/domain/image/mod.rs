@@ -21,6 +21,7 @@ pub use decide::*;
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::disks::scan::DiskScan;
@@ -40,16 +41,8 @@ pub struct ImageDetails {
     pub backend_type: BackendType,
     /// The manifest's key on the backend: `images/<name>/manifest.json`.
     pub path: String,
-    /// Bytes of the captured disk (and of every disk restored from it).
-    pub size_bytes: i64,
-    pub chunk_size_bytes: i64,
-    /// Chunks in the manifest (zero chunks included).
-    pub chunks: i64,
-    /// The disk's content digest: BLAKE3 over the chunk digests (64 hex).
-    pub digest: String,
-    /// BLAKE3 of the manifest file's bytes (64 hex): a restore checks the
-    /// manifest it downloads against it.
-    pub manifest_digest: String,
+    #[serde(flatten)]
+    pub stored: StoredImage,
     /// The source disk's partition layout as its node last reported it
     /// before the capture ended (absent when it never reported that disk).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -57,6 +50,24 @@ pub struct ImageDetails {
     /// When the capture session was created.
     #[serde(with = "time::serde::rfc3339")]
     pub captured_from: OffsetDateTime,
+}
+
+/// What a capture stored on the backend, as its source reported it at
+/// `source-complete`: recorded by the session, then by the image.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct StoredImage {
+    /// Bytes of the captured disk (and of every disk restored from it).
+    pub size_bytes: i64,
+    pub chunk_size_bytes: i64,
+    /// Chunks in the manifest (zero chunks included).
+    pub chunks: i64,
+    /// The disk's content digest: BLAKE3 over the chunk digests (64 lowercase
+    /// hex), what a restored target reports on `complete`.
+    #[schema(example = "af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262")]
+    pub digest: String,
+    /// BLAKE3 of the manifest file's bytes (64 lowercase hex): a restore
+    /// checks the manifest it downloads against it.
+    pub manifest_digest: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -240,7 +240,9 @@ impl SessionFold for CloneSessionsProjection {
                     "at": ts(started), "pos": pos});
                 (STAGING, row)
             }
-            E::SourceCompleted(c) => (SOURCE_COMPLETED, json!({"id": id, "size": c.size_bytes, "at": at, "pos": pos})),
+            E::SourceCompleted(c) => {
+                (SOURCE_COMPLETED, json!({"id": id, "size": c.stored.size_bytes, "at": at, "pos": pos}))
+            }
             E::Deleted { .. } => (DELETED, json!({"id": id})),
         };
         vec![Change { sql, row }]
