@@ -11,7 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::extract::ApiQuery;
 use crate::app::App;
 use crate::auth::{Auth, Viewer};
-use crate::error::{ApiError, ErrorBody};
+use crate::error::ApiError;
 use crate::event_store::read::{EventFilter, PageRange, read_filtered};
 use crate::event_store::{Category, RecordedEvent};
 
@@ -141,10 +141,7 @@ pub struct AuditPage {
     params(AuditParams),
     security(("bearer" = ["viewer"])),
     responses(
-        (status = 200, body = AuditPage),
-        (status = 401, body = ErrorBody),
-        (status = 422, body = ErrorBody),
-        (status = 503, description = "Database unavailable", body = ErrorBody)
+        (status = 200, body = AuditPage)
     )
 )]
 pub async fn events(

@@ -72,9 +72,7 @@ pub struct NodeTokenRotated {
     params(Page),
     security(("bearer" = ["viewer"])),
     responses(
-        (status = 200, body = ApiList<NodeView>),
-        (status = 401, body = ErrorBody),
-        (status = 422, body = ErrorBody)
+        (status = 200, body = ApiList<NodeView>)
     )
 )]
 pub async fn list(
@@ -94,11 +92,7 @@ pub async fn list(
     security(("bearer" = ["admin"])),
     responses(
         (status = 200, body = ApiResponse<NodeRegistered>),
-        (status = 400, body = ErrorBody),
-        (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody),
-        (status = 409, description = "MAC address already registered", body = ErrorBody),
-        (status = 422, body = ErrorBody)
+        (status = 409, description = "MAC address already registered", body = ErrorBody)
     )
 )]
 pub async fn create(
@@ -125,8 +119,6 @@ pub async fn create(
     security(("bearer" = ["viewer"])),
     responses(
         (status = 200, body = ApiResponse<NodeView>),
-        (status = 400, body = ErrorBody),
-        (status = 401, body = ErrorBody),
         (status = 404, body = ErrorBody)
     )
 )]
@@ -146,12 +138,8 @@ pub async fn get(
     security(("bearer" = ["admin"])),
     responses(
         (status = 200, body = ApiResponse<NodeView>),
-        (status = 400, description = "Malformed id or JSON", body = ErrorBody),
-        (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody),
-        (status = 422, body = ErrorBody)
+        (status = 409, body = ErrorBody)
     )
 )]
 pub async fn update(
@@ -178,9 +166,6 @@ pub async fn update(
     security(("bearer" = ["admin"])),
     responses(
         (status = 200, body = ApiResponse<super::Deleted>),
-        (status = 400, description = "Malformed id or JSON", body = ErrorBody),
-        (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody)
     )
 )]
@@ -200,9 +185,6 @@ pub async fn delete(
     security(("bearer" = ["admin"])),
     responses(
         (status = 200, body = ApiResponse<NodeTokenRotated>),
-        (status = 400, description = "Malformed id or JSON", body = ErrorBody),
-        (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody)
     )
 )]

@@ -16,7 +16,7 @@ use super::csv_export::{self, Cell};
 use super::extract::ApiQuery;
 use crate::app::App;
 use crate::auth::{Auth, Viewer};
-use crate::error::{ApiError, ErrorBody};
+use crate::error::ApiError;
 use crate::projections::clone_reports::{self, FailureReason, GroupBy, ReportRow};
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -57,9 +57,7 @@ pub struct CloneReport {
     params(ReportParams),
     security(("bearer" = ["viewer"])),
     responses(
-        (status = 200, body = CloneReport),
-        (status = 401, body = ErrorBody),
-        (status = 422, body = ErrorBody)
+        (status = 200, body = CloneReport)
     )
 )]
 pub async fn clones(
@@ -79,9 +77,7 @@ pub async fn clones(
     security(("bearer" = ["viewer"])),
     responses(
         (status = 200, description = "The groups, one per line after a header line", content_type = "text/csv",
-            body = String),
-        (status = 401, body = ErrorBody),
-        (status = 422, body = ErrorBody)
+            body = String)
     )
 )]
 pub async fn clones_csv(

@@ -54,10 +54,7 @@ pub struct StorageBackendUpdate {
     params(Page),
     security(("bearer" = ["viewer"])),
     responses(
-        (status = 200, body = ApiList<StorageBackendView>),
-        (status = 401, description = "Missing or invalid token", body = ErrorBody),
-        (status = 403, description = "Role not allowed", body = ErrorBody),
-        (status = 422, body = ErrorBody)
+        (status = 200, body = ApiList<StorageBackendView>)
     )
 )]
 pub async fn list(
@@ -77,11 +74,7 @@ pub async fn list(
     security(("bearer" = ["admin"])),
     responses(
         (status = 200, body = ApiResponse<StorageBackendView>),
-        (status = 400, body = ErrorBody),
-        (status = 401, description = "Missing or invalid token", body = ErrorBody),
-        (status = 403, description = "Role not allowed", body = ErrorBody),
-        (status = 409, description = "Name already in use", body = ErrorBody),
-        (status = 422, body = ErrorBody)
+        (status = 409, description = "Name already in use", body = ErrorBody)
     )
 )]
 pub async fn create(
@@ -102,9 +95,6 @@ pub async fn create(
     security(("bearer" = ["viewer"])),
     responses(
         (status = 200, body = ApiResponse<StorageBackendView>),
-        (status = 400, body = ErrorBody),
-        (status = 401, description = "Missing or invalid token", body = ErrorBody),
-        (status = 403, description = "Role not allowed", body = ErrorBody),
         (status = 404, body = ErrorBody)
     )
 )]
@@ -124,12 +114,8 @@ pub async fn get(
     security(("bearer" = ["admin"])),
     responses(
         (status = 200, body = ApiResponse<StorageBackendView>),
-        (status = 400, description = "Malformed id or JSON", body = ErrorBody),
-        (status = 401, description = "Missing or invalid token", body = ErrorBody),
-        (status = 403, description = "Role not allowed", body = ErrorBody),
         (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody),
-        (status = 422, body = ErrorBody)
+        (status = 409, body = ErrorBody)
     )
 )]
 pub async fn update(
@@ -150,9 +136,6 @@ pub async fn update(
     security(("bearer" = ["admin"])),
     responses(
         (status = 200, body = ApiResponse<super::Deleted>),
-        (status = 400, description = "Malformed id or JSON", body = ErrorBody),
-        (status = 401, description = "Missing or invalid token", body = ErrorBody),
-        (status = 403, description = "Role not allowed", body = ErrorBody),
         (status = 404, body = ErrorBody)
     )
 )]

@@ -34,13 +34,10 @@ const EITHER: &[Role] = &[Role::Source, Role::Target];
     security(("node_token" = ["session"])),
     responses(
         (status = 200, body = ApiResponse<CallbackStatus>),
-        (status = 400, description = "Malformed id or JSON", body = ErrorBody),
-        (status = 401, description = "Missing or invalid node token", body = ErrorBody),
         (status = 403, description = "Not the source token of this session", body = ErrorBody),
         (status = 404, body = ErrorBody),
         (status = 409, description = "A different source-ready was already recorded, or the session ended",
-            body = ErrorBody),
-        (status = 422, body = ErrorBody)
+            body = ErrorBody)
     )
 )]
 pub async fn source_ready(
@@ -64,12 +61,9 @@ pub async fn source_ready(
     security(("node_token" = ["session"])),
     responses(
         (status = 200, body = ApiResponse<ProgressAck>),
-        (status = 400, description = "Malformed id or JSON", body = ErrorBody),
-        (status = 401, description = "Missing or invalid node token", body = ErrorBody),
         (status = 403, description = "The token's role differs from `role`, or another session", body = ErrorBody),
         (status = 404, body = ErrorBody),
-        (status = 409, description = "Session pending or already ended", body = ErrorBody),
-        (status = 422, body = ErrorBody)
+        (status = 409, description = "Session pending or already ended", body = ErrorBody)
     )
 )]
 pub async fn progress(
@@ -100,10 +94,6 @@ pub async fn progress(
     security(("node_token" = ["session"]), ("bearer" = ["operator"])),
     responses(
         (status = 200, body = ApiResponse<CompletionAck>),
-        (status = 400, description = "Malformed id or JSON", body = ErrorBody),
-        (status = 401, description = "Missing or invalid token (node tokens die when the session ends)",
-            body = ErrorBody),
-        (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody),
         (status = 409, description = "Session pending, failed or cancelled", body = ErrorBody)
     )
@@ -128,9 +118,6 @@ pub async fn complete(
     request_body(content = Option<CloneFailure>, description = "Optional when `?error=` is given"),
     responses(
         (status = 200, body = ApiResponse<CallbackStatus>),
-        (status = 400, description = "Malformed JSON", body = ErrorBody),
-        (status = 401, description = "Missing or invalid token", body = ErrorBody),
-        (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody),
         (status = 409, description = "Session already completed, cancelled, or failed for another reason",
             body = ErrorBody),

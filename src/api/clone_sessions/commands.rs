@@ -115,9 +115,6 @@ pub struct DeleteOutcome {
     responses(
         (status = 200, description = "Created; `node_tokens` are shown only now",
             body = ApiResponse<CloneSessionCreated>),
-        (status = 400, description = "Malformed JSON", body = ErrorBody),
-        (status = 401, description = "Missing or invalid token", body = ErrorBody),
-        (status = 403, description = "Role not allowed", body = ErrorBody),
         (status = 404, description = "Unknown source node, target node or storage backend", body = ErrorBody),
         (status = 409, description = "Unsafe to create: the target node is already the target of another active \
             (not completed, failed, cancelled or deleted) session, named in `detail`; or the target disk is smaller \
@@ -163,12 +160,9 @@ pub async fn create(
         (status = 200, description = "Updated; `node_token` only when the target node changed",
             body = ApiResponse<CloneSessionUpdated>),
         (status = 400, description = "Cannot update session in {status} status", body = ErrorBody),
-        (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody),
         (status = 409, description = "The new `target_node_id` is already the target of another active session, \
-            named in `detail`", body = ErrorBody),
-        (status = 422, body = ErrorBody)
+            named in `detail`", body = ErrorBody)
     )
 )]
 pub async fn update(
@@ -202,9 +196,6 @@ pub async fn update(
     security(("bearer" = ["operator"])),
     responses(
         (status = 200, body = ApiResponse<DeleteOutcome>),
-        (status = 400, body = ErrorBody),
-        (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody)
     )
 )]

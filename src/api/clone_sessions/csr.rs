@@ -45,7 +45,6 @@ pub struct SignedCertificate {
     responses(
         (status = 200, body = ApiResponse<SignedCertificate>),
         (status = 400, description = "Bad role, or a staged session", body = ErrorBody),
-        (status = 401, description = "Missing or invalid node token", body = ErrorBody),
         (status = 403, description = "A token of the other role or another session", body = ErrorBody),
         (status = 404, body = ErrorBody),
         (status = 409, description = "The session has ended", body = ErrorBody),

@@ -44,9 +44,6 @@ pub struct TimelineEntry {
     security(("bearer" = ["viewer"])),
     responses(
         (status = 200, body = ApiItems<TimelineEntry>),
-        (status = 400, body = ErrorBody),
-        (status = 401, description = "Missing or invalid token", body = ErrorBody),
-        (status = 403, description = "Role not allowed", body = ErrorBody),
         (status = 404, body = ErrorBody)
     )
 )]

@@ -39,8 +39,6 @@ pub struct ListParams {
     security(("bearer" = ["viewer"])),
     responses(
         (status = 200, body = ApiList<CloneSessionView>),
-        (status = 401, description = "Missing or invalid token", body = ErrorBody),
-        (status = 403, description = "Role not allowed", body = ErrorBody),
         (status = 422, description = "Bad status, node id, limit or offset", body = ErrorBody)
     )
 )]
@@ -76,9 +74,6 @@ pub async fn list(
     security(("bearer" = ["viewer"]), ("node_token" = ["session"])),
     responses(
         (status = 200, body = ApiResponse<CloneSessionView>),
-        (status = 400, body = ErrorBody),
-        (status = 401, description = "Missing or invalid token", body = ErrorBody),
-        (status = 403, description = "Role not allowed", body = ErrorBody),
         (status = 404, body = ErrorBody)
     )
 )]

@@ -24,11 +24,8 @@ use crate::projections::partition_operations::{self, PartitionOperationView};
     security(("node_token" = ["node"])),
     responses(
         (status = 200, body = ApiList<PartitionOperationView>),
-        (status = 400, body = ErrorBody),
-        (status = 401, description = "Missing or invalid node token", body = ErrorBody),
         (status = 403, description = "Another node's token", body = ErrorBody),
-        (status = 404, description = "Node not found", body = ErrorBody),
-        (status = 422, body = ErrorBody)
+        (status = 404, description = "Node not found", body = ErrorBody)
     )
 )]
 pub async fn poll(
@@ -55,15 +52,12 @@ pub async fn poll(
     security(("node_token" = ["node"])),
     responses(
         (status = 200, body = ApiResponse<PartitionOperationView>),
-        (status = 400, body = ErrorBody),
-        (status = 401, description = "Missing or invalid node token", body = ErrorBody),
         (status = 403, description = "Another node's token", body = ErrorBody),
         (status = 404, description = "Node or operation not found", body = ErrorBody),
         (status = 409,
             description = "Not applied yet, an earlier operation has not finished, or the operation \
                   is already past this status",
-            body = ErrorBody),
-        (status = 422, body = ErrorBody)
+            body = ErrorBody)
     )
 )]
 pub async fn report_status(

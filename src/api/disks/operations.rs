@@ -28,9 +28,6 @@ use crate::projections::partition_operations::{self, PartitionOperationView};
     responses(
         (status = 200, description = "Queued (pending, not yet handed to the node)",
             body = ApiResponse<PartitionOperationView>),
-        (status = 400, body = ErrorBody),
-        (status = 401, description = "Missing or invalid token", body = ErrorBody),
-        (status = 403, description = "Role not allowed", body = ErrorBody),
         (status = 404, description = "Node or disk not found", body = ErrorBody),
         (status = 409,
             description = "It would not fit: past the disk, into the next partition, shrinking xfs or below \
@@ -62,10 +59,7 @@ pub async fn queue(
     security(("bearer" = ["viewer"])),
     responses(
         (status = 200, body = ApiList<PartitionOperationView>),
-        (status = 400, body = ErrorBody),
-        (status = 401, description = "Missing or invalid token", body = ErrorBody),
-        (status = 404, description = "Node not found", body = ErrorBody),
-        (status = 422, body = ErrorBody)
+        (status = 404, description = "Node not found", body = ErrorBody)
     )
 )]
 pub async fn list(
@@ -93,9 +87,6 @@ pub async fn list(
     security(("bearer" = ["operator"])),
     responses(
         (status = 200, body = ApiResponse<Deleted>),
-        (status = 400, body = ErrorBody),
-        (status = 401, description = "Missing or invalid token", body = ErrorBody),
-        (status = 403, description = "Role not allowed", body = ErrorBody),
         (status = 404, description = "Node or operation not found", body = ErrorBody),
         (status = 409,
             description = "Already applied, running or finished; or a later queued operation relies on it",
@@ -120,9 +111,6 @@ pub async fn remove(
     security(("bearer" = ["operator"])),
     responses(
         (status = 200, description = "The operations handed out", body = ApiItems<PartitionOperationView>),
-        (status = 400, body = ErrorBody),
-        (status = 401, description = "Missing or invalid token", body = ErrorBody),
-        (status = 403, description = "Role not allowed", body = ErrorBody),
         (status = 404, description = "Node or disk not found", body = ErrorBody),
         (status = 409, description = "Nothing queued, or the queue no longer fits the latest scan", body = ErrorBody)
     )

@@ -26,8 +26,6 @@ use crate::projections::disk_info::{self, DiskInfoView, ScanStatusView};
     security(("node_token" = ["node"])),
     responses(
         (status = 200, description = "The node's disks after the report", body = ApiItems<DiskInfoView>),
-        (status = 400, body = ErrorBody),
-        (status = 401, description = "Missing or invalid node token", body = ErrorBody),
         (status = 403, description = "Another node's token", body = ErrorBody),
         (status = 404, description = "Node not found", body = ErrorBody),
         (status = 422,
@@ -59,8 +57,6 @@ pub async fn report(
     security(("bearer" = ["viewer"])),
     responses(
         (status = 200, body = ApiList<DiskInfoView>),
-        (status = 400, body = ErrorBody),
-        (status = 401, description = "Missing or invalid token", body = ErrorBody),
         (status = 404, description = "Node not found", body = ErrorBody)
     )
 )]
@@ -83,8 +79,6 @@ pub async fn list(
     security(("bearer" = ["viewer"])),
     responses(
         (status = 200, body = ApiResponse<DiskInfoView>),
-        (status = 400, description = "Not a UUID, or not a device path", body = ErrorBody),
-        (status = 401, description = "Missing or invalid token", body = ErrorBody),
         (status = 404, description = "Node or disk not found", body = ErrorBody)
     )
 )]
@@ -108,9 +102,6 @@ pub async fn get(
     security(("bearer" = ["operator"])),
     responses(
         (status = 200, body = ApiResponse<ScanStatusView>),
-        (status = 400, body = ErrorBody),
-        (status = 401, description = "Missing or invalid token", body = ErrorBody),
-        (status = 403, description = "Role not allowed", body = ErrorBody),
         (status = 404, description = "Node not found", body = ErrorBody)
     )
 )]
@@ -131,8 +122,6 @@ pub async fn request_scan(
     security(("bearer" = ["viewer"])),
     responses(
         (status = 200, body = ApiResponse<ScanStatusView>),
-        (status = 400, body = ErrorBody),
-        (status = 401, description = "Missing or invalid token", body = ErrorBody),
         (status = 404, description = "Node not found", body = ErrorBody)
     )
 )]
@@ -154,8 +143,6 @@ pub async fn scan_status(
     security(("node_token" = ["node"])),
     responses(
         (status = 200, body = ApiResponse<ScanStatusView>),
-        (status = 400, body = ErrorBody),
-        (status = 401, description = "Missing or invalid node token", body = ErrorBody),
         (status = 403, description = "Another node's token", body = ErrorBody),
         (status = 404, description = "Node not found", body = ErrorBody)
     )
