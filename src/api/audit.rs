@@ -138,11 +138,8 @@ pub struct AuditPage {
 /// cursor is past the log's head).
 #[utoipa::path(
     operation_id = "list_audit_events", get, path = "/events", tag = "audit",
-    params(AuditParams),
-    security(("bearer" = ["viewer"])),
-    responses(
-        (status = 200, body = AuditPage)
-    )
+    params(AuditParams), security(("bearer" = ["viewer"])),
+    responses((status = 200, body = AuditPage))
 )]
 pub async fn events(
     State(app): State<Arc<App>>,

@@ -69,11 +69,8 @@ pub struct NodeTokenRotated {
 /// List nodes, newest first.
 #[utoipa::path(
     operation_id = "list_nodes", get, path = "/nodes", tag = "nodes",
-    params(Page),
-    security(("bearer" = ["viewer"])),
-    responses(
-        (status = 200, body = ApiList<NodeView>)
-    )
+    params(Page), security(("bearer" = ["viewer"])),
+    responses((status = 200, body = ApiList<NodeView>))
 )]
 pub async fn list(
     State(app): State<Arc<App>>,
@@ -115,12 +112,8 @@ pub async fn create(
 /// Get one node.
 #[utoipa::path(
     operation_id = "get_node", get, path = "/nodes/{id}", tag = "nodes",
-    params(("id" = Uuid, Path)),
-    security(("bearer" = ["viewer"])),
-    responses(
-        (status = 200, body = ApiResponse<NodeView>),
-        (status = 404, body = ErrorBody)
-    )
+    params(("id" = Uuid, Path)), security(("bearer" = ["viewer"])),
+    responses((status = 200, body = ApiResponse<NodeView>), (status = 404, body = ErrorBody))
 )]
 pub async fn get(
     State(app): State<Arc<App>>,
@@ -162,12 +155,8 @@ pub async fn update(
 /// Delete a node (its history stays in the log; its token dies).
 #[utoipa::path(
     operation_id = "delete_node", delete, path = "/nodes/{id}", tag = "nodes",
-    params(("id" = Uuid, Path)),
-    security(("bearer" = ["admin"])),
-    responses(
-        (status = 200, body = ApiResponse<super::Deleted>),
-        (status = 404, body = ErrorBody)
-    )
+    params(("id" = Uuid, Path)), security(("bearer" = ["admin"])),
+    responses((status = 200, body = ApiResponse<super::Deleted>), (status = 404, body = ErrorBody))
 )]
 pub async fn delete(
     State(app): State<Arc<App>>,
@@ -181,12 +170,8 @@ pub async fn delete(
 /// Rotate a node's token.
 #[utoipa::path(
     operation_id = "rotate_node_token", post, path = "/nodes/{id}/token", tag = "nodes",
-    params(("id" = Uuid, Path)),
-    security(("bearer" = ["admin"])),
-    responses(
-        (status = 200, body = ApiResponse<NodeTokenRotated>),
-        (status = 404, body = ErrorBody)
-    )
+    params(("id" = Uuid, Path)), security(("bearer" = ["admin"])),
+    responses((status = 200, body = ApiResponse<NodeTokenRotated>), (status = 404, body = ErrorBody))
 )]
 pub async fn rotate_token(
     State(app): State<Arc<App>>,

@@ -54,11 +54,8 @@ pub struct CloneReport {
 /// Served from the `clone_reports` projection.
 #[utoipa::path(
     operation_id = "get_clone_report", get, path = "/reports/clones", tag = "audit",
-    params(ReportParams),
-    security(("bearer" = ["viewer"])),
-    responses(
-        (status = 200, body = CloneReport)
-    )
+    params(ReportParams), security(("bearer" = ["viewer"])),
+    responses((status = 200, body = CloneReport))
 )]
 pub async fn clones(
     State(app): State<Arc<App>>,
@@ -73,8 +70,7 @@ pub async fn clones(
 /// the failure reasons are left out.
 #[utoipa::path(
     operation_id = "get_clone_report_csv", get, path = "/reports/clones.csv", tag = "audit",
-    params(ReportParams),
-    security(("bearer" = ["viewer"])),
+    params(ReportParams), security(("bearer" = ["viewer"])),
     responses(
         (status = 200, description = "The groups, one per line after a header line", content_type = "text/csv",
             body = String)

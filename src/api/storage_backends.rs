@@ -51,11 +51,8 @@ pub struct StorageBackendUpdate {
 /// List storage backends, newest first.
 #[utoipa::path(
     operation_id = "list_storage_backends", get, path = "/storage/backends", tag = "storage",
-    params(Page),
-    security(("bearer" = ["viewer"])),
-    responses(
-        (status = 200, body = ApiList<StorageBackendView>)
-    )
+    params(Page), security(("bearer" = ["viewer"])),
+    responses((status = 200, body = ApiList<StorageBackendView>))
 )]
 pub async fn list(
     State(app): State<Arc<App>>,
@@ -91,12 +88,8 @@ pub async fn create(
 /// Get one storage backend.
 #[utoipa::path(
     operation_id = "get_storage_backend", get, path = "/storage/backends/{id}", tag = "storage",
-    params(("id" = Uuid, Path)),
-    security(("bearer" = ["viewer"])),
-    responses(
-        (status = 200, body = ApiResponse<StorageBackendView>),
-        (status = 404, body = ErrorBody)
-    )
+    params(("id" = Uuid, Path)), security(("bearer" = ["viewer"])),
+    responses((status = 200, body = ApiResponse<StorageBackendView>), (status = 404, body = ErrorBody))
 )]
 pub async fn get(
     State(app): State<Arc<App>>,
@@ -132,12 +125,8 @@ pub async fn update(
 /// Delete a storage backend.
 #[utoipa::path(
     operation_id = "delete_storage_backend", delete, path = "/storage/backends/{id}", tag = "storage",
-    params(("id" = Uuid, Path)),
-    security(("bearer" = ["admin"])),
-    responses(
-        (status = 200, body = ApiResponse<super::Deleted>),
-        (status = 404, body = ErrorBody)
-    )
+    params(("id" = Uuid, Path)), security(("bearer" = ["admin"])),
+    responses((status = 200, body = ApiResponse<super::Deleted>), (status = 404, body = ErrorBody))
 )]
 pub async fn delete(
     State(app): State<Arc<App>>,

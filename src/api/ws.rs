@@ -62,8 +62,7 @@ const MAX_CLIENT_MESSAGE: usize = 16 * 1024;
 /// from the client is answered with one.
 #[utoipa::path(
     operation_id = "stream_events", get, path = "/ws", tag = "events",
-    params(WsParams),
-    security(("bearer" = ["viewer"]), ("bearer_query" = ["viewer"])),
+    params(WsParams), security(("bearer" = ["viewer"]), ("bearer_query" = ["viewer"])),
     responses(
         (status = 101, description = "Switching to the WebSocket protocol; then messages of this shape",
             body = crate::fanout::contract::WsServerMessage),

@@ -113,8 +113,7 @@ pub async fn complete(
 /// The copy failed: → failed with the reason (`?error=` or `{"error": ...}`).
 #[utoipa::path(
     operation_id = "fail_clone_session", post, path = "/clone-sessions/{id}/failed", tag = "node-callbacks",
-    params(("id" = Uuid, Path), FailureQuery),
-    security(("node_token" = ["session"]), ("bearer" = ["operator"])),
+    params(("id" = Uuid, Path), FailureQuery), security(("node_token" = ["session"]), ("bearer" = ["operator"])),
     request_body(content = Option<CloneFailure>, description = "Optional when `?error=` is given"),
     responses(
         (status = 200, body = ApiResponse<CallbackStatus>),

@@ -31,8 +31,7 @@ pub fn parse_role(role: Option<&str>) -> Result<Role, ApiError> {
 /// private key on the node.
 #[utoipa::path(
     operation_id = "get_clone_session_certs", get, path = "/clone-sessions/{id}/certs", tag = "node-callbacks",
-    params(("id" = Uuid, Path), RoleQuery),
-    security(("node_token" = ["session"])),
+    params(("id" = Uuid, Path), RoleQuery), security(("node_token" = ["session"])),
     responses(
         (status = 200, body = ApiResponse<CloneCertBundle>),
         (status = 400, description = "Bad role, or a staged session", body = ErrorBody),

@@ -192,12 +192,8 @@ pub async fn update(
 /// Cancel a cloning session, or delete any other (its history stays in the log).
 #[utoipa::path(
     operation_id = "delete_clone_session", delete, path = "/clone-sessions/{id}", tag = "clone-sessions",
-    params(("id" = Uuid, Path)),
-    security(("bearer" = ["operator"])),
-    responses(
-        (status = 200, body = ApiResponse<DeleteOutcome>),
-        (status = 404, body = ErrorBody)
-    )
+    params(("id" = Uuid, Path)), security(("bearer" = ["operator"])),
+    responses((status = 200, body = ApiResponse<DeleteOutcome>), (status = 404, body = ErrorBody))
 )]
 pub async fn delete(
     State(app): State<Arc<App>>,

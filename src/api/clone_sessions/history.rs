@@ -40,12 +40,8 @@ pub struct TimelineEntry {
 /// Every event of the session, in order, with a human summary.
 #[utoipa::path(
     operation_id = "get_clone_session_history", get, path = "/clone-sessions/{id}/history", tag = "clone-sessions",
-    params(("id" = Uuid, Path)),
-    security(("bearer" = ["viewer"])),
-    responses(
-        (status = 200, body = ApiItems<TimelineEntry>),
-        (status = 404, body = ErrorBody)
-    )
+    params(("id" = Uuid, Path)), security(("bearer" = ["viewer"])),
+    responses((status = 200, body = ApiItems<TimelineEntry>), (status = 404, body = ErrorBody))
 )]
 pub async fn history(
     State(app): State<Arc<App>>,

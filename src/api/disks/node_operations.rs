@@ -20,8 +20,7 @@ use crate::projections::partition_operations::{self, PartitionOperationView};
 /// after a failure, the ones queued after it on that device are withdrawn.
 #[utoipa::path(
     get, path = "/nodes/{id}/partition-operations", operation_id = "poll_partition_operations", tag = "node-callbacks",
-    params(("id" = Uuid, Path), StatusFilter),
-    security(("node_token" = ["node"])),
+    params(("id" = Uuid, Path), StatusFilter), security(("node_token" = ["node"])),
     responses(
         (status = 200, body = ApiList<PartitionOperationView>),
         (status = 403, description = "Another node's token", body = ErrorBody),

@@ -53,8 +53,7 @@ pub async fn report(
 /// The node's disks as it last reported them, by device.
 #[utoipa::path(
     get, path = "/nodes/{id}/disks", operation_id = "list_disks", tag = "disks",
-    params(("id" = Uuid, Path)),
-    security(("bearer" = ["viewer"])),
+    params(("id" = Uuid, Path)), security(("bearer" = ["viewer"])),
     responses(
         (status = 200, body = ApiList<DiskInfoView>),
         (status = 404, description = "Node not found", body = ErrorBody)
@@ -98,8 +97,7 @@ pub async fn get(
 /// Ask the node for a fresh scan. Asking again while one is pending changes nothing.
 #[utoipa::path(
     post, path = "/nodes/{id}/disks/scan", operation_id = "request_disk_scan", tag = "disks",
-    params(("id" = Uuid, Path)),
-    security(("bearer" = ["operator"])),
+    params(("id" = Uuid, Path)), security(("bearer" = ["operator"])),
     responses(
         (status = 200, body = ApiResponse<ScanStatusView>),
         (status = 404, description = "Node not found", body = ErrorBody)
@@ -118,8 +116,7 @@ pub async fn request_scan(
 /// When a scan was last requested and reported, and whether one is pending.
 #[utoipa::path(
     get, path = "/nodes/{id}/disks/scan-status", operation_id = "get_disk_scan_status", tag = "disks",
-    params(("id" = Uuid, Path)),
-    security(("bearer" = ["viewer"])),
+    params(("id" = Uuid, Path)), security(("bearer" = ["viewer"])),
     responses(
         (status = 200, body = ApiResponse<ScanStatusView>),
         (status = 404, description = "Node not found", body = ErrorBody)
@@ -139,8 +136,7 @@ pub async fn scan_status(
 /// (`pureboot-agent scan --watch`) polls it and answers `pending` with a report.
 #[utoipa::path(
     get, path = "/nodes/{id}/disks/scan-request", operation_id = "poll_disk_scan_request", tag = "node-callbacks",
-    params(("id" = Uuid, Path)),
-    security(("node_token" = ["node"])),
+    params(("id" = Uuid, Path)), security(("node_token" = ["node"])),
     responses(
         (status = 200, body = ApiResponse<ScanStatusView>),
         (status = 403, description = "Another node's token", body = ErrorBody),
