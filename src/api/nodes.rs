@@ -104,7 +104,7 @@ pub async fn create(
         arch: body.arch,
         state: body.state,
     };
-    let (node, node_token) = command::register(&app, &auth.ctx.metadata(), details).await?;
+    let (node, node_token) = command::register(&app.commands(), &auth.ctx.metadata(), details).await?;
     let registered = NodeRegistered { node, node_token };
     Ok(ApiResponse::with_message(registered, "Node registered"))
 }
@@ -148,7 +148,7 @@ pub async fn update(
         arch: body.arch,
         state: body.state,
     };
-    let node = command::update(&app, &auth.ctx.metadata(), id, patch).await?;
+    let node = command::update(&app.commands(), &auth.ctx.metadata(), id, patch).await?;
     Ok(ApiResponse::with_message(node, "Node updated"))
 }
 
@@ -163,7 +163,7 @@ pub async fn delete(
     auth: Auth<Admin>,
     IdPath(id): IdPath,
 ) -> Result<Json<ApiResponse<super::Deleted>>, ApiError> {
-    command::delete(&app, &auth.ctx.metadata(), id).await?;
+    command::delete(&app.commands(), &auth.ctx.metadata(), id).await?;
     Ok(ApiResponse::with_message(super::Deleted { id }, "Node deleted"))
 }
 
@@ -178,7 +178,7 @@ pub async fn rotate_token(
     auth: Auth<Admin>,
     IdPath(id): IdPath,
 ) -> Result<Json<ApiResponse<NodeTokenRotated>>, ApiError> {
-    let node_token = command::rotate_token(&app, &auth.ctx.metadata(), id).await?;
+    let node_token = command::rotate_token(&app.commands(), &auth.ctx.metadata(), id).await?;
     Ok(ApiResponse::with_message(NodeTokenRotated { node_token }, "Node token rotated"))
 }
 

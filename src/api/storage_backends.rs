@@ -81,7 +81,7 @@ pub async fn create(
 ) -> Result<Json<ApiResponse<StorageBackendView>>, ApiError> {
     let config = backend_config::parse(body.backend_type, &body.config)?;
     let input = BackendInput { name: body.name, backend_type: body.backend_type, config };
-    let created = command::create(&app, &auth.ctx.metadata(), input, &body.config).await?;
+    let created = command::create(&app.commands(), &auth.ctx.metadata(), input, &body.config).await?;
     Ok(ApiResponse::with_message(created, "Storage backend created"))
 }
 
@@ -118,7 +118,7 @@ pub async fn update(
     ApiJson(body): ApiJson<StorageBackendUpdate>,
 ) -> Result<Json<ApiResponse<StorageBackendView>>, ApiError> {
     let patch = BackendPatch { name: body.name, backend_type: body.backend_type, config: body.config };
-    let updated = command::update(&app, &auth.ctx.metadata(), id, patch).await?;
+    let updated = command::update(&app.commands(), &auth.ctx.metadata(), id, patch).await?;
     Ok(ApiResponse::with_message(updated, "Storage backend updated"))
 }
 
@@ -133,7 +133,7 @@ pub async fn delete(
     auth: Auth<Admin>,
     IdPath(id): IdPath,
 ) -> Result<Json<ApiResponse<super::Deleted>>, ApiError> {
-    command::delete(&app, &auth.ctx.metadata(), id).await?;
+    command::delete(&app.commands(), &auth.ctx.metadata(), id).await?;
     Ok(ApiResponse::with_message(super::Deleted { id }, "Storage backend deleted"))
 }
 

@@ -49,7 +49,7 @@ pub async fn source_ready(
     let ctx = auth.as_role(&[Role::Source])?;
     let endpoint = SourceEndpoint { ip: body.ip, port: body.port, size_bytes: body.size_bytes, device: body.device };
     let message = format!("Source ready at {}:{}", endpoint.ip, endpoint.port);
-    let state = command::source_ready(&app, &ctx.metadata(), id, endpoint).await?;
+    let state = command::source_ready(&app.commands(), &ctx.metadata(), id, endpoint).await?;
     Ok(ApiResponse::with_message(CallbackStatus { status: state.status.to_string() }, message))
 }
 
@@ -80,7 +80,7 @@ pub async fn progress(
         status: body.status,
         bytes_on_wire: body.bytes_on_wire,
     };
-    let state = command::progress(&app, &ctx.metadata(), id, report).await?;
+    let state = command::progress(&app.commands(), &ctx.metadata(), id, report).await?;
     let percent = progress_percent(state.bytes_transferred, state.bytes_total());
     Ok(ApiResponse::ok(ProgressAck { progress_percent: percent }))
 }
@@ -105,7 +105,7 @@ pub async fn complete(
 ) -> Result<Json<ApiResponse<CompletionAck>>, ApiError> {
     let id = auth.session;
     let ctx = auth.as_role(EITHER)?;
-    let state = command::complete(&app, &ctx.metadata(), id, body.digest).await?;
+    let state = command::complete(&app.commands(), &ctx.metadata(), id, body.digest).await?;
     let ack = CompletionAck { status: state.status.to_string(), duration_seconds: state.duration_seconds.unwrap_or(0) };
     Ok(ApiResponse::with_message(ack, "Clone completed successfully"))
 }
@@ -134,6 +134,6 @@ pub async fn failed(
     let error =
         query.error.or(from_body.error).ok_or_else(|| ApiError::invalid("error", "an error message is required"))?;
     let message = format!("Clone failed: {error}");
-    let state = command::fail(&app, &ctx.metadata(), id, error).await?;
+    let state = command::fail(&app.commands(), &ctx.metadata(), id, error).await?;
     Ok(ApiResponse::with_message(CallbackStatus { status: state.status.to_string() }, message))
 }

@@ -140,7 +140,7 @@ pub async fn create(
         staging_backend_id: body.staging_backend_id,
         resize_mode: body.resize_mode,
     };
-    let (session, node_tokens) = command::create(&app, &auth.ctx.metadata(), spec).await?;
+    let (session, node_tokens) = command::create(&app.commands(), &auth.ctx.metadata(), spec).await?;
     let agent_parameters = match (session.clone_mode.as_str(), request_url(&headers), app.ca.as_ref()) {
         ("direct", Some(url), Some(ca)) => AgentParameters::new(&session, &node_tokens, &url, ca.ca_pem()),
         _ => None,
@@ -178,7 +178,7 @@ pub async fn update(
         target_device: body.target_device,
         resize_mode: body.resize_mode,
     };
-    let (session, token) = command::update(&app, &auth.ctx.metadata(), id, patch).await?;
+    let (session, token) = command::update(&app.commands(), &auth.ctx.metadata(), id, patch).await?;
     let node_token = token.map(|t| {
         let agent_parameters = match (session.clone_mode.as_str(), request_url(&headers), app.ca.as_ref()) {
             ("direct", Some(url), Some(ca)) => agent_line(&session, t.role, &t.token, &url, ca.ca_pem()),
@@ -200,7 +200,7 @@ pub async fn delete(
     auth: Auth<Operator>,
     IdPath(id): IdPath,
 ) -> Result<Json<ApiResponse<DeleteOutcome>>, ApiError> {
-    let state = command::delete(&app, &auth.ctx.metadata(), id).await?;
+    let state = command::delete(&app.commands(), &auth.ctx.metadata(), id).await?;
     let cancelled = state.status == CloneStatus::Cancelled && !state.deleted;
     let (outcome, message) =
         if cancelled { ("cancelled", "Clone session cancelled") } else { ("deleted", "Clone session deleted") };

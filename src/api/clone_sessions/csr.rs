@@ -61,7 +61,7 @@ pub async fn csr(
     let id = auth.session;
     let role = parse_role(query.role.as_deref())?;
     let ctx = auth.as_role(&[role])?;
-    let (cert_pem, facts) = sign_csr(&app, &ctx.metadata(), id, role, &body.csr_pem).await?;
+    let (cert_pem, facts) = sign_csr(&app.commands(), &ctx.metadata(), id, role, &body.csr_pem).await?;
     let ca_pem = app.ca.as_ref().map(|ca| ca.ca_pem().to_owned()).unwrap_or_default();
     let signed = SignedCertificate { cert_pem, ca_pem, serial: facts.serial, not_after: facts.not_after };
     Ok(ApiResponse::with_message(signed, "Certificate signed"))

@@ -65,9 +65,15 @@ pub async fn report_status(
     path: NodeOperationPath,
     ApiJson(body): ApiJson<OperationStatusUpdate>,
 ) -> Result<Json<ApiResponse<PartitionOperationView>>, ApiError> {
-    let view =
-        command::report_status(&app, &ctx.metadata(), path.node_id, path.operation_id, body.status, body.error_message)
-            .await?;
+    let view = command::report_status(
+        &app.commands(),
+        &ctx.metadata(),
+        path.node_id,
+        path.operation_id,
+        body.status,
+        body.error_message,
+    )
+    .await?;
     let message = format!("Operation #{} is {}", view.sequence, view.status);
     Ok(ApiResponse::with_message(view, message))
 }

@@ -43,7 +43,7 @@ pub async fn queue(
     ApiJson(body): ApiJson<PartitionOperationCreate>,
 ) -> Result<Json<ApiResponse<PartitionOperationView>>, ApiError> {
     let spec = OperationSpec::parse(body.operation, &body.params)?;
-    let view = command::queue(&app, &auth.ctx.metadata(), path.node_id, &path.device, spec).await?;
+    let view = command::queue(&app.commands(), &auth.ctx.metadata(), path.node_id, &path.device, spec).await?;
     let message = format!("Operation #{} queued", view.sequence);
     Ok(ApiResponse::with_message(view, message))
 }
@@ -99,7 +99,7 @@ pub async fn remove(
     path: DiskOperationPath,
 ) -> Result<Json<ApiResponse<Deleted>>, ApiError> {
     let id = path.operation_id;
-    command::remove(&app, &auth.ctx.metadata(), path.node_id, &path.device, id).await?;
+    command::remove(&app.commands(), &auth.ctx.metadata(), path.node_id, &path.device, id).await?;
     Ok(ApiResponse::with_message(Deleted { id }, "Operation removed"))
 }
 
@@ -120,7 +120,7 @@ pub async fn apply(
     auth: Auth<Operator>,
     path: DiskPath,
 ) -> Result<Json<ApiItems<PartitionOperationView>>, ApiError> {
-    let handed_out = command::apply(&app, &auth.ctx.metadata(), path.node_id, &path.device).await?;
+    let handed_out = command::apply(&app.commands(), &auth.ctx.metadata(), path.node_id, &path.device).await?;
     let message = format!("{} operation(s) handed to the node", handed_out.len());
     Ok(ApiItems::with_message(handed_out, message))
 }

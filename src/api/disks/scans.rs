@@ -46,7 +46,7 @@ pub async fn report(
     let report: DiskReport = parse_json(body.to_string().as_bytes())?;
     let scan: Vec<DiskScan> = report.disks.into_iter().map(DiskScan::from).collect();
     let count = scan.len();
-    let disks = command::report(&app, &ctx.metadata(), node_id, scan).await?;
+    let disks = command::report(&app.commands(), &ctx.metadata(), node_id, scan).await?;
     Ok(ApiItems::with_message(disks, format!("Scan recorded: {count} disk(s)")))
 }
 
@@ -108,7 +108,7 @@ pub async fn request_scan(
     auth: Auth<Operator>,
     IdPath(node_id): IdPath,
 ) -> Result<Json<ApiResponse<ScanStatusView>>, ApiError> {
-    let (requested, status) = command::request_scan(&app, &auth.ctx.metadata(), node_id).await?;
+    let (requested, status) = command::request_scan(&app.commands(), &auth.ctx.metadata(), node_id).await?;
     let message = if requested { "Scan requested" } else { "A scan is already pending" };
     Ok(ApiResponse::with_message(status, message))
 }
