@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 
+use super::event_type::EventType;
 use super::extract::ApiQuery;
 use crate::app::App;
 use crate::auth::{Auth, Viewer};
@@ -24,6 +25,7 @@ pub struct AuditParams {
     #[param(inline)]
     pub category: Option<Category>,
     /// e.g. `clone_session.failed`.
+    #[param(value_type = Option<EventType>)]
     pub event_type: Option<String>,
     /// e.g. `operator:alice` or `node:target`.
     pub actor: Option<String>,
@@ -68,7 +70,7 @@ pub struct AuditEntry {
     #[schema(example = "clone_session:6f1c2f44-…")]
     pub stream: String,
     pub version: i64,
-    #[schema(example = "clone_session.completed")]
+    #[schema(value_type = EventType, example = "clone_session.completed")]
     pub event_type: String,
     pub schema_version: i32,
     #[schema(value_type = Object)]

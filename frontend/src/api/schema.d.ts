@@ -888,8 +888,7 @@ export interface components {
             stream: string;
             /** Format: int64 */
             version: number;
-            /** @example clone_session.completed */
-            event_type: string;
+            event_type: components["schemas"]["EventType"];
             /** Format: int32 */
             schema_version: number;
             payload: Record<string, unknown>;
@@ -969,8 +968,7 @@ export interface components {
         CloneHistoryEntry: {
             /** Format: int64 */
             position: number;
-            /** @example clone_session.source_ready */
-            event_type: string;
+            event_type: components["schemas"]["EventType"];
             /** Format: date-time */
             recorded_at: string;
             /**
@@ -1330,6 +1328,11 @@ export interface components {
             /** @description For 422: the offending fields. */
             fields?: components["schemas"]["FieldError"][];
         };
+        /**
+         * @description An event's `type`: `<category>.<what happened>`.
+         * @enum {string}
+         */
+        EventType: "clone_session.created" | "clone_session.updated" | "clone_session.certificate_issued" | "clone_session.started" | "clone_session.source_ready" | "clone_session.progress_reported" | "clone_session.completed" | "clone_session.failed" | "clone_session.cancelled" | "clone_session.deleted" | "node.registered" | "node.updated" | "node.deleted" | "node_disks.disk_scanned" | "node_disks.scan_completed" | "node_disks.scan_requested" | "node_disks.operation_queued" | "node_disks.operation_removed" | "node_disks.operations_applied" | "node_disks.operation_started" | "node_disks.operation_completed" | "node_disks.operation_failed" | "storage_backend.created" | "storage_backend.updated" | "storage_backend.deleted" | "unique.claimed" | "unique.released" | "api_token.created" | "api_token.revoked";
         /** @description A failure reason and how often it occurred. */
         FailureReason: {
             reason: string;
@@ -3282,7 +3285,7 @@ export interface operations {
                 /** @description A kind of stream (the part of a stream id before `:`). */
                 category?: "clone_session" | "node" | "node_disks" | "storage_backend" | "unique" | "api_token";
                 /** @description e.g. `clone_session.failed`. */
-                event_type?: string;
+                event_type?: components["schemas"]["EventType"];
                 /** @description e.g. `operator:alice` or `node:target`. */
                 actor?: string;
                 /** @description Recorded at or after (RFC 3339). */

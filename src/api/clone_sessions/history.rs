@@ -9,6 +9,7 @@ use time::OffsetDateTime;
 use utoipa::ToSchema;
 
 use crate::api::envelope::ApiItems;
+use crate::api::event_type::EventType;
 use crate::api::extract::IdPath;
 use crate::app::App;
 use crate::auth::{Auth, Viewer};
@@ -22,7 +23,7 @@ use crate::event_store::{Aggregate, RecordedEvent};
 #[schema(as = CloneHistoryEntry)]
 pub struct TimelineEntry {
     pub position: i64,
-    #[schema(example = "clone_session.source_ready")]
+    #[schema(value_type = EventType, example = "clone_session.source_ready")]
     pub event_type: String,
     #[serde(with = "time::serde::rfc3339")]
     pub recorded_at: OffsetDateTime,
