@@ -57,9 +57,17 @@ async fn apply(tx: &Transaction<'_>, id: Uuid, decoded: NodeEvent) -> Result<(),
         }
         NodeEvent::Updated { details, at } => {
             tx.execute(
-                "UPDATE nodes SET mac_address = $2, hostname = $3, ip_address = $4, arch = $5, state = $6, updated_at = $7
-                 WHERE id = $1",
-                &[&id, &details.mac_address.as_str(), &details.hostname, &details.ip_address, &details.arch, &state(&details), &at],
+                "UPDATE nodes SET mac_address = $2, hostname = $3, ip_address = $4, arch = $5, state = $6,
+                 updated_at = $7 WHERE id = $1",
+                &[
+                    &id,
+                    &details.mac_address.as_str(),
+                    &details.hostname,
+                    &details.ip_address,
+                    &details.arch,
+                    &state(&details),
+                    &at,
+                ],
             )
             .await?;
         }

@@ -215,7 +215,8 @@ impl Layout {
         let first = self.geometry.first_usable_byte();
         if start < first {
             return Err(format!(
-                "it would start at byte {start}, inside the first MiB that holds the partition table (start at {first} or later)"
+                "it would start at byte {start}, inside the first MiB that holds the partition table \
+                 (start at {first} or later)"
             ));
         }
         self.geometry.check_aligned_start(start)?;

@@ -153,7 +153,8 @@ fn touching_a_partition_an_earlier_delete_removed_is_refused() {
     assert!(conflict.reason.contains("deleted by queued operation #1"), "{conflict}");
     assert_eq!(
         conflict.to_string(),
-        "operation #2 (format partition 3 as ext4) does not fit: partition 3 is deleted by queued operation #1 before it"
+        "operation #2 (format partition 3 as ext4) does not fit: \
+         partition 3 is deleted by queued operation #1 before it"
     );
 }
 
