@@ -14,6 +14,8 @@
 
 mod decide;
 mod events;
+#[cfg(test)]
+mod fixtures;
 mod guard;
 
 pub use decide::*;
