@@ -40,9 +40,10 @@
 //! # Recipes
 //! - **A command**: a pure `decide` in `domain/<aggregate>` (state, input,
 //!   time → events or a rejection) → one function in
-//!   `commands/<aggregate>.rs` that runs it through
-//!   `app.commands.execute` and returns a view of the state it left → a
-//!   thin handler in `api/` (caller extractor, parse, command, respond).
+//!   `commands/<aggregate>.rs` that takes the [`commands::Context`]
+//!   (`&app.commands()`), runs it through `cx.executor.execute` and returns
+//!   a view of the state it left → a thin handler in `api/` (caller
+//!   extractor, parse, command, respond).
 //! - **A callback**: a handler whose caller is one extractor
 //!   (`SessionAuth<Policy>` for a session's node, `NodeAuth` for a node),
 //!   authenticated before anything else of the request is read, then a

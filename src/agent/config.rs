@@ -20,7 +20,8 @@ pub use crate::domain::clone_session::Role;
 #[command(
     name = "pureboot-agent",
     version,
-    about = "PureBoot node agent: serves or receives a disk for a clone session, captures or restores a golden image, or reports the node's disks"
+    about = "PureBoot node agent: serves or receives a disk for a clone session, captures or restores a golden \
+        image, or reports the node's disks"
 )]
 struct Cli {
     /// The role; without it, `pureboot.role=` on the kernel command line decides.

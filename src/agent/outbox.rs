@@ -126,7 +126,8 @@ async fn deliver(controller: Controller, inner: Arc<Inner>) {
                 false
             }
             Ok((status, body)) => {
-                tracing::warn!(path = %callback.path, %status, reason = %error_text(body), "the controller refused a callback");
+                let reason = error_text(body);
+                tracing::warn!(path = %callback.path, %status, %reason, "the controller refused a callback");
                 false
             }
             Err(error) => {

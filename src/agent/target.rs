@@ -146,7 +146,8 @@ async fn clone(
         }
         if round > VERIFY_ROUNDS {
             return Err(AgentError::Failed(format!(
-                "chunks {bad:?} of {} still differ from the source after {VERIFY_ROUNDS} repairs: the disk does not keep what is written",
+                "chunks {bad:?} of {} still differ from the source after {VERIFY_ROUNDS} repairs: \
+                    the disk does not keep what is written",
                 fetcher.disk.path.display()
             )));
         }

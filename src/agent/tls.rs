@@ -95,8 +95,10 @@ impl ClientCertVerifier for SessionClientVerifier {
         now: UnixTime,
     ) -> Result<ClientCertVerified, rustls::Error> {
         let verified = self.inner.verify_client_cert(end_entity, intermediates, now)?;
-        if !names(end_entity).contains(&self.name) {
-            tracing::warn!(expected = %self.name, presented = ?names(end_entity), "refused a client certificate of another session or role");
+        let presented = names(end_entity);
+        if !presented.contains(&self.name) {
+            let expected = &self.name;
+            tracing::warn!(%expected, ?presented, "refused a client certificate of another session or role");
             return Err(rustls::Error::InvalidCertificate(rustls::CertificateError::NotValidForName));
         }
         Ok(verified)

@@ -8,10 +8,11 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 
+use super::event_type::EventType;
 use super::extract::ApiQuery;
 use crate::app::App;
 use crate::auth::{Auth, Viewer};
-use crate::error::{ApiError, ErrorBody};
+use crate::error::ApiError;
 use crate::event_store::read::{EventFilter, PageRange, read_filtered};
 use crate::event_store::{Category, RecordedEvent};
 
@@ -24,6 +25,7 @@ pub struct AuditParams {
     #[param(inline)]
     pub category: Option<Category>,
     /// e.g. `clone_session.failed`.
+    #[param(value_type = Option<EventType>)]
     pub event_type: Option<String>,
     /// e.g. `operator:alice` or `node:target`.
     pub actor: Option<String>,
@@ -68,7 +70,7 @@ pub struct AuditEntry {
     #[schema(example = "clone_session:6f1c2f44-…")]
     pub stream: String,
     pub version: i64,
-    #[schema(example = "clone_session.completed")]
+    #[schema(value_type = EventType, example = "clone_session.completed")]
     pub event_type: String,
     pub schema_version: i32,
     #[schema(value_type = Object)]
@@ -138,14 +140,8 @@ pub struct AuditPage {
 /// cursor is past the log's head).
 #[utoipa::path(
     operation_id = "list_audit_events", get, path = "/events", tag = "audit",
-    params(AuditParams),
-    security(("bearer" = ["viewer"])),
-    responses(
-        (status = 200, body = AuditPage),
-        (status = 401, body = ErrorBody),
-        (status = 422, body = ErrorBody),
-        (status = 503, description = "Database unavailable", body = ErrorBody)
-    )
+    params(AuditParams), security(("bearer" = ["viewer"])),
+    responses((status = 200, body = AuditPage))
 )]
 pub async fn events(
     State(app): State<Arc<App>>,

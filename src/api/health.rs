@@ -61,9 +61,7 @@ pub enum InstanceRole {
 /// The process is up.
 #[utoipa::path(
     operation_id = "get_health", get, path = "/health", tag = "health",
-    responses(
-        (status = 200, body = Health)
-    )
+    responses((status = 200, body = Health))
 )]
 pub async fn health() -> Json<Health> {
     Json(Health { status: "ok" })

@@ -39,10 +39,7 @@ pub struct ImageListParams {
     params(ImageListParams),
     security(("bearer" = ["viewer"])),
     responses(
-        (status = 200, body = ApiList<ImageView>),
-        (status = 401, description = "Missing or invalid token", body = ErrorBody),
-        (status = 403, description = "Role not allowed", body = ErrorBody),
-        (status = 422, description = "Bad id, limit or offset", body = ErrorBody)
+        (status = 200, body = ApiList<ImageView>)
     )
 )]
 pub async fn list(
@@ -64,9 +61,6 @@ pub async fn list(
     security(("bearer" = ["viewer"])),
     responses(
         (status = 200, body = ApiResponse<ImageView>),
-        (status = 400, description = "Malformed id", body = ErrorBody),
-        (status = 401, description = "Missing or invalid token", body = ErrorBody),
-        (status = 403, description = "Role not allowed", body = ErrorBody),
         (status = 404, description = "No such image, or it was deleted", body = ErrorBody)
     )
 )]
@@ -89,9 +83,6 @@ pub async fn get(
     security(("bearer" = ["operator"])),
     responses(
         (status = 200, body = ApiResponse<super::Deleted>),
-        (status = 400, description = "Malformed id", body = ErrorBody),
-        (status = 401, description = "Missing or invalid token", body = ErrorBody),
-        (status = 403, description = "Role not allowed", body = ErrorBody),
         (status = 404, description = "No such image, or already deleted", body = ErrorBody),
         (status = 409, description = "A clone session that is not over (not completed, failed or cancelled) \
             uses the image; `detail` names it", body = ErrorBody)
@@ -102,6 +93,7 @@ pub async fn delete(
     auth: Auth<Operator>,
     IdPath(id): IdPath,
 ) -> Result<Json<ApiResponse<super::Deleted>>, ApiError> {
-    command::delete(&app, &auth.ctx.metadata(), id).await?;
+    let active = view::users(&*app.read_model().await?, id).await?;
+    command::delete(&app.commands(), &auth.ctx.metadata(), id, &active).await?;
     Ok(ApiResponse::with_message(super::Deleted { id }, "Image deleted"))
 }

@@ -8,7 +8,7 @@ use axum::response::Response;
 
 use crate::app::App;
 use crate::auth::{Auth, Viewer};
-use crate::error::{ApiError, ErrorBody};
+use crate::error::ApiError;
 
 /// Prometheus metrics in the OpenMetrics 1.0 text format: HTTP requests by
 /// route template and status with latency histograms (seconds), commands
@@ -22,8 +22,7 @@ use crate::error::{ApiError, ErrorBody};
     security(("bearer" = ["viewer"])),
     responses(
         (status = 200, description = "The metrics",
-            content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8", body = String),
-        (status = 401, description = "Missing or invalid token", body = ErrorBody),
+            content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8", body = String)
     )
 )]
 pub async fn metrics(State(app): State<Arc<App>>, _auth: Auth<Viewer>) -> Result<Response, ApiError> {

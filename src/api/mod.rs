@@ -10,6 +10,7 @@ pub mod csv_export;
 pub mod cursor;
 pub mod disks;
 pub mod envelope;
+pub mod event_type;
 pub mod extract;
 pub mod health;
 pub mod images;

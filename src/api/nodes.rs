@@ -69,13 +69,8 @@ pub struct NodeTokenRotated {
 /// List nodes, newest first.
 #[utoipa::path(
     operation_id = "list_nodes", get, path = "/nodes", tag = "nodes",
-    params(Page),
-    security(("bearer" = ["viewer"])),
-    responses(
-        (status = 200, body = ApiList<NodeView>),
-        (status = 401, body = ErrorBody),
-        (status = 422, body = ErrorBody)
-    )
+    params(Page), security(("bearer" = ["viewer"])),
+    responses((status = 200, body = ApiList<NodeView>))
 )]
 pub async fn list(
     State(app): State<Arc<App>>,
@@ -94,11 +89,7 @@ pub async fn list(
     security(("bearer" = ["admin"])),
     responses(
         (status = 200, body = ApiResponse<NodeRegistered>),
-        (status = 400, body = ErrorBody),
-        (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody),
-        (status = 409, description = "MAC address already registered", body = ErrorBody),
-        (status = 422, body = ErrorBody)
+        (status = 409, description = "MAC address already registered", body = ErrorBody)
     )
 )]
 pub async fn create(
@@ -113,7 +104,7 @@ pub async fn create(
         arch: body.arch,
         state: body.state,
     };
-    let (node, node_token) = command::register(&app, &auth.ctx.metadata(), details).await?;
+    let (node, node_token) = command::register(&app.commands(), &auth.ctx.metadata(), details).await?;
     let registered = NodeRegistered { node, node_token };
     Ok(ApiResponse::with_message(registered, "Node registered"))
 }
@@ -121,14 +112,8 @@ pub async fn create(
 /// Get one node.
 #[utoipa::path(
     operation_id = "get_node", get, path = "/nodes/{id}", tag = "nodes",
-    params(("id" = Uuid, Path)),
-    security(("bearer" = ["viewer"])),
-    responses(
-        (status = 200, body = ApiResponse<NodeView>),
-        (status = 400, body = ErrorBody),
-        (status = 401, body = ErrorBody),
-        (status = 404, body = ErrorBody)
-    )
+    params(("id" = Uuid, Path)), security(("bearer" = ["viewer"])),
+    responses((status = 200, body = ApiResponse<NodeView>), (status = 404, body = ErrorBody))
 )]
 pub async fn get(
     State(app): State<Arc<App>>,
@@ -146,12 +131,8 @@ pub async fn get(
     security(("bearer" = ["admin"])),
     responses(
         (status = 200, body = ApiResponse<NodeView>),
-        (status = 400, description = "Malformed id or JSON", body = ErrorBody),
-        (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody),
-        (status = 422, body = ErrorBody)
+        (status = 409, body = ErrorBody)
     )
 )]
 pub async fn update(
@@ -167,51 +148,37 @@ pub async fn update(
         arch: body.arch,
         state: body.state,
     };
-    let node = command::update(&app, &auth.ctx.metadata(), id, patch).await?;
+    let node = command::update(&app.commands(), &auth.ctx.metadata(), id, patch).await?;
     Ok(ApiResponse::with_message(node, "Node updated"))
 }
 
 /// Delete a node (its history stays in the log; its token dies).
 #[utoipa::path(
     operation_id = "delete_node", delete, path = "/nodes/{id}", tag = "nodes",
-    params(("id" = Uuid, Path)),
-    security(("bearer" = ["admin"])),
-    responses(
-        (status = 200, body = ApiResponse<super::Deleted>),
-        (status = 400, description = "Malformed id or JSON", body = ErrorBody),
-        (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody)
-    )
+    params(("id" = Uuid, Path)), security(("bearer" = ["admin"])),
+    responses((status = 200, body = ApiResponse<super::Deleted>), (status = 404, body = ErrorBody))
 )]
 pub async fn delete(
     State(app): State<Arc<App>>,
     auth: Auth<Admin>,
     IdPath(id): IdPath,
 ) -> Result<Json<ApiResponse<super::Deleted>>, ApiError> {
-    command::delete(&app, &auth.ctx.metadata(), id).await?;
+    command::delete(&app.commands(), &auth.ctx.metadata(), id).await?;
     Ok(ApiResponse::with_message(super::Deleted { id }, "Node deleted"))
 }
 
 /// Rotate a node's token.
 #[utoipa::path(
     operation_id = "rotate_node_token", post, path = "/nodes/{id}/token", tag = "nodes",
-    params(("id" = Uuid, Path)),
-    security(("bearer" = ["admin"])),
-    responses(
-        (status = 200, body = ApiResponse<NodeTokenRotated>),
-        (status = 400, description = "Malformed id or JSON", body = ErrorBody),
-        (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody)
-    )
+    params(("id" = Uuid, Path)), security(("bearer" = ["admin"])),
+    responses((status = 200, body = ApiResponse<NodeTokenRotated>), (status = 404, body = ErrorBody))
 )]
 pub async fn rotate_token(
     State(app): State<Arc<App>>,
     auth: Auth<Admin>,
     IdPath(id): IdPath,
 ) -> Result<Json<ApiResponse<NodeTokenRotated>>, ApiError> {
-    let node_token = command::rotate_token(&app, &auth.ctx.metadata(), id).await?;
+    let node_token = command::rotate_token(&app.commands(), &auth.ctx.metadata(), id).await?;
     Ok(ApiResponse::with_message(NodeTokenRotated { node_token }, "Node token rotated"))
 }
 

@@ -16,7 +16,7 @@ use super::csv_export::{self, Cell};
 use super::extract::ApiQuery;
 use crate::app::App;
 use crate::auth::{Auth, Viewer};
-use crate::error::{ApiError, ErrorBody};
+use crate::error::ApiError;
 use crate::projections::clone_reports::{self, FailureReason, GroupBy, ReportRow};
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -54,13 +54,8 @@ pub struct CloneReport {
 /// Served from the `clone_reports` projection.
 #[utoipa::path(
     operation_id = "get_clone_report", get, path = "/reports/clones", tag = "audit",
-    params(ReportParams),
-    security(("bearer" = ["viewer"])),
-    responses(
-        (status = 200, body = CloneReport),
-        (status = 401, body = ErrorBody),
-        (status = 422, body = ErrorBody)
-    )
+    params(ReportParams), security(("bearer" = ["viewer"])),
+    responses((status = 200, body = CloneReport))
 )]
 pub async fn clones(
     State(app): State<Arc<App>>,
@@ -75,13 +70,10 @@ pub async fn clones(
 /// the failure reasons are left out.
 #[utoipa::path(
     operation_id = "get_clone_report_csv", get, path = "/reports/clones.csv", tag = "audit",
-    params(ReportParams),
-    security(("bearer" = ["viewer"])),
+    params(ReportParams), security(("bearer" = ["viewer"])),
     responses(
         (status = 200, description = "The groups, one per line after a header line", content_type = "text/csv",
-            body = String),
-        (status = 401, body = ErrorBody),
-        (status = 422, body = ErrorBody)
+            body = String)
     )
 )]
 pub async fn clones_csv(

@@ -51,14 +51,8 @@ pub struct StorageBackendUpdate {
 /// List storage backends, newest first.
 #[utoipa::path(
     operation_id = "list_storage_backends", get, path = "/storage/backends", tag = "storage",
-    params(Page),
-    security(("bearer" = ["viewer"])),
-    responses(
-        (status = 200, body = ApiList<StorageBackendView>),
-        (status = 401, description = "Missing or invalid token", body = ErrorBody),
-        (status = 403, description = "Role not allowed", body = ErrorBody),
-        (status = 422, body = ErrorBody)
-    )
+    params(Page), security(("bearer" = ["viewer"])),
+    responses((status = 200, body = ApiList<StorageBackendView>))
 )]
 pub async fn list(
     State(app): State<Arc<App>>,
@@ -77,11 +71,7 @@ pub async fn list(
     security(("bearer" = ["admin"])),
     responses(
         (status = 200, body = ApiResponse<StorageBackendView>),
-        (status = 400, body = ErrorBody),
-        (status = 401, description = "Missing or invalid token", body = ErrorBody),
-        (status = 403, description = "Role not allowed", body = ErrorBody),
-        (status = 409, description = "Name already in use", body = ErrorBody),
-        (status = 422, body = ErrorBody)
+        (status = 409, description = "Name already in use", body = ErrorBody)
     )
 )]
 pub async fn create(
@@ -91,22 +81,15 @@ pub async fn create(
 ) -> Result<Json<ApiResponse<StorageBackendView>>, ApiError> {
     let config = backend_config::parse(body.backend_type, &body.config)?;
     let input = BackendInput { name: body.name, backend_type: body.backend_type, config };
-    let created = command::create(&app, &auth.ctx.metadata(), input, &body.config).await?;
+    let created = command::create(&app.commands(), &auth.ctx.metadata(), input, &body.config).await?;
     Ok(ApiResponse::with_message(created, "Storage backend created"))
 }
 
 /// Get one storage backend.
 #[utoipa::path(
     operation_id = "get_storage_backend", get, path = "/storage/backends/{id}", tag = "storage",
-    params(("id" = Uuid, Path)),
-    security(("bearer" = ["viewer"])),
-    responses(
-        (status = 200, body = ApiResponse<StorageBackendView>),
-        (status = 400, body = ErrorBody),
-        (status = 401, description = "Missing or invalid token", body = ErrorBody),
-        (status = 403, description = "Role not allowed", body = ErrorBody),
-        (status = 404, body = ErrorBody)
-    )
+    params(("id" = Uuid, Path)), security(("bearer" = ["viewer"])),
+    responses((status = 200, body = ApiResponse<StorageBackendView>), (status = 404, body = ErrorBody))
 )]
 pub async fn get(
     State(app): State<Arc<App>>,
@@ -124,12 +107,8 @@ pub async fn get(
     security(("bearer" = ["admin"])),
     responses(
         (status = 200, body = ApiResponse<StorageBackendView>),
-        (status = 400, description = "Malformed id or JSON", body = ErrorBody),
-        (status = 401, description = "Missing or invalid token", body = ErrorBody),
-        (status = 403, description = "Role not allowed", body = ErrorBody),
         (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody),
-        (status = 422, body = ErrorBody)
+        (status = 409, body = ErrorBody)
     )
 )]
 pub async fn update(
@@ -139,29 +118,22 @@ pub async fn update(
     ApiJson(body): ApiJson<StorageBackendUpdate>,
 ) -> Result<Json<ApiResponse<StorageBackendView>>, ApiError> {
     let patch = BackendPatch { name: body.name, backend_type: body.backend_type, config: body.config };
-    let updated = command::update(&app, &auth.ctx.metadata(), id, patch).await?;
+    let updated = command::update(&app.commands(), &auth.ctx.metadata(), id, patch).await?;
     Ok(ApiResponse::with_message(updated, "Storage backend updated"))
 }
 
 /// Delete a storage backend.
 #[utoipa::path(
     operation_id = "delete_storage_backend", delete, path = "/storage/backends/{id}", tag = "storage",
-    params(("id" = Uuid, Path)),
-    security(("bearer" = ["admin"])),
-    responses(
-        (status = 200, body = ApiResponse<super::Deleted>),
-        (status = 400, description = "Malformed id or JSON", body = ErrorBody),
-        (status = 401, description = "Missing or invalid token", body = ErrorBody),
-        (status = 403, description = "Role not allowed", body = ErrorBody),
-        (status = 404, body = ErrorBody)
-    )
+    params(("id" = Uuid, Path)), security(("bearer" = ["admin"])),
+    responses((status = 200, body = ApiResponse<super::Deleted>), (status = 404, body = ErrorBody))
 )]
 pub async fn delete(
     State(app): State<Arc<App>>,
     auth: Auth<Admin>,
     IdPath(id): IdPath,
 ) -> Result<Json<ApiResponse<super::Deleted>>, ApiError> {
-    command::delete(&app, &auth.ctx.metadata(), id).await?;
+    command::delete(&app.commands(), &auth.ctx.metadata(), id).await?;
     Ok(ApiResponse::with_message(super::Deleted { id }, "Storage backend deleted"))
 }
 

@@ -62,15 +62,12 @@ const MAX_CLIENT_MESSAGE: usize = 16 * 1024;
 /// from the client is answered with one.
 #[utoipa::path(
     operation_id = "stream_events", get, path = "/ws", tag = "events",
-    params(WsParams),
-    security(("bearer" = ["viewer"]), ("bearer_query" = ["viewer"])),
+    params(WsParams), security(("bearer" = ["viewer"]), ("bearer_query" = ["viewer"])),
     responses(
         (status = 101, description = "Switching to the WebSocket protocol; then messages of this shape",
             body = crate::fanout::contract::WsServerMessage),
         (status = 400, description = "Not a WebSocket handshake", body = crate::error::ErrorBody),
-        (status = 401, description = "Missing or invalid token", body = crate::error::ErrorBody),
-        (status = 422, description = "`from` negative or past the log's head", body = crate::error::ErrorBody),
-        (status = 503, description = "Database unavailable", body = crate::error::ErrorBody)
+        (status = 422, description = "`from` negative or past the log's head", body = crate::error::ErrorBody)
     )
 )]
 pub async fn events(

@@ -19,7 +19,7 @@ use crate::auth::node_tokens::{NodeKeyCheck, SessionTokenCache};
 use crate::auth::operator_tokens::{self, TokenCache};
 use crate::ca::keys::{self, SharedKeys};
 use crate::ca::{CertificateAuthority, CrlCache, SecretBox};
-use crate::commands::Executor;
+use crate::commands::{self, Executor};
 use crate::config::ServeConfig;
 use crate::db::migrate;
 use crate::event_store::EventWriter;
@@ -38,9 +38,9 @@ pub struct App {
     /// and the event writer.
     pub pool: Pool,
     /// Runs every command: the append path, the aggregate caches and the
-    /// per-stream turns. Handlers call `commands::<aggregate>::…`, which go
-    /// through it.
-    pub commands: Executor,
+    /// per-stream turns. Handlers call `commands::<aggregate>::…` with
+    /// [`App::commands`], which go through it.
+    pub executor: Executor,
     /// How far the projections have got (for read-your-writes and readiness).
     pub progress: Progress,
     /// Live WebSocket fan-out.
@@ -76,6 +76,16 @@ pub struct App {
 }
 
 impl App {
+    /// What the commands may use of the app (see [`commands::Context`]).
+    pub fn commands(&self) -> commands::Context<'_> {
+        commands::Context {
+            executor: &self.executor,
+            ca: self.ca.as_ref(),
+            secrets: &self.secrets,
+            session_tokens: &self.session_tokens,
+        }
+    }
+
     /// Migrates, installs projections, loads the shared keys (master key, CA)
     /// and starts the background tasks (writer, projection runner). Refuses
     /// to start on a bad CA, a bad key file or a key-encryption key that does
@@ -113,7 +123,7 @@ impl App {
         let progress =
             ProjectionRunner::start(pool.clone(), db_config, hub.clone(), wake, poll, background.clone()).await?;
         Ok(Arc::new(Self {
-            commands: Executor::new(pool.clone(), writer),
+            executor: Executor::new(pool.clone(), writer),
             pool,
             progress,
             hub,

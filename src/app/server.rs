@@ -137,7 +137,8 @@ pub async fn serve(app: Arc<App>, listener: TcpListener) -> std::io::Result<()> 
     tokio::select! {
         () = server => {}
         () = async { shutdown.cancelled().await; tokio::time::sleep(grace).await } => {
-            tracing::warn!(grace_secs = grace.as_secs(), "requests still in flight after the grace period; dropping them");
+            let grace_secs = grace.as_secs();
+            tracing::warn!(grace_secs, "requests still in flight after the grace period; dropping them");
         }
     };
     app.background.cancel();

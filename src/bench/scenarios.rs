@@ -109,7 +109,9 @@ pub async fn progress(api: &Api, clients: usize, sessions: usize, seconds: u64) 
         let (http, base, sessions) = (http.clone(), base.clone(), sessions.clone());
         async move {
             let session = &sessions[(client + n as usize * 7919) % count];
-            let body = json!({"role": "target", "bytes_transferred": n + 1, "transfer_rate_bps": 1_000_000, "status": "transferring"});
+            let body = json!({
+                "role": "target", "bytes_transferred": n + 1, "transfer_rate_bps": 1_000_000, "status": "transferring"
+            });
             let url = format!("{base}/clone-sessions/{}/progress", session.id);
             ok(http.post(url).bearer_auth(&session.target_token), &body).await
         }
@@ -250,7 +252,8 @@ pub async fn fanout(api: &Api, clients: usize, rate: u64, seconds: u64, stalled:
     let mut report = Report::new("fanout", parameters, samples, failed.load(Ordering::Relaxed), started.elapsed());
     report.per_second = posted as f64 / report.seconds;
     report.notes.push(format!(
-        "delivered {delivered} of {expected} messages ({:.2} %); {short_clients} clients missed some; latency = append (recorded_at) → receipt",
+        "delivered {delivered} of {expected} messages ({:.2} %); {short_clients} clients missed some; \
+         latency = append (recorded_at) → receipt",
         100.0 * delivered as f64 / expected.max(1) as f64
     ));
     Ok(report)

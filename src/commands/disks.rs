@@ -11,7 +11,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::{Executed, nodes};
-use crate::app::App;
+use crate::commands::Context;
 use crate::domain::Rejection;
 use crate::domain::disks::{self as disks, Device, DiskEvent, DiskScan, NodeDisks, OperationSpec, ReportedStatus};
 use crate::error::ApiError;
@@ -22,51 +22,61 @@ use crate::projections::partition_operations::PartitionOperationView;
 /// Records a scan report (whole, or not at all); returns the node's disks
 /// as this report left them.
 pub async fn report(
-    app: &App,
+    cx: &Context<'_>,
     metadata: &Metadata,
     node_id: Uuid,
     scan: Vec<DiskScan>,
 ) -> Result<Vec<DiskInfoView>, ApiError> {
     let executed =
-        run(app, metadata, node_id, |state, now| disks::report(state, scan.clone(), now, Uuid::new_v4)).await?;
+        run(cx, metadata, node_id, |state, now| disks::report(state, scan.clone(), now, Uuid::new_v4)).await?;
     Ok(DiskInfoView::all_of(node_id, &executed.state))
 }
 
 /// Asks for a fresh scan; `false` when one was already pending. Returns the
 /// scan status this request left.
-pub async fn request_scan(app: &App, metadata: &Metadata, node_id: Uuid) -> Result<(bool, ScanStatusView), ApiError> {
-    let executed = run(app, metadata, node_id, disks::request_scan).await?;
+pub async fn request_scan(
+    cx: &Context<'_>,
+    metadata: &Metadata,
+    node_id: Uuid,
+) -> Result<(bool, ScanStatusView), ApiError> {
+    let executed = run(cx, metadata, node_id, disks::request_scan).await?;
     Ok((executed.wrote, ScanStatusView::of(node_id, &executed.state)))
 }
 
 /// Queues an operation; returns it as just queued.
 pub async fn queue(
-    app: &App,
+    cx: &Context<'_>,
     metadata: &Metadata,
     node_id: Uuid,
     device: &Device,
     spec: OperationSpec,
 ) -> Result<PartitionOperationView, ApiError> {
     let id = Uuid::new_v4();
-    let executed = run(app, metadata, node_id, |state, now| disks::queue(state, device, spec.clone(), id, now)).await?;
+    let executed = run(cx, metadata, node_id, |state, now| disks::queue(state, device, spec.clone(), id, now)).await?;
     operation_view(node_id, &executed.state, id)
 }
 
-pub async fn remove(app: &App, metadata: &Metadata, node_id: Uuid, device: &Device, id: Uuid) -> Result<(), ApiError> {
-    run(app, metadata, node_id, |state, now| disks::remove(state, device, id, now)).await?;
+pub async fn remove(
+    cx: &Context<'_>,
+    metadata: &Metadata,
+    node_id: Uuid,
+    device: &Device,
+    id: Uuid,
+) -> Result<(), ApiError> {
+    run(cx, metadata, node_id, |state, now| disks::remove(state, device, id, now)).await?;
     Ok(())
 }
 
 /// Hands the device's queued operations to the node; returns those it
 /// handed out, in sequence order, as this command left them.
 pub async fn apply(
-    app: &App,
+    cx: &Context<'_>,
     metadata: &Metadata,
     node_id: Uuid,
     device: &Device,
 ) -> Result<Vec<PartitionOperationView>, ApiError> {
     let mut handed_out = Vec::new();
-    let executed = run(app, metadata, node_id, |state, now| {
+    let executed = run(cx, metadata, node_id, |state, now| {
         let events = disks::apply(state, device, now)?;
         handed_out = events
             .iter()
@@ -89,7 +99,7 @@ pub async fn apply(
 /// A node's status callback for one of its operations; returns the
 /// operation as this report left it (as it was, for a repeat).
 pub async fn report_status(
-    app: &App,
+    cx: &Context<'_>,
     metadata: &Metadata,
     node_id: Uuid,
     id: Uuid,
@@ -97,7 +107,7 @@ pub async fn report_status(
     error: Option<String>,
 ) -> Result<PartitionOperationView, ApiError> {
     let executed =
-        run(app, metadata, node_id, |state, now| disks::report_status(state, id, status, error.clone(), now)).await?;
+        run(cx, metadata, node_id, |state, now| disks::report_status(state, id, status, error.clone(), now)).await?;
     operation_view(node_id, &executed.state, id)
 }
 
@@ -112,13 +122,13 @@ fn operation_view(node_id: Uuid, state: &NodeDisks, id: Uuid) -> Result<Partitio
 /// Checks the node (on its aggregate, so a node registered a moment ago
 /// counts), then decides on its disks.
 async fn run(
-    app: &App,
+    cx: &Context<'_>,
     metadata: &Metadata,
     node_id: Uuid,
     decide: impl FnMut(&NodeDisks, OffsetDateTime) -> Result<Vec<DiskEvent>, Rejection>,
 ) -> Result<Executed<NodeDisks>, ApiError> {
-    if nodes::registered(app, node_id).await?.is_none() {
+    if nodes::registered(cx, node_id).await?.is_none() {
         return Err(ApiError::NotFound("Node not found".into()));
     }
-    app.commands.execute::<NodeDisks, _>(metadata, node_id, decide).await
+    cx.executor.execute::<NodeDisks, _>(metadata, node_id, decide).await
 }

@@ -3,7 +3,7 @@
 use uuid::Uuid;
 
 use super::Decision;
-use crate::app::App;
+use crate::commands::Context;
 use crate::domain::Rejection;
 use crate::domain::clone_session::{CloneSession, StagedImage};
 use crate::domain::disks::NodeDisks;
@@ -11,12 +11,11 @@ use crate::domain::image::{self, Image, ImageDetails, ImageEvent, manifest_path}
 use crate::domain::storage_backend::StorageBackend;
 use crate::error::ApiError;
 use crate::event_store::Metadata;
-use crate::projections::images::users;
 
 /// Records the image capture session `session_id` (in `state`, after its
 /// `source-complete`) stored, with the source disk's layout as last scanned.
 pub async fn record_ready(
-    app: &App,
+    cx: &Context<'_>,
     metadata: &Metadata,
     session_id: Uuid,
     state: &CloneSession,
@@ -28,12 +27,12 @@ pub async fn record_ready(
     };
     let backend_id =
         spec.staging_backend_id.ok_or_else(|| ApiError::Internal("a staged session without a backend".into()))?;
-    let (backend, _) = app.commands.load::<StorageBackend>(backend_id).await?;
+    let (backend, _) = cx.executor.load::<StorageBackend>(backend_id).await?;
     let backend_type = backend
         .details
         .map(|d| d.backend_type)
         .ok_or_else(|| ApiError::Conflict(format!("storage backend {backend_id} was deleted during the capture")))?;
-    let (disks, _) = app.commands.load::<NodeDisks>(spec.source_node_id).await?;
+    let (disks, _) = cx.executor.load::<NodeDisks>(spec.source_node_id).await?;
     let details = ImageDetails {
         name: image_name.clone(),
         source_node_id: spec.source_node_id,
@@ -47,20 +46,19 @@ pub async fn record_ready(
         captured_from: created_at,
     };
     let id = *image_id;
-    app.commands
+    cx.executor
         .execute::<Image, _>(metadata, id, |state, now| image::record_ready(state, id, details.clone(), now))
         .await?;
     Ok(())
 }
 
-/// Deletes image `id` unless a session that is not over uses it (409 naming
-/// them). The sessions are read from the read model once it includes every
-/// committed event; the chunks stay on the backend.
-pub async fn delete(app: &App, metadata: &Metadata, id: Uuid) -> Result<(), ApiError> {
-    let active = users(&*app.read_model().await?, id).await?;
-    app.commands
+/// Deletes image `id` unless a session that is not over uses it: `active`,
+/// the sessions using it as the read model shows them once it includes every
+/// committed event (409 naming them). The chunks stay on the backend.
+pub async fn delete(cx: &Context<'_>, metadata: &Metadata, id: Uuid, active: &[Uuid]) -> Result<(), ApiError> {
+    cx.executor
         .execute::<Image, _>(metadata, id, |state, now| {
-            let (events, claims): (Vec<ImageEvent>, _) = image::delete(state, id, &active, now)?;
+            let (events, claims): (Vec<ImageEvent>, _) = image::delete(state, id, active, now)?;
             Ok::<_, Rejection>(Decision { events, claims, secrets: Vec::new() })
         })
         .await?;

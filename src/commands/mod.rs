@@ -6,7 +6,7 @@
 //! 1. The rule goes in the domain: a pure `decide` function of the
 //!    aggregate's state, the command's input and the time
 //!    (`fn(&State, …, OffsetDateTime) -> Result<Vec<Event>, Rejection>`).
-//! 2. One `pub async fn` in `commands/<aggregate>.rs` taking the app, the
+//! 2. One `pub async fn` in `commands/<aggregate>.rs` taking the cx, the
 //!    caller's [`Metadata`](crate::event_store::Metadata) and typed input:
 //!    it prepares what must not happen inside the transaction (signing,
 //!    sealing, new ids), calls [`Executor::execute`] with the decision, and
@@ -30,3 +30,21 @@ mod stream_locks;
 
 pub use executor::{Cached, Decision, Executed, Executor};
 use stream_locks::StreamLocks;
+
+use crate::auth::node_tokens::SessionTokenCache;
+use crate::ca::{CertificateAuthority, SecretBox};
+
+/// What a command may use of the running controller, lent by
+/// `App::commands`: the executor and the keys a command signs or seals
+/// with. Commands see nothing else of the app, so `commands` does not
+/// depend on `app` (which owns the [`Executor`]).
+#[derive(Clone, Copy)]
+pub struct Context<'a> {
+    pub executor: &'a Executor,
+    /// `None` when the CA is disabled.
+    pub ca: Option<&'a CertificateAuthority>,
+    /// Seals the private keys and credentials a command stores.
+    pub secrets: &'a SecretBox,
+    /// Verified session tokens; a command that retires a token forgets it here.
+    pub session_tokens: &'a SessionTokenCache,
+}

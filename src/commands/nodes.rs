@@ -4,8 +4,8 @@
 use uuid::Uuid;
 
 use super::Decision;
-use crate::app::App;
 use crate::auth::node_tokens::issue_node_token;
+use crate::commands::Context;
 use crate::domain::Rejection;
 use crate::domain::node::{self, Node, NodeDetails, NodePatch};
 use crate::error::ApiError;
@@ -14,11 +14,15 @@ use crate::projections::nodes::NodeView;
 
 /// Registers a node; returns it and its token (shown only once: the log
 /// keeps the token's hash, outside the events).
-pub async fn register(app: &App, metadata: &Metadata, details: NodeDetails) -> Result<(NodeView, String), ApiError> {
+pub async fn register(
+    cx: &Context<'_>,
+    metadata: &Metadata,
+    details: NodeDetails,
+) -> Result<(NodeView, String), ApiError> {
     let id = Uuid::new_v4();
     let (node_token, secret) = issue_node_token(id);
-    let executed = app
-        .commands
+    let executed = cx
+        .executor
         .execute::<Node, _>(metadata, id, |state, now| {
             let (events, claims) = node::register(state, id, details.clone(), now)?;
             Ok::<_, Rejection>(Decision { events, claims, secrets: vec![secret.clone()] })
@@ -28,16 +32,16 @@ pub async fn register(app: &App, metadata: &Metadata, details: NodeDetails) -> R
 }
 
 /// Changes a node; returns it as this change left it.
-pub async fn update(app: &App, metadata: &Metadata, id: Uuid, patch: NodePatch) -> Result<NodeView, ApiError> {
+pub async fn update(cx: &Context<'_>, metadata: &Metadata, id: Uuid, patch: NodePatch) -> Result<NodeView, ApiError> {
     let executed =
-        app.commands.execute::<Node, _>(metadata, id, |state, now| node::update(state, patch.clone(), now)).await?;
+        cx.executor.execute::<Node, _>(metadata, id, |state, now| node::update(state, patch.clone(), now)).await?;
     view_of(&executed.state)
 }
 
 /// Deletes a node (its history stays in the log); its token dies with it.
-pub async fn delete(app: &App, metadata: &Metadata, id: Uuid) -> Result<(), ApiError> {
+pub async fn delete(cx: &Context<'_>, metadata: &Metadata, id: Uuid) -> Result<(), ApiError> {
     let kill_token = SecretOp::DeleteOwner { owner: Node::stream(id) };
-    app.commands
+    cx.executor
         .execute::<Node, _>(metadata, id, |state, now| {
             let (events, claims) = node::delete(state, now)?;
             Ok::<_, Rejection>(Decision { events, claims, secrets: vec![kill_token.clone()] })
@@ -48,9 +52,9 @@ pub async fn delete(app: &App, metadata: &Metadata, id: Uuid) -> Result<(), ApiE
 
 /// Gives a registered node a new token (the previous one stops working);
 /// returns it, shown only once. Writes no event: only the token's hash changes.
-pub async fn rotate_token(app: &App, metadata: &Metadata, id: Uuid) -> Result<String, ApiError> {
+pub async fn rotate_token(cx: &Context<'_>, metadata: &Metadata, id: Uuid) -> Result<String, ApiError> {
     let (node_token, secret) = issue_node_token(id);
-    app.commands
+    cx.executor
         .execute::<Node, _>(metadata, id, |state, _| {
             state.details.as_ref().ok_or_else(|| Rejection::NotFound("Node not found".into()))?;
             Ok::<_, Rejection>(Decision { events: Vec::new(), claims: Vec::new(), secrets: vec![secret.clone()] })
@@ -61,8 +65,8 @@ pub async fn rotate_token(app: &App, metadata: &Metadata, id: Uuid) -> Result<St
 
 /// The hostname of node `id`, or `None` when it is not registered. Read from
 /// the node's aggregate, which is current without waiting for the projections.
-pub async fn registered(app: &App, id: Uuid) -> Result<Option<String>, ApiError> {
-    let (node, _) = app.commands.load::<Node>(id).await?;
+pub async fn registered(cx: &Context<'_>, id: Uuid) -> Result<Option<String>, ApiError> {
+    let (node, _) = cx.executor.load::<Node>(id).await?;
     Ok(node.details.map(|details| details.hostname))
 }
 

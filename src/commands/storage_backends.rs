@@ -8,7 +8,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::Decision;
-use crate::app::App;
+use crate::commands::Context;
 use crate::domain::Rejection;
 use crate::domain::backend_config;
 use crate::domain::storage_backend::{self as backend, BackendEvent, BackendInput, BackendPatch, StorageBackend};
@@ -19,15 +19,15 @@ use crate::projections::storage_backends::StorageBackendView;
 /// Creates a backend from its input and the request's raw `config` (whose
 /// credential values are sealed); returns it as created.
 pub async fn create(
-    app: &App,
+    cx: &Context<'_>,
     metadata: &Metadata,
     input: BackendInput,
     config: &Value,
 ) -> Result<StorageBackendView, ApiError> {
     let id = Uuid::new_v4();
-    let sealed = seal_credentials(app, id, Some(config))?;
-    let executed = app
-        .commands
+    let sealed = seal_credentials(cx, id, Some(config))?;
+    let executed = cx
+        .executor
         .execute::<StorageBackend, _>(metadata, id, |state, now| {
             Ok::<_, Rejection>(decision(id, backend::create(state, id, input.clone(), now)?, &sealed))
         })
@@ -37,14 +37,14 @@ pub async fn create(
 
 /// Changes a backend; returns it as this change left it.
 pub async fn update(
-    app: &App,
+    cx: &Context<'_>,
     metadata: &Metadata,
     id: Uuid,
     patch: BackendPatch,
 ) -> Result<StorageBackendView, ApiError> {
-    let sealed = seal_credentials(app, id, patch.config.as_ref())?;
-    let executed = app
-        .commands
+    let sealed = seal_credentials(cx, id, patch.config.as_ref())?;
+    let executed = cx
+        .executor
         .execute::<StorageBackend, _>(metadata, id, |state, now| {
             Ok::<_, Rejection>(decision(id, backend::update(state, patch.clone(), now)?, &sealed))
         })
@@ -53,8 +53,8 @@ pub async fn update(
 }
 
 /// Deletes a backend and every secret of it.
-pub async fn delete(app: &App, metadata: &Metadata, id: Uuid) -> Result<(), ApiError> {
-    app.commands
+pub async fn delete(cx: &Context<'_>, metadata: &Metadata, id: Uuid) -> Result<(), ApiError> {
+    cx.executor
         .execute::<StorageBackend, _>(metadata, id, |state, now| {
             Ok::<_, Rejection>(decision(id, backend::delete(state, now)?, &BTreeMap::new()))
         })
@@ -64,21 +64,25 @@ pub async fn delete(app: &App, metadata: &Metadata, id: Uuid) -> Result<(), ApiE
 
 /// The name of backend `id`, or `None` when there is none. Read from its
 /// aggregate, which is current without waiting for the projections.
-pub async fn existing(app: &App, id: Uuid) -> Result<Option<String>, ApiError> {
-    let (state, _) = app.commands.load::<StorageBackend>(id).await?;
+pub async fn existing(cx: &Context<'_>, id: Uuid) -> Result<Option<String>, ApiError> {
+    let (state, _) = cx.executor.load::<StorageBackend>(id).await?;
     Ok(state.details.map(|details| details.name))
 }
 
 /// Credential `name` of backend `id`, unsealed, or `None` when it is not
 /// set: for the node agents that need it (staging-info), never an operator.
-pub async fn credential(app: &App, id: Uuid, name: &str) -> Result<Option<String>, ApiError> {
+pub async fn credential(
+    cx: &Context<'_>,
+    client: &impl crate::db::Db,
+    id: Uuid,
+    name: &str,
+) -> Result<Option<String>, ApiError> {
     let owner = StorageBackend::stream(id);
     let kind = credential_kind(name);
-    let conn = app.pool.get().await?;
-    let row = conn.query_opt("SELECT value FROM secrets WHERE owner = $1 AND kind = $2", &[&owner, &kind]).await?;
+    let row = client.query_opt("SELECT value FROM secrets WHERE owner = $1 AND kind = $2", &[&owner, &kind]).await?;
     let Some(row) = row else { return Ok(None) };
     let sealed: Vec<u8> = row.get(0);
-    let value = app.secrets.open(&format!("{owner}/{kind}"), &sealed).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let value = cx.secrets.open(&format!("{owner}/{kind}"), &sealed).map_err(|e| ApiError::Internal(e.to_string()))?;
     String::from_utf8(value).map(Some).map_err(|e| ApiError::Internal(format!("credential {name}: {e}")))
 }
 
@@ -90,13 +94,13 @@ fn view_of(backend: &StorageBackend) -> Result<StorageBackendView, ApiError> {
 /// The request's credential values, sealed before the decision: which of
 /// them the backend's type accepts is decided on the current state, inside
 /// the command.
-fn seal_credentials(app: &App, id: Uuid, config: Option<&Value>) -> Result<BTreeMap<String, Vec<u8>>, ApiError> {
+fn seal_credentials(cx: &Context<'_>, id: Uuid, config: Option<&Value>) -> Result<BTreeMap<String, Vec<u8>>, ApiError> {
     let owner = StorageBackend::stream(id);
     backend_config::credential_values(config)
         .into_iter()
         .map(|(name, value)| {
             let kind = credential_kind(name);
-            let sealed = app.secrets.seal(&format!("{owner}/{kind}"), value.as_bytes());
+            let sealed = cx.secrets.seal(&format!("{owner}/{kind}"), value.as_bytes());
             Ok((name.to_owned(), sealed.map_err(|e| ApiError::Internal(e.to_string()))?))
         })
         .collect()

@@ -47,6 +47,82 @@ pub fn decode<E: DomainEvent>(event_type: &str, schema_version: i32, payload: Va
     serde_json::from_value(Value::Array(vec![Value::String(event_type.to_owned()), payload]))
 }
 
+/// Every `type` name of `E`, in declaration order, as serde's derived
+/// `Deserialize` knows them (the names it is handed for the tag), so a list
+/// built from this cannot drift from the enum.
+pub fn event_types<E: DomainEvent>() -> &'static [&'static str] {
+    let names = std::cell::Cell::new(None);
+    // The probe answers with an error once it has the names; that error is
+    // expected and says nothing.
+    let _ = E::deserialize(type_probe::Events(&names));
+    names.get().unwrap_or_default()
+}
+
+/// A deserializer that offers an adjacently tagged enum a map whose `type`
+/// value records the variant names the tag is read with.
+mod type_probe {
+    use std::cell::Cell;
+
+    use serde::de::value::Error;
+    use serde::de::{self, DeserializeSeed, IntoDeserializer, MapAccess, Visitor};
+
+    type Names = Cell<Option<&'static [&'static str]>>;
+
+    pub struct Events<'a>(pub &'a Names);
+
+    impl<'de> de::Deserializer<'de> for Events<'_> {
+        type Error = Error;
+
+        fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+            visitor.visit_map(Tag(self.0))
+        }
+
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf option unit
+            unit_struct newtype_struct seq tuple tuple_struct map struct enum identifier ignored_any
+        }
+    }
+
+    struct Tag<'a>(&'a Names);
+
+    impl<'de> MapAccess<'de> for Tag<'_> {
+        type Error = Error;
+
+        fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, Error> {
+            seed.deserialize("type".into_deserializer()).map(Some)
+        }
+
+        fn next_value_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<T::Value, Error> {
+            seed.deserialize(Variants(self.0))
+        }
+    }
+
+    struct Variants<'a>(&'a Names);
+
+    impl<'de> de::Deserializer<'de> for Variants<'_> {
+        type Error = Error;
+
+        fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Error> {
+            Err(de::Error::custom("not an enum tag"))
+        }
+
+        fn deserialize_enum<V: Visitor<'de>>(
+            self,
+            _name: &'static str,
+            variants: &'static [&'static str],
+            _: V,
+        ) -> Result<V::Value, Error> {
+            self.0.set(Some(variants));
+            Err(de::Error::custom("names recorded"))
+        }
+
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf option unit
+            unit_struct newtype_struct seq tuple tuple_struct map struct identifier ignored_any
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -73,6 +149,13 @@ mod tests {
             }
             payload
         }
+    }
+
+    #[test]
+    fn event_types_are_the_tags_serde_writes() {
+        assert_eq!(event_types::<Sample>(), ["sample.renamed"]);
+        let written = encode(&Sample::Renamed { name: "a".into() }).expect("encodes").event_type;
+        assert!(event_types::<Sample>().contains(&written.as_str()));
     }
 
     #[test]

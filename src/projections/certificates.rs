@@ -86,7 +86,8 @@ pub async fn revoked(client: &impl Db) -> Result<Vec<Revoked>, tokio_postgres::E
         .query(
             "SELECT serial, revoked_at, superseded FROM (
                  SELECT c.serial, LEAST(next.issued_at, e.ended_at) AS revoked_at,
-                        next.issued_at IS NOT NULL AND (e.ended_at IS NULL OR next.issued_at <= e.ended_at) AS superseded
+                        next.issued_at IS NOT NULL
+                            AND (e.ended_at IS NULL OR next.issued_at <= e.ended_at) AS superseded
                  FROM session_certificates c
                  LEFT JOIN ended_sessions e ON e.session_id = c.session_id
                  LEFT JOIN LATERAL (

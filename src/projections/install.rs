@@ -109,7 +109,8 @@ pub async fn status(pool: &Pool) -> Result<Vec<(String, i64, bool)>, InstallErro
 /// Locks (creating if needed) the checkpoint row; returns the stored definition.
 async fn lock_checkpoint(tx: &Transaction<'_>, projection: &dyn Projection) -> Result<Option<String>, ProjectionError> {
     tx.execute(
-        "INSERT INTO projection_checkpoints (name, position, definition) VALUES ($1, 0, '') ON CONFLICT (name) DO NOTHING",
+        "INSERT INTO projection_checkpoints (name, position, definition) VALUES ($1, 0, '')
+         ON CONFLICT (name) DO NOTHING",
         &[&projection.name()],
     )
     .await?;

@@ -37,36 +37,25 @@ impl Projection for NodesProjection {
     }
 }
 
+const REGISTERED: &str =
+    "INSERT INTO nodes (id, mac_address, hostname, ip_address, arch, state, created_at, updated_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $7) ON CONFLICT (id) DO NOTHING";
+const UPDATED: &str = "UPDATE nodes SET mac_address = $2, hostname = $3, ip_address = $4, arch = $5, state = $6,
+     updated_at = $7 WHERE id = $1";
+
 async fn apply(tx: &Transaction<'_>, id: Uuid, decoded: NodeEvent) -> Result<(), ProjectionError> {
-    match decoded {
-        NodeEvent::Registered { id, details, at } => {
-            tx.execute(
-                "INSERT INTO nodes (id, mac_address, hostname, ip_address, arch, state, created_at, updated_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $7) ON CONFLICT (id) DO NOTHING",
-                &[
-                    &id,
-                    &details.mac_address.as_str(),
-                    &details.hostname,
-                    &details.ip_address,
-                    &details.arch,
-                    &state(&details),
-                    &at,
-                ],
-            )
-            .await?;
-        }
-        NodeEvent::Updated { details, at } => {
-            tx.execute(
-                "UPDATE nodes SET mac_address = $2, hostname = $3, ip_address = $4, arch = $5, state = $6, updated_at = $7
-                 WHERE id = $1",
-                &[&id, &details.mac_address.as_str(), &details.hostname, &details.ip_address, &details.arch, &state(&details), &at],
-            )
-            .await?;
-        }
+    // Registration and update bind the same columns, in the same order.
+    let (statement, id, details, at) = match decoded {
+        NodeEvent::Registered { id, details, at } => (REGISTERED, id, details, at),
+        NodeEvent::Updated { details, at } => (UPDATED, id, details, at),
         NodeEvent::Deleted { .. } => {
             tx.execute("DELETE FROM nodes WHERE id = $1", &[&id]).await?;
+            return Ok(());
         }
-    }
+    };
+    let mac = details.mac_address.as_str();
+    let state = state(&details);
+    tx.execute(statement, &[&id, &mac, &details.hostname, &details.ip_address, &details.arch, &state, &at]).await?;
     Ok(())
 }
 

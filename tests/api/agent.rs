@@ -371,7 +371,9 @@ mod resume {
         // Then the target reconnects on its own and at most 10 % is sent twice
         let done = tokio::select! {
             done = target.event("done", Duration::from_secs(120)) => done,
-            code = second.exit(Duration::from_secs(120)) => panic!("the new source exited ({code}): {}", second.log_text()),
+            code = second.exit(Duration::from_secs(120)) => {
+                panic!("the new source exited ({code}): {}", second.log_text())
+            }
         };
         let wire = done["bytes_on_wire"].as_u64().expect("wire");
         assert!(wire <= size + size / 10, "{wire} bytes on the wire for {size}");

@@ -31,7 +31,9 @@ async fn apply_creates_formats_flags_and_deletes_partitions_needs_root() {
     let (image, _) = small_image(&scratch());
     let disk = NodeDisk::report(&app, image).await;
     // When an operator queues a create (ext4), a format (fat32), a flag and a delete, and the agent applies them
-    let create = json!({"start_bytes": 17 * MIB, "size_bytes": 40 * MIB, "type": "linux", "filesystem": "ext4", "label": "fresh"});
+    let create = json!({
+        "start_bytes": 17 * MIB, "size_bytes": 40 * MIB, "type": "linux", "filesystem": "ext4", "label": "fresh"
+    });
     disk.queue(&app, "create", create).await;
     disk.queue(&app, "format", json!({"partition": 2, "filesystem": "fat32", "label": "DATA"})).await;
     disk.queue(&app, "set_flag", json!({"partition": 2, "flag": "legacy_boot", "value": true})).await;

@@ -33,7 +33,8 @@ impl WebDav {
             let skip = std::env::var("PUREBOOT_SKIP_WEBDAV").is_ok_and(|v| v == "1");
             assert!(
                 skip,
-                "nginx is needed for the WebDAV test (Debian: apt-get install nginx-light), or set PUREBOOT_SKIP_WEBDAV=1"
+                "nginx is needed for the WebDAV test (Debian: apt-get install nginx-light), \
+                 or set PUREBOOT_SKIP_WEBDAV=1"
             );
             eprintln!("SKIPPED: nginx is not installed; the http backend was NOT tested (PUREBOOT_SKIP_WEBDAV=1)");
             return None;

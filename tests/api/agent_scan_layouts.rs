@@ -65,8 +65,11 @@ async fn scan_of_a_gpt_disk_with_vfat_ext4_ntfs_and_swap_matches_the_tools_needs
     let image = dir.join("four.img");
     let path = image.to_str().expect("utf-8");
     run("truncate", &["-s", "128M", path], None);
-    let table = "label: gpt\nstart=2048, size=65536, type=U, name=\"esp\"\nstart=67584, size=65536, type=L, name=\"root\"\n\
-                 start=133120, size=65536, type=EBD0A0A2-B9E5-4433-87C0-68B6B72699C7, name=\"win\"\nstart=198656, size=32768, type=S\n";
+    let table = "label: gpt\n\
+                 start=2048, size=65536, type=U, name=\"esp\"\n\
+                 start=67584, size=65536, type=L, name=\"root\"\n\
+                 start=133120, size=65536, type=EBD0A0A2-B9E5-4433-87C0-68B6B72699C7, name=\"win\"\n\
+                 start=198656, size=32768, type=S\n";
     run("sfdisk", &["--quiet", path], Some(table));
     let disk = Loop::attach(&image);
     let part = |start: u64, sectors: u64| {

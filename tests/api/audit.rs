@@ -198,7 +198,8 @@ async fn the_report_matches_figures_computed_from_the_sessions() {
         json!([{
         "group": "direct", "created": 8, "started": 7, "completed": 3, "failed": 3, "cancelled": 1,
         "bytes_cloned": 20000, "avg_transfer_rate_bps": done["avg_transfer_rate_bps"],
-        "p95_transfer_rate_bps": done["p95_transfer_rate_bps"], "median_duration_seconds": done["median_duration_seconds"],
+        "p95_transfer_rate_bps": done["p95_transfer_rate_bps"],
+        "median_duration_seconds": done["median_duration_seconds"],
         "p95_duration_seconds": done["p95_duration_seconds"]}])
     );
 

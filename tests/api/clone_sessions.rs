@@ -95,7 +95,9 @@ async fn creation_is_validated_as_the_spec_says() {
         (json!({"source_node_id": source, "clone_mode": "staged"}), 422, "staging_backend_id"),
         (json!({"source_node_id": source, "clone_mode": "direct"}), 422, "target_node_id"),
         (
-            json!({"source_node_id": source, "target_node_id": target, "clone_mode": "direct", "name": "x".repeat(256)}),
+            json!({
+                "source_node_id": source, "target_node_id": target, "clone_mode": "direct", "name": "x".repeat(256)
+            }),
             422,
             "name",
         ),
@@ -176,7 +178,13 @@ async fn patch_changes_a_pending_session_only() {
     let id = session["id"].as_str().expect("id");
     let other_target = app.node("other").await;
     let (status, body) = app
-        .patch(&format!("/clone-sessions/{id}"), json!({"name": "new name", "target_node_id": other_target, "resize_mode": "grow_target", "target_device": "/dev/nvme0n1"}))
+        .patch(
+            &format!("/clone-sessions/{id}"),
+            json!({
+                "name": "new name", "target_node_id": other_target, "resize_mode": "grow_target",
+                "target_device": "/dev/nvme0n1"
+            }),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["data"]["name"], "new name");

@@ -25,7 +25,9 @@ async fn a_session_lifecycle_arrives_as_the_spec_messages_in_order() {
 
     assert_eq!(
         clone[1]["data"],
-        json!({"session_id": id, "source_node_id": session["source_node_id"], "target_node_id": session["target_node_id"]})
+        json!({
+            "session_id": id, "source_node_id": session["source_node_id"], "target_node_id": session["target_node_id"]
+        })
     );
     assert_eq!(
         clone[2]["data"],

@@ -30,7 +30,9 @@ fn parse(text: &str) -> Vec<(String, Value, f64)> {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap_or_else(|e| {
-            panic!("{}: {e}; run scripts/test, or: python3 -m venv target/venv && target/venv/bin/pip install prometheus-client", python.display())
+            let (python, install) =
+                (python.display(), "python3 -m venv target/venv && target/venv/bin/pip install prometheus-client");
+            panic!("{python}: {e}; run scripts/test, or: {install}")
         });
     child.stdin.take().expect("stdin").write_all(text.as_bytes()).expect("exposition to the parser");
     let output = child.wait_with_output().expect("parser");

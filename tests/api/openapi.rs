@@ -84,7 +84,8 @@ fn operation_ids_are_a_verb_then_what_it_acts_on() {
 }
 
 /// Every operation documents the shared failures it can meet: a body over the
-/// limit (413) where it takes one, and any other failure (`default`).
+/// limit (413) where it takes one, a dead (401) or unfit (403) token where it
+/// is secured, and any other failure (`default`).
 #[test]
 fn every_operation_documents_the_shared_failures() {
     let doc = document();
@@ -94,6 +95,11 @@ fn every_operation_documents_the_shared_failures() {
             assert!(responses.get("default").is_some(), "{method} {path}: no default response");
             if operation.get("requestBody").is_some() {
                 assert!(responses.get("413").is_some(), "{method} {path} takes a body but documents no 413");
+            }
+            if operation["security"].is_array() {
+                for status in ["401", "403"] {
+                    assert!(responses.get(status).is_some(), "{method} {path} is secured but documents no {status}");
+                }
             }
             assert!(
                 operation["security"].is_array()

@@ -210,7 +210,9 @@ async fn killing_the_controller_loses_no_acknowledged_event_and_checkpoints_stay
             .expect("json");
         let session: serde_json::Value = post(
             "/clone-sessions".into(),
-            json!({"clone_mode": "direct", "source_node_id": source["data"]["id"], "target_node_id": target["data"]["id"]}),
+            json!({
+                "clone_mode": "direct", "source_node_id": source["data"]["id"], "target_node_id": target["data"]["id"]
+            }),
         )
         .await
         .expect("session")
@@ -284,7 +286,8 @@ pub async fn wait_caught_up(client: &tokio_postgres::Client) {
     while Instant::now() < deadline {
         let row = client
             .query_one(
-                "SELECT (SELECT COALESCE(max(position), 0) FROM events), (SELECT min(position) FROM projection_checkpoints)",
+                "SELECT (SELECT COALESCE(max(position), 0) FROM events),
+                        (SELECT min(position) FROM projection_checkpoints)",
                 &[],
             )
             .await

@@ -387,7 +387,8 @@ async fn node_tokens_for_disks_are_per_node_and_rotatable() {
     let (a, token_a) =
         (first["data"]["id"].as_str().expect("id"), first["data"]["node_token"].as_str().expect("token"));
     let token_b = second["data"]["node_token"].as_str().expect("token");
-    let report = json!({"disks": [{"device": "/dev/sda", "size_bytes": 1_000_000_000, "partition_table": "gpt", "partitions": []}]});
+    let disk = json!({"device": "/dev/sda", "size_bytes": 1_000_000_000, "partition_table": "gpt", "partitions": []});
+    let report = json!({"disks": [disk]});
     let path = format!("/nodes/{a}/disks/report");
     assert_eq!(app.call(Method::POST, &path, Some(token_b), Some(report.clone())).await.0, 403, "another node's token");
     assert_eq!(

@@ -9,6 +9,7 @@ export type CloneReport = Schemas['CloneReport'];
 export type ReportRow = Schemas['ReportRow'];
 export type GroupBy = Schemas['GroupBy'];
 export type StreamCategory = NonNullable<AuditParams['category']>;
+export type EventType = Schemas['EventType'];
 
 /** The audit log's filters, as the OpenAPI declares them; `after` is the cursor of the previous page. */
 export type AuditParams = NonNullable<operations['list_audit_events']['parameters']['query']>;

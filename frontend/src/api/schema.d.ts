@@ -1156,8 +1156,7 @@ export interface components {
             stream: string;
             /** Format: int64 */
             version: number;
-            /** @example clone_session.completed */
-            event_type: string;
+            event_type: components["schemas"]["EventType"];
             /** Format: int32 */
             schema_version: number;
             payload: Record<string, unknown>;
@@ -1237,8 +1236,7 @@ export interface components {
         CloneHistoryEntry: {
             /** Format: int64 */
             position: number;
-            /** @example clone_session.source_ready */
-            event_type: string;
+            event_type: components["schemas"]["EventType"];
             /** Format: date-time */
             recorded_at: string;
             /**
@@ -1681,6 +1679,11 @@ export interface components {
             /** @description For 422: the offending fields. */
             fields?: components["schemas"]["FieldError"][];
         };
+        /**
+         * @description An event's `type`: `<category>.<what happened>`.
+         * @enum {string}
+         */
+        EventType: "clone_session.created" | "clone_session.updated" | "clone_session.certificate_issued" | "clone_session.started" | "clone_session.plan_set" | "clone_session.source_ready" | "clone_session.progress_reported" | "clone_session.completed" | "clone_session.failed" | "clone_session.cancelled" | "clone_session.staging_changed" | "clone_session.source_completed" | "clone_session.deleted" | "node.registered" | "node.updated" | "node.deleted" | "node_disks.disk_scanned" | "node_disks.scan_completed" | "node_disks.scan_requested" | "node_disks.operation_queued" | "node_disks.operation_removed" | "node_disks.operations_applied" | "node_disks.operation_started" | "node_disks.operation_completed" | "node_disks.operation_failed" | "storage_backend.created" | "storage_backend.updated" | "storage_backend.deleted" | "unique.claimed" | "unique.released" | "api_token.created" | "api_token.revoked";
         /** @description A failure reason and how often it occurred. */
         FailureReason: {
             reason: string;
@@ -3214,8 +3217,35 @@ export interface components {
         };
     };
     responses: {
+        /** @description Malformed JSON, or a path segment that is not a UUID (or a device name). */
+        BadRequest: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorResponse"];
+            };
+        };
         /** @description Any other failure, in the same error shape (500: a bug; the details are in the controller log). */
         Error: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorResponse"];
+            };
+        };
+        /** @description A live token this operation does not take: a lesser operator role, a node token on an operator route, an operator token on a node route, another session's or node's token. */
+        Forbidden: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorResponse"];
+            };
+        };
+        /** @description A field or query parameter has a wrong type or value; `errors` names it. */
+        Invalid: {
             headers: {
                 [name: string]: unknown;
             };
@@ -3234,6 +3264,15 @@ export interface components {
         };
         /** @description The database is unavailable, or did not answer within its time limits (statement, lock, connection or request timeout); retry later. A command that timed out may or may not have taken effect. */
         ServiceUnavailable: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorResponse"];
+            };
+        };
+        /** @description No token, or a malformed, forged, revoked or retired one (a node token dies with its session). */
+        Unauthorized: {
             headers: {
                 [name: string]: unknown;
             };
@@ -3301,7 +3340,7 @@ export interface operations {
                     "application/x-pem-file": string;
                 };
             };
-            /** @description Unknown format */
+            /** @description Unknown format; or: A field or query parameter has a wrong type or value; `errors` names it. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3346,25 +3385,9 @@ export interface operations {
                     "application/json": components["schemas"]["ApiList_CloneSessionResponse"];
                 };
             };
-            /** @description Missing or invalid token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Role not allowed */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Bad status, node id, limit or offset */
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description Bad status, node id, limit or offset; or: A field or query parameter has a wrong type or value; `errors` names it. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3399,33 +3422,9 @@ export interface operations {
                     "application/json": components["schemas"]["ApiResponse_CloneSessionCreated"];
                 };
             };
-            /** @description Malformed JSON */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Missing or invalid token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Role not allowed */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description Unknown source node, target node, storage backend or image */
             404: {
                 headers: {
@@ -3453,7 +3452,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Invalid field (e.g. target_node_id required for direct mode); a staged session on an s3 or iscsi backend (not supported yet) */
+            /** @description Invalid field (e.g. target_node_id required for direct mode); a staged session on an s3 or iscsi backend (not supported yet); or: A field or query parameter has a wrong type or value; `errors` names it. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3485,32 +3484,9 @@ export interface operations {
                     "application/json": components["schemas"]["ApiResponse_CloneSessionResponse"];
                 };
             };
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Missing or invalid token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Role not allowed */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3542,30 +3518,9 @@ export interface operations {
                     "application/json": components["schemas"]["ApiResponse_CloneDeleteOutcome"];
                 };
             };
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3602,7 +3557,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiResponse_CloneSessionUpdated"];
                 };
             };
-            /** @description Cannot update session in {status} status */
+            /** @description Cannot update session in {status} status; or: Malformed JSON, or a path segment that is not a UUID (or a device name). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3611,22 +3566,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3645,14 +3586,7 @@ export interface operations {
                 };
             };
             413: components["responses"]["PayloadTooLarge"];
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
+            422: components["responses"]["Invalid"];
             503: components["responses"]["ServiceUnavailable"];
             default: components["responses"]["Error"];
         };
@@ -3677,30 +3611,9 @@ export interface operations {
                     "application/json": components["schemas"]["ApiResponse_Analysis"];
                 };
             };
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3735,7 +3648,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiResponse_CloneCertBundle"];
                 };
             };
-            /** @description Bad role, or a staged session */
+            /** @description Bad role, or a staged session; or: Malformed JSON, or a path segment that is not a UUID (or a device name). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3744,16 +3657,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Missing or invalid node token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description A token of the other role or another session */
+            401: components["responses"]["Unauthorized"];
+            /** @description A token of the other role or another session; or: A live token this operation does not take: a lesser operator role, a node token on an operator route, an operator token on a node route, another session's or node's token. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3771,15 +3676,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A malformed query string */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
+            422: components["responses"]["Invalid"];
             /** @description The CA is disabled; or: The database is unavailable, or did not answer within its time limits (statement, lock, connection or request timeout); retry later. A command that timed out may or may not have taken effect. */
             503: {
                 headers: {
@@ -3816,32 +3713,9 @@ export interface operations {
                     "application/json": components["schemas"]["ApiResponse_CompletionAck"];
                 };
             };
-            /** @description Malformed id or JSON */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Missing or invalid token (node tokens die when the session ends) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3860,6 +3734,7 @@ export interface operations {
                 };
             };
             413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["Invalid"];
             503: components["responses"]["ServiceUnavailable"];
             default: components["responses"]["Error"];
         };
@@ -3890,7 +3765,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiResponse_SignedCertificate"];
                 };
             };
-            /** @description Bad role, or a staged session */
+            /** @description Bad role, or a staged session; or: Malformed JSON, or a path segment that is not a UUID (or a device name). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3899,16 +3774,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Missing or invalid node token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description A token of the other role or another session */
+            401: components["responses"]["Unauthorized"];
+            /** @description A token of the other role or another session; or: A live token this operation does not take: a lesser operator role, a node token on an operator route, an operator token on a node route, another session's or node's token. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3935,7 +3802,7 @@ export interface operations {
                 };
             };
             413: components["responses"]["PayloadTooLarge"];
-            /** @description Not a valid, self-signed CSR */
+            /** @description Not a valid, self-signed CSR; or: A field or query parameter has a wrong type or value; `errors` names it. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3983,32 +3850,9 @@ export interface operations {
                     "application/json": components["schemas"]["ApiResponse_CallbackStatus"];
                 };
             };
-            /** @description Malformed JSON */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Missing or invalid token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4027,7 +3871,7 @@ export interface operations {
                 };
             };
             413: components["responses"]["PayloadTooLarge"];
-            /** @description No error given */
+            /** @description No error given; or: A field or query parameter has a wrong type or value; `errors` names it. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4059,32 +3903,9 @@ export interface operations {
                     "application/json": components["schemas"]["ApiItems_CloneHistoryEntry"];
                 };
             };
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Missing or invalid token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Role not allowed */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4116,30 +3937,9 @@ export interface operations {
                     "application/json": components["schemas"]["ApiResponse_ClonePlanView"];
                 };
             };
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4175,31 +3975,9 @@ export interface operations {
                     "application/json": components["schemas"]["ApiResponse_ClonePlanView"];
                 };
             };
-            /** @description Malformed JSON */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4218,7 +3996,7 @@ export interface operations {
                 };
             };
             413: components["responses"]["PayloadTooLarge"];
-            /** @description An operation other than resize or move, or a bad parameter, named as `source_operations[i].…` */
+            /** @description An operation other than resize or move, or a bad parameter, named as `source_operations[i].…`; or: A field or query parameter has a wrong type or value; `errors` names it. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4254,25 +4032,9 @@ export interface operations {
                     "application/json": components["schemas"]["ApiResponse_ProgressAck"];
                 };
             };
-            /** @description Malformed id or JSON */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Missing or invalid node token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description The token's role differs from `role`, or another session */
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            /** @description The token's role differs from `role`, or another session; or: A live token this operation does not take: a lesser operator role, a node token on an operator route, an operator token on a node route, another session's or node's token. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4299,14 +4061,7 @@ export interface operations {
                 };
             };
             413: components["responses"]["PayloadTooLarge"];
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
+            422: components["responses"]["Invalid"];
             503: components["responses"]["ServiceUnavailable"];
             default: components["responses"]["Error"];
         };
@@ -4334,7 +4089,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiResponse_StagingAck"];
                 };
             };
-            /** @description Malformed JSON, or a direct session */
+            /** @description A direct session; or: Malformed JSON, or a path segment that is not a UUID (or a device name). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4343,15 +4098,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Not the source token of this session */
+            401: components["responses"]["Unauthorized"];
+            /** @description Not the source token of this session; or: A live token this operation does not take: a lesser operator role, a node token on an operator route, an operator token on a node route, another session's or node's token. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4378,7 +4126,7 @@ export interface operations {
                 };
             };
             413: components["responses"]["PayloadTooLarge"];
-            /** @description Bad size, chunk count or digest */
+            /** @description Bad size, chunk count or digest; or: A field or query parameter has a wrong type or value; `errors` names it. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4414,25 +4162,9 @@ export interface operations {
                     "application/json": components["schemas"]["ApiResponse_CallbackStatus"];
                 };
             };
-            /** @description Malformed id or JSON */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Missing or invalid node token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Not the source token of this session */
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            /** @description Not the source token of this session; or: A live token this operation does not take: a lesser operator role, a node token on an operator route, an operator token on a node route, another session's or node's token. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4459,14 +4191,7 @@ export interface operations {
                 };
             };
             413: components["responses"]["PayloadTooLarge"];
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
+            422: components["responses"]["Invalid"];
             503: components["responses"]["ServiceUnavailable"];
             default: components["responses"]["Error"];
         };
@@ -4490,7 +4215,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiResponse_StagingInfo"];
                 };
             };
-            /** @description A direct session */
+            /** @description A direct session; or: Malformed JSON, or a path segment that is not a UUID (or a device name). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4499,7 +4224,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Missing, invalid or retired node token */
+            /** @description Missing, invalid or retired node token; or: No token, or a malformed, forged, revoked or retired one (a node token dies with its session). */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4508,7 +4233,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Another session's token */
+            /** @description Another session's token; or: A live token this operation does not take: a lesser operator role, a node token on an operator route, an operator token on a node route, another session's or node's token. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4558,7 +4283,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiResponse_StagingState"];
                 };
             };
-            /** @description A direct session */
+            /** @description A direct session; or: Malformed JSON, or a path segment that is not a UUID (or a device name). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4567,22 +4292,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4618,7 +4329,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiResponse_StagingAck"];
                 };
             };
-            /** @description Malformed JSON, or a direct session */
+            /** @description A direct session; or: Malformed JSON, or a path segment that is not a UUID (or a device name). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4627,15 +4338,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description The token's role differs from `role` */
+            401: components["responses"]["Unauthorized"];
+            /** @description The token's role differs from `role`; or: A live token this operation does not take: a lesser operator role, a node token on an operator route, an operator token on a node route, another session's or node's token. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4662,7 +4366,7 @@ export interface operations {
                 };
             };
             413: components["responses"]["PayloadTooLarge"];
-            /** @description A status the role does not report, or uploading without size_bytes */
+            /** @description A status the role does not report, or uploading without size_bytes; or: A field or query parameter has a wrong type or value; `errors` names it. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4694,30 +4398,9 @@ export interface operations {
                     "application/json": components["schemas"]["ApiResponse_CloneStartAck"];
                 };
             };
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4747,7 +4430,7 @@ export interface operations {
                 /** @description A kind of stream (the part of a stream id before `:`). */
                 category?: "clone_session" | "node" | "node_disks" | "storage_backend" | "unique" | "api_token" | "image";
                 /** @description e.g. `clone_session.failed`. */
-                event_type?: string;
+                event_type?: components["schemas"]["EventType"];
                 /** @description e.g. `operator:alice` or `node:target`. */
                 actor?: string;
                 /** @description Recorded at or after (RFC 3339). */
@@ -4782,31 +4465,10 @@ export interface operations {
                     "application/json": components["schemas"]["AuditPage"];
                 };
             };
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Database unavailable; or: The database is unavailable, or did not answer within its time limits (statement, lock, connection or request timeout); retry later. A command that timed out may or may not have taken effect. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            422: components["responses"]["Invalid"];
+            503: components["responses"]["ServiceUnavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -4856,33 +4518,9 @@ export interface operations {
                     "application/json": components["schemas"]["ApiList_ImageResponse"];
                 };
             };
-            /** @description Missing or invalid token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Role not allowed */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Bad id, limit or offset */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            422: components["responses"]["Invalid"];
             503: components["responses"]["ServiceUnavailable"];
             default: components["responses"]["Error"];
         };
@@ -4906,33 +4544,9 @@ export interface operations {
                     "application/json": components["schemas"]["ApiResponse_ImageResponse"];
                 };
             };
-            /** @description Malformed id */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Missing or invalid token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Role not allowed */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description No such image, or it was deleted */
             404: {
                 headers: {
@@ -4965,33 +4579,9 @@ export interface operations {
                     "application/json": components["schemas"]["ApiResponse_Deleted"];
                 };
             };
-            /** @description Malformed id */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Missing or invalid token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Role not allowed */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description No such image, or already deleted */
             404: {
                 headers: {
@@ -5036,22 +4626,9 @@ export interface operations {
                     "application/json": components["schemas"]["ApiList_NodeResponse"];
                 };
             };
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            422: components["responses"]["Invalid"];
             503: components["responses"]["ServiceUnavailable"];
             default: components["responses"]["Error"];
         };
@@ -5077,30 +4654,9 @@ export interface operations {
                     "application/json": components["schemas"]["ApiResponse_NodeRegistered"];
                 };
             };
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description MAC address already registered */
             409: {
                 headers: {
@@ -5111,14 +4667,7 @@ export interface operations {
                 };
             };
             413: components["responses"]["PayloadTooLarge"];
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
+            422: components["responses"]["Invalid"];
             503: components["responses"]["ServiceUnavailable"];
             default: components["responses"]["Error"];
         };
@@ -5142,22 +4691,9 @@ export interface operations {
                     "application/json": components["schemas"]["ApiResponse_NodeResponse"];
                 };
             };
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -5189,31 +4725,9 @@ export interface operations {
                     "application/json": components["schemas"]["ApiResponse_Deleted"];
                 };
             };
-            /** @description Malformed id or JSON */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -5249,31 +4763,9 @@ export interface operations {
                     "application/json": components["schemas"]["ApiResponse_NodeResponse"];
                 };
             };
-            /** @description Malformed id or JSON */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -5291,14 +4783,7 @@ export interface operations {
                 };
             };
             413: components["responses"]["PayloadTooLarge"];
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
+            422: components["responses"]["Invalid"];
             503: components["responses"]["ServiceUnavailable"];
             default: components["responses"]["Error"];
         };
@@ -5322,23 +4807,9 @@ export interface operations {
                     "application/json": components["schemas"]["ApiList_DiskInfoResponse"];
                 };
             };
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Missing or invalid token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description Node not found */
             404: {
                 headers: {
@@ -5377,24 +4848,9 @@ export interface operations {
                     "application/json": components["schemas"]["ApiItems_DiskInfoResponse"];
                 };
             };
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Missing or invalid node token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Another node's token */
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            /** @description Another node's token; or: A live token this operation does not take: a lesser operator role, a node token on an operator route, an operator token on a node route, another session's or node's token. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5413,7 +4869,7 @@ export interface operations {
                 };
             };
             413: components["responses"]["PayloadTooLarge"];
-            /** @description Invalid report, naming the offending disk or partition (outside its disk, overlapping another, ending before it starts, a duplicate number…) */
+            /** @description Invalid report, naming the offending disk or partition (outside its disk, overlapping another, ending before it starts, a duplicate number…); or: A field or query parameter has a wrong type or value; `errors` names it. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5445,32 +4901,9 @@ export interface operations {
                     "application/json": components["schemas"]["ApiResponse_DiskScanStatus"];
                 };
             };
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Missing or invalid token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Role not allowed */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description Node not found */
             404: {
                 headers: {
@@ -5503,24 +4936,9 @@ export interface operations {
                     "application/json": components["schemas"]["ApiResponse_DiskScanStatus"];
                 };
             };
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Missing or invalid node token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Another node's token */
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            /** @description Another node's token; or: A live token this operation does not take: a lesser operator role, a node token on an operator route, an operator token on a node route, another session's or node's token. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5561,23 +4979,9 @@ export interface operations {
                     "application/json": components["schemas"]["ApiResponse_DiskScanStatus"];
                 };
             };
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Missing or invalid token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description Node not found */
             404: {
                 headers: {
@@ -5615,24 +5019,9 @@ export interface operations {
                     "application/json": components["schemas"]["ApiResponse_DiskInfoResponse"];
                 };
             };
-            /** @description Not a UUID, or not a device path */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Missing or invalid token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description Node or disk not found */
             404: {
                 headers: {
@@ -5671,32 +5060,9 @@ export interface operations {
                     "application/json": components["schemas"]["ApiItems_PartitionOperationResponse"];
                 };
             };
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Missing or invalid token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Role not allowed */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description Node or disk not found */
             404: {
                 headers: {
@@ -5746,23 +5112,9 @@ export interface operations {
                     "application/json": components["schemas"]["ApiList_PartitionOperationResponse"];
                 };
             };
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Missing or invalid token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description Node not found */
             404: {
                 headers: {
@@ -5772,14 +5124,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
+            422: components["responses"]["Invalid"];
             503: components["responses"]["ServiceUnavailable"];
             default: components["responses"]["Error"];
         };
@@ -5813,32 +5158,9 @@ export interface operations {
                     "application/json": components["schemas"]["ApiResponse_PartitionOperationResponse"];
                 };
             };
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Missing or invalid token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Role not allowed */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description Node or disk not found */
             404: {
                 headers: {
@@ -5858,7 +5180,7 @@ export interface operations {
                 };
             };
             413: components["responses"]["PayloadTooLarge"];
-            /** @description Empty or wrong params, naming `params.<field>` */
+            /** @description Empty or wrong params, naming `params.<field>`; or: A field or query parameter has a wrong type or value; `errors` names it. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5896,32 +5218,9 @@ export interface operations {
                     "application/json": components["schemas"]["ApiResponse_Deleted"];
                 };
             };
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Missing or invalid token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Role not allowed */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description Node or operation not found */
             404: {
                 headers: {
@@ -5966,24 +5265,9 @@ export interface operations {
                     "application/json": components["schemas"]["ApiList_PartitionOperationResponse"];
                 };
             };
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Missing or invalid node token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Another node's token */
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            /** @description Another node's token; or: A live token this operation does not take: a lesser operator role, a node token on an operator route, an operator token on a node route, another session's or node's token. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6001,14 +5285,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
+            422: components["responses"]["Invalid"];
             503: components["responses"]["ServiceUnavailable"];
             default: components["responses"]["Error"];
         };
@@ -6037,24 +5314,9 @@ export interface operations {
                     "application/json": components["schemas"]["ApiResponse_PartitionOperationResponse"];
                 };
             };
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Missing or invalid node token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Another node's token */
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            /** @description Another node's token; or: A live token this operation does not take: a lesser operator role, a node token on an operator route, an operator token on a node route, another session's or node's token. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6082,14 +5344,7 @@ export interface operations {
                 };
             };
             413: components["responses"]["PayloadTooLarge"];
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
+            422: components["responses"]["Invalid"];
             503: components["responses"]["ServiceUnavailable"];
             default: components["responses"]["Error"];
         };
@@ -6113,31 +5368,9 @@ export interface operations {
                     "application/json": components["schemas"]["ApiResponse_NodeTokenRotated"];
                 };
             };
-            /** @description Malformed id or JSON */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -6206,22 +5439,9 @@ export interface operations {
                     "application/json": components["schemas"]["CloneReport"];
                 };
             };
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            422: components["responses"]["Invalid"];
             503: components["responses"]["ServiceUnavailable"];
             default: components["responses"]["Error"];
         };
@@ -6254,22 +5474,9 @@ export interface operations {
                     "text/csv": string;
                 };
             };
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            422: components["responses"]["Invalid"];
             503: components["responses"]["ServiceUnavailable"];
             default: components["responses"]["Error"];
         };
@@ -6296,32 +5503,9 @@ export interface operations {
                     "application/json": components["schemas"]["ApiList_StorageBackendResponse"];
                 };
             };
-            /** @description Missing or invalid token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Role not allowed */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            422: components["responses"]["Invalid"];
             503: components["responses"]["ServiceUnavailable"];
             default: components["responses"]["Error"];
         };
@@ -6347,32 +5531,9 @@ export interface operations {
                     "application/json": components["schemas"]["ApiResponse_StorageBackendResponse"];
                 };
             };
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Missing or invalid token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Role not allowed */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description Name already in use */
             409: {
                 headers: {
@@ -6383,14 +5544,7 @@ export interface operations {
                 };
             };
             413: components["responses"]["PayloadTooLarge"];
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
+            422: components["responses"]["Invalid"];
             503: components["responses"]["ServiceUnavailable"];
             default: components["responses"]["Error"];
         };
@@ -6414,32 +5568,9 @@ export interface operations {
                     "application/json": components["schemas"]["ApiResponse_StorageBackendResponse"];
                 };
             };
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Missing or invalid token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Role not allowed */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -6471,33 +5602,9 @@ export interface operations {
                     "application/json": components["schemas"]["ApiResponse_Deleted"];
                 };
             };
-            /** @description Malformed id or JSON */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Missing or invalid token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Role not allowed */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -6533,33 +5640,9 @@ export interface operations {
                     "application/json": components["schemas"]["ApiResponse_StorageBackendResponse"];
                 };
             };
-            /** @description Malformed id or JSON */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Missing or invalid token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Role not allowed */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -6577,14 +5660,7 @@ export interface operations {
                 };
             };
             413: components["responses"]["PayloadTooLarge"];
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
+            422: components["responses"]["Invalid"];
             503: components["responses"]["ServiceUnavailable"];
             default: components["responses"]["Error"];
         };
@@ -6623,16 +5699,9 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Missing or invalid token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description `from` negative or past the log's head */
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description `from` negative or past the log's head; or: A field or query parameter has a wrong type or value; `errors` names it. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6641,15 +5710,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Database unavailable; or: The database is unavailable, or did not answer within its time limits (statement, lock, connection or request timeout); retry later. A command that timed out may or may not have taken effect. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
+            503: components["responses"]["ServiceUnavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -6671,15 +5732,8 @@ export interface operations {
                     "application/openmetrics-text; version=1.0.0; charset=utf-8": string;
                 };
             };
-            /** @description Missing or invalid token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             503: components["responses"]["ServiceUnavailable"];
             default: components["responses"]["Error"];
         };

@@ -125,8 +125,8 @@ pub async fn run(config: ImageConfig) -> Result<(), AgentError> {
         Direction::Restore => {
             let done = restore(&backend, &config.image, &config.device, config.streams, |f| {
                 if due() {
-                    let of = f.size_bytes;
-                    tracing::info!(phase = ?f.phase, written = f.bytes_written, verified = f.bytes_verified, of, "restoring");
+                    let (written, verified, of) = (f.bytes_written, f.bytes_verified, f.size_bytes);
+                    tracing::info!(phase = ?f.phase, written, verified, of, "restoring");
                 }
             })
             .await
@@ -139,9 +139,9 @@ pub async fn run(config: ImageConfig) -> Result<(), AgentError> {
         Direction::Restore => "restore",
     };
     let figures = figures.map_err(|e| AgentError::Failed(e.to_string()))?;
-    println!(
-        "{}",
-        serde_json::json!({ "event": "done", "mode": mode, "image": config.image, "digest": digest, "figures": figures })
-    );
+    let done = serde_json::json!({
+        "event": "done", "mode": mode, "image": config.image, "digest": digest, "figures": figures
+    });
+    println!("{done}");
     Ok(())
 }

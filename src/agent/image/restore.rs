@@ -135,7 +135,8 @@ pub async fn restore<B: Backend>(
         }
         if round > VERIFY_ROUNDS {
             return Err(format!(
-                "chunks {bad:?} of {} still differ from image {image} after {VERIFY_ROUNDS} repairs: the disk does not keep what is written",
+                "chunks {bad:?} of {} still differ from image {image} after {VERIFY_ROUNDS} repairs: \
+                    the disk does not keep what is written",
                 device.display()
             ));
         }

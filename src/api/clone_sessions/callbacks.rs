@@ -34,13 +34,10 @@ const EITHER: &[Role] = &[Role::Source, Role::Target];
     security(("node_token" = ["session"])),
     responses(
         (status = 200, body = ApiResponse<CallbackStatus>),
-        (status = 400, description = "Malformed id or JSON", body = ErrorBody),
-        (status = 401, description = "Missing or invalid node token", body = ErrorBody),
         (status = 403, description = "Not the source token of this session", body = ErrorBody),
         (status = 404, body = ErrorBody),
         (status = 409, description = "A different source-ready was already recorded, or the session ended",
-            body = ErrorBody),
-        (status = 422, body = ErrorBody)
+            body = ErrorBody)
     )
 )]
 pub async fn source_ready(
@@ -52,7 +49,7 @@ pub async fn source_ready(
     let ctx = auth.as_role(&[Role::Source])?;
     let endpoint = SourceEndpoint { ip: body.ip, port: body.port, size_bytes: body.size_bytes, device: body.device };
     let message = format!("Source ready at {}:{}", endpoint.ip, endpoint.port);
-    let state = command::source_ready(&app, &ctx.metadata(), id, endpoint).await?;
+    let state = command::source_ready(&app.commands(), &ctx.metadata(), id, endpoint).await?;
     Ok(ApiResponse::with_message(CallbackStatus { status: state.status.to_string() }, message))
 }
 
@@ -64,12 +61,9 @@ pub async fn source_ready(
     security(("node_token" = ["session"])),
     responses(
         (status = 200, body = ApiResponse<ProgressAck>),
-        (status = 400, description = "Malformed id or JSON", body = ErrorBody),
-        (status = 401, description = "Missing or invalid node token", body = ErrorBody),
         (status = 403, description = "The token's role differs from `role`, or another session", body = ErrorBody),
         (status = 404, body = ErrorBody),
-        (status = 409, description = "Session pending or already ended", body = ErrorBody),
-        (status = 422, body = ErrorBody)
+        (status = 409, description = "Session pending or already ended", body = ErrorBody)
     )
 )]
 pub async fn progress(
@@ -86,7 +80,7 @@ pub async fn progress(
         status: body.status,
         bytes_on_wire: body.bytes_on_wire,
     };
-    let state = command::progress(&app, &ctx.metadata(), id, report).await?;
+    let state = command::progress(&app.commands(), &ctx.metadata(), id, report).await?;
     let percent = progress_percent(state.bytes_transferred, state.bytes_total());
     Ok(ApiResponse::ok(ProgressAck { progress_percent: percent }))
 }
@@ -100,10 +94,6 @@ pub async fn progress(
     security(("node_token" = ["session"]), ("bearer" = ["operator"])),
     responses(
         (status = 200, body = ApiResponse<CompletionAck>),
-        (status = 400, description = "Malformed id or JSON", body = ErrorBody),
-        (status = 401, description = "Missing or invalid token (node tokens die when the session ends)",
-            body = ErrorBody),
-        (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody),
         (status = 409, description = "Session pending, failed or cancelled", body = ErrorBody)
     )
@@ -115,7 +105,7 @@ pub async fn complete(
 ) -> Result<Json<ApiResponse<CompletionAck>>, ApiError> {
     let id = auth.session;
     let ctx = auth.as_role(EITHER)?;
-    let state = command::complete(&app, &ctx.metadata(), id, body.digest).await?;
+    let state = command::complete(&app.commands(), &ctx.metadata(), id, body.digest).await?;
     let ack = CompletionAck { status: state.status.to_string(), duration_seconds: state.duration_seconds.unwrap_or(0) };
     Ok(ApiResponse::with_message(ack, "Clone completed successfully"))
 }
@@ -123,14 +113,10 @@ pub async fn complete(
 /// The copy failed: → failed with the reason (`?error=` or `{"error": ...}`).
 #[utoipa::path(
     operation_id = "fail_clone_session", post, path = "/clone-sessions/{id}/failed", tag = "node-callbacks",
-    params(("id" = Uuid, Path), FailureQuery),
-    security(("node_token" = ["session"]), ("bearer" = ["operator"])),
+    params(("id" = Uuid, Path), FailureQuery), security(("node_token" = ["session"]), ("bearer" = ["operator"])),
     request_body(content = Option<CloneFailure>, description = "Optional when `?error=` is given"),
     responses(
         (status = 200, body = ApiResponse<CallbackStatus>),
-        (status = 400, description = "Malformed JSON", body = ErrorBody),
-        (status = 401, description = "Missing or invalid token", body = ErrorBody),
-        (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody),
         (status = 409, description = "Session already completed, cancelled, or failed for another reason",
             body = ErrorBody),
@@ -148,6 +134,6 @@ pub async fn failed(
     let error =
         query.error.or(from_body.error).ok_or_else(|| ApiError::invalid("error", "an error message is required"))?;
     let message = format!("Clone failed: {error}");
-    let state = command::fail(&app, &ctx.metadata(), id, error).await?;
+    let state = command::fail(&app.commands(), &ctx.metadata(), id, error).await?;
     Ok(ApiResponse::with_message(CallbackStatus { status: state.status.to_string() }, message))
 }

@@ -31,15 +31,12 @@ pub fn parse_role(role: Option<&str>) -> Result<Role, ApiError> {
 /// private key on the node.
 #[utoipa::path(
     operation_id = "get_clone_session_certs", get, path = "/clone-sessions/{id}/certs", tag = "node-callbacks",
-    params(("id" = Uuid, Path), RoleQuery),
-    security(("node_token" = ["session"])),
+    params(("id" = Uuid, Path), RoleQuery), security(("node_token" = ["session"])),
     responses(
         (status = 200, body = ApiResponse<CloneCertBundle>),
         (status = 400, description = "Bad role, or a staged session", body = ErrorBody),
-        (status = 401, description = "Missing or invalid node token", body = ErrorBody),
         (status = 403, description = "A token of the other role or another session", body = ErrorBody),
         (status = 404, description = "No such session, or no certificate for the role", body = ErrorBody),
-        (status = 422, description = "A malformed query string", body = ErrorBody),
         (status = 503, description = "The CA is disabled", body = ErrorBody)
     )
 )]

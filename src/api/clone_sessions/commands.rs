@@ -118,9 +118,6 @@ pub struct DeleteOutcome {
     responses(
         (status = 200, description = "Created; `node_tokens` are shown only now",
             body = ApiResponse<CloneSessionCreated>),
-        (status = 400, description = "Malformed JSON", body = ErrorBody),
-        (status = 401, description = "Missing or invalid token", body = ErrorBody),
-        (status = 403, description = "Role not allowed", body = ErrorBody),
         (status = 404, description = "Unknown source node, target node, storage backend or image", body = ErrorBody),
         (status = 409, description = "Unsafe to create: the target node is already the target of another active \
             (not completed, failed, cancelled or deleted) session, named in `detail`; or the target disk is smaller \
@@ -165,7 +162,7 @@ pub async fn create(
         staging_backend_id: body.staging_backend_id,
         resize_mode: body.resize_mode,
     };
-    let (session, node_tokens) = command::create(&app, &auth.ctx.metadata(), spec, image).await?;
+    let (session, node_tokens) = command::create(&app.commands(), &auth.ctx.metadata(), spec, image).await?;
     let agent_parameters = match (session.clone_mode.as_str(), request_url(&headers), app.ca.as_ref()) {
         ("direct", Some(url), Some(ca)) => AgentParameters::new(&session, &node_tokens, &url, ca.ca_pem()),
         _ => None,
@@ -185,12 +182,9 @@ pub async fn create(
         (status = 200, description = "Updated; `node_token` only when the target node changed",
             body = ApiResponse<CloneSessionUpdated>),
         (status = 400, description = "Cannot update session in {status} status", body = ErrorBody),
-        (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody),
         (status = 409, description = "The new `target_node_id` is already the target of another active session, \
-            named in `detail`", body = ErrorBody),
-        (status = 422, body = ErrorBody)
+            named in `detail`", body = ErrorBody)
     )
 )]
 pub async fn update(
@@ -206,7 +200,7 @@ pub async fn update(
         target_device: body.target_device,
         resize_mode: body.resize_mode,
     };
-    let (session, token) = command::update(&app, &auth.ctx.metadata(), id, patch).await?;
+    let (session, token) = command::update(&app.commands(), &auth.ctx.metadata(), id, patch).await?;
     let node_token = token.map(|t| {
         let agent_parameters = match (session.clone_mode.as_str(), request_url(&headers), app.ca.as_ref()) {
             ("direct", Some(url), Some(ca)) => agent_line(&session, t.role, &t.token, &url, ca.ca_pem()),
@@ -220,22 +214,15 @@ pub async fn update(
 /// Cancel a cloning session, or delete any other (its history stays in the log).
 #[utoipa::path(
     operation_id = "delete_clone_session", delete, path = "/clone-sessions/{id}", tag = "clone-sessions",
-    params(("id" = Uuid, Path)),
-    security(("bearer" = ["operator"])),
-    responses(
-        (status = 200, body = ApiResponse<DeleteOutcome>),
-        (status = 400, body = ErrorBody),
-        (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody)
-    )
+    params(("id" = Uuid, Path)), security(("bearer" = ["operator"])),
+    responses((status = 200, body = ApiResponse<DeleteOutcome>), (status = 404, body = ErrorBody))
 )]
 pub async fn delete(
     State(app): State<Arc<App>>,
     auth: Auth<Operator>,
     IdPath(id): IdPath,
 ) -> Result<Json<ApiResponse<DeleteOutcome>>, ApiError> {
-    let state = command::delete(&app, &auth.ctx.metadata(), id).await?;
+    let state = command::delete(&app.commands(), &auth.ctx.metadata(), id).await?;
     let cancelled = state.status == CloneStatus::Cancelled && !state.deleted;
     let (outcome, message) =
         if cancelled { ("cancelled", "Clone session cancelled") } else { ("deleted", "Clone session deleted") };

@@ -45,7 +45,6 @@ pub struct SignedCertificate {
     responses(
         (status = 200, body = ApiResponse<SignedCertificate>),
         (status = 400, description = "Bad role, or a staged session", body = ErrorBody),
-        (status = 401, description = "Missing or invalid node token", body = ErrorBody),
         (status = 403, description = "A token of the other role or another session", body = ErrorBody),
         (status = 404, body = ErrorBody),
         (status = 409, description = "The session has ended", body = ErrorBody),
@@ -62,7 +61,7 @@ pub async fn csr(
     let id = auth.session;
     let role = parse_role(query.role.as_deref())?;
     let ctx = auth.as_role(&[role])?;
-    let (cert_pem, facts) = sign_csr(&app, &ctx.metadata(), id, role, &body.csr_pem).await?;
+    let (cert_pem, facts) = sign_csr(&app.commands(), &ctx.metadata(), id, role, &body.csr_pem).await?;
     let ca_pem = app.ca.as_ref().map(|ca| ca.ca_pem().to_owned()).unwrap_or_default();
     let signed = SignedCertificate { cert_pem, ca_pem, serial: facts.serial, not_after: facts.not_after };
     Ok(ApiResponse::with_message(signed, "Certificate signed"))

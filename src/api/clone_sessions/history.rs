@@ -9,6 +9,7 @@ use time::OffsetDateTime;
 use utoipa::ToSchema;
 
 use crate::api::envelope::ApiItems;
+use crate::api::event_type::EventType;
 use crate::api::extract::IdPath;
 use crate::app::App;
 use crate::auth::{Auth, Viewer};
@@ -22,7 +23,7 @@ use crate::event_store::{Aggregate, RecordedEvent};
 #[schema(as = CloneHistoryEntry)]
 pub struct TimelineEntry {
     pub position: i64,
-    #[schema(example = "clone_session.source_ready")]
+    #[schema(value_type = EventType, example = "clone_session.source_ready")]
     pub event_type: String,
     #[serde(with = "time::serde::rfc3339")]
     pub recorded_at: OffsetDateTime,
@@ -40,15 +41,8 @@ pub struct TimelineEntry {
 /// Every event of the session, in order, with a human summary.
 #[utoipa::path(
     operation_id = "get_clone_session_history", get, path = "/clone-sessions/{id}/history", tag = "clone-sessions",
-    params(("id" = Uuid, Path)),
-    security(("bearer" = ["viewer"])),
-    responses(
-        (status = 200, body = ApiItems<TimelineEntry>),
-        (status = 400, body = ErrorBody),
-        (status = 401, description = "Missing or invalid token", body = ErrorBody),
-        (status = 403, description = "Role not allowed", body = ErrorBody),
-        (status = 404, body = ErrorBody)
-    )
+    params(("id" = Uuid, Path)), security(("bearer" = ["viewer"])),
+    responses((status = 200, body = ApiItems<TimelineEntry>), (status = 404, body = ErrorBody))
 )]
 pub async fn history(
     State(app): State<Arc<App>>,

@@ -80,9 +80,6 @@ pub struct CloneStartAck {
         (status = 200, description = "`fit`: same_size, target_larger (grow the last partition), target_smaller \
             (with the plan to PUT), cannot_fit (with both numbers) or unknown (a disk has no scan)",
             body = ApiResponse<Analysis>),
-        (status = 400, body = ErrorBody),
-        (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody)
     )
 )]
@@ -91,7 +88,7 @@ pub async fn analyze(
     _auth: Auth<Operator>,
     IdPath(id): IdPath,
 ) -> Result<Json<ApiResponse<Analysis>>, ApiError> {
-    let analysis = command::analyze(&app, id).await?;
+    let analysis = command::analyze(&app.commands(), id).await?;
     let message = analysis.message.clone();
     Ok(ApiResponse::with_message(analysis, message))
 }
@@ -105,9 +102,6 @@ pub async fn analyze(
     security(("bearer" = ["viewer"]), ("node_token" = ["session"])),
     responses(
         (status = 200, body = ApiResponse<ClonePlanView>),
-        (status = 400, body = ErrorBody),
-        (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody)
     )
 )]
@@ -115,7 +109,7 @@ pub async fn get_plan(
     State(app): State<Arc<App>>,
     auth: SessionAuth<Watch>,
 ) -> Result<Json<ApiResponse<ClonePlanView>>, ApiError> {
-    let (state, problem) = command::plan(&app, auth.session).await?;
+    let (state, problem) = command::plan(&app.commands(), auth.session).await?;
     Ok(ApiResponse::ok(ClonePlanView::of(auth.session, &state, problem)))
 }
 
@@ -129,9 +123,6 @@ pub async fn get_plan(
     security(("bearer" = ["operator"])),
     responses(
         (status = 200, body = ApiResponse<ClonePlanView>),
-        (status = 400, description = "Malformed JSON", body = ErrorBody),
-        (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody),
         (status = 409, description = "The plan breaks a rule (the operation and the reason), does not make the \
             source fit (`cannot fit: X > Y bytes`), needs `resize_mode` shrink_source or a scan of the source; or \
@@ -152,7 +143,7 @@ pub async fn put_plan(
         .enumerate()
         .map(|(i, op)| OperationSpec::parse(op.operation, &op.params).map_err(|r| within(i, r)))
         .collect::<Result<Vec<_>, _>>()?;
-    let state = command::set_plan(&app, &auth.ctx.metadata(), id, ClonePlan::new(operations)?).await?;
+    let state = command::set_plan(&app.commands(), &auth.ctx.metadata(), id, ClonePlan::new(operations)?).await?;
     Ok(ApiResponse::with_message(ClonePlanView::of(id, &state, None), "Plan replaced"))
 }
 
@@ -177,9 +168,6 @@ fn within(i: usize, rejection: Rejection) -> Rejection {
     security(("bearer" = ["operator"])),
     responses(
         (status = 200, body = ApiResponse<CloneStartAck>),
-        (status = 400, body = ErrorBody),
-        (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody),
         (status = 409, description = "The session is no longer pending, or its plan does not check out (the \
             reason, e.g. `cannot fit: X > Y bytes`)", body = ErrorBody)
@@ -190,7 +178,7 @@ pub async fn start(
     auth: Auth<Operator>,
     IdPath(id): IdPath,
 ) -> Result<Json<ApiResponse<CloneStartAck>>, ApiError> {
-    let state = command::start(&app, &auth.ctx.metadata(), id).await?;
+    let state = command::start(&app.commands(), &auth.ctx.metadata(), id).await?;
     let ack = CloneStartAck { id, status: state.status.to_string(), started: state.started };
     Ok(ApiResponse::with_message(ack, "Clone session started"))
 }

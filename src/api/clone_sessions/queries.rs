@@ -35,12 +35,9 @@ pub struct ListParams {
 /// List clone sessions, newest first; `status` and `node_id` narrow the list.
 #[utoipa::path(
     operation_id = "list_clone_sessions", get, path = "/clone-sessions", tag = "clone-sessions",
-    params(ListParams),
-    security(("bearer" = ["viewer"])),
+    params(ListParams), security(("bearer" = ["viewer"])),
     responses(
         (status = 200, body = ApiList<CloneSessionView>),
-        (status = 401, description = "Missing or invalid token", body = ErrorBody),
-        (status = 403, description = "Role not allowed", body = ErrorBody),
         (status = 422, description = "Bad status, node id, limit or offset", body = ErrorBody)
     )
 )]
@@ -72,15 +69,8 @@ pub async fn list(
 /// the agents learn the source's address and watch for a cancel this way.
 #[utoipa::path(
     operation_id = "get_clone_session", get, path = "/clone-sessions/{id}", tag = "clone-sessions",
-    params(("id" = Uuid, Path)),
-    security(("bearer" = ["viewer"]), ("node_token" = ["session"])),
-    responses(
-        (status = 200, body = ApiResponse<CloneSessionView>),
-        (status = 400, body = ErrorBody),
-        (status = 401, description = "Missing or invalid token", body = ErrorBody),
-        (status = 403, description = "Role not allowed", body = ErrorBody),
-        (status = 404, body = ErrorBody)
-    )
+    params(("id" = Uuid, Path)), security(("bearer" = ["viewer"]), ("node_token" = ["session"])),
+    responses((status = 200, body = ApiResponse<CloneSessionView>), (status = 404, body = ErrorBody))
 )]
 pub async fn get(
     State(app): State<Arc<App>>,

@@ -59,7 +59,7 @@ pub async fn staging_info(
             (StagingDirection::Restore, size, done.map(|c| (c.stored.digest.clone(), c.stored.manifest_digest.clone())))
         }
         (StagedImage::Restore { image_id, size_bytes, .. }, _) => {
-            let (image, _) = app.commands.load::<Image>(image_id).await?;
+            let (image, _) = app.commands().executor.load::<Image>(image_id).await?;
             let image = crate::domain::image::usable(&image)
                 .map_err(|_| ApiError::Conflict(format!("image {image_id} was deleted")))?;
             (
@@ -74,9 +74,9 @@ pub async fn staging_info(
         .as_ref()
         .and_then(|s| s.staging_backend_id)
         .ok_or_else(|| ApiError::Internal("a staged session without a backend".into()))?;
-    let (backend, _) = app.commands.load::<StorageBackend>(backend_id).await?;
+    let (backend, _) = app.commands().executor.load::<StorageBackend>(backend_id).await?;
     let details = backend.details.ok_or_else(|| ApiError::NotFound("Storage backend not found".into()))?;
-    let password = credential(&app, backend_id, "password").await?;
+    let password = credential(&app.commands(), &*app.pool.get().await?, backend_id, "password").await?;
     let (digest, manifest_digest) = digests.unzip();
     Ok(ApiResponse::ok(StagingInfo {
         session_id: id,
@@ -105,8 +105,6 @@ pub async fn staging_info(
     responses(
         (status = 200, body = ApiResponse<StagingState>),
         (status = 400, description = "A direct session", body = ErrorBody),
-        (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody)
     )
 )]
@@ -136,8 +134,7 @@ pub async fn staging_status(
     security(("node_token" = ["session"])),
     responses(
         (status = 200, body = ApiResponse<StagingAck>),
-        (status = 400, description = "Malformed JSON, or a direct session", body = ErrorBody),
-        (status = 401, body = ErrorBody),
+        (status = 400, description = "A direct session", body = ErrorBody),
         (status = 403, description = "The token's role differs from `role`", body = ErrorBody),
         (status = 404, body = ErrorBody),
         (status = 409, description = "Out of order (e.g. downloading before the image is ready) or the session \
@@ -154,7 +151,7 @@ pub async fn report_staging(
     let id = auth.session;
     let ctx = auth.as_role(&[body.role])?;
     let report = StagingReport { role: body.role, status: body.status, size_bytes: body.size_bytes };
-    let state = command::report_staging(&app, &ctx.metadata(), id, report).await?;
+    let state = command::report_staging(&app.commands(), &ctx.metadata(), id, report).await?;
     Ok(ApiResponse::ok(ack(&state)))
 }
 
@@ -168,8 +165,7 @@ pub async fn report_staging(
     security(("node_token" = ["session"])),
     responses(
         (status = 200, body = ApiResponse<StagingAck>),
-        (status = 400, description = "Malformed JSON, or a direct session", body = ErrorBody),
-        (status = 401, body = ErrorBody),
+        (status = 400, description = "A direct session", body = ErrorBody),
         (status = 403, description = "Not the source token of this session", body = ErrorBody),
         (status = 404, body = ErrorBody),
         (status = 409, description = "The upload has not started, a different completion was recorded, or the \
@@ -192,7 +188,7 @@ pub async fn source_complete(
         manifest_digest: body.manifest_digest,
         bytes_uploaded: body.bytes_uploaded,
     };
-    let state = command::source_complete(&app, &ctx.metadata(), id, report).await?;
+    let state = command::source_complete(&app.commands(), &ctx.metadata(), id, report).await?;
     Ok(ApiResponse::with_message(ack(&state), "Image stored"))
 }
 
@@ -202,7 +198,7 @@ fn ack(state: &CloneSession) -> StagingAck {
 
 /// The session as its aggregate holds it now, if it is a staged one with an image.
 async fn staged(app: &App, id: Uuid) -> Result<(CloneSession, StagedImage), ApiError> {
-    let (state, _) = app.commands.load::<CloneSession>(id).await?;
+    let (state, _) = app.commands().executor.load::<CloneSession>(id).await?;
     if state.spec.is_none() || state.deleted {
         return Err(ApiError::NotFound("Clone session not found".into()));
     }

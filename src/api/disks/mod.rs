@@ -16,7 +16,7 @@ use crate::error::ApiError;
 /// 404 unless node `id` is registered (asked of its aggregate, so a node
 /// registered a moment ago is found without waiting for the projections).
 async fn ensure_node(app: &App, id: Uuid) -> Result<(), ApiError> {
-    match crate::commands::nodes::registered(app, id).await? {
+    match crate::commands::nodes::registered(&app.commands(), id).await? {
         Some(_) => Ok(()),
         None => Err(ApiError::NotFound("Node not found".into())),
     }

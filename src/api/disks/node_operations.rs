@@ -20,15 +20,11 @@ use crate::projections::partition_operations::{self, PartitionOperationView};
 /// after a failure, the ones queued after it on that device are withdrawn.
 #[utoipa::path(
     get, path = "/nodes/{id}/partition-operations", operation_id = "poll_partition_operations", tag = "node-callbacks",
-    params(("id" = Uuid, Path), StatusFilter),
-    security(("node_token" = ["node"])),
+    params(("id" = Uuid, Path), StatusFilter), security(("node_token" = ["node"])),
     responses(
         (status = 200, body = ApiList<PartitionOperationView>),
-        (status = 400, body = ErrorBody),
-        (status = 401, description = "Missing or invalid node token", body = ErrorBody),
         (status = 403, description = "Another node's token", body = ErrorBody),
-        (status = 404, description = "Node not found", body = ErrorBody),
-        (status = 422, body = ErrorBody)
+        (status = 404, description = "Node not found", body = ErrorBody)
     )
 )]
 pub async fn poll(
@@ -55,15 +51,12 @@ pub async fn poll(
     security(("node_token" = ["node"])),
     responses(
         (status = 200, body = ApiResponse<PartitionOperationView>),
-        (status = 400, body = ErrorBody),
-        (status = 401, description = "Missing or invalid node token", body = ErrorBody),
         (status = 403, description = "Another node's token", body = ErrorBody),
         (status = 404, description = "Node or operation not found", body = ErrorBody),
         (status = 409,
             description = "Not applied yet, an earlier operation has not finished, or the operation \
                   is already past this status",
-            body = ErrorBody),
-        (status = 422, body = ErrorBody)
+            body = ErrorBody)
     )
 )]
 pub async fn report_status(
@@ -72,9 +65,15 @@ pub async fn report_status(
     path: NodeOperationPath,
     ApiJson(body): ApiJson<OperationStatusUpdate>,
 ) -> Result<Json<ApiResponse<PartitionOperationView>>, ApiError> {
-    let view =
-        command::report_status(&app, &ctx.metadata(), path.node_id, path.operation_id, body.status, body.error_message)
-            .await?;
+    let view = command::report_status(
+        &app.commands(),
+        &ctx.metadata(),
+        path.node_id,
+        path.operation_id,
+        body.status,
+        body.error_message,
+    )
+    .await?;
     let message = format!("Operation #{} is {}", view.sequence, view.status);
     Ok(ApiResponse::with_message(view, message))
 }

@@ -28,9 +28,6 @@ use crate::projections::partition_operations::{self, PartitionOperationView};
     responses(
         (status = 200, description = "Queued (pending, not yet handed to the node)",
             body = ApiResponse<PartitionOperationView>),
-        (status = 400, body = ErrorBody),
-        (status = 401, description = "Missing or invalid token", body = ErrorBody),
-        (status = 403, description = "Role not allowed", body = ErrorBody),
         (status = 404, description = "Node or disk not found", body = ErrorBody),
         (status = 409,
             description = "It would not fit: past the disk, into the next partition, shrinking xfs or below \
@@ -46,7 +43,7 @@ pub async fn queue(
     ApiJson(body): ApiJson<PartitionOperationCreate>,
 ) -> Result<Json<ApiResponse<PartitionOperationView>>, ApiError> {
     let spec = OperationSpec::parse(body.operation, &body.params)?;
-    let view = command::queue(&app, &auth.ctx.metadata(), path.node_id, &path.device, spec).await?;
+    let view = command::queue(&app.commands(), &auth.ctx.metadata(), path.node_id, &path.device, spec).await?;
     let message = format!("Operation #{} queued", view.sequence);
     Ok(ApiResponse::with_message(view, message))
 }
@@ -62,10 +59,7 @@ pub async fn queue(
     security(("bearer" = ["viewer"])),
     responses(
         (status = 200, body = ApiList<PartitionOperationView>),
-        (status = 400, body = ErrorBody),
-        (status = 401, description = "Missing or invalid token", body = ErrorBody),
-        (status = 404, description = "Node not found", body = ErrorBody),
-        (status = 422, body = ErrorBody)
+        (status = 404, description = "Node not found", body = ErrorBody)
     )
 )]
 pub async fn list(
@@ -93,9 +87,6 @@ pub async fn list(
     security(("bearer" = ["operator"])),
     responses(
         (status = 200, body = ApiResponse<Deleted>),
-        (status = 400, body = ErrorBody),
-        (status = 401, description = "Missing or invalid token", body = ErrorBody),
-        (status = 403, description = "Role not allowed", body = ErrorBody),
         (status = 404, description = "Node or operation not found", body = ErrorBody),
         (status = 409,
             description = "Already applied, running or finished; or a later queued operation relies on it",
@@ -108,7 +99,7 @@ pub async fn remove(
     path: DiskOperationPath,
 ) -> Result<Json<ApiResponse<Deleted>>, ApiError> {
     let id = path.operation_id;
-    command::remove(&app, &auth.ctx.metadata(), path.node_id, &path.device, id).await?;
+    command::remove(&app.commands(), &auth.ctx.metadata(), path.node_id, &path.device, id).await?;
     Ok(ApiResponse::with_message(Deleted { id }, "Operation removed"))
 }
 
@@ -120,9 +111,6 @@ pub async fn remove(
     security(("bearer" = ["operator"])),
     responses(
         (status = 200, description = "The operations handed out", body = ApiItems<PartitionOperationView>),
-        (status = 400, body = ErrorBody),
-        (status = 401, description = "Missing or invalid token", body = ErrorBody),
-        (status = 403, description = "Role not allowed", body = ErrorBody),
         (status = 404, description = "Node or disk not found", body = ErrorBody),
         (status = 409, description = "Nothing queued, or the queue no longer fits the latest scan", body = ErrorBody)
     )
@@ -132,7 +120,7 @@ pub async fn apply(
     auth: Auth<Operator>,
     path: DiskPath,
 ) -> Result<Json<ApiItems<PartitionOperationView>>, ApiError> {
-    let handed_out = command::apply(&app, &auth.ctx.metadata(), path.node_id, &path.device).await?;
+    let handed_out = command::apply(&app.commands(), &auth.ctx.metadata(), path.node_id, &path.device).await?;
     let message = format!("{} operation(s) handed to the node", handed_out.len());
     Ok(ApiItems::with_message(handed_out, message))
 }

@@ -26,8 +26,6 @@ use crate::projections::disk_info::{self, DiskInfoView, ScanStatusView};
     security(("node_token" = ["node"])),
     responses(
         (status = 200, description = "The node's disks after the report", body = ApiItems<DiskInfoView>),
-        (status = 400, body = ErrorBody),
-        (status = 401, description = "Missing or invalid node token", body = ErrorBody),
         (status = 403, description = "Another node's token", body = ErrorBody),
         (status = 404, description = "Node not found", body = ErrorBody),
         (status = 422,
@@ -48,19 +46,16 @@ pub async fn report(
     let report: DiskReport = parse_json(body.to_string().as_bytes())?;
     let scan: Vec<DiskScan> = report.disks.into_iter().map(DiskScan::from).collect();
     let count = scan.len();
-    let disks = command::report(&app, &ctx.metadata(), node_id, scan).await?;
+    let disks = command::report(&app.commands(), &ctx.metadata(), node_id, scan).await?;
     Ok(ApiItems::with_message(disks, format!("Scan recorded: {count} disk(s)")))
 }
 
 /// The node's disks as it last reported them, by device.
 #[utoipa::path(
     get, path = "/nodes/{id}/disks", operation_id = "list_disks", tag = "disks",
-    params(("id" = Uuid, Path)),
-    security(("bearer" = ["viewer"])),
+    params(("id" = Uuid, Path)), security(("bearer" = ["viewer"])),
     responses(
         (status = 200, body = ApiList<DiskInfoView>),
-        (status = 400, body = ErrorBody),
-        (status = 401, description = "Missing or invalid token", body = ErrorBody),
         (status = 404, description = "Node not found", body = ErrorBody)
     )
 )]
@@ -83,8 +78,6 @@ pub async fn list(
     security(("bearer" = ["viewer"])),
     responses(
         (status = 200, body = ApiResponse<DiskInfoView>),
-        (status = 400, description = "Not a UUID, or not a device path", body = ErrorBody),
-        (status = 401, description = "Missing or invalid token", body = ErrorBody),
         (status = 404, description = "Node or disk not found", body = ErrorBody)
     )
 )]
@@ -104,13 +97,9 @@ pub async fn get(
 /// Ask the node for a fresh scan. Asking again while one is pending changes nothing.
 #[utoipa::path(
     post, path = "/nodes/{id}/disks/scan", operation_id = "request_disk_scan", tag = "disks",
-    params(("id" = Uuid, Path)),
-    security(("bearer" = ["operator"])),
+    params(("id" = Uuid, Path)), security(("bearer" = ["operator"])),
     responses(
         (status = 200, body = ApiResponse<ScanStatusView>),
-        (status = 400, body = ErrorBody),
-        (status = 401, description = "Missing or invalid token", body = ErrorBody),
-        (status = 403, description = "Role not allowed", body = ErrorBody),
         (status = 404, description = "Node not found", body = ErrorBody)
     )
 )]
@@ -119,7 +108,7 @@ pub async fn request_scan(
     auth: Auth<Operator>,
     IdPath(node_id): IdPath,
 ) -> Result<Json<ApiResponse<ScanStatusView>>, ApiError> {
-    let (requested, status) = command::request_scan(&app, &auth.ctx.metadata(), node_id).await?;
+    let (requested, status) = command::request_scan(&app.commands(), &auth.ctx.metadata(), node_id).await?;
     let message = if requested { "Scan requested" } else { "A scan is already pending" };
     Ok(ApiResponse::with_message(status, message))
 }
@@ -127,12 +116,9 @@ pub async fn request_scan(
 /// When a scan was last requested and reported, and whether one is pending.
 #[utoipa::path(
     get, path = "/nodes/{id}/disks/scan-status", operation_id = "get_disk_scan_status", tag = "disks",
-    params(("id" = Uuid, Path)),
-    security(("bearer" = ["viewer"])),
+    params(("id" = Uuid, Path)), security(("bearer" = ["viewer"])),
     responses(
         (status = 200, body = ApiResponse<ScanStatusView>),
-        (status = 400, body = ErrorBody),
-        (status = 401, description = "Missing or invalid token", body = ErrorBody),
         (status = 404, description = "Node not found", body = ErrorBody)
     )
 )]
@@ -150,12 +136,9 @@ pub async fn scan_status(
 /// (`pureboot-agent scan --watch`) polls it and answers `pending` with a report.
 #[utoipa::path(
     get, path = "/nodes/{id}/disks/scan-request", operation_id = "poll_disk_scan_request", tag = "node-callbacks",
-    params(("id" = Uuid, Path)),
-    security(("node_token" = ["node"])),
+    params(("id" = Uuid, Path)), security(("node_token" = ["node"])),
     responses(
         (status = 200, body = ApiResponse<ScanStatusView>),
-        (status = 400, body = ErrorBody),
-        (status = 401, description = "Missing or invalid node token", body = ErrorBody),
         (status = 403, description = "Another node's token", body = ErrorBody),
         (status = 404, description = "Node not found", body = ErrorBody)
     )

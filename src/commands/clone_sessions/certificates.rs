@@ -7,8 +7,8 @@ use std::net::IpAddr;
 
 use uuid::Uuid;
 
-use crate::app::App;
 use crate::auth::node_tokens::issue_role_token;
+use crate::commands::Context;
 use crate::commands::Decision;
 use crate::domain::Rejection;
 use crate::domain::clone_session::{self as session, CloneMode, CloneSession, Role, SessionSpec};
@@ -23,11 +23,11 @@ use crate::event_store::{Aggregate, Metadata, SecretOp};
 /// the target really changes. Without a new private key (no CA), the old
 /// one is deleted all the same.
 pub(super) async fn for_new_target(
-    app: &App,
+    cx: &Context<'_>,
     id: Uuid,
     target: Uuid,
 ) -> Result<(String, Option<session::CertificateIssued>, Vec<SecretOp>), ApiError> {
-    let (state, _) = app.commands.load::<CloneSession>(id).await?;
+    let (state, _) = cx.executor.load::<CloneSession>(id).await?;
     let (token, token_op) = issue_role_token(id, Role::Target);
     let owner = CloneSession::stream(id);
     let mut secrets = vec![
@@ -36,30 +36,30 @@ pub(super) async fn for_new_target(
         SecretOp::Delete { owner: owner.clone(), kind: key_kind(Role::Target) },
     ];
     let direct = state.spec.as_ref().is_some_and(|s| s.clone_mode == CloneMode::Direct);
-    let Some(ca) = app.ca.as_ref().filter(|_| direct) else { return Ok((token, None, secrets)) };
+    let Some(ca) = cx.ca.filter(|_| direct) else { return Ok((token, None, secrets)) };
     let issued =
-        ca.issue(id, Role::Target, node_ip(app, target).await?).map_err(|e| ApiError::Internal(e.to_string()))?;
-    secrets.extend(certificate_secrets(app, &owner, Role::Target, issued.cert_pem, issued.key_pem)?);
+        ca.issue(id, Role::Target, node_ip(cx, target).await?).map_err(|e| ApiError::Internal(e.to_string()))?;
+    secrets.extend(certificate_secrets(cx, &owner, Role::Target, issued.cert_pem, issued.key_pem)?);
     Ok((token, Some(issued.facts), secrets))
 }
 
 /// Certificates for both roles of a direct session, as event facts plus the
 /// secret rows (certificate PEM, sealed private key) kept outside the log.
 pub(super) async fn issue(
-    app: &App,
+    cx: &Context<'_>,
     id: Uuid,
     spec: &SessionSpec,
 ) -> Result<(Vec<session::CertificateIssued>, Vec<SecretOp>), ApiError> {
-    let Some(ca) = app.ca.as_ref().filter(|_| spec.clone_mode == CloneMode::Direct) else {
+    let Some(ca) = cx.ca.filter(|_| spec.clone_mode == CloneMode::Direct) else {
         return Ok((Vec::new(), Vec::new()));
     };
     let owner = CloneSession::stream(id);
     let mut facts = Vec::new();
     let mut secrets = Vec::new();
     for role in [Role::Source, Role::Target] {
-        let san_ip = role_ip(app, spec, role).await?;
+        let san_ip = role_ip(cx, spec, role).await?;
         let issued = ca.issue(id, role, san_ip).map_err(|e| ApiError::Internal(e.to_string()))?;
-        secrets.extend(certificate_secrets(app, &owner, role, issued.cert_pem, issued.key_pem)?);
+        secrets.extend(certificate_secrets(cx, &owner, role, issued.cert_pem, issued.key_pem)?);
         facts.push(issued.facts);
     }
     Ok((facts, secrets))
@@ -68,7 +68,7 @@ pub(super) async fn issue(
 /// The secret rows of a role's certificate: its PEM, and its private key
 /// sealed (a put replaces the row, so a previous key is gone with it).
 fn certificate_secrets(
-    app: &App,
+    cx: &Context<'_>,
     owner: &str,
     role: Role,
     cert_pem: String,
@@ -78,7 +78,7 @@ fn certificate_secrets(
         vec![SecretOp::Put { owner: owner.to_owned(), kind: cert_kind(role), value: cert_pem.into_bytes() }];
     if let Some(key) = key_pem {
         let kind = key_kind(role);
-        let sealed = app
+        let sealed = cx
             .secrets
             .seal(&format!("{owner}/{kind}"), key.as_bytes())
             .map_err(|e| ApiError::Internal(e.to_string()))?;
@@ -92,20 +92,20 @@ fn certificate_secrets(
 /// waiting for the projections). Both ways of issuing (at creation and for a
 /// CSR) ask here, so both certificates name the same addresses; a node with
 /// no registered IP gets the CN alone.
-async fn role_ip(app: &App, spec: &SessionSpec, role: Role) -> Result<Option<IpAddr>, ApiError> {
+async fn role_ip(cx: &Context<'_>, spec: &SessionSpec, role: Role) -> Result<Option<IpAddr>, ApiError> {
     let node = match role {
         Role::Source => Some(spec.source_node_id),
         Role::Target => spec.target_node_id,
     };
     match node {
-        Some(node) => node_ip(app, node).await,
+        Some(node) => node_ip(cx, node).await,
         None => Ok(None),
     }
 }
 
 /// The registered IP of `node`, if it has a valid one.
-async fn node_ip(app: &App, node: Uuid) -> Result<Option<IpAddr>, ApiError> {
-    let (node, _) = app.commands.load::<Node>(node).await?;
+async fn node_ip(cx: &Context<'_>, node: Uuid) -> Result<Option<IpAddr>, ApiError> {
+    let (node, _) = cx.executor.load::<Node>(node).await?;
     Ok(node.details.and_then(|d| d.ip_address).and_then(|ip| ip.parse().ok()))
 }
 
@@ -123,17 +123,17 @@ pub fn key_kind(role: Role) -> String {
 /// certificate replaces the role's current one (which the CRL then lists),
 /// and any private key the controller held for the role is destroyed.
 pub async fn sign_csr(
-    app: &App,
+    cx: &Context<'_>,
     metadata: &Metadata,
     id: Uuid,
     role: Role,
     csr_pem: &str,
 ) -> Result<(String, session::CertificateIssued), ApiError> {
-    let ca = app.ca.as_ref().ok_or_else(|| ApiError::Unavailable("CA service not initialized".into()))?;
-    let (state, _) = app.commands.load::<CloneSession>(id).await?;
+    let ca = cx.ca.ok_or_else(|| ApiError::Unavailable("CA service not initialized".into()))?;
+    let (state, _) = cx.executor.load::<CloneSession>(id).await?;
     session::may_reissue(&state, role)?;
     let spec = state.spec.ok_or_else(|| ApiError::NotFound("Clone session not found".into()))?;
-    let san_ip = role_ip(app, &spec, role).await?;
+    let san_ip = role_ip(cx, &spec, role).await?;
     let issued = ca.issue_for_csr(id, role, csr_pem, san_ip).map_err(|err| match err {
         crate::ca::CaError::Csr(message) => ApiError::invalid("csr_pem", message),
         other => ApiError::Internal(other.to_string()),
@@ -144,7 +144,7 @@ pub async fn sign_csr(
         SecretOp::Delete { owner, kind: key_kind(role) },
     ];
     let facts = issued.facts.clone();
-    app.commands
+    cx.executor
         .execute::<CloneSession, _>(metadata, id, |state, _| {
             let events = session::reissue(state, facts.clone())?;
             Ok::<_, Rejection>(Decision { events, claims: Vec::new(), secrets: secrets.clone() })

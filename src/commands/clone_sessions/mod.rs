@@ -15,8 +15,8 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::{Decision, nodes, storage_backends};
-use crate::app::App;
 use crate::auth::node_tokens::{SessionTokens, issue_session_tokens, retire_session_tokens};
+use crate::commands::Context;
 use crate::domain::Rejection;
 use crate::domain::clone_session::{
     self as session, CloneSession, CloneSessionEvent, ProgressReport, Role, SessionPatch, SessionSpec, SourceEndpoint,
@@ -34,25 +34,25 @@ use crate::projections::clone_sessions::{CloneSessionView, ReferencedNames};
 /// A staged `image` request captures a new image or restores one (see
 /// [`staging::prepare`]); a restore's source is the image.
 pub async fn create(
-    app: &App,
+    cx: &Context<'_>,
     metadata: &Metadata,
     mut spec: SessionSpec,
     image: ImageRequest,
 ) -> Result<(CloneSessionView, SessionTokens), ApiError> {
-    let staged = staging::prepare(app, &mut spec, image).await?;
+    let staged = staging::prepare(cx, &mut spec, image).await?;
     let spec = session::check_spec(spec)?;
-    let names = check_references(app, spec.source_node_id, spec.target_node_id, spec.staging_backend_id).await?;
-    let mut sizes = plan::SessionScans::of(app, &spec).await?.sizes();
+    let names = check_references(cx, spec.source_node_id, spec.target_node_id, spec.staging_backend_id).await?;
+    let mut sizes = plan::SessionScans::of(cx, &spec).await?.sizes();
     if let Some(session::StagedImage::Restore { size_bytes, .. }) = &staged {
         sizes.source = Some(*size_bytes);
     }
     session::check_fits(&spec, sizes)?;
     let id = Uuid::new_v4();
-    let (certificates, mut secrets) = certificates::issue(app, id, &spec).await?;
+    let (certificates, mut secrets) = certificates::issue(cx, id, &spec).await?;
     let (tokens, token_secrets) = issue_session_tokens(id);
     secrets.extend(token_secrets);
-    let executed = app
-        .commands
+    let executed = cx
+        .executor
         .execute::<CloneSession, _>(metadata, id, |state, now| {
             let (actor, certificates) = (metadata.actor.clone(), certificates.clone());
             let events = match &staged {
@@ -84,22 +84,22 @@ pub struct RoleToken {
 /// one (which the CRL then lists) and replacing its sealed key. Only the
 /// target can move: the source is fixed at creation.
 pub async fn update(
-    app: &App,
+    cx: &Context<'_>,
     metadata: &Metadata,
     id: Uuid,
     patch: SessionPatch,
 ) -> Result<(CloneSessionView, Option<RoleToken>), ApiError> {
     let mut credentials = None;
     if let Some(target) = patch.target_node_id {
-        check_references(app, target, None, None)
+        check_references(cx, target, None, None)
             .await
             .map_err(|_| ApiError::NotFound("Target node not found".into()))?;
-        credentials = Some(certificates::for_new_target(app, id, target).await?);
+        credentials = Some(certificates::for_new_target(cx, id, target).await?);
     }
-    let sizes = patched_sizes(app, id, &patch).await?;
+    let sizes = patched_sizes(cx, id, &patch).await?;
     let mut retargeted = false;
-    let executed = app
-        .commands
+    let executed = cx
+        .executor
         .execute::<CloneSession, _>(metadata, id, |state, _| {
             let (certificate, secrets) = match &credentials {
                 Some((_, certificate, secrets)) => (certificate.clone(), secrets.clone()),
@@ -116,7 +116,7 @@ pub async fn update(
         .await?;
     let token = match credentials.filter(|_| retargeted && executed.wrote) {
         Some((token, _, _)) => {
-            app.session_tokens.forget(id, Role::Target);
+            cx.session_tokens.forget(id, Role::Target);
             Some(RoleToken { role: Role::Target, token })
         }
         None => None,
@@ -124,9 +124,9 @@ pub async fn update(
     let position = if executed.wrote {
         executed.last_position
     } else {
-        app.commands.position_at::<CloneSession>(id, executed.version).await?
+        cx.executor.position_at::<CloneSession>(id, executed.version).await?
     };
-    let names = current_names(app, executed.state.spec.as_ref()).await?;
+    let names = current_names(cx, executed.state.spec.as_ref()).await?;
     let view = CloneSessionView::pending(id, &executed.state, names, position)
         .ok_or_else(|| ApiError::Internal(format!("clone session {id} is not pending after an accepted update")))?;
     Ok((view, token))
@@ -135,8 +135,12 @@ pub async fn update(
 /// The disk sizes a PATCH would leave the session with (its disks' latest
 /// scans), read before the command decides; `None` when the session does
 /// not exist (the decision then answers 404).
-async fn patched_sizes(app: &App, id: Uuid, patch: &SessionPatch) -> Result<Option<session::DiskSizes>, ApiError> {
-    let (state, _) = app.commands.load::<CloneSession>(id).await?;
+async fn patched_sizes(
+    cx: &Context<'_>,
+    id: Uuid,
+    patch: &SessionPatch,
+) -> Result<Option<session::DiskSizes>, ApiError> {
+    let (state, _) = cx.executor.load::<CloneSession>(id).await?;
     let Some(mut spec) = state.spec else { return Ok(None) };
     spec.target_node_id = patch.target_node_id.or(spec.target_node_id);
     if let Some(device) = &patch.target_device {
@@ -144,7 +148,7 @@ async fn patched_sizes(app: &App, id: Uuid, patch: &SessionPatch) -> Result<Opti
         // decision refuses a bad path.
         spec.target_device = Device::parse(device).map_or_else(|_| device.clone(), |d| d.as_str().to_owned());
     }
-    Ok(Some(plan::SessionScans::of(app, &spec).await?.sizes()))
+    Ok(Some(plan::SessionScans::of(cx, &spec).await?.sizes()))
 }
 
 /// A PATCH that changes the target or the resize mode is held to the
@@ -165,15 +169,15 @@ fn check_patched_fit(
 }
 
 /// The current names of what `spec` refers to; a deleted node or backend has none.
-async fn current_names(app: &App, spec: Option<&SessionSpec>) -> Result<ReferencedNames, ApiError> {
+async fn current_names(cx: &Context<'_>, spec: Option<&SessionSpec>) -> Result<ReferencedNames, ApiError> {
     let Some(spec) = spec else { return Ok(ReferencedNames { source: None, target: None, backend: None }) };
-    let source = nodes::registered(app, spec.source_node_id).await?;
+    let source = nodes::registered(cx, spec.source_node_id).await?;
     let target = match spec.target_node_id {
-        Some(target) => nodes::registered(app, target).await?,
+        Some(target) => nodes::registered(cx, target).await?,
         None => None,
     };
     let backend = match spec.staging_backend_id {
-        Some(backend) => storage_backends::existing(app, backend).await?,
+        Some(backend) => storage_backends::existing(cx, backend).await?,
         None => None,
     };
     Ok(ReferencedNames { source, target, backend })
@@ -181,54 +185,54 @@ async fn current_names(app: &App, spec: Option<&SessionSpec>) -> Result<Referenc
 
 /// The source serves its disk: pending → source_ready.
 pub async fn source_ready(
-    app: &App,
+    cx: &Context<'_>,
     metadata: &Metadata,
     id: Uuid,
     endpoint: SourceEndpoint,
 ) -> Result<CloneSession, ApiError> {
-    run(app, metadata, id, |state, now| session::source_ready(state, endpoint.clone(), now)).await
+    run(cx, metadata, id, |state, now| session::source_ready(state, endpoint.clone(), now)).await
 }
 
 /// A node's progress; the first one moves source_ready → cloning.
 pub async fn progress(
-    app: &App,
+    cx: &Context<'_>,
     metadata: &Metadata,
     id: Uuid,
     report: ProgressReport,
 ) -> Result<CloneSession, ApiError> {
-    run(app, metadata, id, |state, _| session::progress(state, report.clone())).await
+    run(cx, metadata, id, |state, _| session::progress(state, report.clone())).await
 }
 
 /// The copy finished, with the target's digest if the node sent one.
 pub async fn complete(
-    app: &App,
+    cx: &Context<'_>,
     metadata: &Metadata,
     id: Uuid,
     digest: Option<String>,
 ) -> Result<CloneSession, ApiError> {
-    run(app, metadata, id, |state, now| session::complete(state, digest.clone(), now)).await
+    run(cx, metadata, id, |state, now| session::complete(state, digest.clone(), now)).await
 }
 
 /// The copy failed for `error`.
-pub async fn fail(app: &App, metadata: &Metadata, id: Uuid, error: String) -> Result<CloneSession, ApiError> {
-    run(app, metadata, id, |state, now| session::fail(state, error.clone(), now)).await
+pub async fn fail(cx: &Context<'_>, metadata: &Metadata, id: Uuid, error: String) -> Result<CloneSession, ApiError> {
+    run(cx, metadata, id, |state, now| session::fail(state, error.clone(), now)).await
 }
 
 /// Cancels a cloning session, or deletes any other.
-pub async fn delete(app: &App, metadata: &Metadata, id: Uuid) -> Result<CloneSession, ApiError> {
-    run(app, metadata, id, session::delete).await
+pub async fn delete(cx: &Context<'_>, metadata: &Metadata, id: Uuid) -> Result<CloneSession, ApiError> {
+    run(cx, metadata, id, session::delete).await
 }
 
 /// Runs a session command; when it ends the session, the session's keys are
 /// destroyed in the same transaction.
 pub(super) async fn run(
-    app: &App,
+    cx: &Context<'_>,
     metadata: &Metadata,
     id: Uuid,
     decide: impl Fn(&CloneSession, OffsetDateTime) -> Result<Vec<CloneSessionEvent>, Rejection>,
 ) -> Result<CloneSession, ApiError> {
-    let executed = app
-        .commands
+    let executed = cx
+        .executor
         .execute::<CloneSession, _>(metadata, id, |state, now| {
             let events = decide(state, now)?;
             let secrets = end_of_session_secrets(id, &events);
@@ -263,22 +267,22 @@ fn end_of_session_secrets(id: Uuid, events: &[CloneSessionEvent]) -> Vec<SecretO
 /// which are current without waiting for the projections — and returns
 /// their names.
 async fn check_references(
-    app: &App,
+    cx: &Context<'_>,
     source: Uuid,
     target: Option<Uuid>,
     backend: Option<Uuid>,
 ) -> Result<ReferencedNames, ApiError> {
     let source =
-        nodes::registered(app, source).await?.ok_or_else(|| ApiError::NotFound("Source node not found".into()))?;
+        nodes::registered(cx, source).await?.ok_or_else(|| ApiError::NotFound("Source node not found".into()))?;
     let target = match target {
         Some(target) => Some(
-            nodes::registered(app, target).await?.ok_or_else(|| ApiError::NotFound("Target node not found".into()))?,
+            nodes::registered(cx, target).await?.ok_or_else(|| ApiError::NotFound("Target node not found".into()))?,
         ),
         None => None,
     };
     let backend = match backend {
         Some(backend) => Some(
-            storage_backends::existing(app, backend)
+            storage_backends::existing(cx, backend)
                 .await?
                 .ok_or_else(|| ApiError::NotFound("Storage backend not found".into()))?,
         ),

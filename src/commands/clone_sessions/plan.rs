@@ -6,7 +6,7 @@
 use uuid::Uuid;
 
 use super::run;
-use crate::app::App;
+use crate::commands::Context;
 use crate::domain::clone_session::analyze::{Analysis, analyze as compare};
 use crate::domain::clone_session::{self as session, ClonePlan, CloneSession, SessionDisks, SessionSpec};
 use crate::domain::disks::{DiskScan, NodeDisks};
@@ -22,10 +22,10 @@ pub struct SessionScans {
 impl SessionScans {
     /// Reads them for `spec`. The source's place is where a session
     /// restoring a golden image will put the image's layout at capture.
-    pub async fn of(app: &App, spec: &SessionSpec) -> Result<Self, ApiError> {
-        let source = scan(app, spec.source_node_id, &spec.source_device).await?;
+    pub async fn of(cx: &Context<'_>, spec: &SessionSpec) -> Result<Self, ApiError> {
+        let source = scan(cx, spec.source_node_id, &spec.source_device).await?;
         let target = match spec.target_node_id {
-            Some(target) => scan(app, target, &spec.target_device).await?,
+            Some(target) => scan(cx, target, &spec.target_device).await?,
             None => None,
         };
         Ok(Self { source, target })
@@ -44,40 +44,45 @@ impl SessionScans {
     }
 }
 
-async fn scan(app: &App, node: Uuid, device: &str) -> Result<Option<DiskScan>, ApiError> {
-    let (disks, _) = app.commands.load::<NodeDisks>(node).await?;
+async fn scan(cx: &Context<'_>, node: Uuid, device: &str) -> Result<Option<DiskScan>, ApiError> {
+    let (disks, _) = cx.executor.load::<NodeDisks>(node).await?;
     Ok(disks.disks.get(device).map(|d| d.scan.clone()))
 }
 
 /// A session's spec and plan as they are now, with its disks' latest scans.
-async fn current(app: &App, id: Uuid) -> Result<(CloneSession, SessionSpec, SessionScans), ApiError> {
-    let (state, _) = app.commands.load::<CloneSession>(id).await?;
+async fn current(cx: &Context<'_>, id: Uuid) -> Result<(CloneSession, SessionSpec, SessionScans), ApiError> {
+    let (state, _) = cx.executor.load::<CloneSession>(id).await?;
     let spec = match (&state.spec, state.deleted) {
         (Some(spec), false) => spec.clone(),
         _ => return Err(ApiError::NotFound("Clone session not found".into())),
     };
-    let scans = SessionScans::of(app, &spec).await?;
+    let scans = SessionScans::of(cx, &spec).await?;
     Ok((state, spec, scans))
 }
 
 /// What fits: the session's disks compared (nothing is recorded).
-pub async fn analyze(app: &App, id: Uuid) -> Result<Analysis, ApiError> {
-    let (_, spec, scans) = current(app, id).await?;
+pub async fn analyze(cx: &Context<'_>, id: Uuid) -> Result<Analysis, ApiError> {
+    let (_, spec, scans) = current(cx, id).await?;
     Ok(compare(&spec, scans.disks()))
 }
 
 /// The plan, and why it does not check out against the latest scans now
 /// (`None` when it does).
-pub async fn plan(app: &App, id: Uuid) -> Result<(CloneSession, Option<String>), ApiError> {
-    let (state, spec, scans) = current(app, id).await?;
+pub async fn plan(cx: &Context<'_>, id: Uuid) -> Result<(CloneSession, Option<String>), ApiError> {
+    let (state, spec, scans) = current(cx, id).await?;
     let problem = session::plan::check(&spec, &state.plan, scans.disks()).err();
     Ok((state, problem))
 }
 
 /// Replaces the plan (see [`session::set_plan`]).
-pub async fn set_plan(app: &App, metadata: &Metadata, id: Uuid, plan: ClonePlan) -> Result<CloneSession, ApiError> {
-    let (_, spec, scans) = current(app, id).await?;
-    run(app, metadata, id, |state, _| {
+pub async fn set_plan(
+    cx: &Context<'_>,
+    metadata: &Metadata,
+    id: Uuid,
+    plan: ClonePlan,
+) -> Result<CloneSession, ApiError> {
+    let (_, spec, scans) = current(cx, id).await?;
+    run(cx, metadata, id, |state, _| {
         same_disks(state, &spec)?;
         session::set_plan(state, plan.clone(), scans.disks())
     })
@@ -85,9 +90,9 @@ pub async fn set_plan(app: &App, metadata: &Metadata, id: Uuid, plan: ClonePlan)
 }
 
 /// Starts a pending session (see [`session::start`]).
-pub async fn start(app: &App, metadata: &Metadata, id: Uuid) -> Result<CloneSession, ApiError> {
-    let (_, spec, scans) = current(app, id).await?;
-    run(app, metadata, id, |state, _| {
+pub async fn start(cx: &Context<'_>, metadata: &Metadata, id: Uuid) -> Result<CloneSession, ApiError> {
+    let (_, spec, scans) = current(cx, id).await?;
+    run(cx, metadata, id, |state, _| {
         same_disks(state, &spec)?;
         session::start(state, scans.disks())
     })

@@ -5,7 +5,7 @@
 use uuid::Uuid;
 
 use super::{super::images, run};
-use crate::app::App;
+use crate::commands::Context;
 use crate::domain::Rejection;
 use crate::domain::clone_session::{
     self as session, CloneMode, CloneSession, SessionSpec, SourceCompletion, StagedImage, StagingReport,
@@ -30,14 +30,14 @@ pub enum ImageRequest {
 /// sessions on backends whose agents do not exist yet (s3, iscsi) are refused
 /// (422) rather than created to fail later.
 pub(super) async fn prepare(
-    app: &App,
+    cx: &Context<'_>,
     spec: &mut SessionSpec,
     request: ImageRequest,
 ) -> Result<Option<StagedImage>, ApiError> {
     let staged = match request {
         ImageRequest::None => return Ok(None),
         ImageRequest::Restore { image_id } => {
-            let (state, _) = app.commands.load::<image::Image>(image_id).await?;
+            let (state, _) = cx.executor.load::<image::Image>(image_id).await?;
             let image = image::usable(&state)?;
             if spec.source_node_id != Uuid::nil() && spec.source_node_id != image.source_node_id {
                 return Err(Rejection::invalid(
@@ -72,7 +72,7 @@ pub(super) async fn prepare(
         return Err(Rejection::invalid("clone_mode", "an image is captured or restored only in staged mode").into());
     }
     if let Some(backend) = spec.staging_backend_id {
-        let (state, _) = app.commands.load::<StorageBackend>(backend).await?;
+        let (state, _) = cx.executor.load::<StorageBackend>(backend).await?;
         let kind = state.details.map(|d| d.backend_type);
         if let Some(kind @ (BackendType::S3 | BackendType::Iscsi)) = kind {
             let name = crate::projections::fold::sessions::text(&kind);
@@ -88,12 +88,12 @@ pub(super) async fn prepare(
 
 /// A node's staging report (source: provisioned, uploading; target: downloading).
 pub async fn report_staging(
-    app: &App,
+    cx: &Context<'_>,
     metadata: &Metadata,
     id: Uuid,
     report: StagingReport,
 ) -> Result<CloneSession, ApiError> {
-    run(app, metadata, id, |state, now| session::report_staging(state, report, now)).await
+    run(cx, metadata, id, |state, now| session::report_staging(state, report, now)).await
 }
 
 /// The source's upload is complete: the session records it (staging
@@ -101,12 +101,12 @@ pub async fn report_staging(
 /// steps: a retry after a failure between them (agents replay the callback
 /// until it is answered 2xx) finds the first done and does the second.
 pub async fn source_complete(
-    app: &App,
+    cx: &Context<'_>,
     metadata: &Metadata,
     id: Uuid,
     report: SourceCompletion,
 ) -> Result<CloneSession, ApiError> {
-    let state = run(app, metadata, id, |state, now| session::source_complete(state, report.clone(), now)).await?;
-    images::record_ready(app, metadata, id, &state).await?;
+    let state = run(cx, metadata, id, |state, now| session::source_complete(state, report.clone(), now)).await?;
+    images::record_ready(cx, metadata, id, &state).await?;
     Ok(state)
 }

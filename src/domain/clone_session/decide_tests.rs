@@ -4,24 +4,12 @@ use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
 use super::*;
+use crate::domain::clone_session::fixtures::direct_spec;
 use crate::domain::clone_session::{CloneSessionEvent as E, *};
 use crate::event_store::Aggregate;
 
 fn t0() -> OffsetDateTime {
     OffsetDateTime::UNIX_EPOCH + Duration::days(20_000)
-}
-
-pub(crate) fn direct_spec() -> SessionSpec {
-    SessionSpec {
-        name: Some("lab".into()),
-        clone_mode: CloneMode::Direct,
-        source_node_id: Uuid::from_u128(1),
-        target_node_id: Some(Uuid::from_u128(2)),
-        source_device: "/dev/sda".into(),
-        target_device: "/dev/sdb".into(),
-        staging_backend_id: None,
-        resize_mode: ResizeMode::None,
-    }
 }
 
 fn endpoint() -> SourceEndpoint {

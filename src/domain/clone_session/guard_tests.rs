@@ -4,22 +4,14 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::*;
-use crate::domain::clone_session::{CloneMode, SessionCreated, SessionUpdated};
+use crate::domain::clone_session::fixtures::direct_spec;
+use crate::domain::clone_session::{SessionCreated, SessionUpdated};
 use crate::event_store::Aggregate;
 
 const GIB: i64 = 1 << 30;
 
 fn spec(resize_mode: ResizeMode) -> SessionSpec {
-    SessionSpec {
-        name: None,
-        clone_mode: CloneMode::Direct,
-        source_node_id: Uuid::from_u128(1),
-        target_node_id: Some(Uuid::from_u128(2)),
-        source_device: "/dev/sda".into(),
-        target_device: "/dev/sdb".into(),
-        staging_backend_id: None,
-        resize_mode,
-    }
+    SessionSpec { name: None, resize_mode, ..direct_spec() }
 }
 
 fn created() -> E {

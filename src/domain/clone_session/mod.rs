@@ -20,6 +20,8 @@ pub mod analyze;
 mod decide;
 mod decide_plan;
 mod events;
+#[cfg(test)]
+mod fixtures;
 mod guard;
 pub mod plan;
 mod staging;

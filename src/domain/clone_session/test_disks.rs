@@ -4,24 +4,19 @@
 //! ext4 from 33 MiB) and targets around it.
 
 use super::{ResizeMode, SessionSpec};
-use crate::domain::disks::{DiskScan, PartitionScan, PartitionTable};
-
-pub const MIB: i64 = 1024 * 1024;
-pub const GIB: i64 = 1024 * MIB;
+pub use crate::domain::disks::fixtures::{GIB, MIB};
+use crate::domain::disks::{DiskScan, PartitionScan, fixtures};
 /// Partition 2: 1502 MiB (3,076,096 sectors) from sector 67,584 to 3,143,679
 /// (sfdisk ends it on a MiB boundary, before the GPT's last usable sector).
 pub const ROOT_START: i64 = 33 * MIB;
 pub const ROOT_SIZE: i64 = 3_076_096 * 512;
 
 pub fn spec(resize_mode: ResizeMode) -> SessionSpec {
-    SessionSpec { resize_mode, ..super::decide::tests::direct_spec() }
+    SessionSpec { resize_mode, ..super::fixtures::direct_spec() }
 }
 
 fn part(number: i32, start: i64, size: i64, filesystem: &str, used: i64, fs_min: Option<i64>) -> PartitionScan {
-    PartitionScan {
-        fs_min_bytes: fs_min,
-        ..crate::domain::disks::plan::tests::part(number, start, size, filesystem, used)
-    }
+    PartitionScan { fs_min_bytes: fs_min, ..fixtures::part(number, start, size, filesystem, used) }
 }
 
 /// 1.5 GiB: 1 = 32 MiB vfat (1 MiB used), 2 = ext4 (100 MiB used, the
@@ -37,14 +32,5 @@ pub fn source() -> DiskScan {
 
 /// A GPT disk of `size_bytes` without partitions.
 pub fn empty(device: &str, size_bytes: i64) -> DiskScan {
-    DiskScan {
-        device: device.into(),
-        size_bytes,
-        model: None,
-        serial: None,
-        partition_table: PartitionTable::Gpt,
-        logical_sector_size: 512,
-        physical_sector_size: 512,
-        partitions: vec![],
-    }
+    DiskScan { size_bytes, ..fixtures::disk(device, vec![]) }
 }

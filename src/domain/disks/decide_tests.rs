@@ -5,12 +5,10 @@ use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
 use super::*;
+use crate::domain::disks::DiskEvent as E;
+use crate::domain::disks::fixtures::{self, GIB, MIB};
 use crate::domain::disks::operation::OperationKind as K;
-use crate::domain::disks::{DiskEvent as E, PartitionScan, PartitionTable};
 use crate::event_store::Aggregate;
-
-const MIB: i64 = 1024 * 1024;
-const GIB: i64 = 1024 * MIB;
 
 fn t0() -> OffsetDateTime {
     OffsetDateTime::UNIX_EPOCH + Duration::days(20_000)
@@ -21,31 +19,7 @@ fn sda() -> Device {
 }
 
 fn disk(device: &str) -> DiskScan {
-    DiskScan {
-        device: device.into(),
-        size_bytes: 100 * GIB,
-        model: None,
-        serial: None,
-        partition_table: PartitionTable::Gpt,
-        logical_sector_size: 512,
-        physical_sector_size: 512,
-        partitions: vec![PartitionScan {
-            number: 1,
-            start_bytes: MIB,
-            end_bytes: MIB + 10 * GIB - 1,
-            size_bytes: 10 * GIB,
-            part_type: "linux".into(),
-            filesystem: Some("ext4".into()),
-            label: None,
-            flags: vec![],
-            used_bytes: Some(GIB),
-            mountpoint: None,
-            name: None,
-            type_id: None,
-            uuid: None,
-            fs_min_bytes: None,
-        }],
-    }
+    fixtures::disk(device, vec![fixtures::part(1, MIB, 10 * GIB, "ext4", GIB)])
 }
 
 fn given(events: &[E]) -> NodeDisks {

@@ -107,7 +107,8 @@ impl Geometry {
                 )
             } else {
                 format!(
-                    "it would end at byte {end}, in the partial sector at the end of {device}; the last usable byte is {last}"
+                    "it would end at byte {end}, in the partial sector at the end of {device}; \
+                     the last usable byte is {last}"
                 )
             });
         }

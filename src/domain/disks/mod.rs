@@ -38,6 +38,8 @@ mod decide;
 mod device;
 mod events;
 pub mod filesystem;
+#[cfg(test)]
+pub(crate) mod fixtures;
 pub mod geometry;
 pub mod operation;
 pub mod plan;

@@ -221,7 +221,8 @@ impl Layout {
         let first = self.geometry.first_usable_byte();
         if start < first {
             return Err(format!(
-                "it would start at byte {start}, inside the first MiB that holds the partition table (start at {first} or later)"
+                "it would start at byte {start}, inside the first MiB that holds the partition table \
+                 (start at {first} or later)"
             ));
         }
         self.geometry.check_aligned_start(start)?;
@@ -267,7 +268,7 @@ impl Layout {
 
 #[cfg(test)]
 #[path = "plan_tests.rs"]
-pub(crate) mod tests;
+mod tests;
 
 /// The last byte of `size` bytes starting at `start`, refusing sizes that
 /// would overflow (no disk is 8 EiB).

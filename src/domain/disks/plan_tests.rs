@@ -4,48 +4,20 @@
 use serde_json::json;
 
 use super::*;
+use crate::domain::disks::fixtures::{GIB, MIB, disk as disk_at, part};
 use crate::domain::disks::operation::{OperationKind as K, OperationSpec};
-use crate::domain::disks::scan::PartitionScan;
-
-const MIB: i64 = 1024 * 1024;
-const GIB: i64 = 1024 * MIB;
-
-pub(crate) fn part(number: i32, start: i64, size: i64, filesystem: &str, used: i64) -> PartitionScan {
-    PartitionScan {
-        number,
-        start_bytes: start,
-        end_bytes: start + size - 1,
-        size_bytes: size,
-        part_type: "linux".into(),
-        filesystem: Some(filesystem.into()),
-        label: None,
-        flags: vec![],
-        used_bytes: Some(used),
-        mountpoint: None,
-        name: None,
-        type_id: None,
-        uuid: None,
-        fs_min_bytes: None,
-    }
-}
 
 /// 100 GiB: 1 = 512 MiB efi (fat32), 2 = 40 GiB ext4 (10 GiB used),
 /// 3 = 20 GiB xfs right after 2, then ~39.5 GiB free.
 fn disk() -> DiskScan {
-    DiskScan {
-        device: "/dev/sda".into(),
-        size_bytes: 100 * GIB,
-        model: None,
-        serial: None,
-        partition_table: PartitionTable::Gpt,
-        logical_sector_size: 512,
-        physical_sector_size: 512,
-        partitions: vec![
+    disk_at(
+        "/dev/sda",
+        vec![
             part(1, MIB, 512 * MIB, "vfat", 10 * MIB),
             part(2, 513 * MIB, 40 * GIB, "ext4", 10 * GIB),
             part(3, 513 * MIB + 40 * GIB, 20 * GIB, "xfs", 5 * GIB),
         ],
-    }
+    )
 }
 
 fn spec(kind: K, params: serde_json::Value) -> OperationSpec {
@@ -153,7 +125,8 @@ fn touching_a_partition_an_earlier_delete_removed_is_refused() {
     assert!(conflict.reason.contains("deleted by queued operation #1"), "{conflict}");
     assert_eq!(
         conflict.to_string(),
-        "operation #2 (format partition 3 as ext4) does not fit: partition 3 is deleted by queued operation #1 before it"
+        "operation #2 (format partition 3 as ext4) does not fit: \
+         partition 3 is deleted by queued operation #1 before it"
     );
 }
 

@@ -113,8 +113,8 @@ fn timestamp<S: serde::Serializer>(at: &OffsetDateTime, serializer: S) -> Result
 }
 
 const CREATED: &str = "INSERT INTO clone_sessions (id, name, status, clone_mode, source_node_id, target_node_id,
-        source_device, target_device, staging_backend_id, resize_mode, created_at, created_by, updated_at, last_position,
-        image_id, staging_path, staging_status, bytes_total)
+        source_device, target_device, staging_backend_id, resize_mode, created_at, created_by, updated_at,
+        last_position, image_id, staging_path, staging_status, bytes_total)
     SELECT id, name, 'pending', clone_mode, source_node_id, target_node_id, source_device, target_device,
         staging_backend_id, resize_mode, created_at, created_by, at, pos, image_id, staging_path, staging_status,
         bytes_total
@@ -141,7 +141,8 @@ const SOURCE_COMPLETED: &str = "UPDATE clone_sessions s SET staging_status = 're
 
 const UPDATED: &str = "UPDATE clone_sessions s SET name = COALESCE(v.name, s.name),
         target_node_id = COALESCE(v.target_node_id, s.target_node_id),
-        target_device = COALESCE(v.target_device, s.target_device), resize_mode = COALESCE(v.resize_mode, s.resize_mode),
+        target_device = COALESCE(v.target_device, s.target_device),
+        resize_mode = COALESCE(v.resize_mode, s.resize_mode),
         updated_at = v.at, last_position = v.pos
     FROM jsonb_to_recordset($1::jsonb) AS v(id uuid, name text, target_node_id uuid, target_device text,
         resize_mode text, at timestamptz, pos bigint)
@@ -171,9 +172,11 @@ const START_REQUESTED: &str = "UPDATE clone_sessions s SET start_requested_at = 
 
 /// Merged progress reports (see `fold::sessions`).
 const PROGRESS: &str = "UPDATE clone_sessions s SET status = 'cloning', bytes_transferred = v.bytes,
-        transfer_rate_bps = COALESCE(v.rate, s.transfer_rate_bps), transfer_status = COALESCE(v.phase, s.transfer_status),
+        transfer_rate_bps = COALESCE(v.rate, s.transfer_rate_bps),
+        transfer_status = COALESCE(v.phase, s.transfer_status),
         bytes_on_wire = COALESCE(v.wire, s.bytes_on_wire),
-        verified_bytes = CASE WHEN v.phase = 'verifying' THEN v.reported ELSE s.verified_bytes END, last_report_at = v.at, updated_at = v.at, last_position = v.pos
+        verified_bytes = CASE WHEN v.phase = 'verifying' THEN v.reported ELSE s.verified_bytes END,
+        last_report_at = v.at, updated_at = v.at, last_position = v.pos
     FROM jsonb_to_recordset($1::jsonb) AS v(id uuid, bytes bigint, rate bigint, phase text, wire bigint,
         reported bigint, at timestamptz, pos bigint)
     WHERE s.id = v.id";

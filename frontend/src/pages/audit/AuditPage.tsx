@@ -1,7 +1,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { Link, useSearchParams } from 'react-router-dom';
-import { auditApi, type AuditEntry, type StreamCategory } from '../../api/audit';
+import { auditApi, type AuditEntry, type EventType, type StreamCategory } from '../../api/audit';
 import { ErrorNotice } from '../../components/ErrorNotice';
 import { useNodes } from '../../hooks/useNodes';
 import { usePageTitle } from '../../hooks/usePageTitle';
@@ -29,7 +29,8 @@ export function AuditPage() {
 
   const query = {
     category: CATEGORIES.find((category) => category === get('category')),
-    event_type: get('event_type') || undefined,
+    // Typed by hand: a name the log does not hold simply matches nothing.
+    event_type: (get('event_type') || undefined) as EventType | undefined,
     actor: get('actor') || undefined,
     stream: streamFilter(get('node'), get('session')),
     from: get('from') || undefined,

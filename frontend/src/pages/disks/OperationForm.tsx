@@ -2,9 +2,8 @@ import { useId, useState, type FormEvent } from 'react';
 import { ApiError } from '../../api/client';
 import { Field } from '../../components/Field';
 import { useQueueOperation } from '../../hooks/useDisks';
-import { partitionCaption } from '../../lib/diskLayout';
 import { refusalReason } from '../../lib/fieldErrors';
-import { formatBinaryBytes } from '../../lib/format';
+import { PartitionOptions } from './PartitionOptions';
 import {
   blankOperationInput,
   buildOperation,
@@ -114,11 +113,7 @@ export function OperationForm({ nodeId, disk }: { nodeId: string; disk: DiskInfo
           <Field id={id('partition')} label="Partition" error={error('partition')}>
             {(control) => (
               <select {...control} value={input.partition} onChange={(event) => set({ partition: Number(event.target.value) })}>
-                {partitions.map((p) => (
-                  <option key={p.number} value={p.number}>
-                    {partitionCaption(p)} — {formatBinaryBytes(p.size_bytes)}
-                  </option>
-                ))}
+                <PartitionOptions partitions={partitions} />
               </select>
             )}
           </Field>

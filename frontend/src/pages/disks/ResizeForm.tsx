@@ -2,9 +2,10 @@ import { useId, useState, type FormEvent } from 'react';
 import { ApiError } from '../../api/client';
 import { Field } from '../../components/Field';
 import { useQueueOperation } from '../../hooks/useDisks';
-import { maxSizeBytes, partitionCaption } from '../../lib/diskLayout';
+import { maxSizeBytes } from '../../lib/diskLayout';
 import { refusalReason } from '../../lib/fieldErrors';
 import { formatBinaryBytes } from '../../lib/format';
+import { PartitionOptions } from './PartitionOptions';
 import { parseSize, SIZE_UNITS, type SizeUnit } from '../../lib/partitionOps';
 import type { DiskInfo, PartitionInfo } from '../../types/disk';
 import { QueueAnswer } from './QueueAnswer';
@@ -113,11 +114,7 @@ export function ResizeForm({ nodeId, disk }: { nodeId: string; disk: DiskInfo })
                 setQueuedAs(null);
               }}
             >
-              {partitions.map((p) => (
-                <option key={p.number} value={p.number}>
-                  {partitionCaption(p)} — {formatBinaryBytes(p.size_bytes)}
-                </option>
-              ))}
+              <PartitionOptions partitions={partitions} />
             </select>
           )}
         </Field>
