@@ -8,6 +8,7 @@ import { usePageTitle } from '../../hooks/usePageTitle';
 import { isoToLocalInput, localInputToIso, streamFilter, streamLink } from '../../lib/audit';
 import { formatDateTime, timeZoneLabel } from '../../lib/format';
 import { auditKeys } from '../../state/queryKeys';
+import { TableHead } from '../../components/TableHead';
 
 const PAGE_SIZE = 50;
 /** The kinds of stream the log holds, as the OpenAPI declares them (the filter's choices). */
@@ -124,15 +125,7 @@ export function AuditPage() {
       {entries.length > 0 && (
         <div className="table-scroll" role="region" aria-label="Audit log entries" tabIndex={0}>
           <table className="audit-table">
-            <thead>
-              <tr>
-                <th scope="col">Time ({zone})</th>
-                <th scope="col">Event</th>
-                <th scope="col">Subject</th>
-                <th scope="col">Actor</th>
-                <th scope="col">Details</th>
-              </tr>
-            </thead>
+            <TableHead columns={[`Time (${zone})`, 'Event', 'Subject', 'Actor', 'Details']} />
             <tbody>
               {entries.map((entry) => (
                 <AuditRow key={entry.position} entry={entry} />
