@@ -127,8 +127,7 @@ async fn extreme_numbers_are_refused_and_the_projections_keep_going() {
 #[tokio::test(flavor = "multi_thread")]
 async fn query_errors_are_json_422s_naming_the_parameter_whoever_asks() {
     let app = TestApp::spawn().await;
-    let session = app.direct_session().await;
-    let id = session["id"].as_str().expect("id");
+    let id: &str = &app.direct_session_id().await;
     for token in [app.node_token(id, "target"), crate::support::ADMIN_TOKEN.to_owned()] {
         for query in ["error=x%00y", "error=a&error=b", "error=ok&n%00ame=1"] {
             let path = format!("/clone-sessions/{id}/failed?{query}");

@@ -346,6 +346,11 @@ impl TestApp {
         body["data"]["id"].as_str().expect("node id").to_owned()
     }
 
+    /// Creates a direct session between two new nodes; returns its id.
+    pub async fn direct_session_id(&self) -> String {
+        self.direct_session().await["id"].as_str().expect("id").to_owned()
+    }
+
     /// Creates a direct session between two new nodes; returns the session.
     pub async fn direct_session(&self) -> Value {
         let source = self.node("source-node").await;
