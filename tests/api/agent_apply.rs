@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::agent_harness::{Loop, node_agent, noise, run, scratch};
+use crate::agent_harness::{Loop, node_agent, noise, partitioned, run, scratch};
 use crate::support::TestApp;
 
 pub const MIB: i64 = 1024 * 1024;
@@ -149,9 +149,7 @@ pub fn ext4_image_of(
 ) -> (PathBuf, Vec<(String, String)>) {
     let image = dir.join(name);
     let path = image.to_str().expect("utf-8");
-    run("truncate", &["-s", image_size, path], None);
-    let table = format!("label: gpt\nstart=2048, size={}, type=L\n", part_mib * 2048);
-    run("sfdisk", &["--quiet", path], Some(&table));
+    partitioned(&image, image_size, &format!("label: gpt\nstart=2048, size={}, type=L\n", part_mib * 2048));
     let (files, digests) = files(dir);
     let files = files.to_str().expect("utf-8");
     let fs_size = format!("{}k", part_mib * 1024);
@@ -194,13 +192,7 @@ async fn apply_shrinks_an_ext4_partition_holding_files_then_grows_it_back_needs_
 /// A 2 GiB sparse GPT image: partition 1 ntfs "win" (1 MiB to 1801 MiB) holding [`files`] (put with `ntfscp`).
 fn ntfs_image(dir: &Path) -> (PathBuf, Vec<(String, String)>) {
     let image = dir.join("ntfs.img");
-    let path = image.to_str().expect("utf-8");
-    run("truncate", &["-s", "2G", path], None);
-    run(
-        "sfdisk",
-        &["--quiet", path],
-        Some("label: gpt\nstart=2048, size=3686400, type=EBD0A0A2-B9E5-4433-87C0-68B6B72699C7\n"),
-    );
+    partitioned(&image, "2G", "label: gpt\nstart=2048, size=3686400, type=EBD0A0A2-B9E5-4433-87C0-68B6B72699C7\n");
     let part = Loop::attach_with(&image, &["--offset", "1048576", "--sizelimit", &(1800 * MIB).to_string()]);
     run("mkfs.ntfs", &["--quick", "--force", "--quiet", "-L", "win", &part.0], None);
     let (files, digests) = files(dir);

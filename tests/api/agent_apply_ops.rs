@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use serde_json::json;
 
 use crate::agent_apply::{MIB, NodeDisk, ext4_image, ext4_image_of, ext4_intact, output, succeeded};
-use crate::agent_harness::{run, scratch};
+use crate::agent_harness::{partitioned, run, scratch};
 use crate::support::TestApp;
 
 /// A 64 MiB GPT image: partition 1 ext4 "keep" (1 MiB to 17 MiB) holding
@@ -104,12 +104,10 @@ async fn apply_sets_the_mbr_boot_mark_and_a_type_flag_needs_root() {
     // Given a reported MBR disk with two Linux partitions, the second marked bootable
     let app = TestApp::spawn().await;
     let image = scratch().join("mbr.img");
-    let path = image.to_str().expect("utf-8");
-    run("truncate", &["-s", "64M", path], None);
-    run(
-        "sfdisk",
-        &["--quiet", path],
-        Some("label: dos\nstart=2048, size=20480, type=83\nstart=22528, size=20480, type=83, bootable\n"),
+    partitioned(
+        &image,
+        "64M",
+        "label: dos\nstart=2048, size=20480, type=83\nstart=22528, size=20480, type=83, bootable\n",
     );
     let disk = NodeDisk::report(&app, image).await;
     // When the boot mark moves to partition 1 and partition 2 becomes an LVM member

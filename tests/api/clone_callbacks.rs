@@ -4,7 +4,7 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::support::TestApp;
+use crate::support::{TestApp, concurrently};
 
 async fn events_of(app: &TestApp, id: &str) -> Vec<String> {
     let client = app.db.client().await;
@@ -174,14 +174,12 @@ async fn concurrent_reports_on_one_session_never_lose_an_update() {
     let session = app.direct_session().await;
     let id = session["id"].as_str().expect("id").to_owned();
     app.source_ready(&id, 10_000).await;
-    let mut tasks = Vec::new();
-    for n in 1..=40 {
-        let (app, id) = (app.clone(), id.clone());
-        tasks.push(tokio::spawn(async move { app.progress(&id, n * 100).await.0 }));
-    }
-    for task in tasks {
-        assert_eq!(task.await.expect("task"), StatusCode::OK);
-    }
+    let statuses = concurrently(&app, 1..=40, |app, n| {
+        let id = id.clone();
+        async move { app.progress(&id, n * 100).await.0 }
+    })
+    .await;
+    assert!(statuses.iter().all(|s| *s == StatusCode::OK), "{statuses:?}");
     let events = events_of(&app, &id).await;
     assert_eq!(events.iter().filter(|e| *e == "clone_session.progress_reported").count(), 40);
     let (_, view) = app.get(&format!("/clone-sessions/{id}")).await;

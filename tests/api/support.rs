@@ -493,3 +493,22 @@ pub async fn table_rows(client: &tokio_postgres::Client, table: &str) -> Vec<Val
     let rows = client.query(&sql, &[]).await.expect("rows");
     rows.iter().map(|r| r.get(0)).collect()
 }
+
+/// Runs `request(app, n)` for every `n` at once, each in its own task, and
+/// returns their results in `n`'s order.
+pub async fn concurrently<T, Fut>(
+    app: &std::sync::Arc<TestApp>,
+    ns: impl IntoIterator<Item = i64>,
+    request: impl Fn(std::sync::Arc<TestApp>, i64) -> Fut,
+) -> Vec<T>
+where
+    Fut: std::future::Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    let tasks: Vec<_> = ns.into_iter().map(|n| tokio::spawn(request(app.clone(), n))).collect();
+    let mut results = Vec::with_capacity(tasks.len());
+    for task in tasks {
+        results.push(task.await.expect("task"));
+    }
+    results
+}
