@@ -9,6 +9,7 @@ import { isoToLocalInput, localInputToIso, streamFilter, streamLink } from '../.
 import { formatDateTime, timeZoneLabel } from '../../lib/format';
 import { auditKeys } from '../../state/queryKeys';
 import { TableHead } from '../../components/TableHead';
+import { Options } from '../../components/Options';
 
 const PAGE_SIZE = 50;
 /** The kinds of stream the log holds, as the OpenAPI declares them (the filter's choices). */
@@ -74,11 +75,7 @@ export function AuditPage() {
           <label htmlFor="audit-category">Kind</label>
           <select id="audit-category" name="category" defaultValue={get('category')}>
             <option value="">Everything</option>
-            {CATEGORIES.map((value) => (
-              <option key={value} value={value}>
-                {value}
-              </option>
-            ))}
+            <Options items={CATEGORIES} />
           </select>
         </div>
         <div className="field">
@@ -93,11 +90,7 @@ export function AuditPage() {
           <label htmlFor="audit-node">Node</label>
           <select id="audit-node" name="node" defaultValue={get('node')}>
             <option value="">Any node</option>
-            {(nodes.data?.data ?? []).map((node) => (
-              <option key={node.id} value={node.id}>
-                {node.hostname}
-              </option>
-            ))}
+            <Options items={nodes.data?.data ?? []} value={(node) => node.id} label={(node) => node.hostname} />
           </select>
         </div>
         <div className="field">

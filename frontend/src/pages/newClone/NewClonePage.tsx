@@ -11,6 +11,7 @@ import { FIELD_KEYWORDS, INITIAL_VALUES, toCreateRequest, validateCloneForm, typ
 import { NodeDeviceFields } from './NodeDeviceFields';
 import { StagingBackendField } from './StagingBackendField';
 import { ReviewPanel } from './ReviewPanel';
+import { Options } from '../../components/Options';
 
 export function NewClonePage() {
   usePageTitle('New clone');
@@ -111,11 +112,7 @@ export function NewClonePage() {
           <Field id="resize_mode" label="Resize mode" error={errors.resize_mode}>
             {(control) => (
               <select {...control} value={values.resize_mode} onChange={(e) => set('resize_mode', e.target.value as ResizeMode)}>
-                {(Object.keys(RESIZE_MODE_LABELS) as ResizeMode[]).map((mode) => (
-                  <option key={mode} value={mode}>
-                    {RESIZE_MODE_LABELS[mode]}
-                  </option>
-                ))}
+                <Options items={Object.keys(RESIZE_MODE_LABELS) as ResizeMode[]} label={(mode) => RESIZE_MODE_LABELS[mode]} />
               </select>
             )}
           </Field>

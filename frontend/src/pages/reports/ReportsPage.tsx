@@ -10,6 +10,7 @@ import { formatDuration, formatPercent, formatRate, NONE, timeZoneLabel } from '
 import { type Counts, groupLabel, successRate, totals } from '../../lib/report';
 import { auditKeys } from '../../state/queryKeys';
 import { TableHead } from '../../components/TableHead';
+import { Options } from '../../components/Options';
 
 const GROUPS: { value: GroupBy; label: string }[] = [
   { value: 'day', label: 'Day' },
@@ -93,11 +94,7 @@ export function ReportsPage() {
         <div className="field field-inline">
           <label htmlFor="report-group">Group by</label>
           <select id="report-group" value={groupBy} onChange={(e) => set('group_by', e.target.value)}>
-            {GROUPS.map((g) => (
-              <option key={g.value} value={g.value}>
-                {g.label}
-              </option>
-            ))}
+            <Options items={GROUPS} value={(g) => g.value} label={(g) => g.label} />
           </select>
         </div>
         <div className="field field-inline">
