@@ -7,6 +7,7 @@ import { keepPreviousData, type QueryClient, useMutation, useQuery, useQueryClie
 import { cloneApi, type CloneListParams } from '../api/clone';
 import { cloneSessionKeys } from '../state/queryKeys';
 import type { CloneSessionCreate, CloneSessionUpdate } from '../types/clone';
+import { useQueryFor } from './useQueryFor';
 
 export { cloneSessionKeys } from '../state/queryKeys';
 
@@ -19,19 +20,11 @@ export function useCloneSessions(filters: CloneListParams = {}) {
 }
 
 export function useCloneSession(sessionId: string) {
-  return useQuery({
-    queryKey: cloneSessionKeys.detail(sessionId),
-    queryFn: () => cloneApi.get(sessionId),
-    enabled: !!sessionId,
-  });
+  return useQueryFor(sessionId, cloneSessionKeys.detail(sessionId), () => cloneApi.get(sessionId));
 }
 
 export function useCloneHistory(sessionId: string) {
-  return useQuery({
-    queryKey: cloneSessionKeys.history(sessionId),
-    queryFn: () => cloneApi.history(sessionId),
-    enabled: !!sessionId,
-  });
+  return useQueryFor(sessionId, cloneSessionKeys.history(sessionId), () => cloneApi.history(sessionId));
 }
 
 export function useCreateCloneSession() {
