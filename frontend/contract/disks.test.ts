@@ -72,6 +72,9 @@ describe('disks and partition operations through the generated client', () => {
     return state.nodeId;
   };
   const disk = () => ({ path: { id: nodeId(), device: DEVICE } });
+  /** Queues `operation` on the node's disk; the raw answer, for ok() or failed(). */
+  const queue = (operation: Schemas['PartitionOperationCreate']) =>
+    client.POST('/api/v1/nodes/{id}/disks/{device}/operations', { params: disk(), body: operation });
 
   it('registers a node and hands out its node token', async () => {
     const body = ok(
@@ -155,10 +158,7 @@ describe('disks and partition operations through the generated client', () => {
 
   it('queues a resize that fits', async () => {
     const body = ok(
-      await client.POST('/api/v1/nodes/{id}/disks/{device}/operations', {
-        params: disk(),
-        body: { operation: 'resize', params: { partition: 2, new_size_bytes: 60 * GIB } },
-      }),
+      await queue({ operation: 'resize', params: { partition: 2, new_size_bytes: 60 * GIB } }),
       'POST operations',
     );
     expect(body.data).toMatchObject({
@@ -174,18 +174,12 @@ describe('disks and partition operations through the generated client', () => {
 
   it('refuses, with 409 and the reason, a resize that does not fit', async () => {
     const shrinkXfs = failed(
-      await client.POST('/api/v1/nodes/{id}/disks/{device}/operations', {
-        params: disk(),
-        body: { operation: 'resize', params: { partition: 3, new_size_bytes: 200 * GIB } },
-      }),
+      await queue({ operation: 'resize', params: { partition: 3, new_size_bytes: 200 * GIB } }),
       409,
     );
     expect(shrinkXfs.detail).toMatch(/xfs filesystems cannot be shrunk/);
     const pastTheEnd = failed(
-      await client.POST('/api/v1/nodes/{id}/disks/{device}/operations', {
-        params: disk(),
-        body: { operation: 'resize', params: { partition: 3, new_size_bytes: 400 * GIB } },
-      }),
+      await queue({ operation: 'resize', params: { partition: 3, new_size_bytes: 400 * GIB } }),
       409,
     );
     expect(pastTheEnd.detail).toMatch(/past the end of \/dev\/sda/);
@@ -193,10 +187,7 @@ describe('disks and partition operations through the generated client', () => {
 
   it('refuses wrong params with 422 naming the field', async () => {
     const error = failed(
-      await client.POST('/api/v1/nodes/{id}/disks/{device}/operations', {
-        params: disk(),
-        body: { operation: 'resize', params: { partition: 2, new_size_bytes: 0 } },
-      }),
+      await queue({ operation: 'resize', params: { partition: 2, new_size_bytes: 0 } }),
       422,
     );
     expect(error.fields?.map((f) => f.field)).toContain('params.new_size_bytes');
@@ -204,10 +195,7 @@ describe('disks and partition operations through the generated client', () => {
 
   it('removes a queued operation', async () => {
     const grow = ok(
-      await client.POST('/api/v1/nodes/{id}/disks/{device}/operations', {
-        params: disk(),
-        body: { operation: 'resize', params: { partition: 3, new_size_bytes: 320 * GIB } },
-      }),
+      await queue({ operation: 'resize', params: { partition: 3, new_size_bytes: 320 * GIB } }),
       'POST operations',
     ).data;
     expect(grow.sequence).toBe(2);

@@ -15,10 +15,12 @@ import {
   chooseNode,
   disk500,
   launchBrowser,
+  openPage,
   openSignedIn,
   progressValue,
   randomMac,
   registerNode,
+  reloadMarker,
   reportDisks,
   screenshot,
   waitForLive,
@@ -35,10 +37,8 @@ describe('direct clone, created in the UI and followed live', () => {
   const pageErrors = [];
   const state = {}; // filled in step by step: nodes, sessionId, tokens
 
-  /** Proves the page was not reloaded since markPage(): the marker lives in the JS heap. */
-  const markPage = () => page.evaluate(() => (window.__e2eMarker = 'still-here'));
-  const assertNotReloaded = async () =>
-    assert.equal(await page.evaluate(() => window.__e2eMarker), 'still-here', 'the page was reloaded');
+  /** Proves the page was not reloaded since markPage(). */
+  const { mark: markPage, assertNotReloaded } = reloadMarker(() => page);
 
   const callback = (path, role, body) =>
     apiOk('POST', `/clone-sessions/${state.sessionId}/${path}`, {
@@ -49,10 +49,7 @@ describe('direct clone, created in the UI and followed live', () => {
   before(async () => {
     browser = await launchBrowser();
     // Reduced motion: the progress bar is drawn at its value, not mid-animation, in screenshots.
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, reducedMotion: 'reduce' });
-    page = await context.newPage();
-    page.setDefaultTimeout(15_000);
-    page.on('pageerror', (error) => pageErrors.push(error));
+    ({ page } = await openPage(browser, pageErrors, { reducedMotion: 'reduce' }));
   });
 
   after(async () => {
@@ -231,9 +228,7 @@ describe('failure, cancellation and deletion, followed live', () => {
   const pageErrors = [];
   const nodes = {};
 
-  const markPage = () => page.evaluate(() => (window.__e2eMarker = 'still-here'));
-  const assertNotReloaded = async () =>
-    assert.equal(await page.evaluate(() => window.__e2eMarker), 'still-here', 'the page was reloaded');
+  const { mark: markPage, assertNotReloaded } = reloadMarker(() => page);
 
   /** A direct session made through the API; returns its id and the node tokens when the controller issues them. */
   async function createSession(name) {
@@ -259,10 +254,7 @@ describe('failure, cancellation and deletion, followed live', () => {
 
   before(async () => {
     browser = await launchBrowser();
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, reducedMotion: 'reduce' });
-    page = await context.newPage();
-    page.setDefaultTimeout(15_000);
-    page.on('pageerror', (error) => pageErrors.push(error));
+    ({ page } = await openPage(browser, pageErrors, { reducedMotion: 'reduce' }));
     for (const role of ['source', 'target']) {
       nodes[role] = (
         await apiOk('POST', '/nodes', { body: { mac_address: randomMac(), hostname: `e2e-${role}2-${run}` } })

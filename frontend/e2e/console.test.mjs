@@ -14,6 +14,7 @@ import {
   apiOk,
   disk500,
   launchBrowser,
+  openPage,
   openSignedIn,
   registerNode,
   reportDisks,
@@ -53,10 +54,11 @@ describe('operator console', () => {
 
   before(async () => {
     browser = await launchBrowser();
-    context = await browser.newContext({ viewport: { width: 1440, height: 900 }, reducedMotion: 'reduce', acceptDownloads: true });
-    page = await context.newPage();
-    page.setDefaultTimeout(15_000);
-    page.on('pageerror', (error) => pageErrors.push(error));
+    ({ context, page } = await openPage(browser, pageErrors, {
+      viewport: { width: 1440, height: 900 },
+      reducedMotion: 'reduce',
+      acceptDownloads: true,
+    }));
     await page.routeWebSocket(/\/api\/v1\/ws/, (ws) => {
       if (blockSocket) {
         ws.close({ code: 1011, reason: 'blocked by the test' });

@@ -1,6 +1,7 @@
 // Shared plumbing for the end-to-end suite: configuration from the
 // environment, the controller's API, and a headless Chromium from the system
 // (playwright-core downloads no browser).
+import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -57,6 +58,27 @@ export async function launchBrowser() {
       '--disable-sync',
     ],
   });
+}
+
+/**
+ * A page in a new context of `browser` (1280×900 unless `contextOptions` says otherwise) that waits
+ * at most 15 s a step and pushes its uncaught errors onto `pageErrors`.
+ */
+export async function openPage(browser, pageErrors, contextOptions = {}) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, ...contextOptions });
+  const page = await context.newPage();
+  page.setDefaultTimeout(15_000);
+  page.on('pageerror', (error) => pageErrors.push(error));
+  return { context, page };
+}
+
+/** Proves the page `getPage()` returns was not reloaded since `mark()`: the marker lives in the JS heap. */
+export function reloadMarker(getPage) {
+  return {
+    mark: () => getPage().evaluate(() => (window.__e2eMarker = 'still-here')),
+    assertNotReloaded: async () =>
+      assert.equal(await getPage().evaluate(() => window.__e2eMarker), 'still-here', 'the page was reloaded'),
+  };
 }
 
 export async function screenshot(page, name) {

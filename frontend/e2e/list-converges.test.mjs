@@ -3,7 +3,7 @@
 // driven through the node callbacks while a list page watches.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ADMIN_TOKEN, apiOk, launchBrowser, openSignedIn, randomMac, waitForLive } from './helpers.mjs';
+import { ADMIN_TOKEN, apiOk, launchBrowser, openPage, openSignedIn, randomMac, waitForLive } from './helpers.mjs';
 
 const run = Math.random().toString(36).slice(2, 8);
 const SIZE = 10_000_000_000;
@@ -17,10 +17,7 @@ describe('clone lists converge for every status filter', () => {
 
   before(async () => {
     browser = await launchBrowser();
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    page = await context.newPage();
-    page.setDefaultTimeout(15_000);
-    page.on('pageerror', (error) => pageErrors.push(error));
+    ({ page } = await openPage(browser, pageErrors));
     for (const role of ['source', 'target']) {
       nodes[role] = (
         await apiOk('POST', '/nodes', { body: { mac_address: randomMac(), hostname: `e2e-conv-${role}-${run}` } })

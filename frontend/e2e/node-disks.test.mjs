@@ -15,8 +15,10 @@ import {
   apiOk,
   disk500,
   launchBrowser,
+  openPage,
   openSignedIn,
   registerNode,
+  reloadMarker,
   reportDisks,
   screenshot,
   waitForLive,
@@ -35,9 +37,7 @@ describe('a node’s disks: reported, resized, refused and applied, followed liv
   const pageErrors = [];
   const state = {}; // node, token, hostname, operations by name
 
-  const markPage = () => page.evaluate(() => (window.__e2eMarker = 'still-here'));
-  const assertNotReloaded = async () =>
-    assert.equal(await page.evaluate(() => window.__e2eMarker), 'still-here', 'the page was reloaded');
+  const { mark: markPage, assertNotReloaded } = reloadMarker(() => page);
 
   const operationsPath = () => `/nodes/${state.node.id}/disks/${DEVICE_PATH}/operations`;
   const storedOperations = async () => (await apiOk('GET', operationsPath())).data;
@@ -57,10 +57,7 @@ describe('a node’s disks: reported, resized, refused and applied, followed liv
 
   before(async () => {
     browser = await launchBrowser();
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, reducedMotion: 'reduce' });
-    page = await context.newPage();
-    page.setDefaultTimeout(15_000);
-    page.on('pageerror', (error) => pageErrors.push(error));
+    ({ page } = await openPage(browser, pageErrors, { reducedMotion: 'reduce' }));
   });
 
   after(async () => {

@@ -72,6 +72,12 @@ impl<T> ApiList<T> {
     pub fn ok((data, total): (Vec<T>, i64)) -> axum::Json<Self> {
         axum::Json(Self { success: true, data, total, message: None })
     }
+
+    /// A list that is never paged: all of it, so `total` is its length.
+    pub fn whole(data: Vec<T>) -> axum::Json<Self> {
+        let total = data.len() as i64;
+        Self::ok((data, total))
+    }
 }
 
 /// `$ref` to `T`'s named schema.

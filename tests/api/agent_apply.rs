@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::agent_harness::{Loop, node_agent, noise, run, scratch};
+use crate::agent_harness::{Loop, node_agent, noise, partitioned, run, scratch};
 use crate::support::TestApp;
 
 pub const MIB: i64 = 1024 * 1024;
@@ -134,14 +134,36 @@ pub fn files(dir: &Path) -> (PathBuf, Vec<(String, String)>) {
 
 /// A 2 GiB sparse GPT image: partition 1 ext4 "data" (1 MiB to 1801 MiB) holding [`files`].
 pub fn ext4_image(dir: &Path) -> (PathBuf, Vec<(String, String)>) {
-    let image = dir.join("ext4.img");
+    ext4_image_of(dir, "ext4.img", "2G", 1800, "data")
+}
+
+/// A sparse GPT image `name` of `image_size` (as `truncate -s` takes it):
+/// partition 1, `part_mib` MiB from 1 MiB on, ext4 labelled `label` holding
+/// [`files`]; with the files' digests.
+pub fn ext4_image_of(
+    dir: &Path,
+    name: &str,
+    image_size: &str,
+    part_mib: i64,
+    label: &str,
+) -> (PathBuf, Vec<(String, String)>) {
+    let image = dir.join(name);
     let path = image.to_str().expect("utf-8");
-    run("truncate", &["-s", "2G", path], None);
-    run("sfdisk", &["--quiet", path], Some("label: gpt\nstart=2048, size=3686400, type=L\n"));
+    partitioned(&image, image_size, &format!("label: gpt\nstart=2048, size={}, type=L\n", part_mib * 2048));
     let (files, digests) = files(dir);
     let files = files.to_str().expect("utf-8");
-    run("mkfs.ext4", &["-q", "-F", "-L", "data", "-d", files, "-E", "offset=1048576", path, "1843200k"], None);
+    let fs_size = format!("{}k", part_mib * 1024);
+    run("mkfs.ext4", &["-q", "-F", "-L", label, "-d", files, "-E", "offset=1048576", path, &fs_size], None);
     (image, digests)
+}
+
+/// The ext4 filesystem at `at` is clean and holds every file of `digests`
+/// unchanged; `what` says when, for the failure message.
+pub fn ext4_intact(at: &str, digests: &[(String, String)], what: &str) {
+    e2fsck_clean(at);
+    for (name, digest) in digests {
+        assert_eq!(&ext_file(at, name), digest, "{name} {what}");
+    }
 }
 
 #[tokio::test]
@@ -161,10 +183,7 @@ async fn apply_shrinks_an_ext4_partition_holding_files_then_grows_it_back_needs_
         let at = disk.at(MIB);
         assert_eq!(ext_size(&at), size_mib * MIB, "the filesystem fills the {what} partition");
         // and the filesystem is clean with every file unchanged
-        e2fsck_clean(&at);
-        for (name, digest) in &digests {
-            assert_eq!(&ext_file(&at, name), digest, "{name} after the partition was {what}");
-        }
+        ext4_intact(&at, &digests, &format!("after the partition was {what}"));
         // and the agent reported a fresh scan
         assert_eq!(disk.view(&app).await["partitions"][0]["size_bytes"], size_mib * MIB, "{what}");
     }
@@ -173,13 +192,7 @@ async fn apply_shrinks_an_ext4_partition_holding_files_then_grows_it_back_needs_
 /// A 2 GiB sparse GPT image: partition 1 ntfs "win" (1 MiB to 1801 MiB) holding [`files`] (put with `ntfscp`).
 fn ntfs_image(dir: &Path) -> (PathBuf, Vec<(String, String)>) {
     let image = dir.join("ntfs.img");
-    let path = image.to_str().expect("utf-8");
-    run("truncate", &["-s", "2G", path], None);
-    run(
-        "sfdisk",
-        &["--quiet", path],
-        Some("label: gpt\nstart=2048, size=3686400, type=EBD0A0A2-B9E5-4433-87C0-68B6B72699C7\n"),
-    );
+    partitioned(&image, "2G", "label: gpt\nstart=2048, size=3686400, type=EBD0A0A2-B9E5-4433-87C0-68B6B72699C7\n");
     let part = Loop::attach_with(&image, &["--offset", "1048576", "--sizelimit", &(1800 * MIB).to_string()]);
     run("mkfs.ntfs", &["--quick", "--force", "--quiet", "-L", "win", &part.0], None);
     let (files, digests) = files(dir);

@@ -7,21 +7,14 @@ use std::path::{Path, PathBuf};
 
 use serde_json::json;
 
-use crate::agent_apply::{MIB, NodeDisk, e2fsck_clean, ext_file, ext4_image, files, output, succeeded};
-use crate::agent_harness::{run, scratch};
+use crate::agent_apply::{MIB, NodeDisk, ext4_image, ext4_image_of, ext4_intact, output, succeeded};
+use crate::agent_harness::{partitioned, run, scratch};
 use crate::support::TestApp;
 
 /// A 64 MiB GPT image: partition 1 ext4 "keep" (1 MiB to 17 MiB) holding
-/// [`files`], free space after it.
+/// [`files`](crate::agent_apply::files), free space after it.
 fn small_image(dir: &Path) -> (PathBuf, Vec<(String, String)>) {
-    let image = dir.join("small.img");
-    let path = image.to_str().expect("utf-8");
-    run("truncate", &["-s", "64M", path], None);
-    run("sfdisk", &["--quiet", path], Some("label: gpt\nstart=2048, size=32768, type=L\n"));
-    let (files, digests) = files(dir);
-    let files = files.to_str().expect("utf-8");
-    run("mkfs.ext4", &["-q", "-F", "-L", "keep", "-d", files, "-E", "offset=1048576", path, "16384k"], None);
-    (image, digests)
+    ext4_image_of(dir, "small.img", "64M", 16, "keep")
 }
 
 #[tokio::test]
@@ -75,11 +68,7 @@ async fn apply_moves_a_partition_with_its_data_needs_root() {
     // Then it starts there with its size, the filesystem is clean and every file is unchanged
     assert_eq!(disk.statuses(&app).await[0].0, "completed");
     assert_eq!((&disk.table()[0]["start"], &disk.table()[0]["size"]), (&json!(33 * 2048), &json!(32768)));
-    let at = disk.at(33 * MIB);
-    e2fsck_clean(&at);
-    for (name, digest) in &digests {
-        assert_eq!(&ext_file(&at, name), digest, "{name}");
-    }
+    ext4_intact(&disk.at(33 * MIB), &digests, "after the move");
     assert_eq!(disk.view(&app).await["partitions"][0]["start_bytes"], 33 * MIB);
 }
 
@@ -107,10 +96,7 @@ async fn a_shrink_below_the_tools_minimum_fails_stops_the_queue_and_changes_noth
     // and the disk is as it was: partition size, no flag, a clean filesystem with its files
     let part = &disk.table()[0];
     assert_eq!((&part["size"], &part["attrs"]), (&json!(1800 * 2048), &json!(null)));
-    e2fsck_clean(&at);
-    for (name, digest) in &digests {
-        assert_eq!(&ext_file(&at, name), digest, "{name}");
-    }
+    ext4_intact(&at, &digests, "after the failed shrink");
 }
 
 #[tokio::test]
@@ -118,12 +104,10 @@ async fn apply_sets_the_mbr_boot_mark_and_a_type_flag_needs_root() {
     // Given a reported MBR disk with two Linux partitions, the second marked bootable
     let app = TestApp::spawn().await;
     let image = scratch().join("mbr.img");
-    let path = image.to_str().expect("utf-8");
-    run("truncate", &["-s", "64M", path], None);
-    run(
-        "sfdisk",
-        &["--quiet", path],
-        Some("label: dos\nstart=2048, size=20480, type=83\nstart=22528, size=20480, type=83, bootable\n"),
+    partitioned(
+        &image,
+        "64M",
+        "label: dos\nstart=2048, size=20480, type=83\nstart=22528, size=20480, type=83, bootable\n",
     );
     let disk = NodeDisk::report(&app, image).await;
     // When the boot mark moves to partition 1 and partition 2 becomes an LVM member

@@ -52,6 +52,14 @@ pub fn noise(seed: &str, len: usize) -> Vec<u8> {
 
 /// A GPT disk image of `size_mib`: a 32 MiB EFI system partition (vfat) and
 /// an ext4 partition filled from a directory holding `data_mib` of files.
+/// Makes `image` a sparse file of `size` (as `truncate -s` takes it),
+/// partitioned by `sfdisk` as `table` says.
+pub fn partitioned(image: &Path, size: &str, table: &str) {
+    let path = image.to_str().expect("utf-8");
+    run("truncate", &["-s", size, path], None);
+    run("sfdisk", &["--quiet", path], Some(table));
+}
+
 pub fn gpt_image(dir: &Path, size_mib: u64, data_mib: usize) -> PathBuf {
     let image = dir.join("src.img");
     let files = dir.join("rootfs");
@@ -61,9 +69,8 @@ pub fn gpt_image(dir: &Path, size_mib: u64, data_mib: usize) -> PathBuf {
         std::fs::write(files.join(format!("blob-{i}.bin")), part).expect("blob");
     }
     let image_s = image.to_str().expect("utf-8");
-    run("truncate", &["-s", &format!("{size_mib}M"), image_s], None);
     // 1 MiB alignment: EFI at 1 MiB (32 MiB), root from 33 MiB to the end.
-    run("sfdisk", &["--quiet", image_s], Some("label: gpt\nstart=2048, size=65536, type=U\nstart=67584, type=L\n"));
+    partitioned(&image, &format!("{size_mib}M"), "label: gpt\nstart=2048, size=65536, type=U\nstart=67584, type=L\n");
     // FAT16 named: left to choose, mkfs.vfat sizes the FAT for the whole
     // image file and refuses 32 MiB of FAT32 once the image reaches 1 GiB.
     run("mkfs.vfat", &["-F", "16", "-n", "EFI", "--offset", "2048", image_s, &(32 * 1024).to_string()], None);

@@ -10,7 +10,7 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::agent_harness::{Loop, MIB, noise, run, scratch};
+use crate::agent_harness::{Loop, MIB, noise, partitioned, run, scratch};
 use crate::support::TestApp;
 
 const EXT4_UUID: &str = "5b0c6f0e-3c1d-4f7e-9a55-0d4a1b2c3d4e";
@@ -28,12 +28,11 @@ fn image(dir: &Path) -> PathBuf {
     std::fs::create_dir_all(&files).expect("files");
     std::fs::write(files.join("a.bin"), noise("scan-a", 6 * MIB as usize)).expect("file");
     let path = image.to_str().expect("utf-8");
-    run("truncate", &["-s", "96M", path], None);
     let table = format!(
         "label: gpt\nstart={VFAT_START}, size={VFAT_SECTORS}, type=U, name=\"EFI system\"\n\
          start={EXT4_START}, size={EXT4_SECTORS}, type=L, name=\"root\"\n"
     );
-    run("sfdisk", &["--quiet", path], Some(&table));
+    partitioned(&image, "96M", &table);
     let vfat_offset = VFAT_START.to_string();
     run("mkfs.vfat", &["-n", "ESP", "-i", "1234ABCD", "--offset", &vfat_offset, path, "16384"], None);
     let ext4_offset = format!("offset={}", EXT4_START * 512);

@@ -7,7 +7,7 @@
 use serde_json::{Value, json};
 
 use crate::agent_apply::output;
-use crate::agent_harness::{Loop, run, scratch};
+use crate::agent_harness::{Loop, partitioned, run, scratch};
 
 /// The agent's `--print` report of `device`.
 async fn printed(device: &str) -> Value {
@@ -63,14 +63,12 @@ async fn scan_of_a_gpt_disk_with_vfat_ext4_ntfs_and_swap_matches_the_tools_needs
     // Given a GPT image: vfat, ext4, ntfs (each 32 MiB) and swap (16 MiB)
     let dir = scratch();
     let image = dir.join("four.img");
-    let path = image.to_str().expect("utf-8");
-    run("truncate", &["-s", "128M", path], None);
     let table = "label: gpt\n\
                  start=2048, size=65536, type=U, name=\"esp\"\n\
                  start=67584, size=65536, type=L, name=\"root\"\n\
                  start=133120, size=65536, type=EBD0A0A2-B9E5-4433-87C0-68B6B72699C7, name=\"win\"\n\
                  start=198656, size=32768, type=S\n";
-    run("sfdisk", &["--quiet", path], Some(table));
+    partitioned(&image, "128M", table);
     let disk = Loop::attach(&image);
     let part = |start: u64, sectors: u64| {
         Loop::attach_with(
@@ -104,13 +102,12 @@ async fn scan_of_an_mbr_disk_matches_the_tools() {
     // Given an MBR image file: a bootable ext4 partition and a vfat one
     let dir = scratch();
     let image = dir.join("mbr.img");
-    let path = image.to_str().expect("utf-8");
-    run("truncate", &["-s", "64M", path], None);
-    run(
-        "sfdisk",
-        &["--quiet", path],
-        Some("label: dos\nstart=2048, size=40960, type=83, bootable\nstart=43008, size=40960, type=c\n"),
+    partitioned(
+        &image,
+        "64M",
+        "label: dos\nstart=2048, size=40960, type=83, bootable\nstart=43008, size=40960, type=c\n",
     );
+    let path = image.to_str().expect("utf-8");
     run("mkfs.ext4", &["-q", "-F", "-L", "boot", "-E", "offset=1048576", path, "20480k"], None);
     run("mkfs.vfat", &["-n", "DATA", "--offset", "43008", path, "20480"], None);
     // When the agent prints its report of the file

@@ -204,8 +204,7 @@ async fn every_operation_answers_every_credential_class_by_the_rule() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_retired_session_token_replays_only_its_own_sessions_callbacks() {
     let app = TestApp::spawn().await;
-    let session = app.direct_session().await;
-    let id = session["id"].as_str().expect("id");
+    let id: &str = &app.direct_session_id().await;
     let (status, body) = app.source_ready(id, 1 << 20).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let (status, body) = app.post(&format!("/clone-sessions/{id}/failed"), json!({"error": "ended"})).await;

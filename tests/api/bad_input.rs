@@ -4,7 +4,7 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::support::TestApp;
+use crate::support::{TestApp, concurrently};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn malformed_requests_get_json_errors_with_the_right_status() {
@@ -84,17 +84,13 @@ async fn every_response_carries_a_request_id_and_the_log_records_it() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn nul_characters_are_refused_without_harming_other_requests() {
     let app = std::sync::Arc::new(TestApp::spawn().await);
-    let mut tasks = Vec::new();
-    for n in 0..30 {
-        let app = app.clone();
-        tasks.push(tokio::spawn(async move {
-            let hostname = if n % 5 == 0 { "bad\u{0}name".to_owned() } else { format!("host-{n}") };
-            let mac = format!("52:54:00:00:66:{n:02x}");
-            (n % 5 == 0, app.post("/nodes", json!({"mac_address": mac, "hostname": hostname})).await)
-        }));
-    }
-    for task in tasks {
-        let (bad, (status, body)) = task.await.expect("task");
+    let answers = concurrently(&app, 0..30, |app, n| async move {
+        let hostname = if n % 5 == 0 { "bad\u{0}name".to_owned() } else { format!("host-{n}") };
+        let mac = format!("52:54:00:00:66:{n:02x}");
+        (n % 5 == 0, app.post("/nodes", json!({"mac_address": mac, "hostname": hostname})).await)
+    })
+    .await;
+    for (bad, (status, body)) in answers {
         let expected = if bad { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
         assert_eq!(status, expected, "{body}");
     }
@@ -127,8 +123,7 @@ async fn extreme_numbers_are_refused_and_the_projections_keep_going() {
 #[tokio::test(flavor = "multi_thread")]
 async fn query_errors_are_json_422s_naming_the_parameter_whoever_asks() {
     let app = TestApp::spawn().await;
-    let session = app.direct_session().await;
-    let id = session["id"].as_str().expect("id");
+    let id: &str = &app.direct_session_id().await;
     for token in [app.node_token(id, "target"), crate::support::ADMIN_TOKEN.to_owned()] {
         for query in ["error=x%00y", "error=a&error=b", "error=ok&n%00ame=1"] {
             let path = format!("/clone-sessions/{id}/failed?{query}");

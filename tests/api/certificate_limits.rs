@@ -28,8 +28,7 @@ fn revoked_count(der: &[u8]) -> usize {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_role_gets_five_replacement_certificates_then_a_409() {
     let app = TestApp::spawn().await;
-    let session = app.direct_session().await;
-    let id = session["id"].as_str().expect("id");
+    let id: &str = &app.direct_session_id().await;
     let path = format!("/clone-sessions/{id}/csr?role=target");
     // The certificate issued at creation is the first of six.
     for n in 1..=5 {
@@ -52,8 +51,7 @@ async fn a_role_gets_five_replacement_certificates_then_a_409() {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_crl_is_signed_once_per_revocation_and_follows_another_instances_revocations() {
     let app = TestApp::spawn().await;
-    let session = app.direct_session().await;
-    let id = session["id"].as_str().expect("id");
+    let id: &str = &app.direct_session_id().await;
     let mut serials = Vec::new();
     for role in ["source", "target"] {
         let (_, pem) = x509_parser::pem::parse_x509_pem(bundle(&app, id, role).await.cert_pem.as_bytes()).expect("pem");

@@ -198,8 +198,7 @@ pub async fn handshake_checking(
 #[tokio::test(flavor = "multi_thread")]
 async fn source_and_target_complete_a_mutual_tls_handshake_and_swapped_roles_fail() {
     let app = TestApp::spawn().await;
-    let session = app.direct_session().await;
-    let id = session["id"].as_str().expect("id");
+    let id: &str = &app.direct_session_id().await;
     let source = bundle(&app, id, "source").await;
     let target = bundle(&app, id, "target").await;
 
@@ -289,8 +288,7 @@ async fn unusable_ca_settings_and_loose_key_files_refuse_to_start() {
 #[tokio::test]
 async fn with_the_ca_disabled_certificates_are_a_503() {
     let app = TestApp::spawn_with(TestDb::new().await, &["--ca-enabled", "false"]).await;
-    let session = app.direct_session().await;
-    let id = session["id"].as_str().expect("id");
+    let id: &str = &app.direct_session_id().await;
     let (status, body) = app.as_node(id, "source").get(&format!("/clone-sessions/{id}/certs?role=source")).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
     let path = format!("/clone-sessions/{id}/certs?role=middle");

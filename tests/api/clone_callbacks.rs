@@ -4,7 +4,7 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::support::TestApp;
+use crate::support::{TestApp, concurrently};
 
 async fn events_of(app: &TestApp, id: &str) -> Vec<String> {
     let client = app.db.client().await;
@@ -20,8 +20,7 @@ async fn events_of(app: &TestApp, id: &str) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_happy_path_moves_through_every_state() {
     let app = TestApp::spawn().await;
-    let session = app.direct_session().await;
-    let id = session["id"].as_str().expect("id");
+    let id: &str = &app.direct_session_id().await;
 
     let (status, body) = app.source_ready(id, 1_000).await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -51,8 +50,7 @@ async fn the_happy_path_moves_through_every_state() {
 #[tokio::test(flavor = "multi_thread")]
 async fn callbacks_that_make_no_sense_are_refused_with_409_and_a_reason() {
     let app = TestApp::spawn().await;
-    let session = app.direct_session().await;
-    let id = session["id"].as_str().expect("id");
+    let id: &str = &app.direct_session_id().await;
 
     let (status, body) = app.as_node(id, "target").post(&format!("/clone-sessions/{id}/complete"), json!({})).await;
     assert_eq!(status, StatusCode::CONFLICT);
@@ -84,8 +82,7 @@ async fn callbacks_that_make_no_sense_are_refused_with_409_and_a_reason() {
 #[tokio::test(flavor = "multi_thread")]
 async fn repeated_callbacks_succeed_without_a_second_event() {
     let app = TestApp::spawn().await;
-    let session = app.direct_session().await;
-    let id = session["id"].as_str().expect("id");
+    let id: &str = &app.direct_session_id().await;
     for _ in 0..2 {
         assert_eq!(app.source_ready(id, 1_000).await.0, StatusCode::OK);
     }
@@ -126,8 +123,7 @@ async fn repeated_callbacks_succeed_without_a_second_event() {
 #[tokio::test(flavor = "multi_thread")]
 async fn late_progress_is_recorded_but_never_moves_progress_backwards() {
     let app = TestApp::spawn().await;
-    let session = app.direct_session().await;
-    let id = session["id"].as_str().expect("id");
+    let id: &str = &app.direct_session_id().await;
     app.source_ready(id, 1_000).await;
     app.progress(id, 600).await;
     let (status, body) = app.progress(id, 200).await;
@@ -141,8 +137,7 @@ async fn late_progress_is_recorded_but_never_moves_progress_backwards() {
 #[tokio::test(flavor = "multi_thread")]
 async fn progress_input_is_validated() {
     let app = TestApp::spawn().await;
-    let session = app.direct_session().await;
-    let id = session["id"].as_str().expect("id");
+    let id: &str = &app.direct_session_id().await;
     app.source_ready(id, 1_000).await;
     let path = format!("/clone-sessions/{id}/progress");
     for (body, field) in [
@@ -179,14 +174,12 @@ async fn concurrent_reports_on_one_session_never_lose_an_update() {
     let session = app.direct_session().await;
     let id = session["id"].as_str().expect("id").to_owned();
     app.source_ready(&id, 10_000).await;
-    let mut tasks = Vec::new();
-    for n in 1..=40 {
-        let (app, id) = (app.clone(), id.clone());
-        tasks.push(tokio::spawn(async move { app.progress(&id, n * 100).await.0 }));
-    }
-    for task in tasks {
-        assert_eq!(task.await.expect("task"), StatusCode::OK);
-    }
+    let statuses = concurrently(&app, 1..=40, |app, n| {
+        let id = id.clone();
+        async move { app.progress(&id, n * 100).await.0 }
+    })
+    .await;
+    assert!(statuses.iter().all(|s| *s == StatusCode::OK), "{statuses:?}");
     let events = events_of(&app, &id).await;
     assert_eq!(events.iter().filter(|e| *e == "clone_session.progress_reported").count(), 40);
     let (_, view) = app.get(&format!("/clone-sessions/{id}")).await;
@@ -196,8 +189,7 @@ async fn concurrent_reports_on_one_session_never_lose_an_update() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_session_that_ends_destroys_its_private_keys() {
     let app = TestApp::spawn().await;
-    let session = app.direct_session().await;
-    let id = session["id"].as_str().expect("id");
+    let id: &str = &app.direct_session_id().await;
     assert_eq!(
         app.as_node(id, "target").get(&format!("/clone-sessions/{id}/certs?role=target")).await.0,
         StatusCode::OK

@@ -174,8 +174,7 @@ async fn listing_filters_pages_and_counts_newest_first() {
 #[tokio::test(flavor = "multi_thread")]
 async fn patch_changes_a_pending_session_only() {
     let app = TestApp::spawn().await;
-    let session = app.direct_session().await;
-    let id = session["id"].as_str().expect("id");
+    let id: &str = &app.direct_session_id().await;
     let other_target = app.node("other").await;
     let (status, body) = app
         .patch(
@@ -233,8 +232,7 @@ async fn delete_cancels_cloning_sessions_and_removes_others_keeping_their_histor
 #[tokio::test(flavor = "multi_thread")]
 async fn the_history_summarises_each_step() {
     let app = TestApp::spawn().await;
-    let session = app.direct_session().await;
-    let id = session["id"].as_str().expect("id");
+    let id: &str = &app.direct_session_id().await;
     app.source_ready(id, 500_107_862_016).await;
     let (_, history) = app.get(&format!("/clone-sessions/{id}/history")).await;
     let summaries: Vec<&str> =

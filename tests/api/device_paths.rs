@@ -20,8 +20,7 @@ async fn session_device_fields_refuse_what_the_disk_routes_refuse() {
     let app = TestApp::spawn().await;
     let source = app.node("src").await;
     let target = app.node("dst").await;
-    let session = app.direct_session().await;
-    let id = session["id"].as_str().expect("id");
+    let id: &str = &app.direct_session_id().await;
     for value in HOSTILE {
         for field in ["source_device", "target_device"] {
             let mut body = json!({"clone_mode": "direct", "source_node_id": source, "target_node_id": target});

@@ -191,34 +191,20 @@ async fn killing_the_controller_loses_no_acknowledged_event_and_checkpoints_stay
     let base = format!("http://127.0.0.1:{port}/api/v1");
     let mut ids = Vec::new();
     for i in 0..3 {
-        let post = |path: String, body: serde_json::Value| {
-            http.post(format!("{base}{path}")).bearer_auth(crate::support::ADMIN_TOKEN).json(&body).send()
+        // An operator's POST; its JSON answer.
+        let post = |path: &str, body: serde_json::Value| {
+            let sent = http.post(format!("{base}{path}")).bearer_auth(crate::support::ADMIN_TOKEN).json(&body).send();
+            async move { sent.await.expect("post").json::<serde_json::Value>().await.expect("json") }
         };
-        let mac = format!("52:54:00:aa:00:{i:02x}");
-        let source: serde_json::Value = post("/nodes".into(), json!({"mac_address": mac, "hostname": "s"}))
-            .await
-            .expect("node")
-            .json()
-            .await
-            .expect("json");
-        let mac = format!("52:54:00:bb:00:{i:02x}");
-        let target: serde_json::Value = post("/nodes".into(), json!({"mac_address": mac, "hostname": "t"}))
-            .await
-            .expect("node")
-            .json()
-            .await
-            .expect("json");
-        let session: serde_json::Value = post(
-            "/clone-sessions".into(),
+        let source = post("/nodes", json!({"mac_address": format!("52:54:00:aa:00:{i:02x}"), "hostname": "s"})).await;
+        let target = post("/nodes", json!({"mac_address": format!("52:54:00:bb:00:{i:02x}"), "hostname": "t"})).await;
+        let session = post(
+            "/clone-sessions",
             json!({
                 "clone_mode": "direct", "source_node_id": source["data"]["id"], "target_node_id": target["data"]["id"]
             }),
         )
-        .await
-        .expect("session")
-        .json()
-        .await
-        .expect("json");
+        .await;
         let id = session["data"]["id"].as_str().expect("id").to_owned();
         let tokens = &session["data"]["node_tokens"];
         http.post(format!("{base}/clone-sessions/{id}/source-ready"))

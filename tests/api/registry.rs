@@ -3,7 +3,7 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::support::TestApp;
+use crate::support::{TestApp, concurrently};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn nodes_can_be_registered_listed_changed_and_deleted() {
@@ -63,17 +63,10 @@ async fn mac_addresses_are_validated_and_unique_and_freed_on_delete() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_registrations_of_one_mac_admit_exactly_one() {
     let app = std::sync::Arc::new(TestApp::spawn().await);
-    let mut tasks = Vec::new();
-    for n in 0..8 {
-        let app = app.clone();
-        tasks.push(tokio::spawn(async move {
-            app.post("/nodes", json!({"mac_address": "52:54:00:ff:ff:ff", "hostname": format!("n{n}")})).await.0
-        }));
-    }
-    let mut statuses = Vec::new();
-    for task in tasks {
-        statuses.push(task.await.expect("task"));
-    }
+    let statuses = concurrently(&app, 0..8, |app, n| async move {
+        app.post("/nodes", json!({"mac_address": "52:54:00:ff:ff:ff", "hostname": format!("n{n}")})).await.0
+    })
+    .await;
     assert_eq!(statuses.iter().filter(|s| **s == StatusCode::OK).count(), 1, "{statuses:?}");
     assert!(statuses.iter().all(|s| *s == StatusCode::OK || *s == StatusCode::CONFLICT));
     assert_eq!(app.get("/nodes").await.1["total"], 1);

@@ -50,8 +50,7 @@ async fn a_new_target_retires_the_old_targets_token_certificate_and_key() {
     // Given a direct session whose target has fetched its key with its token
     // (which this instance now holds in its token cache)
     let app = TestApp::spawn().await;
-    let session = app.direct_session().await;
-    let id = session["id"].as_str().expect("id");
+    let id: &str = &app.direct_session_id().await;
     let old_token = app.node_token(id, "target");
     let old = bundle(&app, id, "target").await;
     let (old_serial, _) = serial_and_san_ip(&old.cert_pem);

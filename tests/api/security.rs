@@ -96,8 +96,7 @@ fn malicious_csr() -> (String, rcgen::KeyPair) {
 async fn csr_signing_grants_only_what_the_controller_decides() {
     use x509_parser::extensions::GeneralName;
     let app = TestApp::spawn().await;
-    let session = app.direct_session().await;
-    let id = session["id"].as_str().expect("id");
+    let id: &str = &app.direct_session_id().await;
     let (replaced, kept) = (bundle(&app, id, "target").await, bundle(&app, id, "source").await);
     let (csr, key) = malicious_csr();
     let (status, body) =
@@ -151,8 +150,7 @@ async fn csr_signing_grants_only_what_the_controller_decides() {
 #[tokio::test(flavor = "multi_thread")]
 async fn private_keys_are_stored_encrypted() {
     let app = TestApp::spawn().await;
-    let session = app.direct_session().await;
-    let id = session["id"].as_str().expect("id");
+    let id: &str = &app.direct_session_id().await;
     let served = bundle(&app, id, "source").await;
     let client = app.db.client().await;
     let stored: Vec<u8> = client

@@ -346,6 +346,11 @@ impl TestApp {
         body["data"]["id"].as_str().expect("node id").to_owned()
     }
 
+    /// Creates a direct session between two new nodes; returns its id.
+    pub async fn direct_session_id(&self) -> String {
+        self.direct_session().await["id"].as_str().expect("id").to_owned()
+    }
+
     /// Creates a direct session between two new nodes; returns the session.
     pub async fn direct_session(&self) -> Value {
         let source = self.node("source-node").await;
@@ -487,4 +492,23 @@ pub async fn table_rows(client: &tokio_postgres::Client, table: &str) -> Vec<Val
     let sql = format!("SELECT j FROM (SELECT row_to_json(t)::jsonb AS j FROM {table} t) x ORDER BY j::text");
     let rows = client.query(&sql, &[]).await.expect("rows");
     rows.iter().map(|r| r.get(0)).collect()
+}
+
+/// Runs `request(app, n)` for every `n` at once, each in its own task, and
+/// returns their results in `n`'s order.
+pub async fn concurrently<T, Fut>(
+    app: &std::sync::Arc<TestApp>,
+    ns: impl IntoIterator<Item = i64>,
+    request: impl Fn(std::sync::Arc<TestApp>, i64) -> Fut,
+) -> Vec<T>
+where
+    Fut: std::future::Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    let tasks: Vec<_> = ns.into_iter().map(|n| tokio::spawn(request(app.clone(), n))).collect();
+    let mut results = Vec::with_capacity(tasks.len());
+    for task in tasks {
+        results.push(task.await.expect("task"));
+    }
+    results
 }

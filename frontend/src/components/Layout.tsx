@@ -13,6 +13,16 @@ const CONNECTION_TEXT: Record<ConnectionState, string> = {
   stopped: 'Offline',
 };
 
+/** The main navigation; `end` keeps "Clone sessions" from lighting up on /clone/new. */
+const NAV_LINKS: { to: string; label: string; end?: boolean }[] = [
+  { to: '/clone', label: 'Clone sessions', end: true },
+  { to: '/clone/new', label: 'New clone' },
+  { to: '/nodes', label: 'Nodes' },
+  { to: '/images', label: 'Images' },
+  { to: '/audit', label: 'Audit log' },
+  { to: '/reports', label: 'Reports' },
+];
+
 /** Page frame: navigation, the live-updates indicator, and the one event-stream connection. */
 export function Layout() {
   const { state } = useCloneUpdates();
@@ -28,26 +38,13 @@ export function Layout() {
         <span className="brand">PureBoot</span>
         <nav aria-label="Main">
           <ul>
-            <li>
-              <NavLink to="/clone" end>
-                Clone sessions
-              </NavLink>
-            </li>
-            <li>
-              <NavLink to="/clone/new">New clone</NavLink>
-            </li>
-            <li>
-              <NavLink to="/nodes">Nodes</NavLink>
-            </li>
-            <li>
-              <NavLink to="/images">Images</NavLink>
-            </li>
-            <li>
-              <NavLink to="/audit">Audit log</NavLink>
-            </li>
-            <li>
-              <NavLink to="/reports">Reports</NavLink>
-            </li>
+            {NAV_LINKS.map(({ to, label, end }) => (
+              <li key={to}>
+                <NavLink to={to} end={end}>
+                  {label}
+                </NavLink>
+              </li>
+            ))}
             <li>
               <a href="/api/docs">API docs</a>
             </li>

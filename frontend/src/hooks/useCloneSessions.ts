@@ -3,10 +3,11 @@
  * cancel and delete. No polling:
  * useCloneUpdates keeps these queries fresh from the event stream.
  */
-import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { keepPreviousData, type QueryClient, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { cloneApi, type CloneListParams } from '../api/clone';
 import { cloneSessionKeys } from '../state/queryKeys';
 import type { CloneSessionCreate, CloneSessionUpdate } from '../types/clone';
+import { useQueryFor } from './useQueryFor';
 
 export { cloneSessionKeys } from '../state/queryKeys';
 
@@ -19,19 +20,11 @@ export function useCloneSessions(filters: CloneListParams = {}) {
 }
 
 export function useCloneSession(sessionId: string) {
-  return useQuery({
-    queryKey: cloneSessionKeys.detail(sessionId),
-    queryFn: () => cloneApi.get(sessionId),
-    enabled: !!sessionId,
-  });
+  return useQueryFor(sessionId, cloneSessionKeys.detail(sessionId), () => cloneApi.get(sessionId));
 }
 
 export function useCloneHistory(sessionId: string) {
-  return useQuery({
-    queryKey: cloneSessionKeys.history(sessionId),
-    queryFn: () => cloneApi.history(sessionId),
-    enabled: !!sessionId,
-  });
+  return useQueryFor(sessionId, cloneSessionKeys.history(sessionId), () => cloneApi.history(sessionId));
 }
 
 export function useCreateCloneSession() {
@@ -47,10 +40,7 @@ export function useUpdateCloneSession() {
   return useMutation({
     mutationFn: ({ sessionId, data }: { sessionId: string; data: CloneSessionUpdate }) =>
       cloneApi.update(sessionId, data),
-    onSuccess: (_, { sessionId }) => {
-      void queryClient.invalidateQueries({ queryKey: cloneSessionKeys.detail(sessionId) });
-      void queryClient.invalidateQueries({ queryKey: cloneSessionKeys.lists() });
-    },
+    onSuccess: (_, { sessionId }) => refreshSession(queryClient, sessionId),
   });
 }
 
@@ -75,9 +65,12 @@ export function useDeleteCloneSession() {
   const queryClient = useQueryClient();
   return useMutation({
     mutationFn: (sessionId: string) => cloneApi.delete(sessionId),
-    onSuccess: (_, sessionId) => {
-      void queryClient.invalidateQueries({ queryKey: cloneSessionKeys.detail(sessionId) });
-      void queryClient.invalidateQueries({ queryKey: cloneSessionKeys.lists() });
-    },
+    onSuccess: (_, sessionId) => refreshSession(queryClient, sessionId),
   });
+}
+
+/** A session changed or went away: its detail and every list that may show it. */
+function refreshSession(queryClient: QueryClient, sessionId: string) {
+  void queryClient.invalidateQueries({ queryKey: cloneSessionKeys.detail(sessionId) });
+  void queryClient.invalidateQueries({ queryKey: cloneSessionKeys.lists() });
 }

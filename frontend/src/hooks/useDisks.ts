@@ -7,21 +7,14 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { disksApi } from '../api/disks';
 import { nodeKeys } from '../state/queryKeys';
 import type { PartitionOperationCreate } from '../types/disk';
+import { useQueryFor } from './useQueryFor';
 
 export function useNodeDisks(nodeId: string) {
-  return useQuery({
-    queryKey: nodeKeys.diskList(nodeId),
-    queryFn: () => disksApi.list(nodeId),
-    enabled: !!nodeId,
-  });
+  return useQueryFor(nodeId, nodeKeys.diskList(nodeId), () => disksApi.list(nodeId));
 }
 
 export function useDiskScanStatus(nodeId: string) {
-  return useQuery({
-    queryKey: nodeKeys.scanStatus(nodeId),
-    queryFn: () => disksApi.scanStatus(nodeId),
-    enabled: !!nodeId,
-  });
+  return useQueryFor(nodeId, nodeKeys.scanStatus(nodeId), () => disksApi.scanStatus(nodeId));
 }
 
 export function useDiskOperations(nodeId: string, device: string) {

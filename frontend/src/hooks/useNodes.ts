@@ -2,6 +2,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { nodesApi, storageApi } from '../api/nodes';
 import { nodeKeys, storageKeys } from '../state/queryKeys';
+import { useQueryFor } from './useQueryFor';
 
 /** Nodes to choose from; the controller's page limit is generous for a lab. */
 export function useNodes() {
@@ -12,11 +13,7 @@ export function useNodes() {
 }
 
 export function useNode(nodeId: string) {
-  return useQuery({
-    queryKey: nodeKeys.detail(nodeId),
-    queryFn: () => nodesApi.get(nodeId),
-    enabled: !!nodeId,
-  });
+  return useQueryFor(nodeId, nodeKeys.detail(nodeId), () => nodesApi.get(nodeId));
 }
 
 export function useStorageBackends(enabled = true) {

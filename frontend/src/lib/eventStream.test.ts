@@ -35,6 +35,12 @@ describe('EventStream', () => {
   let gaps: number;
   let stream: EventStream;
   const last = () => sockets[sockets.length - 1]!;
+  /** The first socket opens and sees session `a` at position 7, then drops. */
+  const openSeeSevenAndDrop = () => {
+    last().open();
+    last().receive(created('a', 7));
+    last().drop();
+  };
 
   beforeEach(() => {
     vi.useFakeTimers();
@@ -68,9 +74,7 @@ describe('EventStream', () => {
   });
 
   it('resumes from the last position after a drop, without a gap', () => {
-    last().open();
-    last().receive(created('a', 7));
-    last().drop();
+    openSeeSevenAndDrop();
 
     vi.advanceTimersByTime(500);
     last().open();
@@ -128,9 +132,7 @@ describe('EventStream', () => {
   });
 
   it('proves continuity across positions that are never sent', () => {
-    last().open();
-    last().receive(created('a', 7));
-    last().drop();
+    openSeeSevenAndDrop();
     vi.advanceTimersByTime(500);
     last().open();
     last().receive({ ...created('b', 10), prev_position: 7 });
@@ -141,9 +143,7 @@ describe('EventStream', () => {
   });
 
   it('starts afresh, reporting a gap, when resuming is refused twice before opening', () => {
-    last().open();
-    last().receive(created('a', 7));
-    last().drop();
+    openSeeSevenAndDrop();
     vi.advanceTimersByTime(500);
     expect(last().url).toBe('ws://test/api/v1/ws?from=7');
     last().drop(); // e.g. 422: 7 is past the head of a restored log

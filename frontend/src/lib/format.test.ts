@@ -11,48 +11,112 @@ import {
   humanizeIdentifier,
 } from './format';
 
-describe('formatBytes', () => {
-  it('keeps small sizes exact and scales by 1000', () => {
-    expect(formatBytes(0)).toBe('0 B');
-    expect(formatBytes(512)).toBe('512 B');
-    expect(formatBytes(1536)).toBe('1.5 KiB');
-    expect(formatBytes(500_107_862_016)).toBe('465.8 GiB');
-    expect(formatBytes(2 * 1024 ** 4)).toBe('2.0 TiB');
-  });
+type Format = (value: number | null | undefined) => string;
 
-  it('shows a dash for unknown sizes', () => {
-    expect(formatBytes(null)).toBe('—');
-    expect(formatBytes(undefined)).toBe('—');
-    expect(formatBytes(-1)).toBe('—');
-  });
-});
+/** Each one-value formatter: its rules, each with inputs and what they print. */
+const FORMATS: [name: string, format: Format, rules: [rule: string, cases: [number | null | undefined, string][]][]][] = [
+  [
+    'formatBytes',
+    formatBytes,
+    [
+      [
+        'keeps small sizes exact and scales by 1000',
+        [
+          [0, '0 B'],
+          [512, '512 B'],
+          [1536, '1.5 KiB'],
+          [500_107_862_016, '465.8 GiB'],
+          [2 * 1024 ** 4, '2.0 TiB'],
+        ],
+      ],
+      [
+        'shows a dash for unknown sizes',
+        [
+          [null, '—'],
+          [undefined, '—'],
+          [-1, '—'],
+        ],
+      ],
+    ],
+  ],
+  [
+    'formatBinaryBytes',
+    formatBinaryBytes,
+    [
+      [
+        'scales by 1024 with binary unit names',
+        [
+          [512, '512 B'],
+          [536_870_912, '512.0 MiB'],
+          [60 * 1024 ** 3, '60.0 GiB'],
+          [500_107_862_016, '465.8 GiB'],
+          [null, '—'],
+        ],
+      ],
+    ],
+  ],
+  [
+    'formatRate',
+    formatRate,
+    [
+      ['formats bytes per second', [[120_000_000, '114.4 MiB/s']]],
+      [
+        'shows a dash when nothing moves',
+        [
+          [0, '—'],
+          [null, '—'],
+        ],
+      ],
+    ],
+  ],
+  [
+    'formatPercent',
+    formatPercent,
+    [
+      [
+        'clamps and rounds to one decimal',
+        [
+          [42.04, '42.0%'],
+          [100.2, '100.0%'],
+          [null, '—'],
+        ],
+      ],
+    ],
+  ],
+  [
+    'formatEta',
+    formatEta,
+    [
+      [
+        'pads minutes and seconds',
+        [
+          [45, '45s'],
+          [723, '12m 03s'],
+          [7500, '2h 05m'],
+          [null, '—'],
+        ],
+      ],
+    ],
+  ],
+  [
+    'formatDuration',
+    formatDuration,
+    [
+      [
+        'keeps seconds past an hour',
+        [
+          [42, '42s'],
+          [185, '3m 05s'],
+          [3723, '1h 02m 03s'],
+        ],
+      ],
+    ],
+  ],
+];
 
-describe('formatBinaryBytes', () => {
-  it('scales by 1024 with binary unit names', () => {
-    expect(formatBinaryBytes(512)).toBe('512 B');
-    expect(formatBinaryBytes(536_870_912)).toBe('512.0 MiB');
-    expect(formatBinaryBytes(60 * 1024 ** 3)).toBe('60.0 GiB');
-    expect(formatBinaryBytes(500_107_862_016)).toBe('465.8 GiB');
-    expect(formatBinaryBytes(null)).toBe('—');
-  });
-});
-
-describe('formatRate', () => {
-  it('formats bytes per second', () => {
-    expect(formatRate(120_000_000)).toBe('114.4 MiB/s');
-  });
-
-  it('shows a dash when nothing moves', () => {
-    expect(formatRate(0)).toBe('—');
-    expect(formatRate(null)).toBe('—');
-  });
-});
-
-describe('formatPercent', () => {
-  it('clamps and rounds to one decimal', () => {
-    expect(formatPercent(42.04)).toBe('42.0%');
-    expect(formatPercent(100.2)).toBe('100.0%');
-    expect(formatPercent(null)).toBe('—');
+describe.each(FORMATS)('%s', (_name, format, rules) => {
+  it.each(rules)('%s', (_rule, cases) => {
+    for (const [value, printed] of cases) expect(format(value)).toBe(printed);
   });
 });
 
@@ -68,23 +132,6 @@ describe('etaSeconds', () => {
 
   it('never goes negative', () => {
     expect(etaSeconds(2000, 1000, 50)).toBe(0);
-  });
-});
-
-describe('formatEta', () => {
-  it('pads minutes and seconds', () => {
-    expect(formatEta(45)).toBe('45s');
-    expect(formatEta(723)).toBe('12m 03s');
-    expect(formatEta(7500)).toBe('2h 05m');
-    expect(formatEta(null)).toBe('—');
-  });
-});
-
-describe('formatDuration', () => {
-  it('keeps seconds past an hour', () => {
-    expect(formatDuration(42)).toBe('42s');
-    expect(formatDuration(185)).toBe('3m 05s');
-    expect(formatDuration(3723)).toBe('1h 02m 03s');
   });
 });
 

@@ -16,8 +16,11 @@ export function groupLabel(row: Pick<ReportRow, 'group' | 'hostname' | 'node_id'
   return row.group;
 }
 
+/** What a total row sums: the counts and the bytes. */
+export type Counts = Pick<ReportRow, 'created' | 'started' | 'completed' | 'failed' | 'cancelled' | 'bytes_cloned'>;
+
 /** The sum of every group, for the table's total line. */
-export function totals(rows: ReportRow[]): Pick<ReportRow, 'created' | 'started' | 'completed' | 'failed' | 'cancelled' | 'bytes_cloned'> {
+export function totals(rows: ReportRow[]): Counts {
   const sum = { created: 0, started: 0, completed: 0, failed: 0, cancelled: 0, bytes_cloned: 0 };
   for (const row of rows) {
     sum.created += row.created;

@@ -89,6 +89,16 @@ pub struct NodeTokenIssued {
     pub agent_parameters: Option<String>,
 }
 
+/// Where a direct session's agents reach this controller and the CA
+/// certificate (PEM) they trust; `None` for a staged session, without a CA,
+/// or when the request named no host.
+fn agent_endpoint<'a>(app: &'a App, session: &CloneSessionView, headers: &HeaderMap) -> Option<(String, &'a str)> {
+    match (session.clone_mode.as_str(), request_url(headers), app.ca.as_ref()) {
+        ("direct", Some(url), Some(ca)) => Some((url, ca.ca_pem())),
+        _ => None,
+    }
+}
+
 /// The controller's URL as the request reached it (`X-Forwarded-Proto` and
 /// `Host` honoured, for a controller behind a TLS proxy).
 fn request_url(headers: &HeaderMap) -> Option<String> {
@@ -163,10 +173,8 @@ pub async fn create(
         resize_mode: body.resize_mode,
     };
     let (session, node_tokens) = command::create(&app.commands(), &auth.ctx.metadata(), spec, image).await?;
-    let agent_parameters = match (session.clone_mode.as_str(), request_url(&headers), app.ca.as_ref()) {
-        ("direct", Some(url), Some(ca)) => AgentParameters::new(&session, &node_tokens, &url, ca.ca_pem()),
-        _ => None,
-    };
+    let agent_parameters = agent_endpoint(&app, &session, &headers)
+        .and_then(|(url, ca_pem)| AgentParameters::new(&session, &node_tokens, &url, ca_pem));
     let created = CloneSessionCreated { session, node_tokens, agent_parameters };
     Ok(ApiResponse::with_message(created, "Clone session created"))
 }
@@ -202,10 +210,8 @@ pub async fn update(
     };
     let (session, token) = command::update(&app.commands(), &auth.ctx.metadata(), id, patch).await?;
     let node_token = token.map(|t| {
-        let agent_parameters = match (session.clone_mode.as_str(), request_url(&headers), app.ca.as_ref()) {
-            ("direct", Some(url), Some(ca)) => agent_line(&session, t.role, &t.token, &url, ca.ca_pem()),
-            _ => None,
-        };
+        let agent_parameters = agent_endpoint(&app, &session, &headers)
+            .and_then(|(url, ca_pem)| agent_line(&session, t.role, &t.token, &url, ca_pem));
         NodeTokenIssued { role: t.role, token: t.token, agent_parameters }
     });
     Ok(ApiResponse::with_message(CloneSessionUpdated { session, node_token }, "Clone session updated"))

@@ -32,11 +32,8 @@ pub async fn poll(
     NodeAuth { node: node_id, .. }: NodeAuth,
     ApiQuery(filter): ApiQuery<StatusFilter>,
 ) -> Result<Json<ApiList<PartitionOperationView>>, ApiError> {
-    super::ensure_node(&app, node_id).await?;
-    let conn = app.read_model().await?;
-    let ops = partition_operations::list_for_node(&*conn, node_id, filter.status).await?;
-    let total = ops.len() as i64;
-    Ok(ApiList::ok((ops, total)))
+    let conn = super::node_read_model(&app, node_id).await?;
+    Ok(ApiList::whole(partition_operations::list_for_node(&*conn, node_id, filter.status).await?))
 }
 
 /// Report an operation running, completed or failed. Allowed: pending →

@@ -68,11 +68,9 @@ pub async fn list(
     path: DiskPath,
     ApiQuery(filter): ApiQuery<StatusFilter>,
 ) -> Result<Json<ApiList<PartitionOperationView>>, ApiError> {
-    super::ensure_node(&app, path.node_id).await?;
-    let conn = app.read_model().await?;
+    let conn = super::node_read_model(&app, path.node_id).await?;
     let ops = partition_operations::list_for_device(&*conn, path.node_id, path.device.as_str(), filter.status).await?;
-    let total = ops.len() as i64;
-    Ok(ApiList::ok((ops, total)))
+    Ok(ApiList::whole(ops))
 }
 
 /// Remove a queued operation: only while it is pending and not yet handed to the node.

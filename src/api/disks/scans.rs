@@ -64,11 +64,8 @@ pub async fn list(
     _auth: Auth<Viewer>,
     IdPath(node_id): IdPath,
 ) -> Result<Json<ApiList<DiskInfoView>>, ApiError> {
-    super::ensure_node(&app, node_id).await?;
-    let conn = app.read_model().await?;
-    let disks = disk_info::list(&*conn, node_id).await?;
-    let total = disks.len() as i64;
-    Ok(ApiList::ok((disks, total)))
+    let conn = super::node_read_model(&app, node_id).await?;
+    Ok(ApiList::whole(disk_info::list(&*conn, node_id).await?))
 }
 
 /// One disk with its partitions. `device` is URL-encoded (`%2Fdev%2Fsda`) or short (`sda`).
@@ -86,8 +83,7 @@ pub async fn get(
     _auth: Auth<Viewer>,
     path: DiskPath,
 ) -> Result<Json<ApiResponse<DiskInfoView>>, ApiError> {
-    super::ensure_node(&app, path.node_id).await?;
-    let conn = app.read_model().await?;
+    let conn = super::node_read_model(&app, path.node_id).await?;
     let disk = disk_info::get(&*conn, path.node_id, path.device.as_str())
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("Disk {} not found", path.device)))?;
@@ -127,9 +123,7 @@ pub async fn scan_status(
     _auth: Auth<Viewer>,
     IdPath(node_id): IdPath,
 ) -> Result<Json<ApiResponse<ScanStatusView>>, ApiError> {
-    super::ensure_node(&app, node_id).await?;
-    let conn = app.read_model().await?;
-    Ok(ApiResponse::ok(disk_info::scan_status(&*conn, node_id).await?))
+    status_of(&app, node_id).await
 }
 
 /// The node's own view of [`scan_status`], with its node token: a node agent
@@ -147,7 +141,11 @@ pub async fn scan_request(
     State(app): State<Arc<App>>,
     NodeAuth { node: node_id, .. }: NodeAuth,
 ) -> Result<Json<ApiResponse<ScanStatusView>>, ApiError> {
-    super::ensure_node(&app, node_id).await?;
-    let conn = app.read_model().await?;
+    status_of(&app, node_id).await
+}
+
+/// What both the operator's and the node's view of the scan status answer.
+async fn status_of(app: &App, node_id: uuid::Uuid) -> Result<Json<ApiResponse<ScanStatusView>>, ApiError> {
+    let conn = super::node_read_model(app, node_id).await?;
     Ok(ApiResponse::ok(disk_info::scan_status(&*conn, node_id).await?))
 }

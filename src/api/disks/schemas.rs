@@ -46,39 +46,9 @@ pub struct ReportedDisk {
     pub partitions: Vec<ReportedPartition>,
 }
 
-/// One partition as `parted unit B print` shows it: `end_bytes` is the last
-/// byte, so `size_bytes` must equal `end_bytes - start_bytes + 1`.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct ReportedPartition {
-    pub number: i32,
-    pub start_bytes: i64,
-    pub end_bytes: i64,
-    pub size_bytes: i64,
-    /// efi, linux, swap, ntfs…
-    #[serde(rename = "type")]
-    pub part_type: String,
-    /// As the scanner names it (`vfat` reads as fat32).
-    pub filesystem: Option<String>,
-    pub label: Option<String>,
-    #[serde(default)]
-    pub flags: Vec<String>,
-    pub used_bytes: Option<i64>,
-    pub mountpoint: Option<String>,
-    /// The partition's own name (GPT), not its filesystem's label.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The raw type: a GPT type GUID or an MBR type code (`0x83`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(example = "0FC63DAF-8483-4772-8E79-3D69D8477DE4")]
-    pub type_id: Option<String>,
-    /// The filesystem's UUID (or vfat/ntfs serial) as `blkid` prints it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub uuid: Option<String>,
-    /// Bytes: the smallest size the filesystem's own tool says it can shrink
-    /// to (`resize2fs -P` × block size), where a tool tells.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fs_min_bytes: Option<i64>,
-}
+/// One partition of a report: the domain's [`PartitionScan`], whose wire
+/// shape the report shares (named `ReportedPartition` in the OpenAPI document).
+pub type ReportedPartition = PartitionScan;
 
 impl From<ReportedDisk> for DiskScan {
     fn from(d: ReportedDisk) -> Self {
@@ -91,28 +61,7 @@ impl From<ReportedDisk> for DiskScan {
             partition_table: d.partition_table.unwrap_or(PartitionTable::Unknown),
             logical_sector_size,
             physical_sector_size: d.physical_sector_size.unwrap_or(logical_sector_size),
-            partitions: d.partitions.into_iter().map(PartitionScan::from).collect(),
-        }
-    }
-}
-
-impl From<ReportedPartition> for PartitionScan {
-    fn from(p: ReportedPartition) -> Self {
-        PartitionScan {
-            number: p.number,
-            start_bytes: p.start_bytes,
-            end_bytes: p.end_bytes,
-            size_bytes: p.size_bytes,
-            part_type: p.part_type,
-            filesystem: p.filesystem,
-            label: p.label,
-            flags: p.flags,
-            used_bytes: p.used_bytes,
-            mountpoint: p.mountpoint,
-            name: p.name,
-            type_id: p.type_id,
-            uuid: p.uuid,
-            fs_min_bytes: p.fs_min_bytes,
+            partitions: d.partitions,
         }
     }
 }

@@ -53,33 +53,38 @@ fn default_sector_size() -> i64 {
     DEFAULT_SECTOR_SIZE
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+// The node's report (`ReportedPartition` in the API) and the event share this shape.
+/// One partition as `parted unit B print` shows it: `end_bytes` is the last
+/// byte, so `size_bytes` must equal `end_bytes - start_bytes + 1`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[schema(as = ReportedPartition)]
 pub struct PartitionScan {
     pub number: i32,
     pub start_bytes: i64,
-    /// Inclusive: the partition's last byte.
     pub end_bytes: i64,
     pub size_bytes: i64,
     /// efi, linux, swap, ntfs…
     #[serde(rename = "type")]
     pub part_type: String,
+    /// As the scanner names it (`vfat` reads as fat32).
     pub filesystem: Option<String>,
     pub label: Option<String>,
     #[serde(default)]
     pub flags: Vec<String>,
     pub used_bytes: Option<i64>,
     pub mountpoint: Option<String>,
-    /// The partition's own name (GPT), as opposed to its filesystem's label.
+    /// The partition's own name (GPT), not its filesystem's label.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// The table's raw type: a GPT type GUID or an MBR type code (`0x83`).
+    /// The raw type: a GPT type GUID or an MBR type code (`0x83`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = "0FC63DAF-8483-4772-8E79-3D69D8477DE4")]
     pub type_id: Option<String>,
-    /// The filesystem's UUID (or serial, for vfat/ntfs) as `blkid` prints it.
+    /// The filesystem's UUID (or vfat/ntfs serial) as `blkid` prints it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub uuid: Option<String>,
-    /// Bytes: the smallest size the filesystem's own tool says it can be
-    /// shrunk to (`resize2fs -P` × block size); absent where no tool tells.
+    /// Bytes: the smallest size the filesystem's own tool says it can shrink
+    /// to (`resize2fs -P` × block size), where a tool tells.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fs_min_bytes: Option<i64>,
 }

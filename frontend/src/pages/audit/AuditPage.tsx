@@ -8,6 +8,8 @@ import { usePageTitle } from '../../hooks/usePageTitle';
 import { isoToLocalInput, localInputToIso, streamFilter, streamLink } from '../../lib/audit';
 import { formatDateTime, timeZoneLabel } from '../../lib/format';
 import { auditKeys } from '../../state/queryKeys';
+import { TableHead } from '../../components/TableHead';
+import { Options } from '../../components/Options';
 
 const PAGE_SIZE = 50;
 /** The kinds of stream the log holds, as the OpenAPI declares them (the filter's choices). */
@@ -73,11 +75,7 @@ export function AuditPage() {
           <label htmlFor="audit-category">Kind</label>
           <select id="audit-category" name="category" defaultValue={get('category')}>
             <option value="">Everything</option>
-            {CATEGORIES.map((value) => (
-              <option key={value} value={value}>
-                {value}
-              </option>
-            ))}
+            <Options items={CATEGORIES} />
           </select>
         </div>
         <div className="field">
@@ -92,11 +90,7 @@ export function AuditPage() {
           <label htmlFor="audit-node">Node</label>
           <select id="audit-node" name="node" defaultValue={get('node')}>
             <option value="">Any node</option>
-            {(nodes.data?.data ?? []).map((node) => (
-              <option key={node.id} value={node.id}>
-                {node.hostname}
-              </option>
-            ))}
+            <Options items={nodes.data?.data ?? []} value={(node) => node.id} label={(node) => node.hostname} />
           </select>
         </div>
         <div className="field">
@@ -124,15 +118,7 @@ export function AuditPage() {
       {entries.length > 0 && (
         <div className="table-scroll" role="region" aria-label="Audit log entries" tabIndex={0}>
           <table className="audit-table">
-            <thead>
-              <tr>
-                <th scope="col">Time ({zone})</th>
-                <th scope="col">Event</th>
-                <th scope="col">Subject</th>
-                <th scope="col">Actor</th>
-                <th scope="col">Details</th>
-              </tr>
-            </thead>
+            <TableHead columns={[`Time (${zone})`, 'Event', 'Subject', 'Actor', 'Details']} />
             <tbody>
               {entries.map((entry) => (
                 <AuditRow key={entry.position} entry={entry} />

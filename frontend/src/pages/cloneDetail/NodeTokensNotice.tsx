@@ -1,10 +1,24 @@
+import { useNavigate } from 'react-router-dom';
+import type { ApiResponse } from '../../api/client';
 import { CopyButton } from '../../components/CopyButton';
-import type { AgentParameters, NodeTokens } from '../../types/clone';
+import type { AgentParameters, CloneSessionCreated, NodeTokens } from '../../types/clone';
 
 /** Router state the new-clone form hands to the detail page, read once. */
 export interface CreatedNavigationState {
   nodeTokens?: NodeTokens;
   agentParameters?: AgentParameters;
+}
+
+/** Opens a session just created, handing its page the tokens the create response alone carries. */
+export function useOpenCreated() {
+  const navigate = useNavigate();
+  return (created: ApiResponse<CloneSessionCreated>) => {
+    const state: CreatedNavigationState = {
+      nodeTokens: created.data.node_tokens ?? undefined,
+      agentParameters: created.data.agent_parameters ?? undefined,
+    };
+    navigate(`/clone/${created.data.id}`, { state });
+  };
 }
 
 /**

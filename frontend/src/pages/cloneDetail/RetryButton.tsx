@@ -1,7 +1,6 @@
-import { useNavigate } from 'react-router-dom';
 import { useCreateCloneSession } from '../../hooks/useCloneSessions';
 import type { CloneSession, CloneSessionCreate } from '../../types/clone';
-import type { CreatedNavigationState } from './NodeTokensNotice';
+import { useOpenCreated } from './NodeTokensNotice';
 
 /** The create request that repeats `session`: same nodes, devices, mode, backend and resize. */
 export function retryRequest(session: CloneSession): CloneSessionCreate {
@@ -19,16 +18,11 @@ export function retryRequest(session: CloneSession): CloneSessionCreate {
 
 /** "Retry" on a failed or cancelled session: a new session with the same parameters, opened with its tokens. */
 export function RetryButton({ session }: { session: CloneSession }) {
-  const navigate = useNavigate();
+  const openCreated = useOpenCreated();
   const create = useCreateCloneSession();
   async function retry() {
     try {
-      const created = await create.mutateAsync(retryRequest(session));
-      const state: CreatedNavigationState = {
-        nodeTokens: created.data.node_tokens ?? undefined,
-        agentParameters: created.data.agent_parameters ?? undefined,
-      };
-      navigate(`/clone/${created.data.id}`, { state });
+      openCreated(await create.mutateAsync(retryRequest(session)));
     } catch {
       // shown below from create.error
     }

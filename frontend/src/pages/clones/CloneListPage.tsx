@@ -6,6 +6,7 @@ import { CLONE_STATUSES, CLONE_STATUS_LABELS, isCloneStatus } from '../../types/
 import { CloneTable } from './CloneTable';
 import { usePageTitle } from '../../hooks/usePageTitle';
 import { setStallMinutes, useStallMinutes } from '../../state/settings';
+import { Options } from '../../components/Options';
 
 const PAGE_SIZE = 20;
 
@@ -49,11 +50,7 @@ export function CloneListPage() {
           <label htmlFor="status-filter">Status</label>
           <select id="status-filter" value={status} onChange={(event) => update({ status: event.target.value })}>
             <option value="">All statuses</option>
-            {CLONE_STATUSES.map((value) => (
-              <option key={value} value={value}>
-                {CLONE_STATUS_LABELS[value]}
-              </option>
-            ))}
+            <Options items={CLONE_STATUSES} label={(value) => CLONE_STATUS_LABELS[value]} />
           </select>
         </div>
         <div className="field field-inline">

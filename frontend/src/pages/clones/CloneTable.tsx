@@ -5,6 +5,7 @@ import { useStalls } from '../../hooks/useStalls';
 import type { CloneSession } from '../../types/clone';
 import { CloneProgressCell } from './CloneProgressCell';
 import { sessionTitle, sourceName, targetName } from './sessionText';
+import { TableHead } from '../../components/TableHead';
 
 /** Clone sessions as a table; on a phone each row becomes a card (styles.css). */
 export function CloneTable({ sessions }: { sessions: CloneSession[] }) {
@@ -12,17 +13,7 @@ export function CloneTable({ sessions }: { sessions: CloneSession[] }) {
   return (
     <div className="table-scroll" role="region" aria-label="Clone sessions" tabIndex={0}>
       <table className="cards-on-phone">
-        <thead>
-          <tr>
-            <th scope="col">Name</th>
-            <th scope="col">Mode</th>
-            <th scope="col">Source → target</th>
-            <th scope="col">Status</th>
-            <th scope="col">Progress</th>
-            <th scope="col">Created</th>
-            <th scope="col">Started</th>
-          </tr>
-        </thead>
+        <TableHead columns={['Name', 'Mode', 'Source → target', 'Status', 'Progress', 'Created', 'Started']} />
         <tbody>
           {sessions.map((session) => (
             <tr key={session.id} data-session-id={session.id} data-stalled={stalls.get(session.id)?.stalled ? 'true' : undefined}>

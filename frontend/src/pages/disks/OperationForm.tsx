@@ -15,6 +15,7 @@ import {
 } from '../../lib/partitionOps';
 import { OPERATION_LABELS, type DiskInfo } from '../../types/disk';
 import { QueueAnswer } from './QueueAnswer';
+import { Options } from '../../components/Options';
 
 const FILESYSTEMS = ['ext4', 'xfs', 'ntfs', 'btrfs', 'fat32', 'swap'];
 
@@ -77,11 +78,7 @@ export function OperationForm({ nodeId, disk }: { nodeId: string; disk: DiskInfo
 
   const unitSelect = (
     <select aria-label="Unit" value={input.unit} onChange={(event) => set({ unit: event.target.value as SizeUnit })}>
-      {(Object.keys(SIZE_UNITS) as SizeUnit[]).map((name) => (
-        <option key={name} value={name}>
-          {name}
-        </option>
-      ))}
+      <Options items={Object.keys(SIZE_UNITS) as SizeUnit[]} />
     </select>
   );
 
@@ -101,11 +98,7 @@ export function OperationForm({ nodeId, disk }: { nodeId: string; disk: DiskInfo
                 setQueuedAs(null);
               }}
             >
-              {OTHER_KINDS.map((k) => (
-                <option key={k} value={k}>
-                  {OPERATION_LABELS[k]}
-                </option>
-              ))}
+              <Options items={OTHER_KINDS} label={(k) => OPERATION_LABELS[k]} />
             </select>
           )}
         </Field>
@@ -146,11 +139,7 @@ export function OperationForm({ nodeId, disk }: { nodeId: string; disk: DiskInfo
               {(control) => (
                 <select {...control} value={input.filesystem} onChange={(event) => set({ filesystem: event.target.value })}>
                   <option value="">{kind === 'create' ? 'none' : 'choose…'}</option>
-                  {FILESYSTEMS.map((fs) => (
-                    <option key={fs} value={fs}>
-                      {fs}
-                    </option>
-                  ))}
+                  <Options items={FILESYSTEMS} />
                 </select>
               )}
             </Field>

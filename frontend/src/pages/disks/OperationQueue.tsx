@@ -13,6 +13,7 @@ import {
   operationStage,
   type PartitionOperation,
 } from '../../types/disk';
+import { TableHead } from '../../components/TableHead';
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
@@ -49,18 +50,7 @@ export function OperationQueue({ nodeId, device }: { nodeId: string; device: str
       {list.length > 0 && (
         <div className="table-scroll" role="region" aria-label={`Operations on ${device}`} tabIndex={0}>
           <table>
-            <thead>
-              <tr>
-                <th scope="col">#</th>
-                <th scope="col">Operation</th>
-                <th scope="col">Parameters</th>
-                <th scope="col">Status</th>
-                <th scope="col">Applied</th>
-                <th scope="col">
-                  <span className="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
+            <TableHead columns={['#', 'Operation', 'Parameters', 'Status', 'Applied']} actions />
             <tbody>
               {list.map((operation) => (
                 <tr key={operation.id} data-operation-id={operation.id} data-stage={operationStage(operation)}>

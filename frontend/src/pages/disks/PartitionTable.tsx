@@ -1,5 +1,20 @@
+import { type Column, TableHead } from '../../components/TableHead';
 import { formatBinaryBytes, formatPercent, NONE } from '../../lib/format';
 import type { PartitionInfo } from '../../types/disk';
+
+const PARTITION_COLUMNS: readonly Column[] = [
+  '#',
+  'Type',
+  'Filesystem',
+  'Label',
+  'Mounted at',
+  'Size',
+  'Used',
+  'Flags',
+  'Can shrink',
+  { label: 'Minimum size', title: 'Used space plus the safety margin: the smallest size a resize may ask for' },
+  { label: 'Shrink minimum (tool)', title: "What the filesystem's own tool on the node says (resize2fs -P, ntfsresize --info)" },
+];
 
 const bytesTitle = (bytes: number) => `${bytes.toLocaleString('en')} bytes`;
 
@@ -11,25 +26,7 @@ export function PartitionTable({ device, partitions }: { device: string; partiti
   return (
     <div className="table-scroll" role="region" aria-label={`Partitions of ${device}`} tabIndex={0}>
       <table>
-        <thead>
-          <tr>
-            <th scope="col">#</th>
-            <th scope="col">Type</th>
-            <th scope="col">Filesystem</th>
-            <th scope="col">Label</th>
-            <th scope="col">Mounted at</th>
-            <th scope="col">Size</th>
-            <th scope="col">Used</th>
-            <th scope="col">Flags</th>
-            <th scope="col">Can shrink</th>
-            <th scope="col" title="Used space plus the safety margin: the smallest size a resize may ask for">
-              Minimum size
-            </th>
-            <th scope="col" title="What the filesystem's own tool on the node says (resize2fs -P, ntfsresize --info)">
-              Shrink minimum (tool)
-            </th>
-          </tr>
-        </thead>
+        <TableHead columns={PARTITION_COLUMNS} />
         <tbody>
           {sorted.map((partition) => (
             <tr key={partition.number} data-partition={partition.number}>

@@ -9,6 +9,7 @@ import { PartitionOptions } from './PartitionOptions';
 import { parseSize, SIZE_UNITS, type SizeUnit } from '../../lib/partitionOps';
 import type { DiskInfo, PartitionInfo } from '../../types/disk';
 import { QueueAnswer } from './QueueAnswer';
+import { Options } from '../../components/Options';
 
 interface Problems {
   partition?: string;
@@ -140,11 +141,7 @@ export function ResizeForm({ nodeId, disk }: { nodeId: string; disk: DiskInfo })
                 value={unit}
                 onChange={(event) => setUnit(event.target.value as SizeUnit)}
               >
-                {(Object.keys(SIZE_UNITS) as SizeUnit[]).map((name) => (
-                  <option key={name} value={name}>
-                    {name}
-                  </option>
-                ))}
+                <Options items={Object.keys(SIZE_UNITS) as SizeUnit[]} />
               </select>
             </span>
           )}

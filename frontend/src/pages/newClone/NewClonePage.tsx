@@ -1,22 +1,21 @@
 import { useCallback, useState, type FormEvent } from 'react';
 import { usePageTitle } from '../../hooks/usePageTitle';
-import { useNavigate } from 'react-router-dom';
 import { ErrorNotice } from '../../components/ErrorNotice';
 import { Field } from '../../components/Field';
 import { useCreateCloneSession } from '../../hooks/useCloneSessions';
 import { useNodes, useStorageBackends } from '../../hooks/useNodes';
 import { FORM_ERROR, fieldErrorsFrom, type FieldErrors } from '../../lib/fieldErrors';
-import type { CreatedNavigationState } from '../cloneDetail/NodeTokensNotice';
+import { useOpenCreated } from '../cloneDetail/NodeTokensNotice';
 import { CLONE_MODE_LABELS, RESIZE_MODE_LABELS, type CloneMode, type ResizeMode } from '../../types/clone';
 import { FIELD_KEYWORDS, INITIAL_VALUES, toCreateRequest, validateCloneForm, type CloneFormValues } from './cloneForm';
-import { DeviceField } from './DeviceField';
-import { NodeSelect } from './NodeSelect';
+import { NodeDeviceFields } from './NodeDeviceFields';
 import { StagingBackendField } from './StagingBackendField';
 import { ReviewPanel } from './ReviewPanel';
+import { Options } from '../../components/Options';
 
 export function NewClonePage() {
   usePageTitle('New clone');
-  const navigate = useNavigate();
+  const openCreated = useOpenCreated();
   const nodes = useNodes();
   const create = useCreateCloneSession();
   const [values, setValues] = useState<CloneFormValues>(INITIAL_VALUES);
@@ -34,8 +33,6 @@ export function NewClonePage() {
       return rest;
     });
   }, []);
-  const setSourceDevice = useCallback((device: string) => set('source_device', device), [set]);
-  const setTargetDevice = useCallback((device: string) => set('target_device', device), [set]);
 
   async function submit(event: FormEvent) {
     event.preventDefault();
@@ -47,12 +44,7 @@ export function NewClonePage() {
 
   async function confirm() {
     try {
-      const created = await create.mutateAsync(toCreateRequest(values));
-      const state: CreatedNavigationState = {
-        nodeTokens: created.data.node_tokens ?? undefined,
-        agentParameters: created.data.agent_parameters ?? undefined,
-      };
-      navigate(`/clone/${created.data.id}`, { state });
+      openCreated(await create.mutateAsync(toCreateRequest(values)));
     } catch (error) {
       setReviewing(false);
       setErrors(fieldErrorsFrom(error, FIELD_KEYWORDS));
@@ -98,22 +90,7 @@ export function NewClonePage() {
 
         <fieldset>
           <legend>Source</legend>
-          <NodeSelect
-            id="source_node_id"
-            label="Source node"
-            nodes={nodeList}
-            value={values.source_node_id}
-            error={errors.source_node_id}
-            onChange={(id) => set('source_node_id', id)}
-          />
-          <DeviceField
-            id="source_device"
-            label="Source device"
-            nodeId={values.source_node_id}
-            value={values.source_device}
-            error={errors.source_device}
-            onChange={setSourceDevice}
-          />
+          <NodeDeviceFields side="source" nodes={nodeList} values={values} errors={errors} set={set} />
         </fieldset>
 
         <fieldset>
@@ -126,24 +103,7 @@ export function NewClonePage() {
               onChange={(id) => set('staging_backend_id', id)}
             />
           ) : (
-            <>
-              <NodeSelect
-                id="target_node_id"
-                label="Target node"
-                nodes={nodeList}
-                value={values.target_node_id}
-                error={errors.target_node_id}
-                onChange={(id) => set('target_node_id', id)}
-              />
-              <DeviceField
-                id="target_device"
-                label="Target device"
-                nodeId={values.target_node_id}
-                value={values.target_device}
-                error={errors.target_device}
-                onChange={setTargetDevice}
-              />
-            </>
+            <NodeDeviceFields side="target" nodes={nodeList} values={values} errors={errors} set={set} />
           )}
         </fieldset>
 
@@ -152,11 +112,7 @@ export function NewClonePage() {
           <Field id="resize_mode" label="Resize mode" error={errors.resize_mode}>
             {(control) => (
               <select {...control} value={values.resize_mode} onChange={(e) => set('resize_mode', e.target.value as ResizeMode)}>
-                {(Object.keys(RESIZE_MODE_LABELS) as ResizeMode[]).map((mode) => (
-                  <option key={mode} value={mode}>
-                    {RESIZE_MODE_LABELS[mode]}
-                  </option>
-                ))}
+                <Options items={Object.keys(RESIZE_MODE_LABELS) as ResizeMode[]} label={(mode) => RESIZE_MODE_LABELS[mode]} />
               </select>
             )}
           </Field>

@@ -1,5 +1,6 @@
 import { Field } from '../../components/Field';
 import type { Node } from '../../types/node';
+import { Options } from '../../components/Options';
 
 interface NodeSelectProps {
   id: string;
@@ -17,11 +18,7 @@ export function NodeSelect({ id, label, nodes, value, error, onChange }: NodeSel
       {(control) => (
         <select {...control} value={value} onChange={(event) => onChange(event.target.value)}>
           <option value="">Choose a node…</option>
-          {nodes.map((node) => (
-            <option key={node.id} value={node.id}>
-              {node.hostname} ({node.mac_address})
-            </option>
-          ))}
+          <Options items={nodes} value={(node) => node.id} label={(node) => `${node.hostname} (${node.mac_address})`} />
         </select>
       )}
     </Field>

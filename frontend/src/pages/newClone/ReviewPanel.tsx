@@ -41,27 +41,11 @@ export function ReviewPanel({
         <dt>Mode</dt>
         <dd>{CLONE_MODE_LABELS[values.clone_mode]}</dd>
         <dt>Copy from</dt>
-        <dd>
-          {hostname(values.source_node_id)} <code>{values.source_device}</code>
-          {sourceBytes !== null && (
-            <>
-              {' '}
-              (<Bytes value={sourceBytes} />)
-            </>
-          )}
-        </dd>
+        <DiskFact host={hostname(values.source_node_id)} device={values.source_device} bytes={sourceBytes} />
         {direct && (
           <>
             <dt>Overwrite</dt>
-            <dd>
-              {hostname(values.target_node_id)} <code>{values.target_device}</code>
-              {targetBytes !== null && (
-                <>
-                  {' '}
-                  (<Bytes value={targetBytes} />)
-                </>
-              )}
-            </dd>
+            <DiskFact host={hostname(values.target_node_id)} device={values.target_device} bytes={targetBytes} />
           </>
         )}
         <dt>Resize</dt>
@@ -88,5 +72,20 @@ export function ReviewPanel({
         </button>
       </div>
     </section>
+  );
+}
+
+/** A node's disk: hostname, device, and its size once the scan knows it. */
+function DiskFact({ host, device, bytes }: { host: string; device: string; bytes: number | null }) {
+  return (
+    <dd>
+      {host} <code>{device}</code>
+      {bytes !== null && (
+        <>
+          {' '}
+          (<Bytes value={bytes} />)
+        </>
+      )}
+    </dd>
   );
 }

@@ -2,6 +2,7 @@ import type { UseQueryResult } from '@tanstack/react-query';
 import type { ApiListResponse } from '../../api/client';
 import { Field } from '../../components/Field';
 import type { StorageBackend } from '../../types/node';
+import { Options } from '../../components/Options';
 
 interface StagingBackendFieldProps {
   backends: UseQueryResult<ApiListResponse<StorageBackend>>;
@@ -23,11 +24,7 @@ export function StagingBackendField({ backends, value, error, onChange }: Stagin
       {(control) => (
         <select {...control} value={value} onChange={(event) => onChange(event.target.value)}>
           <option value="">{backends.isPending ? 'Loading…' : 'Choose a backend…'}</option>
-          {list.map((backend) => (
-            <option key={backend.id} value={backend.id}>
-              {backend.name} ({backend.type})
-            </option>
-          ))}
+          <Options items={list} value={(backend) => backend.id} label={(backend) => `${backend.name} (${backend.type})`} />
         </select>
       )}
     </Field>

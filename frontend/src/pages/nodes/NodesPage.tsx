@@ -7,6 +7,7 @@ import { usePageTitle } from '../../hooks/usePageTitle';
 import { ErrorNotice } from '../../components/ErrorNotice';
 import { useNodes } from '../../hooks/useNodes';
 import { NONE } from '../../lib/format';
+import { TableHead } from '../../components/TableHead';
 
 /** The registered bare-metal nodes, each with a way into its disks. */
 export function NodesPage() {
@@ -53,19 +54,7 @@ export function NodesPage() {
       {list.length > 0 && (
         <div className="table-scroll" role="region" aria-label="Nodes" tabIndex={0}>
           <table className="cards-on-phone">
-            <thead>
-              <tr>
-                <th scope="col">Hostname</th>
-                <th scope="col">MAC address</th>
-                <th scope="col">IP address</th>
-                <th scope="col">Architecture</th>
-                <th scope="col">State</th>
-                <th scope="col">Activity</th>
-                <th scope="col">
-                  <span className="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
+            <TableHead columns={['Hostname', 'MAC address', 'IP address', 'Architecture', 'State', 'Activity']} actions />
             <tbody>
               {list.map((node) => (
                 <tr key={node.id} data-node-id={node.id}>

@@ -7,8 +7,10 @@ import { Bytes } from '../../components/Bytes';
 import { ErrorNotice } from '../../components/ErrorNotice';
 import { usePageTitle } from '../../hooks/usePageTitle';
 import { formatDuration, formatPercent, formatRate, NONE, timeZoneLabel } from '../../lib/format';
-import { groupLabel, successRate, totals } from '../../lib/report';
+import { type Counts, groupLabel, successRate, totals } from '../../lib/report';
 import { auditKeys } from '../../state/queryKeys';
+import { TableHead } from '../../components/TableHead';
+import { Options } from '../../components/Options';
 
 const GROUPS: { value: GroupBy; label: string }[] = [
   { value: 'day', label: 'Day' },
@@ -92,11 +94,7 @@ export function ReportsPage() {
         <div className="field field-inline">
           <label htmlFor="report-group">Group by</label>
           <select id="report-group" value={groupBy} onChange={(e) => set('group_by', e.target.value)}>
-            {GROUPS.map((g) => (
-              <option key={g.value} value={g.value}>
-                {g.label}
-              </option>
-            ))}
+            <Options items={GROUPS} value={(g) => g.value} label={(g) => g.label} />
           </select>
         </div>
         <div className="field field-inline">
@@ -141,40 +139,32 @@ export function ReportsPage() {
   );
 }
 
+const REPORT_COLUMNS = [
+  'Group',
+  'Created',
+  'Started',
+  'Completed',
+  'Failed',
+  'Cancelled',
+  'Success rate',
+  'Bytes cloned',
+  'Median duration',
+  'p95 duration',
+  'Mean rate',
+  'p95 rate',
+];
+
 function ReportTable({ rows, labels }: { rows: ReportRow[]; labels: string[] }) {
   const sum = totals(rows);
   return (
     <div className="table-scroll" role="region" aria-label="Report by group" tabIndex={0}>
       <table className="report-table">
-        <thead>
-          <tr>
-            <th scope="col">Group</th>
-            <th scope="col">Created</th>
-            <th scope="col">Started</th>
-            <th scope="col">Completed</th>
-            <th scope="col">Failed</th>
-            <th scope="col">Cancelled</th>
-            <th scope="col">Success rate</th>
-            <th scope="col">Bytes cloned</th>
-            <th scope="col">Median duration</th>
-            <th scope="col">p95 duration</th>
-            <th scope="col">Mean rate</th>
-            <th scope="col">p95 rate</th>
-          </tr>
-        </thead>
+        <TableHead columns={REPORT_COLUMNS} />
         <tbody>
           {rows.map((row, index) => (
             <tr key={row.group} data-group={row.group}>
               <th scope="row">{labels[index]}</th>
-              <td>{row.created}</td>
-              <td>{row.started}</td>
-              <td>{row.completed}</td>
-              <td>{row.failed}</td>
-              <td>{row.cancelled}</td>
-              <td>{rate(row)}</td>
-              <td>
-                <Bytes value={row.bytes_cloned} />
-              </td>
+              <CountCells counts={row} />
               <td>{formatDuration(row.median_duration_seconds)}</td>
               <td>{formatDuration(row.p95_duration_seconds)}</td>
               <td>{formatRate(row.avg_transfer_rate_bps)}</td>
@@ -185,20 +175,29 @@ function ReportTable({ rows, labels }: { rows: ReportRow[]; labels: string[] }) 
         <tfoot>
           <tr>
             <th scope="row">Total</th>
-            <td>{sum.created}</td>
-            <td>{sum.started}</td>
-            <td>{sum.completed}</td>
-            <td>{sum.failed}</td>
-            <td>{sum.cancelled}</td>
-            <td>{rate(sum)}</td>
-            <td>
-              <Bytes value={sum.bytes_cloned} />
-            </td>
+            <CountCells counts={sum} />
             <td colSpan={4} />
           </tr>
         </tfoot>
       </table>
     </div>
+  );
+}
+
+/** The counts, success rate and bytes a group row and the total row both show. */
+function CountCells({ counts }: { counts: Counts }) {
+  return (
+    <>
+      <td>{counts.created}</td>
+      <td>{counts.started}</td>
+      <td>{counts.completed}</td>
+      <td>{counts.failed}</td>
+      <td>{counts.cancelled}</td>
+      <td>{rate(counts)}</td>
+      <td>
+        <Bytes value={counts.bytes_cloned} />
+      </td>
+    </>
   );
 }
 
