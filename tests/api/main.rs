@@ -41,6 +41,7 @@ mod metrics;
 mod openapi;
 mod partition_node_side;
 mod partition_operations;
+mod pgbouncer;
 mod projections;
 mod registry;
 mod reports;
