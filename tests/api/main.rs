@@ -10,6 +10,7 @@ mod agent_grow;
 mod agent_harness;
 mod agent_image;
 mod agent_image_http;
+mod agent_other_filesystems;
 mod agent_scan;
 mod agent_scan_layouts;
 mod agent_shrink;

@@ -70,6 +70,10 @@ pub async fn resize(table: &Table, number: u32, size: u64) -> Result<(), String>
     }
     let access = PartitionAccess::open(table, &part).await?;
     let found = filesystem::probe(access.path()).await;
+    if found.kind.as_deref() == Some("vfat") {
+        access.close().await?;
+        return fat_resize(table, &part, size, found.label.as_deref()).await;
+    }
     if size < part.size {
         // Filesystem first: afterwards it fits in the smaller partition.
         let shrunk = found.shrink(access.path(), size * table.sector_size).await;
@@ -91,6 +95,23 @@ pub async fn resize(table: &Table, number: u32, size: u64) -> Result<(), String>
     checked?;
     let table = table.place(number, part.start, size, None).await?;
     with_access(&table, number, |path| async move { found.grow(&path).await }).await
+}
+
+/// FAT: fatresize moves the partition's end and resizes the filesystem in
+/// one step, in the safe order either way (libparted's FAT resizer, which
+/// also refuses a partition already grown: its size must change with the
+/// filesystem); the table then gets exactly the planned size. libparted
+/// writes a boot sector without the volume label (`fsck.fat` then finds it
+/// only in the root directory), so `label` is written back to both.
+async fn fat_resize(table: &Table, part: &Partition, size: u64, label: Option<&str>) -> Result<(), String> {
+    filesystem::fat_resize(&table.disk, part.number, size * table.sector_size).await?;
+    let table = Table::read(&table.disk).await?.place(part.number, part.start, size, None).await?;
+    match label {
+        Some(label) => {
+            with_access(&table, part.number, |path| async move { filesystem::fat_label(&path, label).await }).await
+        }
+        None => Ok(()),
+    }
 }
 
 /// Runs `action` on the path of partition `number`, closing the access after.
