@@ -108,6 +108,10 @@ async fn vfat_usage_comes_from_its_tools_and_it_shrinks_and_grows_with_its_files
         assert!(size <= mib * MIB && size > (mib - 2) * MIB, "{info}");
         fat_clean(&image, mib);
         assert!(fat_payload(&image) == bytes, "the file is unchanged after the resize to {mib} MiB");
+        // and the kernel lists no partition of the loop device that
+        // libparted added (it would outlive the loop device)
+        let name = disk.dev.0.trim_start_matches("/dev/");
+        assert!(!Path::new(&format!("/sys/class/block/{name}/{name}p1")).exists(), "a partition node was left");
     }
     drop(disk);
     let _ = std::fs::remove_dir_all(&dir);

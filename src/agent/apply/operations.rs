@@ -3,9 +3,10 @@
 //! partition, a grow grows the partition before the filesystem; a move is
 //! `sfdisk --move-data`. Each step reads the table back before the next.
 
-use super::access::PartitionAccess;
+use super::access::{self, PartitionAccess};
 use super::filesystem::{self, Found};
 use super::table::{Partition, Table};
+use crate::agent::tool;
 use crate::domain::disks::OperationSpec;
 use crate::domain::disks::operation::{CreateParams, SetFlagParams};
 
@@ -104,7 +105,16 @@ pub async fn resize(table: &Table, number: u32, size: u64) -> Result<(), String>
 /// writes a boot sector without the volume label (`fsck.fat` then finds it
 /// only in the root directory), so `label` is written back to both.
 async fn fat_resize(table: &Table, part: &Partition, size: u64, label: Option<&str>) -> Result<(), String> {
-    filesystem::fat_resize(&table.disk, part.number, size * table.sector_size).await?;
+    // Where the disk cannot re-read its table (a loop device without
+    // partition scanning), libparted adds the kernel a node for every
+    // partition itself, and those outlive the loop device (the next disk
+    // attached there seems to have partitions): the ones it added go again.
+    let known = access::kernel_partitions(&table.disk);
+    let resized = filesystem::fat_resize(&table.disk, part.number, size * table.sector_size).await;
+    for added in access::kernel_partitions(&table.disk).into_iter().filter(|n| !known.contains(n)) {
+        tool::run("partx", &["--delete", "--nr", &added.to_string(), &table.disk]).await?;
+    }
+    resized?;
     let table = Table::read(&table.disk).await?.place(part.number, part.start, size, None).await?;
     match label {
         Some(label) => {
