@@ -18,32 +18,16 @@ SCENARIOS=${SCENARIOS:-"create progress fanout fanout-stalled list rebuild"}
 out=target/bench
 rm -rf "$out" && mkdir -p "$out"
 
-ensure_postgres_server
-cargo build --release --quiet --bin pureboot
-bin=target/release/pureboot
-cleanup=()
-trap 'for a in "${cleanup[@]}"; do eval "$a" || true; done' EXIT
-if [ -z "${DATABASE_URL:-}" ]; then
-    rm -rf target/bench-pg
-    DATABASE_URL=$($bin embedded-db start target/bench-pg)
-    cleanup+=("$bin embedded-db stop target/bench-pg")
-fi
-admin="$DATABASE_URL"
-
 # RUNS, SECONDS_PER_RUN, LIST_SESSIONS and SCENARIOS (a subset of
 # "create progress fanout fanout-stalled list rebuild") tune a run.
-echo "==> PostgreSQL's own limit (pgbench, 32 clients, single-row inserts, synchronous_commit on)"
-psql "$admin" -qc "DROP TABLE IF EXISTS bench_inserts; CREATE TABLE bench_inserts (id bigserial PRIMARY KEY, stream text NOT NULL, payload jsonb NOT NULL)"
-for run in $(seq "$RUNS"); do
-    pgbench -n -c 32 -j 2 -T "$SECONDS_PER_RUN" -f bench/insert.sql "$admin" 2>&1 | tee "$out/pgbench-$run.txt" | grep -E "^tps"
-done
-psql "$admin" -qc "DROP TABLE bench_inserts"
+bench_start "$out"
+admin="$DATABASE_URL"
 
 echo "==> controller (release build)"
 db="pb_bench_$$"
 psql "$admin" -qc "CREATE DATABASE $db"
 token="pbt-bench-$(python3 -c 'import secrets; print(secrets.token_hex(24))')"
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$(free_port)
 controller_url=$(with_database "$admin" "$db")
 rm -rf target/bench-data
 DATABASE_URL="$controller_url" PUREBOOT_ADMIN_TOKEN="$token" PUREBOOT_DATA_DIR=target/bench-data \

@@ -1,4 +1,4 @@
-# Helpers shared by scripts/run and scripts/test. Sourced, not executed.
+# Helpers shared by scripts/run, scripts/test and the bench scripts. Sourced, not executed.
 
 # Runs a command as root: directly when we are root, else through sudo.
 as_root() {
@@ -58,4 +58,39 @@ while time.time() < deadline:
         time.sleep(0.5)
 sys.exit(f"{url} did not become ready within 60 s")
 PY
+}
+
+# Prints a TCP port that is free on 127.0.0.1 now.
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# The start every benchmark shares: sets `bin` (the release build, in
+# CARGO_TARGET_DIR when set), a `cleanup` array of commands run on exit, and
+# DATABASE_URL (a private durable cluster in target/bench-pg when unset);
+# then measures PostgreSQL's own limit into $1 (RUNS × SECONDS_PER_RUN).
+bench_start() {
+    ensure_postgres_server
+    cargo build --release --quiet --bin pureboot
+    bin="${CARGO_TARGET_DIR:-target}/release/pureboot"
+    cleanup=()
+    trap 'for a in "${cleanup[@]}"; do eval "$a" || true; done' EXIT
+    if [ -z "${DATABASE_URL:-}" ]; then
+        rm -rf target/bench-pg
+        DATABASE_URL=$("$bin" embedded-db start target/bench-pg)
+        cleanup+=("$bin embedded-db stop target/bench-pg")
+    fi
+    pgbench_limit "$DATABASE_URL" "$RUNS" "$SECONDS_PER_RUN" "$1"
+}
+
+# PostgreSQL's own limit on this machine: pgbench, 32 clients, one single-row
+# insert per transaction (bench/insert.sql), $2 runs of $3 seconds against
+# $1; each run's output in $4/pgbench-<run>.txt (bench/summary.py reads them).
+pgbench_limit() {
+    echo "==> PostgreSQL's own limit (pgbench, 32 clients, single-row inserts, synchronous_commit on)"
+    psql "$1" -qc "DROP TABLE IF EXISTS bench_inserts; CREATE TABLE bench_inserts (id bigserial PRIMARY KEY, stream text NOT NULL, payload jsonb NOT NULL)"
+    for run in $(seq "$2"); do
+        pgbench -n -c 32 -j 2 -T "$3" -f bench/insert.sql "$1" 2>&1 | tee "$4/pgbench-$run.txt" | grep -E "^tps"
+    done
+    psql "$1" -qc "DROP TABLE bench_inserts"
 }

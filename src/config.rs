@@ -17,6 +17,14 @@ pub struct CommonConfig {
     /// and started in `<data-dir>/postgres` (and stopped on exit).
     #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
     pub database_url: Option<String>,
+    /// The same database as `DATABASE_URL`, reached without a connection
+    /// pooler, for the connections that keep session state: the projection
+    /// leader's advisory lock, LISTEN, migrations and the start-up lock. Set
+    /// it when `DATABASE_URL` goes through a transaction-pooling PgBouncer;
+    /// unset, those connections use `DATABASE_URL` too. A URL reaching
+    /// another database or server is refused at start-up.
+    #[arg(long, env = "PUREBOOT_DATABASE_DIRECT_URL", global = true, hide_env_values = true)]
+    pub database_direct_url: Option<String>,
     /// Where the embedded cluster, the CA files and the master key live.
     #[arg(long, env = "PUREBOOT_DATA_DIR", default_value = "data", global = true)]
     pub data_dir: PathBuf,

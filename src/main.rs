@@ -121,7 +121,7 @@ where
 {
     let db = Database::open(common).await?;
     let result = async {
-        migrate::run(&db.config).await?;
+        migrate::run(&db.direct).await?;
         projections::ensure_installed(&db.pool).await?;
         work(db.pool.clone()).await
     }
@@ -137,7 +137,7 @@ async fn run_server(common: CommonConfig, config: ServeConfig) -> anyhow::Result
     let listen = config.listen;
     let metrics_listen = config.cluster.metrics_listen;
     let result = async {
-        let app = App::start(db.pool.clone(), db.config.clone(), config, &common.data_dir, shutdown).await?;
+        let app = App::start(db.pool.clone(), db.direct.clone(), config, &common.data_dir, shutdown).await?;
         let listener = TcpListener::bind(listen).await.with_context(|| {
             format!("cannot listen on {listen}; choose another address with --listen or PUREBOOT_LISTEN")
         })?;

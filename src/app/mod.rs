@@ -89,19 +89,20 @@ impl App {
     /// Migrates, installs projections, loads the shared keys (master key, CA)
     /// and starts the background tasks (writer, projection runner). Refuses
     /// to start on a bad CA, a bad key file or a key-encryption key that does
-    /// not open the keys in the database.
+    /// not open the keys in the database. `direct` is for the connections
+    /// that keep session state (locks, LISTEN), never through a pooler.
     pub async fn start(
         pool: Pool,
-        db_config: tokio_postgres::Config,
+        direct: tokio_postgres::Config,
         config: ServeConfig,
         data_dir: &Path,
         shutdown: CancellationToken,
     ) -> anyhow::Result<Arc<Self>> {
-        migrate::run(&db_config).await?;
+        migrate::run(&direct).await?;
         // Instances starting together take turns through the steps that
         // write shared state (rebuilt projections, the keys, the first admin
         // token); the lock goes with the connection, dropped after them.
-        let turn = crate::db::connect(&db_config).await?;
+        let turn = crate::db::connect(&direct).await?;
         turn.execute("SELECT pg_advisory_lock($1)", &[&STARTUP_LOCK]).await?;
         projections::ensure_installed(&pool).await?;
         let (kek, kek_source) = keys::load_kek(config.cluster.kek_file.as_deref(), data_dir)?;
@@ -121,7 +122,7 @@ impl App {
         let poll = Duration::from_millis(config.projection_poll_ms);
         let background = CancellationToken::new();
         let progress =
-            ProjectionRunner::start(pool.clone(), db_config, hub.clone(), wake, poll, background.clone()).await?;
+            ProjectionRunner::start(pool.clone(), direct, hub.clone(), wake, poll, background.clone()).await?;
         Ok(Arc::new(Self {
             executor: Executor::new(pool.clone(), writer),
             pool,

@@ -101,14 +101,19 @@ async fn cloning_sessions(api: &Api, count: usize) -> anyhow::Result<Vec<Cloning
     Ok(std::mem::take(&mut *made.lock().await))
 }
 
+/// Each client reports on its own sessions in turn (client c on c, c + C,
+/// c + 2C, …), as agents do: one sender per session, so two reports on one
+/// session never race (between controller instances they would conflict and
+/// be retried). With fewer sessions than clients, some share.
 pub async fn progress(api: &Api, clients: usize, sessions: usize, seconds: u64) -> anyhow::Result<Report> {
     let sessions = Arc::new(cloning_sessions(api, sessions).await?);
     let (http, base) = (api.http.clone(), api.base.clone());
     let count = sessions.len();
+    let own = (count / clients).max(1);
     let (samples, errors, elapsed) = timed(clients, seconds, move |client, n| {
         let (http, base, sessions) = (http.clone(), base.clone(), sessions.clone());
         async move {
-            let session = &sessions[(client + n as usize * 7919) % count];
+            let session = &sessions[(client + (n as usize % own) * clients) % count];
             let body = json!({
                 "role": "target", "bytes_transferred": n + 1, "transfer_rate_bps": 1_000_000, "status": "transferring"
             });
@@ -213,25 +218,32 @@ pub async fn fanout(api: &Api, clients: usize, rate: u64, seconds: u64, stalled:
 
     let posted = Arc::new(AtomicU64::new(0));
     let failed = Arc::new(AtomicU64::new(0));
-    let mut ticker = tokio::time::interval(Duration::from_secs_f64(1.0 / rate as f64));
     let started = Instant::now();
-    let mut n = 0u64;
-    let mut posts = Vec::new();
-    while started.elapsed() < Duration::from_secs(seconds) {
-        ticker.tick().await;
-        n += 1;
-        let session = sessions[n as usize % sessions.len()].clone();
+    // One sender per session, as an agent reports its own session: each
+    // posts at rate / sessions, in turn, the senders' ticks spread evenly.
+    let every = Duration::from_secs_f64(sessions.len() as f64 / rate as f64);
+    let count = sessions.len() as u32;
+    let mut senders = Vec::new();
+    for (i, session) in sessions.into_iter().enumerate() {
         let (api, posted, failed) = (api.clone(), posted.clone(), failed.clone());
-        posts.push(tokio::spawn(async move {
-            let body = json!({"role": "target", "bytes_transferred": n, "status": "transferring"});
-            match api.post(&format!("/clone-sessions/{}/progress", session.id), &session.target_token, &body).await {
-                Ok(_) => posted.fetch_add(1, Ordering::Relaxed),
-                Err(_) => failed.fetch_add(1, Ordering::Relaxed),
+        senders.push(tokio::spawn(async move {
+            tokio::time::sleep(every * i as u32 / count).await;
+            let mut ticker = tokio::time::interval(every);
+            let mut n = 0u64;
+            while started.elapsed() < Duration::from_secs(seconds) {
+                ticker.tick().await;
+                n += 1;
+                let body = json!({"role": "target", "bytes_transferred": n, "status": "transferring"});
+                let path = format!("/clone-sessions/{}/progress", session.id);
+                match api.post(&path, &session.target_token, &body).await {
+                    Ok(_) => posted.fetch_add(1, Ordering::Relaxed),
+                    Err(_) => failed.fetch_add(1, Ordering::Relaxed),
+                };
             }
         }));
     }
-    for post in posts {
-        let _ = post.await;
+    for sender in senders {
+        let _ = sender.await;
     }
     tokio::time::sleep(Duration::from_secs(2)).await;
     stop.notify_waiters();

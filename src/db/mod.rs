@@ -21,7 +21,9 @@ use embedded::EmbeddedPostgres;
 /// A connected database, plus the embedded cluster when we started one.
 pub struct Database {
     pub pool: Pool,
-    pub config: tokio_postgres::Config,
+    /// The settings of dedicated connections (migrations, the leader lock,
+    /// LISTEN): `PUREBOOT_DATABASE_DIRECT_URL`, else `DATABASE_URL`.
+    pub direct: tokio_postgres::Config,
     pub embedded: Option<EmbeddedPostgres>,
 }
 
@@ -37,12 +39,22 @@ impl Database {
                 (url, Some(cluster))
             }
         };
-        let mut config = tokio_postgres::Config::from_str(&url).context(
-            "DATABASE_URL is not a PostgreSQL connection string (postgres://user@host/db or key=value pairs)",
-        )?;
+        let mut config = parse(&url, "DATABASE_URL")?;
         bound_connection(&mut config, &common.db_timeouts);
         let pool = pool_with(config.clone(), common.db_pool_size, &common.db_timeouts)?;
-        Ok(Self { pool, config, embedded })
+        let direct = match &common.database_direct_url {
+            None => config,
+            Some(_) if embedded.is_some() => {
+                anyhow::bail!("PUREBOOT_DATABASE_DIRECT_URL needs DATABASE_URL (the embedded cluster has no pooler)")
+            }
+            Some(url) => {
+                let mut direct = parse(url, "PUREBOOT_DATABASE_DIRECT_URL")?;
+                bound_connection(&mut direct, &common.db_timeouts);
+                same_database(&pool, &direct).await?;
+                direct
+            }
+        };
+        Ok(Self { pool, direct, embedded })
     }
 
     /// Stops the embedded cluster if this process started it.
@@ -54,6 +66,32 @@ impl Database {
             tracing::warn!(error = %err, "could not stop the embedded PostgreSQL cluster");
         }
     }
+}
+
+fn parse(url: &str, name: &str) -> anyhow::Result<tokio_postgres::Config> {
+    tokio_postgres::Config::from_str(url).with_context(|| {
+        format!("{name} is not a PostgreSQL connection string (postgres://user@host/db or key=value pairs)")
+    })
+}
+
+/// Refuses a direct URL that reaches another database, or the same name on
+/// another server, than the pool: the leader's lock would then fence
+/// nothing (`projections::leader` looks it up from pooled connections).
+/// A server is told apart by its start time.
+async fn same_database(pool: &Pool, direct: &tokio_postgres::Config) -> anyhow::Result<()> {
+    const WHICH: &str = "SELECT current_database()::text || ' started ' || pg_postmaster_start_time()::text";
+    let client = connect(direct)
+        .await
+        .map_err(|err| anyhow::anyhow!("cannot connect through PUREBOOT_DATABASE_DIRECT_URL ({})", describe(&err)))?;
+    let direct: String = client.query_one(WHICH, &[]).await?.get(0);
+    let pooled: String =
+        pool.get().await.context("cannot connect through DATABASE_URL")?.query_one(WHICH, &[]).await?.get(0);
+    anyhow::ensure!(
+        direct == pooled,
+        "PUREBOOT_DATABASE_DIRECT_URL must reach the database DATABASE_URL does: it reached {direct}, \
+         DATABASE_URL reached {pooled}"
+    );
+    Ok(())
 }
 
 /// A pool with the default [`DbTimeouts`].

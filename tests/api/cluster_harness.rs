@@ -69,8 +69,13 @@ fn log_file(port: u16) -> Stdio {
 impl Cluster {
     /// `n` instances started at once (so their first starts race) on a fresh database.
     pub async fn start(n: usize) -> Self {
-        let db = TestDb::new().await;
-        let instances = (0..n).map(|_| Self::launch(&db)).collect();
+        Self::start_with(n, TestDb::new().await, &|_| {}).await
+    }
+
+    /// `n` instances on `db`, each command adjusted by `configure` first
+    /// (e.g. to reach the database another way).
+    pub async fn start_with(n: usize, db: TestDb, configure: &dyn Fn(&mut Command)) -> Self {
+        let instances = (0..n).map(|_| Self::launch(&db, configure)).collect();
         let mut cluster = Self { db, http: reqwest::Client::new(), instances };
         for i in 0..n {
             // A port picked free can be taken by another test's process
@@ -80,7 +85,7 @@ impl Cluster {
                 if !cluster.lost_its_port(i).await {
                     break;
                 }
-                cluster.instances[i] = Self::launch(&cluster.db);
+                cluster.instances[i] = Self::launch(&cluster.db, configure);
             }
             cluster.wait_ready(i).await;
         }
@@ -88,13 +93,13 @@ impl Cluster {
     }
 
     /// One instance on fresh free ports and a fresh data directory.
-    fn launch(db: &TestDb) -> Instance {
+    fn launch(db: &TestDb, configure: &dyn Fn(&mut Command)) -> Instance {
         let data_dir = std::env::temp_dir().join(format!("pbt-cluster-{}", uuid::Uuid::new_v4().simple()));
         let (port, metrics_port) = (free_port(), free_port());
-        let child = spawn(db, &data_dir, port, test_kek())
-            .env("PUREBOOT_METRICS_LISTEN", format!("127.0.0.1:{metrics_port}"))
-            .spawn()
-            .expect("controller binary starts");
+        let mut command = spawn(db, &data_dir, port, test_kek());
+        command.env("PUREBOOT_METRICS_LISTEN", format!("127.0.0.1:{metrics_port}"));
+        configure(&mut command);
+        let child = command.spawn().expect("controller binary starts");
         Instance { child: std::sync::Mutex::new(child), port, metrics_port }
     }
 

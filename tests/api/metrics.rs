@@ -21,7 +21,7 @@ for family in text_string_to_metric_families(sys.stdin.read()):
 print(json.dumps(samples))";
 
 /// The samples of an exposition as `[name, labels, value]`, or the parser's complaint.
-fn parse(text: &str) -> Vec<(String, Value, f64)> {
+pub fn parse(text: &str) -> Vec<(String, Value, f64)> {
     let python = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/venv/bin/python3");
     let mut child = Command::new(&python)
         .args(["-c", PARSE])
@@ -42,7 +42,7 @@ fn parse(text: &str) -> Vec<(String, Value, f64)> {
 }
 
 /// The value of sample `name` whose labels include `labels` (0 when absent).
-fn value(samples: &[(String, Value, f64)], name: &str, labels: &Value) -> f64 {
+pub fn value(samples: &[(String, Value, f64)], name: &str, labels: &Value) -> f64 {
     samples
         .iter()
         .filter(|(n, l, _)| n == name && labels.as_object().is_none_or(|want| want.iter().all(|(k, v)| &l[k] == v)))
@@ -100,7 +100,23 @@ async fn metrics_parse_need_a_token_only_on_the_main_listener_and_move_with_the_
     assert_eq!(value(&after, "pureboot_projection_leader", &Value::Null), 1.0);
     assert!(value(&after, "pureboot_log_head_position", &Value::Null) >= 9.0);
     assert!(value(&after, "pureboot_db_pool_connections", &Value::Null) >= 1.0);
-    for name in ["pureboot_projection_lag_events", "pureboot_projection_lag_seconds", "pureboot_db_pool_in_use"] {
+    for name in [
+        "pureboot_projection_lag_events",
+        "pureboot_projection_lag_seconds",
+        "pureboot_db_pool_in_use",
+        "pureboot_db_pool_waiting",
+        "pureboot_ws_resyncs_total",
+    ] {
         assert!(after.iter().any(|(n, _, _)| n == name), "{name} is reported");
     }
+
+    // and when the session is cancelled, its two certificates count as revoked
+    let path = format!("/clone-sessions/{}", session.id);
+    let (status, body) = cluster.call(0, reqwest::Method::DELETE, &path, ADMIN_TOKEN, Value::Null).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, seen) = cluster.get(0, &path).await; // read-your-writes: the projections include it
+    assert_eq!(seen["data"]["status"], "cancelled", "{seen}");
+    let ended = scrape(&cluster).await;
+    assert_eq!(value(&ended, "pureboot_certificates_revoked", &Value::Null), 2.0);
+    assert_eq!(value(&ended, "pureboot_clone_sessions", &json!({ "status": "cancelled" })), 1.0);
 }

@@ -152,7 +152,8 @@ fn spawn_binary(db: &TestDb, data_dir: &std::path::Path, port: u16) -> Child {
         .expect("controller binary starts")
 }
 
-fn host(db: &TestDb) -> String {
+/// The host of the test server: a name, or the directory of its Unix socket.
+pub fn host(db: &TestDb) -> String {
     match db.config.get_hosts().first() {
         Some(tokio_postgres::config::Host::Tcp(h)) => h.clone(),
         Some(tokio_postgres::config::Host::Unix(p)) => p.display().to_string(),

@@ -12,6 +12,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
+use crate::metrics::{parse, value};
 use crate::support::{ADMIN_TOKEN, TestApp, TestDb};
 
 /// A socket whose receive window is tiny, so the server's sends back up
@@ -93,6 +94,19 @@ async fn a_client_that_never_reads_is_disconnected_in_bounded_time() {
     assert!(dropped_after.is_some(), "still connected after {:?}", started.elapsed());
     assert!(started.elapsed() < Duration::from_secs(60));
     assert!(most_queued <= 256 * 1024, "the send queue held {most_queued} bytes");
+
+    // and /metrics counts it as dropped
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let url = format!("http://{}/metrics", app.addr);
+        let text = app.http.get(url).bearer_auth(ADMIN_TOKEN).send().await.expect("scrape").text().await.expect("text");
+        let dropped = value(&parse(&text), "pureboot_ws_dropped_total", &serde_json::Value::Null);
+        if dropped == 1.0 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "pureboot_ws_dropped_total is {dropped}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 /// Given an open socket, when the client sends a close frame, then it gets a

@@ -76,6 +76,20 @@ fn is_block_device(path: &Path) -> bool {
     std::fs::metadata(path).is_ok_and(|m| m.file_type().is_block_device())
 }
 
+/// The partition numbers the kernel lists for block device `disk` (its
+/// sysfs directory's partition entries); none for an image file.
+pub fn kernel_partitions(disk: &str) -> Vec<u32> {
+    let Some(name) = std::fs::canonicalize(disk)
+        .ok()
+        .filter(|d| is_block_device(d))
+        .and_then(|d| d.file_name().and_then(|n| n.to_str()).map(str::to_owned))
+    else {
+        return Vec::new();
+    };
+    let entries = std::fs::read_dir(Path::new("/sys/class/block").join(name)).into_iter().flatten().flatten();
+    entries.filter_map(|e| std::fs::read_to_string(e.path().join("partition")).ok()?.trim().parse().ok()).collect()
+}
+
 /// The kernel's node of partition `number` of `disk`, when the kernel
 /// places it at exactly `start`..`start + size` bytes (sysfs counts
 /// 512-byte units whatever the sector size).

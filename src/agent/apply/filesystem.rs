@@ -1,13 +1,18 @@
 //! The filesystem on one partition (reached through a
 //! [`PartitionAccess`](super::access::PartitionAccess) path): what it is,
 //! its consistency check, the smallest size its own tool allows, and the
-//! tools that shrink, grow and create it. Each filesystem the agent cannot
-//! resize is refused with the reason.
+//! tools that shrink, grow and create it (FAT through its disk's table:
+//! [`fat_resize`]). Each filesystem the agent cannot resize is refused with
+//! the reason.
 
 use std::collections::HashMap;
 
 use crate::agent::tool;
 use crate::domain::disks::filesystem::Filesystem;
+
+/// The kernel refuses to resize a btrfs device below 256 MiB (`EINVAL`
+/// from `btrfs_ioctl_resize`, whatever `min-dev-size` says).
+const BTRFS_FLOOR: u64 = 256 * 1024 * 1024;
 
 /// What `blkid -p` finds on the partition.
 #[derive(Debug, Clone, Default)]
@@ -72,6 +77,32 @@ impl Found {
                     .await?;
                 tool::run("ntfsresize", &["--force", "--no-progress-bar", "--size", &size, path]).await.map(drop)
             }
+            Some("btrfs") => {
+                mounted(path, "btrfs", |dir| async move {
+                    // "N bytes (… MiB)": what the device must keep for the
+                    // chunks in use (btrfs-progs' own estimate).
+                    let text = tool::run("btrfs", &["inspect-internal", "min-dev-size", &dir]).await?;
+                    let minimum: u64 = text
+                        .split_whitespace()
+                        .next()
+                        .and_then(|n| n.parse().ok())
+                        .ok_or_else(|| format!("btrfs min-dev-size printed no size: {}", text.trim()))?;
+                    if bytes < minimum {
+                        return Err(format!(
+                            "cannot shrink btrfs to {bytes} bytes: btrfs inspect-internal min-dev-size says it needs \
+                             at least {minimum} bytes"
+                        ));
+                    }
+                    if bytes < BTRFS_FLOOR {
+                        return Err(format!(
+                            "cannot shrink btrfs to {bytes} bytes: Linux resizes no btrfs device below {BTRFS_FLOOR} \
+                             bytes (256 MiB)"
+                        ));
+                    }
+                    tool::run("btrfs", &["filesystem", "resize", &bytes.to_string(), &dir]).await
+                })
+                .await
+            }
             // Nothing to keep: made again on the smaller partition.
             Some("swap") => Ok(()),
             Some("xfs") => Err("xfs cannot be shrunk: XFS has no shrink (xfs_growfs only grows); copy its data to a \
@@ -130,12 +161,45 @@ impl Found {
 
     fn no_resize_reason(&self) -> &'static str {
         match self.kind.as_deref() {
-            Some("vfat") => "dosfstools has no resize tool; copy its files to a new fat32 partition instead",
-            Some("btrfs") => "shrinking btrfs needs it mounted and its devices balanced; not supported yet",
+            // Resized with its partition by `fat_resize` instead.
+            Some("vfat") => "fatresize resizes it together with its partition, through the disk's table",
             None => "without a recognised filesystem, a shrink could cut off data",
             _ => "it has no resize tool the agent knows",
         }
     }
+}
+
+/// The smallest size `fatresize --info` allows partition `number` of
+/// `disk`'s FAT filesystem ("Min size", bytes). fatresize (libparted's FAT
+/// resizer; dosfstools has none) reads a partition only through its disk's
+/// table: on a bare filesystem it aborts.
+pub async fn fat_minimum(disk: &str, number: u32) -> Result<u64, String> {
+    let text = tool::run("fatresize", &["--info", "--partition", &number.to_string(), disk]).await?;
+    text.lines()
+        .find_map(|l| l.strip_prefix("Min size:"))
+        .and_then(|n| n.trim().parse().ok())
+        .ok_or_else(|| format!("fatresize --info printed no minimum: {}", tool::summary("fatresize", &text)))
+}
+
+/// Resizes the FAT filesystem of partition `number` of `disk` to at most
+/// `bytes`, never below [`fat_minimum`]. fatresize moves the partition's
+/// end itself (to a size it picks, at most `bytes`): the caller sets the
+/// table to the planned size afterwards.
+pub async fn fat_resize(disk: &str, number: u32, bytes: u64) -> Result<(), String> {
+    let minimum = fat_minimum(disk, number).await?;
+    if bytes < minimum {
+        return Err(format!(
+            "cannot resize vfat to {bytes} bytes: fatresize --info says it needs at least {minimum} bytes"
+        ));
+    }
+    let (number, size) = (number.to_string(), bytes.to_string());
+    tool::run("fatresize", &["--force-yes", "--quiet", "--partition", &number, "--size", &size, disk]).await.map(drop)
+}
+
+/// Writes `label` to the FAT filesystem at `path`: its boot sector and its
+/// root directory (`fatlabel`, dosfstools).
+pub async fn fat_label(path: &str, label: &str) -> Result<(), String> {
+    tool::run("fatlabel", &[path, label]).await.map(drop)
 }
 
 /// `resize2fs -P` in bytes (its blocks × `dumpe2fs -h`'s block size).

@@ -3,9 +3,10 @@
 //! partition, a grow grows the partition before the filesystem; a move is
 //! `sfdisk --move-data`. Each step reads the table back before the next.
 
-use super::access::PartitionAccess;
+use super::access::{self, PartitionAccess};
 use super::filesystem::{self, Found};
 use super::table::{Partition, Table};
+use crate::agent::tool;
 use crate::domain::disks::OperationSpec;
 use crate::domain::disks::operation::{CreateParams, SetFlagParams};
 
@@ -70,6 +71,10 @@ pub async fn resize(table: &Table, number: u32, size: u64) -> Result<(), String>
     }
     let access = PartitionAccess::open(table, &part).await?;
     let found = filesystem::probe(access.path()).await;
+    if found.kind.as_deref() == Some("vfat") {
+        access.close().await?;
+        return fat_resize(table, &part, size, found.label.as_deref()).await;
+    }
     if size < part.size {
         // Filesystem first: afterwards it fits in the smaller partition.
         let shrunk = found.shrink(access.path(), size * table.sector_size).await;
@@ -91,6 +96,32 @@ pub async fn resize(table: &Table, number: u32, size: u64) -> Result<(), String>
     checked?;
     let table = table.place(number, part.start, size, None).await?;
     with_access(&table, number, |path| async move { found.grow(&path).await }).await
+}
+
+/// FAT: fatresize moves the partition's end and resizes the filesystem in
+/// one step, in the safe order either way (libparted's FAT resizer, which
+/// also refuses a partition already grown: its size must change with the
+/// filesystem); the table then gets exactly the planned size. libparted
+/// writes a boot sector without the volume label (`fsck.fat` then finds it
+/// only in the root directory), so `label` is written back to both.
+async fn fat_resize(table: &Table, part: &Partition, size: u64, label: Option<&str>) -> Result<(), String> {
+    // Where the disk cannot re-read its table (a loop device without
+    // partition scanning), libparted adds the kernel a node for every
+    // partition itself, and those outlive the loop device (the next disk
+    // attached there seems to have partitions): the ones it added go again.
+    let known = access::kernel_partitions(&table.disk);
+    let resized = filesystem::fat_resize(&table.disk, part.number, size * table.sector_size).await;
+    for added in access::kernel_partitions(&table.disk).into_iter().filter(|n| !known.contains(n)) {
+        tool::run("partx", &["--delete", "--nr", &added.to_string(), &table.disk]).await?;
+    }
+    resized?;
+    let table = Table::read(&table.disk).await?.place(part.number, part.start, size, None).await?;
+    match label {
+        Some(label) => {
+            with_access(&table, part.number, |path| async move { filesystem::fat_label(&path, label).await }).await
+        }
+        None => Ok(()),
+    }
 }
 
 /// Runs `action` on the path of partition `number`, closing the access after.

@@ -5,6 +5,7 @@
 //! polling `GET /nodes/{id}/disks/scan-request`.
 
 pub mod probe;
+mod usage;
 
 use super::AgentError;
 use super::config::ScanConfig;

@@ -2,8 +2,8 @@
 //! deploy environments and installers use: `lsblk --json --bytes` (model,
 //! serial, sector sizes), `sfdisk --json` (the table), `blkid -p -o export`
 //! at each partition's offset (filesystem type, label, UUID) and, for ext2/3/4,
-//! `dumpe2fs -h` (used bytes) and `resize2fs -P` (shrink minimum), for ntfs
-//! `ntfsinfo` and `ntfsresize --info` (the same two). Each is run
+//! `dumpe2fs -h` (used bytes) and `resize2fs -P` (shrink minimum); ntfs,
+//! xfs, btrfs and vfat are read by their own tools ([`usage`]). Each is run
 //! with arguments, never through a shell. Partitions are reached by offset
 //! into the whole disk, so image files and loop devices without partition
 //! nodes are read the same way as real disks.
@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::agent::apply::access::PartitionAccess;
+use super::usage::{self, Place};
 use crate::agent::apply::operations::GPT_ATTRIBUTE_FLAGS;
 use crate::agent::tool::run as tool;
 use crate::api::disks::schemas::{ReportedDisk, ReportedPartition};
@@ -169,49 +169,21 @@ async fn partition(disk: &str, entry: &Value, sector: i64) -> Result<ReportedPar
             Err(error) => tracing::warn!(device = disk, partition = number, "no ext usage: {error}"),
         }
     }
-    if p.filesystem.as_deref() == Some("ntfs") {
-        let sector = u64::try_from(sector).unwrap_or(512);
-        let (Ok(at), Ok(bytes), Ok(part)) = (u64::try_from(start), u64::try_from(size), u32::try_from(number)) else {
+    if let Some(kind @ ("ntfs" | "xfs" | "btrfs" | "vfat")) = p.filesystem.as_deref() {
+        let (Ok(start), Ok(size), Ok(number), Ok(sector)) =
+            (u64::try_from(start), u64::try_from(size), u32::try_from(number), u64::try_from(sector))
+        else {
             return Ok(p);
         };
-        match ntfs_usage(disk, part, at, bytes, sector).await {
+        match usage::read(kind, &Place { disk, number, start, size, sector }).await {
             Ok((used, min)) => {
-                p.used_bytes = Some(used.min(size));
-                p.fs_min_bytes = Some(min.min(size));
+                p.used_bytes = Some(used.min(p.size_bytes));
+                p.fs_min_bytes = min.map(|m| m.min(p.size_bytes));
             }
-            Err(error) => tracing::warn!(device = disk, partition = number, "no ntfs usage: {error}"),
+            Err(error) => tracing::warn!(device = disk, partition = number, "no {kind} usage: {error}"),
         }
     }
     Ok(p)
-}
-
-/// Used bytes (`ntfsinfo -m`: clusters in use × cluster size) and the
-/// shrink minimum (`ntfsresize --info`: "You might resize at N bytes").
-/// ntfs-3g's tools open a device, not an offset: the partition is reached
-/// through a [`PartitionAccess`] (a loop device unless the kernel has a node).
-async fn ntfs_usage(disk: &str, number: u32, start: u64, size: u64, sector: u64) -> Result<(i64, i64), String> {
-    let access = PartitionAccess::at(disk, number, start, size, sector).await?;
-    let path = access.path().to_owned();
-    // --force: a volume a resize left marked for Windows' chkdsk is still read.
-    let info = tool("ntfsinfo", &["--force", "--mft", &path]).await;
-    let resize = tool("ntfsresize", &["--info", "--force", "--no-progress-bar", &path]).await;
-    access.close().await?;
-    let (info, resize) = (info?, resize?);
-    let field = |key: &str| {
-        info.lines()
-            .find_map(|l| l.trim().strip_prefix(key))
-            .and_then(|v| v.split_whitespace().next()?.parse::<i64>().ok())
-            .ok_or_else(|| format!("ntfsinfo printed no '{key}'"))
-    };
-    let used = (field("Volume Size in Clusters:")? - field("Free Clusters:")?) * field("Cluster Size:")?;
-    let min = resize
-        .lines()
-        .find_map(|l| l.strip_prefix("You might resize at "))
-        .and_then(|v| v.split_whitespace().next()?.parse::<i64>().ok())
-        .ok_or_else(|| {
-            format!("ntfsresize --info printed no minimum: {}", crate::agent::tool::summary("ntfsresize", &resize))
-        })?;
-    Ok((used, min))
 }
 
 /// `blkid -p -o export` of the bytes `[offset, offset + size)`: empty when
