@@ -49,9 +49,9 @@
 //!   authenticated before anything else of the request is read, then a
 //!   command as above.
 //! - **A projection**: one module under [`projections`] declares
-//!   `const DEF: ProjectionDef` (name, tables, fold version; SQL in
+//!   `pub const DEF: ProjectionDef` (name, tables, fold version, fold; SQL in
 //!   `projections/`) and folds with the helpers in `projections::fold` (per
-//!   event, or set-based for clone-session events); listing it in
+//!   event, or set-based for clone-session events); listing `&DEF` in
 //!   `projections::all()` gives it a checkpoint, live updates and rebuilds.
 
 pub mod agent;

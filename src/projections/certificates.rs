@@ -1,35 +1,27 @@
 //! `certificates`: which session certificates exist and which are revoked.
 
-use deadpool_postgres::Transaction;
 use serde_json::json;
 use time::OffsetDateTime;
 
 use crate::db::Db;
 use uuid::Uuid;
 
+use super::ProjectionDef;
 use super::fold::sessions::{self, Change, MergedProgress, SessionFold, ts};
-use super::{ApplyResult, Projection, ProjectionDef};
 use crate::ca::Revoked;
 use crate::domain::clone_session::CloneSessionEvent as E;
 use crate::event_store::RecordedEvent;
 
+/// The fold's [`SessionFold`].
 pub struct CertificatesProjection;
 
-const DEF: ProjectionDef = ProjectionDef {
+pub const DEF: ProjectionDef = ProjectionDef {
     name: "certificates",
     schema: include_str!("../../projections/certificates.sql"),
     tables: &["session_certificates", "ended_sessions"],
     version: 4,
+    apply: |tx, events| Box::pin(sessions::apply(tx, events, &CertificatesProjection)),
 };
-
-impl Projection for CertificatesProjection {
-    fn def(&self) -> &'static ProjectionDef {
-        &DEF
-    }
-    fn apply<'a>(&'a self, tx: &'a Transaction<'a>, events: &'a [RecordedEvent]) -> ApplyResult<'a> {
-        Box::pin(sessions::apply(tx, events, self))
-    }
-}
 
 const ISSUED: &str = "INSERT INTO session_certificates (serial, session_id, role, not_after, issued_at, position)
     SELECT serial, id, role, not_after, at, pos

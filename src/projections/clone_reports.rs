@@ -1,6 +1,5 @@
 //! `clone_reports`: the outcome of every clone session, for reports.
 
-use deadpool_postgres::Transaction;
 use serde::Serialize;
 use serde_json::json;
 use time::OffsetDateTime;
@@ -9,28 +8,21 @@ use crate::db::Db;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::ProjectionDef;
 use super::fold::sessions::{self, Change, MergedProgress, SessionFold, text, ts};
-use super::{ApplyResult, Projection, ProjectionDef};
 use crate::domain::clone_session::{CloneSessionEvent as E, starts_transfer};
 use crate::event_store::RecordedEvent;
 
+/// The fold's [`SessionFold`].
 pub struct CloneReportsProjection;
 
-const DEF: ProjectionDef = ProjectionDef {
+pub const DEF: ProjectionDef = ProjectionDef {
     name: "clone_reports",
     schema: include_str!("../../projections/clone_reports.sql"),
     tables: &["clone_reports"],
     version: 3,
+    apply: |tx, events| Box::pin(sessions::apply(tx, events, &CloneReportsProjection)),
 };
-
-impl Projection for CloneReportsProjection {
-    fn def(&self) -> &'static ProjectionDef {
-        &DEF
-    }
-    fn apply<'a>(&'a self, tx: &'a Transaction<'a>, events: &'a [RecordedEvent]) -> ApplyResult<'a> {
-        Box::pin(sessions::apply(tx, events, self))
-    }
-}
 
 const CREATED: &str =
     "INSERT INTO clone_reports (session_id, clone_mode, source_node_id, target_node_id, created_at, status)

@@ -9,68 +9,62 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::fold::sessions::text;
-use super::{ApplyResult, Projection, ProjectionDef, fold};
+use super::{ApplyResult, ProjectionDef, fold};
 use crate::db::Db;
 use crate::domain::image::{ImageEvent, StoredImage};
 use crate::domain::storage_backend::BackendType;
 use crate::event_store::{Category, RecordedEvent};
 
-pub struct ImagesProjection;
-
-const DEF: ProjectionDef = ProjectionDef {
+pub const DEF: ProjectionDef = ProjectionDef {
     name: "images",
     schema: include_str!("../../projections/images.sql"),
     tables: &["images"],
     version: 1,
+    apply: apply_events,
 };
 
-impl Projection for ImagesProjection {
-    fn def(&self) -> &'static ProjectionDef {
-        &DEF
-    }
-    fn apply<'a>(&'a self, tx: &'a Transaction<'a>, events: &'a [RecordedEvent]) -> ApplyResult<'a> {
-        Box::pin(async move {
-            for decoded in fold::events_of::<ImageEvent>(events, Category::Image) {
-                let (event, id, decoded) = decoded?;
-                match decoded {
-                    ImageEvent::Ready { details: d, at, .. } => {
-                        let layout = d.layout.as_ref().map(serde_json::to_value).transpose().unwrap_or_default();
-                        tx.execute(
-                            "INSERT INTO images (id, name, source_node_id, source_device, capture_session_id,
-                                 backend_id, backend_type, path, size_bytes, chunk_size_bytes, chunks, digest,
-                                 manifest_digest, layout, created_at, ready_at, last_position)
-                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
-                             ON CONFLICT (id) DO NOTHING",
-                            &[
-                                &id,
-                                &d.name,
-                                &d.source_node_id,
-                                &d.source_device,
-                                &d.capture_session_id,
-                                &d.backend_id,
-                                &text(&d.backend_type),
-                                &d.path,
-                                &d.stored.size_bytes,
-                                &d.stored.chunk_size_bytes,
-                                &d.stored.chunks,
-                                &d.stored.digest,
-                                &d.stored.manifest_digest,
-                                &layout,
-                                &d.captured_from,
-                                &at,
-                                &event.position,
-                            ],
-                        )
-                        .await?;
-                    }
-                    ImageEvent::Deleted { .. } => {
-                        tx.execute("DELETE FROM images WHERE id = $1", &[&id]).await?;
-                    }
+fn apply_events<'a>(tx: &'a Transaction<'a>, events: &'a [RecordedEvent]) -> ApplyResult<'a> {
+    Box::pin(async move {
+        for decoded in fold::events_of::<ImageEvent>(events, Category::Image) {
+            let (event, id, decoded) = decoded?;
+            match decoded {
+                ImageEvent::Ready { details: d, at, .. } => {
+                    let layout = d.layout.as_ref().map(serde_json::to_value).transpose().unwrap_or_default();
+                    tx.execute(
+                        "INSERT INTO images (id, name, source_node_id, source_device, capture_session_id,
+                             backend_id, backend_type, path, size_bytes, chunk_size_bytes, chunks, digest,
+                             manifest_digest, layout, created_at, ready_at, last_position)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+                         ON CONFLICT (id) DO NOTHING",
+                        &[
+                            &id,
+                            &d.name,
+                            &d.source_node_id,
+                            &d.source_device,
+                            &d.capture_session_id,
+                            &d.backend_id,
+                            &text(&d.backend_type),
+                            &d.path,
+                            &d.stored.size_bytes,
+                            &d.stored.chunk_size_bytes,
+                            &d.stored.chunks,
+                            &d.stored.digest,
+                            &d.stored.manifest_digest,
+                            &layout,
+                            &d.captured_from,
+                            &at,
+                            &event.position,
+                        ],
+                    )
+                    .await?;
+                }
+                ImageEvent::Deleted { .. } => {
+                    tx.execute("DELETE FROM images WHERE id = $1", &[&id]).await?;
                 }
             }
-            Ok(())
-        })
-    }
+        }
+        Ok(())
+    })
 }
 
 /// A golden image as the API shows it.

@@ -7,9 +7,9 @@
 //! definition (SQL text + fold version) is fingerprinted, and when it changes
 //! the controller drops and rebuilds them from the log at start-up.
 //!
-//! A new projection is one file with one declaration, a `const DEF:
-//! ProjectionDef` (name, tables, fold version, SQL in `projections/`), and a
-//! fold built from the helpers in [`fold`]; it is listed in [`all`].
+//! A new projection is one file with one declaration, a `pub const DEF:
+//! ProjectionDef` (name, tables, fold version, SQL in `projections/`, and a
+//! fold built from the helpers in [`fold`]); it is listed in [`all`].
 
 pub mod certificates;
 pub mod clone_reports;
@@ -61,8 +61,11 @@ impl ProjectionError {
 
 pub type ApplyResult<'a> = BoxFuture<'a, Result<(), ProjectionError>>;
 
-/// What a read model is, apart from its fold: each projection declares one,
-/// as its `const DEF`.
+/// A fold: applies events (in position order) inside the runner's transaction.
+pub type ApplyFn = for<'a> fn(&'a Transaction<'a>, &'a [RecordedEvent]) -> ApplyResult<'a>;
+
+/// What a read model is, and its fold: each projection declares one, as its
+/// `const DEF`.
 #[derive(Debug)]
 pub struct ProjectionDef {
     /// Its checkpoint's key in `projection_checkpoints`.
@@ -73,6 +76,8 @@ pub struct ProjectionDef {
     pub tables: &'static [&'static str],
     /// Bump when the fold changes meaning, so existing tables get rebuilt.
     pub version: u32,
+    /// Its fold.
+    pub apply: ApplyFn,
 }
 
 /// One read model: its declaration and its fold.
@@ -84,6 +89,16 @@ pub trait Projection: Send + Sync {
     /// `def().name`, the runner's key.
     fn name(&self) -> &'static str {
         self.def().name
+    }
+}
+
+/// Every declaration is its own projection.
+impl Projection for &'static ProjectionDef {
+    fn def(&self) -> &'static ProjectionDef {
+        self
+    }
+    fn apply<'a>(&'a self, tx: &'a Transaction<'a>, events: &'a [RecordedEvent]) -> ApplyResult<'a> {
+        (self.apply)(tx, events)
     }
 }
 
@@ -101,14 +116,14 @@ pub async fn begin_fold(tx: &Transaction<'_>) -> Result<(), ProjectionError> {
 /// Every projection the controller maintains.
 pub fn all() -> Vec<Box<dyn Projection>> {
     vec![
-        Box::new(nodes::NodesProjection),
-        Box::new(storage_backends::StorageBackendsProjection),
-        Box::new(clone_sessions::CloneSessionsProjection),
-        Box::new(certificates::CertificatesProjection),
-        Box::new(clone_reports::CloneReportsProjection),
-        Box::new(disk_info::DiskInfoProjection),
-        Box::new(partition_operations::PartitionOperationsProjection),
-        Box::new(images::ImagesProjection),
+        Box::new(&nodes::DEF),
+        Box::new(&storage_backends::DEF),
+        Box::new(&clone_sessions::DEF),
+        Box::new(&certificates::DEF),
+        Box::new(&clone_reports::DEF),
+        Box::new(&disk_info::DEF),
+        Box::new(&partition_operations::DEF),
+        Box::new(&images::DEF),
     ]
 }
 

@@ -9,32 +9,26 @@ use crate::db::Db;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{ApplyResult, Projection, ProjectionDef, ProjectionError, fold};
+use super::{ApplyResult, ProjectionDef, ProjectionError, fold};
 use crate::domain::node::{NodeDetails, NodeEvent};
 use crate::event_store::{Category, RecordedEvent};
 
-pub struct NodesProjection;
-
-const DEF: ProjectionDef = ProjectionDef {
+pub const DEF: ProjectionDef = ProjectionDef {
     name: "nodes",
     schema: include_str!("../../projections/nodes.sql"),
     tables: &["nodes"],
     version: 1,
+    apply: apply_events,
 };
 
-impl Projection for NodesProjection {
-    fn def(&self) -> &'static ProjectionDef {
-        &DEF
-    }
-    fn apply<'a>(&'a self, tx: &'a Transaction<'a>, events: &'a [RecordedEvent]) -> ApplyResult<'a> {
-        Box::pin(async move {
-            for decoded in fold::events_of::<NodeEvent>(events, Category::Node) {
-                let (_, id, decoded) = decoded?;
-                apply(tx, id, decoded).await?;
-            }
-            Ok(())
-        })
-    }
+fn apply_events<'a>(tx: &'a Transaction<'a>, events: &'a [RecordedEvent]) -> ApplyResult<'a> {
+    Box::pin(async move {
+        for decoded in fold::events_of::<NodeEvent>(events, Category::Node) {
+            let (_, id, decoded) = decoded?;
+            apply(tx, id, decoded).await?;
+        }
+        Ok(())
+    })
 }
 
 const REGISTERED: &str =

@@ -13,30 +13,27 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::fold::sessions::{self, Change, MergedProgress, SessionFold, text, ts};
-use super::{ApplyResult, Projection, ProjectionDef, ProjectionError, fold};
+use super::{ApplyResult, ProjectionDef, ProjectionError, fold};
 use crate::domain::clone_session::{CloneSessionEvent as E, Role, SessionCreated, StagedImage, starts_transfer};
 use crate::domain::image::{ImageEvent, manifest_path};
 use crate::event_store::{Category, RecordedEvent};
 
+/// The fold's [`SessionFold`].
 pub struct CloneSessionsProjection;
 
-const DEF: ProjectionDef = ProjectionDef {
+pub const DEF: ProjectionDef = ProjectionDef {
     name: "clone_sessions",
     schema: include_str!("../../../projections/clone_sessions.sql"),
     tables: &["clone_sessions", "clone_session_counts"],
     version: 4,
+    apply: apply_events,
 };
 
-impl Projection for CloneSessionsProjection {
-    fn def(&self) -> &'static ProjectionDef {
-        &DEF
-    }
-    fn apply<'a>(&'a self, tx: &'a Transaction<'a>, events: &'a [RecordedEvent]) -> ApplyResult<'a> {
-        Box::pin(async move {
-            sessions::apply(tx, events, self).await?;
-            images_deleted(tx, events).await
-        })
-    }
+fn apply_events<'a>(tx: &'a Transaction<'a>, events: &'a [RecordedEvent]) -> ApplyResult<'a> {
+    Box::pin(async move {
+        sessions::apply(tx, events, &CloneSessionsProjection).await?;
+        images_deleted(tx, events).await
+    })
 }
 
 /// A deleted image's sessions show staging `deleted` (the image's own stream

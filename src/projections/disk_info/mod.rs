@@ -9,37 +9,31 @@ use deadpool_postgres::Transaction;
 use tokio_postgres::types::Json;
 use uuid::Uuid;
 
-use super::{ApplyResult, Projection, ProjectionDef, ProjectionError};
+use super::{ApplyResult, ProjectionDef, ProjectionError};
 use crate::db::Db;
 use crate::domain::disks::DiskEvent as E;
 use crate::event_store::RecordedEvent;
 use crate::projections::fold::node_disks::{self, NodeDiskFact};
 
-pub struct DiskInfoProjection;
-
-const DEF: ProjectionDef = ProjectionDef {
+pub const DEF: ProjectionDef = ProjectionDef {
     name: "disk_info",
     schema: include_str!("../../../projections/disk_info.sql"),
     tables: &["disk_info", "disk_scans"],
     // 2: sector sizes.
     version: 2,
+    apply: apply_events,
 };
 
-impl Projection for DiskInfoProjection {
-    fn def(&self) -> &'static ProjectionDef {
-        &DEF
-    }
-    fn apply<'a>(&'a self, tx: &'a Transaction<'a>, events: &'a [RecordedEvent]) -> ApplyResult<'a> {
-        Box::pin(async move {
-            for fact in node_disks::facts(events) {
-                match fact? {
-                    (event, node_id, NodeDiskFact::Disk(decoded)) => apply(tx, event, node_id, decoded).await?,
-                    (_, node_id, NodeDiskFact::NodeDeleted) => forget_node(tx, node_id).await?,
-                }
+fn apply_events<'a>(tx: &'a Transaction<'a>, events: &'a [RecordedEvent]) -> ApplyResult<'a> {
+    Box::pin(async move {
+        for fact in node_disks::facts(events) {
+            match fact? {
+                (event, node_id, NodeDiskFact::Disk(decoded)) => apply(tx, event, node_id, decoded).await?,
+                (_, node_id, NodeDiskFact::NodeDeleted) => forget_node(tx, node_id).await?,
             }
-            Ok(())
-        })
-    }
+        }
+        Ok(())
+    })
 }
 
 async fn apply(tx: &Transaction<'_>, event: &RecordedEvent, node_id: Uuid, decoded: E) -> Result<(), ProjectionError> {
