@@ -9,27 +9,17 @@ use crate::db::Db;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{ApplyResult, ProjectionDef, ProjectionError, fold};
+use super::{ProjectionDef, ProjectionError, fold};
 use crate::domain::node::{NodeDetails, NodeEvent};
-use crate::event_store::{Category, RecordedEvent};
+use crate::event_store::Category;
 
 pub const DEF: ProjectionDef = ProjectionDef {
     name: "nodes",
     schema: include_str!("../../projections/nodes.sql"),
     tables: &["nodes"],
     version: 1,
-    apply: apply_events,
+    apply: |tx, events| Box::pin(fold::each(events, Category::Node, move |_, id, decoded| apply(tx, id, decoded))),
 };
-
-fn apply_events<'a>(tx: &'a Transaction<'a>, events: &'a [RecordedEvent]) -> ApplyResult<'a> {
-    Box::pin(async move {
-        for decoded in fold::events_of::<NodeEvent>(events, Category::Node) {
-            let (_, id, decoded) = decoded?;
-            apply(tx, id, decoded).await?;
-        }
-        Ok(())
-    })
-}
 
 const REGISTERED: &str =
     "INSERT INTO nodes (id, mac_address, hostname, ip_address, arch, state, created_at, updated_at)

@@ -12,28 +12,20 @@ use crate::db::Db;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{ApplyResult, ProjectionDef, ProjectionError, fold};
+use super::{ProjectionDef, ProjectionError, fold};
 use crate::domain::backend_config;
 use crate::domain::storage_backend::{BackendDetails, BackendEvent, BackendType};
-use crate::event_store::{Category, RecordedEvent};
+use crate::event_store::Category;
 
 pub const DEF: ProjectionDef = ProjectionDef {
     name: "storage_backends",
     schema: include_str!("../../projections/storage_backends.sql"),
     tables: &["storage_backends"],
     version: 2,
-    apply: apply_events,
+    apply: |tx, events| {
+        Box::pin(fold::each(events, Category::StorageBackend, move |_, id, decoded| apply(tx, id, decoded)))
+    },
 };
-
-fn apply_events<'a>(tx: &'a Transaction<'a>, events: &'a [RecordedEvent]) -> ApplyResult<'a> {
-    Box::pin(async move {
-        for decoded in fold::events_of::<BackendEvent>(events, Category::StorageBackend) {
-            let (_, id, decoded) = decoded?;
-            apply(tx, id, decoded).await?;
-        }
-        Ok(())
-    })
-}
 
 async fn apply(tx: &Transaction<'_>, id: Uuid, decoded: BackendEvent) -> Result<(), ProjectionError> {
     match decoded {

@@ -3,7 +3,8 @@
 //! - per event, in position order: [`events_of`] (one stream category) and
 //!   [`node_disks::facts`] (a node's disk stream and the node's deletion)
 //!   give each event with its aggregate's id, decoded; the projection runs
-//!   its statements for it. Used where events are rare (registries, disks).
+//!   its statements for it ([`each`], [`node_disks::fold`]). Used where
+//!   events are rare (registries, disks).
 //! - set-based, [`sessions`]: clone-session events, most of the log under
 //!   load, become a handful of statements per batch (profiled; see there).
 //!
@@ -12,6 +13,8 @@
 
 pub mod node_disks;
 pub mod sessions;
+
+use std::future::Future;
 
 use uuid::Uuid;
 
@@ -27,6 +30,24 @@ pub fn events_of<E: DomainEvent>(
     category: Category,
 ) -> impl Iterator<Item = Result<Decoded<'_, E>, ProjectionError>> {
     events.iter().filter(move |event| event.category() == Some(category)).map(decode)
+}
+
+/// Runs `apply` for each event of `category` in `events`, in order.
+pub async fn each<'e, E, A, AF>(
+    events: &'e [RecordedEvent],
+    category: Category,
+    mut apply: A,
+) -> Result<(), ProjectionError>
+where
+    E: DomainEvent,
+    A: FnMut(&'e RecordedEvent, Uuid, E) -> AF,
+    AF: Future<Output = Result<(), ProjectionError>>,
+{
+    for decoded in events_of(events, category) {
+        let (event, id, decoded) = decoded?;
+        apply(event, id, decoded).await?;
+    }
+    Ok(())
 }
 
 /// `event`'s aggregate id and payload.

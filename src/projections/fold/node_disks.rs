@@ -1,6 +1,10 @@
 //! The facts both disk read models fold: a node's disk stream, and the
 //! node's deletion (which removes its rows; the history stays in the log).
 
+use std::future::Future;
+
+use uuid::Uuid;
+
 use super::{Decoded, decode};
 use crate::domain::disks::DiskEvent;
 use crate::domain::node::NodeEvent;
@@ -26,4 +30,26 @@ pub fn facts(events: &[RecordedEvent]) -> impl Iterator<Item = Result<Decoded<'_
         },
         _ => None,
     })
+}
+
+/// Folds the batch's facts in order: `disk` for each disk event, `forget`
+/// for each deleted node.
+pub async fn fold<'e, D, DF, F, FF>(
+    events: &'e [RecordedEvent],
+    mut disk: D,
+    mut forget: F,
+) -> Result<(), ProjectionError>
+where
+    D: FnMut(&'e RecordedEvent, Uuid, DiskEvent) -> DF,
+    DF: Future<Output = Result<(), ProjectionError>>,
+    F: FnMut(Uuid) -> FF,
+    FF: Future<Output = Result<(), ProjectionError>>,
+{
+    for fact in facts(events) {
+        match fact? {
+            (event, node_id, NodeDiskFact::Disk(decoded)) => disk(event, node_id, decoded).await?,
+            (_, node_id, NodeDiskFact::NodeDeleted) => forget(node_id).await?,
+        }
+    }
+    Ok(())
 }

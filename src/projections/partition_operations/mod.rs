@@ -9,31 +9,22 @@ use deadpool_postgres::Transaction;
 use tokio_postgres::types::Json;
 use uuid::Uuid;
 
-use super::{ApplyResult, ProjectionDef, ProjectionError};
+use super::{ProjectionDef, ProjectionError};
 use crate::db::Db;
 use crate::domain::disks::{DiskEvent as E, OperationStatus};
 use crate::event_store::RecordedEvent;
-use crate::projections::fold::node_disks::{self, NodeDiskFact};
+use crate::projections::fold::node_disks;
 
 pub const DEF: ProjectionDef = ProjectionDef {
     name: "partition_operations",
     schema: include_str!("../../../projections/partition_operations.sql"),
     tables: &["partition_operations"],
     version: 1,
-    apply: apply_events,
+    apply: |tx, events| {
+        let disk = move |event, node_id, decoded| apply(tx, event, node_id, decoded);
+        Box::pin(node_disks::fold(events, disk, move |node_id| forget_node(tx, node_id)))
+    },
 };
-
-fn apply_events<'a>(tx: &'a Transaction<'a>, events: &'a [RecordedEvent]) -> ApplyResult<'a> {
-    Box::pin(async move {
-        for fact in node_disks::facts(events) {
-            match fact? {
-                (event, node_id, NodeDiskFact::Disk(decoded)) => apply(tx, event, node_id, decoded).await?,
-                (_, node_id, NodeDiskFact::NodeDeleted) => forget_node(tx, node_id).await?,
-            }
-        }
-        Ok(())
-    })
-}
 
 /// Every statement also stamps `updated_at` (the log time) and `last_position`.
 async fn apply(tx: &Transaction<'_>, event: &RecordedEvent, node_id: Uuid, decoded: E) -> Result<(), ProjectionError> {
