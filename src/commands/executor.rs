@@ -219,38 +219,22 @@ fn now() -> OffsetDateTime {
     now.replace_nanosecond(now.nanosecond() / 1_000 * 1_000).unwrap_or(now)
 }
 
-impl Cached for CloneSession {
-    fn cache(executor: &Executor) -> &AggregateCache<Self> {
-        &executor.clone_sessions
-    }
+/// Each aggregate's cache is the executor field named beside it.
+macro_rules! cached {
+    ($($aggregate:ty => $field:ident),* $(,)?) => {$(
+        impl Cached for $aggregate {
+            fn cache(executor: &Executor) -> &AggregateCache<Self> {
+                &executor.$field
+            }
+        }
+    )*};
 }
 
-impl Cached for Node {
-    fn cache(executor: &Executor) -> &AggregateCache<Self> {
-        &executor.nodes
-    }
-}
-
-impl Cached for NodeDisks {
-    fn cache(executor: &Executor) -> &AggregateCache<Self> {
-        &executor.node_disks
-    }
-}
-
-impl Cached for StorageBackend {
-    fn cache(executor: &Executor) -> &AggregateCache<Self> {
-        &executor.storage_backends
-    }
-}
-
-impl Cached for Image {
-    fn cache(executor: &Executor) -> &AggregateCache<Self> {
-        &executor.images
-    }
-}
-
-impl Cached for UniqueClaim {
-    fn cache(executor: &Executor) -> &AggregateCache<Self> {
-        &executor.claims
-    }
+cached! {
+    CloneSession => clone_sessions,
+    Node => nodes,
+    NodeDisks => node_disks,
+    StorageBackend => storage_backends,
+    Image => images,
+    UniqueClaim => claims,
 }
