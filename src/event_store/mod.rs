@@ -121,6 +121,25 @@ impl RecordedEvent {
     }
 }
 
+/// Events one transaction committed, handed from the writer to this
+/// instance's readers in memory (see `writer.rs`).
+#[derive(Debug, Clone)]
+pub struct CommittedBatch {
+    /// The log's last committed position before the batch: every event with
+    /// a position up to the batch's last is at most `after` or in `events`
+    /// (appends are serialised by the append lock).
+    pub after: i64,
+    /// In position order.
+    pub events: Vec<RecordedEvent>,
+}
+
+impl CommittedBatch {
+    /// The last position the batch accounts for.
+    pub fn last(&self) -> i64 {
+        self.events.last().map_or(self.after, |e| e.position)
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("stream {stream} is at version {actual}, the command expected {expected}")]
