@@ -38,7 +38,27 @@ pub async fn append_rows(
     tx: &impl Db,
     requests: &[AppendRequest],
 ) -> Result<(Vec<Result<Appended, StoreError>>, Inserted), tokio_postgres::Error> {
-    let (mut versions, head_before) = lock_and_read_versions(tx, requests).await?;
+    append(tx, requests, false).await
+}
+
+/// [`append_rows`] on a connection outside a transaction: `BEGIN` travels
+/// with the lock and the version reads, saving the round trip a separate
+/// `BEGIN` costs (a fifth of a group commit's time, measured). On success the
+/// transaction is open and the caller commits it; on an error the connection
+/// may be left inside it, so the caller must discard it, not pool it.
+pub async fn begin_and_append(
+    conn: &impl Db,
+    requests: &[AppendRequest],
+) -> Result<(Vec<Result<Appended, StoreError>>, Inserted), tokio_postgres::Error> {
+    append(conn, requests, true).await
+}
+
+async fn append(
+    tx: &impl Db,
+    requests: &[AppendRequest],
+    begin: bool,
+) -> Result<(Vec<Result<Appended, StoreError>>, Inserted), tokio_postgres::Error> {
+    let (mut versions, head_before) = lock_and_read_versions(tx, requests, begin).await?;
 
     let mut rows = Rows::default();
     let mut outcomes = Vec::with_capacity(requests.len());
@@ -108,14 +128,17 @@ impl Inserted {
     }
 }
 
-/// Takes the append lock, then reads the current version of every stream
-/// written and the log's head: three statements sent together (one round
-/// trip), executed in order — the later statements' snapshots are taken after
-/// the lock is held, so the head is the last committed position before this
-/// transaction's rows (appends are serialised by the lock).
+/// Takes the append lock (after `BEGIN`, with `begin`), then reads the
+/// current version of every stream written and the log's head: three
+/// statements sent together (one round trip), executed in order — the later
+/// statements' snapshots are taken after the lock is held, so the head is the
+/// last committed position before this transaction's rows (appends are
+/// serialised by the lock). `BEGIN` and the lock are one simple query: if
+/// either fails, neither the lock nor anything after it is taken as granted.
 async fn lock_and_read_versions(
     tx: &impl Db,
     requests: &[AppendRequest],
+    begin: bool,
 ) -> Result<(HashMap<String, i64>, i64), tokio_postgres::Error> {
     let mut streams: Vec<&str> = requests.iter().flat_map(|r| r.writes.iter().map(|w| w.stream.as_str())).collect();
     streams.sort_unstable();
@@ -132,8 +155,15 @@ async fn lock_and_read_versions(
     use tokio_postgres::GenericClient as Client;
     let client = tx.client();
     let (lock_params, version_params): (Params, Params) = (&[&APPEND_LOCK], &[&streams]);
+    let locked = async {
+        if begin {
+            Client::batch_execute(client, &format!("BEGIN; SELECT pg_advisory_xact_lock({APPEND_LOCK})")).await
+        } else {
+            Client::execute(client, &lock, lock_params).await.map(drop)
+        }
+    };
     let (_, rows, head) = futures::try_join!(
-        Client::execute(client, &lock, lock_params),
+        locked,
         Client::query(client, &versions, version_params),
         Client::query_one(client, &head, &[])
     )?;

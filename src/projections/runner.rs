@@ -201,15 +201,16 @@ impl ProjectionRunner {
         // The leader reads from what is applied, a standby from what it sent.
         let after = if leading { *self.position.borrow() } else { self.fanned_out };
         let mut conn = self.pool.get().await?;
-        let events = match self.inbox.take(after, BATCH as usize) {
-            Some(events) => events,
+        let (events, source) = match self.inbox.take(after, BATCH as usize) {
+            Some(events) => (events, "memory"),
             None if self.inbox.must_read(after) => {
                 let events = read_after(&*conn, after, BATCH).await?;
                 self.inbox.read(events.len() as i64 == BATCH);
-                events
+                (events, "log")
             }
-            None => Vec::new(),
+            None => (Vec::new(), "none"),
         };
+        let started = Instant::now();
         // Committed events go to the WebSockets at once, before the query
         // tables have them: a client that reacts with a query waits for the
         // projections anyway (`app::consistency`), and a batch read again is
@@ -228,6 +229,10 @@ impl ProjectionRunner {
             *p = (*p).max(applied);
             moved
         });
+        if !events.is_empty() {
+            let applied_us = started.elapsed().as_micros() as u64;
+            tracing::debug!(source, events = events.len(), last = applied, applied_us, "projection batch");
+        }
         Ok(!events.is_empty() && self.inbox.more())
     }
 
