@@ -105,6 +105,29 @@ pub struct RecordedEvent {
 }
 
 impl RecordedEvent {
+    /// `event` as a fold sees it at `position` (also its version), without
+    /// metadata, recorded at the epoch: the one fixture of the unit tests.
+    #[cfg(test)]
+    pub fn fixture(position: i64, stream: String, event: NewEvent) -> Self {
+        let NewEvent { event_type, schema_version, payload } = event;
+        let recorded_at = OffsetDateTime::UNIX_EPOCH;
+        let (actor, request_id, remote_addr, correlation_id, causation_id) = (None, None, None, None, None);
+        Self {
+            position,
+            stream,
+            version: position,
+            event_type,
+            schema_version,
+            payload,
+            actor,
+            request_id,
+            remote_addr,
+            correlation_id,
+            causation_id,
+            recorded_at,
+        }
+    }
+
     /// The category of its stream; `None` for one this build does not know.
     pub fn category(&self) -> Option<Category> {
         stream::split(&self.stream).0

@@ -164,25 +164,14 @@ async fn listen(
 
 #[cfg(test)]
 mod tests {
-    use time::OffsetDateTime;
+    use serde_json::Value;
 
     use super::*;
+    use crate::event_store::NewEvent;
 
     fn event(position: i64) -> RecordedEvent {
-        RecordedEvent {
-            position,
-            stream: "test:a".into(),
-            version: position,
-            event_type: "test.happened".into(),
-            schema_version: 1,
-            payload: serde_json::Value::Null,
-            actor: None,
-            request_id: None,
-            remote_addr: None,
-            correlation_id: None,
-            causation_id: None,
-            recorded_at: OffsetDateTime::UNIX_EPOCH,
-        }
+        let event = NewEvent { event_type: "test.happened".into(), schema_version: 1, payload: Value::Null };
+        RecordedEvent::fixture(position, "test:a".into(), event)
     }
 
     fn batch(after: i64, positions: std::ops::RangeInclusive<i64>) -> CommittedBatch {
