@@ -140,8 +140,18 @@ impl ProjectionRunner {
             }
             // A standby wakes often enough to take over promptly.
             let tick = if self.is_leader() { poll } else { poll.min(leader::RETRY) };
-            if !self.inbox.wait(&wake, tick, &shutdown).await {
-                return;
+            // A leader whose lock connection ends stops saying so at once,
+            // not at its next batch or tick.
+            let lost = self.lock.as_ref().filter(|_| self.is_leader()).map(LockSession::lost);
+            let lost = async {
+                match lost {
+                    Some(lost) => lost.cancelled_owned().await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                running = self.inbox.wait(&wake, tick, &shutdown) => if !running { return },
+                _ = lost => {}
             }
         }
         // Dropping `self` closes the lock session: the lock is released at once.
