@@ -417,8 +417,10 @@ mod tests {
         std::fs::write(&path, cmdline).expect("cmdline");
         let mut all = vec!["pureboot-agent", "--cmdline", path.to_str().expect("utf-8")];
         all.extend_from_slice(args);
-        let cli = Cli::try_parse_from(all).map_err(|e| AgentError::Config(e.to_string()))?;
-        AgentConfig::from_cli(cli)
+        let parsed = Cli::try_parse_from(all).map_err(|e| AgentError::Config(e.to_string()));
+        let config = parsed.and_then(AgentConfig::from_cli);
+        std::fs::remove_dir_all(&dir).expect("cleanup");
+        config
     }
 
     const SESSION: &str = "0b8d6c5e-8a57-4a0f-9a4e-1f1d2b6c7e01";

@@ -12,7 +12,6 @@ use std::time::Duration;
 
 use deadpool_postgres::Pool;
 use secrecy::ExposeSecret;
-use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use crate::auth::node_tokens::{NodeKeyCheck, SessionTokenCache};
@@ -116,13 +115,13 @@ impl App {
         }
         drop(turn);
         let hub = Hub::new();
-        let wake = Arc::new(Notify::new());
         let metrics = Metrics::default();
-        let writer = EventWriter::spawn(pool.clone(), wake.clone(), metrics.append.clone());
+        let (committed, inbox) = projections::handoff(hub.clone());
+        let writer = EventWriter::spawn(pool.clone(), committed, metrics.append.clone());
         let poll = Duration::from_millis(config.projection_poll_ms);
         let background = CancellationToken::new();
         let progress =
-            ProjectionRunner::start(pool.clone(), direct, hub.clone(), wake, poll, background.clone()).await?;
+            ProjectionRunner::start(pool.clone(), direct, hub.clone(), inbox, poll, background.clone()).await?;
         Ok(Arc::new(Self {
             executor: Executor::new(pool.clone(), writer),
             pool,

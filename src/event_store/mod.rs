@@ -105,6 +105,29 @@ pub struct RecordedEvent {
 }
 
 impl RecordedEvent {
+    /// `event` as a fold sees it at `position` (also its version), without
+    /// metadata, recorded at the epoch: the one fixture of the unit tests.
+    #[cfg(test)]
+    pub fn fixture(position: i64, stream: String, event: NewEvent) -> Self {
+        let NewEvent { event_type, schema_version, payload } = event;
+        let recorded_at = OffsetDateTime::UNIX_EPOCH;
+        let (actor, request_id, remote_addr, correlation_id, causation_id) = (None, None, None, None, None);
+        Self {
+            position,
+            stream,
+            version: position,
+            event_type,
+            schema_version,
+            payload,
+            actor,
+            request_id,
+            remote_addr,
+            correlation_id,
+            causation_id,
+            recorded_at,
+        }
+    }
+
     /// The category of its stream; `None` for one this build does not know.
     pub fn category(&self) -> Option<Category> {
         stream::split(&self.stream).0
@@ -118,6 +141,25 @@ impl RecordedEvent {
     /// Decodes the payload into the aggregate's event enum, upcasting old versions.
     pub fn decode<E: DomainEvent>(&self) -> Result<E, serde_json::Error> {
         codec::decode(&self.event_type, self.schema_version, self.payload.clone())
+    }
+}
+
+/// Events one transaction committed, handed from the writer to this
+/// instance's readers in memory (see `writer.rs`).
+#[derive(Debug, Clone)]
+pub struct CommittedBatch {
+    /// The log's last committed position before the batch: every event with
+    /// a position up to the batch's last is at most `after` or in `events`
+    /// (appends are serialised by the append lock).
+    pub after: i64,
+    /// In position order.
+    pub events: Vec<RecordedEvent>,
+}
+
+impl CommittedBatch {
+    /// The last position the batch accounts for.
+    pub fn last(&self) -> i64 {
+        self.events.last().map_or(self.after, |e| e.position)
     }
 }
 

@@ -2,14 +2,23 @@
 //! queued up while the previous transaction was in flight in a single
 //! transaction. Under load this turns N fsyncs into one without adding latency
 //! when idle (a lone request is committed at once).
+//!
+//! Each committed transaction's events are handed on in memory, in commit
+//! order ([`OnCommit`]), so this instance's readers (fan-out, projections)
+//! need not read back what it has just written.
 
-use std::sync::Arc;
+use std::time::Instant;
 
-use deadpool_postgres::Pool;
-use tokio::sync::{Notify, mpsc, oneshot};
+use deadpool_postgres::{Object, Pool};
+use tokio::sync::{mpsc, oneshot};
 
-use super::{AppendRequest, Appended, StoreError, append::append_batch};
+use super::append::{Inserted, begin_and_append};
+use super::{AppendRequest, Appended, CommittedBatch, StoreError};
 use crate::metrics::AppendMetrics;
+
+/// Called with every committed transaction's events, in commit order, after
+/// the requests were answered. It must not block: it runs on the writer task.
+pub type OnCommit = Box<dyn Fn(CommittedBatch) + Send + Sync>;
 
 /// Most requests committed in one transaction.
 const MAX_BATCH: usize = 512;
@@ -23,10 +32,11 @@ pub struct EventWriter {
 }
 
 impl EventWriter {
-    /// Starts the writer. `committed` is notified after every commit so the
-    /// local projection runner can pick the new events up without waiting for
-    /// NOTIFY to round-trip through the database; `metrics` counts commits.
-    pub fn spawn(pool: Pool, committed: Arc<Notify>, metrics: AppendMetrics) -> Self {
+    /// Starts the writer. `committed` receives every commit's events, so the
+    /// local projection runner and fan-out get them without reading them back
+    /// or waiting for NOTIFY to round-trip through the database; `metrics`
+    /// counts commits.
+    pub fn spawn(pool: Pool, committed: OnCommit, metrics: AppendMetrics) -> Self {
         let (queue, rx) = mpsc::channel(4 * MAX_BATCH);
         tokio::spawn(run(pool, rx, committed, metrics));
         Self { queue }
@@ -42,12 +52,7 @@ impl EventWriter {
     }
 }
 
-async fn run(
-    pool: Pool,
-    mut rx: mpsc::Receiver<(AppendRequest, Reply)>,
-    committed: Arc<Notify>,
-    metrics: AppendMetrics,
-) {
+async fn run(pool: Pool, mut rx: mpsc::Receiver<(AppendRequest, Reply)>, committed: OnCommit, metrics: AppendMetrics) {
     let mut jobs = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = rx.recv().await {
         jobs.push(first);
@@ -59,26 +64,30 @@ async fn run(
         }
         let (requests, replies): (Vec<_>, Vec<_>) = jobs.drain(..).unzip();
         match commit(&pool, &requests).await {
-            Ok(outcomes) => {
-                committed.notify_one();
+            Ok((outcomes, inserted)) => {
                 metrics.committed(requests.len(), outcomes.iter().filter(|o| o.is_ok()).count());
                 for (reply, outcome) in replies.into_iter().zip(outcomes) {
                     let _ = reply.send(outcome);
                 }
+                committed(inserted.into_batch(requests));
             }
             // PostgreSQL refused something in the batch: commit each request
             // on its own, so only the one at fault fails.
             Err(StoreError::Database(err)) if err.as_db_error().is_some() && requests.len() > 1 => {
                 tracing::warn!(error = %crate::db::describe(&err), batch = requests.len(), "append batch refused; retrying one by one");
                 for (request, reply) in requests.into_iter().zip(replies) {
-                    let outcome = commit(&pool, std::slice::from_ref(&request)).await;
-                    committed.notify_one();
-                    metrics.committed(1, usize::from(outcome.as_ref().is_ok_and(|o| o.iter().all(Result::is_ok))));
-                    let _ =
-                        reply
-                            .send(outcome.and_then(|mut o| {
-                                o.pop().unwrap_or(Err(StoreError::Unavailable("no outcome".into())))
-                            }));
+                    match commit(&pool, std::slice::from_ref(&request)).await {
+                        Ok((mut outcomes, inserted)) => {
+                            metrics.committed(1, usize::from(outcomes.iter().all(Result::is_ok)));
+                            let _ =
+                                reply.send(outcomes.pop().unwrap_or(Err(StoreError::Unavailable("no outcome".into()))));
+                            committed(inserted.into_batch(vec![request]));
+                        }
+                        Err(err) => {
+                            metrics.committed(1, 0);
+                            let _ = reply.send(Err(err));
+                        }
+                    }
                 }
             }
             Err(err) => {
@@ -94,10 +103,27 @@ async fn run(
     }
 }
 
-async fn commit(pool: &Pool, requests: &[AppendRequest]) -> Result<Vec<Result<Appended, StoreError>>, StoreError> {
-    let mut conn = pool.get().await?;
-    let tx = conn.transaction().await?;
-    let outcomes = append_batch(&tx, requests).await?;
-    tx.commit().await?;
-    Ok(outcomes)
+type Outcomes = Vec<Result<Appended, StoreError>>;
+
+/// Commits `requests` in one transaction. At debug level each batch logs
+/// its timeline (µs from the start: connection taken, rows appended under the
+/// lock — `BEGIN` included —, committed), the source of BENCHMARKS.md's.
+async fn commit(pool: &Pool, requests: &[AppendRequest]) -> Result<(Outcomes, Inserted), StoreError> {
+    let started = Instant::now();
+    let us = || started.elapsed().as_micros() as u64;
+    let conn = pool.get().await?;
+    let connected = us();
+    let committed = async {
+        let appended = begin_and_append(&**conn, requests).await?;
+        let inserted = us();
+        conn.batch_execute("COMMIT").await?;
+        tracing::debug!(requests = requests.len(), connected, inserted, committed = us(), "append batch");
+        Ok(appended)
+    }
+    .await;
+    if committed.is_err() {
+        // It may be inside the failed transaction: never back to the pool.
+        drop(Object::take(conn));
+    }
+    committed
 }

@@ -3,7 +3,7 @@ use std::sync::{Arc, Mutex};
 use async_broadcast::{InactiveReceiver, Receiver, Sender, TrySendError};
 
 use super::messages::to_message;
-use crate::event_store::RecordedEvent;
+use crate::event_store::{CommittedBatch, RecordedEvent};
 
 /// Messages a client may fall behind by before it is asked to resync.
 const QUEUE: usize = 8_192;
@@ -54,16 +54,38 @@ impl Hub {
     /// Publishes a batch of committed events, in order, skipping any already sent.
     pub fn publish(&self, events: &[RecordedEvent]) {
         let mut published = self.lock();
+        self.send_after(&mut published, events);
+    }
+
+    /// Publishes a batch the local writer has just committed, unless events
+    /// before it are still unsent (another instance wrote them): those reach
+    /// the hub from the log first, through [`Hub::publish`], and this batch
+    /// with them. Returns whether it was published.
+    pub fn offer(&self, batch: &CommittedBatch) -> bool {
+        let mut published = self.lock();
+        if batch.after > *published {
+            return false;
+        }
+        self.send_after(&mut published, &batch.events);
+        true
+    }
+
+    fn send_after(&self, published: &mut i64, events: &[RecordedEvent]) {
         let after = *published;
-        for event in events.iter().filter(|e| e.position > after) {
-            if let Some(frame) = to_message(event) {
-                match self.sender.try_broadcast(Arc::new(frame)) {
-                    Ok(_) | Err(TrySendError::Inactive(_)) => {}
-                    Err(err) => tracing::warn!(error = %err, "fan-out queue refused a message"),
+        let Some(last) = events.last().filter(|e| e.position > after).map(|e| e.position) else { return };
+        // With no client connected there is nobody to build messages for;
+        // a client that connects later fills its gap from the log.
+        if self.sender.receiver_count() > 0 {
+            for event in events.iter().filter(|e| e.position > after) {
+                if let Some(frame) = to_message(event) {
+                    match self.sender.try_broadcast(Arc::new(frame)) {
+                        Ok(_) | Err(TrySendError::Inactive(_)) => {}
+                        Err(err) => tracing::warn!(error = %err, "fan-out queue refused a message"),
+                    }
                 }
             }
-            *published = event.position;
         }
+        *published = last;
     }
 
     /// A receiver for everything published from now on, and the position up

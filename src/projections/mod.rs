@@ -16,6 +16,7 @@ pub mod clone_reports;
 pub mod clone_sessions;
 pub mod disk_info;
 pub mod fold;
+mod handoff;
 pub mod images;
 mod install;
 mod lag;
@@ -30,6 +31,7 @@ use futures::future::BoxFuture;
 
 use crate::event_store::RecordedEvent;
 
+pub use handoff::{Inbox, handoff};
 pub use install::{InstallError, ensure_installed, rebuild, status};
 pub use lag::{Lag, lag};
 pub use runner::{Progress, ProjectionRunner};
@@ -71,6 +73,8 @@ pub struct ProjectionDef {
     /// Its checkpoint's key in `projection_checkpoints`.
     pub name: &'static str,
     /// The `CREATE` statements of its tables (`include_str!` of `projections/<name>.sql`).
+    /// A rebuild runs its one-line `CREATE INDEX` statements after the fold,
+    /// so a fold must find rows by primary key or unique constraint.
     pub schema: &'static str,
     /// The tables `schema` creates, dropped before a rebuild.
     pub tables: &'static [&'static str],

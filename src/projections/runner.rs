@@ -1,6 +1,7 @@
-//! The live projection loop of every instance: wake on NOTIFY (or the local
-//! writer, or a poll tick), read the log after the last position and hand it
-//! to this instance's WebSocket hub. The leader ([`super::leader`]) also
+//! The live projection loop of every instance: take the batches the local
+//! writer committed (or, for what memory cannot vouch for, read the log after
+//! the last position: see [`super::handoff`]) and hand them to this
+//! instance's WebSocket hub. The leader ([`super::leader`]) also
 //! applies each batch to every projection with its checkpoint in one
 //! transaction; standbys follow the shared checkpoint instead. Either way the
 //! position waiting queries see is the one the projections have applied.
@@ -11,16 +12,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use deadpool_postgres::{Object, Pool};
-use futures::StreamExt;
 use tokio::sync::{Notify, watch};
-use tokio_postgres::{AsyncMessage, NoTls};
 use tokio_util::sync::CancellationToken;
 
+use super::handoff::Inbox;
 use super::leader::{self, LockSession};
 use super::{Projection, ProjectionError, all};
 use crate::db::Db;
 use crate::event_store::RecordedEvent;
-use crate::event_store::append::NOTIFY_CHANNEL;
 use crate::event_store::read::read_after;
 use crate::fanout::Hub;
 
@@ -75,15 +74,17 @@ pub struct ProjectionRunner {
     fanned_out: i64,
     lock: Option<LockSession>,
     last_attempt: Option<Instant>,
+    inbox: Inbox,
 }
 
 impl ProjectionRunner {
-    /// Starts the loop (and its LISTEN connection) from the lowest checkpoint.
+    /// Starts the loop (and its LISTEN connection) from the lowest checkpoint;
+    /// `inbox` brings the local writer's batches ([`super::handoff`]).
     pub async fn start(
         pool: Pool,
         db_config: tokio_postgres::Config,
         hub: Hub,
-        wake: Arc<Notify>,
+        inbox: Inbox,
         poll: Duration,
         shutdown: CancellationToken,
     ) -> Result<Progress, ProjectionError> {
@@ -95,7 +96,8 @@ impl ProjectionRunner {
         let (position, rx) = watch::channel(start);
         let failing = Arc::new(AtomicBool::new(false));
         let leader = Arc::new(AtomicBool::new(false));
-        tokio::spawn(listen(db_config.clone(), wake.clone(), shutdown.clone()));
+        let wake = Arc::new(Notify::new());
+        inbox.listen(db_config.clone(), wake.clone(), shutdown.clone());
         let runner = Self {
             failing: failing.clone(),
             leader: leader.clone(),
@@ -107,6 +109,7 @@ impl ProjectionRunner {
             fanned_out: start,
             lock: None,
             last_attempt: None,
+            inbox,
         };
         tokio::spawn(runner.run(wake, poll, shutdown));
         Ok(Progress { position: rx, failing, leader })
@@ -119,7 +122,7 @@ impl ProjectionRunner {
             let outcome = self.step().await;
             self.failing.store(outcome.is_err(), Ordering::Relaxed);
             match outcome {
-                Ok(read) if read as i64 == BATCH => continue,
+                Ok(true) => continue,
                 Ok(_) => failures = 0,
                 Err(ProjectionError::NotLeader) => {
                     self.stand_down("the projection leader lock was lost; standing by");
@@ -137,10 +140,18 @@ impl ProjectionRunner {
             }
             // A standby wakes often enough to take over promptly.
             let tick = if self.is_leader() { poll } else { poll.min(leader::RETRY) };
+            // A leader whose lock connection ends stops saying so at once,
+            // not at its next batch or tick.
+            let lost = self.lock.as_ref().filter(|_| self.is_leader()).map(LockSession::lost);
+            let lost = async {
+                match lost {
+                    Some(lost) => lost.cancelled_owned().await,
+                    None => std::future::pending().await,
+                }
+            };
             tokio::select! {
-                _ = wake.notified() => {}
-                _ = tokio::time::sleep(tick) => {}
-                _ = shutdown.cancelled() => return,
+                running = self.inbox.wait(&wake, tick, &shutdown) => if !running { return },
+                _ = lost => {}
             }
         }
         // Dropping `self` closes the lock session: the lock is released at once.
@@ -193,13 +204,23 @@ impl ProjectionRunner {
         self.last_attempt = Some(Instant::now() + 3 * leader::RETRY);
     }
 
-    /// Fans out (and, as leader, applies) one batch; returns how many events it read.
-    async fn step(&mut self) -> Result<usize, ProjectionError> {
+    /// Fans out (and, as leader, applies) one batch; true when it moved and
+    /// more is known to be waiting (a full read of the log, or batches held).
+    async fn step(&mut self) -> Result<bool, ProjectionError> {
         let leading = self.is_leader();
         // The leader reads from what is applied, a standby from what it sent.
         let after = if leading { *self.position.borrow() } else { self.fanned_out };
         let mut conn = self.pool.get().await?;
-        let events = read_after(&*conn, after, BATCH).await?;
+        let (events, source) = match self.inbox.take(after, BATCH as usize) {
+            Some(events) => (events, "memory"),
+            None if self.inbox.must_read(after) => {
+                let events = read_after(&*conn, after, BATCH).await?;
+                self.inbox.read(events.len() as i64 == BATCH);
+                (events, "log")
+            }
+            None => (Vec::new(), "none"),
+        };
+        let started = Instant::now();
         // Committed events go to the WebSockets at once, before the query
         // tables have them: a client that reacts with a query waits for the
         // projections anyway (`app::consistency`), and a batch read again is
@@ -210,14 +231,19 @@ impl ProjectionRunner {
         }
         let applied = match self.lock.as_ref().filter(|_| leading) {
             Some(session) if !events.is_empty() => self.apply(&mut conn, &events, session.pid).await?,
-            _ => checkpoint(&conn).await?,
+            Some(_) => after,
+            None => checkpoint(&conn).await?,
         };
         self.position.send_if_modified(|p| {
             let moved = applied > *p;
             *p = (*p).max(applied);
             moved
         });
-        Ok(events.len())
+        if !events.is_empty() {
+            let applied_us = started.elapsed().as_micros() as u64;
+            tracing::debug!(source, events = events.len(), last = applied, applied_us, "projection batch");
+        }
+        Ok(!events.is_empty() && self.inbox.more())
     }
 
     /// Applies `events` with the checkpoints in one transaction, fenced by the
@@ -264,33 +290,4 @@ impl ProjectionRunner {
 /// The position every projection has applied (the lowest checkpoint).
 async fn checkpoint(conn: &Object) -> Result<i64, ProjectionError> {
     Ok(conn.query_one("SELECT COALESCE(min(position), 0) FROM projection_checkpoints", &[]).await?.get(0))
-}
-
-/// Turns `NOTIFY pureboot_events` (appends by any instance) and
-/// `pureboot_applied` (the leader's batches) into wake-ups, reconnecting
-/// after a lost connection. The poll tick covers any gap.
-async fn listen(config: tokio_postgres::Config, wake: Arc<Notify>, shutdown: CancellationToken) {
-    while !shutdown.is_cancelled() {
-        if let Ok((client, mut connection)) = config.connect(NoTls).await {
-            let notified = wake.clone();
-            let driver = tokio::spawn(async move {
-                let mut messages = futures::stream::poll_fn(move |cx| connection.poll_message(cx));
-                while let Some(Ok(message)) = messages.next().await {
-                    if let AsyncMessage::Notification(_) = message {
-                        notified.notify_one();
-                    }
-                }
-            });
-            if client.batch_execute(&format!("LISTEN {NOTIFY_CHANNEL}; LISTEN {APPLIED_CHANNEL}")).await.is_ok() {
-                tokio::select! {
-                    _ = driver => {}
-                    _ = shutdown.cancelled() => return,
-                }
-            }
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
-            _ = shutdown.cancelled() => return,
-        }
-    }
 }

@@ -44,7 +44,6 @@ async fn a_gpt_image_is_cloned_byte_for_byte_verified_and_its_digest_recorded() 
         .map(|m| &m["data"]["status"])
         .collect();
     assert!(phases.iter().any(|p| *p == "verifying"), "no verifying phase in {phases:?}");
-    std::fs::remove_dir_all(&clone.dir).expect("cleanup");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -74,7 +73,6 @@ async fn agents_started_only_from_the_kernel_parameters_of_the_create_response_c
     assert_eq!(target.exit(Duration::from_secs(60)).await, 0, "{}", target.log_text());
     assert_eq!(source.exit(Duration::from_secs(10)).await, 0, "{}", source.log_text());
     assert!(identical(&source_image, &target_image));
-    std::fs::remove_dir_all(&clone.dir).expect("cleanup");
 }
 
 mod handshake {
@@ -194,9 +192,6 @@ mod handshake {
         let error = view["error_message"].as_str().expect("error");
         assert!(error.starts_with("certificate refused at 127.0.0.1:"), "{error}");
         assert!(error.contains("NotValidForName"), "{error}");
-        for dir in [&clone.dir, &other.dir] {
-            std::fs::remove_dir_all(dir).expect("cleanup");
-        }
     }
 }
 
@@ -247,7 +242,6 @@ mod data {
             .expect("target progress");
         assert_eq!(last_target_report["bytes_on_wire"], wire, "{last_target_report}");
         assert_eq!(last_target_report["reported_bytes"], 1024 * MIB, "{last_target_report}");
-        std::fs::remove_dir_all(&clone.dir).expect("cleanup");
     }
 
     #[tokio::test(flavor = "multi_thread")]
@@ -283,7 +277,6 @@ mod data {
         assert_eq!(target.exit(Duration::from_secs(30)).await, 0);
         assert_eq!(source.exit(Duration::from_secs(10)).await, 0);
         assert!(identical(&source_image, &target_image));
-        std::fs::remove_dir_all(&clone.dir).expect("cleanup");
     }
 
     #[tokio::test(flavor = "multi_thread")]
@@ -304,7 +297,6 @@ mod data {
         assert_eq!(source.exit(Duration::from_secs(10)).await, 1, "{}", source.log_text());
         assert_eq!(target.exit(Duration::from_secs(10)).await, 3, "{}", target.log_text());
         assert_eq!(session(&app, &clone.id).await["status"], "failed");
-        std::fs::remove_dir_all(&clone.dir).expect("cleanup");
     }
 }
 
@@ -347,7 +339,6 @@ mod resume {
         assert_eq!(source.exit(Duration::from_secs(10)).await, 0);
         assert!(identical(&source_image, &target_image));
         until_status(&app, &clone.id, "completed", Duration::from_secs(10)).await;
-        std::fs::remove_dir_all(&clone.dir).expect("cleanup");
     }
 
     #[tokio::test(flavor = "multi_thread")]
@@ -380,7 +371,6 @@ mod resume {
         assert_eq!(target.exit(Duration::from_secs(30)).await, 0, "{}", target.log_text());
         assert_eq!(second.exit(Duration::from_secs(10)).await, 0, "{}", second.log_text());
         assert!(identical(&source_image, &target_image));
-        std::fs::remove_dir_all(&clone.dir).expect("cleanup");
     }
 
     #[tokio::test(flavor = "multi_thread")]
@@ -414,7 +404,6 @@ mod resume {
         assert_eq!(completed["digest"], done["digest"]);
         assert!(identical(&source_image, &target_image));
         controller.stop().await;
-        std::fs::remove_dir_all(&clone.dir).expect("cleanup");
     }
 
     #[tokio::test(flavor = "multi_thread")]
@@ -430,6 +419,5 @@ mod resume {
         assert_eq!(target.exit(Duration::from_secs(5)).await, 3, "{}", target.log_text());
         assert_eq!(source.exit(Duration::from_secs(5)).await, 3, "{}", source.log_text());
         assert!(cancelled.elapsed() < Duration::from_secs(5));
-        std::fs::remove_dir_all(&clone.dir).expect("cleanup");
     }
 }

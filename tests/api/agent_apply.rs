@@ -170,7 +170,8 @@ pub fn ext4_intact(at: &str, digests: &[(String, String)], what: &str) {
 async fn apply_shrinks_an_ext4_partition_holding_files_then_grows_it_back_needs_root() {
     // Given a node that reported a disk whose ext4 partition holds files
     let app = TestApp::spawn().await;
-    let (image, digests) = ext4_image(&scratch());
+    let dir = scratch();
+    let (image, digests) = ext4_image(&dir);
     let disk = NodeDisk::report(&app, image).await;
     for (size_mib, what) in [(1300, "shrunk"), (1800, "grown back")] {
         // When an operator resizes partition 1 and the agent applies it
@@ -206,7 +207,8 @@ fn ntfs_image(dir: &Path) -> (PathBuf, Vec<(String, String)>) {
 async fn apply_shrinks_an_ntfs_partition_holding_files_then_grows_it_back_needs_root() {
     // Given a node that reported a disk whose ntfs partition holds files
     let app = TestApp::spawn().await;
-    let (image, digests) = ntfs_image(&scratch());
+    let dir = scratch();
+    let (image, digests) = ntfs_image(&dir);
     let disk = NodeDisk::report(&app, image.clone()).await;
     for (size_mib, what) in [(1300, "shrunk"), (1800, "grown back")] {
         // When an operator resizes it and the agent applies that

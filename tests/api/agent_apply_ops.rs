@@ -21,7 +21,8 @@ fn small_image(dir: &Path) -> (PathBuf, Vec<(String, String)>) {
 async fn apply_creates_formats_flags_and_deletes_partitions_needs_root() {
     // Given a reported disk with one partition and free space after it
     let app = TestApp::spawn().await;
-    let (image, _) = small_image(&scratch());
+    let dir = scratch();
+    let (image, _) = small_image(&dir);
     let disk = NodeDisk::report(&app, image).await;
     // When an operator queues a create (ext4), a format (fat32), a flag and a delete, and the agent applies them
     let create = json!({
@@ -60,7 +61,8 @@ async fn apply_creates_formats_flags_and_deletes_partitions_needs_root() {
 async fn apply_moves_a_partition_with_its_data_needs_root() {
     // Given a reported disk whose ext4 partition holds files
     let app = TestApp::spawn().await;
-    let (image, digests) = small_image(&scratch());
+    let dir = scratch();
+    let (image, digests) = small_image(&dir);
     let disk = NodeDisk::report(&app, image).await;
     // When an operator moves it 32 MiB further and the agent applies that
     disk.queue(&app, "move", json!({"partition": 1, "new_start_bytes": 33 * MIB})).await;
@@ -76,7 +78,8 @@ async fn apply_moves_a_partition_with_its_data_needs_root() {
 async fn a_shrink_below_the_tools_minimum_fails_stops_the_queue_and_changes_nothing_needs_root() {
     // Given a reported ext4 partition, a shrink and a flag queued and handed out,
     let app = TestApp::spawn().await;
-    let (image, digests) = ext4_image(&scratch());
+    let dir = scratch();
+    let (image, digests) = ext4_image(&dir);
     let disk = NodeDisk::report(&app, image).await;
     disk.queue(&app, "resize", json!({"partition": 1, "new_size_bytes": 1300 * MIB})).await;
     disk.queue(&app, "set_flag", json!({"partition": 1, "flag": "legacy_boot", "value": true})).await;
@@ -103,7 +106,8 @@ async fn a_shrink_below_the_tools_minimum_fails_stops_the_queue_and_changes_noth
 async fn apply_sets_the_mbr_boot_mark_and_a_type_flag_needs_root() {
     // Given a reported MBR disk with two Linux partitions, the second marked bootable
     let app = TestApp::spawn().await;
-    let image = scratch().join("mbr.img");
+    let dir = scratch();
+    let image = dir.join("mbr.img");
     partitioned(
         &image,
         "64M",

@@ -21,11 +21,33 @@ use crate::support::TestApp;
 pub const MIB: u64 = 1024 * 1024;
 
 /// A scratch directory with a short path (the controller records device
-/// paths of at most 50 characters).
-pub fn scratch() -> PathBuf {
+/// paths of at most 50 characters), removed with everything in it when
+/// dropped: the tests' disk images are hundreds of MiB each.
+pub struct Scratch(PathBuf);
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+impl std::ops::Deref for Scratch {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<Path> for Scratch {
+    fn as_ref(&self) -> &Path {
+        &self.0
+    }
+}
+
+pub fn scratch() -> Scratch {
     let dir = std::env::temp_dir().join(format!("pba-{}", &Uuid::new_v4().simple().to_string()[..10]));
     std::fs::create_dir_all(&dir).expect("scratch dir");
-    dir
+    Scratch(dir)
 }
 
 /// Runs a tool (no shell) and asserts it succeeded.
@@ -50,8 +72,6 @@ pub fn noise(seed: &str, len: usize) -> Vec<u8> {
     bytes
 }
 
-/// A GPT disk image of `size_mib`: a 32 MiB EFI system partition (vfat) and
-/// an ext4 partition filled from a directory holding `data_mib` of files.
 /// Makes `image` a sparse file of `size` (as `truncate -s` takes it),
 /// partitioned by `sfdisk` as `table` says.
 pub fn partitioned(image: &Path, size: &str, table: &str) {
@@ -60,6 +80,8 @@ pub fn partitioned(image: &Path, size: &str, table: &str) {
     run("sfdisk", &["--quiet", path], Some(table));
 }
 
+/// A GPT disk image of `size_mib`: a 32 MiB EFI system partition (vfat) and
+/// an ext4 partition filled from a directory holding `data_mib` of files.
 pub fn gpt_image(dir: &Path, size_mib: u64, data_mib: usize) -> PathBuf {
     let image = dir.join("src.img");
     let files = dir.join("rootfs");
@@ -158,7 +180,7 @@ pub async fn ca_fingerprint(app: &TestApp) -> String {
 /// One clone session and what its agents need.
 pub struct Clone {
     pub id: String,
-    pub dir: PathBuf,
+    pub dir: Scratch,
     pub source_token: String,
     pub target_token: String,
     pub ca_sha256: String,

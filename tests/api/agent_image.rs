@@ -108,7 +108,6 @@ async fn an_image_restores_identical_to_three_targets_and_a_second_capture_uploa
     // And a complete image is never replaced
     let error = capture_quietly(&backend, "golden", &disk).await.expect_err("exists");
     assert!(error.contains("image golden already exists"), "{error}");
-    std::fs::remove_dir_all(dir).expect("cleanup");
 }
 
 #[tokio::test]
@@ -140,7 +139,6 @@ async fn an_interrupted_capture_resumes_with_only_the_rest_and_the_image_verifie
     let done = restore(&backend, "golden", &target, 4, |_| {}).await.expect("restore");
     assert!(identical(&disk, &target));
     assert_eq!(done.digest, content_digest(&disk, 4 * MIB));
-    std::fs::remove_dir_all(dir).expect("cleanup");
 }
 
 #[tokio::test]
@@ -187,7 +185,6 @@ async fn a_corrupt_or_missing_chunk_fails_the_restore_naming_the_chunk() {
     let error = restore(&backend, "forged", &target, 4, |_| {}).await.expect_err("forged manifest");
     assert!(error.contains("does not match its chunks"), "{error}");
     assert!(!target.exists(), "the target was not created");
-    std::fs::remove_dir_all(dir).expect("cleanup");
 }
 
 /// Runs the agent binary; its exit code, stdout and stderr.
@@ -240,5 +237,4 @@ async fn capture_and_restore_by_hand_with_the_cli() {
     let (code, _, err) =
         agent(&["capture", "--backend", &backend, "--image", "../x", "--device", &s(&disk)], &[]).await;
     assert_eq!((code, err.lines().count()), (2, 1), "{err}");
-    std::fs::remove_dir_all(dir).expect("cleanup");
 }

@@ -114,7 +114,6 @@ async fn vfat_usage_comes_from_its_tools_and_it_shrinks_and_grows_with_its_files
         assert!(!Path::new(&format!("/sys/class/block/{name}/{name}p1")).exists(), "a partition node was left");
     }
     drop(disk);
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// Runs `work` with the filesystem on `device` mounted, then unmounts it.
@@ -185,5 +184,4 @@ async fn xfs_and_btrfs_usage_comes_from_their_tools_and_btrfs_shrinks_and_grows_
     assert!(reason.contains("btrfs inspect-internal min-dev-size says it needs at least"), "{statuses:?}");
     assert_eq!(disk.table()[1]["size"], 1500 * 2048);
     drop(disk);
-    let _ = std::fs::remove_dir_all(&dir);
 }

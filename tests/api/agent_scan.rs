@@ -104,7 +104,8 @@ fn assert_layout(disk: &Value, image: &Path) {
 #[tokio::test]
 async fn scan_prints_an_image_files_partitions_filesystems_and_shrink_minimum() {
     // Given a GPT image file with vfat and ext4 (holding files)
-    let image = image(&scratch());
+    let dir = scratch();
+    let image = image(&dir);
     // When the agent only prints its report
     let out = agent(&["--print", "--device", image.to_str().expect("utf-8")]).await;
     // Then every field is what the tools that made it say
@@ -119,7 +120,8 @@ async fn scan_of_a_loop_device_reaches_the_controller_needs_root() {
     // Given a node and its disk image behind a loop device (no partition nodes)
     let app = TestApp::spawn().await;
     let node = app.node("scan-node").await;
-    let image = image(&scratch());
+    let dir = scratch();
+    let image = image(&dir);
     let device = Loop::attach(&image);
     let url = format!("http://{}", app.addr);
     // When the agent scans it with the node's token
@@ -139,7 +141,8 @@ async fn scan_watch_answers_a_scan_request_needs_root() {
     // Given an agent watching for scan requests, its first report recorded
     let app = TestApp::spawn().await;
     let node = app.node("watch-node").await;
-    let image = image(&scratch());
+    let dir = scratch();
+    let image = image(&dir);
     let device = Loop::attach(&image);
     let url = format!("http://{}", app.addr);
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_pureboot-agent"))

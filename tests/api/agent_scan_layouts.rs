@@ -122,7 +122,8 @@ async fn scan_of_an_mbr_disk_matches_the_tools() {
 async fn scan_of_a_disk_with_4096_byte_sectors_matches_the_tools_needs_root() {
     // Given a 4Kn disk: a loop device with 4096-byte sectors, a GPT made
     // through it (in those sectors) and an ext4 partition at 1 MiB
-    let image = scratch().join("4kn.img");
+    let dir = scratch();
+    let image = dir.join("4kn.img");
     run("truncate", &["-s", "64M", image.to_str().expect("utf-8")], None);
     let disk = Loop::attach_with(&image, &["--sector-size", "4096"]);
     // (util-linux 2.38's sfdisk has no --sector-size: it takes the device's.)

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use pureboot::event_store::append::append_batch;
+use pureboot::event_store::append::{append_batch, append_rows};
 use pureboot::event_store::read::read_after;
 use pureboot::event_store::{AppendRequest, ExpectedVersion, Metadata, NewEvent, StoreError, StreamWrite};
 use serde_json::json;
@@ -139,4 +139,55 @@ async fn a_stale_expected_version_is_a_conflict_and_writes_nothing() {
         .map(|r| r.get(0))
         .collect();
     assert_eq!(tags, ["a", "c"]);
+}
+
+/// Given two writers' transactions, one of them rolled back (a gap) and one
+/// with a conflicting request, when the second batch is handed on in memory,
+/// then it is exactly what the log returns for its positions — position,
+/// stream, version, type, payload, metadata and `recorded_at` — and its
+/// `after` is the last committed position before it, skipping the gap.
+#[tokio::test]
+async fn a_committed_batch_in_memory_equals_the_log_and_names_the_head_before_it() {
+    let db = TestDb::new().await;
+    let mut client = db.client().await;
+    let tx = client.transaction().await.expect("begin");
+    append_batch(&tx, &[request("test:first", ExpectedVersion::Exact(0), &["a".into()])]).await.expect("append");
+    tx.commit().await.expect("commit");
+    let tx = client.transaction().await.expect("begin");
+    append_batch(&tx, &[request("test:lost", ExpectedVersion::Exact(0), &["x".into(), "y".into()])])
+        .await
+        .expect("append");
+    tx.rollback().await.expect("rollback");
+
+    let mut tracked = request("test:second", ExpectedVersion::Exact(0), &["b".into(), "c".into()]);
+    tracked.metadata = Metadata { actor: Some("tester".into()), request_id: Some("r-1".into()), ..Metadata::default() };
+    let requests = vec![
+        request("test:first", ExpectedVersion::Exact(0), &["refused".into()]),
+        tracked,
+        request("test:first", ExpectedVersion::Exact(1), &["d".into()]),
+    ];
+    let tx = client.transaction().await.expect("begin");
+    let (outcomes, inserted) = append_rows(&tx, &requests).await.expect("append");
+    tx.commit().await.expect("commit");
+    assert!(outcomes[0].is_err() && outcomes[1].is_ok() && outcomes[2].is_ok());
+    let batch = inserted.into_batch(requests);
+
+    let head_before: i64 = 1;
+    assert_eq!(batch.after, head_before, "the rolled-back positions are a gap, not a committed head");
+    let logged = read_after(&client, head_before, 100).await.expect("read");
+    let shape = |e: &pureboot::event_store::RecordedEvent| {
+        (
+            e.position,
+            e.stream.clone(),
+            e.version,
+            e.event_type.clone(),
+            e.payload.clone(),
+            e.actor.clone(),
+            e.request_id.clone(),
+            e.recorded_at,
+        )
+    };
+    assert_eq!(batch.events.iter().map(shape).collect::<Vec<_>>(), logged.iter().map(shape).collect::<Vec<_>>());
+    assert_eq!(batch.events.len(), 3);
+    assert_eq!(batch.last(), logged.last().expect("events").position);
 }

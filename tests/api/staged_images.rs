@@ -10,7 +10,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::agent_harness::{
-    Agent, Clone, MIB, content_digest, gpt_image, history_event, identical, scratch, until_status,
+    Agent, Clone, MIB, Scratch, content_digest, gpt_image, history_event, identical, scratch, until_status,
 };
 use crate::agent_image::stored_bytes;
 use crate::agent_image_http::WebDav;
@@ -18,7 +18,7 @@ use crate::support::TestApp;
 
 /// An nfs backend whose export the test "mounts" at `store`, and a source node.
 struct Lab {
-    dir: PathBuf,
+    dir: Scratch,
     store: PathBuf,
     backend: String,
     source: String,
@@ -158,10 +158,6 @@ async fn a_captured_image_restores_identical_to_three_targets_and_a_second_captu
     let (_, list) = app.get("/images").await;
     assert_eq!(list["data"].as_array().map(Vec::len), Some(1), "{list}");
     lab.capture(&app, "golden").await;
-    for clone in [capture, second].iter().chain(restores.iter().map(|(c, _, _)| c)) {
-        let _ = std::fs::remove_dir_all(&clone.dir);
-    }
-    std::fs::remove_dir_all(&lab.dir).expect("cleanup");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -229,10 +225,6 @@ async fn an_interrupted_capture_resumes_and_a_corrupt_chunk_fails_only_the_targe
     assert!(error.contains(&digest_hex) && error.contains("is corrupt"), "{error}");
     until_status(&app, &c.id, "completed", Duration::from_secs(10)).await;
     assert!(identical(&disk, &holding));
-    for clone in [capture, first, b, c] {
-        let _ = std::fs::remove_dir_all(&clone.dir);
-    }
-    std::fs::remove_dir_all(&lab.dir).expect("cleanup");
 }
 
 /// Whole chunks stored under `dir` (an upload in flight is a temporary file, not counted).
@@ -287,7 +279,4 @@ async fn an_image_on_a_webdav_backend_is_captured_and_restored_with_the_backends
     let www = dir.join("nginx/www/strict/images/dav-golden/manifest.json");
     assert!(www.is_file(), "{} is missing", www.display());
     drop(server);
-    for d in [&capture.dir, &restore.dir, &dir] {
-        let _ = std::fs::remove_dir_all(d);
-    }
 }

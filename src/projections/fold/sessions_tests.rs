@@ -30,21 +30,7 @@ impl SessionFold for Recording {
 }
 
 fn recorded(position: i64, session: Uuid, event: &CloneSessionEvent) -> RecordedEvent {
-    let new = encode(event).expect("encodes");
-    RecordedEvent {
-        position,
-        stream: Category::CloneSession.stream(session),
-        version: position,
-        event_type: new.event_type,
-        schema_version: new.schema_version,
-        payload: new.payload,
-        actor: None,
-        request_id: None,
-        remote_addr: None,
-        correlation_id: None,
-        causation_id: None,
-        recorded_at: OffsetDateTime::UNIX_EPOCH,
-    }
+    RecordedEvent::fixture(position, Category::CloneSession.stream(session), encode(event).expect("encodes"))
 }
 
 fn progress(bytes: i64, rate: Option<i64>) -> CloneSessionEvent {
