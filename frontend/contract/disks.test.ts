@@ -136,10 +136,13 @@ describe('disks and partition operations through the generated client', () => {
     });
     const facts = single.partitions.map((p) => [p.number, p.filesystem, p.size_human, p.used_percent, p.can_shrink]);
     expect(facts).toEqual([
-      [1, 'vfat', '0.5 GB', 1.2, false], // kept as the scanner names it; too full to shrink by the safety margin
+      [1, 'vfat', '0.5 GB', 1.2, true], // kept as the scanner names it; a small partition keeps 10 % free
       [2, 'ext4', '100.0 GB', 38, true],
       [3, 'xfs', '300.0 GB', 40, false],
     ]);
+    const efi = single.partitions[0]!;
+    expect(efi.min_size_bytes).toBeGreaterThan(efi.used_bytes! + efi.size_bytes / 10);
+    expect(efi.min_size_bytes).toBeLessThan(efi.size_bytes);
     const root = single.partitions[1]!;
     expect(root.end_bytes - root.start_bytes + 1).toBe(root.size_bytes);
     expect(root.min_size_bytes).toBeGreaterThan(38 * GIB);
