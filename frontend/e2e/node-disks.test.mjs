@@ -75,7 +75,7 @@ describe('a node’s disks: reported, resized, refused and applied, followed liv
     assert.deepEqual(
       stored[0].partitions.map((p) => [p.number, p.filesystem, p.can_shrink]),
       [
-        [1, 'fat32', false], // 6 MiB used of 512 MiB, but its floor (at least 1 GiB) is above its size
+        [1, 'fat32', true], // 6 MiB used of 512 MiB: a partition under 10 GiB keeps 10 % free
         [2, 'ext4', true],
         [3, 'xfs', false],
       ],

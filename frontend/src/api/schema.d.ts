@@ -2000,8 +2000,9 @@ export interface components {
             /**
              * Format: int64
              * @description The smallest size a resize may give it: used bytes plus a safety
-             *     margin of 10 % of the used bytes, at least 1 GiB, rounded up to a
-             *     whole 4096 bytes, capped at its size.
+             *     margin of 10 % of the used bytes, at least 1 GiB (on a partition
+             *     under 10 GiB, at least 10 % of the partition instead), rounded up to
+             *     a whole 4096 bytes, capped at its size.
              *     Null when it cannot be shrunk at all (see `can_shrink`).
              */
             min_size_bytes: number | null;

@@ -115,8 +115,9 @@ pub struct PartitionView {
     /// ntfs, btrfs, fat32; not xfs or anything else) and its usage is known.
     pub can_shrink: bool,
     /// The smallest size a resize may give it: used bytes plus a safety
-    /// margin of 10 % of the used bytes, at least 1 GiB, rounded up to a
-    /// whole 4096 bytes, capped at its size.
+    /// margin of 10 % of the used bytes, at least 1 GiB (on a partition
+    /// under 10 GiB, at least 10 % of the partition instead), rounded up to
+    /// a whole 4096 bytes, capped at its size.
     /// Null when it cannot be shrunk at all (see `can_shrink`).
     #[schema(required = true)]
     pub min_size_bytes: Option<i64>,
