@@ -15,39 +15,16 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 use uuid::Uuid;
 
-use crate::support::TestApp;
+use crate::support::{Scratch, TestApp};
 
 /// MiB.
 pub const MIB: u64 = 1024 * 1024;
 
 /// A scratch directory with a short path (the controller records device
-/// paths of at most 50 characters), removed with everything in it when
-/// dropped: the tests' disk images are hundreds of MiB each.
-pub struct Scratch(PathBuf);
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-impl std::ops::Deref for Scratch {
-    type Target = Path;
-    fn deref(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl AsRef<Path> for Scratch {
-    fn as_ref(&self) -> &Path {
-        &self.0
-    }
-}
-
+/// paths of at most 50 characters); the disk images in it are hundreds of
+/// MiB each, removed with it when the test ends.
 pub fn scratch() -> Scratch {
-    let dir = std::env::temp_dir().join(format!("pba-{}", &Uuid::new_v4().simple().to_string()[..10]));
-    std::fs::create_dir_all(&dir).expect("scratch dir");
-    Scratch(dir)
+    crate::support::scratch_dir("pba")
 }
 
 /// Runs a tool (no shell) and asserts it succeeded.

@@ -238,7 +238,8 @@ async fn the_ca_survives_a_restart_and_its_key_is_sealed_in_the_database() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_data_dir_from_before_keeps_its_ca_and_master_key() {
     use std::os::unix::fs::OpenOptionsExt;
-    let data_dir = std::env::temp_dir().join(format!("pbt-ca-{}", uuid::Uuid::new_v4().simple()));
+    let scratch = crate::support::scratch_dir("pbt-ca");
+    let data_dir = scratch.join("data");
     let settings = crate::support::serve_config(&[]).ca.settings(&data_dir);
     let (key_pem, cert_pem) = pureboot::ca::CertificateAuthority::generate(&settings).expect("a CA");
     std::fs::create_dir_all(data_dir.join("certs")).expect("dir");
@@ -266,7 +267,8 @@ async fn unusable_ca_settings_and_loose_key_files_refuse_to_start() {
     use std::os::unix::fs::PermissionsExt;
     let db = TestDb::new().await;
     let pool = db.pool();
-    let data_dir = std::env::temp_dir().join(format!("pbt-ca-{}", uuid::Uuid::new_v4().simple()));
+    let scratch = crate::support::scratch_dir("pbt-ca");
+    let data_dir = scratch.join("data");
     let config = crate::support::serve_config(&["--ca-key-algorithm", "RSA", "--ca-key-size", "2048"]);
     let refused =
         pureboot::app::App::start(pool.clone(), db.config.clone(), config, &data_dir, Default::default()).await;
@@ -305,7 +307,8 @@ async fn rotating_the_kek_keeps_the_ca_and_refuses_the_old_key() {
     let session = first.direct_session().await;
     let ca_before = bundle(&first, session["id"].as_str().expect("id"), "source").await.ca_pem;
     let old_path = std::path::Path::new(crate::support::test_kek());
-    let new_path = std::env::temp_dir().join(format!("pbt-new-kek-{}", uuid::Uuid::new_v4().simple()));
+    let keys = crate::support::scratch_dir("pbt-new-kek");
+    let new_path = keys.join("kek");
     std::fs::write(&new_path, [3u8; 32]).expect("new kek");
     std::fs::set_permissions(&new_path, std::fs::Permissions::from_mode(0o600)).expect("chmod");
     let (old, new) =
@@ -316,14 +319,16 @@ async fn rotating_the_kek_keeps_the_ca_and_refuses_the_old_key() {
     assert_eq!(rotated, 2, "the master key and the CA");
     let mut config = crate::support::serve_config(&[]);
     config.cluster.kek_file = Some(new_path);
-    let data_dir = std::env::temp_dir().join(format!("pbt-ca-{}", uuid::Uuid::new_v4().simple()));
+    let scratch = crate::support::scratch_dir("pbt-ca");
+    let data_dir = scratch.join("data");
     let started =
         pureboot::app::App::start(first.db.pool(), first.db.config.clone(), config, &data_dir, Default::default())
             .await
             .expect("starts with the new key");
     assert_eq!(started.ca.as_ref().map(|ca| ca.ca_pem()), Some(ca_before.as_str()), "the same CA");
     started.background.cancel();
-    let data_dir = std::env::temp_dir().join(format!("pbt-ca-{}", uuid::Uuid::new_v4().simple()));
+    let scratch = crate::support::scratch_dir("pbt-ca");
+    let data_dir = scratch.join("data");
     let config = crate::support::serve_config(&[]);
     let refused =
         pureboot::app::App::start(first.db.pool(), first.db.config.clone(), config, &data_dir, Default::default())

@@ -282,10 +282,11 @@ async fn one_ca_and_one_master_key_for_every_instance_and_a_wrong_kek_refuses_to
     }
 
     // and an instance given another key-encryption key refuses to start, saying why in one line
-    let other = std::env::temp_dir().join(format!("pbt-other-kek-{}", uuid::Uuid::new_v4().simple()));
+    let scratch = crate::support::scratch_dir("pbt-other-kek");
+    let other = scratch.join("kek");
     std::fs::write(&other, [9u8; 32]).expect("kek");
     std::fs::set_permissions(&other, std::os::unix::fs::PermissionsExt::from_mode(0o600)).expect("chmod");
-    let data_dir = std::env::temp_dir().join(format!("pbt-cluster-{}", uuid::Uuid::new_v4().simple()));
+    let data_dir = scratch.join("data");
     let output = spawn(&cluster.db, &data_dir, free_port(), &other.display().to_string())
         .stderr(std::process::Stdio::piped())
         .output()

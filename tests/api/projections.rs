@@ -184,7 +184,8 @@ pub fn free_port() -> u16 {
 #[tokio::test(flavor = "multi_thread")]
 async fn killing_the_controller_loses_no_acknowledged_event_and_checkpoints_stay_exact() {
     let db = TestDb::new().await;
-    let data_dir = std::env::temp_dir().join(format!("pbt-crash-{}", uuid::Uuid::new_v4().simple()));
+    let scratch = crate::support::scratch_dir("pbt-crash");
+    let data_dir = scratch.join("data");
     let http = reqwest::Client::new();
     let port = free_port();
     let mut child = spawn_binary(&db, &data_dir, port);

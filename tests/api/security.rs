@@ -216,13 +216,12 @@ fn serial_of(bundle: &Bundle) -> String {
 async fn no_secret_reaches_the_log_the_events_the_websocket_or_lists() {
     use std::process::{Command, Stdio};
     let db = TestDb::new().await;
-    let dir = std::env::temp_dir().join(format!("pbt-scan-{}", uuid::Uuid::new_v4().simple()));
-    std::fs::create_dir_all(&dir).expect("dir");
+    let dir = crate::support::scratch_dir("pbt-scan");
     let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
     let mut child = Command::new(env!("CARGO_BIN_EXE_pureboot"))
         .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--log-level", "debug"])
         .env("DATABASE_URL", crate::projections::connection_string(&db))
-        .env("PUREBOOT_DATA_DIR", &dir)
+        .env("PUREBOOT_DATA_DIR", dir.as_os_str())
         .env_remove("PUREBOOT_ADMIN_TOKEN")
         .stdout(std::fs::File::create(dir.join("stdout")).expect("stdout"))
         .stderr(std::fs::File::create(dir.join("controller.log")).expect("log"))

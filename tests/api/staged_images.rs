@@ -10,10 +10,11 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::agent_harness::{
-    Agent, Clone, MIB, Scratch, content_digest, gpt_image, history_event, identical, scratch, until_status,
+    Agent, Clone, MIB, content_digest, gpt_image, history_event, identical, scratch, until_status,
 };
 use crate::agent_image::stored_bytes;
 use crate::agent_image_http::WebDav;
+use crate::support::Scratch;
 use crate::support::TestApp;
 
 /// An nfs backend whose export the test "mounts" at `store`, and a source node.

@@ -141,6 +141,36 @@ fn parse_serve(extra: &[&str]) -> (pureboot::config::CommonConfig, ServeConfig) 
     }
 }
 
+/// A fresh directory under the system's temporary directory, named
+/// `<prefix>-<10 hex digits>`, removed with everything in it when dropped
+/// (when the test ends, pass or fail).
+pub struct Scratch(PathBuf);
+
+pub fn scratch_dir(prefix: &str) -> Scratch {
+    let dir = std::env::temp_dir().join(format!("{prefix}-{}", &Uuid::new_v4().simple().to_string()[..10]));
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    Scratch(dir)
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+impl std::ops::Deref for Scratch {
+    type Target = std::path::Path;
+    fn deref(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl AsRef<std::path::Path> for Scratch {
+    fn as_ref(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
 /// The key-encryption key every test controller shares (as instances of one
 /// site do), so a second instance on a test's database opens its keys.
 /// Written to a unique file and renamed into place: test processes race here.
