@@ -5,6 +5,8 @@ import type {
   CloneAnalysis,
   CloneDeleteOutcome,
   CloneHistoryEntry,
+  ClonePlanUpdate,
+  ClonePlanView,
   CloneProgressUpdate,
   CloneSession,
   CloneSessionCreate,
@@ -55,6 +57,16 @@ export const cloneApi = {
   /** Starts a pending session once its plan checks out (required for shrink_source). */
   start(sessionId: string): Promise<ApiResponse<CloneStartAck>> {
     return apiClient.post(`${session(sessionId)}/start`, {});
+  },
+
+  /** The session's resize plan, and whether it checks out against the disks' latest scans. */
+  plan(sessionId: string): Promise<ApiResponse<ClonePlanView>> {
+    return apiClient.get(`${session(sessionId)}/plan`);
+  },
+
+  /** Replaces the plan whole (empty clears it); refused once the session started. */
+  setPlan(sessionId: string, plan: ClonePlanUpdate): Promise<ApiResponse<ClonePlanView>> {
+    return apiClient.put(`${session(sessionId)}/plan`, plan);
   },
 
   /** The session's events, oldest first, for its timeline. */

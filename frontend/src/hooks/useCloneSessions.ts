@@ -6,7 +6,7 @@
 import { keepPreviousData, type QueryClient, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { cloneApi, type CloneListParams } from '../api/clone';
 import { cloneSessionKeys } from '../state/queryKeys';
-import type { CloneSessionCreate, CloneSessionUpdate } from '../types/clone';
+import type { ClonePlanUpdate, CloneSessionCreate, CloneSessionUpdate } from '../types/clone';
 import { useQueryFor } from './useQueryFor';
 
 export { cloneSessionKeys } from '../state/queryKeys';
@@ -25,6 +25,20 @@ export function useCloneSession(sessionId: string) {
 
 export function useCloneHistory(sessionId: string) {
   return useQueryFor(sessionId, cloneSessionKeys.history(sessionId), () => cloneApi.history(sessionId));
+}
+
+/** The resize plan; under the detail's key, so every change to the session refreshes it. */
+export function useClonePlan(sessionId: string) {
+  return useQueryFor(sessionId, cloneSessionKeys.plan(sessionId), () => cloneApi.plan(sessionId));
+}
+
+/** Replaces the plan (`PUT …/plan`); the answer is the plan as stored, put straight into the cache. */
+export function useSetClonePlan(sessionId: string) {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (plan: ClonePlanUpdate) => cloneApi.setPlan(sessionId, plan),
+    onSuccess: (answer) => queryClient.setQueryData(cloneSessionKeys.plan(sessionId), answer),
+  });
 }
 
 export function useCreateCloneSession() {

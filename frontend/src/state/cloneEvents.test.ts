@@ -4,7 +4,7 @@ import type { CloneProgressData, WebSocketEvent } from '../api/events';
 import { cloneSession as session } from '../testing/cloneSession';
 import type { CloneSession } from '../types/clone';
 import { applyProgress, applyProgressToDetail, applyProgressToList, cacheEffects } from './cloneEvents';
-import { cloneSessionKeys, nodeKeys, storageKeys } from './queryKeys';
+import { cloneSessionKeys, imageKeys, nodeKeys, storageKeys } from './queryKeys';
 
 /** One message's `type` and `data`, without its place in the log (kept per type). */
 type EventBody = WebSocketEvent extends infer E
@@ -189,6 +189,23 @@ describe('cacheEffects', () => {
     expect(cacheEffects(event({ type: 'storage.backend_created', data: { backend_id: 'b1' } })).invalidate).toEqual([
       storageKeys.backends,
     ]);
+  });
+
+  it('refreshes every image list when an image is ready or deleted', () => {
+    const ready = event({ type: 'image.ready', data: { image_id: 'i1', name: 'golden', size_bytes: 1 } });
+    for (const message of [ready, event({ type: 'image.deleted', data: { image_id: 'i1' } })]) {
+      const effects = cacheEffects(message);
+      expect(effects.invalidate).toContainEqual(imageKeys.lists());
+      // a filtered, paged list sits under that prefix
+      expect(imageKeys.list({ name: 'gold', offset: 20 }).slice(0, 2)).toEqual([...imageKeys.lists()]);
+    }
+  });
+
+  it("refreshes the session and the captures in progress when a capture's staging moves on", () => {
+    const effects = cacheEffects(
+      event({ type: 'clone.staging_status', data: { session_id: 's1', role: 'source', staging_status: 'uploading' } }),
+    );
+    expect(effects.invalidate).toEqual([cloneSessionKeys.lists(), cloneSessionKeys.detail('s1'), imageKeys.lists()]);
   });
 
   it('ignores event types it does not know', () => {

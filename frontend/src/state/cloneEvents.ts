@@ -14,7 +14,7 @@ import type { QueryKey } from '@tanstack/react-query';
 import type { ApiListResponse, ApiResponse } from '../api/client';
 import type { CloneProgressData, WebSocketEvent } from '../api/events';
 import { TERMINAL_STATUSES, type CloneSession, type CloneStatus } from '../types/clone';
-import { cloneSessionKeys, nodeKeys, storageKeys } from './queryKeys';
+import { cloneSessionKeys, imageKeys, nodeKeys, storageKeys } from './queryKeys';
 
 export interface CacheEffects {
   /** Progress to fold into the cached sessions (detail and lists). */
@@ -33,6 +33,17 @@ export function cacheEffects(event: WebSocketEvent): CacheEffects {
       };
     case 'clone.created':
       return { progress: null, invalidate: [cloneSessionKeys.lists()] };
+    // A capture's staging moved on: the session (and the Images page's captures in progress).
+    case 'clone.staging_status':
+    case 'clone.source_complete':
+      return {
+        progress: null,
+        invalidate: [cloneSessionKeys.lists(), cloneSessionKeys.detail(event.data.session_id), imageKeys.lists()],
+      };
+    // An image appeared or went: every image list (filtered or paged) may show it.
+    case 'image.ready':
+    case 'image.deleted':
+      return { progress: null, invalidate: [imageKeys.lists(), cloneSessionKeys.lists()] };
     case 'clone.updated':
     case 'clone.deleted':
     case 'clone.started':

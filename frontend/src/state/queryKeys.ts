@@ -11,6 +11,7 @@ export const cloneSessionKeys = {
   details: () => [...cloneSessionKeys.all, 'detail'] as const,
   detail: (id: string) => [...cloneSessionKeys.details(), id] as const,
   history: (id: string) => [...cloneSessionKeys.detail(id), 'history'] as const,
+  plan: (id: string) => [...cloneSessionKeys.detail(id), 'plan'] as const,
 };
 
 export const nodeKeys = {
@@ -26,7 +27,8 @@ export const nodeKeys = {
 
 export const imageKeys = {
   all: ['images'] as const,
-  list: () => [...imageKeys.all, 'list'] as const,
+  lists: () => [...imageKeys.all, 'list'] as const,
+  list: (filters: object) => [...imageKeys.lists(), filters] as const,
 };
 
 export const storageKeys = {

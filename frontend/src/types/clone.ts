@@ -27,6 +27,12 @@ export type CloneDeleteOutcome = Schemas['CloneDeleteOutcome'];
 export type CloneSourceReady = Schemas['CloneSourceReady'];
 export type CloneAnalysis = Schemas['Analysis'];
 export type CloneStartAck = Schemas['CloneStartAck'];
+/** A session's resize plan (`GET …/plan`), whether it checks out now, and whether it may still change. */
+export type ClonePlanView = Schemas['ClonePlanView'];
+/** The `PUT …/plan` body: the new plan, replacing the old one whole. */
+export type ClonePlanUpdate = Schemas['ClonePlanUpdate'];
+/** One operation of a plan as the server holds it. */
+export type PlanOperation = Schemas['OperationSpec'];
 export type CloneProgressUpdate = Schemas['CloneProgressUpdate'];
 
 export type CloneMode = CloneSession['clone_mode'];

@@ -10,6 +10,7 @@ import { RetryButton } from './RetryButton';
 import { CloneFacts } from './CloneFacts';
 import { CloneTimeline } from './CloneTimeline';
 import { CloneTransfer } from './CloneTransfer';
+import { PlanEditor } from './PlanEditor';
 import { NodeTokensNotice, type CreatedNavigationState } from './NodeTokensNotice';
 
 /** One clone session, kept live by the event stream (no polling). */
@@ -58,6 +59,7 @@ export function CloneDetailPage() {
         <div className="stack">
           <CloneTransfer session={session} />
           <CloneFacts session={session} />
+          <PlanEditor session={session} />
         </div>
         <CloneTimeline sessionId={session.id} />
       </div>
