@@ -353,6 +353,7 @@ describe('operator console', () => {
       [`/nodes/${nodes.source.id}/disks`, `Disks of e2e-console-src-${run}`, 'disks'],
       ['/audit', 'Audit log', 'audit'],
       ['/reports', 'Reports', 'reports'],
+      ['/images', 'Images', 'images'],
     ];
     for (const [path, heading, name] of pages) {
       await openSignedIn(page, path, page.getByRole('heading', { name: heading, exact: true }));

@@ -25,6 +25,8 @@ import {
  */
 export function PlanEditor({ session }: { session: CloneSession }) {
   const plan = useClonePlan(session.id);
+  // Here, not in the form: a save remounts the form with the plan as stored.
+  const save = useSetClonePlan(session.id);
   if (plan.isPending) return null;
   if (plan.isError) return <ErrorNotice error={plan.error} what="the resize plan" onRetry={() => void plan.refetch()} />;
   const view = plan.data.data;
@@ -38,7 +40,8 @@ export function PlanEditor({ session }: { session: CloneSession }) {
           <strong>Start would be refused:</strong> {view.problem}
         </p>
       )}
-      {view.editable ? <PlanForm key={planKey(view)} view={view} /> : <PlanList view={view} />}
+      {view.editable ? <PlanForm key={planKey(view)} view={view} save={save} /> : <PlanList view={view} />}
+      {view.editable && save.isSuccess && <p role="status">Plan saved.</p>}
     </section>
   );
 }
@@ -62,8 +65,7 @@ function PlanList({ view }: { view: ClonePlanView }) {
   );
 }
 
-function PlanForm({ view }: { view: ClonePlanView }) {
-  const save = useSetClonePlan(view.session_id);
+function PlanForm({ view, save }: { view: ClonePlanView; save: ReturnType<typeof useSetClonePlan> }) {
   const [rows, setRows] = useState<PlanRow[]>(() => rowsFromOperations(view.source_operations));
   const [errors, setErrors] = useState<PlanErrors>(NO_ERRORS);
   const [suggestion, setSuggestion] = useState<string | null>(null);
@@ -72,6 +74,7 @@ function PlanForm({ view }: { view: ClonePlanView }) {
   const change = (index: number, patch: Partial<PlanRow>) => {
     setRows((all) => all.map((row, i) => (i === index ? { ...row, ...patch } : row)));
     setErrors(NO_ERRORS);
+    save.reset();
   };
 
   async function suggest() {
@@ -129,7 +132,6 @@ function PlanForm({ view }: { view: ClonePlanView }) {
           {save.isPending ? 'Saving…' : rows.length === 0 ? 'Save empty plan' : 'Save plan'}
         </button>
       </div>
-      {save.isSuccess && !errors.form && <p role="status">Plan saved.</p>}
     </form>
   );
 }
