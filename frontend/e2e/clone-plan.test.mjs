@@ -124,6 +124,8 @@ describe('resize plan: edited on the session page until Start accepts it', () =>
     await plan().getByRole('button', { name: 'Save plan' }).click();
     await page.getByRole('status').filter({ hasText: 'Plan saved.' }).waitFor();
     await page.getByRole('status').filter({ hasText: 'Start would be refused:' }).waitFor({ state: 'detached' });
+    // The earlier refusal was about the old plan: it is no longer shown
+    await page.getByRole('alert').filter({ hasText: 'start refused' }).waitFor({ state: 'detached' });
     const stored = await apiOk('GET', `/clone-sessions/${sessionId}/plan`);
     assert.deepEqual(stored.data.source_operations, [
       { operation: 'resize', params: { partition: 2, new_size_bytes: 1_038_090_240 } },

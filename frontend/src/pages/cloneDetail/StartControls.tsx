@@ -1,4 +1,4 @@
-import { useAnalyzeCloneSession, useStartCloneSession } from '../../hooks/useCloneSessions';
+import { useAnalyzeCloneSession, useClonePlan, useStartCloneSession } from '../../hooks/useCloneSessions';
 import type { CloneSession } from '../../types/clone';
 
 /**
@@ -9,6 +9,9 @@ import type { CloneSession } from '../../types/clone';
 export function StartControls({ session }: { session: CloneSession }) {
   const analyze = useAnalyzeCloneSession();
   const start = useStartCloneSession();
+  // A refusal is about the plan as it was: once the plan changed (saved since), it no longer applies.
+  const plan = useClonePlan(session.id);
+  const startError = start.error && plan.dataUpdatedAt <= start.submittedAt ? start.error : null;
   if (session.status !== 'pending' || session.start_requested_at) return null;
   return (
     <>
@@ -19,7 +22,7 @@ export function StartControls({ session }: { session: CloneSession }) {
         Start
       </button>
       {analyze.data && <p role="status">{analyze.data.data.message}</p>}
-      {(analyze.error ?? start.error) && <p role="alert">{(analyze.error ?? start.error)?.message}</p>}
+      {(analyze.error ?? startError) && <p role="alert">{(analyze.error ?? startError)?.message}</p>}
     </>
   );
 }
