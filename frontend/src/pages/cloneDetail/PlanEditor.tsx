@@ -7,15 +7,14 @@ import { refusalReason } from '../../lib/fieldErrors';
 import type { ClonePlanView, CloneSession } from '../../types/clone';
 import {
   NO_ERRORS,
-  PLAN_UNITS,
   blankRow,
   planErrorsFrom,
   planRequest,
   rowsFromOperations,
   type PlanErrors,
   type PlanRow,
-  type PlanUnit,
 } from './planForm';
+import { PlanRowFields } from './PlanRowFields';
 
 /**
  * The session's resize plan (`GET …/plan`): the source partitions to resize
@@ -133,84 +132,5 @@ function PlanForm({ view, save }: { view: ClonePlanView; save: ReturnType<typeof
         </button>
       </div>
     </form>
-  );
-}
-
-interface RowProps {
-  index: number;
-  row: PlanRow;
-  errors: Partial<Record<'operation' | 'partition' | 'amount', string>>;
-  onChange: (patch: Partial<PlanRow>) => void;
-  onRemove: () => void;
-}
-
-/** One operation: what, which partition, the new size or start with its unit; errors under their field. */
-function PlanRowFields({ index, row, errors, onChange, onRemove }: RowProps) {
-  const n = index + 1;
-  const id = (field: string) => `plan-${index}-${field}`;
-  const described = (field: string, error?: string) => (error ? `${id(field)}-error` : undefined);
-  const fieldError = (field: string, error?: string) =>
-    error && (
-      <p className="field-error" id={`${id(field)}-error`}>
-        {error}
-      </p>
-    );
-  return (
-    <fieldset className="plan-row" data-plan-row={index}>
-      <legend>Operation {n}</legend>
-      <div className={`field${errors.operation ? ' field-invalid' : ''}`}>
-        <label htmlFor={id('operation')}>Operation</label>
-        <select
-          id={id('operation')}
-          value={row.operation}
-          aria-describedby={described('operation', errors.operation)}
-          onChange={(e) => onChange({ operation: e.target.value as PlanRow['operation'] })}
-        >
-          <option value="resize">resize</option>
-          <option value="move">move</option>
-        </select>
-        {fieldError('operation', errors.operation)}
-      </div>
-      <div className={`field${errors.partition ? ' field-invalid' : ''}`}>
-        <label htmlFor={id('partition')}>Partition</label>
-        <input
-          id={id('partition')}
-          type="text"
-          inputMode="numeric"
-          value={row.partition}
-          aria-invalid={!!errors.partition}
-          aria-describedby={described('partition', errors.partition)}
-          onChange={(e) => onChange({ partition: e.target.value })}
-        />
-        {fieldError('partition', errors.partition)}
-      </div>
-      <div className={`field${errors.amount ? ' field-invalid' : ''}`}>
-        <label htmlFor={id('amount')}>{row.operation === 'resize' ? 'New size' : 'New start'}</label>
-        <div className="field-inline">
-          <input
-            id={id('amount')}
-            type="text"
-            inputMode="decimal"
-            value={row.amount}
-            aria-invalid={!!errors.amount}
-            aria-describedby={described('amount', errors.amount)}
-            onChange={(e) => onChange({ amount: e.target.value })}
-          />
-          <select
-            aria-label={`Unit of operation ${n}`}
-            value={row.unit}
-            onChange={(e) => onChange({ unit: e.target.value as PlanUnit })}
-          >
-            {Object.keys(PLAN_UNITS).map((unit) => (
-              <option key={unit}>{unit}</option>
-            ))}
-          </select>
-        </div>
-        {fieldError('amount', errors.amount)}
-      </div>
-      <button type="button" onClick={onRemove} aria-label={`Remove operation ${n}`}>
-        Remove
-      </button>
-    </fieldset>
   );
 }
