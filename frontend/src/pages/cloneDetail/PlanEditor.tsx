@@ -27,7 +27,9 @@ export function PlanEditor({ session }: { session: CloneSession }) {
   // Here, not in the form: a save remounts the form with the plan as stored.
   const save = useSetClonePlan(session.id);
   if (plan.isPending) return null;
-  if (plan.isError) return <ErrorNotice error={plan.error} what="the resize plan" onRetry={() => void plan.refetch()} />;
+  if (plan.isError) {
+    return <ErrorNotice error={plan.error} what="the resize plan" onRetry={() => void plan.refetch()} />;
+  }
   const view = plan.data.data;
   // Only a shrink_source session may have a plan (the server refuses one otherwise): nothing to show.
   if (view.resize_mode !== 'shrink_source' && view.source_operations.length === 0) return null;

@@ -70,7 +70,10 @@ describe('planRequest', () => {
 
   it('names the row and field of each input that is not a number, and sends nothing', () => {
     expect(planRequest([row(), row({ partition: 'two', amount: '' })])).toEqual({
-      errors: { rows: { 1: { partition: 'Enter the partition number, such as 2.', amount: 'Enter the new size.' } }, form: null },
+      errors: {
+        rows: { 1: { partition: 'Enter the partition number, such as 2.', amount: 'Enter the new size.' } },
+        form: null,
+      },
     });
   });
 

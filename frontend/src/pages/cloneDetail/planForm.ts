@@ -52,7 +52,8 @@ export function rowsFromOperations(operations: readonly PlanOperation[]): PlanRo
     if (op.operation !== 'resize' && op.operation !== 'move') return [];
     const bytes = op.operation === 'resize' ? op.params.new_size_bytes : op.params.new_start_bytes;
     const unit = unitFor(bytes);
-    return [{ operation: op.operation, partition: String(op.params.partition), amount: String(bytes / PLAN_UNITS[unit]), unit }];
+    const amount = String(bytes / PLAN_UNITS[unit]);
+    return [{ operation: op.operation, partition: String(op.params.partition), amount, unit }];
   });
 }
 
@@ -63,7 +64,8 @@ export function parseAmount(text: string, unit: PlanUnit, kind: PlanKind): { byt
   if (trimmed === '') return { error: `Enter ${what}.` };
   const pattern = unit === 'bytes' ? /^\d+$/ : /^\d+(\.\d+)?$/;
   if (!pattern.test(trimmed)) {
-    return { error: unit === 'bytes' ? 'Enter a whole number of bytes.' : `Enter a number of ${unit}, such as 990 or 0.5.` };
+    const example = unit === 'bytes' ? 'a whole number of bytes' : `a number of ${unit}, such as 990 or 0.5`;
+    return { error: `Enter ${example}.` };
   }
   const bytes = Math.round(Number(trimmed) * PLAN_UNITS[unit]);
   if (!Number.isSafeInteger(bytes)) return { error: `${what.charAt(0).toUpperCase()}${what.slice(1)} is too large.` };

@@ -41,8 +41,9 @@ export function ImagesPage() {
     const merged = new URLSearchParams(params);
     for (const [key, value] of Object.entries(next)) {
       if (value === undefined) continue;
-      if (value && value !== 0) merged.set(key, String(value));
-      else merged.delete(key);
+      // An empty filter or the first page is the default: left out of the URL.
+      if (value === '' || value === 0) merged.delete(key);
+      else merged.set(key, String(value));
     }
     if (next.offset === undefined) merged.delete('offset'); // a new filter starts on its first page
     setParams(merged, { replace: true });

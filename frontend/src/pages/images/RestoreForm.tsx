@@ -73,7 +73,11 @@ function Outcomes({ outcomes, hostname }: { outcomes: RestoreOutcome[]; hostname
       {outcomes.map((o) => (
         <li key={o.target}>
           {hostname(o.target)}:{' '}
-          {o.ok ? <Link to={`/clone/${o.sessionId}`}>session created</Link> : <span role="alert">refused — {o.reason}</span>}
+          {o.ok ? (
+            <Link to={`/clone/${o.sessionId}`}>session created</Link>
+          ) : (
+            <span role="alert">refused — {o.reason}</span>
+          )}
         </li>
       ))}
     </ul>
