@@ -9,6 +9,7 @@ pub mod clone_session;
 pub mod disks;
 pub mod image;
 pub mod node;
+pub mod record;
 pub mod storage_backend;
 pub mod unique_claim;
 

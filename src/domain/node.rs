@@ -5,6 +5,7 @@ use time::OffsetDateTime;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::record::Record;
 use super::unique_claim::{ClaimAction, ClaimChange};
 use super::{Rejection, check_text};
 use crate::event_store::{Aggregate, Category, DomainEvent};
@@ -91,14 +92,8 @@ pub enum NodeEvent {
 
 impl DomainEvent for NodeEvent {}
 
-#[derive(Debug, Clone, Default)]
-pub struct Node {
-    pub id: Option<Uuid>,
-    pub details: Option<NodeDetails>,
-    /// When it was registered and last changed (for views built from the state).
-    pub created_at: Option<OffsetDateTime>,
-    pub updated_at: Option<OffsetDateTime>,
-}
+/// A node's folded state.
+pub type Node = Record<NodeDetails>;
 
 impl Aggregate for Node {
     type Event = NodeEvent;
@@ -106,20 +101,14 @@ impl Aggregate for Node {
 
     fn apply(&mut self, event: &NodeEvent) {
         match event {
-            NodeEvent::Registered { id, details, at } => {
-                self.id = Some(*id);
-                self.details = Some(details.clone());
-                self.created_at = Some(*at);
-                self.updated_at = Some(*at);
-            }
-            NodeEvent::Updated { details, at } => {
-                self.details = Some(details.clone());
-                self.updated_at = Some(*at);
-            }
-            NodeEvent::Deleted { .. } => self.details = None,
+            NodeEvent::Registered { id, details, at } => self.created(*id, details, *at),
+            NodeEvent::Updated { details, at } => self.updated(details, *at),
+            NodeEvent::Deleted { .. } => self.deleted(),
         }
     }
 }
+
+const NOT_FOUND: &str = "Node not found";
 
 /// Events plus the unique-value changes they need.
 pub type Decided = (Vec<NodeEvent>, Vec<ClaimChange>);
@@ -157,7 +146,7 @@ pub struct NodePatch {
 /// Applies `patch` to the node's details; a patch that changes nothing
 /// writes nothing.
 pub fn update(state: &Node, patch: NodePatch, now: OffsetDateTime) -> Result<Decided, Rejection> {
-    let (id, current) = existing(state)?;
+    let (id, current) = state.existing(NOT_FOUND)?;
     let details = NodeDetails {
         mac_address: patch.mac_address.unwrap_or_else(|| current.mac_address.clone()),
         hostname: patch.hostname.unwrap_or_else(|| current.hostname.clone()),
@@ -178,16 +167,9 @@ pub fn update(state: &Node, patch: NodePatch, now: OffsetDateTime) -> Result<Dec
 }
 
 pub fn delete(state: &Node, now: OffsetDateTime) -> Result<Decided, Rejection> {
-    let (id, current) = existing(state)?;
+    let (id, current) = state.existing(NOT_FOUND)?;
     let release = current.mac_address.claim(id, ClaimAction::Release);
     Ok((vec![NodeEvent::Deleted { at: now }], vec![release]))
-}
-
-fn existing(state: &Node) -> Result<(Uuid, &NodeDetails), Rejection> {
-    match (state.id, &state.details) {
-        (Some(id), Some(details)) => Ok((id, details)),
-        _ => Err(Rejection::NotFound("Node not found".into())),
-    }
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::backend_config::{self, ParsedConfig};
+use super::record::Record;
 use super::unique_claim::{ClaimAction, ClaimChange};
 use super::{Rejection, check_text};
 use crate::event_store::{Aggregate, Category, DomainEvent};
@@ -97,14 +98,8 @@ impl DomainEvent for BackendEvent {
     }
 }
 
-#[derive(Debug, Clone, Default)]
-pub struct StorageBackend {
-    pub id: Option<Uuid>,
-    pub details: Option<BackendDetails>,
-    /// When it was created and last changed (for views built from the state).
-    pub created_at: Option<OffsetDateTime>,
-    pub updated_at: Option<OffsetDateTime>,
-}
+/// A storage backend's folded state.
+pub type StorageBackend = Record<BackendDetails>;
 
 impl Aggregate for StorageBackend {
     type Event = BackendEvent;
@@ -112,20 +107,14 @@ impl Aggregate for StorageBackend {
 
     fn apply(&mut self, event: &BackendEvent) {
         match event {
-            BackendEvent::Created { id, details, at } => {
-                self.id = Some(*id);
-                self.details = Some(details.clone());
-                self.created_at = Some(*at);
-                self.updated_at = Some(*at);
-            }
-            BackendEvent::Updated { details, at, .. } => {
-                self.details = Some(details.clone());
-                self.updated_at = Some(*at);
-            }
-            BackendEvent::Deleted { .. } => self.details = None,
+            BackendEvent::Created { id, details, at } => self.created(*id, details, *at),
+            BackendEvent::Updated { details, at, .. } => self.updated(details, *at),
+            BackendEvent::Deleted { .. } => self.deleted(),
         }
     }
 }
+
+const NOT_FOUND: &str = "Storage backend not found";
 
 /// Events, claim changes, and the credentials whose sealed values go.
 pub type Decided = (Vec<BackendEvent>, Vec<ClaimChange>, BTreeSet<String>);
@@ -175,7 +164,7 @@ pub struct BackendPatch {
 /// one given a value is replaced and one given `null` is removed; a change
 /// of type removes the old type's credentials and needs a new config.
 pub fn update(state: &StorageBackend, patch: BackendPatch, now: OffsetDateTime) -> Result<Decided, Rejection> {
-    let (id, current) = existing(state)?;
+    let (id, current) = state.existing(NOT_FOUND)?;
     let name = patch.name.unwrap_or_else(|| current.name.clone());
     check_name(&name)?;
     let backend_type = patch.backend_type.unwrap_or(current.backend_type);
@@ -206,16 +195,9 @@ pub fn update(state: &StorageBackend, patch: BackendPatch, now: OffsetDateTime) 
 }
 
 pub fn delete(state: &StorageBackend, now: OffsetDateTime) -> Result<Decided, Rejection> {
-    let (id, current) = existing(state)?;
+    let (id, current) = state.existing(NOT_FOUND)?;
     // Every secret of the backend goes with it (the event's own doing).
     Ok((vec![BackendEvent::Deleted { at: now }], vec![current.claim(id, ClaimAction::Release)], BTreeSet::new()))
-}
-
-fn existing(state: &StorageBackend) -> Result<(Uuid, &BackendDetails), Rejection> {
-    match (state.id, &state.details) {
-        (Some(id), Some(details)) => Ok((id, details)),
-        _ => Err(Rejection::NotFound("Storage backend not found".into())),
-    }
 }
 
 #[cfg(test)]

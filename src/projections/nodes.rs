@@ -44,7 +44,7 @@ async fn apply(tx: &Transaction<'_>, id: Uuid, decoded: NodeEvent) -> Result<(),
 }
 
 fn state(details: &NodeDetails) -> String {
-    serde_json::to_value(details.state).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+    fold::sessions::text(&details.state)
 }
 
 /// A node as the API shows it.
@@ -73,11 +73,7 @@ impl NodeView {
     /// registered. Built from the state a command left, so the command's
     /// response never shows a later command's change.
     pub fn of(node: &crate::domain::node::Node) -> Option<Self> {
-        let (Some(id), Some(details), Some(created_at), Some(updated_at)) =
-            (node.id, &node.details, node.created_at, node.updated_at)
-        else {
-            return None;
-        };
+        let (id, details, created_at, updated_at) = node.live()?;
         Some(NodeView {
             id,
             mac_address: details.mac_address.as_str().to_owned(),

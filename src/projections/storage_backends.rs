@@ -57,7 +57,7 @@ fn credentials(details: &BackendDetails) -> Vec<String> {
 }
 
 fn backend_type(details: &BackendDetails) -> String {
-    serde_json::to_value(details.backend_type).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+    fold::sessions::text(&details.backend_type)
 }
 
 /// A storage backend as the API shows it.
@@ -87,11 +87,7 @@ impl StorageBackendView {
     /// exists. Built from the state a command left, so the command's response
     /// never shows a later command's change.
     pub fn of(backend: &crate::domain::storage_backend::StorageBackend) -> Option<Self> {
-        let (Some(id), Some(details), Some(created_at), Some(updated_at)) =
-            (backend.id, &backend.details, backend.created_at, backend.updated_at)
-        else {
-            return None;
-        };
+        let (id, details, created_at, updated_at) = backend.live()?;
         Some(Self::shown(
             id,
             details.name.clone(),

@@ -72,7 +72,7 @@ impl DiskInfoView {
 
 /// A partition table's name as stored and shown (`gpt`, `mbr`, `unknown`).
 pub(super) fn table_name(table: PartitionTable) -> String {
-    serde_json::to_value(table).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+    crate::projections::fold::sessions::text(&table)
 }
 
 /// A sector size as stored (validated to 512 or 4096 when reported, so it
