@@ -16,6 +16,7 @@ pub mod health;
 pub mod images;
 pub mod metrics;
 pub mod nodes;
+mod registry;
 pub mod reports;
 mod shared_responses;
 pub mod storage_backends;

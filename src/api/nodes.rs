@@ -6,15 +6,15 @@ use axum::Json;
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use uuid::Uuid;
 
-use super::envelope::{ApiList, ApiResponse};
-use super::extract::{ApiJson, ApiQuery, IdPath, Page};
+use super::envelope::ApiResponse;
+use super::extract::IdPath;
 use crate::app::App;
-use crate::auth::{Admin, Auth, Viewer};
+use crate::auth::{Admin, Auth};
 use crate::commands::nodes as command;
 use crate::domain::node::{MacAddress, NodeDetails, NodePatch, NodeState};
 use crate::error::{ApiError, ErrorBody};
+use crate::event_store::Metadata;
 use crate::projections::nodes::{self as view, NodeView};
 
 /// Register a node.
@@ -60,43 +60,51 @@ pub struct NodeRegistered {
     pub node_token: String,
 }
 
+/// A PATCH body as the domain's patch: the MAC address in canonical form
+/// (422 when it is not one).
+impl TryFrom<NodeUpdate> for NodePatch {
+    type Error = ApiError;
+
+    fn try_from(body: NodeUpdate) -> Result<Self, ApiError> {
+        Ok(NodePatch {
+            mac_address: body.mac_address.as_deref().map(MacAddress::parse).transpose()?,
+            hostname: body.hostname,
+            ip_address: body.ip_address,
+            arch: body.arch,
+            state: body.state,
+        })
+    }
+}
+
 /// A node's new token; the previous one stopped working.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct NodeTokenRotated {
     pub node_token: String,
 }
 
-/// List nodes, newest first.
-#[utoipa::path(
-    operation_id = "list_nodes", get, path = "/nodes", tag = "nodes",
-    params(Page), security(("bearer" = ["viewer"])),
-    responses((status = 200, body = ApiList<NodeView>))
-)]
-pub async fn list(
-    State(app): State<Arc<App>>,
-    _auth: Auth<Viewer>,
-    ApiQuery(page): ApiQuery<Page>,
-) -> Result<Json<ApiList<NodeView>>, ApiError> {
-    let (limit, offset) = page.validate()?;
-    let conn = app.read_model().await?;
-    Ok(ApiList::ok(view::list(&*conn, limit, offset).await?))
+super::registry::registry_handlers! {
+    tag: "nodes",
+    collection: "/nodes",
+    item: "/nodes/{id}",
+    view: NodeView,
+    read: view,
+    command: command,
+    create: (NodeCreate => NodeRegistered by register, conflict: "MAC address already registered", done: "registered"),
+    update_body: NodeUpdate,
+    operations: ("list_nodes", "create_node", "get_node", "update_node", "delete_node"),
+    summaries: (
+        "List nodes, newest first.",
+        "Register a node. The response carries the node's token, shown only once.",
+        "Get one node.",
+        "Change a node.",
+        "Delete a node (its history stays in the log; its token dies)."
+    ),
+    noun: "Node",
 }
 
-/// Register a node. The response carries the node's token, shown only once.
-#[utoipa::path(
-    operation_id = "create_node", post, path = "/nodes", tag = "nodes",
-    request_body = NodeCreate,
-    security(("bearer" = ["admin"])),
-    responses(
-        (status = 200, body = ApiResponse<NodeRegistered>),
-        (status = 409, description = "MAC address already registered", body = ErrorBody)
-    )
-)]
-pub async fn create(
-    State(app): State<Arc<App>>,
-    auth: Auth<Admin>,
-    ApiJson(body): ApiJson<NodeCreate>,
-) -> Result<Json<ApiResponse<NodeRegistered>>, ApiError> {
+/// Registers the node `body` describes; the MAC address in canonical form
+/// (422 when it is not one).
+async fn register(app: &App, metadata: &Metadata, body: NodeCreate) -> Result<NodeRegistered, ApiError> {
     let details = NodeDetails {
         mac_address: MacAddress::parse(&body.mac_address)?,
         hostname: body.hostname,
@@ -104,67 +112,8 @@ pub async fn create(
         arch: body.arch,
         state: body.state,
     };
-    let (node, node_token) = command::register(&app.commands(), &auth.ctx.metadata(), details).await?;
-    let registered = NodeRegistered { node, node_token };
-    Ok(ApiResponse::with_message(registered, "Node registered"))
-}
-
-/// Get one node.
-#[utoipa::path(
-    operation_id = "get_node", get, path = "/nodes/{id}", tag = "nodes",
-    params(("id" = Uuid, Path)), security(("bearer" = ["viewer"])),
-    responses((status = 200, body = ApiResponse<NodeView>), (status = 404, body = ErrorBody))
-)]
-pub async fn get(
-    State(app): State<Arc<App>>,
-    _auth: Auth<Viewer>,
-    IdPath(id): IdPath,
-) -> Result<Json<ApiResponse<NodeView>>, ApiError> {
-    Ok(ApiResponse::ok(fetch(&app, id).await?))
-}
-
-/// Change a node.
-#[utoipa::path(
-    operation_id = "update_node", patch, path = "/nodes/{id}", tag = "nodes",
-    params(("id" = Uuid, Path)),
-    request_body = NodeUpdate,
-    security(("bearer" = ["admin"])),
-    responses(
-        (status = 200, body = ApiResponse<NodeView>),
-        (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody)
-    )
-)]
-pub async fn update(
-    State(app): State<Arc<App>>,
-    auth: Auth<Admin>,
-    IdPath(id): IdPath,
-    ApiJson(body): ApiJson<NodeUpdate>,
-) -> Result<Json<ApiResponse<NodeView>>, ApiError> {
-    let patch = NodePatch {
-        mac_address: body.mac_address.as_deref().map(MacAddress::parse).transpose()?,
-        hostname: body.hostname,
-        ip_address: body.ip_address,
-        arch: body.arch,
-        state: body.state,
-    };
-    let node = command::update(&app.commands(), &auth.ctx.metadata(), id, patch).await?;
-    Ok(ApiResponse::with_message(node, "Node updated"))
-}
-
-/// Delete a node (its history stays in the log; its token dies).
-#[utoipa::path(
-    operation_id = "delete_node", delete, path = "/nodes/{id}", tag = "nodes",
-    params(("id" = Uuid, Path)), security(("bearer" = ["admin"])),
-    responses((status = 200, body = ApiResponse<super::Deleted>), (status = 404, body = ErrorBody))
-)]
-pub async fn delete(
-    State(app): State<Arc<App>>,
-    auth: Auth<Admin>,
-    IdPath(id): IdPath,
-) -> Result<Json<ApiResponse<super::Deleted>>, ApiError> {
-    command::delete(&app.commands(), &auth.ctx.metadata(), id).await?;
-    Ok(ApiResponse::with_message(super::Deleted { id }, "Node deleted"))
+    let (node, node_token) = command::register(&app.commands(), metadata, details).await?;
+    Ok(NodeRegistered { node, node_token })
 }
 
 /// Rotate a node's token.
@@ -180,9 +129,4 @@ pub async fn rotate_token(
 ) -> Result<Json<ApiResponse<NodeTokenRotated>>, ApiError> {
     let node_token = command::rotate_token(&app.commands(), &auth.ctx.metadata(), id).await?;
     Ok(ApiResponse::with_message(NodeTokenRotated { node_token }, "Node token rotated"))
-}
-
-async fn fetch(app: &App, id: Uuid) -> Result<NodeView, ApiError> {
-    let conn = app.read_model().await?;
-    view::get(&*conn, id).await?.ok_or_else(|| ApiError::NotFound("Node not found".into()))
 }
