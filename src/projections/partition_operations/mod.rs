@@ -6,6 +6,7 @@ mod queries;
 pub use queries::{PartitionOperationView, list_for_device, list_for_node};
 
 use deadpool_postgres::Transaction;
+use time::OffsetDateTime;
 use tokio_postgres::types::Json;
 use uuid::Uuid;
 
@@ -62,22 +63,10 @@ async fn apply(tx: &Transaction<'_>, event: &RecordedEvent, node_id: Uuid, decod
             .await?;
         }
         E::OperationStarted { op, at } => {
-            tx.execute(
-                "UPDATE partition_operations SET status = 'running', started_at = $2, updated_at = $3,
-                     last_position = $4
-                 WHERE id = $1",
-                &[&op.id, &at, stamp, pos],
-            )
-            .await?;
+            moved(tx, op.id, OperationStatus::Running, "started_at", at, (stamp, pos)).await?;
         }
         E::OperationCompleted { op, at } => {
-            tx.execute(
-                "UPDATE partition_operations SET status = 'completed', executed_at = $2, updated_at = $3,
-                     last_position = $4
-                 WHERE id = $1",
-                &[&op.id, &at, stamp, pos],
-            )
-            .await?;
+            moved(tx, op.id, OperationStatus::Completed, "executed_at", at, (stamp, pos)).await?;
         }
         E::OperationFailed { op, error, withdrawn, at } => {
             tx.execute(
@@ -96,6 +85,24 @@ async fn apply(tx: &Transaction<'_>, event: &RecordedEvent, node_id: Uuid, decod
         }
         E::DiskScanned { .. } | E::ScanCompleted { .. } | E::ScanRequested { .. } => {}
     }
+    Ok(())
+}
+
+/// Moves operation `id` to `status` and stamps `time_column` (`started_at`
+/// or `executed_at`, never input) with the event's `at`.
+async fn moved(
+    tx: &Transaction<'_>,
+    id: Uuid,
+    status: OperationStatus,
+    time_column: &str,
+    at: OffsetDateTime,
+    (stamp, pos): (&OffsetDateTime, &i64),
+) -> Result<(), ProjectionError> {
+    let sql = format!(
+        "UPDATE partition_operations SET status = $2, {time_column} = $3, updated_at = $4, last_position = $5
+         WHERE id = $1"
+    );
+    tx.execute(&sql, &[&id, &status.as_str(), &at, stamp, pos]).await?;
     Ok(())
 }
 
