@@ -18,11 +18,7 @@ async fn a_gpt_image_is_cloned_byte_for_byte_verified_and_its_digest_recorded() 
     let target_image = clone.dir.join("dst.img");
 
     // When a source and a target agent run for the session
-    let mut source = clone.agent("source", &source_image, &[]);
-    let mut target = clone.agent("target", &target_image, &[]);
-    let done = target.event("done", Duration::from_secs(120)).await;
-    assert_eq!(target.exit(Duration::from_secs(30)).await, 0, "{}", target.log_text());
-    assert_eq!(source.exit(Duration::from_secs(10)).await, 0, "{}", source.log_text());
+    let done = clone.run_both(&source_image, &target_image).await;
 
     // Then the target is byte-identical, the session completed with the
     // content digest computed independently here, and the WebSocket showed
@@ -59,9 +55,7 @@ async fn agents_started_only_from_the_kernel_parameters_of_the_create_response_c
         std::fs::write(clone.dir.join(format!("{role}.cmdline")), format!("quiet {line} console=ttyS0\n"))
             .expect("cmdline");
     }
-    let source_image = clone.dir.join("src.img");
-    crate::agent_harness::noise_image(&source_image, 3 * MIB + 5);
-    let target_image = clone.dir.join("dst.img");
+    let (source_image, target_image) = clone.noise_images(3 * MIB + 5);
 
     // When the agents get nothing else but where the disk and state are
     let cmdline =
@@ -199,7 +193,7 @@ mod data {
     use std::os::unix::fs::FileExt;
 
     use super::*;
-    use crate::agent_harness::{UnderWay, allocated, noise, noise_image, session};
+    use crate::agent_harness::{UnderWay, allocated, noise, session};
 
     #[tokio::test(flavor = "multi_thread")]
     async fn a_sparse_image_sends_little_more_than_its_data_and_stays_sparse() {
@@ -216,11 +210,7 @@ mod data {
         let target_image = clone.dir.join("dst.img");
 
         // When it is cloned
-        let mut source = clone.agent("source", &source_image, &[]);
-        let mut target = clone.agent("target", &target_image, &[]);
-        let done = target.event("done", Duration::from_secs(120)).await;
-        assert_eq!(target.exit(Duration::from_secs(30)).await, 0, "{}", target.log_text());
-        assert_eq!(source.exit(Duration::from_secs(10)).await, 0, "{}", source.log_text());
+        let done = clone.run_both(&source_image, &target_image).await;
 
         // Then at most the data plus 5 % crossed the wire, and the target is
         // identical and as sparse as the source
@@ -249,9 +239,7 @@ mod data {
         // Given a target that pauses between writing and verifying
         let app = TestApp::spawn().await;
         let clone = Clone::new(&app).await;
-        let source_image = clone.dir.join("src.img");
-        noise_image(&source_image, 24 * MIB);
-        let target_image = clone.dir.join("dst.img");
+        let (source_image, target_image) = clone.noise_images(24 * MIB);
         let mut source = clone.agent("source", &source_image, &[]);
         let mut target = clone.agent("target", &target_image, &["--hold-before-verify"]);
         let hold = target.state.join("verify.hold");
@@ -302,7 +290,7 @@ mod data {
 
 mod resume {
     use super::*;
-    use crate::agent_harness::{Stoppable, UnderWay, allocated, noise_image};
+    use crate::agent_harness::{Stoppable, UnderWay, allocated};
 
     /// Waits until the target image holds at least `bytes` of data.
     async fn until_written(path: &std::path::Path, bytes: u64) {
@@ -317,10 +305,8 @@ mod resume {
     async fn a_target_killed_midway_resumes_and_fetches_little_again() {
         let app = TestApp::spawn().await;
         let clone = Clone::new(&app).await;
-        let source_image = clone.dir.join("src.img");
         let size = 64 * MIB;
-        noise_image(&source_image, size);
-        let target_image = clone.dir.join("dst.img");
+        let (source_image, target_image) = clone.noise_images(size);
         let mut source = clone.agent("source", &source_image, &[]);
         let mut first = clone.agent("target", &target_image, &["--max-rate-mib", "16"]);
 
@@ -345,10 +331,8 @@ mod resume {
     async fn a_source_killed_midway_is_restarted_and_the_target_carries_on() {
         let app = TestApp::spawn().await;
         let clone = Clone::new(&app).await;
-        let source_image = clone.dir.join("src.img");
         let size = 64 * MIB;
-        noise_image(&source_image, size);
-        let target_image = clone.dir.join("dst.img");
+        let (source_image, target_image) = clone.noise_images(size);
         let mut first = clone.agent("source", &source_image, &[]);
         let addr = first.event("listening", Duration::from_secs(30)).await["addr"].as_str().expect("addr").to_owned();
         let mut target = clone.agent("target", &target_image, &["--max-rate-mib", "16"]);

@@ -196,13 +196,31 @@ impl Clone {
     /// mid-transfer), and the session `cloning`. Returns the source and target
     /// images and agents.
     pub async fn under_way(&self, app: &TestApp, size: u64, target_mib_per_s: u32) -> UnderWay {
-        let source_image = self.dir.join("src.img");
-        let target_image = self.dir.join("dst.img");
-        noise_image(&source_image, size);
+        let (source_image, target_image) = self.noise_images(size);
         let source = self.agent("source", &source_image, &[]);
         let target = self.agent("target", &target_image, &["--max-rate-mib", &target_mib_per_s.to_string()]);
         until_status(app, &self.id, "cloning", Duration::from_secs(30)).await;
         UnderWay { source_image, target_image, source, target }
+    }
+
+    /// `src.img` holding `size` bytes of noise, and where `dst.img` goes (not
+    /// created: the target agent creates it).
+    pub fn noise_images(&self, size: u64) -> (PathBuf, PathBuf) {
+        let source_image = self.dir.join("src.img");
+        noise_image(&source_image, size);
+        (source_image, self.dir.join("dst.img"))
+    }
+
+    /// Runs a source agent on `source_image` and a target agent on
+    /// `target_image` until the target's `done` event, and checks that both
+    /// exit 0. Returns that event.
+    pub async fn run_both(&self, source_image: &Path, target_image: &Path) -> Value {
+        let mut source = self.agent("source", source_image, &[]);
+        let mut target = self.agent("target", target_image, &[]);
+        let done = target.event("done", Duration::from_secs(120)).await;
+        assert_eq!(target.exit(Duration::from_secs(30)).await, 0, "{}", target.log_text());
+        assert_eq!(source.exit(Duration::from_secs(10)).await, 0, "{}", source.log_text());
+        done
     }
 
     /// Starts an agent of `role` on `device` with extra flags.
