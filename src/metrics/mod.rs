@@ -116,38 +116,28 @@ impl Default for Metrics {
 
 impl Gauges {
     fn register(&self, registry: &mut Registry) {
-        registry.register("ws_clients", "WebSocket clients connected to this instance", self.ws_clients.clone());
-        registry.register("projection_leader", "1 while this instance applies the projections", self.leader.clone());
-        registry.register("log_head_position", "Highest position in the event log", self.log_head.clone());
-        registry.register(
-            "projection_lag_events",
-            "Events not yet applied to the projections",
-            self.lag_events.clone(),
-        );
-        registry.register(
-            "projection_lag_seconds",
-            "Age of the oldest event not yet applied (0 when caught up)",
-            self.lag_seconds.clone(),
-        );
-        registry.register("db_pool_connections", "Connections in this instance's pool", self.pool_size.clone());
-        registry.register("db_pool_in_use", "Pooled connections in use", self.pool_in_use.clone());
-        registry.register("db_pool_waiting", "Requests waiting for a pooled connection", self.pool_waiting.clone());
+        let gauges = [
+            ("ws_clients", "WebSocket clients connected to this instance", &self.ws_clients),
+            ("projection_leader", "1 while this instance applies the projections", &self.leader),
+            ("log_head_position", "Highest position in the event log", &self.log_head),
+            ("projection_lag_events", "Events not yet applied to the projections", &self.lag_events),
+            ("db_pool_connections", "Connections in this instance's pool", &self.pool_size),
+            ("db_pool_in_use", "Pooled connections in use", &self.pool_in_use),
+            ("db_pool_waiting", "Requests waiting for a pooled connection", &self.pool_waiting),
+            ("bytes_cloned", "Bytes transferred by every clone session, from the log", &self.bytes_cloned),
+            ("certificates_issued", "Session certificates issued, from the log", &self.certificates_issued),
+            (
+                "certificates_revoked",
+                "Unexpired session certificates on the revocation list",
+                &self.certificates_revoked,
+            ),
+        ];
+        for (name, help, gauge) in gauges {
+            registry.register(name, help, gauge.clone());
+        }
+        let lag_help = "Age of the oldest event not yet applied (0 when caught up)";
+        registry.register("projection_lag_seconds", lag_help, self.lag_seconds.clone());
         registry.register("clone_sessions", "Clone sessions by status", self.sessions.clone());
-        registry.register(
-            "bytes_cloned",
-            "Bytes transferred by every clone session, from the log",
-            self.bytes_cloned.clone(),
-        );
-        registry.register(
-            "certificates_issued",
-            "Session certificates issued, from the log",
-            self.certificates_issued.clone(),
-        );
-        registry.register(
-            "certificates_revoked",
-            "Unexpired session certificates on the revocation list",
-            self.certificates_revoked.clone(),
-        );
     }
 }
 
