@@ -129,6 +129,15 @@ fn roots(ca_pem: &str) -> Arc<RootCertStore> {
     Arc::new(roots)
 }
 
+/// The certificate a bundle presents (alone: the peer trusts the CA).
+fn chain(bundle: &Bundle) -> Vec<CertificateDer<'static>> {
+    vec![CertificateDer::from_pem_slice(bundle.cert_pem.as_bytes()).expect("cert")]
+}
+
+fn key(bundle: &Bundle) -> PrivateKeyDer<'static> {
+    PrivateKeyDer::from_pem_slice(bundle.key_pem.as_bytes()).expect("key")
+}
+
 /// A TLS server presenting `server`, requiring a client certificate from the
 /// CA, and a client presenting `client`: does the handshake succeed?
 async fn handshake(server: &Bundle, client: &Bundle, server_name: String) -> Result<(), String> {
@@ -149,10 +158,7 @@ pub async fn handshake_checking(
         .with_safe_default_protocol_versions()
         .map_err(|e| e.to_string())?
         .with_client_cert_verifier(verifier)
-        .with_single_cert(
-            vec![CertificateDer::from_pem_slice(server.cert_pem.as_bytes()).expect("cert")],
-            PrivateKeyDer::from_pem_slice(server.key_pem.as_bytes()).expect("key"),
-        )
+        .with_single_cert(chain(server), key(server))
         .map_err(|e| e.to_string())?;
     let crls = crl.map(|der| vec![rustls::pki_types::CertificateRevocationListDer::from(der)]).unwrap_or_default();
     let server_verifier =
@@ -164,10 +170,7 @@ pub async fn handshake_checking(
         .with_safe_default_protocol_versions()
         .map_err(|e| e.to_string())?
         .with_webpki_verifier(server_verifier)
-        .with_client_auth_cert(
-            vec![CertificateDer::from_pem_slice(client.cert_pem.as_bytes()).expect("cert")],
-            PrivateKeyDer::from_pem_slice(client.key_pem.as_bytes()).expect("key"),
-        )
+        .with_client_auth_cert(chain(client), key(client))
         .map_err(|e| e.to_string())?;
     let (server_io, client_io) = tokio::io::duplex(64 * 1024);
     let acceptor = TlsAcceptor::from(Arc::new(server_config));
