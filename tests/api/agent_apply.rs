@@ -157,6 +157,16 @@ pub fn ext4_image_of(
     (image, digests)
 }
 
+/// The number of bytes `ntfsresize --info` prints after `label` for the ntfs
+/// volume at `device` (its current size, or the minimum it can shrink to).
+pub fn ntfsresize_info(device: &str, label: &str) -> i64 {
+    let info = output("ntfsresize", &["--info", "--force", "--no-progress-bar", device]);
+    info.lines()
+        .find_map(|l| l.strip_prefix(label))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or_else(|| panic!("no {label} in ntfsresize's answer: {info}"))
+}
+
 /// The ext4 filesystem at `at` is clean and holds every file of `digests`
 /// unchanged; `what` says when, for the failure message.
 pub fn ext4_intact(at: &str, digests: &[(String, String)], what: &str) {
@@ -218,12 +228,7 @@ async fn apply_shrinks_an_ntfs_partition_holding_files_then_grows_it_back_needs_
         assert_eq!(disk.statuses(&app).await.last().map(|s| s.0.as_str()), Some("completed"), "{what}");
         assert_eq!(disk.table()[0]["size"], json!(size_mib * 2048), "{what}");
         let part = Loop::attach_with(&image, &["--offset", "1048576", "--sizelimit", &(size_mib * MIB).to_string()]);
-        let info = output("ntfsresize", &["--info", "--force", "--no-progress-bar", &part.0]);
-        let volume: i64 = info
-            .lines()
-            .find_map(|l| l.strip_prefix("Current volume size:"))
-            .and_then(|v| v.split_whitespace().next()?.parse().ok())
-            .expect("volume size");
+        let volume = ntfsresize_info(&part.0, "Current volume size:");
         assert!(volume <= size_mib * MIB && volume > size_mib * MIB - 4096, "{what}: {volume}");
         for (name, digest) in &digests {
             let out = std::process::Command::new("ntfscat").args(["--force", &part.0, name]).output().expect("ntfscat");

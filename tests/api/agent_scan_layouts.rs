@@ -87,12 +87,7 @@ async fn scan_of_a_gpt_disk_with_vfat_ext4_ntfs_and_swap_matches_the_tools_needs
     assert_as_the_tools_say(&report, &disk.0);
     let kinds: Vec<&Value> = report["partitions"].as_array().expect("parts").iter().map(|p| &p["filesystem"]).collect();
     assert_eq!(kinds, [&json!("vfat"), &json!("ext4"), &json!("ntfs"), &json!("swap")]);
-    let info = output("ntfsresize", &["--info", "--force", "--no-progress-bar", &ntfs.0]);
-    let minimum: i64 = info
-        .lines()
-        .find_map(|l| l.strip_prefix("You might resize at "))
-        .and_then(|v| v.split_whitespace().next()?.parse().ok())
-        .expect("ntfsresize minimum");
+    let minimum = crate::agent_apply::ntfsresize_info(&ntfs.0, "You might resize at ");
     assert_eq!(report["partitions"][2]["fs_min_bytes"], minimum);
     assert!(report["partitions"][2]["used_bytes"].as_i64().is_some_and(|u| u > 0 && u <= minimum), "{report}");
 }
