@@ -61,15 +61,9 @@ async fn creating_a_direct_session_returns_every_response_field() {
 async fn a_staged_session_shows_its_backend_and_has_no_certificates() {
     let app = TestApp::spawn().await;
     let source = app.node("src").await;
-    let (_, backend) = app
-        .post(
-            "/storage/backends",
-            json!({"name": "images", "type": "nfs", "config": {"server": "10.0.0.2", "export": "/srv"}}),
-        )
-        .await;
-    let (status, body) = app
-        .post("/clone-sessions", json!({"source_node_id": source, "staging_backend_id": backend["data"]["id"]}))
-        .await;
+    let backend = app.nfs_backend("images").await;
+    let (status, body) =
+        app.post("/clone-sessions", json!({"source_node_id": source, "staging_backend_id": backend})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["data"]["clone_mode"], "staged", "staged is the spec's default mode");
     assert_eq!(body["data"]["staging_backend_name"], "images");

@@ -24,11 +24,7 @@ const TABLES: [&str; 10] = [
 
 /// Drives sessions through every outcome, plus registry changes.
 async fn workload(app: &TestApp) {
-    let backend = app
-        .post("/storage/backends", json!({"name": "nfs-a", "type": "nfs", "config": {"server": "s", "export": "/x"}}))
-        .await
-        .1;
-    let backend_id = backend["data"]["id"].as_str().expect("backend id").to_owned();
+    let backend_id = app.nfs_backend("nfs-a").await;
     for round in 0..4 {
         let session = app.direct_session().await;
         let id = session["id"].as_str().expect("id");

@@ -110,14 +110,7 @@ async fn a_new_target_retires_the_old_targets_token_certificate_and_key() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_staged_session_retargeted_replaces_the_target_token_too() {
     let app = TestApp::spawn().await;
-    let (status, body) = app
-        .post(
-            "/storage/backends",
-            json!({"name": "nfs", "type": "nfs", "config": {"server": "10.0.0.2", "export": "/x"}}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    let backend = body["data"]["id"].as_str().expect("backend").to_owned();
+    let backend = app.nfs_backend("nfs").await;
     let source = app.node("source").await;
     let target = app.node("target").await;
     let spec = json!({"clone_mode": "staged", "source_node_id": source, "target_node_id": target,

@@ -376,6 +376,15 @@ impl TestApp {
         body["data"]["id"].as_str().expect("node id").to_owned()
     }
 
+    /// Creates an NFS storage backend named `name`; returns its id.
+    pub async fn nfs_backend(&self, name: &str) -> String {
+        let config = json!({"server": "10.0.0.2", "export": "/srv/images"});
+        let (status, body) =
+            self.post("/storage/backends", json!({"name": name, "type": "nfs", "config": config})).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body["data"]["id"].as_str().expect("backend id").to_owned()
+    }
+
     /// Creates a direct session between two new nodes; returns its id.
     pub async fn direct_session_id(&self) -> String {
         self.direct_session().await["id"].as_str().expect("id").to_owned()
