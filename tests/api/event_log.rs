@@ -29,6 +29,13 @@ fn request(stream: &str, expected: ExpectedVersion, tags: &[String]) -> AppendRe
     AppendRequest::single(StreamWrite { stream: stream.into(), expected, events }, Metadata::default())
 }
 
+/// Appends `request` in a transaction of its own and commits it.
+async fn committed(client: &mut tokio_postgres::Client, request: AppendRequest) {
+    let tx = client.transaction().await.expect("begin");
+    append_batch(&tx, &[request]).await.expect("append");
+    tx.commit().await.expect("commit");
+}
+
 /// Given 8 writers on their own connections, each sleeping between insert
 /// and commit and rolling back every tenth transaction, when a reader tails
 /// the log meanwhile, then it sees every committed event exactly once, in
@@ -98,9 +105,7 @@ async fn a_tailing_reader_sees_every_committed_event_once_in_order() {
 async fn the_log_refuses_update_delete_and_truncate() {
     let db = TestDb::new().await;
     let mut client = db.client().await;
-    let tx = client.transaction().await.expect("begin");
-    append_batch(&tx, &[request("test:a", ExpectedVersion::Exact(0), &["x".into()])]).await.expect("append");
-    tx.commit().await.expect("commit");
+    committed(&mut client, request("test:a", ExpectedVersion::Exact(0), &["x".into()])).await;
 
     for statement in ["UPDATE events SET payload = '{}'", "DELETE FROM events", "TRUNCATE events"] {
         let err = client.batch_execute(statement).await.expect_err(statement);
@@ -150,9 +155,7 @@ async fn a_stale_expected_version_is_a_conflict_and_writes_nothing() {
 async fn a_committed_batch_in_memory_equals_the_log_and_names_the_head_before_it() {
     let db = TestDb::new().await;
     let mut client = db.client().await;
-    let tx = client.transaction().await.expect("begin");
-    append_batch(&tx, &[request("test:first", ExpectedVersion::Exact(0), &["a".into()])]).await.expect("append");
-    tx.commit().await.expect("commit");
+    committed(&mut client, request("test:first", ExpectedVersion::Exact(0), &["a".into()])).await;
     let tx = client.transaction().await.expect("begin");
     append_batch(&tx, &[request("test:lost", ExpectedVersion::Exact(0), &["x".into(), "y".into()])])
         .await
