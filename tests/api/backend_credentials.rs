@@ -4,7 +4,7 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::support::TestApp;
+use crate::support::{TestApp, scalar};
 
 const SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
 
@@ -27,21 +27,19 @@ async fn a_backend_secret_is_sealed_and_only_its_presence_is_shown() {
 
     let client = app.db.client().await;
     let owner = format!("storage_backend:{id}");
-    let sealed: Vec<u8> = client
-        .query_one("SELECT value FROM secrets WHERE owner = $1 AND kind = 'credential:secret_access_key'", &[&owner])
-        .await
-        .expect("sealed row")
-        .get(0);
+    let sealed: Vec<u8> = scalar(
+        &client,
+        "SELECT value FROM secrets WHERE owner = $1 AND kind = 'credential:secret_access_key'",
+        &[&owner],
+    )
+    .await;
     assert!(!sealed.windows(16).any(|w| w == &SECRET.as_bytes()[..16]), "not stored in clear");
     let secret_box = app.master_key().await;
     let opened = secret_box.open(&format!("{owner}/credential:secret_access_key"), &sealed).expect("opens");
     assert_eq!(opened, SECRET.as_bytes());
 
-    let events: String = client
-        .query_one("SELECT string_agg(payload::text, E'\\n') FROM events WHERE stream = $1", &[&owner])
-        .await
-        .expect("events")
-        .get(0);
+    let events: String =
+        scalar(&client, "SELECT string_agg(payload::text, E'\\n') FROM events WHERE stream = $1", &[&owner]).await;
     assert!(events.contains(r#""credentials": ["secret_access_key"]"#), "the log records that it is set: {events}");
     let (_, audit) = app.get("/events?limit=100").await;
     for (place, text) in [
@@ -111,7 +109,7 @@ async fn backend_configs_are_typed_and_bounded() {
 }
 
 async fn count(client: &tokio_postgres::Client, owner: &str) -> i64 {
-    client.query_one("SELECT count(*) FROM secrets WHERE owner = $1", &[&owner]).await.expect("count").get(0)
+    scalar(client, "SELECT count(*) FROM secrets WHERE owner = $1", &[&owner]).await
 }
 
 /// Backends created before credentials were sealed left them in clear in the

@@ -4,7 +4,7 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::support::{TestApp, concurrently};
+use crate::support::{TestApp, concurrently, scalar};
 
 async fn events_of(app: &TestApp, id: &str) -> Vec<String> {
     let client = app.db.client().await;
@@ -209,10 +209,7 @@ async fn a_session_that_ends_destroys_its_private_keys() {
     assert_eq!(kinds, ["retired-token:source", "retired-token:target"], "keys and certificates are gone");
 
     app.delete(&format!("/clone-sessions/{id}")).await;
-    let left: i64 = client
-        .query_one("SELECT count(*) FROM secrets WHERE owner = $1", &[&format!("clone_session:{id}")])
-        .await
-        .expect("count")
-        .get(0);
+    let left: i64 =
+        scalar(&client, "SELECT count(*) FROM secrets WHERE owner = $1", &[&format!("clone_session:{id}")]).await;
     assert_eq!(left, 0, "deleting the session removes every secret of it");
 }

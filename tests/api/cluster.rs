@@ -14,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::cluster_harness::{Cluster, Session, spawn};
 use crate::projections::{free_port, snapshot, wait_caught_up};
-use crate::support::{ADMIN_TOKEN, TestDb};
+use crate::support::{ADMIN_TOKEN, TestDb, scalar};
 
 const PROGRESS: &str = "clone_session.progress_reported";
 
@@ -143,7 +143,7 @@ async fn applied(db: &TestDb, position: i64, within: Duration) -> Duration {
 
 async fn head(db: &TestDb) -> i64 {
     let client = db.client().await;
-    client.query_one("SELECT COALESCE(max(position), 0) FROM events", &[]).await.expect("head").get(0)
+    scalar(&client, "SELECT COALESCE(max(position), 0) FROM events", &[]).await
 }
 
 /// Every acknowledged report is in the log; the live tables equal a rebuild
@@ -266,8 +266,7 @@ async fn one_ca_and_one_master_key_for_every_instance_and_a_wrong_kek_refuses_to
         let session = cluster.transferring_session(made).await;
         let client = cluster.db.client().await;
         let owner = format!("clone_session:{}", session.id);
-        let sealed: i64 =
-            client.query_one("SELECT count(*) FROM secrets WHERE owner = $1", &[&owner]).await.expect("secrets").get(0);
+        let sealed: i64 = scalar(&client, "SELECT count(*) FROM secrets WHERE owner = $1", &[&owner]).await;
         assert!(sealed > 0, "the session's keys are sealed in the database");
         let path = format!("/clone-sessions/{}/certs?role=source", session.id);
         let (status, body) = cluster.call(read, reqwest::Method::GET, &path, &session.source, Value::Null).await;

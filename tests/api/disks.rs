@@ -4,7 +4,7 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::support::TestApp;
+use crate::support::{TestApp, scalar};
 
 pub const MIB: i64 = 1024 * 1024;
 pub const GIB: i64 = 1024 * MIB;
@@ -45,7 +45,7 @@ pub async fn report(app: &TestApp, node: &str, disks: Value) -> (StatusCode, Val
 
 async fn log_length(app: &TestApp) -> i64 {
     let client = app.db.client().await;
-    client.query_one("SELECT count(*) FROM events WHERE stream LIKE 'node_disks:%'", &[]).await.expect("count").get(0)
+    scalar(&client, "SELECT count(*) FROM events WHERE stream LIKE 'node_disks:%'", &[]).await
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -235,7 +235,7 @@ async fn disk_routes_need_a_registered_node() {
     app.delete(&format!("/nodes/{node}")).await;
     app.settle().await;
     let client = app.db.client().await;
-    let left: i64 = client.query_one("SELECT count(*) FROM disk_info", &[]).await.expect("count").get(0);
+    let left: i64 = scalar(&client, "SELECT count(*) FROM disk_info", &[]).await;
     assert_eq!(left, 0, "a deleted node's disks leave the read model");
 }
 

@@ -11,7 +11,7 @@ use pureboot::event_store::{AppendRequest, ExpectedVersion, Metadata, NewEvent, 
 use serde_json::json;
 use tokio::sync::Mutex;
 
-use crate::support::TestDb;
+use crate::support::{TestDb, scalar};
 
 const WRITERS: usize = 8;
 
@@ -112,7 +112,7 @@ async fn the_log_refuses_update_delete_and_truncate() {
         let message = err.as_db_error().map(|e| e.message().to_owned()).unwrap_or_default();
         assert!(message.contains("append-only"), "{statement}: {message}");
     }
-    let count: i64 = client.query_one("SELECT count(*) FROM events", &[]).await.expect("count").get(0);
+    let count: i64 = scalar(&client, "SELECT count(*) FROM events", &[]).await;
     assert_eq!(count, 1);
 }
 

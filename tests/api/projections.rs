@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::support::{TestApp, TestDb, table_rows};
+use crate::support::{TestApp, TestDb, scalar, table_rows};
 
 const TABLES: [&str; 10] = [
     "nodes",
@@ -246,11 +246,8 @@ async fn killing_the_controller_loses_no_acknowledged_event_and_checkpoints_stay
     }
 
     let client = db.client().await;
-    let logged: i64 = client
-        .query_one("SELECT count(*) FROM events WHERE event_type = 'clone_session.progress_reported'", &[])
-        .await
-        .expect("count")
-        .get(0);
+    let logged: i64 =
+        scalar(&client, "SELECT count(*) FROM events WHERE event_type = 'clone_session.progress_reported'", &[]).await;
     assert!(acknowledged > 0, "the load made progress");
     assert!(logged as usize >= acknowledged, "{logged} logged < {acknowledged} acknowledged");
 

@@ -4,7 +4,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::certificates::{Bundle, bundle, handshake_checking};
-use crate::support::{ADMIN_TOKEN, TestApp, TestDb};
+use crate::support::{ADMIN_TOKEN, TestApp, TestDb, scalar};
 use pureboot::auth::{OperatorRole, operator_tokens};
 
 #[tokio::test(flavor = "multi_thread")]
@@ -153,14 +153,12 @@ async fn private_keys_are_stored_encrypted() {
     let id: &str = &app.direct_session_id().await;
     let served = bundle(&app, id, "source").await;
     let client = app.db.client().await;
-    let stored: Vec<u8> = client
-        .query_one(
-            "SELECT value FROM secrets WHERE owner = $1 AND kind = 'key:source'",
-            &[&format!("clone_session:{id}")],
-        )
-        .await
-        .expect("row")
-        .get(0);
+    let stored: Vec<u8> = scalar(
+        &client,
+        "SELECT value FROM secrets WHERE owner = $1 AND kind = 'key:source'",
+        &[&format!("clone_session:{id}")],
+    )
+    .await;
     assert!(!stored.windows(11).any(|w| w == b"PRIVATE KEY"), "not plain PEM");
     assert!(!stored.windows(16).any(|w| w == &served.key_pem.as_bytes()[40..56]), "no PEM fragment either");
     let secret_box = app.master_key().await;
@@ -329,11 +327,7 @@ async fn no_secret_reaches_the_log_the_events_the_websocket_or_lists() {
     let log = std::fs::read_to_string(dir.join("controller.log")).expect("log");
     assert!(log.contains("listening"), "the log was captured");
     let client = db.client().await;
-    let events: String = client
-        .query_one("SELECT string_agg(row_to_json(e)::text, E'\\n') FROM events e", &[])
-        .await
-        .expect("events")
-        .get(0);
+    let events: String = scalar(&client, "SELECT string_agg(row_to_json(e)::text, E'\\n') FROM events e", &[]).await;
     let lists: String = lists.iter().map(Value::to_string).collect();
     let mut needles: Vec<String> =
         secrets.iter().flat_map(|s| [s.clone(), pureboot::ca::hex(&pureboot::auth::hash(s))]).collect();

@@ -526,6 +526,15 @@ fn assert_documented(message: &Value) {
     assert_eq!(&written, message, "the typed message writes back differently");
 }
 
+/// The one value `sql` selects: the first column of its single row.
+pub async fn scalar<T: for<'a> tokio_postgres::types::FromSql<'a>>(
+    client: &tokio_postgres::Client,
+    sql: &str,
+    params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+) -> T {
+    client.query_one(sql, params).await.unwrap_or_else(|e| panic!("{sql}: {e}")).get(0)
+}
+
 /// Every row of a table as JSON, ordered, for comparing read models.
 pub async fn table_rows(client: &tokio_postgres::Client, table: &str) -> Vec<Value> {
     let sql = format!("SELECT j FROM (SELECT row_to_json(t)::jsonb AS j FROM {table} t) x ORDER BY j::text");
