@@ -29,14 +29,7 @@ pub async fn capture_quietly<B: Backend>(backend: &B, image: &str, device: &Path
 
 /// Bytes of all files under `root`.
 pub fn stored_bytes(root: &Path) -> u64 {
-    std::fs::read_dir(root)
-        .expect("read dir")
-        .map(|entry| {
-            let entry = entry.expect("entry");
-            let meta = entry.metadata().expect("stat");
-            if meta.is_dir() { stored_bytes(&entry.path()) } else { meta.len() }
-        })
-        .sum()
+    walk(root).iter().map(|path| std::fs::metadata(path).expect("stat").len()).sum()
 }
 
 /// A backend that stores the first `puts` objects, then fails: a capture cut off midway.
@@ -110,6 +103,29 @@ async fn an_image_restores_identical_to_three_targets_and_a_second_capture_uploa
     assert!(error.contains("image golden already exists"), "{error}");
 }
 
+/// The chunk objects under `root` once `expected` of them are there, or
+/// what is there after 10 s.
+async fn settled_chunk_count(root: &Path, expected: usize) -> usize {
+    let count =
+        || walk(&root.join("chunks")).into_iter().filter(|path| path.extension().is_some_and(|e| e == "zst")).count();
+    for _ in 0..200 {
+        if count() >= expected {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    count()
+}
+
+/// Every file below `dir` (none when it does not exist).
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
+    entries
+        .flatten()
+        .flat_map(|entry| if entry.path().is_dir() { walk(&entry.path()) } else { vec![entry.path()] })
+        .collect()
+}
+
 #[tokio::test]
 async fn an_interrupted_capture_resumes_with_only_the_rest_and_the_image_verifies() {
     // Given a disk and the number of chunks a complete capture stores
@@ -123,6 +139,9 @@ async fn an_interrupted_capture_resumes_with_only_the_rest_and_the_image_verifie
     let cut = FailingAfter { inner: backend, puts: AtomicUsize::new(5) };
     let error = capture_quietly(&cut, "golden", &disk).await.expect_err("cut off");
     assert!(error.contains("injected failure"), "{error}");
+    // (the capture returns at the first failure; writes it had started finish on the blocking pool)
+    let stored = settled_chunk_count(&root, 5).await;
+    assert_eq!(stored, 5, "the cut-off capture stores exactly the puts it was allowed");
     // Then the image is incomplete: no manifest, and restoring it says so
     let backend = cut.inner;
     assert!(!root.join(manifest_key("golden")).exists());
