@@ -13,6 +13,10 @@
 //!  restore: ready ─target: downloading─▶ downloading ─complete─▶ completed
 //!  any image's sessions: ─DELETE /images/{id}─▶ deleted (shown by the read model)
 //! ```
+//! `source-complete` records the image in the same append as the session's
+//! event; a restore's creation appends `image.restore_created` to the
+//! image's stream, which orders it with the image's deletion
+//! ([`crate::domain::image::delete`]).
 //! The session leaves `pending` for `cloning` when the upload (capture) or the
 //! download (restore) starts (`clone.started`). A capture without a target
 //! completes at `source-complete`; otherwise the target's `complete` ends it,
