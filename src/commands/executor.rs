@@ -139,8 +139,8 @@ impl Executor {
     /// a rule spanning the two (an image is not deleted while a restore of it
     /// is created) holds against concurrent commands: one of two racing
     /// commands loses, is decided again on the fresh states, and is accepted
-    /// or refused. Only `id`'s stream takes the in-process turn (the turn is
-    /// an optimisation; the versions are the guarantee).
+    /// or refused. Both streams take their in-process turns, so commands on
+    /// one partner (many restores of one image) queue rather than race.
     pub async fn execute_with<A, B>(
         &self,
         metadata: &Metadata,
@@ -154,7 +154,10 @@ impl Executor {
     {
         let stream = A::stream(id);
         let partner = partner.map(B::stream);
-        let _turn = self.locks.lock(&stream).await;
+        let _turns = match &partner {
+            Some(partner) => self.locks.lock_both(&stream, partner).await,
+            None => (self.locks.lock(&stream).await, None),
+        };
         let mut pauses = race_backoff();
         loop {
             let (mut state, version) = A::cache(self).load(&self.pool, &stream).await?;

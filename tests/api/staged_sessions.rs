@@ -148,12 +148,15 @@ async fn an_image_a_session_uses_cannot_be_deleted_until_that_session_is_over() 
     assert_eq!(status, StatusCode::CONFLICT, "a deleted image cannot be restored");
 }
 
-/// A restore created while its image is deleted: the two commands write to
+/// A restore created while its image is deleted, on two controllers sharing
+/// the database (no in-process turn orders them): the two commands write to
 /// the image's stream, so exactly one is accepted, whichever commits first;
 /// the read models may lag both, so checking them could let both through.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_restore_racing_the_deletion_of_its_image_never_both_succeed() {
     let app = TestApp::spawn().await;
+    let shared = crate::support::TestDb { name: app.db.name.clone(), config: app.db.config.clone() };
+    let other = TestApp::spawn_with(shared, &[]).await;
     let mut outcomes = std::collections::BTreeMap::new();
     for round in 0..12 {
         let (_, image) = ready_image(&app, &format!("golden-{round}")).await;
@@ -161,7 +164,7 @@ async fn a_restore_racing_the_deletion_of_its_image_never_both_succeed() {
         let body = json!({"clone_mode": "staged", "image_id": image, "target_node_id": target});
         let path = format!("/images/{image}");
         let ((restore, created), (deletion, deleted)) =
-            tokio::join!(app.post("/clone-sessions", body.clone()), app.delete(&path));
+            tokio::join!(app.post("/clone-sessions", body.clone()), other.delete(&path));
         *outcomes.entry((restore.as_u16(), deletion.as_u16())).or_insert(0) += 1;
         match (restore, deletion) {
             (StatusCode::OK, StatusCode::CONFLICT) => {
@@ -295,4 +298,30 @@ async fn a_restore_is_analysed_against_the_images_layout_with_exact_numbers() {
     // The last usable byte of 2 GiB: 4,194,304 sectors less the 33 of the backup GPT.
     assert_eq!(analysis["grow"], json!({"partition": 2, "from_bytes": root_size, "to_bytes": 2_112_863_744_i64}));
     assert_eq!(analysis["suggested_resize_mode"], "grow_target");
+}
+
+/// Many restores of one image created at once all write to the image's
+/// stream: they take turns instead of failing their version checks over
+/// and over (which would end in 409s after the executor's retries).
+#[tokio::test(flavor = "multi_thread")]
+async fn many_restores_of_one_image_created_at_once_all_succeed() {
+    let app = std::sync::Arc::new(TestApp::spawn().await);
+    let (_, image) = ready_image(&app, "golden").await;
+    let mut targets = Vec::new();
+    for n in 0..24 {
+        targets.push(app.node(&format!("node-{n}")).await);
+    }
+    let targets = std::sync::Arc::new(targets);
+    let statuses = crate::support::concurrently(&app, 0..24, |app, n| {
+        let body = json!({"clone_mode": "staged", "image_id": image, "target_node_id": targets[n as usize]});
+        async move { app.post("/clone-sessions", body).await }
+    })
+    .await;
+    for (status, body) in &statuses {
+        assert_eq!(*status, StatusCode::OK, "{body}");
+    }
+    let (status, body) = app.delete(&format!("/images/{image}")).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    let detail = body["detail"].as_str().expect("detail");
+    assert!(statuses.iter().all(|(_, b)| detail.contains(b["data"]["id"].as_str().expect("id"))), "{detail}");
 }
