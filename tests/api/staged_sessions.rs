@@ -265,7 +265,7 @@ async fn a_restore_is_analysed_against_the_images_layout_with_exact_numbers() {
     let layout = json!([part(1, MIB, 32 * MIB, "vfat"), part(2, 33 * MIB, root_size, "ext4")]);
     let app = TestApp::spawn().await;
     let source = reported(&app, "master", json!([disk("/dev/sda", 1536 * MIB, layout)])).await;
-    let nfs = backend(&app, "nfs", "nfs", json!({"server": "10.0.0.2", "export": "/srv"})).await;
+    let nfs = app.nfs_backend("nfs").await;
     let body = json!({"clone_mode": "staged", "source_node_id": source, "staging_backend_id": nfs,
         "source_device": "/dev/sda", "image_name": "golden"});
     let (_, created) = app.post("/clone-sessions", body).await;
