@@ -85,7 +85,8 @@ pub async fn get(
         (status = 200, body = ApiResponse<super::Deleted>),
         (status = 404, description = "No such image, or already deleted", body = ErrorBody),
         (status = 409, description = "A clone session that is not over (not completed, failed or cancelled) \
-            uses the image; `detail` names it", body = ErrorBody)
+            uses the image: its capture session, or a restore session, also one created while this request \
+            ran (the two are ordered on the image's stream); `detail` names it", body = ErrorBody)
     )
 )]
 pub async fn delete(
@@ -93,7 +94,6 @@ pub async fn delete(
     auth: Auth<Operator>,
     IdPath(id): IdPath,
 ) -> Result<Json<ApiResponse<super::Deleted>>, ApiError> {
-    let active = view::users(&*app.read_model().await?, id).await?;
-    command::delete(&app.commands(), &auth.ctx.metadata(), id, &active).await?;
+    command::delete(&app.commands(), &auth.ctx.metadata(), id).await?;
     Ok(ApiResponse::with_message(super::Deleted { id }, "Image deleted"))
 }

@@ -129,22 +129,65 @@ impl Executor {
         A: Cached,
         D: Into<Decision<A::Event>>,
     {
+        self.execute_with::<A, A>(metadata, id, None, |state, _, now| Ok((decide(state, now)?.into(), Vec::new())))
+            .await
+    }
+
+    /// [`Executor::execute`] deciding on two aggregates at once: `id` and
+    /// its `partner` (none: a default state, never written). Both streams
+    /// are written in one append, each guarded by the version decided on, so
+    /// a rule spanning the two (an image is not deleted while a restore of it
+    /// is created) holds against concurrent commands: one of two racing
+    /// commands loses, is decided again on the fresh states, and is accepted
+    /// or refused. Both streams take their in-process turns, so commands on
+    /// one partner (many restores of one image) queue rather than race.
+    pub async fn execute_with<A, B>(
+        &self,
+        metadata: &Metadata,
+        id: Uuid,
+        partner: Option<Uuid>,
+        mut decide: impl FnMut(&A, &B, OffsetDateTime) -> Result<(Decision<A::Event>, Vec<B::Event>), Rejection>,
+    ) -> Result<Executed<A>, ApiError>
+    where
+        A: Cached,
+        B: Cached,
+    {
         let stream = A::stream(id);
-        let _turn = self.locks.lock(&stream).await;
+        let partner = partner.map(B::stream);
+        let _turns = match &partner {
+            Some(partner) => self.locks.lock_both(&stream, partner).await,
+            None => (self.locks.lock(&stream).await, None),
+        };
         let mut pauses = race_backoff();
         loop {
             let (mut state, version) = A::cache(self).load(&self.pool, &stream).await?;
+            let (mut other, other_version) = match &partner {
+                Some(partner) => B::cache(self).load(&self.pool, partner).await?,
+                None => (B::default(), 0),
+            };
             let at = now();
-            let decision: Decision<A::Event> = decide(&state, at)?.into();
-            if decision.events.is_empty() && decision.claims.is_empty() && decision.secrets.is_empty() {
+            let (decision, other_events) = decide(&state, &other, at)?;
+            let partner_write = partner.as_ref().filter(|_| !other_events.is_empty());
+            if decision.events.is_empty()
+                && decision.claims.is_empty()
+                && decision.secrets.is_empty()
+                && partner_write.is_none()
+            {
                 return Ok(Executed { state, wrote: false, last_position: 0, version, at });
             }
-            // Claims are written first, so the command's own events end the
-            // transaction: `last_position` is then its stream's last event,
-            // the position a view built from its state carries.
+            // Claims and the partner are written first, so the command's own
+            // events end the transaction: `last_position` is then its
+            // stream's last event, the position a view built from its state carries.
             let mut writes = Vec::new();
             for claim in &decision.claims {
                 writes.extend(self.claim_write(claim).await?);
+            }
+            if let Some(partner) = partner_write {
+                writes.push(StreamWrite {
+                    stream: partner.clone(),
+                    expected: ExpectedVersion::Exact(other_version),
+                    events: other_events.iter().map(encode).collect::<Result<_, _>>().map_err(StoreError::from)?,
+                });
             }
             // The stream's version guards secret-only decisions too (a token
             // rotated for a node deleted meanwhile is decided again).
@@ -161,6 +204,10 @@ impl Executor {
                         state.apply(event);
                     }
                     A::cache(self).store(&stream, state.clone(), appended.versions[own]);
+                    if let Some(partner) = partner_write {
+                        other_events.iter().for_each(|event| other.apply(event));
+                        B::cache(self).store(partner, other, appended.versions[own - 1]);
+                    }
                     // Claims changed too; they are re-read when next needed.
                     for claim in &decision.claims {
                         self.claims.invalidate(&claim.stream());
@@ -175,6 +222,7 @@ impl Executor {
                 }
                 Err(StoreError::Conflict { stream: stale, .. }) => {
                     A::cache(self).invalidate(&stream);
+                    B::cache(self).invalidate(&stale);
                     self.claims.invalidate(&stale);
                     let Some(pause) = pauses.next() else { break };
                     tokio::time::sleep(pause).await;

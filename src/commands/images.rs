@@ -1,30 +1,31 @@
-//! Image commands: recording a finished capture, deleting an image.
+//! Image commands: what a finished capture records, deleting an image.
+//! Restores are recorded on the image by the session's creation
+//! ([`super::clone_sessions::create`]) and the image's readiness by
+//! `source-complete`, each in the same append as the session's events.
 
 use uuid::Uuid;
 
 use super::Decision;
 use crate::commands::Context;
 use crate::domain::Rejection;
-use crate::domain::clone_session::{CloneSession, StagedImage};
+use crate::domain::clone_session::{CloneSession, SessionSpec};
 use crate::domain::disks::NodeDisks;
-use crate::domain::image::{self, Image, ImageDetails, ImageEvent, manifest_path};
-use crate::domain::storage_backend::StorageBackend;
+use crate::domain::disks::scan::DiskScan;
+use crate::domain::image::{self, Image, ImageEvent};
+use crate::domain::storage_backend::{BackendType, StorageBackend};
 use crate::error::ApiError;
 use crate::event_store::Metadata;
 
-/// Records the image capture session `session_id` (in `state`, after its
-/// `source-complete`) stored, with the source disk's layout as last scanned.
-pub async fn record_ready(
-    cx: &Context<'_>,
-    metadata: &Metadata,
-    session_id: Uuid,
-    state: &CloneSession,
-) -> Result<(), ApiError> {
-    let (Some(spec), Some(StagedImage::Capture { image_id, image_name }), Some(done), Some(created_at)) =
-        (&state.spec, &state.staged, &state.captured, state.created_at)
-    else {
-        return Err(ApiError::Internal(format!("session {session_id} completed an upload without an image")));
-    };
+/// What an image records besides its session's report, read before the
+/// decision: its backend's type and the source disk's last scanned layout.
+pub struct CaptureContext {
+    pub backend_type: BackendType,
+    pub layout: Option<DiskScan>,
+}
+
+/// Reads the [`CaptureContext`] of a capture with `spec`; 409 when its
+/// backend was deleted during the capture.
+pub async fn capture_context(cx: &Context<'_>, spec: &SessionSpec) -> Result<CaptureContext, ApiError> {
     let backend_id =
         spec.staging_backend_id.ok_or_else(|| ApiError::Internal("a staged session without a backend".into()))?;
     let (backend, _) = cx.executor.load::<StorageBackend>(backend_id).await?;
@@ -33,32 +34,26 @@ pub async fn record_ready(
         .map(|d| d.backend_type)
         .ok_or_else(|| ApiError::Conflict(format!("storage backend {backend_id} was deleted during the capture")))?;
     let (disks, _) = cx.executor.load::<NodeDisks>(spec.source_node_id).await?;
-    let details = ImageDetails {
-        name: image_name.clone(),
-        source_node_id: spec.source_node_id,
-        source_device: spec.source_device.clone(),
-        capture_session_id: session_id,
-        backend_id,
-        backend_type,
-        path: manifest_path(image_name),
-        stored: done.stored.clone(),
-        layout: disks.disks.get(&spec.source_device).map(|d| d.scan.clone()),
-        captured_from: created_at,
-    };
-    let id = *image_id;
-    cx.executor
-        .execute::<Image, _>(metadata, id, |state, now| image::record_ready(state, id, details.clone(), now))
-        .await?;
-    Ok(())
+    let layout = disks.disks.get(&spec.source_device).map(|d| d.scan.clone());
+    Ok(CaptureContext { backend_type, layout })
 }
 
-/// Deletes image `id` unless a session that is not over uses it: `active`,
-/// the sessions using it as the read model shows them once it includes every
-/// committed event (409 naming them). The chunks stay on the backend.
-pub async fn delete(cx: &Context<'_>, metadata: &Metadata, id: Uuid, active: &[Uuid]) -> Result<(), ApiError> {
+/// Deletes image `id` unless a session that is not over uses it (409
+/// naming them). The sessions' ends are read from their own streams; a
+/// restore created meanwhile writes to the image's stream, so the deletion
+/// loses that race, is decided again and refused. The chunks stay on the backend.
+pub async fn delete(cx: &Context<'_>, metadata: &Metadata, id: Uuid) -> Result<(), ApiError> {
+    let (state, _) = cx.executor.load::<Image>(id).await?;
+    let mut over = Vec::new();
+    for session in image::users(&state, &[]) {
+        let (session_state, _) = cx.executor.load::<CloneSession>(session).await?;
+        if session_state.deleted || session_state.status.is_terminal() {
+            over.push(session);
+        }
+    }
     cx.executor
         .execute::<Image, _>(metadata, id, |state, now| {
-            let (events, claims): (Vec<ImageEvent>, _) = image::delete(state, id, active, now)?;
+            let (events, claims): (Vec<ImageEvent>, _) = image::delete(state, id, &over, now)?;
             Ok::<_, Rejection>(Decision { events, claims, secrets: Vec::new() })
         })
         .await?;

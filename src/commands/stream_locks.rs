@@ -22,9 +22,22 @@ impl Default for StreamLocks {
 
 impl StreamLocks {
     pub async fn lock(&self, stream: &str) -> MutexGuard<'_, ()> {
-        // FNV-1a: cheap and well spread for short keys.
-        let hash =
-            stream.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
-        self.stripes[(hash % STRIPES as u64) as usize].lock().await
+        self.stripes[stripe(stream)].lock().await
     }
+
+    /// The turns of a command writing two streams: both stripes, the lower
+    /// first (so two such commands cannot wait on each other), one when
+    /// both streams fall on it.
+    pub async fn lock_both(&self, a: &str, b: &str) -> (MutexGuard<'_, ()>, Option<MutexGuard<'_, ()>>) {
+        let (low, high) = (stripe(a).min(stripe(b)), stripe(a).max(stripe(b)));
+        let first = self.stripes[low].lock().await;
+        let second = if high == low { None } else { Some(self.stripes[high].lock().await) };
+        (first, second)
+    }
+}
+
+/// FNV-1a: cheap and well spread for short keys.
+fn stripe(stream: &str) -> usize {
+    let hash = stream.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+    (hash % STRIPES as u64) as usize
 }

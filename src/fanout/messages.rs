@@ -182,6 +182,8 @@ fn image(event: &RecordedEvent, image_id: Uuid) -> Option<D> {
             D::ImageReady(c::WsImageReady { image_id, name: details.name, size_bytes: details.stored.size_bytes })
         }
         ImageEvent::Deleted { .. } => D::ImageDeleted(c::WsImageRef { image_id }),
+        // The session's `clone.created` announces it.
+        ImageEvent::RestoreCreated { .. } => return None,
     })
 }
 

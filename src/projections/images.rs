@@ -58,6 +58,7 @@ fn apply_events<'a>(tx: &'a Transaction<'a>, events: &'a [RecordedEvent]) -> App
                     )
                     .await?;
                 }
+                ImageEvent::RestoreCreated { .. } => {}
                 ImageEvent::Deleted { .. } => {
                     tx.execute("DELETE FROM images WHERE id = $1", &[&id]).await?;
                 }
@@ -175,16 +176,4 @@ pub async fn list(
     let total: i64 =
         client.query_one(&format!("SELECT count(*) FROM images i WHERE {matching}"), &params).await?.get(0);
     Ok((rows.iter().map(view).collect(), total))
-}
-
-/// The sessions using image `id` that are not over (for its deletion).
-pub async fn users(client: &impl Db, id: Uuid) -> Result<Vec<Uuid>, tokio_postgres::Error> {
-    let rows = client
-        .query(
-            "SELECT id FROM clone_sessions WHERE image_id = $1
-                 AND status NOT IN ('completed', 'failed', 'cancelled') ORDER BY created_at",
-            &[&id],
-        )
-        .await?;
-    Ok(rows.iter().map(|r| r.get(0)).collect())
 }

@@ -103,8 +103,10 @@ async fn a_captured_image_restores_identical_to_three_targets_and_a_second_captu
     let first = history_event(&app, &capture.id, "clone_session.source_completed").await.expect("source completed");
     let uploaded = first["bytes_uploaded"].as_u64().expect("bytes uploaded");
     assert!(uploaded > 20 * MIB && uploaded < 40 * MIB, "the 24 MiB of files, compressed: {uploaded}");
-    // and every step went out on the WebSocket
-    let messages = ws.until("image.ready").await;
+    // and every step went out on the WebSocket (the image is recorded in
+    // the same append as the session's source-complete, and announced first)
+    let messages = ws.until("clone.source_complete").await;
+    assert!(messages.iter().any(|m| m["type"] == "image.ready" && m["data"]["name"] == "golden"));
     let staging: Vec<&Value> =
         messages.iter().filter(|m| m["type"] == "clone.staging_status").map(|m| &m["data"]["staging_status"]).collect();
     assert_eq!(staging, [&json!("provisioned"), &json!("uploading")]);

@@ -5,6 +5,7 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
+use crate::creation_guard::reported;
 use crate::support::TestApp;
 
 const DIGEST: &str = "af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262";
@@ -144,7 +145,73 @@ async fn an_image_a_session_uses_cannot_be_deleted_until_that_session_is_over() 
     assert_eq!(app.delete(&format!("/images/{image}")).await.0, StatusCode::NOT_FOUND);
     let (status, _) =
         app.post("/clone-sessions", json!({"clone_mode": "staged", "image_id": image, "target_node_id": target})).await;
-    assert_eq!(status, StatusCode::NOT_FOUND, "a deleted image cannot be restored");
+    assert_eq!(status, StatusCode::CONFLICT, "a deleted image cannot be restored");
+}
+
+/// A restore created while its image is deleted, on two controllers sharing
+/// the database (no in-process turn orders them): the two commands write to
+/// the image's stream, so exactly one is accepted, whichever commits first;
+/// the read models may lag both, so checking them could let both through.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_restore_racing_the_deletion_of_its_image_never_both_succeed() {
+    let app = TestApp::spawn().await;
+    let shared = crate::support::TestDb { name: app.db.name.clone(), config: app.db.config.clone() };
+    let other = TestApp::spawn_with(shared, &[]).await;
+    let mut outcomes = std::collections::BTreeMap::new();
+    for round in 0..12 {
+        let (_, image) = ready_image(&app, &format!("golden-{round}")).await;
+        let target = app.node(&format!("node-{round}")).await;
+        let body = json!({"clone_mode": "staged", "image_id": image, "target_node_id": target});
+        let path = format!("/images/{image}");
+        let ((restore, created), (deletion, deleted)) =
+            tokio::join!(app.post("/clone-sessions", body.clone()), other.delete(&path));
+        *outcomes.entry((restore.as_u16(), deletion.as_u16())).or_insert(0) += 1;
+        match (restore, deletion) {
+            (StatusCode::OK, StatusCode::CONFLICT) => {
+                let id = created["data"]["id"].as_str().expect("id");
+                assert!(deleted["detail"].as_str().is_some_and(|d| d.contains(id)), "{deleted}");
+                assert_eq!(app.get(&format!("/images/{image}")).await.0, StatusCode::OK);
+            }
+            (StatusCode::CONFLICT, StatusCode::OK) => {
+                let detail = created["detail"].as_str().unwrap_or_default();
+                assert!(detail.contains("was deleted; it can no longer be restored"), "{created}");
+                let (_, sessions) = app.get(&format!("/clone-sessions?node_id={target}")).await;
+                assert_eq!(sessions["data"].as_array().map(Vec::len), Some(0), "{sessions}");
+            }
+            other => panic!("round {round}: restore and delete answered {other:?}: {created} / {deleted}"),
+        }
+    }
+    eprintln!("(restore, delete) outcomes over 12 rounds: {outcomes:?}");
+}
+
+/// `source-complete` records the session's completion and the image in one
+/// append: one transaction, adjacent positions.
+#[tokio::test]
+async fn source_complete_records_the_session_and_its_image_in_one_append() {
+    let app = TestApp::spawn().await;
+    let (session, image) = ready_image(&app, "golden").await;
+    let rows = app
+        .db
+        .client()
+        .await
+        .query(
+            "SELECT position, event_type, recorded_at, xmin::text FROM events
+             WHERE stream IN ($1, $2) AND event_type IN ('clone_session.source_completed', 'image.ready')
+             ORDER BY position",
+            &[&format!("clone_session:{session}"), &format!("image:{image}")],
+        )
+        .await
+        .expect("events");
+    let kinds: Vec<String> = rows.iter().map(|r| r.get(1)).collect();
+    assert_eq!(kinds, ["image.ready", "clone_session.source_completed"]);
+    let (first, second): (i64, i64) = (rows[0].get(0), rows[1].get(0));
+    assert_eq!(second, first + 1, "adjacent positions");
+    let transactions: Vec<String> = rows.iter().map(|r| r.get(3)).collect();
+    assert_eq!(transactions[0], transactions[1], "one transaction");
+    // A replayed callback writes nothing more.
+    assert_eq!(source_complete(&app, &session).await.0, StatusCode::OK);
+    let (_, history) = app.get(&format!("/images/{image}")).await;
+    assert_eq!(history["data"]["status"], "ready");
 }
 
 #[tokio::test]
@@ -177,4 +244,84 @@ async fn staged_sessions_on_s3_or_iscsi_and_bad_image_requests_are_refused_at_cr
     assert_eq!(app.post("/clone-sessions", body.clone()).await.0, StatusCode::OK);
     let (status, answer) = app.post("/clone-sessions", body).await;
     assert_eq!(status, StatusCode::CONFLICT, "{answer}");
+}
+
+/// A restore is analysed against its image's layout at capture, not the
+/// source node's later scans: a 1.5 GiB GPT image (32 MiB vfat, then 1502
+/// MiB ext4) onto a 2 GiB target grows partition 2 to the target's last
+/// usable byte, after the source disk was replaced by a 4 GiB one.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_restore_is_analysed_against_the_images_layout_with_exact_numbers() {
+    const MIB: i64 = 1 << 20;
+    let part = |number: i64, start: i64, size: i64, fs: &str| {
+        json!({"number": number, "start_bytes": start, "end_bytes": start + size - 1, "size_bytes": size,
+               "type": "linux", "filesystem": fs, "label": null, "flags": [], "used_bytes": MIB, "mountpoint": null})
+    };
+    let disk = |device: &str, size: i64, partitions: Value| {
+        json!({"device": device, "size_bytes": size, "model": null, "serial": null, "partition_table": "gpt",
+               "partitions": partitions})
+    };
+    let root_size = 3_076_096 * 512;
+    let layout = json!([part(1, MIB, 32 * MIB, "vfat"), part(2, 33 * MIB, root_size, "ext4")]);
+    let app = TestApp::spawn().await;
+    let source = reported(&app, "master", json!([disk("/dev/sda", 1536 * MIB, layout)])).await;
+    let nfs = app.nfs_backend("nfs").await;
+    let body = json!({"clone_mode": "staged", "source_node_id": source, "staging_backend_id": nfs,
+        "source_device": "/dev/sda", "image_name": "golden"});
+    let (_, created) = app.post("/clone-sessions", body).await;
+    let capture = created["data"]["id"].as_str().expect("id").to_owned();
+    let image = created["data"]["image_id"].as_str().expect("image id").to_owned();
+    assert_eq!(staging(&app, &capture, "source", "provisioned", None).await.0, StatusCode::OK);
+    assert_eq!(staging(&app, &capture, "source", "uploading", Some(1536 * MIB)).await.0, StatusCode::OK);
+    let done = json!({"size_bytes": 1536 * MIB, "chunk_size_bytes": 4 * MIB, "chunks": 384, "digest": DIGEST,
+        "manifest_digest": MANIFEST});
+    let path = format!("/clone-sessions/{capture}/source-complete");
+    assert_eq!(app.as_node(&capture, "source").post(&path, done).await.0, StatusCode::OK);
+    // The source node's disk changes after the capture.
+    let (status, _) = crate::disks::report(&app, &source, json!([disk("/dev/sda", 4096 * MIB, json!([]))])).await;
+    assert_eq!(status, StatusCode::OK);
+
+    let target = reported(&app, "dst", json!([disk("/dev/sdb", 2048 * MIB, json!([]))])).await;
+    let body = json!({"clone_mode": "staged", "image_id": image, "target_node_id": target,
+        "target_device": "/dev/sdb", "resize_mode": "grow_target"});
+    let (status, created) = app.post("/clone-sessions", body).await;
+    assert_eq!(status, StatusCode::OK, "{created}");
+    let restore = created["data"]["id"].as_str().expect("id");
+    let (status, analysis) = app.post(&format!("/clone-sessions/{restore}/analyze"), json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{analysis}");
+    let analysis = &analysis["data"];
+    assert_eq!(analysis["fit"], "target_larger", "{analysis}");
+    assert_eq!(
+        (&analysis["source_size_bytes"], &analysis["target_size_bytes"]),
+        (&json!(1536 * MIB), &json!(2048 * MIB))
+    );
+    // The last usable byte of 2 GiB: 4,194,304 sectors less the 33 of the backup GPT.
+    assert_eq!(analysis["grow"], json!({"partition": 2, "from_bytes": root_size, "to_bytes": 2_112_863_744_i64}));
+    assert_eq!(analysis["suggested_resize_mode"], "grow_target");
+}
+
+/// Many restores of one image created at once all write to the image's
+/// stream: they take turns instead of failing their version checks over
+/// and over (which would end in 409s after the executor's retries).
+#[tokio::test(flavor = "multi_thread")]
+async fn many_restores_of_one_image_created_at_once_all_succeed() {
+    let app = std::sync::Arc::new(TestApp::spawn().await);
+    let (_, image) = ready_image(&app, "golden").await;
+    let mut targets = Vec::new();
+    for n in 0..24 {
+        targets.push(app.node(&format!("node-{n}")).await);
+    }
+    let targets = std::sync::Arc::new(targets);
+    let statuses = crate::support::concurrently(&app, 0..24, |app, n| {
+        let body = json!({"clone_mode": "staged", "image_id": image, "target_node_id": targets[n as usize]});
+        async move { app.post("/clone-sessions", body).await }
+    })
+    .await;
+    for (status, body) in &statuses {
+        assert_eq!(*status, StatusCode::OK, "{body}");
+    }
+    let (status, body) = app.delete(&format!("/images/{image}")).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    let detail = body["detail"].as_str().expect("detail");
+    assert!(statuses.iter().all(|(_, b)| detail.contains(b["data"]["id"].as_str().expect("id"))), "{detail}");
 }

@@ -256,7 +256,9 @@ export interface paths {
         put?: never;
         /**
          * The source stored its disk whole: staging → `ready`, the image is recorded
-         *     (`image.ready`), and a session without a target is completed.
+         *     (`image.ready`, in the same append as the session's event), and a
+         *     session without a target is completed. A replay of the same report is
+         *     answered 200 and writes nothing.
          */
         post: operations["complete_source_upload"];
         delete?: never;
@@ -3435,7 +3437,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Unsafe to create: the target node is already the target of another active (not completed, failed, cancelled or deleted) session, named in `detail`; or the target disk is smaller than the source (sizes from the nodes' latest disk reports, both in `detail`) and `resize_mode` is not `shrink_source` (a restore's source size is the image's). A size no report gives is not checked; or the image name is taken on the backend */
+            /** @description Unsafe to create: the target node is already the target of another active (not completed, failed, cancelled or deleted) session, named in `detail`; or the target disk is smaller than the source (sizes from the nodes' latest disk reports, both in `detail`) and `resize_mode` is not `shrink_source` (a restore's source size is the image's). A size no report gives is not checked; or the image name is taken on the backend; or `image_id` names an image that was deleted (also while this request ran) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4592,7 +4594,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A clone session that is not over (not completed, failed or cancelled) uses the image; `detail` names it */
+            /** @description A clone session that is not over (not completed, failed or cancelled) uses the image: its capture session, or a restore session, also one created while this request ran (the two are ordered on the image's stream); `detail` names it */
             409: {
                 headers: {
                     [name: string]: unknown;

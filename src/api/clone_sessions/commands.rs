@@ -133,7 +133,8 @@ pub struct DeleteOutcome {
             (not completed, failed, cancelled or deleted) session, named in `detail`; or the target disk is smaller \
             than the source (sizes from the nodes' latest disk reports, both in `detail`) and `resize_mode` is not \
             `shrink_source` (a restore's source size is the image's). A size no report gives is not checked; or \
-            the image name is taken on the backend", body = ErrorBody),
+            the image name is taken on the backend; or `image_id` names an image that was deleted (also while this \
+            request ran)", body = ErrorBody),
         (status = 413, body = ErrorBody),
         (status = 422, description = "Invalid field (e.g. target_node_id required for direct mode); a staged \
             session on an s3 or iscsi backend (not supported yet)", body = ErrorBody)

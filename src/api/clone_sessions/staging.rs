@@ -156,7 +156,9 @@ pub async fn report_staging(
 }
 
 /// The source stored its disk whole: staging → `ready`, the image is recorded
-/// (`image.ready`), and a session without a target is completed.
+/// (`image.ready`, in the same append as the session's event), and a
+/// session without a target is completed. A replay of the same report is
+/// answered 200 and writes nothing.
 #[utoipa::path(
     operation_id = "complete_source_upload", post, path = "/clone-sessions/{id}/source-complete",
     tag = "node-callbacks",

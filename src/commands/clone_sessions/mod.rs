@@ -22,6 +22,7 @@ use crate::domain::clone_session::{
     self as session, CloneSession, CloneSessionEvent, ProgressReport, Role, SessionPatch, SessionSpec, SourceEndpoint,
 };
 use crate::domain::disks::Device;
+use crate::domain::image::{self, Image};
 use crate::error::ApiError;
 use crate::event_store::{Aggregate, Metadata, SecretOp};
 use crate::projections::clone_sessions::{CloneSessionView, ReferencedNames};
@@ -42,7 +43,7 @@ pub async fn create(
     let staged = staging::prepare(cx, &mut spec, image).await?;
     let spec = session::check_spec(spec)?;
     let names = check_references(cx, spec.source_node_id, spec.target_node_id, spec.staging_backend_id).await?;
-    let mut sizes = plan::SessionScans::of(cx, &spec).await?.sizes();
+    let mut sizes = plan::SessionScans::of(cx, &spec, staged.as_ref()).await?.sizes();
     if let Some(session::StagedImage::Restore { size_bytes, .. }) = &staged {
         sizes.source = Some(*size_bytes);
     }
@@ -51,16 +52,23 @@ pub async fn create(
     let (certificates, mut secrets) = certificates::issue(cx, id, &spec).await?;
     let (tokens, token_secrets) = issue_session_tokens(id);
     secrets.extend(token_secrets);
+    // A restore is recorded on its image's stream in the same append, so it
+    // and the image's deletion cannot both commit.
+    let restored = staged.as_ref().filter(|s| matches!(s, session::StagedImage::Restore { .. }));
     let executed = cx
         .executor
-        .execute::<CloneSession, _>(metadata, id, |state, now| {
+        .execute_with::<CloneSession, Image>(metadata, id, restored.map(|s| s.image_id()), |state, image, now| {
             let (actor, certificates) = (metadata.actor.clone(), certificates.clone());
             let events = match &staged {
                 Some(image) => session::create_staged(state, id, spec.clone(), image.clone(), actor, now)?,
                 None => session::create(state, id, spec.clone(), actor, certificates, now)?,
             };
+            let image_events = match restored {
+                Some(restored) => image::add_restore(image, restored.image_id(), id, now)?,
+                None => Vec::new(),
+            };
             let claims = session::session_claims(state, id, &events);
-            Ok::<_, Rejection>(Decision { events, claims, secrets: secrets.clone() })
+            Ok((Decision { events, claims, secrets: secrets.clone() }, image_events))
         })
         .await?;
     let created = session::SessionCreated { id, spec, staged, created_by: metadata.actor.clone(), at: executed.at };
@@ -148,7 +156,7 @@ async fn patched_sizes(
         // decision refuses a bad path.
         spec.target_device = Device::parse(device).map_or_else(|_| device.clone(), |d| d.as_str().to_owned());
     }
-    Ok(Some(plan::SessionScans::of(cx, &spec).await?.sizes()))
+    Ok(Some(plan::SessionScans::of(cx, &spec, state.staged.as_ref()).await?.sizes()))
 }
 
 /// A PATCH that changes the target or the resize mode is held to the

@@ -1,15 +1,17 @@
 //! Analyse, plan and start: the commands that compare a session's disks.
 //! Each reads the latest scans of the session's two disks (on the nodes'
-//! `node_disks` aggregates, current without waiting for the projections)
-//! and hands them to the pure rules of `domain::clone_session`.
+//! `node_disks` aggregates, current without waiting for the projections;
+//! a restore's source is its image's recorded layout) and hands them to the
+//! pure rules of `domain::clone_session`.
 
 use uuid::Uuid;
 
 use super::run;
 use crate::commands::Context;
 use crate::domain::clone_session::analyze::{Analysis, analyze as compare};
-use crate::domain::clone_session::{self as session, ClonePlan, CloneSession, SessionDisks, SessionSpec};
+use crate::domain::clone_session::{self as session, ClonePlan, CloneSession, SessionDisks, SessionSpec, StagedImage};
 use crate::domain::disks::{DiskScan, NodeDisks};
+use crate::domain::image::Image;
 use crate::error::ApiError;
 use crate::event_store::Metadata;
 
@@ -20,10 +22,18 @@ pub struct SessionScans {
 }
 
 impl SessionScans {
-    /// Reads them for `spec`. The source's place is where a session
-    /// restoring a golden image will put the image's layout at capture.
-    pub async fn of(cx: &Context<'_>, spec: &SessionSpec) -> Result<Self, ApiError> {
-        let source = scan(cx, spec.source_node_id, &spec.source_device).await?;
+    /// Reads them for `spec`. A session restoring a golden image (`staged`)
+    /// has the image's layout at capture as its source (the image's record,
+    /// not the source node's later scans: that disk may have changed since);
+    /// an image recorded without one leaves the source unknown.
+    pub async fn of(cx: &Context<'_>, spec: &SessionSpec, staged: Option<&StagedImage>) -> Result<Self, ApiError> {
+        let source = match staged {
+            Some(StagedImage::Restore { image_id, .. }) => {
+                let (image, _) = cx.executor.load::<Image>(*image_id).await?;
+                image.details.and_then(|d| d.layout)
+            }
+            _ => scan(cx, spec.source_node_id, &spec.source_device).await?,
+        };
         let target = match spec.target_node_id {
             Some(target) => scan(cx, target, &spec.target_device).await?,
             None => None,
@@ -56,7 +66,7 @@ async fn current(cx: &Context<'_>, id: Uuid) -> Result<(CloneSession, SessionSpe
         (Some(spec), false) => spec.clone(),
         _ => return Err(ApiError::NotFound("Clone session not found".into())),
     };
-    let scans = SessionScans::of(cx, &spec).await?;
+    let scans = SessionScans::of(cx, &spec, state.staged.as_ref()).await?;
     Ok((state, spec, scans))
 }
 

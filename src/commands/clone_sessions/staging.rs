@@ -13,6 +13,7 @@ use crate::domain::clone_session::{
 use crate::domain::image;
 use crate::domain::storage_backend::{BackendType, StorageBackend};
 use crate::error::ApiError;
+use crate::event_store::Aggregate;
 use crate::event_store::Metadata;
 
 /// What a creation asks of an image: nothing (direct), a capture (with an
@@ -38,7 +39,7 @@ pub(super) async fn prepare(
         ImageRequest::None => return Ok(None),
         ImageRequest::Restore { image_id } => {
             let (state, _) = cx.executor.load::<image::Image>(image_id).await?;
-            let image = image::usable(&state)?;
+            let image = image::restorable(&state, image_id)?;
             if spec.source_node_id != Uuid::nil() && spec.source_node_id != image.source_node_id {
                 return Err(Rejection::invalid(
                     "source_node_id",
@@ -97,16 +98,40 @@ pub async fn report_staging(
 }
 
 /// The source's upload is complete: the session records it (staging
-/// `ready`), then the image is recorded as ready. Two streams, so two
-/// steps: a retry after a failure between them (agents replay the callback
-/// until it is answered 2xx) finds the first done and does the second.
+/// `ready`) and the image is recorded as ready, in one append of both
+/// streams, so no reader sees a ready session without its image and no
+/// crash leaves one half. A replay (agents repeat the callback until it is
+/// answered 2xx) writes nothing.
 pub async fn source_complete(
     cx: &Context<'_>,
     metadata: &Metadata,
     id: Uuid,
     report: SourceCompletion,
 ) -> Result<CloneSession, ApiError> {
-    let state = run(cx, metadata, id, |state, now| session::source_complete(state, report.clone(), now)).await?;
-    images::record_ready(cx, metadata, id, &state).await?;
-    Ok(state)
+    let (state, _) = cx.executor.load::<CloneSession>(id).await?;
+    let capture = match (&state.spec, &state.staged) {
+        (Some(spec), Some(StagedImage::Capture { image_id, .. })) => {
+            Some((*image_id, images::capture_context(cx, spec).await?))
+        }
+        // The decision refuses it with the reason.
+        _ => None,
+    };
+    let image_id = capture.as_ref().map(|(image_id, _)| *image_id);
+    let executed = cx
+        .executor
+        .execute_with::<CloneSession, image::Image>(metadata, id, image_id, |state, image_state, now| {
+            let events = session::source_complete(state, report.clone(), now)?;
+            let image_events = match &capture {
+                Some((image_id, context)) if image_state.details.is_none() => {
+                    let mut after = state.clone();
+                    events.iter().for_each(|event| after.apply(event));
+                    let details = session::image_details(id, &after, context.backend_type, context.layout.clone())?;
+                    image::record_ready(image_state, *image_id, details, now)?
+                }
+                _ => Vec::new(),
+            };
+            Ok((events.into(), image_events))
+        })
+        .await?;
+    Ok(executed.state)
 }

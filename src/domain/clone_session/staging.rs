@@ -13,6 +13,10 @@
 //!  restore: ready ─target: downloading─▶ downloading ─complete─▶ completed
 //!  any image's sessions: ─DELETE /images/{id}─▶ deleted (shown by the read model)
 //! ```
+//! `source-complete` records the image in the same append as the session's
+//! event; a restore's creation appends `image.restore_created` to the
+//! image's stream, which orders it with the image's deletion
+//! ([`crate::domain::image::delete`]).
 //! The session leaves `pending` for `cloning` when the upload (capture) or the
 //! download (restore) starts (`clone.started`). A capture without a target
 //! completes at `source-complete`; otherwise the target's `complete` ends it,
@@ -28,7 +32,9 @@ use super::{
     CloneMode, CloneSession, CloneSessionEvent as E, CloneStatus, Role, SessionSpec, StagingStatus, create, existing,
 };
 use crate::domain::Rejection;
-use crate::domain::image::{self, StoredImage, name_claim};
+use crate::domain::disks::scan::DiskScan;
+use crate::domain::image::{self, ImageDetails, StoredImage, name_claim};
+use crate::domain::storage_backend::BackendType;
 use crate::domain::unique_claim::{ClaimAction, ClaimChange};
 
 /// What a staged session does with its image.
@@ -237,6 +243,36 @@ pub fn source_complete(
         });
     }
     Ok(events)
+}
+
+/// The image capture session `id` (in `state`, after its `source-complete`)
+/// stored, on a backend of `backend_type`, with the source disk's `layout`
+/// as last scanned.
+pub fn image_details(
+    id: Uuid,
+    state: &CloneSession,
+    backend_type: BackendType,
+    layout: Option<DiskScan>,
+) -> Result<ImageDetails, Rejection> {
+    let (Some(spec), Some(StagedImage::Capture { image_name, .. }), Some(done), Some(created_at)) =
+        (&state.spec, &state.staged, &state.captured, state.created_at)
+    else {
+        return Err(Rejection::Conflict(format!("session {id} has no completed upload of an image")));
+    };
+    let backend_id =
+        spec.staging_backend_id.ok_or_else(|| Rejection::Conflict("a staged session without a backend".into()))?;
+    Ok(ImageDetails {
+        name: image_name.clone(),
+        source_node_id: spec.source_node_id,
+        source_device: spec.source_device.clone(),
+        capture_session_id: id,
+        backend_id,
+        backend_type,
+        path: image::manifest_path(image_name),
+        stored: done.stored.clone(),
+        layout,
+        captured_from: created_at,
+    })
 }
 
 fn checked(image_id: Uuid, report: SourceCompletion, at: OffsetDateTime) -> Result<SourceCompleted, Rejection> {

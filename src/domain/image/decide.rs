@@ -36,16 +36,53 @@ pub fn usable(state: &Image) -> Result<&ImageDetails, Rejection> {
     }
 }
 
-/// Deletes image `id`, releasing its name. `users`: the sessions that use it
-/// and are not over (completed, failed, cancelled or deleted): with any, 409
-/// naming them, since their agents still read the image from the backend.
+/// The image as a new restore may use it: a deleted one is refused with
+/// the reason (409), one never recorded is not found.
+pub fn restorable(state: &Image, id: Uuid) -> Result<&ImageDetails, Rejection> {
+    match &state.details {
+        Some(details) if state.deleted => {
+            Err(Rejection::Conflict(format!("image {} ({id}) was deleted; it can no longer be restored", details.name)))
+        }
+        _ => usable(state),
+    }
+}
+
+/// Session `session_id` will restore image `id`: recorded on the image's
+/// stream in the session's creation, so a deletion racing it is decided
+/// again and sees it. A deleted image is refused (409), one never recorded 404.
+pub fn add_restore(
+    state: &Image,
+    id: Uuid,
+    session_id: Uuid,
+    now: OffsetDateTime,
+) -> Result<Vec<ImageEvent>, Rejection> {
+    restorable(state, id)?;
+    if state.restores.contains(&session_id) {
+        return Ok(vec![]);
+    }
+    Ok(vec![ImageEvent::RestoreCreated { session_id, at: now }])
+}
+
+/// The sessions that use image `state` and are not over: its capture
+/// session and its restores, less `over` (sessions known to be completed,
+/// failed, cancelled or deleted). An end is final, so `over` may be older
+/// than `state`; a restore recorded after it was read counts as in use.
+pub fn users(state: &Image, over: &[Uuid]) -> Vec<Uuid> {
+    let capture = state.details.as_ref().map(|d| d.capture_session_id);
+    capture.into_iter().chain(state.restores.iter().copied()).filter(|s| !over.contains(s)).collect()
+}
+
+/// Deletes image `id`, releasing its name, unless a session that is not
+/// over uses it ([`users`] with `over`): 409 naming them, since their agents
+/// still read the image from the backend.
 pub fn delete(
     state: &Image,
     id: Uuid,
-    users: &[Uuid],
+    over: &[Uuid],
     now: OffsetDateTime,
 ) -> Result<(Vec<ImageEvent>, Vec<ClaimChange>), Rejection> {
     let details = usable(state)?;
+    let users = users(state, over);
     if !users.is_empty() {
         let names: Vec<String> = users.iter().map(Uuid::to_string).collect();
         return Err(Rejection::Conflict(format!(

@@ -6,7 +6,9 @@
 //!   (capture session: staging pending → provisioned → uploading)
 //!        └──source-complete──▶ ready ──DELETE /images/{id}──▶ deleted
 //!                                │                  (409 while a session that
-//!                                └──restore sessions  is not over uses it)
+//!                                └──restore sessions  is not over uses it;
+//!                                   (image.restore_created) a restore of a
+//!                                                     deleted image: 409)
 //! ```
 //! An image exists from the capture session's `source-complete` on: before
 //! that it is the session's staging area, shown by its `staging_status`. Its
@@ -82,6 +84,15 @@ pub enum ImageEvent {
         #[serde(with = "time::serde::rfc3339")]
         at: OffsetDateTime,
     },
+    /// A restore session of it was created (in the same append as the
+    /// session's creation): the image's stream orders restores and its
+    /// deletion, so no restore can begin on an image being deleted.
+    #[serde(rename = "image.restore_created")]
+    RestoreCreated {
+        session_id: Uuid,
+        #[serde(with = "time::serde::rfc3339")]
+        at: OffsetDateTime,
+    },
     #[serde(rename = "image.deleted")]
     Deleted {
         #[serde(with = "time::serde::rfc3339")]
@@ -97,6 +108,9 @@ pub struct Image {
     pub details: Option<ImageDetails>,
     pub ready_at: Option<OffsetDateTime>,
     pub deleted: bool,
+    /// Its restore sessions, oldest first (over or not: a session's end is
+    /// on its own stream).
+    pub restores: Vec<Uuid>,
 }
 
 impl Aggregate for Image {
@@ -109,6 +123,7 @@ impl Aggregate for Image {
                 self.details = Some(details.as_ref().clone());
                 self.ready_at = Some(*at);
             }
+            ImageEvent::RestoreCreated { session_id, .. } => self.restores.push(*session_id),
             ImageEvent::Deleted { .. } => self.deleted = true,
         }
     }
