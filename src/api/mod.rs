@@ -16,6 +16,7 @@ pub mod health;
 pub mod images;
 pub mod metrics;
 pub mod nodes;
+pub mod query_contract;
 mod registry;
 pub mod reports;
 mod shared_responses;

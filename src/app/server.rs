@@ -27,9 +27,14 @@ pub fn router(app: Arc<App>) -> Router {
     let index = ui_dir.join("index.html");
     let max_body = app.config.max_body_bytes;
     let request_timeout = app.config.request_timeout();
+    let query_contract = Arc::new(api::query_contract::QueryContract::from_document(&openapi));
     Router::new()
         .merge(
             api_router
+                .route_layer(axum::middleware::from_fn_with_state(
+                    query_contract,
+                    api::query_contract::refuse_undeclared,
+                ))
                 .layer(axum::middleware::from_fn_with_state(request_timeout, deadline))
                 .layer(axum::middleware::from_fn(crate::auth::failures::log_refusals)),
         )

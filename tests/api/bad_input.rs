@@ -192,3 +192,46 @@ async fn every_envelope_carries_a_message_key() {
         assert!(body.as_object().expect("object").contains_key("message"), "{kind}: {body}");
     }
 }
+
+/// Every operation of the document, with `{id}`, `{op_id}` and `{device}`
+/// filled in: (method, path under `/api/v1`).
+fn every_operation() -> Vec<(reqwest::Method, String)> {
+    let document: serde_json::Value = serde_json::from_str(&pureboot::api::openapi_json()).expect("document");
+    let id = uuid::Uuid::new_v4().to_string();
+    let mut operations = Vec::new();
+    for (path, item) in document["paths"].as_object().expect("paths") {
+        let Some(path) = path.strip_prefix("/api/v1") else { continue };
+        let path = path.replace("{id}", &id).replace("{op_id}", "1").replace("{device}", "sda");
+        for method in item.as_object().expect("path item").keys() {
+            operations.push((method.to_uppercase().parse().expect("method"), path.clone()));
+        }
+    }
+    operations
+}
+
+#[tokio::test]
+async fn a_query_parameter_an_operation_does_not_declare_is_a_422_naming_it() {
+    let app = TestApp::spawn().await;
+    // The instance reported: the CSV report moved to its own path, and the old
+    // parameter used to answer JSON as if it were absent.
+    let (status, body) = app.get("/reports/clones?format=csv").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["fields"][0]["field"], "format", "{body}");
+    assert_eq!(
+        body["fields"][0]["message"],
+        "not a query parameter of this operation, which takes: from, group_by, to"
+    );
+    // The kind: every operation, whatever its method, before anything is read or written
+    let operations = every_operation();
+    assert!(operations.len() > 50, "{} operations", operations.len());
+    for (method, path) in operations {
+        let (status, body) = app.call(method.clone(), &format!("{path}?limit=5&stauts=done"), None, None).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{method} {path}: {body}");
+        let named = body["fields"][0]["field"].as_str().expect("a field");
+        assert!(named == "stauts" || named == "limit", "{method} {path}: {body}");
+    }
+    // Declared parameters still work, the WebSocket's query token included
+    assert_eq!(app.get("/reports/clones?group_by=status").await.0, StatusCode::OK);
+    assert_eq!(app.get("/nodes?limit=5&offset=0").await.0, StatusCode::OK);
+    assert_eq!(app.get("/nodes").await.1["total"], 0, "nothing was written");
+}
