@@ -8,7 +8,7 @@
 //! | 400 | takes a body or a path parameter | [`super::extract`]: bad JSON syntax, an id that is not a UUID |
 //! | 401, 403 | declares security | the rule of `SECURITY.md`, checked by the authorization matrix test |
 //! | 413 | takes a body | the body limit ([`super::body_limit`]) |
-//! | 422 | takes a body or query parameters | [`super::extract`]: a wrong type or value, naming the field |
+//! | 422 | is any operation | [`super::extract`]: a wrong value; [`super::query_contract`]: an undeclared query name |
 //! | 503 | reaches the database (all but [`NEVER_UNAVAILABLE`]) | a lost or slow database |
 //! | `default` | is any operation | any other failure (500: a bug) |
 //!
@@ -60,8 +60,9 @@ const SHARED: &[Shared] = &[
     Shared {
         status: "422",
         name: "Invalid",
-        why: "A field or query parameter has a wrong type or value; `errors` names it.",
-        applies: |op| op.request_body.is_some() || has_parameter(op, ParameterIn::Query),
+        why: "A field or query parameter has a wrong type or value, or the query holds a parameter this operation \
+            does not declare; `fields` names it.",
+        applies: |_| true,
     },
     Shared {
         status: "503",

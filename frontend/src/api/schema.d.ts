@@ -3247,7 +3247,7 @@ export interface components {
                 "application/json": components["schemas"]["ErrorResponse"];
             };
         };
-        /** @description A field or query parameter has a wrong type or value; `errors` names it. */
+        /** @description A field or query parameter has a wrong type or value, or the query holds a parameter this operation does not declare; `fields` names it. */
         Invalid: {
             headers: {
                 [name: string]: unknown;
@@ -3309,6 +3309,7 @@ export interface operations {
                     "application/x-pem-file": string;
                 };
             };
+            422: components["responses"]["Invalid"];
             /** @description The CA is disabled; or: The database is unavailable, or did not answer within its time limits (statement, lock, connection or request timeout); retry later. A command that timed out may or may not have taken effect. */
             503: {
                 headers: {
@@ -3343,7 +3344,7 @@ export interface operations {
                     "application/x-pem-file": string;
                 };
             };
-            /** @description Unknown format; or: A field or query parameter has a wrong type or value; `errors` names it. */
+            /** @description Unknown format; or: A field or query parameter has a wrong type or value, or the query holds a parameter this operation does not declare; `fields` names it. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3390,7 +3391,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
-            /** @description Bad status, node id, limit or offset; or: A field or query parameter has a wrong type or value; `errors` names it. */
+            /** @description Bad status, node id, limit or offset; or: A field or query parameter has a wrong type or value, or the query holds a parameter this operation does not declare; `fields` names it. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3455,7 +3456,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Invalid field (e.g. target_node_id required for direct mode); a staged session on an s3 or iscsi backend (not supported yet); or: A field or query parameter has a wrong type or value; `errors` names it. */
+            /** @description Invalid field (e.g. target_node_id required for direct mode); a staged session on an s3 or iscsi backend (not supported yet); or: A field or query parameter has a wrong type or value, or the query holds a parameter this operation does not declare; `fields` names it. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3498,6 +3499,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            422: components["responses"]["Invalid"];
             503: components["responses"]["ServiceUnavailable"];
             default: components["responses"]["Error"];
         };
@@ -3532,6 +3534,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            422: components["responses"]["Invalid"];
             503: components["responses"]["ServiceUnavailable"];
             default: components["responses"]["Error"];
         };
@@ -3625,6 +3628,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            422: components["responses"]["Invalid"];
             503: components["responses"]["ServiceUnavailable"];
             default: components["responses"]["Error"];
         };
@@ -3805,7 +3809,7 @@ export interface operations {
                 };
             };
             413: components["responses"]["PayloadTooLarge"];
-            /** @description Not a valid, self-signed CSR; or: A field or query parameter has a wrong type or value; `errors` names it. */
+            /** @description Not a valid, self-signed CSR; or: A field or query parameter has a wrong type or value, or the query holds a parameter this operation does not declare; `fields` names it. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3874,7 +3878,7 @@ export interface operations {
                 };
             };
             413: components["responses"]["PayloadTooLarge"];
-            /** @description No error given; or: A field or query parameter has a wrong type or value; `errors` names it. */
+            /** @description No error given; or: A field or query parameter has a wrong type or value, or the query holds a parameter this operation does not declare; `fields` names it. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3917,6 +3921,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            422: components["responses"]["Invalid"];
             503: components["responses"]["ServiceUnavailable"];
             default: components["responses"]["Error"];
         };
@@ -3951,6 +3956,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            422: components["responses"]["Invalid"];
             503: components["responses"]["ServiceUnavailable"];
             default: components["responses"]["Error"];
         };
@@ -3999,7 +4005,7 @@ export interface operations {
                 };
             };
             413: components["responses"]["PayloadTooLarge"];
-            /** @description An operation other than resize or move, or a bad parameter, named as `source_operations[i].…`; or: A field or query parameter has a wrong type or value; `errors` names it. */
+            /** @description An operation other than resize or move, or a bad parameter, named as `source_operations[i].…`; or: A field or query parameter has a wrong type or value, or the query holds a parameter this operation does not declare; `fields` names it. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4129,7 +4135,7 @@ export interface operations {
                 };
             };
             413: components["responses"]["PayloadTooLarge"];
-            /** @description Bad size, chunk count or digest; or: A field or query parameter has a wrong type or value; `errors` names it. */
+            /** @description Bad size, chunk count or digest; or: A field or query parameter has a wrong type or value, or the query holds a parameter this operation does not declare; `fields` names it. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4263,6 +4269,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            422: components["responses"]["Invalid"];
             503: components["responses"]["ServiceUnavailable"];
             default: components["responses"]["Error"];
         };
@@ -4305,6 +4312,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            422: components["responses"]["Invalid"];
             503: components["responses"]["ServiceUnavailable"];
             default: components["responses"]["Error"];
         };
@@ -4369,7 +4377,7 @@ export interface operations {
                 };
             };
             413: components["responses"]["PayloadTooLarge"];
-            /** @description A status the role does not report, or uploading without size_bytes; or: A field or query parameter has a wrong type or value; `errors` names it. */
+            /** @description A status the role does not report, or uploading without size_bytes; or: A field or query parameter has a wrong type or value, or the query holds a parameter this operation does not declare; `fields` names it. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4421,6 +4429,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            422: components["responses"]["Invalid"];
             503: components["responses"]["ServiceUnavailable"];
             default: components["responses"]["Error"];
         };
@@ -4492,6 +4501,7 @@ export interface operations {
                     "application/json": components["schemas"]["Health"];
                 };
             };
+            422: components["responses"]["Invalid"];
             default: components["responses"]["Error"];
         };
     };
@@ -4559,6 +4569,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            422: components["responses"]["Invalid"];
             503: components["responses"]["ServiceUnavailable"];
             default: components["responses"]["Error"];
         };
@@ -4603,6 +4614,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            422: components["responses"]["Invalid"];
             503: components["responses"]["ServiceUnavailable"];
             default: components["responses"]["Error"];
         };
@@ -4705,6 +4717,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            422: components["responses"]["Invalid"];
             503: components["responses"]["ServiceUnavailable"];
             default: components["responses"]["Error"];
         };
@@ -4739,6 +4752,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            422: components["responses"]["Invalid"];
             503: components["responses"]["ServiceUnavailable"];
             default: components["responses"]["Error"];
         };
@@ -4822,6 +4836,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            422: components["responses"]["Invalid"];
             503: components["responses"]["ServiceUnavailable"];
             default: components["responses"]["Error"];
         };
@@ -4872,7 +4887,7 @@ export interface operations {
                 };
             };
             413: components["responses"]["PayloadTooLarge"];
-            /** @description Invalid report, naming the offending disk or partition (outside its disk, overlapping another, ending before it starts, a duplicate number…); or: A field or query parameter has a wrong type or value; `errors` names it. */
+            /** @description Invalid report, naming the offending disk or partition (outside its disk, overlapping another, ending before it starts, a duplicate number…); or: A field or query parameter has a wrong type or value, or the query holds a parameter this operation does not declare; `fields` names it. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4916,6 +4931,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            422: components["responses"]["Invalid"];
             503: components["responses"]["ServiceUnavailable"];
             default: components["responses"]["Error"];
         };
@@ -4959,6 +4975,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            422: components["responses"]["Invalid"];
             503: components["responses"]["ServiceUnavailable"];
             default: components["responses"]["Error"];
         };
@@ -4994,6 +5011,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            422: components["responses"]["Invalid"];
             503: components["responses"]["ServiceUnavailable"];
             default: components["responses"]["Error"];
         };
@@ -5034,6 +5052,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            422: components["responses"]["Invalid"];
             503: components["responses"]["ServiceUnavailable"];
             default: components["responses"]["Error"];
         };
@@ -5084,6 +5103,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            422: components["responses"]["Invalid"];
             503: components["responses"]["ServiceUnavailable"];
             default: components["responses"]["Error"];
         };
@@ -5183,7 +5203,7 @@ export interface operations {
                 };
             };
             413: components["responses"]["PayloadTooLarge"];
-            /** @description Empty or wrong params, naming `params.<field>`; or: A field or query parameter has a wrong type or value; `errors` names it. */
+            /** @description Empty or wrong params, naming `params.<field>`; or: A field or query parameter has a wrong type or value, or the query holds a parameter this operation does not declare; `fields` names it. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5242,6 +5262,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            422: components["responses"]["Invalid"];
             503: components["responses"]["ServiceUnavailable"];
             default: components["responses"]["Error"];
         };
@@ -5382,6 +5403,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            422: components["responses"]["Invalid"];
             503: components["responses"]["ServiceUnavailable"];
             default: components["responses"]["Error"];
         };
@@ -5403,6 +5425,7 @@ export interface operations {
                     "application/json": components["schemas"]["Readiness"];
                 };
             };
+            422: components["responses"]["Invalid"];
             /** @description Not ready (database unreachable or not answering in time, or projections behind) */
             503: {
                 headers: {
@@ -5582,6 +5605,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            422: components["responses"]["Invalid"];
             503: components["responses"]["ServiceUnavailable"];
             default: components["responses"]["Error"];
         };
@@ -5616,6 +5640,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            422: components["responses"]["Invalid"];
             503: components["responses"]["ServiceUnavailable"];
             default: components["responses"]["Error"];
         };
@@ -5704,7 +5729,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
-            /** @description `from` negative or past the log's head; or: A field or query parameter has a wrong type or value; `errors` names it. */
+            /** @description `from` negative or past the log's head; or: A field or query parameter has a wrong type or value, or the query holds a parameter this operation does not declare; `fields` names it. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5737,6 +5762,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            422: components["responses"]["Invalid"];
             503: components["responses"]["ServiceUnavailable"];
             default: components["responses"]["Error"];
         };
