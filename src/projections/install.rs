@@ -6,7 +6,7 @@ use deadpool_postgres::Transaction;
 use super::fold::bulk;
 use super::{Projection, ProjectionError, all, definition};
 use crate::db::Db;
-use crate::event_store::read;
+use crate::event_store::{RecordedEvent, read};
 
 /// Views for BI tools over the read models; dropped with them by a rebuild,
 /// so re-created after every install or rebuild.
@@ -148,38 +148,64 @@ async fn rebuild_in(tx: &Transaction<'_>, projections: &[&dyn Projection]) -> Re
             None => folded.push(*projection),
         }
     }
-    let portal = read::open_log(tx).await?;
-    let mut position = 0;
-    let mut events = read::fetch(tx, &portal, REBUILD_CHUNK).await?;
-    while let Some(last) = events.last().map(|e| e.position) {
-        // The next chunk is fetched, and the SQL folds run, while this one
-        // is folded in memory: the connection runs the statements in order,
-        // and decoding overlaps PostgreSQL's work. The projections write
-        // disjoint tables, so they share the pipeline too.
-        let next = async { read::fetch(tx, &portal, REBUILD_CHUNK).await.map_err(ProjectionError::from) };
-        let apply = futures::future::try_join_all(folded.iter().map(|p| p.apply(tx, &events)));
-        let in_memory = async {
+    let started = std::time::Instant::now();
+    // Two stages on two cores: this task fetches the log and runs the SQL
+    // folds; a blocking thread decodes the session events and folds them
+    // in memory, a chunk behind.
+    let (send, mut receive) = tokio::sync::mpsc::channel::<Vec<RecordedEvent>>(2);
+    let in_memory = tokio::task::spawn_blocking(move || -> Result<_, ProjectionError> {
+        while let Some(events) = receive.blocking_recv() {
             for event in &events {
                 let session = bulk::session_event(event)?;
                 for fold in &mut bulk {
                     fold.fold(event, session.as_ref())?;
                 }
             }
-            Ok(())
-        };
-        let (next, _, ()) = futures::try_join!(next, apply, in_memory)?;
+        }
+        Ok(bulk)
+    });
+    let portal = read::open_log(tx).await?;
+    let mut position = 0;
+    let mut events = read::fetch(tx, &portal, REBUILD_CHUNK).await?;
+    while let Some(last) = events.last().map(|e| e.position) {
+        // The next chunk is fetched while the SQL folds run: the connection
+        // runs the statements in order, and decoding overlaps PostgreSQL's
+        // work. The projections write disjoint tables, so they share the
+        // pipeline too.
+        let next = async { read::fetch(tx, &portal, REBUILD_CHUNK).await.map_err(ProjectionError::from) };
+        let apply = futures::future::try_join_all(folded.iter().map(|p| p.apply(tx, &events)));
+        let (next, _) = futures::try_join!(next, apply)?;
         position = last;
+        if send.send(events).await.is_err() {
+            break; // the in-memory fold stopped: its error follows
+        }
         events = next;
     }
+    drop(send);
+    let bulk = match in_memory.await {
+        Ok(folded) => folded?,
+        Err(err) => std::panic::resume_unwind(err.into_panic()),
+    };
+    let folded_at = started.elapsed();
     for fold in bulk {
         fold.write(tx).await?;
     }
+    let written_at = started.elapsed();
     // One sort per index over the final rows, instead of an entry per row
     // version (measured: 60.5 → 29.1 s for a 762,714-event log; creating the
     // tables unlogged and logging them once at the end saved nothing more).
     for index in indexes {
         tx.batch_execute(index).await?;
     }
+    let (fold_ms, write_ms) = (folded_at.as_millis(), (written_at - folded_at).as_millis());
+    let index_ms = (started.elapsed() - written_at).as_millis();
+    tracing::debug!(
+        position,
+        fold_ms,
+        write_ms,
+        index_ms,
+        "rebuild: log streamed and folded, tables written, indexes built"
+    );
     for projection in projections {
         tx.execute(
             "UPDATE projection_checkpoints SET position = $2, definition = $3, updated_at = now() WHERE name = $1",
