@@ -68,7 +68,7 @@ pub fn session_event(event: &RecordedEvent) -> Result<Option<SessionEvent<'_>>, 
 /// parsed as a double and rounded to microseconds, half to even (`rint`).
 pub fn pg_time(at: OffsetDateTime) -> OffsetDateTime {
     let nanos = at.nanosecond();
-    if nanos % 1_000 == 0 {
+    if nanos.is_multiple_of(1_000) {
         return at;
     }
     let fraction: f64 = format!("0.{nanos:09}").parse().unwrap_or_default();
