@@ -37,6 +37,21 @@ pub async fn read_after(client: &impl Db, after: i64, limit: i64) -> Result<Vec<
     rows.iter().map(from_row).collect()
 }
 
+/// The whole log in position order, as a portal of `tx` to fetch in chunks
+/// with [`fetch`]: one scan, streamed, however long the log.
+pub async fn open_log(tx: &tokio_postgres::Transaction<'_>) -> Result<tokio_postgres::Portal, tokio_postgres::Error> {
+    tx.bind(&format!("SELECT {COLUMNS} FROM events ORDER BY position"), &[]).await
+}
+
+/// Up to `max` more events of `portal` (none once it is exhausted).
+pub async fn fetch(
+    tx: &tokio_postgres::Transaction<'_>,
+    portal: &tokio_postgres::Portal,
+    max: i32,
+) -> Result<Vec<RecordedEvent>, tokio_postgres::Error> {
+    tx.query_portal(portal, max).await?.iter().map(from_row).collect()
+}
+
 /// Events of one stream with a version greater than `after_version`, in order.
 pub async fn read_stream(
     client: &impl Db,

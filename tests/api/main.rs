@@ -19,6 +19,7 @@ mod audit;
 mod authorization_matrix;
 mod backend_credentials;
 mod bad_input;
+mod bulk_rebuild;
 mod certificate_limits;
 mod certificates;
 mod clone_callbacks;

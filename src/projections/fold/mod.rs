@@ -8,9 +8,13 @@
 //! - set-based, [`sessions`]: clone-session events, most of the log under
 //!   load, become a handful of statements per batch (profiled; see there).
 //!
+//! - in memory, [`bulk`]: a rebuild folds the session read models into their
+//!   final rows and writes each table once.
+//!
 //! Either way a malformed stream id or an undecodable payload stops the
 //! batch with a [`ProjectionError`]; the runner retries and reports it.
 
+pub mod bulk;
 pub mod node_disks;
 pub mod sessions;
 

@@ -49,6 +49,13 @@ pub struct MergedProgress {
 }
 
 impl MergedProgress {
+    /// One report, recorded at `at` (its log time) and `position`.
+    pub fn of(report: &ProgressReported, at: OffsetDateTime, position: i64) -> Self {
+        let (rate, status, bytes) = (report.transfer_rate_bps, phase(report), report.bytes_transferred);
+        let (wire, reported) = (report.bytes_on_wire, report.reported_bytes);
+        MergedProgress { bytes, rate, status, wire, reported, at, position }
+    }
+
     fn merge(&mut self, report: &ProgressReported, at: OffsetDateTime, position: i64) {
         self.bytes = report.bytes_transferred;
         self.rate = report.transfer_rate_bps.or(self.rate);
@@ -130,12 +137,7 @@ impl SessionChanges {
             let (at, position) = (event.recorded_at, event.position);
             match &mut self.progress {
                 Some(merged) => merged.merge(report, at, position),
-                None => {
-                    let (rate, status) = (report.transfer_rate_bps, phase(report));
-                    let bytes = report.bytes_transferred;
-                    let (wire, reported) = (report.bytes_on_wire, report.reported_bytes);
-                    self.progress = Some(MergedProgress { bytes, rate, status, wire, reported, at, position });
-                }
+                None => self.progress = Some(MergedProgress::of(report, at, position)),
             }
             return;
         }
