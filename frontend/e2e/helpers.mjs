@@ -86,7 +86,11 @@ export async function screenshot(page, name) {
   await page.screenshot({ path: join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });
 }
 
-/** Opens `path`, signing in through the UI's token screen if the controller asks for one. */
+/**
+ * Opens `path`, signing in through the UI's token screen if the controller asks for one. The UI shows
+ * the page (`readyLocator`) only once the controller has accepted the tab's token (or none), the sign-in
+ * screen only once it has refused: whichever appears first is the answer, not a guess made too early.
+ */
 export async function openSignedIn(page, path, readyLocator) {
   await page.goto(`${BASE_URL}${path}`);
   const tokenInput = page.getByLabel('API token', { exact: true });

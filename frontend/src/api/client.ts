@@ -67,7 +67,7 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
   const payload = await readJson(response);
   if (response.ok) return payload as T;
 
-  if (response.status === 401) reportUnauthorized();
+  if (response.status === 401) reportUnauthorized(token);
   throw new ApiError(
     response.status,
     (payload ?? {}) as Partial<ErrorBody>,
@@ -101,7 +101,7 @@ export async function downloadBlob(path: string): Promise<Blob> {
     throw new ApiError(0, {}, 'The controller could not be reached');
   }
   if (response.ok) return response.blob();
-  if (response.status === 401) reportUnauthorized();
+  if (response.status === 401) reportUnauthorized(token);
   const payload = await readJson(response);
   throw new ApiError(response.status, (payload ?? {}) as Partial<ErrorBody>, `HTTP ${response.status}`);
 }
