@@ -4,7 +4,7 @@
  * app layout): each call opens its own socket.
  */
 import { useEffect, useRef, useState } from 'react';
-import { getToken } from '../auth/session';
+import { getToken, reportUnauthorized } from '../auth/session';
 import { EventStream, type ConnectionState } from '../lib/eventStream';
 import { webSocketUrl } from '../lib/wsUrl';
 import type { WebSocketEvent } from '../api/events';
@@ -30,6 +30,8 @@ export function useWebSocket(handlers: WebSocketHandlers): { state: ConnectionSt
       onEvent: (event) => handlersRef.current.onEvent(event),
       onGap: () => handlersRef.current.onGap(),
       onStateChange: setState,
+      // The token this tab holds was revoked: back to the sign-in screen.
+      onRevoked: () => reportUnauthorized(getToken()),
     });
     stream.start();
     return () => stream.stop();

@@ -22,8 +22,8 @@ class FakeSocket implements SocketLike {
   receive(message: object) {
     this.onmessage?.({ data: JSON.stringify(message) });
   }
-  drop() {
-    this.onclose?.({});
+  drop(code?: number) {
+    this.onclose?.(code === undefined ? {} : { code });
   }
 }
 
@@ -33,6 +33,7 @@ describe('EventStream', () => {
   let sockets: FakeSocket[];
   let events: WebSocketEvent[];
   let gaps: number;
+  let revoked: number;
   let stream: EventStream;
   const last = () => sockets[sockets.length - 1]!;
   /** The first socket opens and sees session `a` at position 7, then drops. */
@@ -47,10 +48,12 @@ describe('EventStream', () => {
     sockets = [];
     events = [];
     gaps = 0;
+    revoked = 0;
     stream = new EventStream({
       url: (from) => `ws://test/api/v1/ws${from === null ? '' : `?from=${from}`}`,
       onEvent: (event) => events.push(event),
       onGap: () => (gaps += 1),
+      onRevoked: () => (revoked += 1),
       createSocket: (url) => {
         const socket = new FakeSocket(url);
         sockets.push(socket);
@@ -71,6 +74,24 @@ describe('EventStream', () => {
     last().open();
 
     expect(gaps).toBe(1);
+  });
+
+  it('stops and reports a revoked token when the server closes with 4001, instead of retrying it', () => {
+    last().open();
+    last().drop(4001);
+
+    vi.advanceTimersByTime(60_000);
+    expect(revoked).toBe(1);
+    expect(sockets).toHaveLength(1);
+  });
+
+  it('reconnects after any other close code', () => {
+    last().open();
+    last().drop(1006);
+
+    vi.advanceTimersByTime(500);
+    expect(revoked).toBe(0);
+    expect(sockets).toHaveLength(2);
   });
 
   it('resumes from the last position after a drop, without a gap', () => {

@@ -16,11 +16,16 @@
  * - On `resync` (the client fell behind) reconnects from the position given.
  * - Pings every 25 s; a connection silent for two intervals is presumed dead
  *   (a half-open TCP connection never fires `close` on its own).
+ * - A close with code 4001 (the server revoked the token the socket was opened
+ *   with; see the `/ws` operation in the OpenAPI document) stops the stream
+ *   and calls `onRevoked`: retrying with the same token cannot succeed.
  */
 import { parseServerMessage, type WebSocketEvent } from '../api/events';
 import { reconnectDelay } from './backoff';
 
 export const PING_INTERVAL_MS = 25_000;
+/** The close code of a socket whose token was revoked (the server's `/ws` contract). */
+export const TOKEN_REVOKED_CLOSE_CODE = 4001;
 
 export type ConnectionState = 'connecting' | 'open' | 'reconnecting' | 'stopped';
 
@@ -41,6 +46,8 @@ export interface EventStreamOptions {
   /** Events may have been missed: refetch what is on screen. */
   onGap: () => void;
   onStateChange?: (state: ConnectionState) => void;
+  /** The server closed the socket because its token was revoked: the stream has stopped. */
+  onRevoked?: () => void;
   createSocket?: (url: string) => SocketLike;
   random?: () => number;
   now?: () => number;
@@ -99,7 +106,14 @@ export class EventStream {
     socket.onopen = () => this.handleOpen();
     socket.onmessage = (message) => this.handleMessage(message.data);
     socket.onerror = () => {}; // a close event always follows; handled there
-    socket.onclose = () => this.handleClose(socket);
+    socket.onclose = (event) => {
+      if ((event as { code?: number } | null)?.code === TOKEN_REVOKED_CLOSE_CODE) {
+        this.stop();
+        this.options.onRevoked?.();
+        return;
+      }
+      this.handleClose(socket);
+    };
   }
 
   private handleOpen() {
