@@ -1,8 +1,14 @@
--- Read model of golden images (projection `images`): one row per ready,
--- not deleted image. Node and backend names are joined in at query time.
+-- Read model of golden images (projection `images`): one row per image
+-- that is ready or in cleanup (its files being removed); a deleted image's
+-- row is removed. Node and backend names are joined in at query time.
 CREATE TABLE images (
     id                  UUID PRIMARY KEY,
     name                TEXT        NOT NULL,
+    -- 'ready' or 'cleanup'
+    status              TEXT        NOT NULL DEFAULT 'ready',
+    -- why the last sweep of an image in cleanup failed (null: none failed yet)
+    cleanup_error       TEXT,
+    cleanup_started_at  TIMESTAMPTZ,
     source_node_id      UUID        NOT NULL,
     source_device       TEXT        NOT NULL,
     capture_session_id  UUID        NOT NULL,
@@ -20,6 +26,6 @@ CREATE TABLE images (
     ready_at            TIMESTAMPTZ NOT NULL,
     last_position       BIGINT      NOT NULL
 );
-CREATE INDEX images_ready_idx ON images (ready_at DESC, id DESC);
+CREATE INDEX images_ready_idx ON images (status, ready_at DESC, id DESC);
 CREATE INDEX images_backend_idx ON images (backend_id, ready_at DESC);
 CREATE INDEX images_source_node_idx ON images (source_node_id, ready_at DESC);

@@ -163,6 +163,18 @@ pub struct ServeConfig {
     /// `[REDACTED]` and the memory is zeroed when dropped.
     #[arg(long, env = "PUREBOOT_ADMIN_TOKEN", hide_env_values = true, value_parser = secret)]
     pub admin_token: Option<SecretString>,
+    /// Where this controller finds each nfs backend's export mounted, to
+    /// remove a deleted image's files: backend `<id>` at `<root>/<id>` (e.g.
+    /// `/srv/pureboot-backends/6f1c…`). Unset, or a backend not mounted there:
+    /// its deleted images stay in `cleanup` with that reason until it is.
+    #[arg(long, env = "PUREBOOT_STORAGE_MOUNT_ROOT")]
+    pub storage_mount_root: Option<PathBuf>,
+    /// How often the leading controller looks for deleted images whose files
+    /// to remove (milliseconds); a failed sweep is retried with exponential
+    /// backoff from this up to five minutes.
+    #[arg(long, env = "PUREBOOT_IMAGE_SWEEP_INTERVAL_MS", default_value_t = 5_000,
+        value_parser = clap::value_parser!(u64).range(1..))]
+    pub image_sweep_interval_ms: u64,
     #[command(flatten)]
     pub ca: CaConfig,
     #[command(flatten)]

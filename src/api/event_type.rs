@@ -10,8 +10,10 @@ use utoipa::{PartialSchema, ToSchema};
 use crate::auth::operator_tokens::TokenEvent;
 use crate::domain::clone_session::CloneSessionEvent;
 use crate::domain::disks::DiskEvent;
+use crate::domain::image::ImageEvent;
 use crate::domain::node::NodeEvent;
 use crate::domain::storage_backend::BackendEvent;
+use crate::domain::storage_lease::StorageLeaseEvent;
 use crate::domain::unique_claim::ClaimEvent;
 use crate::event_store::codec::event_types;
 
@@ -24,6 +26,8 @@ pub fn all() -> Vec<&'static str> {
         event_types::<BackendEvent>(),
         event_types::<ClaimEvent>(),
         event_types::<TokenEvent>(),
+        event_types::<ImageEvent>(),
+        event_types::<StorageLeaseEvent>(),
     ]
     .concat()
 }

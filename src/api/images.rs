@@ -7,7 +7,7 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::State;
 use serde::Deserialize;
-use utoipa::IntoParams;
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::envelope::{ApiList, ApiResponse};
@@ -27,13 +27,27 @@ pub struct ImageListParams {
     pub backend_id: Option<Uuid>,
     /// Only images captured from this node.
     pub source_node_id: Option<Uuid>,
+    /// `ready` (the default: the images that can be restored) or `cleanup`
+    /// (deleted, their files being removed from the backend).
+    #[param(inline)]
+    pub status: Option<ImageListStatus>,
     #[param(minimum = 1, maximum = 200, default = 50)]
     pub limit: Option<i64>,
     #[param(minimum = 0, default = 0)]
     pub offset: Option<i64>,
 }
 
-/// List the images that can be restored, newest first; the filters narrow the list.
+/// Which images `GET /images` lists.
+#[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ImageListStatus {
+    #[default]
+    Ready,
+    Cleanup,
+}
+
+/// List the images that can be restored (or, with `status=cleanup`, those
+/// whose files are being removed), newest first; the filters narrow the list.
 #[utoipa::path(
     operation_id = "list_images", get, path = "/images", tag = "images",
     params(ImageListParams),
@@ -48,13 +62,22 @@ pub async fn list(
     ApiQuery(params): ApiQuery<ImageListParams>,
 ) -> Result<Json<ApiList<ImageView>>, ApiError> {
     let (limit, offset) = Page { limit: params.limit, offset: params.offset }.validate()?;
-    let filter =
-        ImageFilter { backend_id: params.backend_id, source_node_id: params.source_node_id, name: params.name };
+    let status = match params.status.unwrap_or_default() {
+        ImageListStatus::Ready => "ready",
+        ImageListStatus::Cleanup => "cleanup",
+    };
+    let filter = ImageFilter {
+        backend_id: params.backend_id,
+        source_node_id: params.source_node_id,
+        name: params.name,
+        status: status.to_owned(),
+    };
     let conn = app.read_model().await?;
     Ok(ApiList::ok(view::list(&*conn, &filter, limit, offset).await?))
 }
 
-/// Get one image, with its digests and the source disk's layout at capture time.
+/// Get one image (ready, or in cleanup with the last sweep's error), with its
+/// digests and the source disk's layout at capture time.
 #[utoipa::path(
     operation_id = "get_image", get, path = "/images/{id}", tag = "images",
     params(("id" = Uuid, Path)),
@@ -74,15 +97,21 @@ pub async fn get(
     Ok(ApiResponse::ok(image))
 }
 
-/// Delete an image: it can no longer be restored, its name is free again and
-/// its sessions show staging `deleted`. The chunks stay on the backend (other
-/// images may share them).
+/// Delete an image: it moves to `cleanup` at once (no longer restorable, its
+/// sessions show staging `cleanup`) and the leading controller removes its
+/// manifest and every chunk no other image on the backend references; then
+/// the image is deleted (`GET` answers 404), its name is free again and its
+/// sessions show staging `deleted`. A sweep that fails (the backend is not
+/// reachable from the controller: see `--storage-mount-root`) is recorded as
+/// the image's `cleanup_error` and retried with backoff. Asked again during
+/// the cleanup: 200, nothing more is recorded.
 #[utoipa::path(
     operation_id = "delete_image", delete, path = "/images/{id}", tag = "images",
     params(("id" = Uuid, Path)),
     security(("bearer" = ["operator"])),
     responses(
-        (status = 200, body = ApiResponse<super::Deleted>),
+        (status = 200, description = "The cleanup started (or was already under way)",
+            body = ApiResponse<super::Deleted>),
         (status = 404, description = "No such image, or already deleted", body = ErrorBody),
         (status = 409, description = "A clone session that is not over (not completed, failed or cancelled) \
             uses the image: its capture session, or a restore session, also one created while this request \
@@ -95,5 +124,5 @@ pub async fn delete(
     IdPath(id): IdPath,
 ) -> Result<Json<ApiResponse<super::Deleted>>, ApiError> {
     command::delete(&app.commands(), &auth.ctx.metadata(), id).await?;
-    Ok(ApiResponse::with_message(super::Deleted { id }, "Image deleted"))
+    Ok(ApiResponse::with_message(super::Deleted { id }, "Image deletion started: its files are being removed"))
 }

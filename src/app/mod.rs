@@ -2,6 +2,7 @@
 
 mod connections;
 mod consistency;
+pub mod image_sweep;
 mod server;
 
 pub use server::{router, serve};
@@ -122,7 +123,7 @@ impl App {
         let background = CancellationToken::new();
         let progress =
             ProjectionRunner::start(pool.clone(), direct, hub.clone(), inbox, poll, background.clone()).await?;
-        Ok(Arc::new(Self {
+        let app = Arc::new(Self {
             executor: Executor::new(pool.clone(), writer),
             pool,
             progress,
@@ -139,6 +140,8 @@ impl App {
             config,
             shutdown,
             background,
-        }))
+        });
+        image_sweep::spawn(&app);
+        Ok(app)
     }
 }

@@ -14,6 +14,7 @@ use crate::domain::disks::NodeDisks;
 use crate::domain::image::Image;
 use crate::domain::node::Node;
 use crate::domain::storage_backend::StorageBackend;
+use crate::domain::storage_lease::StorageLease;
 use crate::domain::unique_claim::{self, ClaimChange, UniqueClaim};
 use crate::error::ApiError;
 use crate::event_store::codec::encode;
@@ -82,6 +83,7 @@ pub struct Executor {
     node_disks: AggregateCache<NodeDisks>,
     storage_backends: AggregateCache<StorageBackend>,
     images: AggregateCache<Image>,
+    storage_leases: AggregateCache<StorageLease>,
     claims: AggregateCache<UniqueClaim>,
 }
 
@@ -101,6 +103,7 @@ impl Executor {
             node_disks: AggregateCache::default(),
             storage_backends: AggregateCache::default(),
             images: AggregateCache::default(),
+            storage_leases: AggregateCache::default(),
             claims: AggregateCache::default(),
         }
     }
@@ -284,5 +287,6 @@ cached! {
     NodeDisks => node_disks,
     StorageBackend => storage_backends,
     Image => images,
+    StorageLease => storage_leases,
     UniqueClaim => claims,
 }

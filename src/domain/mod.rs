@@ -11,6 +11,7 @@ pub mod image;
 pub mod node;
 pub mod record;
 pub mod storage_backend;
+pub mod storage_lease;
 pub mod unique_claim;
 
 /// Why the domain refused a command. Each variant maps to one HTTP status.

@@ -24,6 +24,8 @@ pub enum Category {
     ApiToken,
     /// A golden image captured by a staged session.
     Image,
+    /// Who uploads to or sweeps a storage backend's chunks, keyed by the backend's id.
+    StorageLease,
 }
 
 impl Category {
@@ -36,11 +38,12 @@ impl Category {
             Category::Unique => "unique",
             Category::ApiToken => "api_token",
             Category::Image => "image",
+            Category::StorageLease => "storage_lease",
         }
     }
 
     /// Every category, each once.
-    pub const ALL: [Category; 7] = [
+    pub const ALL: [Category; 8] = [
         Self::CloneSession,
         Self::Node,
         Self::NodeDisks,
@@ -48,6 +51,7 @@ impl Category {
         Self::Unique,
         Self::ApiToken,
         Self::Image,
+        Self::StorageLease,
     ];
 
     /// The category named `name`, `None` for one this build does not know.

@@ -8,7 +8,8 @@
 //! them, `partition.scan_requested`, `partition.operation_removed` and
 //! `partition.operations_applied` let a partition tool page keep its queue
 //! current without polling; `clone.staging_status`, `clone.source_complete`,
-//! `image.ready` and `image.deleted` follow staged sessions and images.
+//! `image.ready`, `image.cleanup_started`, `image.cleanup_failed` and `image.deleted` follow staged sessions
+//! and images.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -184,10 +185,20 @@ pub struct WsImageReady {
     pub size_bytes: i64,
 }
 
-/// `image.deleted`.
+/// `image.cleanup_started` (a `DELETE` was accepted: the image is no
+/// longer restorable and its files are being removed) and `image.deleted`
+/// (its files are gone and its name is free).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct WsImageRef {
     pub image_id: Uuid,
+}
+
+/// `image.cleanup_failed`: a sweep of the image's files failed; it is retried.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct WsImageCleanupFailed {
+    pub image_id: Uuid,
+    #[schema(example = "no controller-side mount of nfs backend 'lab': /srv/pureboot/<id> is not a directory")]
+    pub reason: String,
 }
 
 /// Declares [`WsEventData`] from one list, so a message's `type` is spelled
@@ -246,6 +257,8 @@ event_data! {
     "storage.backend_updated" => BackendUpdated(WsBackendRef),
     "storage.backend_deleted" => BackendDeleted(WsBackendRef),
     "image.ready" => ImageReady(WsImageReady),
+    "image.cleanup_started" => ImageCleanupStarted(WsImageRef),
+    "image.cleanup_failed" => ImageCleanupFailed(WsImageCleanupFailed),
     "image.deleted" => ImageDeleted(WsImageRef),
 }
 

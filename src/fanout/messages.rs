@@ -61,7 +61,7 @@ pub fn to_message(event: &RecordedEvent) -> Option<Frame> {
         Category::NodeDisks => node_disks,
         Category::StorageBackend => storage_backend,
         Category::Image => image,
-        Category::Unique | Category::ApiToken => return None,
+        Category::Unique | Category::ApiToken | Category::StorageLease => return None,
     };
     let id = event.id().map_err(|err| skipped(event, &err)).ok()?;
     let message = route(event, id)?;
@@ -181,6 +181,8 @@ fn image(event: &RecordedEvent, image_id: Uuid) -> Option<D> {
         ImageEvent::Ready { details, .. } => {
             D::ImageReady(c::WsImageReady { image_id, name: details.name, size_bytes: details.stored.size_bytes })
         }
+        ImageEvent::CleanupStarted { .. } => D::ImageCleanupStarted(c::WsImageRef { image_id }),
+        ImageEvent::CleanupFailed { reason, .. } => D::ImageCleanupFailed(c::WsImageCleanupFailed { image_id, reason }),
         ImageEvent::Deleted { .. } => D::ImageDeleted(c::WsImageRef { image_id }),
         // The session's `clone.created` announces it.
         ImageEvent::RestoreCreated { .. } => return None,

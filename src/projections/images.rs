@@ -59,6 +59,21 @@ fn apply_events<'a>(tx: &'a Transaction<'a>, events: &'a [RecordedEvent]) -> App
                     .await?;
                 }
                 ImageEvent::RestoreCreated { .. } => {}
+                ImageEvent::CleanupStarted { at } => {
+                    tx.execute(
+                        "UPDATE images SET status = 'cleanup', cleanup_started_at = $2, last_position = $3
+                         WHERE id = $1",
+                        &[&id, &at, &event.position],
+                    )
+                    .await?;
+                }
+                ImageEvent::CleanupFailed { reason, .. } => {
+                    tx.execute(
+                        "UPDATE images SET cleanup_error = $2, last_position = $3 WHERE id = $1",
+                        &[&id, &reason, &event.position],
+                    )
+                    .await?;
+                }
                 ImageEvent::Deleted { .. } => {
                     tx.execute("DELETE FROM images WHERE id = $1", &[&id]).await?;
                 }
@@ -75,9 +90,17 @@ pub struct ImageView {
     pub id: Uuid,
     #[schema(example = "ubuntu-golden")]
     pub name: String,
-    /// Always `ready`: an image is listed from its capture's end until it is deleted.
+    /// `ready` (restorable) or `cleanup` (deleted by an operator, its files
+    /// being removed from the backend; no longer restorable). Once the files
+    /// are gone the image is deleted and no longer found.
     #[schema(example = "ready")]
     pub status: String,
+    /// In `cleanup`: why the last attempt to remove its files failed (it is
+    /// retried), e.g. the backend is not reachable from the controller.
+    pub cleanup_error: Option<String>,
+    /// In `cleanup`: when the deletion was requested.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub cleanup_started_at: Option<OffsetDateTime>,
     pub source_node_id: Uuid,
     /// Hostname of the source node (null if the node was deleted).
     pub source_node_name: Option<String>,
@@ -109,7 +132,8 @@ pub struct ImageView {
 
 const SELECT: &str = "SELECT i.id, i.name, i.source_node_id, n.hostname, i.source_device, i.capture_session_id,
         i.backend_id, b.name, i.backend_type, i.path, i.size_bytes, i.chunk_size_bytes, i.chunks, i.digest,
-        i.manifest_digest, i.layout, i.created_at, i.ready_at, i.last_position
+        i.manifest_digest, i.layout, i.created_at, i.ready_at, i.last_position, i.status, i.cleanup_error,
+        i.cleanup_started_at
     FROM images i
     LEFT JOIN nodes n ON n.id = i.source_node_id
     LEFT JOIN storage_backends b ON b.id = i.backend_id";
@@ -118,7 +142,9 @@ fn view(row: &Row) -> ImageView {
     ImageView {
         id: row.get(0),
         name: row.get(1),
-        status: "ready".into(),
+        status: row.get(19),
+        cleanup_error: row.get(20),
+        cleanup_started_at: row.get(21),
         source_node_id: row.get(2),
         source_node_name: row.get(3),
         source_device: row.get(4),
@@ -152,6 +178,8 @@ pub struct ImageFilter {
     pub source_node_id: Option<Uuid>,
     /// Names containing this, case-insensitively.
     pub name: Option<String>,
+    /// `ready` or `cleanup`.
+    pub status: String,
 }
 
 /// A page of images, newest first, with the total.
@@ -164,16 +192,25 @@ pub async fn list(
     let pattern =
         filter.name.as_ref().map(|n| format!("%{}%", n.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")));
     let matching = "($1::uuid IS NULL OR i.backend_id = $1) AND ($2::uuid IS NULL OR i.source_node_id = $2)
-        AND ($3::text IS NULL OR i.name ILIKE $3)";
-    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 3] =
-        [&filter.backend_id, &filter.source_node_id, &pattern];
+        AND ($3::text IS NULL OR i.name ILIKE $3) AND i.status = $4";
+    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 4] =
+        [&filter.backend_id, &filter.source_node_id, &pattern, &filter.status];
     let rows = client
         .query(
-            &format!("{SELECT} WHERE {matching} ORDER BY i.ready_at DESC, i.id DESC LIMIT $4 OFFSET $5"),
-            &[params[0], params[1], params[2], &limit, &offset],
+            &format!("{SELECT} WHERE {matching} ORDER BY i.ready_at DESC, i.id DESC LIMIT $5 OFFSET $6"),
+            &[params[0], params[1], params[2], params[3], &limit, &offset],
         )
         .await?;
     let total: i64 =
         client.query_one(&format!("SELECT count(*) FROM images i WHERE {matching}"), &params).await?.get(0);
     Ok((rows.iter().map(view).collect(), total))
+}
+
+/// The images in cleanup, oldest request first, with their backends: what
+/// the sweep works through.
+pub async fn in_cleanup(client: &impl Db) -> Result<Vec<(Uuid, Uuid)>, tokio_postgres::Error> {
+    let rows = client
+        .query("SELECT id, backend_id FROM images WHERE status = 'cleanup' ORDER BY cleanup_started_at, id", &[])
+        .await?;
+    Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
 }

@@ -51,6 +51,7 @@ mod retarget;
 mod security;
 mod shutdown;
 mod socket_limits;
+mod staged_image_cleanup;
 mod staged_images;
 mod staged_sessions;
 mod timeouts;

@@ -23,6 +23,7 @@ use crate::domain::clone_session::{
 };
 use crate::domain::disks::Device;
 use crate::domain::image::{self, Image};
+use crate::domain::storage_lease::{self, StorageLease};
 use crate::error::ApiError;
 use crate::event_store::{Aggregate, Metadata, SecretOp};
 use crate::projections::clone_sessions::{CloneSessionView, ReferencedNames};
@@ -52,25 +53,48 @@ pub async fn create(
     let (certificates, mut secrets) = certificates::issue(cx, id, &spec).await?;
     let (tokens, token_secrets) = issue_session_tokens(id);
     secrets.extend(token_secrets);
-    // A restore is recorded on its image's stream in the same append, so it
-    // and the image's deletion cannot both commit.
-    let restored = staged.as_ref().filter(|s| matches!(s, session::StagedImage::Restore { .. }));
-    let executed = cx
-        .executor
-        .execute_with::<CloneSession, Image>(metadata, id, restored.map(|s| s.image_id()), |state, image, now| {
-            let (actor, certificates) = (metadata.actor.clone(), certificates.clone());
-            let events = match &staged {
-                Some(image) => session::create_staged(state, id, spec.clone(), image.clone(), actor, now)?,
-                None => session::create(state, id, spec.clone(), actor, certificates, now)?,
-            };
-            let image_events = match restored {
-                Some(restored) => image::add_restore(image, restored.image_id(), id, now)?,
-                None => Vec::new(),
-            };
-            let claims = session::session_claims(state, id, &events);
-            Ok((Decision { events, claims, secrets: secrets.clone() }, image_events))
-        })
-        .await?;
+    let decide_session = |state: &CloneSession, now| {
+        let (actor, certificates) = (metadata.actor.clone(), certificates.clone());
+        let events = match &staged {
+            Some(image) => session::create_staged(state, id, spec.clone(), image.clone(), actor, now)?,
+            None => session::create(state, id, spec.clone(), actor, certificates, now)?,
+        };
+        let claims = session::session_claims(state, id, &events);
+        Ok::<_, Rejection>(Decision { events, claims, secrets: secrets.clone() })
+    };
+    let executed = match (&staged, spec.staging_backend_id) {
+        // A capture records its upload on its backend's lease in the same
+        // append: refused while a sweep of deleted images' files runs there,
+        // and no sweep starts until the session is over.
+        (Some(session::StagedImage::Capture { .. }), Some(backend)) => {
+            cx.executor
+                .execute_with::<CloneSession, StorageLease>(metadata, id, Some(backend), |state, lease, now| {
+                    let decision = decide_session(state, now)?;
+                    Ok((decision, storage_lease::start_upload(lease, backend, id, now)?))
+                })
+                .await?
+        }
+        // A restore is recorded on its image's stream in the same append, so
+        // it and the image's deletion cannot both commit.
+        _ => {
+            let restored = staged.as_ref().filter(|s| matches!(s, session::StagedImage::Restore { .. }));
+            cx.executor
+                .execute_with::<CloneSession, Image>(
+                    metadata,
+                    id,
+                    restored.map(|s| s.image_id()),
+                    |state, image, now| {
+                        let decision = decide_session(state, now)?;
+                        let image_events = match restored {
+                            Some(restored) => image::add_restore(image, restored.image_id(), id, now)?,
+                            None => Vec::new(),
+                        };
+                        Ok((decision, image_events))
+                    },
+                )
+                .await?
+        }
+    };
     let created = session::SessionCreated { id, spec, staged, created_by: metadata.actor.clone(), at: executed.at };
     Ok((CloneSessionView::created(&created, &certificates, names, executed.last_position), tokens))
 }

@@ -72,8 +72,9 @@ async fn current(cx: &Context<'_>, id: Uuid) -> Result<(CloneSession, SessionSpe
 
 /// What fits: the session's disks compared (nothing is recorded).
 pub async fn analyze(cx: &Context<'_>, id: Uuid) -> Result<Analysis, ApiError> {
-    let (_, spec, scans) = current(cx, id).await?;
-    Ok(compare(&spec, scans.disks()))
+    let (state, spec, scans) = current(cx, id).await?;
+    let restored = state.staged.as_ref().filter(|s| matches!(s, StagedImage::Restore { .. }));
+    Ok(compare(&spec, restored.map(StagedImage::image_name), scans.disks()))
 }
 
 /// The plan, and why it does not check out against the latest scans now

@@ -69,15 +69,21 @@ pub struct Analysis {
     pub message: String,
 }
 
-/// Compares the disks of the session `spec` describes.
-pub fn analyze(spec: &SessionSpec, disks: SessionDisks<'_>) -> Analysis {
+/// Compares the disks of the session `spec` describes; `restored` names the
+/// image a restore session writes, whose recorded layout is its source.
+pub fn analyze(spec: &SessionSpec, restored: Option<&str>, disks: SessionDisks<'_>) -> Analysis {
     let (Some(source), Some(target)) = (disks.source, disks.target) else {
-        let missing = if disks.source.is_none() {
-            format!("{} on source node {}", spec.source_device, spec.source_node_id)
-        } else {
-            format!("{} on the target", spec.target_device)
+        let message = match (restored, disks.source) {
+            (Some(image), None) => format!(
+                "image {image} has no recorded layout (its source disk was not scanned before the capture): \
+                 only its size can be compared"
+            ),
+            (None, None) => {
+                format!("no scan of {} on source node {}: scan it first", spec.source_device, spec.source_node_id)
+            }
+            (_, Some(_)) => format!("no scan of {} on the target: scan it first", spec.target_device),
         };
-        let mut analysis = verdict(Fit::Unknown, disks, None, format!("no scan of {missing}: scan it first"));
+        let mut analysis = verdict(Fit::Unknown, disks, None, message);
         analysis.needed_bytes = None;
         return analysis;
     };

@@ -6,7 +6,7 @@ use crate::domain::disks::operation::{MoveParams, ResizeParams};
 
 fn analyse(target_size: i64) -> Analysis {
     let (source, target) = (source(), empty("/dev/sdb", target_size));
-    analyze(&spec(ResizeMode::None), SessionDisks { source: Some(&source), target: Some(&target) })
+    analyze(&spec(ResizeMode::None), None, SessionDisks { source: Some(&source), target: Some(&target) })
 }
 
 #[test]
@@ -87,7 +87,8 @@ fn different_sector_sizes_cannot_fit() {
     let source = source();
     let mut target = empty("/dev/sdb", 2 * GIB);
     target.logical_sector_size = 4096;
-    let analysis = analyze(&spec(ResizeMode::None), SessionDisks { source: Some(&source), target: Some(&target) });
+    let analysis =
+        analyze(&spec(ResizeMode::None), None, SessionDisks { source: Some(&source), target: Some(&target) });
     assert_eq!(analysis.fit, Fit::CannotFit);
     assert!(analysis.message.contains("512-byte sectors and the target 4096-byte"), "{}", analysis.message);
 }
@@ -95,7 +96,16 @@ fn different_sector_sizes_cannot_fit() {
 #[test]
 fn a_disk_without_a_scan_is_unknown() {
     let source = source();
-    let analysis = analyze(&spec(ResizeMode::None), SessionDisks { source: Some(&source), target: None });
+    let analysis = analyze(&spec(ResizeMode::None), None, SessionDisks { source: Some(&source), target: None });
     assert_eq!(analysis.fit, Fit::Unknown);
     assert_eq!(analysis.message, "no scan of /dev/sdb on the target: scan it first");
+}
+
+#[test]
+fn a_restored_image_without_a_layout_says_so() {
+    let target = source();
+    let analysis =
+        analyze(&spec(ResizeMode::None), Some("golden"), SessionDisks { source: None, target: Some(&target) });
+    assert_eq!(analysis.fit, Fit::Unknown);
+    assert!(analysis.message.starts_with("image golden has no recorded layout"), "{}", analysis.message);
 }

@@ -1,6 +1,7 @@
 //! The image's rules: recorded once when its capture completes (a replayed
-//! `source-complete` records nothing twice), deleted only when no session
-//! that is not over uses it.
+//! `source-complete` records nothing twice), its cleanup started only when
+//! no session that is not over uses it, deleted (its name released) only
+//! once the sweep removed its files.
 
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -28,18 +29,22 @@ pub fn record_ready(
     }
 }
 
-/// The image as a restore may use it: ready and not deleted.
+/// The image as a restore may use it: ready (not in cleanup, not deleted).
 pub fn usable(state: &Image) -> Result<&ImageDetails, Rejection> {
     match &state.details {
-        Some(details) if !state.deleted => Ok(details),
+        Some(details) if !state.deleted && state.cleanup.is_none() => Ok(details),
         _ => Err(Rejection::NotFound("Image not found".into())),
     }
 }
 
-/// The image as a new restore may use it: a deleted one is refused with
-/// the reason (409), one never recorded is not found.
+/// The image as a new restore may use it: one deleted or being deleted is
+/// refused with the reason (409), one never recorded is not found.
 pub fn restorable(state: &Image, id: Uuid) -> Result<&ImageDetails, Rejection> {
     match &state.details {
+        Some(details) if state.cleanup.is_some() => Err(Rejection::Conflict(format!(
+            "image {} ({id}) is being deleted; it can no longer be restored",
+            details.name
+        ))),
         Some(details) if state.deleted => {
             Err(Rejection::Conflict(format!("image {} ({id}) was deleted; it can no longer be restored", details.name)))
         }
@@ -72,15 +77,15 @@ pub fn users(state: &Image, over: &[Uuid]) -> Vec<Uuid> {
     capture.into_iter().chain(state.restores.iter().copied()).filter(|s| !over.contains(s)).collect()
 }
 
-/// Deletes image `id`, releasing its name, unless a session that is not
-/// over uses it ([`users`] with `over`): 409 naming them, since their agents
-/// still read the image from the backend.
-pub fn delete(
-    state: &Image,
-    id: Uuid,
-    over: &[Uuid],
-    now: OffsetDateTime,
-) -> Result<(Vec<ImageEvent>, Vec<ClaimChange>), Rejection> {
+/// Starts deleting the image (`DELETE /images/{id}`): it leaves `ready`
+/// and the sweep will remove its files. Refused (409 naming them) while a
+/// session that is not over uses it ([`users`] with `over`), since their
+/// agents still read the image from the backend. Asked again while the
+/// cleanup runs, acknowledged with no event; a deleted image is not found.
+pub fn start_cleanup(state: &Image, over: &[Uuid], now: OffsetDateTime) -> Result<Vec<ImageEvent>, Rejection> {
+    if state.cleanup.is_some() && !state.deleted {
+        return Ok(vec![]);
+    }
     let details = usable(state)?;
     let users = users(state, over);
     if !users.is_empty() {
@@ -91,8 +96,40 @@ pub fn delete(
             names.join(", ")
         )));
     }
-    let release = name_claim(details.backend_id, &details.name, id, ClaimAction::Release);
-    Ok((vec![ImageEvent::Deleted { at: now }], vec![release]))
+    Ok(vec![ImageEvent::CleanupStarted { at: now }])
+}
+
+/// The sweep removed image `id`'s files: it is deleted and its name
+/// released. Again once deleted: no event; an image not in cleanup: 409.
+pub fn finish_cleanup(
+    state: &Image,
+    id: Uuid,
+    now: OffsetDateTime,
+) -> Result<(Vec<ImageEvent>, Vec<ClaimChange>), Rejection> {
+    match (&state.details, &state.cleanup) {
+        _ if state.deleted => Ok((vec![], vec![])),
+        (Some(details), Some(_)) => {
+            let release = name_claim(details.backend_id, &details.name, id, ClaimAction::Release);
+            Ok((vec![ImageEvent::Deleted { at: now }], vec![release]))
+        }
+        _ => Err(Rejection::Conflict(format!("image {id} is not being deleted"))),
+    }
+}
+
+/// A sweep of image `id` failed with `reason`: recorded unless it is the
+/// reason already recorded last (a retry failing the same way adds nothing).
+/// An image not in cleanup: 409.
+pub fn record_cleanup_failure(
+    state: &Image,
+    id: Uuid,
+    reason: &str,
+    now: OffsetDateTime,
+) -> Result<Vec<ImageEvent>, Rejection> {
+    match &state.cleanup {
+        Some(cleanup) if cleanup.failure.as_deref() == Some(reason) => Ok(vec![]),
+        Some(_) => Ok(vec![ImageEvent::CleanupFailed { reason: reason.to_owned(), at: now }]),
+        None => Err(Rejection::Conflict(format!("image {id} is not being deleted"))),
+    }
 }
 
 #[cfg(test)]

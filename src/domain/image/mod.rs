@@ -4,18 +4,21 @@
 //! # Lifecycle
 //! ```text
 //!   (capture session: staging pending → provisioned → uploading)
-//!        └──source-complete──▶ ready ──DELETE /images/{id}──▶ deleted
-//!                                │                  (409 while a session that
-//!                                └──restore sessions  is not over uses it;
-//!                                   (image.restore_created) a restore of a
-//!                                                     deleted image: 409)
+//!        └──source-complete──▶ ready ──DELETE /images/{id}──▶ cleanup ──files swept──▶ deleted
+//!                                │   (409 while a session that       │   ▲
+//!                                │    is not over uses it)           │   │ retried (backoff)
+//!                                └──restore sessions                 └───┘ image.cleanup_failed
+//!                                   (image.restore_created; a restore      {reason}
+//!                                    of an image in cleanup or deleted: 409)
 //! ```
 //! An image exists from the capture session's `source-complete` on: before
 //! that it is the session's staging area, shown by its `staging_status`. Its
 //! name is unique per backend (it is a path there, `images/<name>/`): the
 //! capture session claims it at creation, the image keeps the claim, and
-//! deleting the image (or the capture failing) releases it. The chunks stay
-//! on the backend after a delete (other images may share them).
+//! the image's deletion (once its files are gone) or the capture failing
+//! releases it. `DELETE` only starts the cleanup; the controller's sweep
+//! ([`crate::app::image_sweep`]) deletes the manifest and every chunk no
+//! other image on the backend references, then records `image.deleted`.
 
 mod decide;
 
@@ -93,6 +96,23 @@ pub enum ImageEvent {
         #[serde(with = "time::serde::rfc3339")]
         at: OffsetDateTime,
     },
+    /// `DELETE /images/{id}` accepted: no new restore, the name stays
+    /// claimed until the sweep removed the files.
+    #[serde(rename = "image.cleanup_started")]
+    CleanupStarted {
+        #[serde(with = "time::serde::rfc3339")]
+        at: OffsetDateTime,
+    },
+    /// A sweep could not remove the files (`reason`: the backend cannot be
+    /// reached from the controller, an I/O error); it is retried later.
+    #[serde(rename = "image.cleanup_failed")]
+    CleanupFailed {
+        reason: String,
+        #[serde(with = "time::serde::rfc3339")]
+        at: OffsetDateTime,
+    },
+    /// The files are gone (or, in logs older than the cleanup, the image was
+    /// deleted at once) and the name is free.
     #[serde(rename = "image.deleted")]
     Deleted {
         #[serde(with = "time::serde::rfc3339")]
@@ -108,9 +128,19 @@ pub struct Image {
     pub details: Option<ImageDetails>,
     pub ready_at: Option<OffsetDateTime>,
     pub deleted: bool,
+    /// Set from `image.cleanup_started` until it is deleted.
+    pub cleanup: Option<Cleanup>,
     /// Its restore sessions, oldest first (over or not: a session's end is
     /// on its own stream).
     pub restores: Vec<Uuid>,
+}
+
+/// An image's pending cleanup.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cleanup {
+    pub since: OffsetDateTime,
+    /// Why the last sweep failed, if one did.
+    pub failure: Option<String>,
 }
 
 impl Aggregate for Image {
@@ -124,7 +154,16 @@ impl Aggregate for Image {
                 self.ready_at = Some(*at);
             }
             ImageEvent::RestoreCreated { session_id, .. } => self.restores.push(*session_id),
-            ImageEvent::Deleted { .. } => self.deleted = true,
+            ImageEvent::CleanupStarted { at } => self.cleanup = Some(Cleanup { since: *at, failure: None }),
+            ImageEvent::CleanupFailed { reason, .. } => {
+                if let Some(cleanup) = &mut self.cleanup {
+                    cleanup.failure = Some(reason.clone());
+                }
+            }
+            ImageEvent::Deleted { .. } => {
+                self.deleted = true;
+                self.cleanup = None;
+            }
         }
     }
 }

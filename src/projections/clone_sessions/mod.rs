@@ -14,7 +14,9 @@ use uuid::Uuid;
 
 use super::fold::sessions::{self, Change, MergedProgress, SessionFold, text, ts};
 use super::{ApplyResult, ProjectionDef, ProjectionError, fold};
-use crate::domain::clone_session::{CloneSessionEvent as E, Role, SessionCreated, StagedImage, starts_transfer};
+use crate::domain::clone_session::{
+    CloneSessionEvent as E, Role, SessionCreated, StagedImage, StagingStatus, starts_transfer,
+};
 use crate::domain::image::{ImageEvent, manifest_path};
 use crate::event_store::{Category, RecordedEvent};
 
@@ -36,19 +38,22 @@ fn apply_events<'a>(tx: &'a Transaction<'a>, events: &'a [RecordedEvent]) -> App
     })
 }
 
-/// A deleted image's sessions show staging `deleted` (the image's own stream
-/// says so; the sessions' streams do not change).
+/// An image's sessions show staging `cleanup` once its deletion is asked
+/// for and `deleted` once its files are gone (the image's own stream says
+/// so; the sessions' streams do not change).
 async fn images_deleted(tx: &Transaction<'_>, events: &[RecordedEvent]) -> Result<(), ProjectionError> {
     for decoded in fold::events_of::<ImageEvent>(events, Category::Image) {
         let (event, image, decoded) = decoded?;
-        if let ImageEvent::Deleted { .. } = decoded {
-            tx.execute(
-                "UPDATE clone_sessions SET staging_status = 'deleted', updated_at = $2, last_position = $3
-                 WHERE image_id = $1",
-                &[&image, &event.recorded_at, &event.position],
-            )
-            .await?;
-        }
+        let staging = match decoded {
+            ImageEvent::CleanupStarted { .. } => StagingStatus::Cleanup,
+            ImageEvent::Deleted { .. } => StagingStatus::Deleted,
+            ImageEvent::Ready { .. } | ImageEvent::RestoreCreated { .. } | ImageEvent::CleanupFailed { .. } => continue,
+        };
+        tx.execute(
+            "UPDATE clone_sessions SET staging_status = $4, updated_at = $2, last_position = $3 WHERE image_id = $1",
+            &[&image, &event.recorded_at, &event.position, &staging.as_str()],
+        )
+        .await?;
     }
     Ok(())
 }
