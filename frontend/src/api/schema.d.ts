@@ -396,7 +396,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List the images that can be restored, newest first; the filters narrow the list. */
+        /**
+         * List the images that can be restored (or, with `status=cleanup`, those
+         *     whose files are being removed), newest first; the filters narrow the list.
+         */
         get: operations["list_images"];
         put?: never;
         post?: never;
@@ -413,14 +416,22 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get one image, with its digests and the source disk's layout at capture time. */
+        /**
+         * Get one image (ready, or in cleanup with the last sweep's error), with its
+         *     digests and the source disk's layout at capture time.
+         */
         get: operations["get_image"];
         put?: never;
         post?: never;
         /**
-         * Delete an image: it can no longer be restored, its name is free again and
-         *     its sessions show staging `deleted`. The chunks stay on the backend (other
-         *     images may share them).
+         * Delete an image: it moves to `cleanup` at once (no longer restorable, its
+         *     sessions show staging `cleanup`) and the leading controller removes its
+         *     manifest and every chunk no other image on the backend references; then
+         *     the image is deleted (`GET` answers 404), its name is free again and its
+         *     sessions show staging `deleted`. A sweep that fails (the backend is not
+         *     reachable from the controller: see `--storage-mount-root`) is recorded as
+         *     the image's `cleanup_error` and retried with backoff. Asked again during
+         *     the cleanup: 200, nothing more is recorded.
          */
         delete: operations["delete_image"];
         options?: never;
@@ -1685,7 +1696,7 @@ export interface components {
          * @description An event's `type`: `<category>.<what happened>`.
          * @enum {string}
          */
-        EventType: "clone_session.created" | "clone_session.updated" | "clone_session.certificate_issued" | "clone_session.started" | "clone_session.plan_set" | "clone_session.source_ready" | "clone_session.progress_reported" | "clone_session.completed" | "clone_session.failed" | "clone_session.cancelled" | "clone_session.staging_changed" | "clone_session.source_completed" | "clone_session.deleted" | "node.registered" | "node.updated" | "node.deleted" | "node_disks.disk_scanned" | "node_disks.scan_completed" | "node_disks.scan_requested" | "node_disks.operation_queued" | "node_disks.operation_removed" | "node_disks.operations_applied" | "node_disks.operation_started" | "node_disks.operation_completed" | "node_disks.operation_failed" | "storage_backend.created" | "storage_backend.updated" | "storage_backend.deleted" | "unique.claimed" | "unique.released" | "api_token.created" | "api_token.revoked";
+        EventType: "clone_session.created" | "clone_session.updated" | "clone_session.certificate_issued" | "clone_session.started" | "clone_session.plan_set" | "clone_session.source_ready" | "clone_session.progress_reported" | "clone_session.completed" | "clone_session.failed" | "clone_session.cancelled" | "clone_session.staging_changed" | "clone_session.source_completed" | "clone_session.deleted" | "node.registered" | "node.updated" | "node.deleted" | "node_disks.disk_scanned" | "node_disks.scan_completed" | "node_disks.scan_requested" | "node_disks.operation_queued" | "node_disks.operation_removed" | "node_disks.operations_applied" | "node_disks.operation_started" | "node_disks.operation_completed" | "node_disks.operation_failed" | "storage_backend.created" | "storage_backend.updated" | "storage_backend.deleted" | "unique.claimed" | "unique.released" | "api_token.created" | "api_token.revoked" | "image.ready" | "image.restore_created" | "image.cleanup_started" | "image.cleanup_failed" | "image.deleted" | "storage_lease.upload_started" | "storage_lease.upload_ended" | "storage_lease.sweep_started" | "storage_lease.sweep_ended";
         /** @description A failure reason and how often it occurred. */
         FailureReason: {
             reason: string;
@@ -1747,10 +1758,22 @@ export interface components {
             /** @example ubuntu-golden */
             name: string;
             /**
-             * @description Always `ready`: an image is listed from its capture's end until it is deleted.
+             * @description `ready` (restorable) or `cleanup` (deleted by an operator, its files
+             *     being removed from the backend; no longer restorable). Once the files
+             *     are gone the image is deleted and no longer found.
              * @example ready
              */
             status: string;
+            /**
+             * @description In `cleanup`: why the last attempt to remove its files failed (it is
+             *     retried), e.g. the backend is not reachable from the controller.
+             */
+            cleanup_error?: string | null;
+            /**
+             * Format: date-time
+             * @description In `cleanup`: when the deletion was requested.
+             */
+            cleanup_started_at?: string | null;
             /** Format: uuid */
             source_node_id: string;
             /** @description Hostname of the source node (null if the node was deleted). */
@@ -3105,6 +3128,38 @@ export interface components {
         } | {
             data: components["schemas"]["WsImageRef"];
             /** @enum {string} */
+            type: "image.cleanup_started";
+            /**
+             * Format: int64
+             * @description The event's log position: resume after it with `?from=`.
+             */
+            position: number;
+            /**
+             * Format: int64
+             * @description The position of the message this connection sent before this one (for the first, the `from` the client connected with); a client that last handled position P has missed a message when `prev_position > P`.
+             */
+            prev_position: number;
+            /** @description When the event was recorded (RFC 3339). */
+            timestamp: string;
+        } | {
+            data: components["schemas"]["WsImageCleanupFailed"];
+            /** @enum {string} */
+            type: "image.cleanup_failed";
+            /**
+             * Format: int64
+             * @description The event's log position: resume after it with `?from=`.
+             */
+            position: number;
+            /**
+             * Format: int64
+             * @description The position of the message this connection sent before this one (for the first, the `from` the client connected with); a client that last handled position P has missed a message when `prev_position > P`.
+             */
+            prev_position: number;
+            /** @description When the event was recorded (RFC 3339). */
+            timestamp: string;
+        } | {
+            data: components["schemas"]["WsImageRef"];
+            /** @enum {string} */
             type: "image.deleted";
             /**
              * Format: int64
@@ -3119,6 +3174,13 @@ export interface components {
             /** @description When the event was recorded (RFC 3339). */
             timestamp: string;
         };
+        /** @description `image.cleanup_failed`: a sweep of the image's files failed; it is retried. */
+        WsImageCleanupFailed: {
+            /** Format: uuid */
+            image_id: string;
+            /** @example no controller-side mount of nfs backend 'lab': /srv/pureboot/<id> is not a directory */
+            reason: string;
+        };
         /** @description `image.ready`: a capture finished and the image can be restored. */
         WsImageReady: {
             /** Format: uuid */
@@ -3128,7 +3190,11 @@ export interface components {
             /** Format: int64 */
             size_bytes: number;
         };
-        /** @description `image.deleted`. */
+        /**
+         * @description `image.cleanup_started` (a `DELETE` was accepted: the image is no
+         *     longer restorable and its files are being removed) and `image.deleted`
+         *     (its files are gone and its name is free).
+         */
         WsImageRef: {
             /** Format: uuid */
             image_id: string;
@@ -4440,7 +4506,7 @@ export interface operations {
                 /** @description One stream, e.g. `clone_session:6f1c…`. */
                 stream?: string;
                 /** @description A kind of stream (the part of a stream id before `:`). */
-                category?: "clone_session" | "node" | "node_disks" | "storage_backend" | "unique" | "api_token" | "image";
+                category?: "clone_session" | "node" | "node_disks" | "storage_backend" | "unique" | "api_token" | "image" | "storage_lease";
                 /** @description e.g. `clone_session.failed`. */
                 event_type?: components["schemas"]["EventType"];
                 /** @description e.g. `operator:alice` or `node:target`. */
@@ -4514,6 +4580,11 @@ export interface operations {
                 backend_id?: string;
                 /** @description Only images captured from this node. */
                 source_node_id?: string;
+                /**
+                 * @description `ready` (the default: the images that can be restored) or `cleanup`
+                 *     (deleted, their files being removed from the backend).
+                 */
+                status?: "ready" | "cleanup";
                 limit?: number;
                 offset?: number;
             };
@@ -4585,6 +4656,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The cleanup started (or was already under way) */
             200: {
                 headers: {
                     [name: string]: unknown;

@@ -191,9 +191,11 @@ describe('cacheEffects', () => {
     ]);
   });
 
-  it('refreshes every image list when an image is ready or deleted', () => {
+  it('refreshes every image list when an image is ready, being deleted or deleted', () => {
     const ready = event({ type: 'image.ready', data: { image_id: 'i1', name: 'golden', size_bytes: 1 } });
-    for (const message of [ready, event({ type: 'image.deleted', data: { image_id: 'i1' } })]) {
+    const failed = event({ type: 'image.cleanup_failed', data: { image_id: 'i1', reason: 'not mounted' } });
+    const started = event({ type: 'image.cleanup_started', data: { image_id: 'i1' } });
+    for (const message of [ready, started, failed, event({ type: 'image.deleted', data: { image_id: 'i1' } })]) {
       const effects = cacheEffects(message);
       expect(effects.invalidate).toContainEqual(imageKeys.lists());
       // a filtered, paged list sits under that prefix

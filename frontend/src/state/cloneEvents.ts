@@ -40,8 +40,12 @@ export function cacheEffects(event: WebSocketEvent): CacheEffects {
         progress: null,
         invalidate: [cloneSessionKeys.lists(), cloneSessionKeys.detail(event.data.session_id), imageKeys.lists()],
       };
-    // An image appeared or went: every image list (filtered or paged) may show it.
+    // An image appeared, is being deleted (it leaves the ready list at once;
+    // its sessions show staging `cleanup`), its cleanup failed (the reason
+    // shows) or went: every image list (filtered or paged) may show it.
     case 'image.ready':
+    case 'image.cleanup_started':
+    case 'image.cleanup_failed':
     case 'image.deleted':
       return { progress: null, invalidate: [imageKeys.lists(), cloneSessionKeys.lists()] };
     case 'clone.updated':

@@ -19,7 +19,7 @@ const PAGE_SIZE = 20;
 /**
  * The golden images that can be restored, the captures still on their way,
  * and a way to restore an image onto several nodes or delete it. Filters and
- * page live in the URL; the event stream (image.ready, image.deleted) keeps
+ * page live in the URL; the event stream (image.ready, image.cleanup_started, image.deleted) keeps
  * the list current without polling.
  */
 export function ImagesPage() {
