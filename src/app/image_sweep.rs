@@ -4,18 +4,20 @@
 //! controller (the projection leader, so one instance sweeps) looks every
 //! `--image-sweep-interval-ms` for images in cleanup — also those left by a
 //! controller that stopped mid-sweep — and for each:
-//! 1. finds the backend from here: an nfs backend's export mounted at
-//!    `<--storage-mount-root>/<backend id>` (http backends are not swept
-//!    from the controller yet: their images stay in cleanup with that reason);
+//! 1. reaches the backend from here: an nfs backend's export mounted at
+//!    `<--storage-mount-root>/<backend id>`, an http (WebDAV) backend at its
+//!    URL with its unsealed user and password (the agents' own backend code);
 //! 2. ends the recorded uploads of capture sessions that are over, then
 //!    starts the sweep on the backend's lease ([`crate::domain::storage_lease`]),
 //!    refused while a capture there is not over (a capture skips chunks
 //!    already present, so it may count on one this sweep would delete);
-//! 3. reads the manifests of every other image on the backend (the files,
-//!    not the read model, so an image just recorded counts), deletes each
-//!    chunk of the image no other manifest names, then the manifest and the
-//!    image's directory (chunks first: a sweep cut short finds the manifest
-//!    again and finishes);
+//! 3. reads the manifests of every other image on the backend (nfs: every
+//!    `images/*/manifest.json` there; http, which cannot list: the images the
+//!    read model holds on that backend, once it has caught up with the log,
+//!    so every image whose capture ended before the sweep started counts),
+//!    deletes each chunk of the image no other manifest names, then the
+//!    manifest and the image's directory (chunks first: a sweep cut short
+//!    finds the manifest again and finishes);
 //! 4. records `image.deleted` (its name released) and the sweep's end.
 //!
 //! A failure at any step is recorded as `image.cleanup_failed {reason}`
@@ -23,7 +25,7 @@
 //! growing from the interval to [`MAX_BACKOFF`]; it is never dropped.
 
 use std::collections::{HashMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -31,13 +33,16 @@ use backon::{BackoffBuilder, ExponentialBuilder};
 use uuid::Uuid;
 
 use super::App;
-use crate::agent::image::chunk_key;
+use crate::agent::image::http::HttpOptions;
 use crate::agent::image::manifest::ImageManifest;
+use crate::agent::image::{AnyBackend, Backend, chunk_key};
 use crate::agent::protocol::from_hex;
 use crate::commands::images as command;
+use crate::commands::storage_backends::credential;
 use crate::domain::image::{Image, manifest_path};
 use crate::domain::storage_backend::{BackendType, StorageBackend};
 use crate::error::ApiError;
+use crate::event_store::read::head;
 use crate::projections::images as view;
 
 /// The longest wait between two attempts at one image.
@@ -116,16 +121,14 @@ async fn sweep(app: &App, id: Uuid, backend: Uuid) -> Result<(), String> {
         return Ok(());
     };
     let attempt = async {
-        let root = mounted(app, backend).await?;
+        let store = reach(app, backend).await?;
         command::end_finished_uploads(&cx, backend).await.map_err(|e| e.to_string())?;
         command::start_sweep(&cx, id, backend).await.map_err(|e| match e {
             ApiError::Conflict(reason) => reason,
             other => other.to_string(),
         })?;
-        let name = details.name.clone();
-        let removed = tokio::task::spawn_blocking(move || remove_files(&root, &name))
-            .await
-            .map_err(|e| format!("the sweep task failed: {e}"))??;
+        let others = other_manifests(app, &store, backend, &details.name).await?;
+        let removed = remove_files(&store.backend, &details.name, &others).await?;
         tracing::info!(image = %id, name = details.name, chunks_removed = removed, "image files removed");
         command::finish_sweep(&cx, id, backend).await.map_err(|e| e.to_string())
     };
@@ -136,76 +139,114 @@ async fn sweep(app: &App, id: Uuid, backend: Uuid) -> Result<(), String> {
     Err(reason)
 }
 
-/// Backend `backend`'s files as this controller reaches them: an nfs
-/// backend's export mounted at `<storage mount root>/<id>`.
-async fn mounted(app: &App, backend: Uuid) -> Result<PathBuf, String> {
-    let (state, _) = app.commands().executor.load::<StorageBackend>(backend).await.map_err(|e| e.to_string())?;
-    let details = state.details.ok_or_else(|| format!("storage backend {backend} was deleted"))?;
-    let name = &details.name;
-    if details.backend_type != BackendType::Nfs {
-        let kind = crate::projections::fold::sessions::text(&details.backend_type);
-        return Err(format!(
-            "the controller cannot remove files from {kind} backend '{name}' yet (only nfs, through a mount)"
-        ));
-    }
-    let root =
-        app.config.storage_mount_root.as_ref().ok_or_else(|| {
-            format!("no controller-side mount of nfs backend '{name}': --storage-mount-root is not set")
-        })?;
-    let path = root.join(backend.to_string());
-    if !path.is_dir() {
-        return Err(format!(
-            "no controller-side mount of nfs backend '{name}': {} is not a directory (mount its export there)",
-            path.display()
-        ));
-    }
-    Ok(path)
+/// A backend as this controller reaches it.
+struct Store {
+    backend: AnyBackend,
+    /// nfs: where the export is mounted (its images can be listed).
+    mount: Option<PathBuf>,
 }
 
-/// Removes image `name`'s files under `root`: each of its chunks that no
-/// other image's manifest names, then its manifest and directory. Returns
-/// the chunks removed. Another manifest that cannot be read stops the sweep
+/// Backend `backend` from here: an nfs backend's export mounted at
+/// `<storage mount root>/<id>`, an http one at its URL with its credentials.
+async fn reach(app: &App, backend: Uuid) -> Result<Store, String> {
+    let cx = app.commands();
+    let (state, _) = cx.executor.load::<StorageBackend>(backend).await.map_err(|e| e.to_string())?;
+    let details = state.details.ok_or_else(|| format!("storage backend {backend} was deleted"))?;
+    let name = &details.name;
+    let field = |key: &str| details.config.get(key).and_then(|v| v.as_str()).map(str::to_owned);
+    match details.backend_type {
+        BackendType::Nfs => {
+            let root = app.config.storage_mount_root.as_ref().ok_or_else(|| {
+                format!("no controller-side mount of nfs backend '{name}': --storage-mount-root is not set")
+            })?;
+            let path = root.join(backend.to_string());
+            if !path.is_dir() {
+                return Err(format!(
+                    "no controller-side mount of nfs backend '{name}': {} is not a directory (mount its export there)",
+                    path.display()
+                ));
+            }
+            let store = AnyBackend::parse(&format!("dir:{}", path.display()), &HttpOptions::default())?;
+            Ok(Store { backend: store, mount: Some(path) })
+        }
+        BackendType::Http => {
+            let url = field("url").ok_or_else(|| format!("http backend '{name}' has no url"))?;
+            let conn = app.pool.get().await.map_err(|e| e.to_string())?;
+            let password = credential(&cx, &**conn, backend, "password").await.map_err(|e| e.to_string())?;
+            let options = HttpOptions { ca_file: None, basic_auth: field("username").zip(password) };
+            Ok(Store { backend: AnyBackend::parse(&url, &options)?, mount: None })
+        }
+        other => {
+            let kind = crate::projections::fold::sessions::text(&other);
+            Err(format!("the controller cannot remove files from {kind} backend '{name}'"))
+        }
+    }
+}
+
+/// The manifest keys of the images on `backend` other than `name`.
+async fn other_manifests(app: &App, store: &Store, backend: Uuid, name: &str) -> Result<Vec<String>, String> {
+    if let Some(mount) = &store.mount {
+        let images = mount.join("images");
+        let entries = match std::fs::read_dir(&images) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(format!("cannot list {}: {e}", images.display())),
+        };
+        let mut keys = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(|e| format!("cannot list {}: {e}", images.display()))?;
+            let other = entry.file_name().to_string_lossy().into_owned();
+            if other != name {
+                keys.push(manifest_path(&other));
+            }
+        }
+        return Ok(keys);
+    }
+    // The read model, once it holds every event committed before now (the
+    // sweep's start among them): a capture's image is recorded in the same
+    // append as its session's end, which the sweep waited for.
+    let conn = app.pool.get().await.map_err(|e| e.to_string())?;
+    let committed = head(&**conn).await.map_err(|e| e.to_string())?;
+    drop(conn);
+    if !app.progress.wait_for(committed, app.read_your_writes_timeout).await {
+        return Err("the read model has not caught up with the log; the images on the backend are unknown".into());
+    }
+    let conn = app.pool.get().await.map_err(|e| e.to_string())?;
+    let others = view::on_backend(&**conn, backend).await.map_err(|e| e.to_string())?;
+    Ok(others.iter().filter(|other| *other != name).map(|other| manifest_path(other)).collect())
+}
+
+/// Removes image `name`'s files from `store`: each of its chunks that no
+/// manifest of `others` names, then its manifest and collection. Returns the
+/// chunks removed. Another manifest that cannot be read stops the sweep
 /// (its chunks would be unknown).
-fn remove_files(root: &Path, name: &str) -> Result<usize, String> {
-    let manifest = root.join(manifest_path(name));
-    let Some(ours) = read_manifest(&manifest)? else {
+async fn remove_files(store: &AnyBackend, name: &str, others: &[String]) -> Result<usize, String> {
+    let manifest = manifest_path(name);
+    let collection = format!("images/{name}/");
+    let Some(ours) = read_manifest(store, &manifest).await? else {
         // Already removed by an earlier sweep that was cut short.
-        return remove_dir(&root.join("images").join(name)).map(|()| 0);
+        return store.delete(&collection).await.map(|()| 0);
     };
     let mut shared = HashSet::new();
-    let images = root.join("images");
-    let entries = std::fs::read_dir(&images).map_err(|e| format!("cannot list {}: {e}", images.display()))?;
-    for entry in entries {
-        let entry = entry.map_err(|e| format!("cannot list {}: {e}", images.display()))?;
-        if entry.file_name() == name {
-            continue;
-        }
-        if let Some(other) = read_manifest(&entry.path().join("manifest.json"))? {
+    for other in others {
+        if let Some(other) = read_manifest(store, other).await? {
             shared.extend(chunk_keys(&other)?);
         }
     }
     let mut removed = 0;
     for key in chunk_keys(&ours)?.difference(&shared) {
-        let path = root.join(key);
-        match std::fs::remove_file(&path) {
-            Ok(()) => removed += 1,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(format!("cannot remove {}: {e}", path.display())),
-        }
+        store.delete(key).await?;
+        removed += 1;
     }
-    std::fs::remove_file(&manifest).map_err(|e| format!("cannot remove {}: {e}", manifest.display()))?;
-    remove_dir(&images.join(name))?;
+    store.delete(&manifest).await?;
+    store.delete(&collection).await?;
     Ok(removed)
 }
 
-/// The manifest at `path`, `None` when there is none.
-fn read_manifest(path: &Path) -> Result<Option<ImageManifest>, String> {
-    let bytes = match std::fs::read(path) {
-        Ok(bytes) => bytes,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
-    };
-    serde_json::from_slice(&bytes).map(Some).map_err(|e| format!("{} is not an image manifest: {e}", path.display()))
+/// The manifest under `key`, `None` when there is none.
+async fn read_manifest(store: &AnyBackend, key: &str) -> Result<Option<ImageManifest>, String> {
+    let Some(bytes) = store.get(key).await? else { return Ok(None) };
+    serde_json::from_slice(&bytes).map(Some).map_err(|e| format!("{key} is not an image manifest: {e}"))
 }
 
 /// The keys of `manifest`'s stored chunks; a digest that is not 64 hex
@@ -222,13 +263,4 @@ fn chunk_keys(manifest: &ImageManifest) -> Result<HashSet<String>, String> {
                 .ok_or_else(|| format!("image {}: chunk digest {hex:?} is not 64 hex digits", manifest.image))
         })
         .collect()
-}
-
-/// Removes the image's directory and what is left in it (the `.part` files
-/// of a manifest upload cut short); absent is fine.
-fn remove_dir(dir: &Path) -> Result<(), String> {
-    match std::fs::remove_dir_all(dir) {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(format!("cannot remove {}: {e}", dir.display())),
-        _ => Ok(()),
-    }
 }

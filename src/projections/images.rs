@@ -214,3 +214,9 @@ pub async fn in_cleanup(client: &impl Db) -> Result<Vec<(Uuid, Uuid)>, tokio_pos
         .await?;
     Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
 }
+
+/// The names of the images on `backend` that are not deleted (ready or in cleanup).
+pub async fn on_backend(client: &impl Db, backend: Uuid) -> Result<Vec<String>, tokio_postgres::Error> {
+    let rows = client.query("SELECT name FROM images WHERE backend_id = $1", &[&backend]).await?;
+    Ok(rows.iter().map(|r| r.get(0)).collect())
+}

@@ -51,6 +51,9 @@ impl Backend for FailingAfter {
     async fn exists(&self, key: &str) -> Result<bool, String> {
         self.inner.exists(key).await
     }
+    async fn delete(&self, key: &str) -> Result<(), String> {
+        self.inner.delete(key).await
+    }
 }
 
 #[tokio::test]

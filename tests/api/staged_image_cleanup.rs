@@ -210,3 +210,51 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
     entries.flatten().flat_map(|e| if e.path().is_dir() { walk(&e.path()) } else { vec![e.path()] }).collect()
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_image_on_a_webdav_backend_is_swept_with_the_backends_credentials() {
+    // Given two images sharing chunks on an http backend that needs basic auth
+    let dir = scratch();
+    let Some(server) = crate::agent_image_http::WebDav::start(&dir.join("nginx")) else { return };
+    let app = TestApp::spawn_with(TestDb::new().await, &["--image-sweep-interval-ms", "100"]).await;
+    let config = json!({"url": server.url("strict"), "username": "agent", "password": "s3cret"});
+    let (status, body) =
+        app.post("/storage/backends", json!({"name": "lab-dav", "type": "http", "config": config})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let backend = body["data"]["id"].as_str().expect("id").to_owned();
+    let source = app.node("dav-master").await;
+    let first = dir.join("first.img");
+    noise_image(&first, 6 * MIB);
+    let mut bytes = std::fs::read(&first).expect("first");
+    bytes[..MIB as usize].copy_from_slice(&noise("second", MIB as usize));
+    let second = dir.join("second.img");
+    std::fs::write(&second, &bytes).expect("second");
+    let mut ids = Vec::new();
+    for (name, disk) in [("golden", &first), ("other", &second)] {
+        let body = json!({"clone_mode": "staged", "source_node_id": source,
+            "staging_backend_id": backend, "image_name": name});
+        let (status, session) = app.post("/clone-sessions", body).await;
+        assert_eq!(status, StatusCode::OK, "{session}");
+        let clone = Clone::of(&app, session["data"].clone(), &format!("http://{}", app.addr)).await;
+        let mut agent = clone.agent("source", disk, &[]);
+        assert_eq!(agent.exit(Duration::from_secs(60)).await, 0, "{}", agent.log_text());
+        let view = until_status(&app, &clone.id, "completed", Duration::from_secs(10)).await;
+        ids.push(view["image_id"].as_str().expect("image id").to_owned());
+    }
+    let www = dir.join("nginx/www/strict");
+    let (ours, theirs) = (chunk_files(&www, "golden"), chunk_files(&www, "other"));
+    let shared: BTreeSet<_> = ours.intersection(&theirs).cloned().collect();
+    assert_eq!((ours.len(), shared.len()), (6, 5));
+
+    // When the first is deleted
+    let (status, body) = app.delete(&format!("/images/{}", ids[0])).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // Then the controller removes its files over WebDAV, keeping the shared chunks
+    until_image(&app, &ids[0], "was deleted", |s, _| s == StatusCode::NOT_FOUND).await;
+    for file in &ours {
+        assert_eq!(file.exists(), shared.contains(file), "{}", file.display());
+    }
+    assert!(!www.join("images/golden").exists());
+    assert!(theirs.iter().all(|f| f.exists()) && www.join("images/other/manifest.json").is_file());
+    drop(server);
+}

@@ -429,7 +429,9 @@ export interface paths {
          *     manifest and every chunk no other image on the backend references; then
          *     the image is deleted (`GET` answers 404), its name is free again and its
          *     sessions show staging `deleted`. A sweep that fails (the backend is not
-         *     reachable from the controller: see `--storage-mount-root`) is recorded as
+         *     reachable from the controller: an nfs export not mounted under
+         *     `--storage-mount-root`, an http server down) or has to wait (a capture
+         *     session on the backend is not over) is recorded as
          *     the image's `cleanup_error` and retried with backoff. Asked again during
          *     the cleanup: 200, nothing more is recorded.
          */

@@ -25,6 +25,10 @@ pub trait Backend: Send + Sync {
     fn get(&self, key: &str) -> impl Future<Output = Result<Option<Vec<u8>>, String>> + Send;
     /// Whether `key` holds an object.
     fn exists(&self, key: &str) -> impl Future<Output = Result<bool, String>> + Send;
+    /// Removes the object under `key` or, for a key ending in `/`, that
+    /// collection and everything in it; nothing there is no error. Only the
+    /// controller's sweep of a deleted image calls it.
+    fn delete(&self, key: &str) -> impl Future<Output = Result<(), String>> + Send;
 }
 
 /// The backends `--backend` can name.
@@ -67,6 +71,13 @@ impl Backend for AnyBackend {
         match self {
             AnyBackend::Dir(b) => b.exists(key).await,
             AnyBackend::Http(b) => b.exists(key).await,
+        }
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), String> {
+        match self {
+            AnyBackend::Dir(b) => b.delete(key).await,
+            AnyBackend::Http(b) => b.delete(key).await,
         }
     }
 }

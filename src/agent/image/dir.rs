@@ -58,6 +58,21 @@ impl Backend for DirBackend {
         })
         .await
     }
+
+    async fn delete(&self, key: &str) -> Result<(), String> {
+        let path = self.path(key);
+        let collection = key.ends_with('/');
+        blocking(move || {
+            let removed = if collection { std::fs::remove_dir_all(&path) } else { std::fs::remove_file(&path) };
+            match removed {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    Err(format!("cannot remove {}: {e}", path.display()))
+                }
+                _ => Ok(()),
+            }
+        })
+        .await
+    }
 }
 
 fn write_atomically(path: &Path, data: &[u8]) -> Result<(), String> {

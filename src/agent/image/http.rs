@@ -9,7 +9,8 @@
 //!   announced). The server must store a PUT atomically, as nginx's DAV
 //!   module does (the body goes to a temporary file renamed over the key
 //!   once complete), so a cut upload never shows under the key.
-//! - get: `GET`, `404` meaning absent; exists: `HEAD`, same.
+//! - get: `GET`, `404` meaning absent; exists: `HEAD`, same; delete
+//!   (the controller's sweep): `DELETE`, `404` meaning already gone.
 //!
 //! Transient failures (connection errors, 5xx, 429) are retried for about
 //! half a minute; other answers, and a refused TLS certificate, fail at once
@@ -187,6 +188,15 @@ impl Backend for HttpBackend {
             _ => None,
         };
         Ok(self.send(Method::HEAD, &url, None, found).await?.0)
+    }
+
+    /// `DELETE` (RFC 4918 removes a collection with its members); `404` is
+    /// already gone.
+    async fn delete(&self, key: &str) -> Result<(), String> {
+        let url = self.url(key)?;
+        let gone = |s: StatusCode| (s.is_success() || s == StatusCode::NOT_FOUND).then_some(());
+        self.send(Method::DELETE, &url, None, gone).await?;
+        Ok(())
     }
 }
 
