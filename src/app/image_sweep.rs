@@ -128,11 +128,17 @@ async fn sweep(app: &App, id: Uuid, backend: Uuid) -> Result<(), String> {
             other => other.to_string(),
         })?;
         let others = other_manifests(app, &store, backend, &details.name).await?;
-        let removed = remove_files(&store.backend, &details.name, &others).await?;
+        let leading = || app.progress.leader();
+        let removed = remove_files(&store.backend, &details.name, &others, leading).await?;
         tracing::info!(image = %id, name = details.name, chunks_removed = removed, "image files removed");
         command::finish_sweep(&cx, id, backend).await.map_err(|e| e.to_string())
     };
     let Err(reason) = attempt.await else { return Ok(()) };
+    // A controller that lost the lead records nothing: the new leader may
+    // already be sweeping this image under the same lease entry.
+    if !app.progress.leader() {
+        return Err(reason);
+    }
     if let Err(error) = command::sweep_failed(&cx, id, backend, &reason).await {
         tracing::warn!(image = %id, %error, "cannot record the image cleanup's failure");
     }
@@ -219,8 +225,14 @@ async fn other_manifests(app: &App, store: &Store, backend: Uuid, name: &str) ->
 /// Removes image `name`'s files from `store`: each of its chunks that no
 /// manifest of `others` names, then its manifest and collection. Returns the
 /// chunks removed. Another manifest that cannot be read stops the sweep
-/// (its chunks would be unknown).
-async fn remove_files(store: &AnyBackend, name: &str, others: &[String]) -> Result<usize, String> {
+/// (its chunks would be unknown), and so does `leading` turning false before
+/// a deletion (another controller took the lead and sweeps from then on).
+async fn remove_files(
+    store: &AnyBackend,
+    name: &str,
+    others: &[String],
+    leading: impl Fn() -> bool,
+) -> Result<usize, String> {
     let manifest = manifest_path(name);
     let collection = format!("images/{name}/");
     let Some(ours) = read_manifest(store, &manifest).await? else {
@@ -235,6 +247,9 @@ async fn remove_files(store: &AnyBackend, name: &str, others: &[String]) -> Resu
     }
     let mut removed = 0;
     for key in chunk_keys(&ours)?.difference(&shared) {
+        if !leading() {
+            return Err("this controller is no longer the leader; the new one sweeps".into());
+        }
         store.delete(key).await?;
         removed += 1;
     }
