@@ -77,6 +77,9 @@ pub fn pg_time(at: OffsetDateTime) -> OffsetDateTime {
 }
 
 /// Writes `rows` into `table`'s `columns` (of `types`) with binary `COPY`.
+/// The table's primary key is dropped for the copy and added back after it:
+/// one sort of the final rows instead of a b-tree insert per row (the fold
+/// keeps one row per key, so adding it back fails only on a fold's bug).
 pub async fn copy_rows<R>(
     tx: &Transaction<'_>,
     table: &str,
@@ -84,6 +87,17 @@ pub async fn copy_rows<R>(
     rows: impl IntoIterator<Item = R>,
     values: impl Fn(&R) -> Vec<&(dyn ToSql + Sync)>,
 ) -> Result<(), ProjectionError> {
+    let key = tx
+        .query_opt(
+            "SELECT conname::text, pg_get_constraintdef(oid) FROM pg_constraint
+             WHERE conrelid = $1::text::regclass AND contype = 'p'",
+            &[&table],
+        )
+        .await?
+        .map(|row| (row.get::<_, String>(0), row.get::<_, String>(1)));
+    if let Some((name, _)) = &key {
+        tx.batch_execute(&format!("ALTER TABLE {table} DROP CONSTRAINT \"{name}\"")).await?;
+    }
     let names: Vec<&str> = columns.iter().map(|(name, _)| *name).collect();
     let types: Vec<Type> = columns.iter().map(|(_, ty)| ty.clone()).collect();
     let sink = tx.copy_in(&format!("COPY {table} ({}) FROM STDIN BINARY", names.join(", "))).await?;
@@ -93,6 +107,9 @@ pub async fn copy_rows<R>(
         writer.as_mut().write(&values(&row)).await?;
     }
     writer.finish().await?;
+    if let Some((name, definition)) = key {
+        tx.batch_execute(&format!("ALTER TABLE {table} ADD CONSTRAINT \"{name}\" {definition}")).await?;
+    }
     Ok(())
 }
 
