@@ -40,16 +40,21 @@ pub async fn read_after(client: &impl Db, after: i64, limit: i64) -> Result<Vec<
 /// The whole log in position order, as a portal of `tx` to fetch in chunks
 /// with [`fetch`]: one scan, streamed, however long the log.
 pub async fn open_log(tx: &tokio_postgres::Transaction<'_>) -> Result<tokio_postgres::Portal, tokio_postgres::Error> {
-    tx.bind(&format!("SELECT {COLUMNS} FROM events ORDER BY position"), &[]).await
+    // The payload as text (the last column), parsed once by whoever folds it.
+    let columns = COLUMNS.replace("payload", "'null'::jsonb");
+    tx.bind(&format!("SELECT {columns}, payload::text FROM events ORDER BY position"), &[]).await
 }
 
-/// Up to `max` more events of `portal` (none once it is exhausted).
+/// Up to `max` more events of `portal` (none once it is exhausted), each
+/// with its payload as JSON text and `payload` left `Null`: a rebuild parses
+/// each payload once, straight into the type its fold wants.
 pub async fn fetch(
     tx: &tokio_postgres::Transaction<'_>,
     portal: &tokio_postgres::Portal,
     max: i32,
-) -> Result<Vec<RecordedEvent>, tokio_postgres::Error> {
-    tx.query_portal(portal, max).await?.iter().map(from_row).collect()
+) -> Result<Vec<(RecordedEvent, String)>, tokio_postgres::Error> {
+    let rows = tx.query_portal(portal, max).await?;
+    rows.iter().map(|row| Ok((from_row(row)?, row.try_get(COLUMNS.split(',').count())?))).collect()
 }
 
 /// Events of one stream with a version greater than `after_version`, in order.

@@ -6,7 +6,7 @@ use deadpool_postgres::Transaction;
 use super::fold::bulk;
 use super::{Projection, ProjectionError, all, definition};
 use crate::db::Db;
-use crate::event_store::{RecordedEvent, read};
+use crate::event_store::{Category, RecordedEvent, read};
 
 /// Views for BI tools over the read models; dropped with them by a rebuild,
 /// so re-created after every install or rebuild.
@@ -152,11 +152,11 @@ async fn rebuild_in(tx: &Transaction<'_>, projections: &[&dyn Projection]) -> Re
     // Two stages on two cores: this task fetches the log and runs the SQL
     // folds; a blocking thread decodes the session events and folds them
     // in memory, a chunk behind.
-    let (send, mut receive) = tokio::sync::mpsc::channel::<Vec<RecordedEvent>>(2);
+    let (send, mut receive) = tokio::sync::mpsc::channel::<(Vec<RecordedEvent>, Vec<String>)>(2);
     let in_memory = tokio::task::spawn_blocking(move || -> Result<_, ProjectionError> {
-        while let Some(events) = receive.blocking_recv() {
-            for event in &events {
-                let session = bulk::session_event(event)?;
+        while let Some((events, payloads)) = receive.blocking_recv() {
+            for (event, payload) in events.iter().zip(&payloads) {
+                let session = bulk::session_event(event, payload)?;
                 for fold in &mut bulk {
                     fold.fold(event, session.as_ref())?;
                 }
@@ -167,16 +167,17 @@ async fn rebuild_in(tx: &Transaction<'_>, projections: &[&dyn Projection]) -> Re
     let portal = read::open_log(tx).await?;
     let mut position = 0;
     let mut events = read::fetch(tx, &portal, REBUILD_CHUNK).await?;
-    while let Some(last) = events.last().map(|e| e.position) {
+    while let Some(last) = events.last().map(|(e, _)| e.position) {
         // The next chunk is fetched while the SQL folds run: the connection
         // runs the statements in order, and decoding overlaps PostgreSQL's
         // work. The projections write disjoint tables, so they share the
         // pipeline too.
+        let (events_now, payloads) = parse_payloads(events)?;
         let next = async { read::fetch(tx, &portal, REBUILD_CHUNK).await.map_err(ProjectionError::from) };
-        let apply = futures::future::try_join_all(folded.iter().map(|p| p.apply(tx, &events)));
+        let apply = futures::future::try_join_all(folded.iter().map(|p| p.apply(tx, &events_now)));
         let (next, _) = futures::try_join!(next, apply)?;
         position = last;
-        if send.send(events).await.is_err() {
+        if send.send((events_now, payloads)).await.is_err() {
             break; // the in-memory fold stopped: its error follows
         }
         events = next;
@@ -214,6 +215,23 @@ async fn rebuild_in(tx: &Transaction<'_>, projections: &[&dyn Projection]) -> Re
         .await?;
     }
     Ok(position)
+}
+
+/// Events as [`read::fetch`] gives them, their payload texts apart: a
+/// clone-session event's text is left for the in-memory folds, which parse it
+/// straight into their type; the others' (rare: nodes, backends, images…) is
+/// parsed into `payload` for the SQL folds.
+fn parse_payloads(rows: Vec<(RecordedEvent, String)>) -> Result<(Vec<RecordedEvent>, Vec<String>), ProjectionError> {
+    let mut events = Vec::with_capacity(rows.len());
+    let mut payloads = Vec::with_capacity(rows.len());
+    for (mut event, payload) in rows {
+        if event.category() != Some(Category::CloneSession) {
+            event.payload = serde_json::from_str(&payload).map_err(|e| ProjectionError::decode(&event, e))?;
+        }
+        events.push(event);
+        payloads.push(payload);
+    }
+    Ok((events, payloads))
 }
 
 /// `schema` without its secondary indexes (the one-line `CREATE INDEX`

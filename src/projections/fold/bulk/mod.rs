@@ -25,7 +25,7 @@ use tokio_postgres::types::{ToSql, Type};
 use uuid::Uuid;
 
 use crate::domain::clone_session::CloneSessionEvent;
-use crate::event_store::{Category, RecordedEvent};
+use crate::event_store::{Category, DomainEvent, RecordedEvent, codec};
 use crate::projections::{ProjectionError, certificates as certs, clone_reports, clone_sessions};
 
 /// A clone-session event of the log, decoded once for every bulk fold.
@@ -55,13 +55,26 @@ pub fn for_projection(name: &str) -> Option<Box<dyn BulkFold>> {
     }
 }
 
-/// `event` decoded, when it is a clone-session event.
-pub fn session_event(event: &RecordedEvent) -> Result<Option<SessionEvent<'_>>, ProjectionError> {
+/// `event` decoded from `payload`, its JSON text, when it is a clone-session
+/// event.
+pub fn session_event<'e>(event: &'e RecordedEvent, payload: &str) -> Result<Option<SessionEvent<'e>>, ProjectionError> {
     if event.category() != Some(Category::CloneSession) {
         return Ok(None);
     }
-    let (event, id, decoded) = super::decode::<CloneSessionEvent>(event)?;
+    let id = ProjectionError::id(event)?;
+    let decoded =
+        decode_str(&event.event_type, event.schema_version, payload).map_err(|e| ProjectionError::decode(event, e))?;
     Ok(Some(SessionEvent { event, id, decoded }))
+}
+
+/// [`codec::decode`] from the payload's JSON text: parsed once, straight
+/// into `E` (through a `Value` only when it needs upcasting).
+fn decode_str<E: DomainEvent>(event_type: &str, schema_version: i32, payload: &str) -> Result<E, serde_json::Error> {
+    if schema_version < E::schema_version(event_type) {
+        return codec::decode(event_type, schema_version, serde_json::from_str(payload)?);
+    }
+    // `codec::decode`'s [tag, content] sequence, as text.
+    serde_json::from_str(&format!("[{},{payload}]", serde_json::Value::from(event_type)))
 }
 
 /// `at` as PostgreSQL stores its RFC 3339 text: the fraction of a second is
