@@ -28,11 +28,11 @@ use crate::error::ApiError;
 /// Longest parameter name echoed back in a refusal (characters).
 const ECHOED_NAME_CHARS: usize = 64;
 
-/// The query parameter names of every operation, by (method, route template
-/// as axum matches it, e.g. `/api/v1/clone-sessions/{id}`).
+/// The query parameter names of every operation, by route template as axum
+/// matches it (e.g. `/api/v1/clone-sessions/{id}`), then method.
 #[derive(Debug, Default)]
 pub struct QueryContract {
-    operations: HashMap<(Method, String), BTreeSet<String>>,
+    routes: HashMap<String, HashMap<Method, BTreeSet<String>>>,
 }
 
 impl QueryContract {
@@ -42,7 +42,7 @@ impl QueryContract {
     pub fn from_document(document: &utoipa::openapi::OpenApi) -> Self {
         let document = serde_json::to_value(document).unwrap_or_default();
         let schemes = &document["components"]["securitySchemes"];
-        let mut operations = HashMap::new();
+        let mut routes: HashMap<String, HashMap<Method, BTreeSet<String>>> = HashMap::new();
         for (path, item) in document["paths"].as_object().into_iter().flatten() {
             for (method, operation) in item.as_object().into_iter().flatten() {
                 let Ok(method) = method.to_uppercase().parse::<Method>() else { continue };
@@ -62,16 +62,16 @@ impl QueryContract {
                     .filter(|scheme| scheme["type"] == "apiKey" && scheme["in"] == "query")
                     .filter_map(|scheme| scheme["name"].as_str());
                 let names = declared.chain(by_scheme).map(str::to_owned).collect();
-                operations.insert((method, path.clone()), names);
+                routes.entry(path.clone()).or_default().insert(method, names);
             }
         }
-        Self { operations }
+        Self { routes }
     }
 
     /// The names `route` takes for `method` (HEAD as GET), when documented.
     fn names(&self, method: &Method, route: &str) -> Option<&BTreeSet<String>> {
         let method = if method == Method::HEAD { &Method::GET } else { method };
-        self.operations.get(&(method.clone(), route.to_owned()))
+        self.routes.get(route)?.get(method)
     }
 }
 
@@ -80,6 +80,10 @@ impl QueryContract {
 /// not describe, and queries that do not parse (the extractor's 422 says
 /// why), pass through.
 pub async fn refuse_undeclared(State(contract): State<Arc<QueryContract>>, request: Request, next: Next) -> Response {
+    // Most requests (every progress report) carry no query: nothing to check.
+    if request.uri().query().is_none_or(str::is_empty) {
+        return next.run(request).await;
+    }
     let route = request.extensions().get::<MatchedPath>().map(MatchedPath::as_str);
     let names = route.and_then(|route| contract.names(request.method(), route));
     if let (Some(names), Ok(Query(pairs))) = (names, Query::<Vec<(String, String)>>::try_from_uri(request.uri()))
