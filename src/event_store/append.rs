@@ -1,34 +1,38 @@
-//! The append transaction: one lock, one version check, one multi-row insert.
+//! The append transaction: one server-side call (`append_events`, migration
+//! V8) that takes the append lock, checks every request's expected versions,
+//! inserts the accepted requests' events and announces the new head.
 //!
-//! [`append_batch`] is called by the group-commit writer with many requests at
-//! once, but it is equally valid for a single request on any connection; tests
-//! call it directly from several connections to prove the ordering guarantee.
+//! [`append_batch`] is called with many requests at once by the group-commit
+//! writer (through [`commit_batch`]), but it is equally valid for a single
+//! request on any connection; tests call it directly from several connections
+//! to prove the ordering guarantee.
 
 use std::collections::HashMap;
 
 use time::OffsetDateTime;
 
-use crate::db::{Db, Params};
+use crate::db::Db;
 
 use super::{AppendRequest, Appended, CommittedBatch, ExpectedVersion, RecordedEvent, SecretOp, StoreError};
 
 /// Key of the transaction-scoped advisory lock that serialises appends
-/// (the bytes of "PureBoot"). The `events` insert trigger takes the same lock,
-/// so even a hand-written INSERT cannot break the ordering guarantee.
+/// (the bytes of "PureBoot"). `append_events` and the `events` insert trigger
+/// take the same lock, so even a hand-written INSERT cannot break the
+/// ordering guarantee.
 pub const APPEND_LOCK: i64 = 5_797_665_874_541_244_276;
 
 /// The channel `pg_notify` announces new positions on.
 pub const NOTIFY_CHANNEL: &str = "pureboot_events";
 
+/// One outcome per request: a request whose expected version does not
+/// match is refused with [`StoreError::Conflict`] and writes nothing.
+pub type Outcomes = Vec<Result<Appended, StoreError>>;
+
 /// Appends every request that passes its version checks, inside `tx`.
 ///
-/// Returns one outcome per request: a request whose expected version does not
-/// match is refused with [`StoreError::Conflict`] and writes nothing, without
-/// affecting the others. A database error fails the whole batch.
-pub async fn append_batch(
-    tx: &impl Db,
-    requests: &[AppendRequest],
-) -> Result<Vec<Result<Appended, StoreError>>, tokio_postgres::Error> {
+/// Returns one outcome per request: a refused request does not affect the
+/// others. A database error fails the whole batch.
+pub async fn append_batch(tx: &impl Db, requests: &[AppendRequest]) -> Result<Outcomes, tokio_postgres::Error> {
     Ok(append_rows(tx, requests).await?.0)
 }
 
@@ -37,53 +41,55 @@ pub async fn append_batch(
 pub async fn append_rows(
     tx: &impl Db,
     requests: &[AppendRequest],
-) -> Result<(Vec<Result<Appended, StoreError>>, Inserted), tokio_postgres::Error> {
-    append(tx, requests, false).await
+) -> Result<(Outcomes, Inserted), tokio_postgres::Error> {
+    let call = tx.prepared(APPEND).await?;
+    let columns = Columns::of(requests);
+    let row = tokio_postgres::GenericClient::query_one(tx.client(), &call, &columns.params()).await?;
+    let (outcomes, inserted) = Returned::read(&row)?.outcomes(requests);
+    apply_secrets(tx, requests, &inserted).await?;
+    Ok((outcomes, inserted))
 }
 
-/// [`append_rows`] on a connection outside a transaction: `BEGIN` travels
-/// with the lock and the version reads, saving the round trip a separate
-/// `BEGIN` costs (a fifth of a group commit's time, measured). On success the
-/// transaction is open and the caller commits it; on an error the connection
-/// may be left inside it, so the caller must discard it, not pool it.
-pub async fn begin_and_append(
+/// [`append_rows`] as a whole transaction on `conn` (outside one): `BEGIN`,
+/// the call and — when no request carries secret operations — `COMMIT` are
+/// sent together, one round trip; otherwise the accepted requests' secrets
+/// are written before `COMMIT`. The lock is then held for the call's
+/// execution and the commit's flush only. If the call fails, PostgreSQL
+/// turns the pipelined `COMMIT` into a rollback. On any error the connection
+/// may be left inside the transaction: the caller must discard it.
+pub async fn commit_batch(
     conn: &impl Db,
     requests: &[AppendRequest],
-) -> Result<(Vec<Result<Appended, StoreError>>, Inserted), tokio_postgres::Error> {
-    append(conn, requests, true).await
+) -> Result<(Outcomes, Inserted), tokio_postgres::Error> {
+    use tokio_postgres::GenericClient as Client;
+    // Prepared first, so the three messages are queued in order on the first poll.
+    let call = conn.prepared(APPEND).await?;
+    let columns = Columns::of(requests);
+    let params = columns.params();
+    let client = conn.client();
+    let secrets = requests.iter().any(|r| !r.secrets.is_empty());
+    let commit = async { if secrets { Ok(()) } else { Client::batch_execute(client, "COMMIT").await } };
+    let (_, row, ()) =
+        futures::try_join!(Client::batch_execute(client, "BEGIN"), Client::query_one(client, &call, &params), commit)?;
+    let (outcomes, inserted) = Returned::read(&row)?.outcomes(requests);
+    if secrets {
+        apply_secrets(conn, requests, &inserted).await?;
+        Client::batch_execute(client, "COMMIT").await?;
+    }
+    Ok((outcomes, inserted))
 }
 
-async fn append(
+/// The accepted requests' secret operations, in request order.
+async fn apply_secrets(
     tx: &impl Db,
     requests: &[AppendRequest],
-    begin: bool,
-) -> Result<(Vec<Result<Appended, StoreError>>, Inserted), tokio_postgres::Error> {
-    let (mut versions, head_before) = lock_and_read_versions(tx, requests, begin).await?;
-
-    let mut rows = Rows::default();
-    let mut outcomes = Vec::with_capacity(requests.len());
-    let mut accepted = Vec::new();
-    for (index, request) in requests.iter().enumerate() {
-        match check_versions(request, &versions) {
-            Err(conflict) => outcomes.push(Err(conflict)),
-            Ok(()) => {
-                let new_versions = rows.push_request(index, request, &mut versions);
-                outcomes.push(Ok(Appended { last_position: 0, versions: new_versions }));
-                accepted.push(index);
-            }
-        }
-    }
-
-    let stored = rows.insert(tx).await?;
-    for (row, (position, _, _)) in stored.iter().enumerate() {
-        if let Some(Ok(appended)) = outcomes.get_mut(rows.request_index[row] as usize) {
-            appended.last_position = appended.last_position.max(*position);
-        }
-    }
-    let ops: Vec<&SecretOp> = accepted.iter().flat_map(|&index| requests[index].secrets.iter()).collect();
-    super::secrets::apply(tx, &ops).await?;
-    Ok((outcomes, Inserted { head_before, accepted, stored }))
+    inserted: &Inserted,
+) -> Result<(), tokio_postgres::Error> {
+    let ops: Vec<&SecretOp> = inserted.accepted.iter().flat_map(|&index| requests[index].secrets.iter()).collect();
+    super::secrets::apply(tx, &ops).await
 }
+
+const APPEND: &str = "SELECT * FROM append_events($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)";
 
 /// The rows one [`append_rows`] inserted, in the order of the accepted
 /// requests' writes and events.
@@ -128,66 +134,16 @@ impl Inserted {
     }
 }
 
-/// Takes the append lock (after `BEGIN`, with `begin`), then reads the
-/// current version of every stream written and the log's head: three
-/// statements sent together (one round trip), executed in order — the later
-/// statements' snapshots are taken after the lock is held, so the head is the
-/// last committed position before this transaction's rows (appends are
-/// serialised by the lock). `BEGIN` and the lock are one simple query: if
-/// either fails, neither the lock nor anything after it is taken as granted.
-async fn lock_and_read_versions(
-    tx: &impl Db,
-    requests: &[AppendRequest],
-    begin: bool,
-) -> Result<(HashMap<String, i64>, i64), tokio_postgres::Error> {
-    let mut streams: Vec<&str> = requests.iter().flat_map(|r| r.writes.iter().map(|w| w.stream.as_str())).collect();
-    streams.sort_unstable();
-    streams.dedup();
-    // Prepared first, so the executions are queued in this order on the first poll.
-    let lock = tx.prepared("SELECT pg_advisory_xact_lock($1)").await?;
-    let versions = tx
-        .prepared(
-            "SELECT s.stream, COALESCE((SELECT max(e.version) FROM events e WHERE e.stream = s.stream), 0)
-             FROM unnest($1::text[]) AS s(stream)",
-        )
-        .await?;
-    let head = tx.prepared("SELECT COALESCE(max(position), 0) FROM events").await?;
-    use tokio_postgres::GenericClient as Client;
-    let client = tx.client();
-    let (lock_params, version_params): (Params, Params) = (&[&APPEND_LOCK], &[&streams]);
-    let locked = async {
-        if begin {
-            Client::batch_execute(client, &format!("BEGIN; SELECT pg_advisory_xact_lock({APPEND_LOCK})")).await
-        } else {
-            Client::execute(client, &lock, lock_params).await.map(drop)
-        }
-    };
-    let (_, rows, head) = futures::try_join!(
-        locked,
-        Client::query(client, &versions, version_params),
-        Client::query_one(client, &head, &[])
-    )?;
-    Ok((rows.iter().map(|row| (row.get(0), row.get(1))).collect(), head.try_get(0)?))
-}
-
-fn check_versions(request: &AppendRequest, versions: &HashMap<String, i64>) -> Result<(), StoreError> {
-    for write in &request.writes {
-        let actual = versions.get(&write.stream).copied().unwrap_or(0);
-        if let ExpectedVersion::Exact(expected) = write.expected
-            && expected != actual
-        {
-            return Err(StoreError::Conflict { stream: write.stream.clone(), expected, actual });
-        }
-    }
-    Ok(())
-}
-
-/// Column arrays for one `INSERT … SELECT FROM unnest(…)`, borrowing the requests.
+/// The call's arguments: one element per stream write, then one per event
+/// (the writes' events in order), borrowing the requests.
 #[derive(Default)]
-struct Rows<'a> {
-    request_index: Vec<i64>,
-    stream: Vec<&'a str>,
-    version: Vec<i64>,
+struct Columns<'a> {
+    write_request: Vec<i32>,
+    write_stream: Vec<&'a str>,
+    write_expected: Vec<Option<i64>>,
+    write_events: Vec<i32>,
+    event_write: Vec<i32>,
+    event_nth: Vec<i32>,
     event_type: Vec<&'a str>,
     schema_version: Vec<i32>,
     payload: Vec<&'a serde_json::Value>,
@@ -198,82 +154,127 @@ struct Rows<'a> {
     causation_id: Vec<Option<&'a str>>,
 }
 
-impl<'a> Rows<'a> {
-    fn push_request(
-        &mut self,
-        index: usize,
-        request: &'a AppendRequest,
-        versions: &mut HashMap<String, i64>,
-    ) -> Vec<i64> {
-        let meta = &request.metadata;
-        let mut new_versions = Vec::with_capacity(request.writes.len());
-        for write in &request.writes {
-            let version = versions.entry(write.stream.clone()).or_insert(0);
-            for event in &write.events {
-                *version += 1;
-                self.request_index.push(index as i64);
-                self.stream.push(&write.stream);
-                self.version.push(*version);
-                self.event_type.push(&event.event_type);
-                self.schema_version.push(event.schema_version);
-                self.payload.push(&event.payload);
-                self.actor.push(meta.actor.as_deref());
-                self.request_id.push(meta.request_id.as_deref());
-                self.remote_addr.push(meta.remote_addr.as_deref());
-                self.correlation_id.push(meta.correlation_id.as_deref());
-                self.causation_id.push(meta.causation_id.as_deref());
+impl<'a> Columns<'a> {
+    fn of(requests: &'a [AppendRequest]) -> Self {
+        let mut columns = Self::default();
+        for (index, request) in requests.iter().enumerate() {
+            let meta = &request.metadata;
+            for write in &request.writes {
+                columns.write_request.push(index as i32);
+                columns.write_stream.push(&write.stream);
+                columns.write_expected.push(match write.expected {
+                    ExpectedVersion::Exact(version) => Some(version),
+                    ExpectedVersion::Any => None,
+                });
+                columns.write_events.push(write.events.len() as i32);
+                let write_index = columns.write_request.len() as i32; // 1-based, as SQL's ordinality
+                for (nth, event) in (1..).zip(&write.events) {
+                    columns.event_write.push(write_index);
+                    columns.event_nth.push(nth);
+                    columns.event_type.push(&event.event_type);
+                    columns.schema_version.push(event.schema_version);
+                    columns.payload.push(&event.payload);
+                    columns.actor.push(meta.actor.as_deref());
+                    columns.request_id.push(meta.request_id.as_deref());
+                    columns.remote_addr.push(meta.remote_addr.as_deref());
+                    columns.correlation_id.push(meta.correlation_id.as_deref());
+                    columns.causation_id.push(meta.causation_id.as_deref());
+                }
             }
-            new_versions.push(*version);
         }
-        new_versions
+        columns
     }
 
-    /// Inserts all rows; returns each row's position, version and `recorded_at`, in row order.
-    async fn insert(&self, tx: &impl Db) -> Result<Vec<(i64, i64, OffsetDateTime)>, tokio_postgres::Error> {
-        if self.stream.is_empty() {
-            return Ok(Vec::new());
+    fn params(&self) -> [&(dyn tokio_postgres::types::ToSql + Sync); 15] {
+        [
+            &self.write_request,
+            &self.write_stream,
+            &self.write_expected,
+            &self.write_events,
+            &self.event_write,
+            &self.event_nth,
+            &self.event_type,
+            &self.schema_version,
+            &self.payload,
+            &self.actor,
+            &self.request_id,
+            &self.remote_addr,
+            &self.correlation_id,
+            &self.causation_id,
+            &NOTIFY_CHANNEL,
+        ]
+    }
+}
+
+/// `append_events`' answer (see migration V8 for each column).
+struct Returned {
+    head_before: i64,
+    write_before: Vec<Option<i64>>,
+    refused: Vec<(i32, String, i64, i64)>,
+    /// Position and `recorded_at` of each inserted row, by stream and version.
+    inserted: HashMap<(String, i64), (i64, OffsetDateTime)>,
+}
+
+impl Returned {
+    fn read(row: &tokio_postgres::Row) -> Result<Self, tokio_postgres::Error> {
+        // array_agg over no rows is NULL.
+        fn array<'r, T: tokio_postgres::types::FromSql<'r>>(
+            row: &'r tokio_postgres::Row,
+            column: &str,
+        ) -> Result<Vec<T>, tokio_postgres::Error> {
+            Ok(row.try_get::<_, Option<Vec<T>>>(column)?.unwrap_or_default())
         }
-        let returned = tx
-            .query(
-                // The new head is announced (NOTIFY, delivered at commit) by
-                // the same statement, saving a round trip under the lock.
-                "WITH inserted AS (
-                     INSERT INTO events (stream, version, event_type, schema_version, payload,
-                                         actor, request_id, remote_addr, correlation_id, causation_id)
-                     SELECT stream, version, event_type, schema_version, payload,
-                            actor, request_id, remote_addr, correlation_id, causation_id
-                     FROM unnest($1::text[], $2::bigint[], $3::text[], $4::int[], $5::jsonb[],
-                                 $6::text[], $7::text[], $8::text[], $9::text[], $10::text[])
-                          WITH ORDINALITY AS r(stream, version, event_type, schema_version, payload,
-                                               actor, request_id, remote_addr, correlation_id, causation_id, ord)
-                     ORDER BY ord
-                     RETURNING position, stream, version, recorded_at),
-                 announced AS (SELECT pg_notify($11, max(position)::text) FROM inserted)
-                 SELECT i.position, i.stream, i.version, i.recorded_at FROM inserted i, announced",
-                &[
-                    &self.stream,
-                    &self.version,
-                    &self.event_type,
-                    &self.schema_version,
-                    &self.payload,
-                    &self.actor,
-                    &self.request_id,
-                    &self.remote_addr,
-                    &self.correlation_id,
-                    &self.causation_id,
-                    &NOTIFY_CHANNEL,
-                ],
-            )
-            .await?;
-        let row_of: HashMap<(&str, i64), usize> =
-            self.stream.iter().zip(&self.version).enumerate().map(|(row, (s, v))| ((*s, *v), row)).collect();
-        let mut stored = vec![(0, 0, OffsetDateTime::UNIX_EPOCH); self.stream.len()];
-        for returned in returned {
-            let key = (returned.try_get::<_, &str>(1)?, returned.try_get(2)?);
-            if let Some(&row) = row_of.get(&key) {
-                stored[row] = (returned.try_get(0)?, key.1, returned.try_get(3)?);
+        let refused_request: Vec<i32> = array(row, "refused_request")?;
+        let refused_stream: Vec<String> = array(row, "refused_stream")?;
+        let refused_expected: Vec<i64> = array(row, "refused_expected")?;
+        let refused_actual: Vec<i64> = array(row, "refused_actual")?;
+        let refused = refused_request
+            .into_iter()
+            .zip(refused_stream)
+            .zip(refused_expected.into_iter().zip(refused_actual))
+            .map(|((request, stream), (expected, actual))| (request, stream, expected, actual))
+            .collect();
+        let position: Vec<i64> = array(row, "inserted_position")?;
+        let stream: Vec<String> = array(row, "inserted_stream")?;
+        let version: Vec<i64> = array(row, "inserted_version")?;
+        let recorded_at: Vec<OffsetDateTime> = array(row, "inserted_recorded_at")?;
+        let inserted =
+            stream.into_iter().zip(version).zip(position.into_iter().zip(recorded_at)).collect::<HashMap<_, _>>();
+        Ok(Self {
+            head_before: row.try_get("head_before")?,
+            write_before: array(row, "write_before")?,
+            refused,
+            inserted,
+        })
+    }
+
+    /// Each request's outcome, and the inserted rows in the order of the
+    /// accepted requests' writes and events.
+    fn outcomes(mut self, requests: &[AppendRequest]) -> (Outcomes, Inserted) {
+        let mut outcomes = Vec::with_capacity(requests.len());
+        let (mut accepted, mut stored) = (Vec::new(), Vec::new());
+        let mut befores = self.write_before.iter().copied();
+        for (index, request) in requests.iter().enumerate() {
+            if let Some((_, stream, expected, actual)) = self.refused.iter().find(|(r, ..)| *r as usize == index) {
+                befores.by_ref().take(request.writes.len()).for_each(drop);
+                let (stream, expected, actual) = (stream.clone(), *expected, *actual);
+                outcomes.push(Err(StoreError::Conflict { stream, expected, actual }));
+                continue;
             }
+            let mut appended = Appended { last_position: 0, versions: Vec::with_capacity(request.writes.len()) };
+            for write in &request.writes {
+                let before = befores.next().flatten().unwrap_or(0);
+                for version in (before + 1..).take(write.events.len()) {
+                    if let Some((position, recorded_at)) = self.inserted.remove(&(write.stream.clone(), version)) {
+                        appended.last_position = appended.last_position.max(position);
+                        stored.push((position, version, recorded_at));
+                    }
+                }
+                appended.versions.push(before + write.events.len() as i64);
+            }
+            accepted.push(index);
+            outcomes.push(Ok(appended));
         }
-        Ok(stored)
+        (outcomes, Inserted { head_before: self.head_before, accepted, stored })
     }
 }

@@ -12,7 +12,7 @@ use std::time::Instant;
 use deadpool_postgres::{Object, Pool};
 use tokio::sync::{mpsc, oneshot};
 
-use super::append::{Inserted, begin_and_append};
+use super::append::{Inserted, Outcomes, commit_batch};
 use super::{AppendRequest, Appended, CommittedBatch, StoreError};
 use crate::metrics::AppendMetrics;
 
@@ -103,27 +103,23 @@ async fn run(pool: Pool, mut rx: mpsc::Receiver<(AppendRequest, Reply)>, committ
     }
 }
 
-type Outcomes = Vec<Result<Appended, StoreError>>;
-
-/// Commits `requests` in one transaction. At debug level each batch logs
-/// its timeline (µs from the start: connection taken, rows appended under the
-/// lock — `BEGIN` included —, committed), the source of BENCHMARKS.md's.
+/// Commits `requests` in one transaction ([`commit_batch`]). At debug level
+/// each batch logs its timeline (µs from the start: connection taken,
+/// committed), the source of BENCHMARKS.md's.
 async fn commit(pool: &Pool, requests: &[AppendRequest]) -> Result<(Outcomes, Inserted), StoreError> {
     let started = Instant::now();
     let us = || started.elapsed().as_micros() as u64;
     let conn = pool.get().await?;
     let connected = us();
-    let committed = async {
-        let appended = begin_and_append(&**conn, requests).await?;
-        let inserted = us();
-        conn.batch_execute("COMMIT").await?;
-        tracing::debug!(requests = requests.len(), connected, inserted, committed = us(), "append batch");
-        Ok(appended)
+    match commit_batch(&**conn, requests).await {
+        Ok(appended) => {
+            tracing::debug!(requests = requests.len(), connected, committed = us(), "append batch");
+            Ok(appended)
+        }
+        Err(err) => {
+            // It may be inside the failed transaction: never back to the pool.
+            drop(Object::take(conn));
+            Err(err.into())
+        }
     }
-    .await;
-    if committed.is_err() {
-        // It may be inside the failed transaction: never back to the pool.
-        drop(Object::take(conn));
-    }
-    committed
 }

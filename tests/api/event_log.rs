@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use pureboot::event_store::append::{append_batch, append_rows};
 use pureboot::event_store::read::read_after;
-use pureboot::event_store::{AppendRequest, ExpectedVersion, Metadata, NewEvent, StoreError, StreamWrite};
+use pureboot::event_store::{AppendRequest, Appended, ExpectedVersion, Metadata, NewEvent, StoreError, StreamWrite};
 use serde_json::json;
 use tokio::sync::Mutex;
 
@@ -144,6 +144,28 @@ async fn a_stale_expected_version_is_a_conflict_and_writes_nothing() {
         .map(|r| r.get(0))
         .collect();
     assert_eq!(tags, ["a", "c"]);
+}
+
+/// A refused request ahead of an accepted one on the same stream: the
+/// accepted one's row is its own in the outcomes and in the batch handed on,
+/// whatever version the refused one had expected.
+#[tokio::test]
+async fn a_refused_request_takes_nothing_from_the_accepted_ones() {
+    let db = TestDb::new().await;
+    let mut client = db.client().await;
+    let requests = vec![
+        request("test:s", ExpectedVersion::Exact(5), &["never".into()]),
+        request("test:s", ExpectedVersion::Exact(0), &["a".into()]),
+    ];
+    let tx = client.transaction().await.expect("begin");
+    let (outcomes, inserted) = append_rows(&tx, &requests).await.expect("append");
+    tx.commit().await.expect("commit");
+    assert!(matches!(&outcomes[0], Err(StoreError::Conflict { expected: 5, actual: 0, .. })), "{:?}", outcomes[0]);
+    let position: i64 = scalar(&client, "SELECT position FROM events WHERE stream = 'test:s'", &[]).await;
+    assert_eq!(outcomes[1].as_ref().expect("accepted"), &Appended { last_position: position, versions: vec![1] });
+    let batch = inserted.into_batch(requests);
+    let handed: Vec<_> = batch.events.iter().map(|e| (e.position, e.payload["tag"].clone())).collect();
+    assert_eq!(handed, [(position, json!("a"))]);
 }
 
 /// Given two writers' transactions, one of them rolled back (a gap) and one
