@@ -40,14 +40,23 @@ pub async fn read_after(client: &impl Db, after: i64, limit: i64) -> Result<Vec<
 /// The whole log in position order, as a portal of `tx` to fetch in chunks
 /// with [`fetch`]: one scan, streamed, however long the log.
 pub async fn open_log(tx: &tokio_postgres::Transaction<'_>) -> Result<tokio_postgres::Portal, tokio_postgres::Error> {
-    // The payload as text (the last column), parsed once by whoever folds it.
-    let columns = COLUMNS.replace("payload", "'null'::jsonb");
-    tx.bind(&format!("SELECT {columns}, payload::text FROM events ORDER BY position"), &[]).await
+    // The payload as text (the last column), parsed once by whoever folds
+    // it; the request's metadata as NULL: no fold reads it, and it is five
+    // strings an event for the scan to send and the rebuild to allocate.
+    let columns: Vec<&str> = COLUMNS
+        .split(',')
+        .map(|column| match column.trim() {
+            "payload" => "'null'::jsonb",
+            "actor" | "request_id" | "remote_addr" | "correlation_id" | "causation_id" => "NULL::text",
+            column => column,
+        })
+        .collect();
+    tx.bind(&format!("SELECT {}, payload::text FROM events ORDER BY position", columns.join(", ")), &[]).await
 }
 
 /// Up to `max` more events of `portal` (none once it is exhausted), each
-/// with its payload as JSON text and `payload` left `Null`: a rebuild parses
-/// each payload once, straight into the type its fold wants.
+/// with its payload as JSON text, `payload` left `Null` and no metadata: a
+/// rebuild parses each payload once, straight into the type its fold wants.
 pub async fn fetch(
     tx: &tokio_postgres::Transaction<'_>,
     portal: &tokio_postgres::Portal,

@@ -123,10 +123,10 @@ async fn lock_checkpoint(tx: &Transaction<'_>, projection: &dyn Projection) -> R
 }
 
 /// Re-creates the tables of `projections` and folds the whole log into them
-/// in one pass, streamed from one scan: the clone-session read models in
-/// memory (each table written once with binary `COPY`, see `fold::bulk`), the
-/// others with their SQL fold, chunk by chunk. The tables are created without
-/// their secondary indexes, which come after the fold.
+/// in one pass, streamed from one scan: the clone-session and node read
+/// models in memory (each table written once with binary `COPY`, see
+/// `fold::bulk`), the others with their SQL fold, chunk by chunk. The tables
+/// are created without their secondary indexes, which come after the fold.
 async fn rebuild_in(tx: &Transaction<'_>, projections: &[&dyn Projection]) -> Result<i64, ProjectionError> {
     if projections.is_empty() {
         return Ok(0);
@@ -150,8 +150,8 @@ async fn rebuild_in(tx: &Transaction<'_>, projections: &[&dyn Projection]) -> Re
     }
     let started = std::time::Instant::now();
     // Two stages on two cores: this task fetches the log and runs the SQL
-    // folds; a blocking thread decodes the session events and folds them
-    // in memory, a chunk behind.
+    // folds; a blocking thread decodes the session and node events and
+    // folds them in memory, a chunk behind.
     let (send, mut receive) = tokio::sync::mpsc::channel::<(Vec<RecordedEvent>, Vec<String>)>(2);
     let in_memory = tokio::task::spawn_blocking(move || -> Result<_, ProjectionError> {
         while let Some((events, payloads)) = receive.blocking_recv() {
@@ -219,8 +219,9 @@ async fn rebuild_in(tx: &Transaction<'_>, projections: &[&dyn Projection]) -> Re
 
 /// Events as [`read::fetch`] gives them, their payload texts apart: a
 /// clone-session event's text is left for the in-memory folds, which parse it
-/// straight into their type; the others' (rare: nodes, backends, images…) is
-/// parsed into `payload` for the SQL folds.
+/// straight into their type; the others' (nodes, unique claims, backends,
+/// images…) is parsed into `payload` for the SQL folds and for the in-memory
+/// folds that read them (nodes, a deleted image's sessions).
 fn parse_payloads(rows: Vec<(RecordedEvent, String)>) -> Result<(Vec<RecordedEvent>, Vec<String>), ProjectionError> {
     let mut events = Vec::with_capacity(rows.len());
     let mut payloads = Vec::with_capacity(rows.len());

@@ -74,7 +74,13 @@ impl NodeView {
     /// response never shows a later command's change.
     pub fn of(node: &crate::domain::node::Node) -> Option<Self> {
         let (id, details, created_at, updated_at) = node.live()?;
-        Some(NodeView {
+        Some(NodeView::new(id, details, created_at, updated_at))
+    }
+
+    /// The row `REGISTERED` or `UPDATED` writes for these values (the bulk
+    /// rebuild folds into it too).
+    pub fn new(id: Uuid, details: &NodeDetails, created_at: OffsetDateTime, updated_at: OffsetDateTime) -> Self {
+        NodeView {
             id,
             mac_address: details.mac_address.as_str().to_owned(),
             hostname: details.hostname.clone(),
@@ -83,7 +89,7 @@ impl NodeView {
             state: state(details),
             created_at,
             updated_at,
-        })
+        }
     }
 }
 

@@ -1,14 +1,16 @@
-//! The bulk rebuild (session read models folded in memory, written with
-//! `COPY`) gives the rows the live fold gives, over a log that takes every
-//! kind of clone-session event through every branch of the folds.
+//! The bulk rebuild (session and node read models folded in memory, written
+//! with `COPY`) gives the rows the live fold gives, over a log that takes
+//! every kind of clone-session and node event through every branch of the
+//! folds.
 
 use pureboot::domain::clone_session::{
     CertificateIssued, CloneMode, CloneSessionEvent as E, ProgressReported, ResizeMode, Role, SessionCreated,
     SessionSpec, SessionUpdated, SourceCompleted, SourceEndpoint, StagedImage, StagingStatus, TransferPhase,
 };
 use pureboot::domain::image::{ImageEvent, StoredImage};
+use pureboot::domain::node::{MacAddress, NodeDetails, NodeEvent, NodeState};
 use pureboot::event_store::append::append_batch;
-use pureboot::event_store::{AppendRequest, Category, ExpectedVersion, Metadata, StreamWrite, codec};
+use pureboot::event_store::{AppendRequest, Category, ExpectedVersion, Metadata, NewEvent, StreamWrite, codec};
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
@@ -137,6 +139,31 @@ fn staged_session(id: Uuid, image: Uuid, n: i64) -> Vec<E> {
     ]
 }
 
+/// A node's events: registered, then by `n` updated, registered again (the
+/// first registration stays), deleted and updated after its deletion (no
+/// row to change).
+fn node(id: Uuid, n: i64) -> Vec<NodeEvent> {
+    let details = |k: i64| NodeDetails {
+        mac_address: MacAddress::parse(&format!("52:54:00:00:{n:02x}:{k:02x}")).expect("mac"),
+        hostname: format!("node-{n}-{k}"),
+        ip_address: (k % 2 == 0).then(|| format!("10.0.{n}.{k}")),
+        arch: "x86_64".into(),
+        state: if k == 0 { NodeState::Discovered } else { NodeState::Active },
+    };
+    let mut events = vec![NodeEvent::Registered { id, details: details(0), at: at(n) }];
+    if n % 3 != 0 {
+        events.push(NodeEvent::Updated { details: details(1), at: at(n + 1) });
+    }
+    if n % 4 == 1 {
+        events.push(NodeEvent::Registered { id, details: details(2), at: at(n + 2) });
+    }
+    if n % 5 == 2 {
+        events.push(NodeEvent::Deleted { at: at(n + 3) });
+        events.push(NodeEvent::Updated { details: details(3), at: at(n + 4) });
+    }
+    events
+}
+
 async fn append(app: &TestApp, writes: Vec<(String, Vec<pureboot::event_store::NewEvent>)>) {
     let mut conn = app.db.pool().get().await.expect("connection");
     let tx = conn.transaction().await.expect("transaction");
@@ -150,10 +177,15 @@ async fn append(app: &TestApp, writes: Vec<(String, Vec<pureboot::event_store::N
     tx.commit().await.expect("commit");
 }
 
-/// Given 60 sessions through every outcome (appended in transactions of
-/// varied size, interleaved across sessions, folded live by the runner) and
-/// deleted images, when every projection is rebuilt in bulk, then every
-/// table equals the live one row for row.
+fn encode(event: &impl pureboot::event_store::DomainEvent) -> NewEvent {
+    codec::encode(event).expect("encode")
+}
+
+/// Given 60 sessions through every outcome and 20 nodes through every
+/// change (appended in transactions of varied size, interleaved across
+/// streams, folded live by the runner) and deleted images, when every
+/// projection is rebuilt in bulk, then every table equals the live one row
+/// for row.
 #[tokio::test(flavor = "multi_thread")]
 async fn bulk_rebuild_equals_the_live_fold_row_for_row() {
     let app = TestApp::spawn().await;
@@ -169,15 +201,22 @@ async fn bulk_rebuild_equals_the_live_fold_row_for_row() {
             sessions.push((id, direct_session(id, n)));
         }
     }
-    // Round-robin, one event per session per step, a varying number of
-    // sessions per transaction: live batches mix sessions and split runs.
+    let mut streams: Vec<(String, Vec<NewEvent>)> = sessions
+        .iter()
+        .map(|(id, events)| (Category::CloneSession.stream(id), events.iter().map(encode).collect()))
+        .collect();
+    for n in 0..20 {
+        let id = Uuid::new_v4();
+        streams.push((Category::Node.stream(id), node(id, n).iter().map(encode).collect()));
+    }
+    // Round-robin, one event per stream per step, a varying number of
+    // streams per transaction: live batches mix streams and split runs.
     let mut step = 0;
     loop {
         let mut writes = Vec::new();
-        for (id, events) in &mut sessions {
-            if step < events.len() {
-                let encoded = codec::encode(&events[step]).expect("encode");
-                writes.push((Category::CloneSession.stream(id), vec![encoded]));
+        for (stream, events) in &streams {
+            if let Some(event) = events.get(step) {
+                writes.push((stream.clone(), vec![event.clone()]));
             }
         }
         if writes.is_empty() {
@@ -195,6 +234,7 @@ async fn bulk_rebuild_equals_the_live_fold_row_for_row() {
     let client = app.db.client().await;
     wait_caught_up(&client).await;
     let live = snapshot(&app.db).await;
+    assert!(live[0].len() == 16, "the log left nodes to compare");
     assert!(live[2].len() >= 30 && live[4].len() >= 60 && live[6].len() == 60, "the log left rows to compare");
 
     pureboot::projections::rebuild(&app.db.pool(), None).await.expect("rebuild");

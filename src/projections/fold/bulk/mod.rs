@@ -1,6 +1,7 @@
 //! Rebuilding as a bulk job: the clone-session read models (most of the log
-//! under load) are folded in memory into their tables' final rows while the
-//! log streams past, then each table is written once with binary `COPY`.
+//! under load) and the node registry (a node per session in the bench's
+//! `list`) are folded in memory into their tables' final rows while the log
+//! streams past, then each table is written once with binary `COPY`.
 //!
 //! The live path updates rows in place with set-based statements
 //! ([`super::sessions`]); these folds give the same rows (tested row for row
@@ -14,6 +15,7 @@
 //! rows here are rounded the same way ([`pg_time`]) before they are written.
 
 mod certificates;
+mod nodes;
 mod reports;
 mod sessions;
 
@@ -26,7 +28,9 @@ use uuid::Uuid;
 
 use crate::domain::clone_session::CloneSessionEvent;
 use crate::event_store::{Category, DomainEvent, RecordedEvent, codec};
-use crate::projections::{ProjectionError, certificates as certs, clone_reports, clone_sessions};
+use crate::projections::{
+    ProjectionError, certificates as certs, clone_reports, clone_sessions, nodes as node_registry,
+};
 
 /// A clone-session event of the log, decoded once for every bulk fold.
 pub struct SessionEvent<'e> {
@@ -51,6 +55,7 @@ pub fn for_projection(name: &str) -> Option<Box<dyn BulkFold>> {
         n if n == clone_sessions::DEF.name => Some(Box::<sessions::Sessions>::default()),
         n if n == clone_reports::DEF.name => Some(Box::<reports::Reports>::default()),
         n if n == certs::DEF.name => Some(Box::<certificates::Certificates>::default()),
+        n if n == node_registry::DEF.name => Some(Box::<nodes::Nodes>::default()),
         _ => None,
     }
 }
