@@ -65,14 +65,21 @@ pub async fn accept(listener: TcpListener, router: Router, limits: Limits, shutd
     open_tx.closed().await;
 }
 
-/// The next connection, its send buffer capped. Errors of one connection
-/// are skipped; others (out of file descriptors) are logged and retried
-/// after a second, as `axum::serve` does.
+/// The next connection, its send buffer capped and Nagle's algorithm off.
+/// Errors of one connection are skipped; others (out of file descriptors)
+/// are logged and retried after a second, as `axum::serve` does.
 async fn next(listener: &TcpListener) -> (TcpStream, SocketAddr) {
     loop {
         match listener.accept().await {
             Ok((mut stream, remote)) => {
                 super::server::cap_send_buffer(&mut stream);
+                // A WebSocket sends small messages the client never answers:
+                // with Nagle on, each one waits in the kernel while the one
+                // before is unacknowledged (until the client reads it, or its
+                // delayed-ACK timer fires). A failure only costs that latency.
+                if let Err(err) = stream.set_nodelay(true) {
+                    tracing::warn!(error = %err, "could not turn Nagle's algorithm off on a connection");
+                }
                 return (stream, remote);
             }
             Err(err)

@@ -1,8 +1,9 @@
 //! From a log event to the bytes the socket sends. An event's message is the
 //! spec's `{"type", "data"}` plus its log `position`, `prev_position` and
-//! `timestamp` ([`WsEventMessage`](super::contract::WsEventMessage)); its
-//! `data` is serialised once per event, into the shared [`Frame`], and each
-//! client adds only its own `prev_position` when it sends the frame.
+//! `timestamp` ([`WsEventMessage`](super::contract::WsEventMessage)). The hub
+//! serialises each live message once ([`Queued`](super::Queued)), for every
+//! client that received the message before it; any other client (catching
+//! up, or just connected) adds its own `prev_position` to the frame.
 
 use serde::Serialize;
 use serde_json::value::RawValue;

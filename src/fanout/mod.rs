@@ -13,4 +13,4 @@ mod hub;
 pub mod messages;
 pub mod websocket;
 
-pub use hub::{Frame, Hub};
+pub use hub::{Frame, Hub, Queued};

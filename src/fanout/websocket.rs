@@ -21,8 +21,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_broadcast::RecvError;
-use axum::extract::ws::{CloseFrame, Message, WebSocket};
+use async_broadcast::{RecvError, TryRecvError};
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use deadpool_postgres::Pool;
 use futures::future::BoxFuture;
 use futures::stream::{SplitSink, SplitStream};
@@ -32,13 +32,13 @@ use tokio_util::sync::CancellationToken;
 
 use super::contract::WsControlMessage;
 use super::messages::{Outgoing, to_message};
-use super::{Frame, Hub};
+use super::{Frame, Hub, Queued};
 use crate::event_store::read::read_after;
 
 /// Live frames from the hub, and the position the log must be read up to
 /// to fill the gap before them.
 pub struct Subscription {
-    live: async_broadcast::Receiver<Arc<Frame>>,
+    live: async_broadcast::Receiver<Arc<Queued>>,
     published: i64,
 }
 
@@ -179,7 +179,7 @@ struct Writer {
 }
 
 impl Writer {
-    async fn run(&mut self, live: &mut async_broadcast::Receiver<Arc<Frame>>, published: i64) -> End {
+    async fn run(&mut self, live: &mut async_broadcast::Receiver<Arc<Queued>>, published: i64) -> End {
         match self.catch_up(published).await {
             Ok(()) => self.forward(live).await,
             Err(end) => end,
@@ -205,6 +205,7 @@ impl Writer {
                     None => self.last = event.position,
                 }
             }
+            self.flush().await?;
             if events.last().is_some_and(|e| e.position > until) {
                 break;
             }
@@ -212,12 +213,11 @@ impl Writer {
         Ok(())
     }
 
-    async fn forward(&mut self, live: &mut async_broadcast::Receiver<Arc<Frame>>) -> End {
+    async fn forward(&mut self, live: &mut async_broadcast::Receiver<Arc<Queued>>) -> End {
         loop {
             let sent = tokio::select! {
                 frame = live.recv() => match frame {
-                    Ok(frame) if frame.position > self.last => self.event(&frame).await,
-                    Ok(_) => Ok(()),
+                    Ok(frame) => self.burst(frame, live).await,
                     Err(RecvError::Overflowed(_)) => Err(End::Resync),
                     Err(RecvError::Closed) => Err(End::Shutdown),
                 },
@@ -232,24 +232,65 @@ impl Writer {
         }
     }
 
+    /// Sends `first` and every frame already queued behind it, then flushes
+    /// once: a burst costs one write to the socket, not one per message (a
+    /// client woken late, on busy cores, finds several waiting). Frames fed
+    /// before a resync or shutdown are flushed with the message that ends
+    /// the connection.
+    async fn burst(
+        &mut self,
+        first: Arc<Queued>,
+        live: &mut async_broadcast::Receiver<Arc<Queued>>,
+    ) -> Result<(), End> {
+        let mut queued = first;
+        loop {
+            if queued.frame.position > self.last {
+                self.live(&queued).await?;
+            }
+            queued = match live.try_recv() {
+                Ok(next) => next,
+                Err(TryRecvError::Empty) => break,
+                Err(TryRecvError::Overflowed(_)) => return Err(End::Resync),
+                Err(TryRecvError::Closed) => return Err(End::Shutdown),
+            };
+        }
+        self.flush().await
+    }
+
+    /// Queues a live message on the socket, unflushed: the shared bytes
+    /// when this client's previous message is the one they follow.
+    async fn live(&mut self, queued: &Queued) -> Result<(), End> {
+        let text = if self.delivered == queued.follows {
+            queued.text.clone()
+        } else {
+            text(&queued.frame.message(self.delivered))?
+        };
+        self.feed_event(queued.frame.position, text).await
+    }
+
+    /// Queues a message read from the log on the socket, unflushed.
     async fn event(&mut self, frame: &Frame) -> Result<(), End> {
-        self.send(&frame.message(self.delivered)).await?;
-        self.delivered = frame.position;
-        self.last = frame.position;
+        let text = text(&frame.message(self.delivered))?;
+        self.feed_event(frame.position, text).await
+    }
+
+    async fn feed_event(&mut self, position: i64, text: Utf8Bytes) -> Result<(), End> {
+        within(self.send_timeout, self.sink.feed(Message::Text(text))).await?;
+        self.delivered = position;
+        self.last = position;
         Ok(())
     }
 
     async fn send(&mut self, message: &Outgoing<'_>) -> Result<(), End> {
-        let text = serde_json::to_string(message).map_err(|_| End::Gone)?;
-        self.send_frame(Message::Text(text.into())).await
+        self.send_frame(Message::Text(text(message)?)).await
+    }
+
+    async fn flush(&mut self) -> Result<(), End> {
+        within(self.send_timeout, self.sink.flush()).await
     }
 
     async fn send_frame(&mut self, message: Message) -> Result<(), End> {
-        match tokio::time::timeout(self.send_timeout, self.sink.send(message)).await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(_)) => Err(End::Gone),
-            Err(_) => Err(End::Stalled),
-        }
+        within(self.send_timeout, self.sink.send(message)).await
     }
 
     /// Ends the connection as `end` requires, each step within the send
@@ -279,6 +320,19 @@ impl Writer {
             // protocol asks, so it sees a clean close rather than a reset.
             let _ = tokio::time::timeout(self.send_timeout, async { while incoming.next().await.is_some() {} }).await;
         }
+    }
+}
+
+fn text(message: &Outgoing<'_>) -> Result<Utf8Bytes, End> {
+    Ok(serde_json::to_string(message).map_err(|_| End::Gone)?.into())
+}
+
+/// Runs one step on the socket within the send deadline.
+async fn within(deadline: Duration, step: impl Future<Output = Result<(), axum::Error>>) -> Result<(), End> {
+    match tokio::time::timeout(deadline, step).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(_)) => Err(End::Gone),
+        Err(_) => Err(End::Stalled),
     }
 }
 
