@@ -14,6 +14,12 @@ apt_install() {
     DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "$@"
 }
 
+# `make`, which the jemalloc allocator's build runs (tikv-jemalloc-sys);
+# Debian's Rust and C toolchains do not bring it.
+ensure_build_tools() {
+    command -v make >/dev/null 2>&1 || apt_install make
+}
+
 # The PostgreSQL server binaries, needed only when DATABASE_URL is unset
 # (the controller then runs its own private cluster).
 ensure_postgres_server() {
@@ -70,6 +76,7 @@ free_port() {
 # DATABASE_URL (a private durable cluster in target/bench-pg when unset);
 # then measures PostgreSQL's own limit into $1 (RUNS × SECONDS_PER_RUN).
 bench_start() {
+    ensure_build_tools
     ensure_postgres_server
     cargo build --release --quiet --bin pureboot
     bin="${CARGO_TARGET_DIR:-target}/release/pureboot"

@@ -14,6 +14,13 @@ use pureboot::config::{CommonConfig, LogFormat, ServeConfig};
 use pureboot::db::{Database, embedded::EmbeddedPostgres, migrate};
 use pureboot::{api, projections};
 
+/// jemalloc instead of glibc's allocator: on the progress path glibc's
+/// malloc, free and their arena bookkeeping (`malloc_consolidate`,
+/// `unlink_chunk`) were about a quarter of the controller's CPU samples
+/// (BENCHMARKS.md, round four).
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 /// Runs the command; a failure is one line on stderr (the error and its
 /// causes, `{:#}`) and exit status 1, never a Debug dump or backtrace: most
 /// failures here are the user's to fix, and the message says how.
