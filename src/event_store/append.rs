@@ -46,15 +46,15 @@ pub async fn append_rows(
     let columns = Columns::of(requests);
     let row = tokio_postgres::GenericClient::query_one(tx.client(), &call, &columns.params()).await?;
     let (outcomes, inserted) = Returned::read(&row)?.outcomes(requests);
-    apply_secrets(tx, requests, &inserted).await?;
+    super::secrets::apply(tx, &accepted_secrets(requests, &inserted)).await?;
     Ok((outcomes, inserted))
 }
 
 /// [`append_rows`] as a whole transaction on `conn` (outside one): `BEGIN`,
 /// the call and — when no request carries secret operations — `COMMIT` are
-/// sent together, one round trip; otherwise the accepted requests' secrets
-/// are written before `COMMIT`. The lock is then held for the call's
-/// execution and the commit's flush only. If the call fails, PostgreSQL
+/// sent together, one round trip; otherwise the accepted requests' secret
+/// statements and `COMMIT` follow together, a second one. The lock is held
+/// for the call's execution and the commit's flush, and that round trip. If the call fails, PostgreSQL
 /// turns the pipelined `COMMIT` into a rollback. On any error the connection
 /// may be left inside the transaction: the caller must discard it.
 pub async fn commit_batch(
@@ -73,20 +73,15 @@ pub async fn commit_batch(
         futures::try_join!(Client::batch_execute(client, "BEGIN"), Client::query_one(client, &call, &params), commit)?;
     let (outcomes, inserted) = Returned::read(&row)?.outcomes(requests);
     if secrets {
-        apply_secrets(conn, requests, &inserted).await?;
-        Client::batch_execute(client, "COMMIT").await?;
+        let prepared = super::secrets::prepare(conn, &accepted_secrets(requests, &inserted)).await?;
+        futures::try_join!(prepared.execute(client), Client::batch_execute(client, "COMMIT"))?;
     }
     Ok((outcomes, inserted))
 }
 
 /// The accepted requests' secret operations, in request order.
-async fn apply_secrets(
-    tx: &impl Db,
-    requests: &[AppendRequest],
-    inserted: &Inserted,
-) -> Result<(), tokio_postgres::Error> {
-    let ops: Vec<&SecretOp> = inserted.accepted.iter().flat_map(|&index| requests[index].secrets.iter()).collect();
-    super::secrets::apply(tx, &ops).await
+fn accepted_secrets<'a>(requests: &'a [AppendRequest], inserted: &Inserted) -> Vec<&'a SecretOp> {
+    inserted.accepted.iter().flat_map(|&index| requests[index].secrets.iter()).collect()
 }
 
 const APPEND: &str = "SELECT * FROM append_events($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)";
