@@ -170,6 +170,18 @@ async fn total_sessions(api: &Api) -> anyhow::Result<usize> {
     Ok(body["total"].as_u64().context("total")? as usize)
 }
 
+/// The two fields a listener reads of each message; the rest is skipped
+/// unparsed. The load tool shares the controller's cores, and parsing every
+/// message whole into a `Value` cost it more CPU than the controller spent
+/// sending them (BENCHMARKS.md, round four).
+#[derive(serde::Deserialize)]
+struct Probe<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: std::borrow::Cow<'a, str>,
+    #[serde(borrow)]
+    timestamp: Option<std::borrow::Cow<'a, str>>,
+}
+
 /// One WebSocket client's record: latencies of clone.progress messages.
 async fn listen(
     url: String,
@@ -185,9 +197,9 @@ async fn listen(
             message = socket.next() => {
                 let Some(Ok(message)) = message else { break };
                 let Ok(text) = message.to_text() else { continue };
-                let Ok(value) = serde_json::from_str::<Value>(text) else { continue };
-                if value["type"] == "clone.progress" {
-                    let sent = value["timestamp"].as_str().and_then(|t| OffsetDateTime::parse(t, &Rfc3339).ok());
+                let Ok(probe) = serde_json::from_str::<Probe<'_>>(text) else { continue };
+                if probe.kind == "clone.progress" {
+                    let sent = probe.timestamp.and_then(|t| OffsetDateTime::parse(&t, &Rfc3339).ok());
                     if let Some(sent) = sent {
                         let latency = (OffsetDateTime::now_utc() - sent).max(time::Duration::ZERO);
                         samples.push(Duration::from_secs_f64(latency.as_seconds_f64()));
