@@ -116,3 +116,9 @@ BEGIN
         PERFORM pg_notify(channel, (SELECT max(p) FROM unnest(inserted_position) AS p)::text);
     END IF;
 END $$;
+
+-- Only the controller appends: like the tables (V3), the function is not
+-- PUBLIC's to call (it runs with its caller's rights, so a role without
+-- INSERT on `events` could not append through it anyway).
+REVOKE ALL ON FUNCTION append_events(INTEGER[], TEXT[], BIGINT[], INTEGER[], INTEGER[], INTEGER[], TEXT[],
+                                     INTEGER[], JSONB[], TEXT[], TEXT[], TEXT[], TEXT[], TEXT[], TEXT) FROM PUBLIC;

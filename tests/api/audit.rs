@@ -224,9 +224,15 @@ async fn the_reporting_role_reads_the_views_and_nothing_else() {
         let rows = client.query(&format!("SELECT * FROM reporting.{view}"), &[]).await.expect(view);
         assert!(!rows.is_empty(), "{view} has rows");
     }
-    for forbidden in
-        ["SELECT * FROM events", "SELECT * FROM secrets", "SELECT * FROM clone_sessions", "DELETE FROM reporting.nodes"]
-    {
+    let append = "SELECT * FROM append_events('{0}', '{test:x}', '{NULL}', '{1}', '{1}', '{1}', '{t}', '{1}', \
+                  '{\"{}\"}', '{NULL}', '{NULL}', '{NULL}', '{NULL}', '{NULL}', 'x')";
+    for forbidden in [
+        "SELECT * FROM events",
+        "SELECT * FROM secrets",
+        "SELECT * FROM clone_sessions",
+        "DELETE FROM reporting.nodes",
+        append,
+    ] {
         let err = client.batch_execute(forbidden).await.expect_err(forbidden);
         assert!(err.as_db_error().is_some_and(|e| e.code().code() == "42501"), "{forbidden}: {err}");
     }
