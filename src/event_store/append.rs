@@ -54,9 +54,10 @@ pub async fn append_rows(
 /// the call and — when no request carries secret operations — `COMMIT` are
 /// sent together, one round trip; otherwise the accepted requests' secret
 /// statements and `COMMIT` follow together, a second one. The lock is held
-/// for the call's execution and the commit's flush, and that round trip. If the call fails, PostgreSQL
-/// turns the pipelined `COMMIT` into a rollback. On any error the connection
-/// may be left inside the transaction: the caller must discard it.
+/// for the call's execution and the commit's flush, and that round trip. If
+/// the call fails, PostgreSQL turns the pipelined `COMMIT` into a rollback.
+/// On any error the connection may be left inside the transaction: the
+/// caller must discard it.
 pub async fn commit_batch(
     conn: &impl Db,
     requests: &[AppendRequest],
@@ -205,9 +206,10 @@ impl<'a> Columns<'a> {
 struct Returned {
     head_before: i64,
     write_before: Vec<Option<i64>>,
-    refused: Vec<(i32, String, i64, i64)>,
-    /// Position and `recorded_at` of each inserted row, by stream and version.
-    inserted: HashMap<(String, i64), (i64, OffsetDateTime)>,
+    /// The refused requests' conflicts, by request index.
+    refused: HashMap<usize, StoreError>,
+    /// Stream, version, position and `recorded_at` of each inserted row.
+    inserted: Vec<(String, i64, i64, OffsetDateTime)>,
 }
 
 impl Returned {
@@ -227,14 +229,20 @@ impl Returned {
             .into_iter()
             .zip(refused_stream)
             .zip(refused_expected.into_iter().zip(refused_actual))
-            .map(|((request, stream), (expected, actual))| (request, stream, expected, actual))
+            .map(|((request, stream), (expected, actual))| {
+                (request as usize, StoreError::Conflict { stream, expected, actual })
+            })
             .collect();
-        let position: Vec<i64> = array(row, "inserted_position")?;
         let stream: Vec<String> = array(row, "inserted_stream")?;
         let version: Vec<i64> = array(row, "inserted_version")?;
+        let position: Vec<i64> = array(row, "inserted_position")?;
         let recorded_at: Vec<OffsetDateTime> = array(row, "inserted_recorded_at")?;
-        let inserted =
-            stream.into_iter().zip(version).zip(position.into_iter().zip(recorded_at)).collect::<HashMap<_, _>>();
+        let inserted = stream
+            .into_iter()
+            .zip(version)
+            .zip(position.into_iter().zip(recorded_at))
+            .map(|((stream, version), (position, at))| (stream, version, position, at))
+            .collect();
         Ok(Self {
             head_before: row.try_get("head_before")?,
             write_before: array(row, "write_before")?,
@@ -246,21 +254,25 @@ impl Returned {
     /// Each request's outcome, and the inserted rows in the order of the
     /// accepted requests' writes and events.
     fn outcomes(mut self, requests: &[AppendRequest]) -> (Outcomes, Inserted) {
+        let mut rows: HashMap<(&str, i64), (i64, OffsetDateTime)> = self
+            .inserted
+            .iter()
+            .map(|(stream, version, position, at)| ((stream.as_str(), *version), (*position, *at)))
+            .collect();
         let mut outcomes = Vec::with_capacity(requests.len());
         let (mut accepted, mut stored) = (Vec::new(), Vec::new());
         let mut befores = self.write_before.iter().copied();
         for (index, request) in requests.iter().enumerate() {
-            if let Some((_, stream, expected, actual)) = self.refused.iter().find(|(r, ..)| *r as usize == index) {
+            if let Some(conflict) = self.refused.remove(&index) {
                 befores.by_ref().take(request.writes.len()).for_each(drop);
-                let (stream, expected, actual) = (stream.clone(), *expected, *actual);
-                outcomes.push(Err(StoreError::Conflict { stream, expected, actual }));
+                outcomes.push(Err(conflict));
                 continue;
             }
             let mut appended = Appended { last_position: 0, versions: Vec::with_capacity(request.writes.len()) };
             for write in &request.writes {
                 let before = befores.next().flatten().unwrap_or(0);
                 for version in (before + 1..).take(write.events.len()) {
-                    if let Some((position, recorded_at)) = self.inserted.remove(&(write.stream.clone(), version)) {
+                    if let Some((position, recorded_at)) = rows.remove(&(write.stream.as_str(), version)) {
                         appended.last_position = appended.last_position.max(position);
                         stored.push((position, version, recorded_at));
                     }
